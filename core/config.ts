@@ -1,0 +1,106 @@
+/**
+ * All configuration, read from environment variables with documented defaults.
+ * Nothing else in the code reads process.env: modules receive a Config (or the
+ * part they need) so tests can run several configurations side by side.
+ */
+import path from 'node:path';
+
+export interface Config {
+  /** KB_DATA_DIR — where the store, the HNSW file and the user dictionary live. Default ./data */
+  dataDir: string;
+  /** KB_CORPUS_DIR — what `npm start` indexes when the store is empty. Default ./corpus */
+  corpusDir: string;
+  /** KB_MODEL — embedding model id. Default Xenova/bge-small-zh-v1.5 (ONNX export of BAAI/bge-small-zh-v1.5). */
+  model: string;
+  /** KB_MODEL_DIR — local folder holding `<model id>/` with config.json, tokenizer.json and onnx/. Default ./models */
+  modelDir: string;
+  /** KB_MODEL_MIRROR — remote host to download models from, e.g. https://hf-mirror.com/. Default https://huggingface.co/ */
+  modelMirror: string;
+  /** KB_MODEL_DOWNLOAD — 0 forbids any download (air-gapped sites). Default 1 */
+  allowModelDownload: boolean;
+  /** KB_MODEL_QUANTIZED — 1 loads onnx/model_quantized.onnx (int8, ~4x faster on CPU, ~1% recall cost). Default 1 */
+  quantized: boolean;
+  /** KB_QUERY_INSTRUCTION — prefix bge models want on queries (not passages). */
+  queryInstruction: string;
+  /** KB_EMBED_BATCH — passages per inference call. Default 16 */
+  embedBatchSize: number;
+  /** KB_LEXICAL_ONLY — 1 skips the embedder entirely. Default 0 */
+  lexicalOnly: boolean;
+  /** KB_PASSAGE_CHARS — passage length bound in characters. Default 300 (see ingest/passages.ts). */
+  passageMaxChars: number;
+  /** KB_HNSW_M, KB_HNSW_EF_CONSTRUCTION, KB_HNSW_EF — see core/vector-index.ts for the measurements behind the defaults. */
+  hnswM: number;
+  hnswEfConstruction: number;
+  hnswEf: number;
+  /** KB_RRF_K — reciprocal-rank-fusion constant. Default 60 */
+  rrfK: number;
+  /** KB_WEIGHT_LEXICAL, KB_WEIGHT_DENSE — fusion weights. Default 1 and 1 */
+  weightLexical: number;
+  weightDense: number;
+  /** PORT — HTTP port. Default 3000 */
+  port: number;
+  /** KB_ADMIN_TOKEN — bearer token for upload and delete; unset disables them. */
+  adminToken?: string;
+  /** KB_UPLOAD_MAX_BYTES — per-file upload limit. Default 50 MiB */
+  uploadMaxBytes: number;
+  /** KB_LLM_URL, KB_LLM_MODEL, KB_LLM_KEY — optional OpenAI-compatible endpoint for generated answers. */
+  llmUrl?: string;
+  llmModel?: string;
+  llmKey?: string;
+}
+
+export type Env = Record<string, string | undefined>;
+
+export class ConfigError extends Error {}
+
+function num(env: Env, name: string, fallback: number, min = 0): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min) throw new ConfigError(`${name}=${raw}: expected a number ≥ ${min}`);
+  return value;
+}
+
+function flag(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (/^(1|true|yes|on)$/i.test(raw)) return true;
+  if (/^(0|false|no|off)$/i.test(raw)) return false;
+  throw new ConfigError(`${name}=${raw}: expected 1 or 0`);
+}
+
+/** `cwd` anchors relative paths, so a config means the same wherever it is used. */
+export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
+  const dir = (name: string, fallback: string) => path.resolve(cwd, env[name] || fallback);
+  const mirror = env.KB_MODEL_MIRROR || 'https://huggingface.co/';
+  return {
+    dataDir: dir('KB_DATA_DIR', 'data'),
+    corpusDir: dir('KB_CORPUS_DIR', 'corpus'),
+    model: env.KB_MODEL || 'Xenova/bge-small-zh-v1.5',
+    modelDir: dir('KB_MODEL_DIR', 'models'),
+    modelMirror: mirror.endsWith('/') ? mirror : `${mirror}/`,
+    allowModelDownload: flag(env, 'KB_MODEL_DOWNLOAD', true),
+    quantized: flag(env, 'KB_MODEL_QUANTIZED', true),
+    queryInstruction: env.KB_QUERY_INSTRUCTION ?? '为这个句子生成表示以用于检索相关文章：',
+    embedBatchSize: num(env, 'KB_EMBED_BATCH', 16, 1),
+    lexicalOnly: flag(env, 'KB_LEXICAL_ONLY', false),
+    passageMaxChars: num(env, 'KB_PASSAGE_CHARS', 300, 50),
+    hnswM: num(env, 'KB_HNSW_M', 16, 2),
+    hnswEfConstruction: num(env, 'KB_HNSW_EF_CONSTRUCTION', 200, 10),
+    hnswEf: num(env, 'KB_HNSW_EF', 100, 10),
+    rrfK: num(env, 'KB_RRF_K', 60, 1),
+    weightLexical: num(env, 'KB_WEIGHT_LEXICAL', 1),
+    weightDense: num(env, 'KB_WEIGHT_DENSE', 1),
+    port: num(env, 'PORT', 3000, 0),
+    adminToken: env.KB_ADMIN_TOKEN || undefined,
+    uploadMaxBytes: num(env, 'KB_UPLOAD_MAX_BYTES', 50 * 1024 * 1024, 1),
+    llmUrl: env.KB_LLM_URL || undefined,
+    llmModel: env.KB_LLM_MODEL || undefined,
+    llmKey: env.KB_LLM_KEY || undefined,
+  };
+}
+
+/** Apply `--data DIR` style overrides from a command line on top of the environment. */
+export function withDataDir(config: Config, dataDir: string | undefined, cwd = process.cwd()): Config {
+  return dataDir ? { ...config, dataDir: path.resolve(cwd, dataDir) } : config;
+}

@@ -1,0 +1,284 @@
+/**
+ * The domain of PolicyKB in one place: what a government document is once
+ * read (paragraphs under a heading tree, with pages and offsets), the passages
+ * cut from it for retrieval, and the citations every answer points back to.
+ *
+ * Offsets: every `start`/`end` is a half-open [start, end) range of UTF-16
+ * code units into `ParsedDocument.text`, the document's normalised full text,
+ * which is the paragraph texts joined by "\n". So
+ * `doc.text.slice(p.start, p.end) === p.text` holds for every paragraph, and a
+ * citation's quote can always be checked against the stored text.
+ */
+
+export type DocumentKind = 'proposal-reply' | 'suggestion-reply' | 'policy' | 'other';
+export const DOCUMENT_KINDS: readonly DocumentKind[] = ['proposal-reply', 'suggestion-reply', 'policy', 'other'];
+
+export type SourceFormat = 'pdf' | 'docx' | 'html' | 'txt' | 'md' | 'jsonl';
+
+/** 1-based [first, last] pages a paragraph or passage lies on (PDF only). */
+export type PageSpan = [first: number, last: number];
+
+/** Metadata recovered by rules from the text; absent fields are left out. */
+export interface DocumentMetadata {
+  /** 发文字号, e.g. 吉人社函〔2024〕126号 (brackets normalised to 〔〕). */
+  docNumber?: string;
+  /** e.g. 省政协十三届二次会议 */
+  session?: string;
+  /** 第26号提案 → 26 */
+  proposalNumber?: number;
+  /** The deputy or member who made the proposal (宫健泽). */
+  proposer?: string;
+  /** 《…》 title of the proposal or suggestion being answered. */
+  proposalTitle?: string;
+  /** The signing unit (落款单位). */
+  issuer?: string;
+  /** ISO date of signing, e.g. 2024-07-15. */
+  date?: string;
+  /** The 抄送 list. */
+  cc?: string[];
+  /** The addressee line without its colon (宫健泽委员). */
+  addressee?: string;
+  /** 联系人/联系电话 lines, kept verbatim. */
+  contact?: string;
+}
+
+/**
+ * What a paragraph is in the letter's anatomy. Only `heading` paragraphs shape
+ * `headingPath`; `body` paragraphs are what answers quote.
+ */
+export type ParagraphRole =
+  | 'title'
+  | 'docNumber'
+  | 'addressee'
+  | 'heading'
+  | 'body'
+  | 'closing' // 此致 / 特此答复 / 敬礼
+  | 'signature' // signing unit
+  | 'date'
+  | 'contact'
+  | 'cc'
+  | 'note'; // 印发 lines, attachments list, anything after the sign-off
+
+export interface Paragraph {
+  /** Position in the document, 0-based. */
+  index: number;
+  text: string;
+  role: ParagraphRole;
+  /** Heading texts from the top level down to the section this paragraph is in; a heading's own path ends with itself. */
+  headingPath: string[];
+  /** For headings: 1 = 第X编/章 or 一、 … deeper numbers for deeper levels. */
+  headingLevel?: number;
+  pages?: PageSpan;
+  start: number;
+  end: number;
+}
+
+export interface Passage {
+  /** Stable id derived from the content: parsing the same file twice gives the same ids. */
+  id: string;
+  text: string;
+  headingPath: string[];
+  pages?: PageSpan;
+  start: number;
+  end: number;
+  /** Indices of the first and last paragraph the passage covers. */
+  paragraphSpan: [first: number, last: number];
+}
+
+export interface ParsedDocument {
+  /** The path as given to the parser (or `<file>#<record id>` for a JSONL record). */
+  file: string;
+  format: SourceFormat;
+  kind: DocumentKind;
+  title: string;
+  metadata: DocumentMetadata;
+  /** Normalised full text: paragraph texts joined by "\n". */
+  text: string;
+  paragraphs: Paragraph[];
+  passages: Passage[];
+  /** Human-readable problems that did not stop parsing, in Chinese where users read them (e.g. 第3页没有文本层，需要 OCR). */
+  warnings: string[];
+  /** True when some page had no text layer: the document is incomplete until OCR. */
+  needsOcr: boolean;
+  pageCount?: number;
+}
+
+// ---------------------------------------------------------------------------
+// Extraction: what a format reader hands to the cleaning stage.
+
+/** One line of text as the source laid it out. Layout fields exist only where the format has layout (PDF). */
+export interface SourceLine {
+  text: string;
+  /** Left edge, in PDF points from the page's left. */
+  x?: number;
+  /** Right edge. */
+  right?: number;
+  /** Baseline from the page top (grows downwards). */
+  y?: number;
+  /** Dominant font size of the line. */
+  fontSize?: number;
+}
+
+export interface SourcePage {
+  /** 1-based page number in the file (PDF), or 1 for unpaged formats. */
+  number: number;
+  lines: SourceLine[];
+  width?: number;
+  height?: number;
+  /** The page shows something but has no text layer (a scan). */
+  imageOnly?: boolean;
+}
+
+export interface ExtractedDocument {
+  format: SourceFormat;
+  /** PDFs are paged: paragraphs get `pages`. Other formats are one pseudo-page. */
+  paged: boolean;
+  /**
+   * DOCX and HTML lines are already whole paragraphs; PDF and plain-text lines
+   * are visual lines that may break mid-sentence and need rejoining.
+   */
+  linesAreParagraphs: boolean;
+  pages: SourcePage[];
+  /** A title the container states (HTML <title>, DOCX core properties, PDF Info Title). */
+  titleHint?: string;
+  warnings: string[];
+}
+
+/** A paragraph as the cleaning stage hands it to structure recovery. */
+export interface CleanBlock {
+  text: string;
+  pages?: PageSpan;
+  /** The block began with an indent (a paragraph start) in the source. */
+  indented?: boolean;
+  /** Typographic hints where the source had them. */
+  fontSize?: number;
+  centered?: boolean;
+}
+
+// ---------------------------------------------------------------------------
+// Knowledge base and retrieval.
+
+export type RetrievalMode = 'hybrid' | 'lexical' | 'dense';
+
+export interface SearchFilters {
+  kind?: DocumentKind[];
+  /** Substring of the issuer. */
+  issuer?: string;
+  /** Inclusive ISO dates (YYYY, YYYY-MM or YYYY-MM-DD accepted). */
+  dateFrom?: string;
+  dateTo?: string;
+  /** Document ids starting with this prefix (document ids are corpus-relative paths). */
+  pathPrefix?: string;
+}
+
+export interface SearchQuery {
+  text: string;
+  k?: number;
+  mode?: RetrievalMode;
+  filters?: SearchFilters;
+}
+
+export interface Citation {
+  documentId: string;
+  title: string;
+  headingPath: string[];
+  pages?: PageSpan;
+  start: number;
+  end: number;
+}
+
+export interface SearchHit {
+  passageId: string;
+  text: string;
+  citation: Citation;
+  kind: DocumentKind;
+  issuer?: string;
+  date?: string;
+  score: number;
+  /** 1-based rank in each retriever's list that found this passage. */
+  ranks: { lexical?: number; dense?: number };
+  /** [start, end) ranges into `text` of matched query terms. */
+  highlights: Array<[number, number]>;
+}
+
+export interface SearchResult {
+  hits: SearchHit[];
+  /** The mode actually used: a dense or hybrid request falls back to lexical when no model is loaded. */
+  mode: RetrievalMode;
+  lexicalOnly: boolean;
+  /** Why the mode differs from the one asked for, if it does. */
+  notice?: string;
+  tookMs: number;
+}
+
+/** One cited sentence of an extractive answer. */
+export interface AnswerCitation extends Citation {
+  n: number;
+  quote: string;
+}
+
+// ---------------------------------------------------------------------------
+// Contracts between the stages (implemented in core/embedder.ts,
+// core/vector-index.ts and core/kb.ts).
+
+export interface Embedder {
+  modelId: string;
+  dimension: number;
+  /** Queries get the model's retrieval instruction prefix (bge); results are L2-normalised. */
+  embedQueries(texts: string[]): Promise<Float32Array[]>;
+  /** Passages are embedded as they are; results are L2-normalised. */
+  embedPassages(texts: string[]): Promise<Float32Array[]>;
+}
+
+/** Loading a model either gives an embedder or says, in words, why the product is lexical-only. */
+export type EmbedderLoad = { embedder: Embedder; reason?: undefined } | { embedder: null; reason: string };
+
+export interface DocumentSummary {
+  /** Corpus-relative path of the source file, or `<file>#<record id>` for a JSONL record. */
+  id: string;
+  title: string;
+  kind: DocumentKind;
+  format: SourceFormat;
+  metadata: DocumentMetadata;
+  paragraphCount: number;
+  passageCount: number;
+  pageCount?: number;
+  needsOcr: boolean;
+  warnings: string[];
+  /** ISO timestamp of the last (re)index. */
+  indexedAt: string;
+}
+
+export interface StoredDocument extends DocumentSummary {
+  text: string;
+  paragraphs: Paragraph[];
+  passages: Passage[];
+  /** Absolute path of the original file when the knowledge base still knows it. */
+  sourcePath?: string;
+}
+
+export interface KnowledgeBaseHealth {
+  documents: number;
+  passages: number;
+  model?: { id: string; dimension: number };
+  mode: 'hybrid' | 'lexical-only';
+  /** Why there are no embeddings, in words a user understands. */
+  lexicalOnlyReason?: string;
+  index: { vectors: number; state: 'ready' | 'rebuilt' | 'absent' };
+}
+
+export interface FileFailure {
+  file: string;
+  error: string;
+}
+
+export interface IngestReport {
+  added: number;
+  updated: number;
+  unchanged: number;
+  removed: number;
+  failed: FileFailure[];
+  passages: number;
+  seconds: number;
+  warnings: Array<{ file: string; warning: string }>;
+}
