@@ -1,0 +1,629 @@
+/**
+ * The store: the one source of truth of the knowledge base, a SQLite file in
+ * the data folder. Documents, their paragraphs and passages, each passage's
+ * analysed lexical form and its embedding all live here; the lexical index
+ * and the HNSW file are derived from it and rebuilt from it.
+ *
+ * Every document is written in one transaction (old rows out, new rows in),
+ * so a kill -9 in the middle of a batch leaves each document either wholly
+ * old or wholly new. Passage labels (the integer keys the HNSW and lexical
+ * indexes use) come from AUTOINCREMENT and are never reused: a stale HNSW
+ * file can therefore never confuse a deleted passage with a new one.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type {
+  DocumentKind,
+  DocumentMetadata,
+  DocumentSummary,
+  PageSpan,
+  Paragraph,
+  ParagraphRole,
+  ParsedDocument,
+  Passage,
+  SourceFormat,
+  StoredDocument,
+} from './types.ts';
+
+export const STORE_FILE = 'kb.sqlite';
+const SCHEMA_VERSION = 1;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS documents (
+  doc_key INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  source_path TEXT,
+  content_hash TEXT NOT NULL,
+  title TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  format TEXT NOT NULL,
+  metadata TEXT NOT NULL,
+  issuer TEXT,
+  date TEXT,
+  text TEXT NOT NULL,
+  warnings TEXT NOT NULL,
+  needs_ocr INTEGER NOT NULL,
+  page_count INTEGER,
+  paragraph_count INTEGER NOT NULL,
+  passage_count INTEGER NOT NULL,
+  indexed_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS paragraphs (
+  doc_key INTEGER NOT NULL,
+  idx INTEGER NOT NULL,
+  role TEXT NOT NULL,
+  heading_path TEXT NOT NULL,
+  heading_level INTEGER,
+  page_first INTEGER,
+  page_last INTEGER,
+  start INTEGER NOT NULL,
+  end INTEGER NOT NULL,
+  -- NULL when the text is doc.text.slice(start, end), as the parser promises
+  text TEXT,
+  PRIMARY KEY (doc_key, idx)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS passages (
+  label INTEGER PRIMARY KEY AUTOINCREMENT,
+  doc_key INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  passage_id TEXT NOT NULL,
+  text TEXT NOT NULL,
+  heading_path TEXT NOT NULL,
+  page_first INTEGER,
+  page_last INTEGER,
+  start INTEGER NOT NULL,
+  end INTEGER NOT NULL,
+  para_first INTEGER NOT NULL,
+  para_last INTEGER NOT NULL,
+  -- the lexical analyser's storable form, so opening never re-runs jieba
+  lexical TEXT NOT NULL,
+  -- hash of the normalised text: identical boilerplate passages collapse at query time
+  text_key INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS passages_by_doc ON passages (doc_key, seq);
+CREATE TABLE IF NOT EXISTS embeddings (label INTEGER PRIMARY KEY, vector BLOB NOT NULL);
+`;
+
+export interface DocumentWrite {
+  id: string;
+  sourcePath?: string;
+  contentHash: string;
+  parsed: ParsedDocument;
+  /** One analysed lexical form per passage, in passage order. */
+  lexical: string[];
+  /** One vector per passage, or none at all (lexical-only). */
+  embeddings?: Float32Array[];
+}
+
+/** What the in-memory indexes need to know about one stored passage. */
+export interface PassageIndexRow {
+  label: number;
+  docKey: number;
+  lexical: string;
+  textKey: number;
+}
+
+/** What filters need about a document, kept in memory. */
+export interface DocumentFilterRow {
+  docKey: number;
+  id: string;
+  kind: DocumentKind;
+  issuer: string | null;
+  date: string | null;
+}
+
+export interface PassageRow {
+  label: number;
+  docKey: number;
+  documentId: string;
+  title: string;
+  kind: DocumentKind;
+  issuer: string | null;
+  date: string | null;
+  passage: Passage;
+}
+
+export interface WriteResult {
+  docKey: number;
+  /** Labels of the passages the write replaced (to drop from the indexes). */
+  removedLabels: number[];
+  added: PassageIndexRow[];
+  replaced: boolean;
+}
+
+interface DocumentRowDb {
+  doc_key: number;
+  id: string;
+  source_path: string | null;
+  content_hash: string;
+  title: string;
+  kind: string;
+  format: string;
+  metadata: string;
+  issuer: string | null;
+  date: string | null;
+  warnings: string;
+  needs_ocr: number;
+  page_count: number | null;
+  paragraph_count: number;
+  passage_count: number;
+  indexed_at: string;
+}
+
+interface PassageRowDb {
+  label: number;
+  doc_key: number;
+  seq: number;
+  passage_id: string;
+  text: string;
+  heading_path: string;
+  page_first: number | null;
+  page_last: number | null;
+  start: number;
+  end: number;
+  para_first: number;
+  para_last: number;
+}
+
+const SUMMARY_COLUMNS =
+  'doc_key, id, source_path, content_hash, title, kind, format, metadata, issuer, date, warnings, needs_ocr, page_count, paragraph_count, passage_count, indexed_at';
+
+/** Whitespace and punctuation do not make two passages different. */
+export function normalisedTextKey(text: string): number {
+  const normal = text.replace(/[\s\p{P}\p{S}]+/gu, '');
+  // FNV-1a, 32 bits: collisions only merge passages in the collapse step, and
+  // that step double-checks with the texts themselves.
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < normal.length; i++) {
+    hash ^= normal.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash | 0;
+}
+
+function pageSpan(first: number | null, last: number | null): PageSpan | undefined {
+  return first === null || last === null ? undefined : [first, last];
+}
+
+function vectorToBlob(vector: Float32Array): Buffer {
+  return Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength);
+}
+
+function blobToVector(blob: Buffer): Float32Array {
+  // Copy: the Buffer may sit at an offset that is not 4-byte aligned.
+  const copy = new Uint8Array(blob.byteLength);
+  copy.set(blob);
+  return new Float32Array(copy.buffer);
+}
+
+function toSummary(row: DocumentRowDb): DocumentSummary {
+  const summary: DocumentSummary = {
+    id: row.id,
+    title: row.title,
+    kind: row.kind as DocumentKind,
+    format: row.format as SourceFormat,
+    metadata: JSON.parse(row.metadata) as DocumentMetadata,
+    paragraphCount: row.paragraph_count,
+    passageCount: row.passage_count,
+    needsOcr: row.needs_ocr === 1,
+    warnings: JSON.parse(row.warnings) as string[],
+    indexedAt: row.indexed_at,
+  };
+  if (row.page_count !== null) summary.pageCount = row.page_count;
+  return summary;
+}
+
+function toPassage(row: PassageRowDb): Passage {
+  const passage: Passage = {
+    id: row.passage_id,
+    text: row.text,
+    headingPath: JSON.parse(row.heading_path) as string[],
+    start: row.start,
+    end: row.end,
+    paragraphSpan: [row.para_first, row.para_last],
+  };
+  const pages = pageSpan(row.page_first, row.page_last);
+  if (pages) passage.pages = pages;
+  return passage;
+}
+
+export class Store {
+  readonly file: string;
+  private readonly db: Database.Database;
+
+  private constructor(file: string, db: Database.Database) {
+    this.file = file;
+    this.db = db;
+  }
+
+  static open(dataDir: string): Store {
+    fs.mkdirSync(dataDir, { recursive: true });
+    const file = path.join(dataDir, STORE_FILE);
+    const db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    // NORMAL in WAL mode: a power cut may lose the last commits but never
+    // corrupts; a killed process loses nothing that was committed.
+    db.pragma('synchronous = NORMAL');
+    db.exec(SCHEMA);
+    const store = new Store(file, db);
+    const version = store.getMeta('schemaVersion');
+    if (version === undefined) store.setMeta('schemaVersion', String(SCHEMA_VERSION));
+    else if (Number(version) !== SCHEMA_VERSION) {
+      db.close();
+      throw new Error(
+        `${file}: store schema version ${version}, this PolicyKB reads version ${SCHEMA_VERSION}; re-ingest into a new data folder`,
+      );
+    }
+    return store;
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  getMeta(key: string): string | undefined {
+    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
+    return row?.value;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
+  }
+
+  deleteMeta(key: string): void {
+    this.db.prepare('DELETE FROM meta WHERE key = ?').run(key);
+  }
+
+  /** Bumped by every change to passages or embeddings; the HNSW sidecar records the generation it reflects. */
+  generation(): number {
+    return Number(this.getMeta('generation') ?? 0);
+  }
+
+  private bumpGeneration(): void {
+    this.setMeta('generation', String(this.generation() + 1));
+  }
+
+  /** The model whose vectors the store holds, once anything was embedded. */
+  model(): { id: string; dimension: number } | undefined {
+    const id = this.getMeta('modelId');
+    const dimension = this.getMeta('dimension');
+    return id && dimension ? { id, dimension: Number(dimension) } : undefined;
+  }
+
+  setModel(model: { id: string; dimension: number } | undefined): void {
+    if (model) {
+      this.setMeta('modelId', model.id);
+      this.setMeta('dimension', String(model.dimension));
+    } else {
+      this.deleteMeta('modelId');
+      this.deleteMeta('dimension');
+    }
+  }
+
+  contentHash(documentId: string): string | undefined {
+    const row = this.db.prepare('SELECT content_hash FROM documents WHERE id = ?').get(documentId) as
+      | { content_hash: string }
+      | undefined;
+    return row?.content_hash;
+  }
+
+  /** id → content hash of every document whose id starts with `prefix` (all when empty). */
+  documentHashes(prefix = ''): Map<string, string> {
+    const rows = this.db
+      .prepare("SELECT id, content_hash FROM documents WHERE substr(id, 1, length(?)) = ?")
+      .all(prefix, prefix) as Array<{ id: string; content_hash: string }>;
+    return new Map(rows.map((r) => [r.id, r.content_hash]));
+  }
+
+  /** Replace (or add) one document with all its rows, in one transaction. */
+  writeDocument(input: DocumentWrite): WriteResult {
+    const { parsed } = input;
+    if (input.lexical.length !== parsed.passages.length) throw new Error(`${input.id}: lexical forms do not match passages`);
+    if (input.embeddings && input.embeddings.length !== parsed.passages.length) {
+      throw new Error(`${input.id}: embeddings do not match passages`);
+    }
+    const run = this.db.transaction((): WriteResult => {
+      const removed = this.deleteDocumentRows(input.id);
+      const meta = parsed.metadata;
+      const info = this.db
+        .prepare(
+          `INSERT INTO documents (id, source_path, content_hash, title, kind, format, metadata, issuer, date, text, warnings,
+             needs_ocr, page_count, paragraph_count, passage_count, indexed_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          input.id,
+          input.sourcePath ?? null,
+          input.contentHash,
+          parsed.title,
+          parsed.kind,
+          parsed.format,
+          JSON.stringify(meta),
+          meta.issuer ?? null,
+          meta.date ?? null,
+          parsed.text,
+          JSON.stringify(parsed.warnings),
+          parsed.needsOcr ? 1 : 0,
+          parsed.pageCount ?? null,
+          parsed.paragraphs.length,
+          parsed.passages.length,
+          new Date().toISOString(),
+        );
+      const docKey = Number(info.lastInsertRowid);
+      const insertParagraph = this.db.prepare(
+        `INSERT INTO paragraphs (doc_key, idx, role, heading_path, heading_level, page_first, page_last, start, end, text)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      );
+      for (const p of parsed.paragraphs) {
+        const sliceMatches = parsed.text.slice(p.start, p.end) === p.text;
+        insertParagraph.run(
+          docKey,
+          p.index,
+          p.role,
+          JSON.stringify(p.headingPath),
+          p.headingLevel ?? null,
+          p.pages?.[0] ?? null,
+          p.pages?.[1] ?? null,
+          p.start,
+          p.end,
+          sliceMatches ? null : p.text,
+        );
+      }
+      const insertPassage = this.db.prepare(
+        `INSERT INTO passages (doc_key, seq, passage_id, text, heading_path, page_first, page_last, start, end,
+           para_first, para_last, lexical, text_key)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      );
+      const insertEmbedding = this.db.prepare('INSERT INTO embeddings (label, vector) VALUES (?, ?)');
+      const added: PassageIndexRow[] = [];
+      parsed.passages.forEach((p, seq) => {
+        const lexical = input.lexical[seq] as string;
+        const textKey = normalisedTextKey(p.text);
+        const row = insertPassage.run(
+          docKey,
+          seq,
+          p.id,
+          p.text,
+          JSON.stringify(p.headingPath),
+          p.pages?.[0] ?? null,
+          p.pages?.[1] ?? null,
+          p.start,
+          p.end,
+          p.paragraphSpan[0],
+          p.paragraphSpan[1],
+          lexical,
+          textKey,
+        );
+        const label = Number(row.lastInsertRowid);
+        const vector = input.embeddings?.[seq];
+        if (vector) insertEmbedding.run(label, vectorToBlob(vector));
+        added.push({ label, docKey, lexical, textKey });
+      });
+      this.bumpGeneration();
+      return { docKey, removedLabels: removed ?? [], added, replaced: removed !== undefined };
+    });
+    return run.immediate();
+  }
+
+  private deleteDocumentRows(documentId: string): number[] | undefined {
+    const doc = this.db.prepare('SELECT doc_key FROM documents WHERE id = ?').get(documentId) as { doc_key: number } | undefined;
+    if (!doc) return undefined;
+    const labels = (this.db.prepare('SELECT label FROM passages WHERE doc_key = ?').all(doc.doc_key) as Array<{ label: number }>).map(
+      (r) => r.label,
+    );
+    this.db.prepare('DELETE FROM embeddings WHERE label IN (SELECT label FROM passages WHERE doc_key = ?)').run(doc.doc_key);
+    this.db.prepare('DELETE FROM passages WHERE doc_key = ?').run(doc.doc_key);
+    this.db.prepare('DELETE FROM paragraphs WHERE doc_key = ?').run(doc.doc_key);
+    this.db.prepare('DELETE FROM documents WHERE doc_key = ?').run(doc.doc_key);
+    return labels;
+  }
+
+  /** Remove a document; its passage labels, or undefined when there was none. */
+  removeDocument(documentId: string): { docKey: number; labels: number[] } | undefined {
+    const run = this.db.transaction(() => {
+      const doc = this.db.prepare('SELECT doc_key FROM documents WHERE id = ?').get(documentId) as { doc_key: number } | undefined;
+      if (!doc) return undefined;
+      const labels = this.deleteDocumentRows(documentId) ?? [];
+      this.bumpGeneration();
+      return { docKey: doc.doc_key, labels };
+    });
+    return run.immediate();
+  }
+
+  counts(): { documents: number; passages: number; embedded: number } {
+    const one = (sql: string) => (this.db.prepare(sql).get() as { n: number }).n;
+    return {
+      documents: one('SELECT count(*) AS n FROM documents'),
+      passages: one('SELECT count(*) AS n FROM passages'),
+      embedded: one('SELECT count(*) AS n FROM embeddings'),
+    };
+  }
+
+  *documentFilterRows(): IterableIterator<DocumentFilterRow> {
+    const rows = this.db.prepare('SELECT doc_key, id, kind, issuer, date FROM documents').iterate() as IterableIterator<{
+      doc_key: number;
+      id: string;
+      kind: string;
+      issuer: string | null;
+      date: string | null;
+    }>;
+    for (const r of rows) yield { docKey: r.doc_key, id: r.id, kind: r.kind as DocumentKind, issuer: r.issuer, date: r.date };
+  }
+
+  documentFilterRow(docKey: number): DocumentFilterRow | undefined {
+    const r = this.db.prepare('SELECT doc_key, id, kind, issuer, date FROM documents WHERE doc_key = ?').get(docKey) as
+      | { doc_key: number; id: string; kind: string; issuer: string | null; date: string | null }
+      | undefined;
+    return r && { docKey: r.doc_key, id: r.id, kind: r.kind as DocumentKind, issuer: r.issuer, date: r.date };
+  }
+
+  *passageIndexRows(): IterableIterator<PassageIndexRow> {
+    const rows = this.db.prepare('SELECT label, doc_key, lexical, text_key FROM passages ORDER BY label').iterate() as IterableIterator<{
+      label: number;
+      doc_key: number;
+      lexical: string;
+      text_key: number;
+    }>;
+    for (const r of rows) yield { label: r.label, docKey: r.doc_key, lexical: r.lexical, textKey: r.text_key };
+  }
+
+  *embeddingRows(): IterableIterator<{ label: number; vector: Float32Array }> {
+    const rows = this.db.prepare('SELECT label, vector FROM embeddings ORDER BY label').iterate() as IterableIterator<{
+      label: number;
+      vector: Buffer;
+    }>;
+    for (const r of rows) yield { label: r.label, vector: blobToVector(r.vector) };
+  }
+
+  /** Passages stored without a vector (ingested while no model could be loaded), in label order. */
+  passagesWithoutEmbedding(limit: number): Array<{ label: number; text: string }> {
+    return this.db
+      .prepare(
+        'SELECT p.label, p.text FROM passages p LEFT JOIN embeddings e ON e.label = p.label WHERE e.label IS NULL ORDER BY p.label LIMIT ?',
+      )
+      .all(limit) as Array<{ label: number; text: string }>;
+  }
+
+  /** Store vectors for existing passages (labels whose passage vanished meanwhile are skipped). */
+  addEmbeddings(entries: Array<{ label: number; vector: Float32Array }>): number[] {
+    const run = this.db.transaction(() => {
+      const insert = this.db.prepare(
+        'INSERT OR REPLACE INTO embeddings (label, vector) SELECT label, ? FROM passages WHERE label = ?',
+      );
+      const stored: number[] = [];
+      for (const e of entries) if (insert.run(vectorToBlob(e.vector), e.label).changes > 0) stored.push(e.label);
+      this.bumpGeneration();
+      return stored;
+    });
+    return run.immediate();
+  }
+
+  /** Drop every vector and the model record (before re-embedding with another model). */
+  dropEmbeddings(): void {
+    this.db
+      .transaction(() => {
+        this.db.prepare('DELETE FROM embeddings').run();
+        this.setModel(undefined);
+        this.bumpGeneration();
+      })
+      .immediate();
+  }
+
+  passageVectors(documentId: string): Array<{ passageId: string; vector: Float32Array }> {
+    const rows = this.db
+      .prepare(
+        `SELECT p.passage_id, e.vector FROM documents d JOIN passages p ON p.doc_key = d.doc_key
+         JOIN embeddings e ON e.label = p.label WHERE d.id = ? ORDER BY p.seq`,
+      )
+      .all(documentId) as Array<{ passage_id: string; vector: Buffer }>;
+    return rows.map((r) => ({ passageId: r.passage_id, vector: blobToVector(r.vector) }));
+  }
+
+  /** The passages (with their document's citation fields) for a handful of labels, in the order asked. */
+  passagesByLabel(labels: number[]): Map<number, PassageRow> {
+    const result = new Map<number, PassageRow>();
+    if (labels.length === 0) return result;
+    const placeholders = labels.map(() => '?').join(',');
+    const rows = this.db
+      .prepare(
+        `SELECT p.label, p.doc_key, p.seq, p.passage_id, p.text, p.heading_path, p.page_first, p.page_last, p.start, p.end,
+           p.para_first, p.para_last, d.id AS document_id, d.title, d.kind, d.issuer, d.date
+         FROM passages p JOIN documents d ON d.doc_key = p.doc_key WHERE p.label IN (${placeholders})`,
+      )
+      .all(...labels) as Array<PassageRowDb & { document_id: string; title: string; kind: string; issuer: string | null; date: string | null }>;
+    for (const r of rows) {
+      result.set(r.label, {
+        label: r.label,
+        docKey: r.doc_key,
+        documentId: r.document_id,
+        title: r.title,
+        kind: r.kind as DocumentKind,
+        issuer: r.issuer,
+        date: r.date,
+        passage: toPassage(r),
+      });
+    }
+    return result;
+  }
+
+  summary(documentId: string): DocumentSummary | undefined {
+    const row = this.db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM documents WHERE id = ?`).get(documentId) as DocumentRowDb | undefined;
+    return row && toSummary(row);
+  }
+
+  getDocument(documentId: string): StoredDocument | undefined {
+    const row = this.db.prepare(`SELECT ${SUMMARY_COLUMNS}, text FROM documents WHERE id = ?`).get(documentId) as
+      | (DocumentRowDb & { text: string })
+      | undefined;
+    if (!row) return undefined;
+    const paragraphRows = this.db
+      .prepare('SELECT idx, role, heading_path, heading_level, page_first, page_last, start, end, text FROM paragraphs WHERE doc_key = ? ORDER BY idx')
+      .all(row.doc_key) as Array<{
+      idx: number;
+      role: string;
+      heading_path: string;
+      heading_level: number | null;
+      page_first: number | null;
+      page_last: number | null;
+      start: number;
+      end: number;
+      text: string | null;
+    }>;
+    const paragraphs = paragraphRows.map((p): Paragraph => {
+      const paragraph: Paragraph = {
+        index: p.idx,
+        text: p.text ?? row.text.slice(p.start, p.end),
+        role: p.role as ParagraphRole,
+        headingPath: JSON.parse(p.heading_path) as string[],
+        start: p.start,
+        end: p.end,
+      };
+      if (p.heading_level !== null) paragraph.headingLevel = p.heading_level;
+      const pages = pageSpan(p.page_first, p.page_last);
+      if (pages) paragraph.pages = pages;
+      return paragraph;
+    });
+    const passages = (
+      this.db
+        .prepare(
+          'SELECT label, doc_key, seq, passage_id, text, heading_path, page_first, page_last, start, end, para_first, para_last FROM passages WHERE doc_key = ? ORDER BY seq',
+        )
+        .all(row.doc_key) as PassageRowDb[]
+    ).map(toPassage);
+    const stored: StoredDocument = { ...toSummary(row), text: row.text, paragraphs, passages };
+    if (row.source_path) stored.sourcePath = row.source_path;
+    return stored;
+  }
+
+  /** Summaries in id order; `accept` filters on the in-memory filter row (docKey). */
+  listSummaries(accept: (docKey: number) => boolean, offset: number, limit: number): { total: number; documents: DocumentSummary[] } {
+    const rows = this.db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM documents ORDER BY id`).iterate() as IterableIterator<DocumentRowDb>;
+    let total = 0;
+    const documents: DocumentSummary[] = [];
+    for (const row of rows) {
+      if (!accept(row.doc_key)) continue;
+      if (total >= offset && documents.length < limit) documents.push(toSummary(row));
+      total++;
+    }
+    return { total, documents };
+  }
+
+  /** Size of the store's files on disk (database + WAL). */
+  bytesOnDisk(): number {
+    let total = 0;
+    for (const suffix of ['', '-wal', '-shm']) {
+      try {
+        total += fs.statSync(this.file + suffix).size;
+      } catch {
+        // absent WAL/SHM files are fine
+      }
+    }
+    return total;
+  }
+
+  checkpoint(): void {
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+  }
+}
