@@ -1,0 +1,304 @@
+/**
+ * Chinese analysis for the lexical index: jieba search-mode words (with the
+ * project's policy-term dictionary and a site's user dictionary on top) and
+ * character bigrams. Bigrams need no dictionary, so they keep recall on words
+ * jieba cuts differently in a question and in a document (吉人回乡 vs 回吉林);
+ * words keep precision on multi-character terms. Both go to the index as
+ * separate fields (see core/lexical.ts).
+ *
+ * jieba runs here only at ingest and on queries: `analyze` returns a storable
+ * string that the knowledge base keeps beside each passage, so reopening a
+ * knowledge base rebuilds the index without cutting a word.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Jieba } from '@node-rs/jieba';
+import { dict as jiebaDict } from '@node-rs/jieba/dict.js';
+
+/** The project's policy-term dictionary (kept in the repository beside this file). */
+export const POLICY_TERMS_PATH = path.join(path.dirname(fileURLToPath(import.meta.url)), 'policy-terms.txt');
+
+/** The name of a site's own dictionary inside the data folder. */
+export const USER_DICT_FILE = 'user-dict.txt';
+
+/**
+ * Bumped whenever `analyze` output changes meaning; a store holding analysed
+ * passages of another version must re-analyse them.
+ */
+export const ANALYSIS_VERSION = 'a1';
+
+/** Separates the fields of an analysed passage (ASCII unit separator never occurs in text). */
+const FIELD_SEP = '\u001f';
+
+/** What `analyze` needs from a passage. */
+export interface AnalysisFields {
+  text: string;
+  title?: string;
+  headingPath?: string[];
+}
+
+/** An analysed passage, unpacked. */
+export interface AnalysedPassage {
+  /** jieba search-mode words of the passage text. */
+  words: string[];
+  /** Character bigrams of the passage text. */
+  bigrams: string[];
+  /** Words and bigrams of the document title and the heading path: the passage's context. */
+  contextWords: string[];
+  contextBigrams: string[];
+}
+
+/** A query, analysed. */
+export interface QueryTerms {
+  /** Distinct words, question words and stop words removed. */
+  words: string[];
+  /** Distinct character bigrams of the query with question words removed. */
+  bigrams: string[];
+  /** Quoted phrases ("…", “…”, 「…」), folded and without whitespace: a hit must contain each. */
+  phrases: string[];
+}
+
+// Interrogatives and politeness that say what the asker wants, not what the
+// document says; matched longest first and replaced by a break so their
+// characters do not form bigrams with their neighbours.
+const QUESTION_WORDS = [
+  '有哪些', '是哪些', '是什么', '是多少', '有多少', '为什么', '怎么样', '什么样', '哪几个', '哪一些', '有什么',
+  '多少', '什么', '哪些', '哪个', '哪家', '哪里', '哪儿', '哪位', '哪年', '哪天', '如何', '怎么', '怎样',
+  '是否', '能否', '可否', '有无', '有何', '为何', '何时', '何地', '何种', '几个', '几项', '几种', '请问',
+  '咨询', '您好', '你好', '谁', '吗', '呢', '啥', '哪',
+];
+
+// Function words that occur in nearly every passage; dropping them from the
+// words field costs nothing and shortens postings. Bigrams keep them (their
+// idf is tiny anyway) so phrase candidates stay intact.
+const STOP_WORDS = new Set([
+  '的', '了', '和', '是', '在', '对', '与', '及', '等', '或', '并', '将', '把', '被', '于', '以', '为', '之', '其', '中',
+  '也', '就', '都', '而', '又', '从', '向', '给', '由', '按', '该', '这', '那', '此', '各', '有', '要', '我', '你', '他',
+  '们', '个', '上', '下', '年', '月', '日', '号', '第', '一', '不', '到', '会', '可', '能', '所', '已', '还', '但', '如',
+  '及其', '以及', '或者', '并且', '进行', '有关', '相关', '关于', '根据', '按照', '对于', '通过', '一些', '这些', '那些',
+  '我们', '你们', '他们', '其中', '以上', '以下', '之一',
+]);
+
+/**
+ * Case and width folding that keeps every UTF-16 offset: full-width ASCII
+ * (common in government text: ２０２０、ＣＯＶＩＤ) becomes half-width, the
+ * ideographic space a space, Latin letters lower case.
+ */
+export function foldText(text: string): string {
+  let out = '';
+  let changed = false;
+  for (let i = 0; i < text.length; i++) {
+    let c = text.charCodeAt(i);
+    if (c >= 0xff01 && c <= 0xff5e) c -= 0xfee0;
+    else if (c === 0x3000) c = 0x20;
+    if (c >= 0x41 && c <= 0x5a) c += 0x20;
+    if (c !== text.charCodeAt(i)) changed = true;
+    out += String.fromCharCode(c);
+  }
+  return changed ? out : text;
+}
+
+/** All whitespace removed (U+3000 included), the comparison form of phrases and answers. */
+export function stripWhitespace(text: string): string {
+  return text.replace(/[\s\u3000]+/g, '');
+}
+
+function isCjk(c: number): boolean {
+  return (c >= 0x3400 && c <= 0x9fff) || (c >= 0xf900 && c <= 0xfaff) || (c >= 0xd800 && c <= 0xdbff);
+}
+function isAlnum(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a);
+}
+function isSpace(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09 || c === 0x3000 || c === 0xa0;
+}
+
+/**
+ * Character bigrams of folded text. A unit is one CJK character or one run of
+ * ASCII letters and digits (2020, covid); whitespace is skipped without
+ * breaking the run (PDF line breaks fall mid-word), punctuation breaks it.
+ * A run of a single unit yields that unit, so 疫 alone is still findable.
+ */
+export function bigramsOf(folded: string, out: string[] = []): string[] {
+  let prev = '';
+  let runLength = 0;
+  const flushSingle = () => {
+    if (runLength === 1) out.push(prev);
+  };
+  let i = 0;
+  while (i < folded.length) {
+    const c = folded.charCodeAt(i);
+    let unit: string;
+    if (isAlnum(c)) {
+      let j = i + 1;
+      while (j < folded.length && isAlnum(folded.charCodeAt(j))) j++;
+      unit = folded.slice(i, j);
+      i = j;
+    } else if (isCjk(c)) {
+      const width = c >= 0xd800 && c <= 0xdbff ? 2 : 1;
+      unit = folded.slice(i, i + width);
+      i += width;
+    } else {
+      i++;
+      if (isSpace(c)) continue;
+      flushSingle();
+      prev = '';
+      runLength = 0;
+      continue;
+    }
+    if (runLength > 0) out.push(prev + unit);
+    prev = unit;
+    runLength++;
+  }
+  flushSingle();
+  return out;
+}
+
+const INNER_SPACE = /(?<=[^\x00-\x7f])[\s\u3000]+|[\s\u3000]+(?=[^\x00-\x7f])/g;
+
+function keepWord(word: string): boolean {
+  if (STOP_WORDS.has(word)) return false;
+  for (let i = 0; i < word.length; i++) {
+    const c = word.charCodeAt(i);
+    if (isCjk(c) || isAlnum(c)) return true;
+  }
+  return false;
+}
+
+function dedup(items: string[]): string[] {
+  return [...new Set(items)];
+}
+
+/** Parses a jieba dictionary file leniently: comments and blank lines skipped, missing frequencies filled in. */
+export function parseDictionary(content: string, defaultFrequency = 100000): string {
+  const lines: string[] = [];
+  for (const raw of content.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) continue;
+    const [word, second, third] = line.split(/\s+/);
+    if (!word) continue;
+    const frequency = second !== undefined && /^\d+$/.test(second) ? second : String(defaultFrequency);
+    const tag = second !== undefined && !/^\d+$/.test(second) ? second : third;
+    lines.push(tag ? `${word} ${frequency} ${tag}` : `${word} ${frequency}`);
+  }
+  return lines.join('\n');
+}
+
+export interface PolicyTokenizerOptions {
+  /** A site's dictionary (normally `<data dir>/user-dict.txt`); read when present, re-read when its mtime or size changes. */
+  userDictPath?: string;
+  /** Override of the project's policy-term dictionary (tests). */
+  policyTermsPath?: string;
+  /** How often, at most, the user dictionary's mtime is checked. Default 1000 ms. */
+  userDictCheckMs?: number;
+}
+
+export class PolicyTokenizer {
+  readonly analysisVersion = ANALYSIS_VERSION;
+  private jieba: Jieba;
+  private readonly userDictPath: string | undefined;
+  private readonly policyTerms: string;
+  private readonly checkMs: number;
+  private userDictStamp = '';
+  private lastCheck = 0;
+
+  constructor(options: PolicyTokenizerOptions = {}) {
+    this.userDictPath = options.userDictPath;
+    this.checkMs = options.userDictCheckMs ?? 1000;
+    this.policyTerms = parseDictionary(fs.readFileSync(options.policyTermsPath ?? POLICY_TERMS_PATH, 'utf8'));
+    this.userDictStamp = this.readUserDictStamp();
+    this.jieba = this.buildJieba();
+    this.lastCheck = Date.now();
+  }
+
+  private readUserDictStamp(): string {
+    if (!this.userDictPath) return '';
+    try {
+      const stat = fs.statSync(this.userDictPath);
+      return `${stat.mtimeMs}:${stat.size}`;
+    } catch {
+      return '';
+    }
+  }
+
+  private buildJieba(): Jieba {
+    const jieba = Jieba.withDict(jiebaDict);
+    jieba.loadDict(Buffer.from(this.policyTerms));
+    if (this.userDictPath && this.userDictStamp) {
+      try {
+        const user = parseDictionary(fs.readFileSync(this.userDictPath, 'utf8'));
+        if (user) jieba.loadDict(Buffer.from(user));
+      } catch (error) {
+        // A broken user file must not take search down; the policy terms still apply.
+        console.warn(`用户词典 ${this.userDictPath} 无法读取，已忽略：${(error as Error).message}`);
+      }
+    }
+    return jieba;
+  }
+
+  /** Re-reads the user dictionary when it changed; a stat at most every `userDictCheckMs`. */
+  refreshUserDictionary(force = false): boolean {
+    if (!this.userDictPath) return false;
+    const now = Date.now();
+    if (!force && now - this.lastCheck < this.checkMs) return false;
+    this.lastCheck = now;
+    const stamp = this.readUserDictStamp();
+    if (stamp === this.userDictStamp) return false;
+    this.userDictStamp = stamp;
+    this.jieba = this.buildJieba();
+    return true;
+  }
+
+  /** jieba search-mode words of text, folded, stop words and punctuation removed (duplicates kept: they are term frequency). */
+  words(text: string): string[] {
+    this.refreshUserDictionary();
+    const folded = foldText(text).replace(INNER_SPACE, '');
+    return this.jieba.cutForSearch(folded, true).filter(keepWord);
+  }
+
+  /** The storable analysed form of a passage; `LexicalIndex.add` takes it back. */
+  analyze(fields: AnalysisFields): string {
+    const context = [fields.title ?? '', ...(fields.headingPath ?? [])].filter(Boolean).join('\n');
+    return [ANALYSIS_VERSION, this.words(fields.text).join(' '), this.words(context).join(' '), foldText(context)].join(
+      FIELD_SEP,
+    );
+  }
+
+  /** Splits a query into quoted phrases, words and bigrams. */
+  queryTerms(query: string): QueryTerms {
+    const phrases: string[] = [];
+    const quoted = /"([^"]+)"|“([^”]+)”|「([^」]+)」|『([^』]+)』/g;
+    for (const match of query.matchAll(quoted)) {
+      const phrase = stripWhitespace(foldText(match[1] ?? match[2] ?? match[3] ?? match[4] ?? ''));
+      if (phrase) phrases.push(phrase);
+    }
+    let cleaned = foldText(query);
+    for (const word of QUESTION_WORDS) cleaned = cleaned.split(word).join('，');
+    const words = dedup(this.words(cleaned));
+    const bigrams = bigramsOf(cleaned);
+    // A phrase's own bigrams always score, even where a question word sat inside it.
+    for (const phrase of phrases) bigramsOf(phrase, bigrams);
+    return { words, bigrams: dedup(bigrams), phrases: dedup(phrases) };
+  }
+}
+
+/** Unpacks `PolicyTokenizer.analyze` output; the passage text gives the bigrams, so they are not stored. */
+export function unpackAnalysed(analysed: string, text: string): AnalysedPassage {
+  const [version, words = '', contextWords = '', context = ''] = analysed.split(FIELD_SEP);
+  if (version !== ANALYSIS_VERSION) {
+    throw new Error(`analysed passage has version ${version ?? '(none)'}, expected ${ANALYSIS_VERSION}: re-analyse it`);
+  }
+  const split = (s: string) => (s ? s.split(' ') : []);
+  return {
+    words: split(words),
+    bigrams: bigramsOf(foldText(text)),
+    contextWords: split(contextWords),
+    contextBigrams: bigramsOf(context),
+  };
+}
+
+/** True when an analysed string was made by this version of `analyze`. */
+export function isCurrentAnalysis(analysed: string): boolean {
+  return analysed.startsWith(ANALYSIS_VERSION + FIELD_SEP);
+}
