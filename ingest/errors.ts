@@ -1,0 +1,27 @@
+/**
+ * The one exception type the ingest stages throw for bad input. Its message is
+ * a single line a user can act on: the file's name, then the cause in Chinese
+ * with a short English gloss, e.g.
+ * `坏.pdf：PDF 文件已损坏或不完整（truncated or damaged PDF）`.
+ * The batch and the server turn it into a per-file error value; anything that
+ * is not an IngestError there is a bug, not bad input.
+ */
+import path from 'node:path';
+
+export class IngestError extends Error {
+  /** The path as the caller gave it. */
+  readonly file: string;
+  /** The low-level error behind it, when there was one (kept for logs, never shown to users). */
+  override readonly cause: unknown;
+
+  constructor(file: string, reason: string, cause?: unknown) {
+    super(`${path.basename(file)}：${reason}`);
+    this.name = 'IngestError';
+    this.file = file;
+    this.cause = cause;
+  }
+}
+
+export function isIngestError(error: unknown): error is IngestError {
+  return error instanceof IngestError;
+}

@@ -1,0 +1,353 @@
+/**
+ * PDF reader: pdf.js (legacy build, the one that runs in Node) turned into
+ * visual lines with their layout, page by page.
+ *
+ * pdf.js hands out text *items* (runs of glyphs in one font), not lines. A
+ * government PDF typesets one visual line as several items (a run per font
+ * switch, a run per "〔2019〕" fragment, a separate " " item), so lines are
+ * rebuilt the way pdf.js's own text layer positions them: each item's
+ * transform, taken through the page viewport, gives its baseline, left edge and
+ * font size; items sharing a baseline form one line, ordered by x.
+ *
+ * Nothing is removed here. Page numbers ("—1—"), running headers and the red
+ * 版头 stay as lines: the cleaning stage detects them by their repetition
+ * across pages, which it cannot do once they are gone.
+ */
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import type { ExtractedDocument, SourceLine, SourcePage } from '../../core/types.ts';
+import { isWide } from '../clean.ts';
+import { IngestError } from '../errors.ts';
+
+type PdfJs = typeof import('pdfjs-dist/legacy/build/pdf.mjs');
+type PdfDocument = Awaited<ReturnType<PdfJs['getDocument']>['promise']>;
+type PdfPage = Awaited<ReturnType<PdfDocument['getPage']>>;
+
+let pdfjsModule: Promise<PdfJs> | undefined;
+/** Loaded on first use: pdf.js is large and most ingests of TXT/HTML never need it. */
+function loadPdfJs(): Promise<PdfJs> {
+  pdfjsModule ??= import('pdfjs-dist/legacy/build/pdf.mjs');
+  return pdfjsModule;
+}
+
+/**
+ * pdf.js's data folders inside node_modules, as file paths with the trailing
+ * slash pdf.js insists on. Without the CMaps, PDFs whose Chinese font is not
+ * embedded (UniGB-UCS2-H, common in older government files) yield no text.
+ */
+function pdfjsDataDirs(): { cMapUrl: string; standardFontDataUrl: string; wasmUrl: string; iccUrl: string } {
+  const require = createRequire(import.meta.url);
+  const root = path.dirname(require.resolve('pdfjs-dist/package.json'));
+  const dir = (name: string) => path.join(root, name) + path.sep;
+  return { cMapUrl: dir('cmaps'), standardFontDataUrl: dir('standard_fonts'), wasmUrl: dir('wasm'), iccUrl: dir('iccs') };
+}
+
+interface PlacedItem {
+  text: string;
+  x: number;
+  right: number;
+  /** Baseline from the page top. */
+  y: number;
+  fontSize: number;
+}
+
+/** Rounded to 0.01 pt: layout numbers are compared with tolerances, never exactly, and round numbers keep JSON dumps readable. */
+function round(value: number): number {
+  return Math.round(value * 100) / 100;
+}
+
+function isBlank(text: string): boolean {
+  return text.trim() === '';
+}
+
+/**
+ * Join the items of one visual line, left to right. A space goes in where the
+ * source shows one (a whitespace item, or a gap wider than a third of the
+ * font size between runs) but never between two CJK characters: Chinese is
+ * set without spaces, and a gap there is letter-spacing or justification.
+ */
+function joinLineItems(items: PlacedItem[]): string {
+  let text = '';
+  let pendingSpace = false;
+  let previous: PlacedItem | undefined;
+  for (const item of items) {
+    if (isBlank(item.text)) {
+      pendingSpace = text.length > 0;
+      continue;
+    }
+    if (previous) {
+      // Simulated bold: the same run painted again a fraction of a point to the right.
+      if (item.text === previous.text && Math.abs(item.x - previous.x) < previous.fontSize * 0.3) continue;
+      const gap = item.x - previous.right;
+      if (gap > Math.max(previous.fontSize, item.fontSize) * 0.33) pendingSpace = true;
+    }
+    const piece = item.text.replace(/\s+$/u, '');
+    if (pendingSpace && !(isWide(text[text.length - 1]) && isWide(piece.trimStart()[0]))) {
+      text += ' ';
+    }
+    text += text.endsWith(' ') ? piece.trimStart() : piece;
+    pendingSpace = /\s$/u.test(item.text);
+    previous = item;
+  }
+  return dropSpacesBetweenWide(text.trim());
+}
+
+/** "答 复" → "答复": letter-spaced titles carry real space characters between CJK glyphs. */
+function dropSpacesBetweenWide(text: string): string {
+  if (!text.includes(' ')) return text;
+  return text.replace(/(\S) +(?=(\S))/gu, (match, before: string, after: string) =>
+    isWide(before) && isWide(after) ? before : match);
+}
+
+/** The font size covering most characters of the line. */
+function dominantFontSize(items: PlacedItem[]): number {
+  const weight = new Map<number, number>();
+  for (const item of items) {
+    const size = round(item.fontSize);
+    weight.set(size, (weight.get(size) ?? 0) + item.text.trim().length);
+  }
+  let best = items[0]?.fontSize ?? 0;
+  let bestWeight = -1;
+  for (const [size, w] of weight) {
+    if (w > bestWeight) {
+      best = size;
+      bestWeight = w;
+    }
+  }
+  return best;
+}
+
+/**
+ * Group horizontal items into visual lines by baseline. The tolerance is half
+ * the larger font size: superscripts and mixed-size runs (a 16 pt body with a
+ * 10 pt footnote mark) sit within it, while two consecutive lines are at
+ * least a line-height (≥ 1 em) apart.
+ */
+export function buildLines(items: PlacedItem[]): SourceLine[] {
+  const sorted = items
+    .filter((item) => !isBlank(item.text) || item.right > item.x)
+    .sort((a, b) => a.y - b.y || a.x - b.x);
+  const groups: PlacedItem[][] = [];
+  let current: PlacedItem[] = [];
+  let lineY = 0;
+  let lineSize = 0;
+  for (const item of sorted) {
+    if (current.length > 0 && Math.abs(item.y - lineY) <= Math.max(lineSize, item.fontSize) * 0.5) {
+      current.push(item);
+      if (!isBlank(item.text) && item.fontSize > lineSize) {
+        lineY = item.y;
+        lineSize = item.fontSize;
+      }
+      continue;
+    }
+    if (current.length > 0) groups.push(current);
+    current = [item];
+    lineY = item.y;
+    lineSize = item.fontSize;
+  }
+  if (current.length > 0) groups.push(current);
+
+  const lines: SourceLine[] = [];
+  for (const group of groups) {
+    group.sort((a, b) => a.x - b.x);
+    const text = joinLineItems(group);
+    if (!text) continue;
+    const inked = group.filter((item) => !isBlank(item.text));
+    const fontSize = dominantFontSize(inked);
+    const baselineItem = inked.find((item) => round(item.fontSize) === fontSize) ?? inked[0]!;
+    lines.push({
+      text,
+      x: round(Math.min(...inked.map((item) => item.x))),
+      right: round(Math.max(...inked.map((item) => item.right))),
+      y: round(baselineItem.y),
+      fontSize,
+    });
+  }
+  return lines;
+}
+
+/** Operators that paint a raster image: a page that has them and no text is a scan. */
+function imageOperators(pdfjs: PdfJs): Set<number> {
+  const ops = pdfjs.OPS;
+  return new Set([
+    ops.paintImageXObject,
+    ops.paintInlineImageXObject,
+    ops.paintInlineImageXObjectGroup,
+    ops.paintImageXObjectRepeat,
+    ops.paintImageMaskXObject,
+    ops.paintImageMaskXObjectGroup,
+    ops.paintImageMaskXObjectRepeat,
+  ]);
+}
+
+/** Pages with less text than this are checked for a page-filling image (a scan with only a page number typed on it). */
+const SPARSE_TEXT_CHARS = 40;
+/** Share of the page an image must cover for a sparse page to count as a picture of text. */
+const IMAGE_COVERAGE = 0.3;
+
+/**
+ * Share of the page area painted by raster images, from the operator list:
+ * an image fills the unit square under the current transformation matrix, so
+ * its area is the matrix's determinant.
+ */
+function imageCoverage(pdfjs: PdfJs, fnArray: number[], argsArray: unknown[], pageArea: number, imageOps: Set<number>): number {
+  const ops = pdfjs.OPS;
+  let ctm = [1, 0, 0, 1, 0, 0];
+  const stack: number[][] = [];
+  let painted = 0;
+  for (let i = 0; i < fnArray.length; i++) {
+    const fn = fnArray[i]!;
+    if (fn === ops.save) stack.push(ctm);
+    else if (fn === ops.restore) ctm = stack.pop() ?? ctm;
+    else if (fn === ops.transform) {
+      const m = argsArray[i] as number[];
+      ctm = pdfjs.Util.transform(ctm, m) as number[];
+    } else if (imageOps.has(fn)) {
+      painted += Math.abs(ctm[0]! * ctm[3]! - ctm[1]! * ctm[2]!);
+    }
+  }
+  return pageArea > 0 ? Math.min(1, painted / pageArea) : 0;
+}
+
+interface ReadPage {
+  page: SourcePage;
+  /** Little text over a page-filling image: the text layer is incomplete. */
+  mostlyImage: boolean;
+}
+
+async function readPage(pdfjs: PdfJs, page: PdfPage, imageOps: Set<number>): Promise<ReadPage> {
+  const viewport = page.getViewport({ scale: 1 });
+  const content = await page.getTextContent();
+  const horizontal: PlacedItem[] = [];
+  const other: SourceLine[] = [];
+  for (const item of content.items) {
+    if (!('str' in item)) continue;
+    const tx = pdfjs.Util.transform(viewport.transform, item.transform);
+    const fontSize = Math.hypot(tx[2], tx[3]);
+    const x = tx[4];
+    const y = tx[5];
+    const angle = Math.atan2(tx[1], tx[0]);
+    if (Math.abs(angle) < 0.01) {
+      horizontal.push({ text: item.str, x, right: x + item.width * viewport.scale, y, fontSize });
+    } else if (!isBlank(item.str)) {
+      // Vertical or rotated text (a stamp, a margin note, a watermark) stays one line per run.
+      other.push({ text: dropSpacesBetweenWide(item.str.trim()), x: round(x), y: round(y), fontSize: round(fontSize) });
+    }
+  }
+  const lines = [...buildLines(horizontal), ...other];
+  const result: SourcePage = {
+    number: page.pageNumber,
+    lines,
+    width: round(viewport.width),
+    height: round(viewport.height),
+  };
+  let mostlyImage = false;
+  const textChars = lines.reduce((sum, line) => sum + line.text.replace(/\s/gu, '').length, 0);
+  if (textChars < SPARSE_TEXT_CHARS) {
+    // Only (nearly) text-less pages pay for the operator list: it parses the whole content stream and decodes images.
+    const operatorList = await page.getOperatorList();
+    const [left = 0, bottom = 0, right = 0, top = 0] = page.view;
+    const pageArea = Math.abs((right - left) * (top - bottom));
+    const coverage = imageCoverage(pdfjs, operatorList.fnArray, operatorList.argsArray, pageArea, imageOps);
+    if (lines.length === 0 && operatorList.fnArray.some((fn) => imageOps.has(fn))) result.imageOnly = true;
+    else if (lines.length > 0 && coverage >= IMAGE_COVERAGE) mostlyImage = true;
+  }
+  return { page: result, mostlyImage };
+}
+
+/** "Microsoft Word - 关于….doc" → "关于…"; file-name-like and empty titles are dropped. */
+function cleanPdfTitle(raw: unknown): string | undefined {
+  if (typeof raw !== 'string') return undefined;
+  const title = raw
+    .replace(/^\s*microsoft\s+(word|excel|powerpoint)\s*-\s*/i, '')
+    .replace(/\.(docx?|wps|pdf|xlsx?|txt|rtf)\s*$/i, '')
+    .trim();
+  if (!title || /^(untitled|无标题|document\d*|文档\d*)$/i.test(title)) return undefined;
+  if (!/[\p{L}\p{N}]/u.test(title)) return undefined;
+  return title;
+}
+
+/** A complete PDF ends with %%EOF (possibly followed by a little whitespace or junk). */
+function hasEndOfFileMarker(data: Uint8Array): boolean {
+  const tail = Buffer.from(data.subarray(Math.max(0, data.length - 2048))).toString('latin1');
+  return tail.includes('%%EOF');
+}
+
+function describeOpenFailure(error: unknown): string {
+  const name = error instanceof Error ? error.name : '';
+  const message = error instanceof Error ? error.message : String(error);
+  if (name === 'PasswordException') return 'PDF 已加密，需要密码才能打开（encrypted PDF）';
+  if (name === 'InvalidPDFException' || /invalid pdf|xref|startxref|trailer|No PDF header|bad xref/i.test(message)) {
+    return 'PDF 文件已损坏或不完整（truncated or damaged PDF）';
+  }
+  return `PDF 无法解析（unreadable PDF: ${message.split('\n')[0]}）`;
+}
+
+export async function extractPdf(data: Uint8Array, file: string): Promise<ExtractedDocument> {
+  const pdfjs = await loadPdfJs();
+  const complete = hasEndOfFileMarker(data);
+  const task = pdfjs.getDocument({
+    // pdf.js may transfer (detach) the buffer it is given; hand it a copy.
+    data: new Uint8Array(data),
+    ...pdfjsDataDirs(),
+    cMapPacked: true,
+    isEvalSupported: false,
+    useSystemFonts: false,
+    disableFontFace: true,
+    verbosity: pdfjs.VerbosityLevel.ERRORS,
+  });
+  let doc: PdfDocument;
+  try {
+    doc = await task.promise;
+  } catch (error) {
+    await task.destroy().catch(() => undefined);
+    throw new IngestError(file, describeOpenFailure(error), error);
+  }
+  try {
+    const imageOps = imageOperators(pdfjs);
+    const pages: SourcePage[] = [];
+    const warnings: string[] = [];
+    const unreadable: number[] = [];
+    const mostlyImagePages: number[] = [];
+    // Sequential on purpose: one page's fonts, images and operator list in memory at a time.
+    for (let number = 1; number <= doc.numPages; number++) {
+      let page: PdfPage | undefined;
+      try {
+        page = await doc.getPage(number);
+        const read = await readPage(pdfjs, page, imageOps);
+        pages.push(read.page);
+        if (read.mostlyImage) mostlyImagePages.push(number);
+      } catch (error) {
+        if (error instanceof Error && error.name === 'PasswordException') throw error;
+        unreadable.push(number);
+        pages.push({ number, lines: [] });
+      } finally {
+        page?.cleanup();
+      }
+    }
+    if (unreadable.length > 0 && (!complete || unreadable.length === doc.numPages)) {
+      throw new IngestError(file, 'PDF 文件已损坏或不完整（truncated or damaged PDF）');
+    }
+    if (!complete) warnings.push('PDF 文件末尾缺少 %%EOF 标记，文件可能不完整');
+    for (const number of unreadable) warnings.push(`第${number}页无法读取，已跳过`);
+    for (const page of pages) {
+      if (page.imageOnly) warnings.push(`第${page.number}页没有文本层，需要 OCR`);
+      else if (mostlyImagePages.includes(page.number)) warnings.push(`第${page.number}页主要是图片，文字层不完整，可能需要 OCR`);
+    }
+    let titleHint: string | undefined;
+    try {
+      const meta = await doc.getMetadata();
+      titleHint = cleanPdfTitle((meta.info as Record<string, unknown> | undefined)?.Title);
+    } catch {
+      // A broken Info dictionary costs only the title hint.
+    }
+    const result: ExtractedDocument = { format: 'pdf', paged: true, linesAreParagraphs: false, pages, warnings };
+    if (titleHint) result.titleHint = titleHint;
+    return result;
+  } catch (error) {
+    if (error instanceof IngestError) throw error;
+    throw new IngestError(file, describeOpenFailure(error), error);
+  } finally {
+    await doc.destroy();
+  }
+}
