@@ -102,7 +102,14 @@ export interface PassageIndexRow {
   label: number;
   docKey: number;
   lexical: string;
+  text: string;
   textKey: number;
+}
+
+/** A passage as opening needs it: the index row plus what re-analysing it takes. */
+export interface PassageOpenRow extends PassageIndexRow {
+  title: string;
+  headingPath: string[];
 }
 
 /** What filters need about a document, kept in memory. */
@@ -399,7 +406,7 @@ export class Store {
         const label = Number(row.lastInsertRowid);
         const vector = input.embeddings?.[seq];
         if (vector) insertEmbedding.run(label, vectorToBlob(vector));
-        added.push({ label, docKey, lexical, textKey });
+        added.push({ label, docKey, lexical, text: p.text, textKey });
       });
       this.bumpGeneration();
       return { docKey, removedLabels: removed ?? [], added, replaced: removed !== undefined };
@@ -459,14 +466,41 @@ export class Store {
     return r && { docKey: r.doc_key, id: r.id, kind: r.kind as DocumentKind, issuer: r.issuer, date: r.date };
   }
 
-  *passageIndexRows(): IterableIterator<PassageIndexRow> {
-    const rows = this.db.prepare('SELECT label, doc_key, lexical, text_key FROM passages ORDER BY label').iterate() as IterableIterator<{
+  *passageIndexRows(): IterableIterator<PassageOpenRow> {
+    const rows = this.db
+      .prepare(
+        'SELECT p.label, p.doc_key, p.lexical, p.text, p.text_key, p.heading_path, d.title FROM passages p JOIN documents d ON d.doc_key = p.doc_key ORDER BY p.label',
+      )
+      .iterate() as IterableIterator<{
       label: number;
       doc_key: number;
       lexical: string;
+      text: string;
       text_key: number;
+      heading_path: string;
+      title: string;
     }>;
-    for (const r of rows) yield { label: r.label, docKey: r.doc_key, lexical: r.lexical, textKey: r.text_key };
+    for (const r of rows) {
+      yield {
+        label: r.label,
+        docKey: r.doc_key,
+        lexical: r.lexical,
+        text: r.text,
+        textKey: r.text_key,
+        title: r.title,
+        headingPath: JSON.parse(r.heading_path) as string[],
+      };
+    }
+  }
+
+  /** Replace analysed forms (after the analyser's version changed). */
+  updateLexical(entries: Array<{ label: number; lexical: string }>): void {
+    this.db
+      .transaction(() => {
+        const update = this.db.prepare('UPDATE passages SET lexical = ? WHERE label = ?');
+        for (const e of entries) update.run(e.lexical, e.label);
+      })
+      .immediate();
   }
 
   *embeddingRows(): IterableIterator<{ label: number; vector: Float32Array }> {

@@ -199,6 +199,8 @@ export interface SearchHit {
   ranks: { lexical?: number; dense?: number };
   /** [start, end) ranges into `text` of matched query terms. */
   highlights: Array<[number, number]>;
+  /** Other documents holding the same or a near-identical passage, folded into this hit. */
+  alsoIn?: string[];
 }
 
 export interface SearchResult {

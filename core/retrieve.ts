@@ -1,0 +1,222 @@
+/**
+ * Hybrid retrieval: a lexical list and a dense list, fused by weighted
+ * reciprocal rank, near-identical passages collapsed, every hit cited.
+ *
+ * Filters are applied inside both retrievers (as an accept callback on
+ * passage labels), not after them: a filtered query still gets k hits when k
+ * matching passages exist. Everything a query touches per candidate is an
+ * in-memory array lookup; SQLite is asked only for the few passages shown.
+ */
+import { highlightRanges, type LexicalIndex, type PolicyTokenizer } from './lexical.ts';
+import type { PassageRow } from './store.ts';
+import type { DocumentKind, Embedder, RetrievalMode, SearchFilters, SearchHit, SearchQuery, SearchResult } from './types.ts';
+
+/** What filters read about a document. */
+export interface DocumentFacts {
+  id: string;
+  kind: DocumentKind;
+  issuer: string | null;
+  date: string | null;
+}
+
+/** The dense half: an embedder and a vector index searchable with a label filter. */
+export interface DenseSource {
+  embedder: Embedder;
+  search(vector: Float32Array, k: number, accept?: (label: number) => boolean): Array<{ label: number; score: number }>;
+}
+
+export interface RetrievalContext {
+  lexical: LexicalIndex;
+  tokenizer: PolicyTokenizer;
+  /** null in lexical-only mode. */
+  dense: DenseSource | null;
+  lexicalOnlyReason?: string;
+  /** Label filter for a query's filters (undefined: no filter). */
+  acceptFor(filters: SearchFilters | undefined): ((label: number) => boolean) | undefined;
+  /** Hash of a passage's normalised text (see store.normalisedTextKey). */
+  textKey(label: number): number;
+  /** Passages with their citation fields, for a handful of labels. */
+  passages(labels: number[]): Map<number, PassageRow>;
+  rrfK: number;
+  weightLexical: number;
+  weightDense: number;
+}
+
+export const DEFAULT_K = 10;
+export const MAX_K = 100;
+
+/** A passage at least this similar (character-trigram Jaccard) to a better one is folded into it. */
+export const NEAR_DUPLICATE_JACCARD = 0.85;
+
+/** Does a document's ISO date fall in an inclusive range given as YYYY, YYYY-MM or YYYY-MM-DD? */
+export function dateInRange(date: string | null, from: string | undefined, to: string | undefined): boolean {
+  if (!from && !to) return true;
+  if (!date) return false;
+  // Comparing the date's prefix of the bound's length makes "2024" as an upper bound include 2024-12-31.
+  if (from && date.slice(0, from.length) < from) return false;
+  if (to && date.slice(0, to.length) > to) return false;
+  return true;
+}
+
+export function documentMatches(doc: DocumentFacts, filters: SearchFilters): boolean {
+  if (filters.kind && filters.kind.length > 0 && !filters.kind.includes(doc.kind)) return false;
+  if (filters.issuer && !(doc.issuer ?? '').includes(filters.issuer)) return false;
+  if (filters.pathPrefix && !doc.id.startsWith(filters.pathPrefix)) return false;
+  return dateInRange(doc.date, filters.dateFrom, filters.dateTo);
+}
+
+export function hasFilters(filters: SearchFilters | undefined): filters is SearchFilters {
+  if (!filters) return false;
+  return Boolean((filters.kind && filters.kind.length > 0) || filters.issuer || filters.pathPrefix || filters.dateFrom || filters.dateTo);
+}
+
+interface Candidate {
+  label: number;
+  score: number;
+  ranks: { lexical?: number; dense?: number };
+}
+
+/**
+ * Weighted reciprocal-rank fusion: score = Σ weight / (rrfK + rank). Ranks
+ * rather than raw scores, because BM25 and cosine live on unrelated scales.
+ */
+export function fuseRankings(
+  lists: { lexical?: number[]; dense?: number[] },
+  weights: { lexical: number; dense: number },
+  rrfK: number,
+): Candidate[] {
+  const byLabel = new Map<number, Candidate>();
+  for (const retriever of ['lexical', 'dense'] as const) {
+    const list = lists[retriever];
+    if (!list) continue;
+    list.forEach((label, index) => {
+      const rank = index + 1;
+      let candidate = byLabel.get(label);
+      if (!candidate) {
+        candidate = { label, score: 0, ranks: {} };
+        byLabel.set(label, candidate);
+      }
+      candidate.ranks[retriever] = rank;
+      candidate.score += weights[retriever] / (rrfK + rank);
+    });
+  }
+  return [...byLabel.values()].sort(
+    (a, b) => b.score - a.score || Math.min(a.ranks.lexical ?? Infinity, a.ranks.dense ?? Infinity) - Math.min(b.ranks.lexical ?? Infinity, b.ranks.dense ?? Infinity),
+  );
+}
+
+function trigrams(text: string): Set<string> {
+  const normal = text.replace(/[\s\p{P}\p{S}]+/gu, '');
+  const grams = new Set<string>();
+  for (let i = 0; i + 3 <= normal.length; i++) grams.add(normal.slice(i, i + 3));
+  if (grams.size === 0 && normal) grams.add(normal);
+  return grams;
+}
+
+function jaccard(a: Set<string>, b: Set<string>): number {
+  if (a.size === 0 || b.size === 0) return 0;
+  const [small, large] = a.size <= b.size ? [a, b] : [b, a];
+  let shared = 0;
+  for (const gram of small) if (large.has(gram)) shared++;
+  return shared / (a.size + b.size - shared);
+}
+
+function clampK(k: number | undefined): number {
+  if (k === undefined || !Number.isFinite(k)) return DEFAULT_K;
+  return Math.max(1, Math.min(MAX_K, Math.floor(k)));
+}
+
+export async function retrieve(context: RetrievalContext, query: SearchQuery): Promise<SearchResult> {
+  const started = performance.now();
+  const k = clampK(query.k);
+  const asked: RetrievalMode = query.mode ?? 'hybrid';
+  let mode = asked;
+  let notice: string | undefined;
+  if (mode !== 'lexical' && !context.dense) {
+    mode = 'lexical';
+    notice = `只使用关键词检索（lexical-only）：${context.lexicalOnlyReason ?? '没有可用的嵌入模型 (no embedding model loaded)'}`;
+  }
+  const text = query.text.trim();
+  if (!text) return { hits: [], mode, lexicalOnly: !context.dense, ...(notice ? { notice } : {}), tookMs: performance.now() - started };
+
+  const accept = context.acceptFor(query.filters);
+  // Deeper lists than k: fusion needs overlap, and collapsing duplicates eats some.
+  const depth = Math.max(50, k * 4);
+  const lists: { lexical?: number[]; dense?: number[] } = {};
+  const ownScores = new Map<number, number>();
+  if (mode !== 'dense') {
+    const hits = context.lexical.search(text, depth, accept);
+    lists.lexical = hits.map((h) => h.key);
+    if (mode === 'lexical') for (const h of hits) ownScores.set(h.key, h.score);
+  }
+  if (mode !== 'lexical' && context.dense) {
+    const [vector] = await context.dense.embedder.embedQueries([text]);
+    if (vector) {
+      const hits = context.dense.search(vector, depth, accept);
+      lists.dense = hits.map((h) => h.label);
+      if (mode === 'dense') for (const h of hits) ownScores.set(h.label, h.score);
+    }
+  }
+  const fused = fuseRankings(lists, { lexical: context.weightLexical, dense: context.weightDense }, context.rrfK);
+
+  const hits: SearchHit[] = [];
+  const keptGrams: Array<{ grams: Set<string>; hit: SearchHit }> = [];
+  const keptByTextKey = new Map<number, SearchHit>();
+  const chunk = Math.max(k * 2, 20);
+  for (let from = 0; from < fused.length && hits.length < k; from += chunk) {
+    const slice = fused.slice(from, from + chunk);
+    const rows = context.passages(slice.map((c) => c.label));
+    for (const candidate of slice) {
+      if (hits.length >= k) break;
+      const row = rows.get(candidate.label);
+      if (!row) continue; // removed between the index lookup and now
+      const sameText = keptByTextKey.get(context.textKey(candidate.label));
+      if (sameText) {
+        noteDuplicate(sameText, row);
+        continue;
+      }
+      const grams = trigrams(row.passage.text);
+      const near = keptGrams.find((kept) => jaccard(kept.grams, grams) >= NEAR_DUPLICATE_JACCARD);
+      if (near) {
+        noteDuplicate(near.hit, row);
+        continue;
+      }
+      const hit = toHit(row, candidate, mode === 'hybrid' ? candidate.score : (ownScores.get(candidate.label) ?? candidate.score), text, context);
+      hits.push(hit);
+      keptGrams.push({ grams, hit });
+      keptByTextKey.set(context.textKey(candidate.label), hit);
+    }
+  }
+  const result: SearchResult = { hits, mode, lexicalOnly: !context.dense, tookMs: performance.now() - started };
+  if (notice) result.notice = notice;
+  return result;
+}
+
+function noteDuplicate(kept: SearchHit, row: PassageRow): void {
+  if (row.documentId === kept.citation.documentId) return;
+  const also = (kept.alsoIn ??= []);
+  if (!also.includes(row.documentId)) also.push(row.documentId);
+}
+
+function toHit(row: PassageRow, candidate: Candidate, score: number, query: string, context: RetrievalContext): SearchHit {
+  const { passage } = row;
+  const hit: SearchHit = {
+    passageId: passage.id,
+    text: passage.text,
+    citation: {
+      documentId: row.documentId,
+      title: row.title,
+      headingPath: passage.headingPath,
+      start: passage.start,
+      end: passage.end,
+    },
+    kind: row.kind,
+    score,
+    ranks: candidate.ranks,
+    highlights: highlightRanges(query, passage.text, context.tokenizer),
+  };
+  if (passage.pages) hit.citation.pages = passage.pages;
+  if (row.issuer) hit.issuer = row.issuer;
+  if (row.date) hit.date = row.date;
+  return hit;
+}
