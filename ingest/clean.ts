@@ -1,0 +1,421 @@
+/**
+ * Cleaning: visual lines as an extractor saw them → paragraphs (CleanBlock).
+ *
+ * Government PDFs and the text files made from them break lines in the middle
+ * of sentences, print "— 3 —" page numbers and running headers between the
+ * halves of a paragraph, and mark paragraph starts only by a two-character
+ * indent. This stage undoes that: it drops page furniture, decides where a
+ * paragraph starts (indent, short last line, sentence-final punctuation,
+ * vertical gap, font change) and rejoins the lines of each paragraph, across
+ * page boundaries too.
+ */
+import type { CleanBlock, ExtractedDocument, PageSpan, SourceLine } from '../core/types.ts';
+
+// ---------------------------------------------------------------------------
+// Character-level normalisation (also used for JSONL records and metadata).
+
+/**
+ * "Wide" characters: Han ideographs, CJK and full-width punctuation, and the
+ * curly quotes, dashes and ellipsis Chinese text uses. A space next to one of
+ * these carries no meaning in Chinese typesetting.
+ */
+const WIDE = /[\p{Script=Han}\u3000-\u303f\uff00-\uffef\u2018\u2019\u201c\u201d\u2014\u2026\u00b7\u2022\u25cf]/u;
+const DIGIT = /[0-9]/;
+
+export function isWide(ch: string | undefined): boolean {
+  return ch !== undefined && WIDE.test(ch);
+}
+
+/**
+ * Collapse whitespace to single spaces, then drop the spaces an extractor
+ * inserted between CJK characters ("人 才" → "人才") and between a number and
+ * its CJK unit ("5683 家" → "5683家", "截至 2023 年" → "截至2023年"). Spaces
+ * between Latin words or between a Latin word and a number are kept
+ * ("Windows 10"), and so is the space inside "0431 88690690".
+ */
+export function normaliseSpacing(text: string): string {
+  const collapsed = text
+    .replace(/[\u00a0\u2000-\u200b\u202f\u205f\u3000\t\f\v\r\n]/g, ' ')
+    .replace(/\ufeff/g, '')
+    .replace(/ {2,}/g, ' ')
+    .trim();
+  if (!collapsed.includes(' ')) return collapsed;
+  let out = '';
+  for (let i = 0; i < collapsed.length; i++) {
+    const ch = collapsed[i]!;
+    if (ch === ' ') {
+      const before = out[out.length - 1] ?? '';
+      const after = collapsed[i + 1] ?? '';
+      const wideBefore = isWide(before);
+      const wideAfter = isWide(after);
+      const numericBefore = DIGIT.test(before) || before === '%';
+      const numericAfter = DIGIT.test(after);
+      if ((wideBefore && (wideAfter || numericAfter)) || (wideAfter && numericBefore)) continue;
+    }
+    out += ch;
+  }
+  return out;
+}
+
+/**
+ * Join two visual lines of one paragraph. Chinese needs nothing at a line
+ * break; two Latin words broken across lines need their space back.
+ */
+export function joinLines(left: string, right: string): string {
+  const a = left.replace(/\s+$/u, '');
+  const b = right.replace(/^\s+/u, '');
+  if (!a) return b;
+  if (!b) return a;
+  const last = a[a.length - 1]!;
+  const first = b[0]!;
+  if (/[A-Za-z]/.test(last) && /[A-Za-z]/.test(first)) return `${a} ${b}`;
+  if (/[,;:!?]/.test(last) && /[A-Za-z]/.test(first)) return `${a} ${b}`;
+  return a + b;
+}
+
+/** Display width of a line in a monospace text file: CJK characters take two columns. */
+export function displayWidth(text: string): number {
+  let width = 0;
+  for (const ch of text) width += isWide(ch) ? 2 : 1;
+  return width;
+}
+
+// ---------------------------------------------------------------------------
+// Page furniture.
+
+/**
+ * Page-number lines as Chinese documents print them: "— 3 —", "- 3 -", "–3–",
+ * "第3页", "第 3 页 共 13 页", "3/13", "Page 3 of 13". GB/T 9704 prescribes
+ * "— 3 —"; extractors turn the em dashes into any dash, or into "一".
+ */
+const PAGE_NUMBER_PATTERNS: RegExp[] = [
+  /^[-—–―－‒_一~～·•]{1,3}\d{1,4}[-—–―－‒_一~～·•]{1,3}$/,
+  /^第\d{1,4}页([,，/]?共\d{1,4}页)?$/,
+  /^共\d{1,4}页第\d{1,4}页$/,
+  /^\d{1,4}[/／]\d{1,4}$/,
+  /^(page)?\d{1,4}(of\d{1,4})?$/i,
+  /^[（(]\d{1,4}[)）]$/,
+];
+
+export function isPageNumberLine(text: string, allowBareNumber: boolean): boolean {
+  const compact = text.replace(/\s+/g, '');
+  if (!compact || compact.length > 16) return false;
+  if (/^\d{1,4}$/.test(compact)) return allowBareNumber;
+  return PAGE_NUMBER_PATTERNS.some((pattern) => pattern.test(compact));
+}
+
+// ---------------------------------------------------------------------------
+// Lines with the layout facts the paragraph decision needs.
+
+interface Line {
+  text: string;
+  page: number;
+  x?: number;
+  right?: number;
+  y?: number;
+  fontSize?: number;
+  /** Text formats: leading indentation in display columns. */
+  indentColumns: number;
+  /** Text formats: a blank line preceded this one. */
+  blankBefore: boolean;
+}
+
+const SENTENCE_END = /[。！？!?；;：:」』”’）)]$/;
+const STRONG_SENTENCE_END = /[。！？!?：:]["”’」』）)]?$/;
+/** Numbering that opens a heading or a list item (一、 （一） 1. （1） ① 第X章 …). */
+const ENUMERATOR = /^(第[一二三四五六七八九十百零〇\d]+[编章节条部分]|[一二三四五六七八九十百]+[、．.]|[（(][一二三四五六七八九十百]+[)）]|\d{1,2}[、．.](?!\d)|[（(]\d{1,2}[)）]|[①-⑳])/;
+
+function indentColumns(raw: string): number {
+  let columns = 0;
+  for (const ch of raw) {
+    if (ch === ' ' || ch === '\u00a0') columns += 1;
+    else if (ch === '\u3000') columns += 2;
+    else if (ch === '\t') columns += 4;
+    else break;
+  }
+  return columns;
+}
+
+/** Markdown syntax that is formatting, not text. */
+function stripMarkdown(text: string): string {
+  return text
+    .replace(/^\s{0,3}#{1,6}\s+/, '')
+    .replace(/^\s{0,3}>\s?/, '')
+    .replace(/^\s{0,3}[-*+]\s+(?=\S)/, '')
+    .replace(/\*\*(.+?)\*\*/g, '$1')
+    .replace(/__(.+?)__/g, '$1');
+}
+
+function median(values: number[]): number | undefined {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+function quantile(values: number[], q: number): number | undefined {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))];
+}
+
+function mode(values: number[], round = 1): number | undefined {
+  const counts = new Map<number, number>();
+  for (const v of values) {
+    const key = Math.round(v / round) * round;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  let best: number | undefined;
+  let bestCount = 0;
+  for (const [key, count] of counts) {
+    if (count > bestCount || (count === bestCount && best !== undefined && key < best)) {
+      best = key;
+      bestCount = count;
+    }
+  }
+  return best;
+}
+
+// ---------------------------------------------------------------------------
+
+/**
+ * Lines repeated at the top or bottom of most pages (running headers,
+ * footers, "机密" stamps). Digits are masked so "第 3 页" and "第 4 页" count
+ * as the same line.
+ */
+function runningFurniture(pages: Line[][]): Set<string> {
+  const withText = pages.filter((lines) => lines.length > 0);
+  if (withText.length < 3) return new Set();
+  const counts = new Map<string, number>();
+  for (const lines of withText) {
+    const edge = new Set<string>();
+    for (const line of [...lines.slice(0, 2), ...lines.slice(-2)]) edge.add(furnitureKey(line.text));
+    for (const key of edge) if (key) counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  const threshold = Math.max(3, Math.ceil(withText.length * 0.5));
+  return new Set([...counts].filter(([, count]) => count >= threshold).map(([key]) => key));
+}
+
+function furnitureKey(text: string): string {
+  return text.replace(/\s+/g, '').replace(/\d+/g, '#');
+}
+
+function collectLines(doc: ExtractedDocument): Line[][] {
+  return doc.pages.map((page) => {
+    const lines: Line[] = [];
+    let blankBefore = false;
+    for (const source of page.lines as SourceLine[]) {
+      const raw = doc.format === 'md' ? stripMarkdown(source.text) : source.text;
+      if (!raw.trim() || /^===PAGE \d+===$/.test(raw.trim())) {
+        blankBefore = true;
+        continue;
+      }
+      lines.push({
+        text: raw.trim(),
+        page: page.number,
+        x: source.x,
+        right: source.right,
+        y: source.y,
+        fontSize: source.fontSize,
+        indentColumns: indentColumns(raw),
+        blankBefore,
+      });
+      blankBefore = false;
+    }
+    return lines;
+  });
+}
+
+function dropFurniture(pages: Line[][], paged: boolean): Line[][] {
+  const furniture = paged ? runningFurniture(pages) : new Set<string>();
+  return pages.map((lines) =>
+    lines.filter((line, i) => {
+      const atEdge = i < 2 || i >= lines.length - 2;
+      if (isPageNumberLine(line.text, paged && atEdge)) return false;
+      if (atEdge && furniture.has(furnitureKey(line.text))) return false;
+      return true;
+    }),
+  );
+}
+
+/** Layout facts of a PDF, measured on its own lines so no page size or font is assumed. */
+interface PdfLayout {
+  bodyFontSize: number;
+  textRight: number;
+  lineGap: number;
+  leftMarginByPage: Map<number, number>;
+  pageCentre: Map<number, number>;
+}
+
+function measurePdfLayout(doc: ExtractedDocument, lines: Line[]): PdfLayout {
+  const sizes: number[] = [];
+  for (const line of lines) for (let i = 0; i < Math.min(line.text.length, 60); i++) sizes.push(line.fontSize ?? 12);
+  const bodyFontSize = mode(sizes, 0.5) ?? 12;
+  const isBody = (line: Line) => Math.abs((line.fontSize ?? bodyFontSize) - bodyFontSize) < 1;
+  const rights = lines.filter(isBody).map((line) => line.right ?? 0);
+  const textRight = quantile(rights, 0.8) ?? 0;
+  const gaps: number[] = [];
+  for (let i = 1; i < lines.length; i++) {
+    const a = lines[i - 1]!;
+    const b = lines[i]!;
+    if (a.page === b.page && a.y !== undefined && b.y !== undefined && isBody(a) && isBody(b) && b.y > a.y) gaps.push(b.y - a.y);
+  }
+  const lineGap = quantile(gaps, 0.3) ?? bodyFontSize * 1.5;
+  const docMargin = mode(lines.filter(isBody).map((line) => line.x ?? 0), 1) ?? 0;
+  const leftMarginByPage = new Map<number, number>();
+  const byPage = new Map<number, Line[]>();
+  for (const line of lines) byPage.set(line.page, [...(byPage.get(line.page) ?? []), line]);
+  for (const [page, pageLines] of byPage) {
+    // The left margin is the leftmost x that at least two body lines share:
+    // a lone outdented line (a table cell, a stamp) must not move it.
+    const xs = pageLines.filter(isBody).map((line) => Math.round(line.x ?? 0));
+    const counts = new Map<number, number>();
+    for (const x of xs) counts.set(x, (counts.get(x) ?? 0) + 1);
+    const shared = [...counts].filter(([, count]) => count >= 2).map(([x]) => x);
+    const margin = shared.length > 0 ? Math.min(...shared) : docMargin;
+    // Pages that start with a run of indented lines only must not take that
+    // indent as their margin.
+    leftMarginByPage.set(page, Math.min(margin, docMargin + bodyFontSize * 0.5));
+  }
+  const pageCentre = new Map<number, number>();
+  for (const page of doc.pages) {
+    if (page.width) pageCentre.set(page.number, page.width / 2);
+  }
+  return { bodyFontSize, textRight, lineGap, leftMarginByPage, pageCentre };
+}
+
+/** Decide, line by line, whether a PDF line opens a new paragraph. */
+function pdfBreaks(lines: Line[], layout: PdfLayout): Array<{ start: boolean; indented: boolean; centered: boolean }> {
+  return lines.map((line, i) => {
+    const font = line.fontSize ?? layout.bodyFontSize;
+    const margin = layout.leftMarginByPage.get(line.page) ?? 0;
+    const x = line.x ?? margin;
+    const indented = x > margin + font * 0.6;
+    const centre = layout.pageCentre.get(line.page);
+    const centered = centre !== undefined && line.right !== undefined && x > margin + font * 2
+      && Math.abs((x + line.right) / 2 - centre) < font * 1.5;
+    const prev = lines[i - 1];
+    if (!prev) return { start: true, indented, centered };
+    const prevFont = prev.fontSize ?? layout.bodyFontSize;
+    const samePage = prev.page === line.page;
+    const gap = samePage && prev.y !== undefined && line.y !== undefined ? line.y - prev.y : undefined;
+    // A title set larger than the body wraps onto a centred second line;
+    // the lines belong together whatever their alignment.
+    const largeType = prevFont >= layout.bodyFontSize * 1.2;
+    if (largeType && Math.abs(prevFont - font) < 0.5 && gap !== undefined && gap > 0 && gap < font * 2.2) {
+      return { start: false, indented, centered };
+    }
+    if (Math.abs(prevFont - font) >= 1) return { start: true, indented, centered };
+    if (indented) return { start: true, indented, centered };
+    const prevRight = prev.right ?? layout.textRight;
+    if (prevRight < layout.textRight - prevFont * 1.5) return { start: true, indented, centered };
+    if (STRONG_SENTENCE_END.test(prev.text) && prevRight < layout.textRight - prevFont * 0.6) return { start: true, indented, centered };
+    if (gap !== undefined && (gap < 0 || gap > layout.lineGap * 1.7)) return { start: true, indented, centered };
+    if (ENUMERATOR.test(line.text) && SENTENCE_END.test(prev.text)) return { start: true, indented, centered };
+    return { start: false, indented, centered };
+  });
+}
+
+/**
+ * Plain text made from a PDF keeps the PDF's line breaks: most lines end at
+ * the same column. Text typed as one line per paragraph does not; there every
+ * line is a paragraph.
+ */
+function isHardWrapped(lines: Line[]): { wrapped: boolean; fullWidth: number } {
+  const widths = lines.map((line) => line.indentColumns + displayWidth(line.text));
+  const fullWidth = quantile(widths, 0.9) ?? 0;
+  if (lines.length < 4 || fullWidth < 20 || fullWidth > 200) return { wrapped: false, fullWidth };
+  const nearFull = widths.filter((w) => w >= fullWidth - 8 && w <= fullWidth + 8).length;
+  return { wrapped: nearFull / lines.length >= 0.35, fullWidth };
+}
+
+function textBreaks(lines: Line[], wrapped: boolean, fullWidth: number): Array<{ start: boolean; indented: boolean; centered: boolean }> {
+  const baseIndent = Math.min(...lines.map((line) => line.indentColumns));
+  const gaps = lines.slice(1).filter((line) => line.blankBefore).length;
+  // In text converted from PDF a blank line often follows every line; only
+  // sparse blank lines separate paragraphs.
+  const blankLinesSeparate = gaps <= Math.max(1, (lines.length - 1) * 0.5);
+  return lines.map((line, i) => {
+    const indented = line.indentColumns >= baseIndent + 2;
+    const prev = lines[i - 1];
+    if (!prev || !wrapped) return { start: true, indented, centered: false };
+    if (line.blankBefore && blankLinesSeparate) return { start: true, indented, centered: false };
+    if (indented) return { start: true, indented, centered: false };
+    const prevWidth = prev.indentColumns + displayWidth(prev.text);
+    // Digits and Latin letters are narrower in print than in a text file, so
+    // a full line of the source can look up to three characters short here.
+    if (prevWidth < Math.min(fullWidth - 6, fullWidth * 0.88)) return { start: true, indented, centered: false };
+    if (ENUMERATOR.test(line.text) && SENTENCE_END.test(prev.text)) return { start: true, indented, centered: false };
+    return { start: false, indented, centered: false };
+  });
+}
+
+/**
+ * Some plain-text collections store a whole document on one line, with a
+ * space where each paragraph ended. A space between two CJK characters means
+ * nothing inside a Chinese sentence, so in such long lines it is a paragraph
+ * break — unless spaces are everywhere (letter-spaced text), where it is noise.
+ */
+function splitRunOnLine(text: string): string[] {
+  if (text.length < 200) return [text];
+  const parts = text.split(/(?<=[\p{Script=Han}。！？：；”）】])[ \u3000]+(?=[\p{Script=Han}“（【])/u);
+  if (parts.length < 3) return [text];
+  const average = text.length / parts.length;
+  return average >= 12 ? parts : [text];
+}
+
+export function cleanDocument(doc: ExtractedDocument): CleanBlock[] {
+  const pages = dropFurniture(collectLines(doc), doc.paged);
+  const lines = pages.flat();
+  if (lines.length === 0) return [];
+
+  if (doc.linesAreParagraphs) {
+    const blocks: CleanBlock[] = [];
+    for (const line of lines) {
+      for (const part of splitRunOnLine(line.text)) {
+        const text = normaliseSpacing(part);
+        if (text) blocks.push({ text, ...(doc.paged ? { pages: [line.page, line.page] as PageSpan } : {}) });
+      }
+    }
+    return blocks;
+  }
+
+  const hasLayout = lines.some((line) => line.x !== undefined);
+  const { wrapped, fullWidth } = hasLayout ? { wrapped: true, fullWidth: 0 } : isHardWrapped(lines);
+  const breaks = hasLayout ? pdfBreaks(lines, measurePdfLayout(doc, lines)) : textBreaks(lines, wrapped, fullWidth);
+
+  const blocks: CleanBlock[] = [];
+  let current: { text: string; first: number; last: number; indented: boolean; centered: boolean; fontSize?: number } | undefined;
+  const flush = () => {
+    if (!current) return;
+    for (const part of wrapped ? [current.text] : splitRunOnLine(current.text)) {
+      const text = normaliseSpacing(part);
+      if (!text) continue;
+      const block: CleanBlock = { text };
+      if (doc.paged) block.pages = [current.first, current.last];
+      if (current.indented) block.indented = true;
+      if (current.centered) block.centered = true;
+      if (current.fontSize !== undefined) block.fontSize = current.fontSize;
+      blocks.push(block);
+    }
+    current = undefined;
+  };
+  lines.forEach((line, i) => {
+    const decision = breaks[i]!;
+    if (decision.start || !current) {
+      flush();
+      current = {
+        text: line.text,
+        first: line.page,
+        last: line.page,
+        indented: decision.indented,
+        centered: decision.centered,
+        fontSize: line.fontSize,
+      };
+    } else {
+      current.text = joinLines(current.text, line.text);
+      current.last = line.page;
+    }
+  });
+  flush();
+  return blocks;
+}

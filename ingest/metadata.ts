@@ -1,0 +1,215 @@
+/**
+ * Metadata by rules, no model: what kind of document this is, its 文号,
+ * session and proposal number, proposer, the title of the proposal answered,
+ * the signing unit, the date and the 抄送 list. Every rule reads the
+ * structured paragraphs (role-aware: the 文号 line, the sign-off), falling
+ * back to hints a container gave (policy files' "# department:" lines, a
+ * file name that carries the 文号).
+ */
+import path from 'node:path';
+import type { DocumentKind, DocumentMetadata, Paragraph } from '../core/types.ts';
+import { DOC_NUMBER, isDateLine } from './structure.ts';
+
+/** Facts stated outside the document text: front-matter lines of a policy file, the file name. */
+export interface MetadataHints {
+  /** English title from a "# title" line (kept only as a last resort). */
+  englishTitle?: string;
+  department?: string;
+  date?: string;
+  source?: string;
+}
+
+/**
+ * The policy collection prefixes each file with `# <English title>`,
+ * `# department: …`, `# date: …`, `# source: …`. Those lines are metadata,
+ * not text. Returns the hints and how many leading lines they took.
+ */
+export function readFrontMatterHints(lines: string[]): { hints: MetadataHints; consumed: number } {
+  const hints: MetadataHints = {};
+  let consumed = 0;
+  let keyed = false;
+  for (let i = 0; i < Math.min(lines.length, 12); i++) {
+    const line = lines[i]!.trim();
+    if (!line && consumed === i) {
+      consumed = i + 1;
+      continue;
+    }
+    const m = /^#\s+(?:(title|department|date|source)\s*[:：]\s*)?(.*)$/i.exec(line);
+    if (!m) break;
+    const key = m[1]?.toLowerCase();
+    const value = m[2]!.trim();
+    if (key) keyed = true;
+    if (key === 'department') hints.department = value;
+    else if (key === 'date') hints.date = value;
+    else if (key === 'source') hints.source = value;
+    else if (!hints.englishTitle) hints.englishTitle = value;
+    consumed = i + 1;
+  }
+  // Without a keyed line these are ordinary Markdown headings.
+  return keyed ? { hints, consumed } : { hints: {}, consumed: 0 };
+}
+
+const CN_DIGITS: Record<string, number> = { '〇': 0, '○': 0, '零': 0, '一': 1, '二': 2, '两': 2, '三': 3, '四': 4, '五': 5, '六': 6, '七': 7, '八': 8, '九': 9 };
+
+function chineseNumber(text: string): number | undefined {
+  if (/^\d+$/.test(text)) return Number(text);
+  if (!/^[〇○零一二两三四五六七八九十百]+$/.test(text)) return undefined;
+  if (!/[十百]/.test(text)) return Number([...text].map((ch) => CN_DIGITS[ch] ?? 0).join(''));
+  let total = 0;
+  let current = 0;
+  for (const ch of text) {
+    if (ch === '百') {
+      total += (current || 1) * 100;
+      current = 0;
+    } else if (ch === '十') {
+      total += (current || 1) * 10;
+      current = 0;
+    } else {
+      current = CN_DIGITS[ch] ?? 0;
+    }
+  }
+  return total + current;
+}
+
+/** "2024 年 7月 15 日", "二〇二四年七月十五日", "2024-07-15", "2024.7.15" → 2024-07-15. */
+export function toIsoDate(text: string): string | undefined {
+  const c = text.replace(/\s+/g, '');
+  const cn = /([\d〇○零一二三四五六七八九]{4})年([\d一二三四五六七八九十]{1,3})月([\d一二三四五六七八九十]{1,3})日/.exec(c);
+  const iso = /((?:19|20)\d{2})[-./](\d{1,2})[-./](\d{1,2})/.exec(c);
+  const m = cn ?? iso;
+  if (!m) return undefined;
+  const year = chineseNumber(m[1]!);
+  const month = chineseNumber(m[2]!);
+  const day = chineseNumber(m[3]!);
+  if (year === undefined || month === undefined || day === undefined) return undefined;
+  if (year < 1949 || year > 2100 || month < 1 || month > 12 || day < 1 || day > 31) return undefined;
+  return `${year}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
+}
+
+/** 吉人社函[2024]126号, 穗府办规（2024）13号 … → brackets normalised to 〔〕. */
+export function findDocNumber(text: string): string | undefined {
+  const m = DOC_NUMBER.exec(text.replace(/\s+/g, ''));
+  if (!m) return undefined;
+  return `${m[1]}〔${m[2]}〕${m[3]!.replace(/^第/, '')}号`;
+}
+
+/** File names often carry the 文号 as 穗府办规2024-13号 or 发改办财金规〔2019〕860号. */
+function docNumberFromFileName(file: string): string | undefined {
+  const base = path.basename(file).replace(/\.[^.]+$/, '');
+  const found = findDocNumber(base);
+  if (found) return found;
+  const m = /([\p{Script=Han}]{2,12}?)((?:19|20)\d{2})-(\d{1,5})号/u.exec(base);
+  return m ? `${m[1]}〔${m[2]}〕${m[3]}号` : undefined;
+}
+
+const SESSION = /((?:全国|省|市|区|县|州|自治区|[\p{Script=Han}]{2,6}?(?:省|市|区|县|州))?(?:政协|人大|人民代表大会|政治协商会议)[\p{Script=Han}]{0,8}?[一二三四五六七八九十百\d]+届(?:人大|政协)?(?:常委会)?[一二三四五六七八九十\d]+次(?:全体)?会议)/u;
+const PROPOSAL_NUMBER = /第\s*(\d{1,5})\s*号\s*(?:委员|代表)?\s*(?:提案|建议|议案|意见)/;
+const PROPOSAL_NUMBER_ALT = /(?:提案|建议|议案)\s*第\s*(\d{1,5})\s*号/;
+const ORGAN_SUFFIX = /(厅|局|委员会|委|办公厅|办公室|政府|部|院|中心|署|会|处|所|公司|集团|银行|队|站|馆|社|党组|联合会|协会)$/;
+
+function firstMatch(texts: string[], pattern: RegExp, group = 1): string | undefined {
+  for (const text of texts) {
+    const m = pattern.exec(text);
+    if (m) return m[group];
+  }
+  return undefined;
+}
+
+export interface MetadataResult {
+  kind: DocumentKind;
+  metadata: DocumentMetadata;
+}
+
+export function extractMetadata(
+  paragraphs: Paragraph[],
+  title: string,
+  options: { file: string; hints?: MetadataHints; defaultKind?: DocumentKind },
+): MetadataResult {
+  const hints = options.hints ?? {};
+  const metadata: DocumentMetadata = {};
+  const byRole = (role: Paragraph['role']) => paragraphs.filter((p) => p.role === role);
+  const head = paragraphs.slice(0, 8).map((p) => p.text);
+  const firstBody = paragraphs.find((p) => p.role === 'body')?.text ?? '';
+  const context = [title, ...head, firstBody];
+
+  // 文号: the 文号 line, or a short line near the top, or the file name.
+  // Numbers cited inside body sentences are other documents' and never count.
+  const docNumberLine = byRole('docNumber')[0]?.text
+    ?? paragraphs.slice(0, 6).find((p) => p.text.length <= 40 && findDocNumber(p.text) && !/[。，]/.test(p.text))?.text;
+  const docNumber = (docNumberLine && findDocNumber(docNumberLine)) ?? docNumberFromFileName(options.file);
+  if (docNumber) metadata.docNumber = docNumber;
+
+  const session = firstMatch(context, SESSION);
+  if (session) metadata.session = session.replace(/\s+/g, '');
+
+  const proposalNumber = firstMatch(context.map((t) => t.replace(/\s+/g, '')), PROPOSAL_NUMBER)
+    ?? firstMatch(context.map((t) => t.replace(/\s+/g, '')), PROPOSAL_NUMBER_ALT);
+  if (proposalNumber) metadata.proposalNumber = Number(proposalNumber);
+
+  const addressee = byRole('addressee')[0]?.text.replace(/[：:]$/, '');
+  if (addressee) metadata.addressee = addressee;
+  // 宫健泽委员 / 张三、李四代表 / 王五同志: a person's name before the form of address.
+  const person = addressee && /^([\p{Script=Han}、，,]{2,30}?)(?:等\d*[位名])?(委员|代表|同志|先生|女士|议员)(们)?$/u.exec(addressee);
+  if (person && !/(各|单位|部门|政府|委员会)/.test(person[1]!)) metadata.proposer = person[1]!;
+  else {
+    const named = firstMatch(context, /([\p{Script=Han}]{2,4})(?:委员|代表)(?:等)?(?:在|提出|领衔|所提)/u);
+    if (named && !/^(各位|人大|政协|您|你)/.test(named)) metadata.proposer = named;
+  }
+
+  // The title of the proposal answered: the first 《…》 near the top naming a
+  // 建议/提案/议案, else one in the title.
+  const titled = firstMatch([...head, firstBody, title], /《([^《》]{4,80}?(?:建议|提案|议案|意见))》/);
+  if (titled) metadata.proposalTitle = titled;
+
+  const signatures = byRole('signature').map((p) => p.text);
+  const issuer = signatures.find((s) => ORGAN_SUFFIX.test(s)) ?? signatures[0];
+  if (issuer) metadata.issuer = issuer;
+  else {
+    // Policies name their issuer before 关于 in the title (××人民政府办公厅关于印发…的通知).
+    const fromTitle = /^([\p{Script=Han}、]{2,40}?)关于/u.exec(title)?.[1];
+    if (fromTitle && ORGAN_SUFFIX.test(fromTitle)) metadata.issuer = fromTitle;
+    else if (hints.department) metadata.issuer = hints.department;
+  }
+
+  const dateLine = byRole('date')[0]?.text
+    ?? paragraphs.slice(-8).reverse().find((p) => isDateLine(p.text))?.text;
+  const date = (dateLine && toIsoDate(dateLine))
+    ?? (hints.date ? toIsoDate(hints.date) : undefined)
+    ?? (() => {
+      const printed = byRole('note').find((p) => /印发$/.test(p.text));
+      return printed ? toIsoDate(printed.text) : undefined;
+    })();
+  if (date) metadata.date = date;
+
+  const ccLine = byRole('cc')[0]?.text;
+  if (ccLine) {
+    const cc = ccLine.replace(/^抄\s*送[：:]/, '').replace(/[。.]$/, '').split(/[，,、；;]/).map((s) => s.trim()).filter(Boolean);
+    if (cc.length > 0) metadata.cc = cc;
+  }
+
+  const contact = byRole('contact').map((p) => p.text).join(' ');
+  if (contact) metadata.contact = contact;
+
+  return { kind: classifyKind(title, context, metadata, hints, options.defaultKind), metadata };
+}
+
+const POLICY_TITLE = /(通知|通告|公告|意见|办法|决定|方案|规定|细则|规划|计划|纲要|条例|指引|指南|措施|要点|决议|规则|标准|清单|目录|政策|实施|解读|问答|公报|报告)$/;
+
+function classifyKind(
+  title: string,
+  context: string[],
+  metadata: DocumentMetadata,
+  hints: MetadataHints,
+  defaultKind: DocumentKind | undefined,
+): DocumentKind {
+  const top = [title, ...context.slice(0, 4)].join('\n').replace(/\s+/g, '');
+  const isReply = /(答复|复函|办理情况|答覆)/.test(top) || (metadata.proposalTitle !== undefined && /答复如下/.test(top));
+  if (isReply) {
+    if (/提案/.test(top) || /政协/.test(metadata.session ?? '') || /委员[：:]?/.test(metadata.addressee ?? '')) return 'proposal-reply';
+    if (/(建议|议案)/.test(top) || /人大/.test(metadata.session ?? '') || /代表/.test(metadata.addressee ?? '')) return 'suggestion-reply';
+  }
+  if (defaultKind) return defaultKind;
+  if (hints.department || hints.source) return 'policy';
+  if (POLICY_TITLE.test(title.replace(/[（(][^）)]*[）)]$/, '')) || metadata.docNumber) return 'policy';
+  return 'other';
+}

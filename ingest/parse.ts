@@ -1,0 +1,105 @@
+/**
+ * The parse entry points: an extracted document (or a file, or a JSONL
+ * record's text) → a ParsedDocument with paragraphs, metadata and passages.
+ * Extraction is format-specific (ingest/extract/); everything after it is
+ * shared: clean → structure → metadata → passages.
+ */
+import path from 'node:path';
+import type { DocumentKind, ExtractedDocument, ParsedDocument, SourcePage } from '../core/types.ts';
+import { cleanDocument } from './clean.ts';
+import { IngestError } from './errors.ts';
+import { extractMetadata, readFrontMatterHints, type MetadataHints } from './metadata.ts';
+import { buildPassages } from './passages.ts';
+import { structureDocument } from './structure.ts';
+
+export interface ParseOptions {
+  /** Passage length bound in characters (Config.passageMaxChars). */
+  passageMaxChars: number;
+}
+
+/** Strip the policy collection's "# department: …" front matter from the first page; return it as hints. */
+function takeFrontMatter(extracted: ExtractedDocument): { document: ExtractedDocument; hints: MetadataHints } {
+  const first = extracted.pages[0];
+  if (!first || extracted.paged || (extracted.format !== 'txt' && extracted.format !== 'md')) {
+    return { document: extracted, hints: {} };
+  }
+  const { hints, consumed } = readFrontMatterHints(first.lines.slice(0, 12).map((line) => line.text));
+  if (consumed === 0) return { document: extracted, hints };
+  const page: SourcePage = { ...first, lines: first.lines.slice(consumed) };
+  return { document: { ...extracted, pages: [page, ...extracted.pages.slice(1)] }, hints };
+}
+
+function fallbackTitle(file: string): string {
+  const base = path.basename(file.split('#')[0] ?? file).replace(/\.[^.]+$/, '');
+  return base.replace(/^\d+[a-z]?_/, '').replace(/_/g, ' ');
+}
+
+export function parseExtracted(
+  extracted: ExtractedDocument,
+  file: string,
+  options: ParseOptions & { title?: string; defaultKind?: DocumentKind },
+): ParsedDocument {
+  const { document, hints } = takeFrontMatter(extracted);
+  const imageOnlyPages = document.pages.filter((page) => page.imageOnly).map((page) => page.number);
+  const blocks = cleanDocument(document);
+  if (blocks.length === 0 && imageOnlyPages.length === 0) {
+    throw new IngestError(file, '没有可提取的文本（no extractable text）');
+  }
+  const structured = structureDocument(blocks);
+  const title = structured.title || options.title || document.titleHint?.trim() || fallbackTitle(file);
+  const { kind, metadata } = extractMetadata(structured.paragraphs, title, {
+    file,
+    hints,
+    ...(options.defaultKind ? { defaultKind: options.defaultKind } : {}),
+  });
+  const warnings = [...document.warnings];
+  if (imageOnlyPages.length > 0 && !warnings.some((w) => /OCR/.test(w))) {
+    warnings.push(`第${imageOnlyPages.join('、')}页没有文本层，需要 OCR`);
+  }
+  const parsed: ParsedDocument = {
+    file,
+    format: document.format,
+    kind,
+    title,
+    metadata,
+    text: structured.text,
+    paragraphs: structured.paragraphs,
+    passages: buildPassages(structured.paragraphs, structured.text, options.passageMaxChars),
+    warnings,
+    needsOcr: imageOnlyPages.length > 0,
+  };
+  if (document.paged) parsed.pageCount = document.pages.length;
+  return parsed;
+}
+
+/** Extract and parse one file. `displayPath` is what `file` will say (a corpus-relative id, an upload's original name). */
+export async function parseFile(
+  filePath: string,
+  options: ParseOptions & { displayPath?: string },
+): Promise<ParsedDocument> {
+  const { extractFile } = await import('./extract/index.ts');
+  const extracted = await extractFile(filePath);
+  return parseExtracted(extracted, options.displayPath ?? filePath, { passageMaxChars: options.passageMaxChars });
+}
+
+/**
+ * One JSONL record (a citizen message's reply, a service answer) as a
+ * document: plain text whose lines are paragraphs. `file` is `<file>#<id>`.
+ */
+export function parseRecordText(
+  text: string,
+  file: string,
+  options: ParseOptions & { title?: string },
+): ParsedDocument {
+  const extracted: ExtractedDocument = {
+    format: 'jsonl',
+    paged: false,
+    linesAreParagraphs: true,
+    pages: [{ number: 1, lines: text.split(/\r\n|\r|\n/).map((line) => ({ text: line })) }],
+    warnings: [],
+    ...(options.title ? { titleHint: options.title } : {}),
+  };
+  const parsed = parseExtracted(extracted, file, { passageMaxChars: options.passageMaxChars, defaultKind: 'other' });
+  if (options.title) parsed.title = options.title;
+  return parsed;
+}

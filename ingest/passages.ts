@@ -1,0 +1,147 @@
+/**
+ * Passages: the units retrieval indexes and answers cite.
+ *
+ * Length bound (Config.passageMaxChars, default 300 characters): bge-small-zh
+ * reads at most 512 tokens, about 500 Chinese characters, so anything longer
+ * is silently truncated by the embedder. Shorter passages give tighter
+ * citations (one claim, one page) and better lexical precision, since BM25
+ * rewards passages where query terms are dense. 300 is also the passage size
+ * the retrieval evaluation uses as its reference, so results stay comparable.
+ *
+ * Rules: a passage never crosses a section (same headingPath); it never cuts
+ * a sentence unless that sentence alone exceeds the bound (then at a clause
+ * mark ，；、：, and only then hard); short paragraphs share a passage with
+ * their neighbours; `passage.text === doc.text.slice(start, end)` always, so a
+ * passage spanning paragraphs contains the "\n" between them. Heading
+ * paragraphs are not passages: the indexer stores headingPath separately.
+ */
+import { createHash } from 'node:crypto';
+import type { PageSpan, Paragraph, ParagraphRole, Passage } from '../core/types.ts';
+
+/** Roles whose text is worth retrieving; sign-off furniture is not. */
+const PASSAGE_ROLES: ReadonlySet<ParagraphRole> = new Set<ParagraphRole>(['body']);
+
+/** A [start, end) piece of one paragraph, in document offsets. */
+interface Piece {
+  paragraph: Paragraph;
+  start: number;
+  end: number;
+}
+
+const SENTENCE_END = /[。！？!?；;…]+["”’」』）)]*|\.(?=\s|$)/g;
+const CLAUSE_END = /[，,、：:]["”’」』]*/g;
+
+/** Split [start, end) of `text` after every match of `marks`. */
+function splitAfter(text: string, start: number, end: number, marks: RegExp): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  const slice = text.slice(start, end);
+  let from = 0;
+  marks.lastIndex = 0;
+  for (let m = marks.exec(slice); m; m = marks.exec(slice)) {
+    const cut = m.index + m[0].length;
+    if (cut > from && cut < slice.length) {
+      out.push([start + from, start + cut]);
+      from = cut;
+    }
+    if (m[0].length === 0) marks.lastIndex++;
+  }
+  out.push([start + from, end]);
+  return out;
+}
+
+/**
+ * Cut a paragraph into units no longer than `max`: its sentences, and for a
+ * sentence longer than `max` its clauses, and for a clause longer than `max`
+ * hard slices.
+ */
+function units(paragraph: Paragraph, text: string, max: number): Piece[] {
+  const out: Piece[] = [];
+  for (const [from, to] of splitAfter(text, paragraph.start, paragraph.end, SENTENCE_END)) {
+    if (to - from <= max) {
+      out.push({ paragraph, start: from, end: to });
+      continue;
+    }
+    for (const [cFrom, cTo] of splitAfter(text, from, to, CLAUSE_END)) {
+      for (let s = cFrom; s < cTo; s += max) out.push({ paragraph, start: s, end: Math.min(cTo, s + max) });
+    }
+  }
+  return out;
+}
+
+function passageId(headingPath: string[], start: number, text: string): string {
+  return createHash('sha1').update(`${headingPath.join('\u001f')}\u0000${start}\u0000${text}`).digest('hex').slice(0, 16);
+}
+
+function toPassage(group: Piece[], text: string, headingPath: string[]): Passage {
+  const first = group[0]!;
+  const last = group[group.length - 1]!;
+  const passageText = text.slice(first.start, last.end);
+  const passage: Passage = {
+    id: passageId(headingPath, first.start, passageText),
+    text: passageText,
+    headingPath,
+    start: first.start,
+    end: last.end,
+    paragraphSpan: [first.paragraph.index, last.paragraph.index],
+  };
+  const spans = group.map((p) => p.paragraph.pages).filter((p): p is PageSpan => p !== undefined);
+  if (spans.length > 0) passage.pages = [Math.min(...spans.map((s) => s[0])), Math.max(...spans.map((s) => s[1]))];
+  return passage;
+}
+
+/** Runs of consecutive passage-worthy paragraphs under the same headingPath. */
+function sections(paragraphs: Paragraph[]): Paragraph[][] {
+  const eligible = paragraphs.some((p) => PASSAGE_ROLES.has(p.role))
+    ? (p: Paragraph) => PASSAGE_ROLES.has(p.role)
+    // A document with no body (only a title, or only a sign-off) still gets passages.
+    : (p: Paragraph) => p.text.length > 0;
+  const out: Paragraph[][] = [];
+  let run: Paragraph[] = [];
+  let key = '';
+  for (const paragraph of paragraphs) {
+    const pathKey = paragraph.headingPath.join('\u001f');
+    if (!eligible(paragraph)) {
+      if (run.length > 0) out.push(run);
+      run = [];
+      continue;
+    }
+    if (run.length > 0 && pathKey !== key) {
+      out.push(run);
+      run = [];
+    }
+    key = pathKey;
+    run.push(paragraph);
+  }
+  if (run.length > 0) out.push(run);
+  return out;
+}
+
+export function buildPassages(paragraphs: Paragraph[], text: string, maxChars: number): Passage[] {
+  const max = Math.max(20, Math.floor(maxChars));
+  const passages: Passage[] = [];
+  for (const section of sections(paragraphs)) {
+    const headingPath = section[0]!.headingPath;
+    const groups: Piece[][] = [];
+    let group: Piece[] = [];
+    const length = () => (group.length === 0 ? 0 : group[group.length - 1]!.end - group[0]!.start);
+    const flush = () => {
+      if (group.length > 0) groups.push(group);
+      group = [];
+    };
+    for (const paragraph of section) {
+      const paragraphLength = paragraph.end - paragraph.start;
+      if (group.length > 0 && length() + 1 + paragraphLength > max && paragraphLength <= max && length() >= max / 3) {
+        // A paragraph that fits a passage of its own is not split just to
+        // top up a passage that is already substantial.
+        flush();
+      }
+      for (const unit of units(paragraph, text, max)) {
+        if (group.length > 0 && unit.end - group[0]!.start > max) flush();
+        group.push(unit);
+      }
+    }
+    flush();
+    for (const g of groups) passages.push(toPassage(g, text, headingPath));
+  }
+  return passages;
+}

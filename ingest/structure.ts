@@ -1,0 +1,283 @@
+/**
+ * Structure recovery: clean paragraphs → the anatomy of a Chinese official
+ * document. Front matter (文号, title, addressee), the numbered heading tree
+ * (第X编/章/节/条, 一、, （一）, 1., （1）, ①), body paragraphs, and the
+ * closing block (此致, signing unit, date, 联系人, 抄送, 印发). Every
+ * paragraph gets its headingPath and [start, end) offsets into the document
+ * text (paragraphs joined by "\n").
+ */
+import type { CleanBlock, Paragraph, ParagraphRole } from '../core/types.ts';
+
+const CN_NUM = '[一二三四五六七八九十百零〇○两]';
+
+/**
+ * Numbering families in their conventional order of depth (GB/T 9704: 一、 →
+ * （一） → 1. → （1）). Documents skip and mix levels, so the order is only a
+ * tie-breaker; actual depth comes from the order headings appear in.
+ */
+interface HeadingFamily {
+  name: string;
+  rank: number;
+  pattern: RegExp;
+  /** Longest text a heading of this family plausibly has. */
+  maxLength: number;
+}
+
+const FAMILIES: HeadingFamily[] = [
+  { name: 'bian', rank: 0, pattern: new RegExp(`^第${CN_NUM}+编`), maxLength: 40 },
+  { name: 'part', rank: 0.5, pattern: new RegExp(`^第${CN_NUM}+部分`), maxLength: 40 },
+  { name: 'zhang', rank: 1, pattern: new RegExp(`^第${CN_NUM}+章`), maxLength: 40 },
+  { name: 'jie', rank: 2, pattern: new RegExp(`^第${CN_NUM}+节`), maxLength: 40 },
+  { name: 'tiao', rank: 3, pattern: new RegExp(`^第${CN_NUM}+条(之${CN_NUM}+)?`), maxLength: 20 },
+  { name: 'cn', rank: 4, pattern: new RegExp(`^${CN_NUM}{1,3}[、．.](?!\\d)`), maxLength: 60 },
+  { name: 'paren-cn', rank: 5, pattern: new RegExp(`^[（(]${CN_NUM}{1,3}[)）]`), maxLength: 60 },
+  { name: 'arabic', rank: 6, pattern: /^\d{1,2}(?:[、．]|\.(?!\d))/, maxLength: 50 },
+  { name: 'paren-arabic', rank: 7, pattern: /^[（(]\d{1,2}[)）]/, maxLength: 50 },
+  { name: 'circled', rank: 8, pattern: /^[①-⑳]/, maxLength: 50 },
+];
+
+export interface HeadingMatch {
+  family: HeadingFamily;
+  /** The numbering itself (一、, （二）, 第三条). */
+  label: string;
+}
+
+export function matchEnumerator(text: string): HeadingMatch | undefined {
+  for (const family of FAMILIES) {
+    const m = family.pattern.exec(text);
+    if (m) return { family, label: m[0] };
+  }
+  return undefined;
+}
+
+const SENTENCE_PUNCTUATION = /[。；;！!？?]/;
+const ENDS_LIKE_SENTENCE = /[。；;，,！!？?：:、]["”’」』）)]?$/;
+
+/**
+ * How a numbered block takes part in the heading tree:
+ * - `heading`: the block is a heading line ("一、关于…的建议").
+ * - `lead`: a body paragraph opening with a short numbered run-in heading
+ *   ("（一）加强组织领导。各地要……") or an article ("第十二条 …"); the run-in
+ *   text becomes a section in headingPath while the paragraph stays body.
+ */
+type HeadingKind = { kind: 'heading'; match: HeadingMatch; text: string } | { kind: 'lead'; match: HeadingMatch; text: string };
+
+export function classifyHeading(text: string): HeadingKind | undefined {
+  const match = matchEnumerator(text);
+  if (!match) return undefined;
+  const rest = text.slice(match.label.length).trim();
+  if (match.family.name === 'tiao') {
+    // In regulations 第X条 opens an article whose text follows on the same
+    // line; the article number alone is what a citation needs.
+    if (!rest || (rest.length <= 15 && !SENTENCE_PUNCTUATION.test(rest) && !/[，,]/.test(rest))) {
+      return { kind: 'heading', match, text };
+    }
+    return { kind: 'lead', match, text: match.label };
+  }
+  if (!rest) return undefined;
+  if (text.length <= match.family.maxLength && !SENTENCE_PUNCTUATION.test(text) && !ENDS_LIKE_SENTENCE.test(text)) {
+    return { kind: 'heading', match, text };
+  }
+  if (match.family.rank >= 4) {
+    const lead = /^(.{2,25}?)[。．：:](?=.{10,})/u.exec(rest);
+    if (lead && !/[，,；;“”"]/.test(lead[1]!)) return { kind: 'lead', match, text: match.label + lead[1]! };
+  }
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------
+// Front matter and closing block patterns.
+
+/** 发文字号: organ abbreviation, year in brackets of any kind, serial number, 号. */
+export const DOC_NUMBER = /([\p{Script=Han}A-Za-z]{1,16})\s*[〔［\[（(【{]\s*((?:19|20)\d{2})\s*[〕］\]）)】}]\s*(第?\s*\d{1,5})\s*号/u;
+const DATE_LINE = new RegExp(`^(\\d{4}|[〇○零一二三四五六七八九]{4})年(\\d{1,2}|${CN_NUM}{1,3})月(\\d{1,2}|${CN_NUM}{1,3})日$`);
+const CLOSING_LINE = /^(此致|敬礼|此致敬礼|此复|特此(答复|函复|通知|公告|通告|报告|批复|函告|说明|函达|复函)?)[。！!，,]?$/;
+const CONTACT_LINE = /^[（(]?(联系人|联系电话|联系方式|联\s*系\s*人|咨询电话)/;
+const CC_LINE = /^抄\s*送[：:]/;
+const NOTE_LINE = /(印发|印制)$|^[（(]此件.{2,12}[)）]$|^附件[：:\d一二三四五六七八九十]|^公开(方式|属性|类型)[：:]/;
+const ADDRESSEE_LINE = /^[^。；;！!？?]{2,60}[：:]$/;
+
+function compact(text: string): string {
+  return text.replace(/\s+/g, '');
+}
+
+export function isDateLine(text: string): boolean {
+  return DATE_LINE.test(compact(text));
+}
+
+export function isDocNumberLine(text: string): boolean {
+  const c = compact(text);
+  const m = DOC_NUMBER.exec(c);
+  return m !== null && m.index === 0 && m[0].length >= c.length - 1;
+}
+
+function isTitleLike(block: CleanBlock): boolean {
+  const text = block.text;
+  return text.length >= 4 && text.length <= 90 && !ENDS_LIKE_SENTENCE.test(text) && !/[。；;]/.test(text)
+    && !isDocNumberLine(text) && !isDateLine(text) && matchEnumerator(text) === undefined;
+}
+
+/** Red-header masthead lines ("××人民政府办公厅文件") sit above the 文号. */
+function isMasthead(text: string): boolean {
+  return /^[\p{Script=Han}]{2,30}(文件|公报|简报|函)$/u.test(compact(text)) && !/关于/.test(text);
+}
+
+const TITLE_ENDINGS = /(答复|复函|通知|通告|公告|意见|办法|决定|方案|报告|函|批复|规定|细则|规划|计划|纲要|条例|指引|指南|措施|要点|决议|建议|提案|请示|说明|公报)$/;
+
+// ---------------------------------------------------------------------------
+
+export interface StructuredDocument {
+  /** Title as the document states it ('' when none was found). */
+  title: string;
+  paragraphs: Paragraph[];
+  /** Paragraph texts joined by "\n". */
+  text: string;
+}
+
+interface Draft {
+  block: CleanBlock;
+  role: ParagraphRole;
+  text: string;
+}
+
+/** Decide the roles of the first blocks: masthead, 文号, title (merging a title that wraps), addressee. */
+function assignFrontMatter(drafts: Draft[]): Draft[] {
+  const out: Draft[] = [];
+  let i = 0;
+  let titleSeen = false;
+  let addresseeSeen = false;
+  const limit = Math.min(drafts.length, 8);
+  while (i < limit) {
+    const draft = drafts[i]!;
+    const text = draft.text;
+    if (isDocNumberLine(text)) {
+      out.push({ ...draft, role: 'docNumber' });
+      i++;
+      continue;
+    }
+    if (!titleSeen && isMasthead(text) && i + 1 < drafts.length) {
+      out.push({ ...draft, role: 'note' });
+      i++;
+      continue;
+    }
+    if (!titleSeen && !addresseeSeen && isTitleLike(draft.block) && !ADDRESSEE_LINE.test(text)) {
+      let title = text;
+      let j = i + 1;
+      // A title wraps onto the next block when the break falls mid-phrase
+      // ("…关于印发" + "…的通知"); a complete title stands alone.
+      while (j < drafts.length && j < i + 3) {
+        const next = drafts[j]!;
+        const sameType = next.block.fontSize !== undefined && next.block.fontSize === draft.block.fontSize;
+        const continues = /^(的|和|与|及|之)/.test(next.text) || /(关于|的|和|与|及|《|“|对)$/.test(title)
+          || (TITLE_ENDINGS.test(next.text) && !TITLE_ENDINGS.test(title) && sameType);
+        if (!isTitleLike(next.block) || !continues || (title + next.text).length > 90) break;
+        title += next.text;
+        j++;
+      }
+      out.push({ ...draft, role: 'title', text: title });
+      titleSeen = true;
+      i = j;
+      continue;
+    }
+    if (!addresseeSeen && ADDRESSEE_LINE.test(text) && matchEnumerator(text) === undefined) {
+      out.push({ ...draft, role: 'addressee' });
+      addresseeSeen = true;
+      i++;
+      continue;
+    }
+    break;
+  }
+  return [...out, ...drafts.slice(i)];
+}
+
+/**
+ * The sign-off at the end of a letter, found by walking back from the last
+ * block while blocks look like closing furniture. Only a run that contains a
+ * date, a 此致/特此 line, 抄送 or 印发 counts: a short last paragraph alone
+ * is body text.
+ */
+function assignClosing(drafts: Draft[]): void {
+  let first = drafts.length;
+  let anchored = false;
+  for (let i = drafts.length - 1; i >= 0 && drafts.length - i <= 14; i--) {
+    const draft = drafts[i]!;
+    if (draft.role !== 'body') break;
+    const text = compact(draft.text);
+    const anchor = isDateLine(text) || CLOSING_LINE.test(text) || CC_LINE.test(text) || /印发$/.test(text);
+    const furniture = anchor || CONTACT_LINE.test(text) || NOTE_LINE.test(text)
+      || (text.length <= 40 && !/[。；;，,！!？?]/.test(text) && matchEnumerator(text) === undefined);
+    if (!furniture) break;
+    if (anchor) anchored = true;
+    first = i;
+  }
+  if (!anchored) return;
+  for (let i = first; i < drafts.length; i++) {
+    const draft = drafts[i]!;
+    const text = compact(draft.text);
+    if (isDateLine(text)) draft.role = 'date';
+    else if (CLOSING_LINE.test(text)) draft.role = 'closing';
+    else if (CONTACT_LINE.test(text)) draft.role = 'contact';
+    else if (CC_LINE.test(text)) draft.role = 'cc';
+    else if (NOTE_LINE.test(text)) draft.role = 'note';
+    else draft.role = 'signature';
+  }
+  // A "signature" after the date or after 抄送 is not a signing unit.
+  const lastDate = drafts.findIndex((d) => d.role === 'date');
+  for (let i = first; i < drafts.length; i++) {
+    const draft = drafts[i]!;
+    if (draft.role === 'signature' && lastDate >= 0 && i > lastDate) draft.role = 'note';
+  }
+}
+
+export function structureDocument(blocks: CleanBlock[]): StructuredDocument {
+  let drafts: Draft[] = blocks.filter((b) => b.text.length > 0).map((block) => ({ block, role: 'body', text: block.text }));
+  drafts = assignFrontMatter(drafts);
+  assignClosing(drafts);
+
+  const paragraphs: Paragraph[] = [];
+  const stack: Array<{ rank: number; family: string; text: string }> = [];
+  let offset = 0;
+  let title = '';
+  const push = (draft: Draft, headingPath: string[], headingLevel?: number) => {
+    const paragraph: Paragraph = {
+      index: paragraphs.length,
+      text: draft.text,
+      role: draft.role,
+      headingPath,
+      start: offset,
+      end: offset + draft.text.length,
+    };
+    if (headingLevel !== undefined) paragraph.headingLevel = headingLevel;
+    if (draft.block.pages) paragraph.pages = [draft.block.pages[0], draft.block.pages[1]];
+    paragraphs.push(paragraph);
+    offset = paragraph.end + 1;
+  };
+  const enter = (match: HeadingMatch, text: string): number => {
+    const at = stack.findIndex((entry) => entry.family === match.family.name);
+    if (at >= 0) {
+      stack.length = at;
+    } else {
+      while (stack.length > 0 && stack[stack.length - 1]!.rank >= match.family.rank) stack.pop();
+    }
+    stack.push({ rank: match.family.rank, family: match.family.name, text });
+    return stack.length;
+  };
+
+  for (const draft of drafts) {
+    if (draft.role === 'title' && !title) title = draft.text;
+    if (draft.role !== 'body') {
+      // Front matter and sign-off belong to no section.
+      push(draft, []);
+      continue;
+    }
+    const heading = classifyHeading(draft.text);
+    if (heading?.kind === 'heading') {
+      const level = enter(heading.match, heading.text);
+      push({ ...draft, role: 'heading' }, stack.map((e) => e.text), level);
+      continue;
+    }
+    if (heading?.kind === 'lead') enter(heading.match, heading.text);
+    push(draft, stack.map((e) => e.text));
+  }
+  return { title, paragraphs, text: paragraphs.map((p) => p.text).join('\n') };
+}
