@@ -1,0 +1,185 @@
+/**
+ * Extractive answers: one to three sentences taken verbatim from the best
+ * retrieved passages, each cited to the paragraph it stands in (heading path,
+ * pages, offsets). Nothing is paraphrased, so every quote can be — and is —
+ * checked against the stored document text before it leaves the process.
+ */
+import type { AnswerCitation, Paragraph, SearchHit, StoredDocument } from './types.ts';
+import { dice, questionTerms, splitSentences, termsOf, type TextSpan } from './sentences.ts';
+
+export interface DocumentSource {
+  getDocument(id: string): StoredDocument | undefined;
+}
+
+export interface AnswerSentence {
+  text: string;
+  /** Numbers (`n`) of the citations this sentence carries. */
+  citations: number[];
+}
+
+export interface ExtractiveAnswer {
+  /** The sentences joined, each followed by its markers, e.g. "…创下了历史新高。[1]" */
+  text: string;
+  sentences: AnswerSentence[];
+}
+
+export type AnswerResult =
+  | { answer: ExtractiveAnswer; citations: AnswerCitation[]; reason?: undefined }
+  | { answer: null; citations: []; reason: string };
+
+export interface AnswerOptions {
+  /** At most this many sentences (1–3). Default 3. */
+  maxSentences?: number;
+  /**
+   * Share of the question's (weighted) terms the best sentence must contain.
+   * Below it the answer is null: an unrelated sentence quoted with a citation
+   * looks authoritative and is worse than no answer.
+   */
+  minCoverage?: number;
+  /** Further sentences must score at least this share of the best one. */
+  relativeCutoff?: number;
+}
+
+interface Candidate {
+  span: TextSpan;
+  doc: StoredDocument;
+  paragraph: Paragraph;
+  terms: Set<string>;
+  hitRank: number;
+  score: number;
+}
+
+/** Roles whose sentences can answer; headings, signatures and addressees only echo the question's words. */
+const ANSWERING_ROLES = new Set(['body', 'note']);
+const MIN_SENTENCE_CHARS = 6;
+
+function paragraphsIn(doc: StoredDocument, start: number, end: number): Paragraph[] {
+  return doc.paragraphs.filter((p) => p.end > start && p.start < end);
+}
+
+function collectCandidates(hits: SearchHit[], docs: DocumentSource): Candidate[] {
+  const seen = new Set<string>();
+  const cache = new Map<string, StoredDocument | undefined>();
+  const candidates: Candidate[] = [];
+  hits.forEach((hit, i) => {
+    const id = hit.citation.documentId;
+    if (!cache.has(id)) cache.set(id, docs.getDocument(id));
+    const doc = cache.get(id);
+    if (!doc) return;
+    // A passage may begin or end mid-sentence; quote whole sentences of the paragraphs it covers.
+    for (const paragraph of paragraphsIn(doc, hit.citation.start, hit.citation.end)) {
+      for (const span of splitSentences(doc.text.slice(paragraph.start, paragraph.end), paragraph.start)) {
+        if (span.end <= hit.citation.start || span.start >= hit.citation.end) continue;
+        const key = `${id}\u0000${span.start}`;
+        if (seen.has(key) || span.text.length < MIN_SENTENCE_CHARS) continue;
+        seen.add(key);
+        candidates.push({ span, doc, paragraph, terms: termsOf(span.text), hitRank: i + 1, score: 0 });
+      }
+    }
+  });
+  const answering = candidates.filter((c) => ANSWERING_ROLES.has(c.paragraph.role));
+  return answering.length > 0 ? answering : candidates;
+}
+
+/**
+ * Terms frequent among the candidates (吉林 in a Jilin reply) say little about
+ * which sentence answers; rare ones (留吉率) say much. Weights are computed over
+ * the candidate pool because that is the only collection at hand here.
+ */
+function termWeights(question: Set<string>, candidates: Candidate[]): Map<string, number> {
+  const weights = new Map<string, number>();
+  const n = candidates.length;
+  for (const term of question) {
+    let df = 0;
+    for (const c of candidates) if (c.terms.has(term)) df++;
+    weights.set(term, Math.log(1 + (n + 1) / (df + 0.5)));
+  }
+  return weights;
+}
+
+function coverageOf(candidate: Candidate, weights: Map<string, number>, totalWeight: number): number {
+  let matched = 0;
+  for (const [term, w] of weights) if (candidate.terms.has(term)) matched += w;
+  return totalWeight > 0 ? matched / totalWeight : 0;
+}
+
+function score(candidate: Candidate, weights: Map<string, number>, totalWeight: number): number {
+  // Retrieval order breaks near-ties; very long sentences carry more chance matches, so they pay a little.
+  const rankBonus = 0.04 / candidate.hitRank;
+  const lengthPenalty = Math.max(0, candidate.span.text.length - 120) / 2000;
+  return coverageOf(candidate, weights, totalWeight) + rankBonus - lengthPenalty;
+}
+
+function citationFor(n: number, c: Candidate): AnswerCitation {
+  return {
+    n,
+    documentId: c.doc.id,
+    title: c.doc.title,
+    headingPath: c.paragraph.headingPath,
+    ...(c.paragraph.pages ? { pages: c.paragraph.pages } : {}),
+    start: c.span.start,
+    end: c.span.end,
+    quote: c.span.text,
+  };
+}
+
+/** Build an extractive answer to `question` from ranked `hits` (best first). */
+export function extractAnswer(
+  question: string,
+  hits: SearchHit[],
+  docs: DocumentSource,
+  options: AnswerOptions = {},
+): AnswerResult {
+  const maxSentences = Math.min(3, Math.max(1, options.maxSentences ?? 3));
+  const minCoverage = options.minCoverage ?? 0.4;
+  const relativeCutoff = options.relativeCutoff ?? 0.75;
+
+  const qTerms = questionTerms(question);
+  if (qTerms.size === 0) return { answer: null, citations: [], reason: '问题中没有可用于检索的词语' };
+  if (hits.length === 0) return { answer: null, citations: [], reason: '知识库中没有找到与问题相关的段落' };
+
+  const candidates = collectCandidates(hits, docs);
+  if (candidates.length === 0) return { answer: null, citations: [], reason: '检索到的段落无法读取原文' };
+  const weights = termWeights(qTerms, candidates);
+  const totalWeight = [...weights.values()].reduce((a, b) => a + b, 0);
+  for (const c of candidates) c.score = score(c, weights, totalWeight);
+  candidates.sort((a, b) => b.score - a.score || a.hitRank - b.hitRank || a.span.start - b.span.start);
+
+  const best = candidates[0]!;
+  const bestCoverage = coverageOf(best, weights, totalWeight);
+  if (bestCoverage < minCoverage) {
+    return {
+      answer: null,
+      citations: [],
+      reason: `没有足够相关的句子：最相关的句子只覆盖了问题中 ${Math.round(bestCoverage * 100)}% 的关键词`,
+    };
+  }
+
+  const chosen: Candidate[] = [best];
+  for (const c of candidates.slice(1)) {
+    if (chosen.length >= maxSentences) break;
+    if (c.score < best.score * relativeCutoff) break;
+    if (coverageOf(c, weights, totalWeight) < minCoverage) continue;
+    // The same sentence in the PDF and the DOCX of one reply is one piece of evidence, not two.
+    if (chosen.some((k) => dice(k.terms, c.terms) > 0.8)) continue;
+    chosen.push(c);
+  }
+
+  const citations = chosen.map((c, i) => citationFor(i + 1, c));
+  const sentences = citations.map((c) => ({ text: c.quote, citations: [c.n] }));
+  return {
+    answer: { text: sentences.map((s) => `${s.text}[${s.citations.join('][')}]`).join(''), sentences },
+    citations,
+  };
+}
+
+/** Every citation whose quote is not the stored text at [start, end), described in words. Empty when all hold. */
+export function verifyCitations(citations: AnswerCitation[], docs: DocumentSource): string[] {
+  const problems: string[] = [];
+  for (const c of citations) {
+    const doc = docs.getDocument(c.documentId);
+    if (!doc) problems.push(`[${c.n}] ${c.documentId}: 文档不存在`);
+    else if (doc.text.slice(c.start, c.end) !== c.quote) problems.push(`[${c.n}] ${c.documentId}@${c.start}-${c.end}: 引文与原文不一致`);
+  }
+  return problems;
+}

@@ -1,0 +1,249 @@
+/**
+ * The precedent finder: given a new proposal (or a stored document), which
+ * earlier documents answered something like it, and where. The query is cut
+ * into parts (sentences, short ones merged), each part is retrieved on its
+ * own, and documents are ranked by how consistently they rank high across the
+ * parts — a reply that addresses most points of a proposal beats one that
+ * shares a single striking phrase. Each precedent comes with aligned pairs:
+ * a part of the query beside the paragraph of the precedent most like it.
+ */
+import type {
+  Citation,
+  DocumentKind,
+  Paragraph,
+  RetrievalMode,
+  SearchFilters,
+  SearchHit,
+  SearchQuery,
+  SearchResult,
+  StoredDocument,
+} from './types.ts';
+import type { DocumentSource } from './answer.ts';
+import { dice, splitSentences, termsOf, type TextSpan } from './sentences.ts';
+
+export interface SearchSource extends DocumentSource {
+  search(query: SearchQuery): Promise<SearchResult>;
+}
+
+export interface QueryPart extends TextSpan {
+  index: number;
+}
+
+export interface AlignedPair {
+  /** The part of the query. */
+  query: QueryPart;
+  /** The precedent's paragraph most like it. */
+  match: {
+    text: string;
+    paragraphIndex: number;
+    citation: Citation;
+    /** Rank of this precedent in the part's own retrieval, 1-based. */
+    rank: number;
+    /** Term overlap (Dice over character bigrams) of the part and the paragraph, 0..1. */
+    overlap: number;
+  };
+}
+
+export interface SimilarDocument {
+  documentId: string;
+  title: string;
+  kind: DocumentKind;
+  issuer?: string;
+  date?: string;
+  /** Mean over all query parts of (c+1)/(c+rank), 0 where the document was not retrieved: 1 = first for every part. */
+  score: number;
+  /** How many query parts retrieved this document. */
+  matchedParts: number;
+  pairs: AlignedPair[];
+}
+
+export interface SimilarResult {
+  parts: QueryPart[];
+  documents: SimilarDocument[];
+  mode: RetrievalMode;
+  lexicalOnly: boolean;
+  notice?: string;
+  tookMs: number;
+}
+
+export interface SimilarOptions {
+  /** Documents to return. Default 10. */
+  k?: number;
+  /** Passages retrieved per query part. Default 30. */
+  perPartK?: number;
+  mode?: RetrievalMode;
+  filters?: SearchFilters;
+  /** Leave this document out (the one the query came from). */
+  excludeDocumentId?: string;
+  /** Query parts at most; longer texts get adjacent sentences merged. Default 40. */
+  maxParts?: number;
+  /** Pairs shown per document at most. Default 12. */
+  maxPairs?: number;
+}
+
+/** Sentences shorter than this say too little alone (称谓, 此致) and are merged with the next. */
+const MIN_PART_CHARS = 24;
+/** Rank damping: small so that first places dominate, unlike retrieval fusion where depth matters. */
+const RANK_DAMPING = 4;
+
+/** Cut a query into parts, keeping offsets into `text`. */
+export function splitQuery(text: string, maxParts = 40): QueryPart[] {
+  const sentences = splitSentences(text).filter((s) => /[\u3400-\u9fffA-Za-z0-9]/.test(s.text));
+  const merged: TextSpan[] = [];
+  let pending: TextSpan | undefined;
+  for (const s of sentences) {
+    const joined: TextSpan = pending ? { text: text.slice(pending.start, s.end), start: pending.start, end: s.end } : s;
+    if (joined.text.length < MIN_PART_CHARS) pending = joined;
+    else {
+      merged.push(joined);
+      pending = undefined;
+    }
+  }
+  if (pending) {
+    const last = merged.pop();
+    merged.push(last ? { text: text.slice(last.start, pending.end), start: last.start, end: pending.end } : pending);
+  }
+  // Too many parts: merge neighbours evenly so the whole text is still covered.
+  let parts = merged;
+  while (parts.length > maxParts) {
+    const next: TextSpan[] = [];
+    for (let i = 0; i < parts.length; i += 2) {
+      const a = parts[i]!;
+      const b = parts[i + 1];
+      next.push(b ? { text: text.slice(a.start, b.end), start: a.start, end: b.end } : a);
+    }
+    parts = next;
+  }
+  return parts.map((p, index) => ({ ...p, index }));
+}
+
+interface Accumulator {
+  doc: StoredDocument;
+  hit: SearchHit;
+  rankScores: number;
+  pairs: AlignedPair[];
+}
+
+function bestParagraph(doc: StoredDocument, hit: SearchHit, partTerms: Set<string>): { paragraph: Paragraph; overlap: number } | undefined {
+  let best: { paragraph: Paragraph; overlap: number } | undefined;
+  for (const paragraph of doc.paragraphs) {
+    if (paragraph.end <= hit.citation.start || paragraph.start >= hit.citation.end) continue;
+    const overlap = dice(partTerms, termsOf(paragraph.text));
+    if (!best || overlap > best.overlap) best = { paragraph, overlap };
+  }
+  return best;
+}
+
+function citationOf(doc: StoredDocument, p: Paragraph): Citation {
+  return {
+    documentId: doc.id,
+    title: doc.title,
+    headingPath: p.headingPath,
+    ...(p.pages ? { pages: p.pages } : {}),
+    start: p.start,
+    end: p.end,
+  };
+}
+
+/** Rank earlier documents by similarity to `text`, with aligned passages. */
+export async function findSimilar(kb: SearchSource, text: string, options: SimilarOptions = {}): Promise<SimilarResult> {
+  const started = performance.now();
+  const k = options.k ?? 10;
+  const perPartK = options.perPartK ?? 30;
+  const parts = splitQuery(text, options.maxParts ?? 40);
+  const byDocument = new Map<string, Accumulator>();
+  let mode: RetrievalMode = options.mode ?? 'hybrid';
+  let lexicalOnly = false;
+  let notice: string | undefined;
+  const docCache = new Map<string, StoredDocument | undefined>();
+  const getDoc = (id: string) => {
+    if (!docCache.has(id)) docCache.set(id, kb.getDocument(id));
+    return docCache.get(id);
+  };
+
+  // Sequential on purpose: the embedder and the store are shared with every other request.
+  for (const part of parts) {
+    const result = await kb.search({
+      text: part.text,
+      k: perPartK,
+      ...(options.mode ? { mode: options.mode } : {}),
+      ...(options.filters ? { filters: options.filters } : {}),
+    });
+    mode = result.mode;
+    lexicalOnly ||= result.lexicalOnly;
+    notice ??= result.notice;
+    const partTerms = termsOf(part.text);
+    let rank = 0;
+    const seenHere = new Set<string>();
+    for (const hit of result.hits) {
+      const id = hit.citation.documentId;
+      if (id === options.excludeDocumentId || seenHere.has(id)) continue;
+      seenHere.add(id);
+      rank++;
+      const doc = getDoc(id);
+      if (!doc) continue;
+      const aligned = bestParagraph(doc, hit, partTerms);
+      if (!aligned) continue;
+      const acc = byDocument.get(id) ?? { doc, hit, rankScores: 0, pairs: [] };
+      acc.rankScores += (RANK_DAMPING + 1) / (RANK_DAMPING + rank);
+      acc.pairs.push({
+        query: part,
+        match: {
+          text: aligned.paragraph.text,
+          paragraphIndex: aligned.paragraph.index,
+          citation: citationOf(doc, aligned.paragraph),
+          rank,
+          overlap: Math.round(aligned.overlap * 1000) / 1000,
+        },
+      });
+      byDocument.set(id, acc);
+    }
+  }
+
+  const maxPairs = options.maxPairs ?? 12;
+  const documents: SimilarDocument[] = [...byDocument.values()]
+    .map((acc) => {
+      // Keep the strongest pairs, then show them in the order of the query.
+      const pairs = [...acc.pairs]
+        .sort((a, b) => a.match.rank - b.match.rank || b.match.overlap - a.match.overlap)
+        .slice(0, maxPairs)
+        .sort((a, b) => a.query.index - b.query.index);
+      return {
+        documentId: acc.doc.id,
+        title: acc.doc.title,
+        kind: acc.doc.kind,
+        ...(acc.hit.issuer ? { issuer: acc.hit.issuer } : acc.doc.metadata.issuer ? { issuer: acc.doc.metadata.issuer } : {}),
+        ...(acc.hit.date ? { date: acc.hit.date } : acc.doc.metadata.date ? { date: acc.doc.metadata.date } : {}),
+        score: Math.round((acc.rankScores / Math.max(1, parts.length)) * 1000) / 1000,
+        matchedParts: acc.pairs.length,
+        pairs,
+      };
+    })
+    .sort((a, b) => b.score - a.score || b.matchedParts - a.matchedParts || a.documentId.localeCompare(b.documentId))
+    .slice(0, k);
+
+  return {
+    parts,
+    documents,
+    mode,
+    lexicalOnly,
+    ...(notice ? { notice } : {}),
+    tookMs: Math.round(performance.now() - started),
+  };
+}
+
+/** Roles that carry what a document is about; addressee lines, signatures and contacts would match every letter. */
+const CONTENT_ROLES = new Set(['title', 'heading', 'body']);
+
+/** Precedents for a stored document: its content paragraphs are the query; the document itself is left out. */
+export async function findSimilarToDocument(
+  kb: SearchSource,
+  documentId: string,
+  options: SimilarOptions = {},
+): Promise<SimilarResult | undefined> {
+  const doc = kb.getDocument(documentId);
+  if (!doc) return undefined;
+  const content = doc.paragraphs.filter((p) => CONTENT_ROLES.has(p.role));
+  const text = (content.length > 0 ? content : doc.paragraphs).map((p) => p.text).join('\n');
+  return findSimilar(kb, text, { ...options, excludeDocumentId: documentId });
+}

@@ -1,0 +1,362 @@
+/**
+ * The HTTP API and the static page, as an Express app built around one open
+ * knowledge base. `createApp` does no I/O of its own at creation, so tests
+ * run it on an ephemeral port against a knowledge base in a temp folder.
+ *
+ * Document ids are corpus-relative paths and JSONL ids contain '#', so every
+ * route takes the id as ONE path segment encoded with encodeURIComponent
+ * (`seed%2Freply.txt`, `replies%2Fm.jsonl%232549`); the page does the same.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import multer from 'multer';
+import type { Config } from '../core/config.ts';
+import type { KnowledgeBase } from '../core/kb.ts';
+import type { DocumentSummary, SearchHit, StoredDocument } from '../core/types.ts';
+import { extractAnswer, verifyCitations, type AnswerResult } from '../core/answer.ts';
+import { findSimilar, findSimilarToDocument } from '../core/similar.ts';
+import { apiNotFound, errorMiddleware, HttpError, notFound } from './errors.ts';
+import { generateAnswer, llmSettings, type GeneratedAnswer } from './llm.ts';
+import { openApiDocument } from './openapi.ts';
+import {
+  bodyFilters,
+  jsonObject,
+  LIMITS,
+  optionalInt,
+  optionalMode,
+  readFilters,
+  requiredText,
+} from './params.ts';
+
+export const DEFAULT_WEB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'web');
+
+/** What the server needs from the knowledge base (the real `KnowledgeBase` in production). */
+export type KnowledgeBaseApi = Pick<
+  KnowledgeBase,
+  'search' | 'getDocument' | 'listDocuments' | 'health' | 'ingestFile' | 'remove'
+>;
+
+export interface AppOptions {
+  log?: (message: string) => void;
+  webDir?: string;
+  /** For tests of the generated-answer path. */
+  fetchImpl?: typeof fetch;
+}
+
+/** Upload formats, by extension; JSONL needs field names and goes through `npm run ingest`. */
+const UPLOAD_TYPES: Record<string, string> = {
+  '.pdf': 'application/pdf',
+  '.docx': 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+  '.html': 'text/html; charset=utf-8',
+  '.htm': 'text/html; charset=utf-8',
+  '.txt': 'text/plain; charset=utf-8',
+  '.md': 'text/markdown; charset=utf-8',
+};
+
+export interface UploadResult {
+  file: string;
+  status: 'added' | 'updated' | 'unchanged' | 'failed' | 'rejected';
+  documentId?: string;
+  document?: DocumentSummary;
+  error?: string;
+}
+
+/** A file name that is safe as one path segment: no separators, no control characters, no leading dot. */
+export function safeFileName(name: string): string {
+  const base = name.split(/[\\/]/).pop() ?? '';
+  const cleaned = base
+    .normalize('NFC')
+    .replace(/[\u0000-\u001f\u007f<>:"|?*#%]/g, '_')
+    .replace(/^\.+/, '_')
+    .trim();
+  const ext = path.extname(cleaned);
+  const stem = cleaned.slice(0, cleaned.length - ext.length).slice(0, 120);
+  return stem ? `${stem}${ext.toLowerCase()}` : `upload-${Date.now()}${ext.toLowerCase()}`;
+}
+
+function documentView(doc: StoredDocument) {
+  const { text: _text, passages: _passages, sourcePath, ...rest } = doc;
+  return { ...rest, hasFile: doc.format === 'jsonl' || (sourcePath !== undefined && fs.existsSync(sourcePath)) };
+}
+
+type Handler = (req: Request, res: Response) => Promise<void> | void;
+/** Express 5 forwards rejected promises to the error middleware; this keeps sync throws on the same path. */
+const route = (handler: Handler) => (req: Request, res: Response, next: NextFunction) => {
+  Promise.resolve()
+    .then(() => handler(req, res))
+    .catch(next);
+};
+
+export function createApp(kb: KnowledgeBaseApi, config: Config, options: AppOptions = {}): express.Express {
+  const log = options.log ?? (() => {});
+  const webDir = options.webDir ?? DEFAULT_WEB_DIR;
+  const uploadsDir = path.join(config.dataDir, 'uploads');
+  const incomingDir = path.join(uploadsDir, '.incoming');
+  const llm = llmSettings(config);
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+
+  app.use((req, res, next) => {
+    res.set('X-Content-Type-Options', 'nosniff');
+    // Document text is untrusted: even if some of it slipped into markup, no inline script may run.
+    if (!req.path.endsWith('/file')) {
+      res.set(
+        'Content-Security-Policy',
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+      );
+    }
+    next();
+  });
+  app.use('/api', express.json({ limit: '1mb' }));
+
+  const requireAdmin = (req: Request, _res: Response, next: NextFunction) => {
+    if (!config.adminToken) {
+      next(new HttpError(403, '服务器未设置 KB_ADMIN_TOKEN，上传与删除功能已停用', 'authorization'));
+      return;
+    }
+    const header = req.get('authorization') ?? '';
+    const match = /^Bearer\s+(.+)$/i.exec(header);
+    if (!match) {
+      next(new HttpError(401, '需要管理员令牌：Authorization: Bearer <KB_ADMIN_TOKEN>', 'authorization'));
+      return;
+    }
+    const given = crypto.createHash('sha256').update(match[1]!.trim()).digest();
+    const expected = crypto.createHash('sha256').update(config.adminToken).digest();
+    if (!crypto.timingSafeEqual(given, expected)) {
+      next(new HttpError(401, '管理员令牌不正确', 'authorization'));
+      return;
+    }
+    next();
+  };
+
+  const upload = multer({
+    storage: multer.diskStorage({
+      destination: (_req, _file, cb) => {
+        fs.mkdir(incomingDir, { recursive: true }, (err) => cb(err, incomingDir));
+      },
+      filename: (_req, _file, cb) => cb(null, `${Date.now()}-${crypto.randomBytes(6).toString('hex')}`),
+    }),
+    limits: { fileSize: config.uploadMaxBytes, files: 20, fields: 20, parts: 40 },
+    // Browsers send UTF-8 file names without saying so; busboy's default would turn 提案 into mojibake.
+    defParamCharset: 'utf8',
+  });
+
+  const getDocumentOr404 = (id: string): StoredDocument => {
+    const doc = kb.getDocument(id);
+    if (!doc) throw notFound(`没有 id 为 "${id.slice(0, 200)}" 的文档`);
+    return doc;
+  };
+
+  app.get(
+    '/api/health',
+    route((_req, res) => {
+      res.json({
+        status: 'ok',
+        ...kb.health(),
+        llm: llm ? { configured: true, model: llm.model } : { configured: false },
+        uploads: { enabled: Boolean(config.adminToken), maxBytes: config.uploadMaxBytes, types: Object.keys(UPLOAD_TYPES) },
+      });
+    }),
+  );
+
+  app.get('/api/openapi.json', (_req, res) => {
+    res.json(openApiDocument);
+  });
+
+  app.get(
+    '/api/search',
+    route(async (req, res) => {
+      const q = req.query as Record<string, unknown>;
+      const text = requiredText(q.q, 'q', LIMITS.queryChars);
+      const k = optionalInt(q.k, 'k', 1, LIMITS.maxK) ?? 10;
+      const mode = optionalMode(q.mode);
+      const filters = readFilters(q);
+      const result = await kb.search({ text, k, ...(mode ? { mode } : {}), ...(filters ? { filters } : {}) });
+      res.json({ query: text, k, ...(filters ? { filters } : {}), ...result });
+    }),
+  );
+
+  app.post(
+    '/api/ask',
+    route(async (req, res) => {
+      const started = performance.now();
+      const body = jsonObject(req.body);
+      const question = requiredText(body.question, 'question', LIMITS.questionChars);
+      const k = optionalInt(body.k, 'k', 1, LIMITS.maxAskK) ?? 8;
+      const mode = optionalMode(body.mode);
+      const filters = bodyFilters(body.filters);
+      const result = await kb.search({ text: question, k, ...(mode ? { mode } : {}), ...(filters ? { filters } : {}) });
+      let answer: AnswerResult = extractAnswer(question, result.hits, kb);
+      const problems = verifyCitations(answer.citations, kb);
+      if (problems.length > 0) {
+        // Never send a quote the document does not contain; this is a bug worth a loud log line.
+        log(`answer citations failed verification for "${question}": ${problems.join('; ')}`);
+        answer = { answer: null, citations: [], reason: '引文与原文校验不一致，已拒绝作答（详情见服务器日志）' };
+      }
+      let generated: GeneratedAnswer | undefined;
+      if (llm) generated = await generateAnswer(llm, question, result.hits, kb, options.fetchImpl);
+      res.json({
+        question,
+        answer: answer.answer,
+        ...(answer.reason ? { reason: answer.reason } : {}),
+        citations: answer.citations,
+        verified: true,
+        ...(generated ? { generated } : {}),
+        hits: result.hits satisfies SearchHit[],
+        mode: result.mode,
+        lexicalOnly: result.lexicalOnly,
+        ...(result.notice ? { notice: result.notice } : {}),
+        tookMs: Math.round(performance.now() - started),
+      });
+    }),
+  );
+
+  app.post(
+    '/api/similar',
+    route(async (req, res) => {
+      const body = jsonObject(req.body);
+      const text = requiredText(body.text, 'text', LIMITS.similarChars);
+      const k = optionalInt(body.k, 'k', 1, LIMITS.maxSimilarK) ?? 10;
+      const mode = optionalMode(body.mode);
+      const filters = bodyFilters(body.filters);
+      const result = await findSimilar(kb, text, { k, ...(mode ? { mode } : {}), ...(filters ? { filters } : {}) });
+      res.json(result);
+    }),
+  );
+
+  app.get(
+    '/api/documents',
+    route((req, res) => {
+      const q = req.query as Record<string, unknown>;
+      const offset = optionalInt(q.offset, 'offset', 0, 10_000_000) ?? 0;
+      const limit = optionalInt(q.limit, 'limit', 1, LIMITS.maxPageSize) ?? 20;
+      const filters = readFilters(q);
+      const page = kb.listDocuments({ offset, limit, ...(filters ? { filters } : {}) });
+      res.json({ offset, limit, ...page });
+    }),
+  );
+
+  // Uploads are ingested one at a time: two uploads of the same file name must not interleave.
+  let uploadQueue: Promise<unknown> = Promise.resolve();
+  const ingestUpload = (file: Express.Multer.File): Promise<UploadResult> => {
+    const run = async (): Promise<UploadResult> => {
+      const name = safeFileName(file.originalname);
+      const ext = path.extname(name).toLowerCase();
+      if (!(ext in UPLOAD_TYPES)) {
+        await fs.promises.rm(file.path, { force: true });
+        return {
+          file: file.originalname,
+          status: 'rejected',
+          error: `不支持的文件类型${ext ? ` ${ext}` : '（没有扩展名）'}；支持 ${Object.keys(UPLOAD_TYPES).join(' ')}`,
+        };
+      }
+      const dest = path.join(uploadsDir, name);
+      const documentId = `uploads/${name}`;
+      await fs.promises.rename(file.path, dest);
+      try {
+        const result = await kb.ingestFile(dest, documentId);
+        if (result.status === 'failed') {
+          if (!kb.getDocument(documentId)) await fs.promises.rm(dest, { force: true });
+          return { file: file.originalname, documentId, status: 'failed', error: result.error };
+        }
+        return { file: file.originalname, documentId, status: result.status, document: result.document };
+      } catch (err) {
+        log(`upload ingest of ${dest} threw: ${(err as Error).stack ?? String(err)}`);
+        if (!kb.getDocument(documentId)) await fs.promises.rm(dest, { force: true });
+        return { file: file.originalname, documentId, status: 'failed', error: `入库失败：${(err as Error).message}` };
+      }
+    };
+    const next = uploadQueue.then(run, run);
+    uploadQueue = next.catch(() => undefined);
+    return next;
+  };
+
+  app.post(
+    '/api/documents',
+    requireAdmin,
+    upload.any(),
+    route(async (req, res) => {
+      const files = (req.files as Express.Multer.File[] | undefined) ?? [];
+      if (files.length === 0) throw new HttpError(400, '没有收到文件：请用 multipart/form-data 上传，字段名 files', 'files');
+      const results: UploadResult[] = [];
+      for (const file of files) results.push(await ingestUpload(file));
+      const ok = results.filter((r) => r.status !== 'failed' && r.status !== 'rejected').length;
+      const status = ok > 0 ? 200 : results.every((r) => r.status === 'rejected') ? 415 : 422;
+      if (status !== 200) {
+        const first = results[0]!;
+        res.status(status).json({ error: { field: 'files', message: `${first.file}：${first.error ?? '失败'}` }, results });
+        return;
+      }
+      res.status(200).json({ results });
+    }),
+  );
+
+  app.get(
+    '/api/documents/:id',
+    route((req, res) => {
+      res.json(documentView(getDocumentOr404(String(req.params.id))));
+    }),
+  );
+
+  app.get(
+    '/api/documents/:id/similar',
+    route(async (req, res) => {
+      const id = String(req.params.id);
+      const q = req.query as Record<string, unknown>;
+      const k = optionalInt(q.k, 'k', 1, LIMITS.maxSimilarK) ?? 10;
+      const mode = optionalMode(q.mode);
+      const filters = readFilters(q);
+      const result = await findSimilarToDocument(kb, id, { k, ...(mode ? { mode } : {}), ...(filters ? { filters } : {}) });
+      if (!result) throw notFound(`没有 id 为 "${id.slice(0, 200)}" 的文档`);
+      res.json({ documentId: id, ...result });
+    }),
+  );
+
+  app.get(
+    '/api/documents/:id/file',
+    route(async (req, res) => {
+      const doc = getDocumentOr404(String(req.params.id));
+      const fileName = path.basename(doc.id.split('#')[0] ?? doc.id);
+      if (doc.format === 'jsonl') {
+        // One record of a large JSONL file: its text is the original as far as a reader cares.
+        res.type('text/plain; charset=utf-8');
+        res.set('Content-Disposition', `inline; filename*=UTF-8''${encodeURIComponent(`${fileName}.txt`)}`);
+        res.send(doc.text);
+        return;
+      }
+      if (!doc.sourcePath || !fs.existsSync(doc.sourcePath)) throw notFound(`文档 "${doc.id}" 的原始文件已不存在`);
+      const ext = path.extname(doc.sourcePath).toLowerCase();
+      res.type(UPLOAD_TYPES[ext] ?? 'application/octet-stream');
+      res.set('Content-Disposition', `inline; filename*=UTF-8''${encodeURIComponent(fileName)}`);
+      // A stored web page must not run its scripts under this server's origin.
+      if (ext === '.html' || ext === '.htm') res.set('Content-Security-Policy', 'sandbox');
+      await new Promise<void>((resolve, reject) => {
+        res.sendFile(doc.sourcePath!, { dotfiles: 'allow', headers: {} }, (err) => (err ? reject(err) : resolve()));
+      });
+    }),
+  );
+
+  app.delete(
+    '/api/documents/:id',
+    requireAdmin,
+    route(async (req, res) => {
+      const id = String(req.params.id);
+      const doc = getDocumentOr404(id);
+      if (!kb.remove(id)) throw notFound(`没有 id 为 "${id.slice(0, 200)}" 的文档`);
+      // An uploaded original lives only in the uploads folder; keep no orphan there.
+      if (doc.sourcePath && path.dirname(path.resolve(doc.sourcePath)) === path.resolve(uploadsDir)) {
+        await fs.promises.rm(doc.sourcePath, { force: true });
+      }
+      res.json({ removed: id });
+    }),
+  );
+
+  app.use('/api', apiNotFound);
+  app.use(express.static(webDir, { index: 'index.html', dotfiles: 'ignore' }));
+  app.use(errorMiddleware({ log, maxUploadBytes: config.uploadMaxBytes }));
+  return app;
+}

@@ -1,0 +1,82 @@
+/**
+ * `npm start`: open the knowledge base (with the embedder, or lexical-only
+ * said out loud), index the sample corpus when the store is empty, then serve
+ * the API and the page.
+ */
+import fs from 'node:fs';
+import { ConfigError, loadConfig, type Config } from '../core/config.ts';
+import { KnowledgeBase, KnowledgeBaseError } from '../core/kb.ts';
+import { createApp } from './app.ts';
+
+const log = (message: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${message}`);
+
+async function ingestSampleCorpus(kb: KnowledgeBase, config: Config): Promise<void> {
+  if (!fs.existsSync(config.corpusDir)) {
+    log(`知识库为空，且语料目录 ${config.corpusDir} 不存在：用 KB_CORPUS_DIR 指定，或在页面上上传文件`);
+    return;
+  }
+  log(`知识库为空，正在索引 ${config.corpusDir} …`);
+  let lastLine = 0;
+  const report = await kb.ingestPaths([config.corpusDir], {
+    root: config.corpusDir,
+    onProgress: (p) => {
+      const now = Date.now();
+      if (now - lastLine < 1000 && p.filesDone < p.filesTotal) return;
+      lastLine = now;
+      log(`  索引进度 ${p.filesDone}/${p.filesTotal} 个文件，${p.passages} 个段落，${p.elapsedSeconds.toFixed(1)} 秒${p.currentFile ? `（${p.currentFile}）` : ''}`);
+    },
+  });
+  log(
+    `索引完成：新增 ${report.added}，更新 ${report.updated}，未变 ${report.unchanged}，失败 ${report.failed.length}，共 ${report.passages} 个段落，用时 ${report.seconds.toFixed(1)} 秒`,
+  );
+  for (const f of report.failed) log(`  失败 ${f.file}：${f.error}`);
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  log(`数据目录 ${config.dataDir}`);
+  const kb = await KnowledgeBase.open(config, { log });
+  const health = kb.health();
+  if (health.mode === 'lexical-only') {
+    log('!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!');
+    log(`!! 仅关键词检索（lexical-only）：${health.lexicalOnlyReason ?? '没有加载向量模型'}`);
+    log('!! 语义检索已停用；页面顶部会显示同样的提示。');
+    log('!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!');
+  } else {
+    log(`向量模型 ${health.model?.id ?? config.model}（${health.model?.dimension ?? '?'} 维），混合检索`);
+  }
+  if (health.documents === 0) await ingestSampleCorpus(kb, config);
+  const after = kb.health();
+  log(`知识库：${after.documents} 个文档，${after.passages} 个段落`);
+
+  const app = createApp(kb, config, { log });
+  const server = app.listen(config.port, () => {
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    log(`PolicyKB 已启动：http://localhost:${port}/`);
+    if (!config.adminToken) log('未设置 KB_ADMIN_TOKEN：上传与删除已停用');
+  });
+  server.on('error', (err) => {
+    log(`无法监听端口 ${config.port}：${err.message}（用 PORT 指定其他端口）`);
+    process.exit(1);
+  });
+  const shutdown = () => {
+    log('正在关闭…');
+    server.close(() => {
+      kb.close();
+      process.exit(0);
+    });
+    setTimeout(() => process.exit(0), 3000).unref();
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError || err instanceof KnowledgeBaseError) {
+    console.error(`启动失败：${err.message}`);
+  } else {
+    console.error('启动失败：', err);
+  }
+  process.exit(1);
+});
