@@ -54,6 +54,25 @@ export interface VectorHit {
 
 const MIN_CAPACITY = 1024;
 
+/**
+ * hnswlib trusts the caller's dimension and would happily read a 512-d file
+ * as 384-d, comparing vectors by their first 384 numbers. Its header says
+ * the truth: bytes per vector = label_offset − offsetData (two size_t fields
+ * after offsetLevel0, max_elements, cur_element_count, size_data_per_element).
+ */
+function storedDimension(file: string): number {
+  const header = Buffer.alloc(48);
+  const fd = fs.openSync(file, 'r');
+  try {
+    if (fs.readSync(fd, header, 0, 48, 0) < 48) throw new Error(`HNSW index ${file} is truncated`);
+  } finally {
+    fs.closeSync(fd);
+  }
+  const labelOffset = Number(header.readBigUInt64LE(32));
+  const dataOffset = Number(header.readBigUInt64LE(40));
+  return (labelOffset - dataOffset) / Float32Array.BYTES_PER_ELEMENT;
+}
+
 export class VectorIndex {
   private constructor(
     private readonly index: Hnsw,
@@ -74,8 +93,15 @@ export class VectorIndex {
 
   /** Throws when the file is missing, corrupt or of another dimension: the caller rebuilds from the store. */
   static async load(file: string, dimension: number, params: HnswParams): Promise<VectorIndex> {
+    const stored = storedDimension(file);
+    if (!Number.isInteger(stored) || stored <= 0 || stored > 1 << 16) throw new Error(`HNSW index ${file} is not an hnswlib index file`);
+    if (stored !== dimension) throw new Error(`HNSW index ${file} holds ${stored}-dimension vectors, not ${dimension}`);
     const index = new HierarchicalNSW('ip', dimension);
-    await index.readIndex(file, true);
+    try {
+      await index.readIndex(file, true);
+    } catch (error) {
+      throw new Error(`HNSW index ${file} cannot be read: ${error instanceof Error ? error.message : String(error)}`);
+    }
     // readIndex resets ef to a default of 10, which would quietly cut recall.
     index.setEf(params.ef);
     const live = new Set<number>();
