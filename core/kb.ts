@@ -3,18 +3,34 @@
  * HNSW vector index (both derived from the store and rebuilt from it), and
  * the retrieval that fuses them. The server, the CLIs and the batch ingester
  * all go through this class.
+ *
+ * Crash safety rests on three facts: each document is one store transaction;
+ * passage labels are never reused; and the HNSW file's sidecar records the
+ * store generation (and embedding epoch) it reflects. On open, a missing
+ * HNSW file is rebuilt from the stored vectors, and a stale one is reconciled
+ * (missing vectors added, vanished ones deleted) — so after a kill -9 the
+ * vector index always ends up holding exactly the store's embedded passages.
  */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Config } from './config.ts';
+import { loadEmbedder } from './embedder.ts';
+import { LexicalIndex, PolicyTokenizer, USER_DICT_FILE, isCurrentAnalysis } from './lexical.ts';
+import { documentMatches, hasFilters, retrieve, type DenseSource, type RetrievalContext } from './retrieve.ts';
+import { Store, type DocumentFilterRow, type PassageIndexRow } from './store.ts';
 import type {
   DocumentSummary,
   Embedder,
   IngestReport,
   KnowledgeBaseHealth,
+  ParsedDocument,
   SearchFilters,
   SearchQuery,
   SearchResult,
   StoredDocument,
 } from './types.ts';
+import { VectorIndex, type HnswParams } from './vector-index.ts';
 
 export interface KnowledgeBaseOptions {
   /** An embedder to use; `null` means lexical-only on purpose. When absent, one is loaded from the config. */
@@ -22,6 +38,12 @@ export interface KnowledgeBaseOptions {
   /** Why `embedder` is null, shown in health() and search notices. */
   lexicalOnlyReason?: string;
   log?: (message: string) => void;
+  /**
+   * Open even though the store holds vectors of another model, dropping them
+   * (what `npm run kb -- reembed` does before re-embedding). Without it such
+   * a store is refused.
+   */
+  allowModelChange?: boolean;
 }
 
 /** Which fields of a JSONL record make a document. */
@@ -35,6 +57,7 @@ export interface JsonlFields {
 export interface IngestProgress {
   filesDone: number;
   filesTotal: number;
+  /** Passages written so far in this batch. */
   passages: number;
   elapsedSeconds: number;
   currentFile?: string;
@@ -61,66 +84,539 @@ export interface ListDocumentsOptions {
   limit?: number;
 }
 
+/** A document ready to be written: parsed, with its id and the hash that says when it changed. */
+export interface DocumentToIndex {
+  id: string;
+  sourcePath?: string;
+  contentHash: string;
+  parsed: ParsedDocument;
+}
+
+export type IndexOutcome = { id: string; status: 'added' | 'updated'; passages: number } | { id: string; status: 'failed'; error: string };
+
 /** A refusal to open the store as configured (model mismatch, unreadable data folder), with the fix in the message. */
 export class KnowledgeBaseError extends Error {}
+
+export const VECTOR_FILE = 'vectors.hnsw';
+export const VECTOR_SIDECAR = 'vectors.json';
+
+interface VectorSidecar {
+  generation: number;
+  epoch: number;
+  modelId: string;
+  dimension: number;
+  count: number;
+}
+
+/** Hash of a file's bytes plus what shapes its passages: a different passage bound re-parses everything. */
+export function contentHash(bytes: Uint8Array | string, config: Pick<Config, 'passageMaxChars'>): string {
+  return `${createHash('sha256').update(bytes).digest('hex')}:p${config.passageMaxChars}`;
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
 
 export class KnowledgeBase {
   readonly config: Config;
   readonly embedder: Embedder | null;
+  readonly lexicalOnlyReason: string | undefined;
 
-  private constructor(config: Config, embedder: Embedder | null) {
+  private readonly store: Store;
+  private readonly log: (message: string) => void;
+  private readonly tokenizer: PolicyTokenizer;
+  private readonly lexical: LexicalIndex;
+  private vectors: VectorIndex | null = null;
+  private vectorState: KnowledgeBaseHealth['index']['state'] = 'absent';
+  private vectorsDirty = false;
+
+  // What search needs per passage and per document, in memory: no SQL per candidate.
+  private labelDoc = new Int32Array(1024);
+  private labelTextKey = new Int32Array(1024);
+  private readonly documents = new Map<number, DocumentFilterRow>();
+  private passageCount = 0;
+  private exclusiveTail: Promise<unknown> = Promise.resolve();
+
+  private constructor(config: Config, store: Store, embedder: Embedder | null, lexicalOnlyReason: string | undefined, log: (m: string) => void) {
     this.config = config;
+    this.store = store;
     this.embedder = embedder;
+    this.lexicalOnlyReason = embedder ? undefined : lexicalOnlyReason;
+    this.log = log;
+    this.tokenizer = new PolicyTokenizer({ userDictPath: path.join(config.dataDir, USER_DICT_FILE) });
+    this.lexical = new LexicalIndex(this.tokenizer);
   }
 
   static async open(config: Config, options: KnowledgeBaseOptions = {}): Promise<KnowledgeBase> {
-    void options;
-    return new KnowledgeBase(config, null);
+    const log = options.log ?? ((message: string) => console.error(message));
+    let embedder: Embedder | null;
+    let reason: string | undefined = options.lexicalOnlyReason;
+    if (options.embedder !== undefined) {
+      embedder = options.embedder;
+      if (!embedder) reason ??= '未配置嵌入模型，只使用关键词检索。 No embedding model was given; search is lexical-only.';
+    } else {
+      const loaded = await loadEmbedder(config, log);
+      embedder = loaded.embedder;
+      reason = loaded.reason;
+    }
+    let store: Store;
+    try {
+      store = Store.open(config.dataDir);
+    } catch (error) {
+      throw new KnowledgeBaseError(`无法打开知识库 ${config.dataDir}：${errorMessage(error)} (cannot open the store)`);
+    }
+    try {
+      checkModel(store, embedder, options.allowModelChange === true, log);
+      const kb = new KnowledgeBase(config, store, embedder, reason, log);
+      kb.loadLexical();
+      if (embedder) await kb.loadVectors(embedder);
+      else log(`知识库为纯关键词模式 (LEXICAL-ONLY): ${reason}`);
+      return kb;
+    } catch (error) {
+      store.close();
+      throw error;
+    }
   }
 
-  async search(query: SearchQuery): Promise<SearchResult> {
-    void query;
-    return { hits: [], mode: 'lexical', lexicalOnly: true, tookMs: 0 };
+  // -------------------------------------------------------------------------
+  // Opening: rebuild the derived indexes from the store.
+
+  private ensureLabelCapacity(label: number): void {
+    if (label < this.labelDoc.length) return;
+    let size = this.labelDoc.length;
+    while (size <= label) size *= 2;
+    const docs = new Int32Array(size);
+    docs.set(this.labelDoc);
+    this.labelDoc = docs;
+    const keys = new Int32Array(size);
+    keys.set(this.labelTextKey);
+    this.labelTextKey = keys;
+  }
+
+  private addToMemory(row: PassageIndexRow): void {
+    this.lexical.add(row.label, row.lexical, row.text);
+    this.ensureLabelCapacity(row.label);
+    this.labelDoc[row.label] = row.docKey;
+    this.labelTextKey[row.label] = row.textKey;
+    this.passageCount++;
+  }
+
+  private dropFromMemory(labels: number[]): void {
+    for (const label of labels) {
+      if (this.lexical.remove(label)) this.passageCount--;
+      if (this.vectors?.has(label)) {
+        this.vectors.remove(label);
+        this.vectorsDirty = true;
+      }
+      if (label < this.labelDoc.length) {
+        this.labelDoc[label] = 0;
+        this.labelTextKey[label] = 0;
+      }
+    }
+  }
+
+  private loadLexical(): void {
+    const started = performance.now();
+    for (const doc of this.store.documentFilterRows()) this.documents.set(doc.docKey, doc);
+    const stale: Array<{ label: number; lexical: string }> = [];
+    for (const row of this.store.passageIndexRows()) {
+      if (!isCurrentAnalysis(row.lexical)) {
+        // The analyser changed since this passage was stored: analyse it again once, and keep the new form.
+        row.lexical = this.tokenizer.analyze({ text: row.text, title: row.title, headingPath: row.headingPath });
+        stale.push({ label: row.label, lexical: row.lexical });
+      }
+      this.addToMemory(row);
+    }
+    if (stale.length > 0) {
+      this.store.updateLexical(stale);
+      this.log(`lexical: re-analysed ${stale.length} passages stored by an older analyser`);
+    }
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    if (this.passageCount > 0) this.log(`lexical index: ${this.passageCount} passages of ${this.documents.size} documents loaded in ${seconds} s`);
+  }
+
+  private get hnswParams(): HnswParams {
+    return { M: this.config.hnswM, efConstruction: this.config.hnswEfConstruction, ef: this.config.hnswEf };
+  }
+
+  private get vectorFile(): string {
+    return path.join(this.config.dataDir, VECTOR_FILE);
+  }
+
+  private get sidecarFile(): string {
+    return path.join(this.config.dataDir, VECTOR_SIDECAR);
+  }
+
+  private epoch(): number {
+    return this.store.vectorEpoch();
+  }
+
+  private readSidecar(): VectorSidecar | undefined {
+    try {
+      return JSON.parse(fs.readFileSync(this.sidecarFile, 'utf8')) as VectorSidecar;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async loadVectors(embedder: Embedder): Promise<void> {
+    const counts = this.store.counts();
+    const sidecar = this.readSidecar();
+    const generation = this.store.generation();
+    const sameVectors = sidecar && sidecar.epoch === this.epoch() && sidecar.modelId === embedder.modelId && sidecar.dimension === embedder.dimension;
+    if (sameVectors && fs.existsSync(this.vectorFile)) {
+      try {
+        const index = await VectorIndex.load(this.vectorFile, embedder.dimension, this.hnswParams);
+        this.vectors = index;
+        if (sidecar.generation === generation && index.count === counts.embedded) {
+          this.vectorState = 'ready';
+          return;
+        }
+        const { added, removed } = this.reconcileVectors(index);
+        this.log(
+          `HNSW index ${this.vectorFile} was stale (generation ${sidecar.generation}, store ${generation}): reconciled from the store, +${added} −${removed} vectors, now ${index.count}`,
+        );
+        this.vectorState = 'rebuilt';
+        this.saveVectors();
+        return;
+      } catch (error) {
+        this.log(`HNSW index ${this.vectorFile} unreadable (${errorMessage(error)}): rebuilding from the store`);
+      }
+    } else if (counts.embedded > 0) {
+      this.log(`HNSW index ${this.vectorFile} ${fs.existsSync(this.vectorFile) ? 'belongs to other vectors' : 'is missing'}: rebuilding from ${counts.embedded} stored vectors`);
+    }
+    const started = performance.now();
+    const index = VectorIndex.create(embedder.dimension, this.hnswParams, Math.max(1024, Math.ceil(counts.embedded * 1.2)));
+    for (const { label, vector } of this.store.embeddingRows()) index.add(label, vector);
+    this.vectors = index;
+    if (counts.embedded > 0) {
+      this.log(`HNSW index rebuilt: ${index.count} vectors in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+      this.vectorState = 'rebuilt';
+      this.saveVectors();
+    } else {
+      this.vectorState = 'ready';
+    }
+  }
+
+  /** Make a loaded index hold exactly the store's vectors; labels are never reused, so a label present in both is the same vector. */
+  private reconcileVectors(index: VectorIndex): { added: number; removed: number } {
+    let added = 0;
+    let removed = 0;
+    let maxLabel = 0;
+    const stored = new Set<number>();
+    for (const { label, vector } of this.store.embeddingRows()) {
+      stored.add(label);
+      maxLabel = Math.max(maxLabel, label);
+      if (!index.has(label)) {
+        index.add(label, vector);
+        added++;
+      }
+    }
+    if (index.count !== stored.size) {
+      const highest = Math.max(maxLabel, this.store.maxLabel());
+      for (let label = 0; label <= highest && index.count > stored.size; label++) {
+        if (index.has(label) && !stored.has(label)) {
+          index.remove(label);
+          removed++;
+        }
+      }
+    }
+    return { added, removed };
+  }
+
+  /** Write the HNSW file and then its sidecar; a crash between the two only makes the next open reconcile. */
+  saveVectors(): void {
+    if (!this.vectors || !this.embedder) return;
+    this.vectors.save(this.vectorFile);
+    const sidecar: VectorSidecar = {
+      generation: this.store.generation(),
+      epoch: this.epoch(),
+      modelId: this.embedder.modelId,
+      dimension: this.embedder.dimension,
+      count: this.vectors.count,
+    };
+    const temp = `${this.sidecarFile}.${process.pid}.tmp`;
+    fs.writeFileSync(temp, JSON.stringify(sidecar, null, 2));
+    fs.renameSync(temp, this.sidecarFile);
+    this.vectorsDirty = false;
+  }
+
+  // -------------------------------------------------------------------------
+  // Reading.
+
+  private acceptFor(filters: SearchFilters | undefined): ((label: number) => boolean) | undefined {
+    if (!hasFilters(filters)) return undefined;
+    let maxKey = 0;
+    for (const key of this.documents.keys()) maxKey = Math.max(maxKey, key);
+    const accepted = new Uint8Array(maxKey + 1);
+    for (const [key, doc] of this.documents) if (documentMatches(doc, filters)) accepted[key] = 1;
+    const labelDoc = this.labelDoc;
+    return (label) => label < labelDoc.length && accepted[labelDoc[label]!] === 1;
+  }
+
+  private retrievalContext(): RetrievalContext {
+    const vectors = this.vectors;
+    const dense: DenseSource | null =
+      this.embedder && vectors ? { embedder: this.embedder, search: (vector, k, accept) => vectors.search(vector, k, accept) } : null;
+    const context: RetrievalContext = {
+      lexical: this.lexical,
+      tokenizer: this.tokenizer,
+      dense,
+      acceptFor: (filters) => this.acceptFor(filters),
+      textKey: (label) => this.labelTextKey[label] ?? 0,
+      passages: (labels) => this.store.passagesByLabel(labels),
+      rrfK: this.config.rrfK,
+      weightLexical: this.config.weightLexical,
+      weightDense: this.config.weightDense,
+    };
+    if (this.lexicalOnlyReason) context.lexicalOnlyReason = this.lexicalOnlyReason;
+    return context;
+  }
+
+  search(query: SearchQuery): Promise<SearchResult> {
+    return retrieve(this.retrievalContext(), query);
   }
 
   getDocument(id: string): StoredDocument | undefined {
-    void id;
-    return undefined;
+    return this.store.getDocument(id);
   }
 
   listDocuments(options: ListDocumentsOptions = {}): { total: number; documents: DocumentSummary[] } {
-    void options;
-    return { total: 0, documents: [] };
+    const { filters } = options;
+    const accept = hasFilters(filters)
+      ? (key: number) => {
+          const doc = this.documents.get(key);
+          return doc !== undefined && documentMatches(doc, filters);
+        }
+      : () => true;
+    return this.store.listSummaries(accept, Math.max(0, options.offset ?? 0), Math.max(0, options.limit ?? 50));
   }
 
   health(): KnowledgeBaseHealth {
-    return { documents: 0, passages: 0, mode: 'lexical-only', index: { vectors: 0, state: 'absent' } };
+    const model = this.store.model() ?? (this.embedder ? { id: this.embedder.modelId, dimension: this.embedder.dimension } : undefined);
+    const health: KnowledgeBaseHealth = {
+      documents: this.documents.size,
+      passages: this.passageCount,
+      mode: this.embedder ? 'hybrid' : 'lexical-only',
+      index: { vectors: this.vectors?.count ?? 0, state: this.vectors ? this.vectorState : 'absent' },
+    };
+    if (model) health.model = model;
+    if (!this.embedder) health.lexicalOnlyReason = this.lexicalOnlyReason ?? 'no embedding model loaded';
+    return health;
   }
 
-  async ingestPaths(paths: string[], options: IngestOptions = {}): Promise<IngestReport> {
-    void paths;
-    void options;
-    return { added: 0, updated: 0, unchanged: 0, removed: 0, failed: [], passages: 0, seconds: 0, warnings: [] };
-  }
-
-  /** Index one file under the given document id (the upload endpoint). */
-  async ingestFile(filePath: string, documentId: string): Promise<IngestFileResult> {
-    void filePath;
-    void documentId;
-    return { status: 'failed', error: 'not implemented yet' };
-  }
-
-  /** Remove a document from the store and both indexes; false when there was no such document. */
-  remove(documentId: string): boolean {
-    void documentId;
-    return false;
+  /** Store counts straight from SQLite (the CLI's `stats`, the tests' consistency checks). */
+  stats(): { documents: number; passages: number; embedded: number; vectors: number; lexical: number; bytesOnDisk: number } {
+    const counts = this.store.counts();
+    let bytes = this.store.bytesOnDisk();
+    for (const file of [this.vectorFile, this.sidecarFile]) {
+      try {
+        bytes += fs.statSync(file).size;
+      } catch {
+        // no vector files in lexical-only mode
+      }
+    }
+    return { ...counts, vectors: this.vectors?.count ?? 0, lexical: this.lexical.size, bytesOnDisk: bytes };
   }
 
   /** The stored passage vectors of a document, in passage order (empty without embeddings). */
   passageVectors(documentId: string): Array<{ passageId: string; vector: Float32Array }> {
-    void documentId;
-    return [];
+    return this.store.passageVectors(documentId);
   }
 
-  close(): void {}
+  /** The content hash stored for a document (undefined when it is not indexed). */
+  storedHash(documentId: string): string | undefined {
+    return this.store.contentHash(documentId);
+  }
+
+  /** id → content hash of the documents whose ids start with `prefix`. */
+  storedHashes(prefix = ''): Map<string, string> {
+    return this.store.documentHashes(prefix);
+  }
+
+  summary(documentId: string): DocumentSummary | undefined {
+    return this.store.summary(documentId);
+  }
+
+  // -------------------------------------------------------------------------
+  // Writing.
+
+  /** Ingest and removal run one at a time (the server may upload while a batch runs). */
+  exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.exclusiveTail.then(work, work);
+    this.exclusiveTail = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Analyse, embed (in one call for all the documents' passages, so short
+   * documents still fill the model's batches) and write each document in its
+   * own transaction. A document the embedder chokes on fails alone.
+   */
+  async indexDocuments(items: DocumentToIndex[]): Promise<IndexOutcome[]> {
+    const analysed = items.map((item) =>
+      item.parsed.passages.map((p) => this.tokenizer.analyze({ text: p.text, title: item.parsed.title, headingPath: p.headingPath })),
+    );
+    let vectors: Array<Float32Array[] | undefined> = items.map(() => undefined);
+    const failures = new Map<number, string>();
+    if (this.embedder) {
+      const embedder = this.embedder;
+      try {
+        const flat = await embedder.embedPassages(items.flatMap((item) => item.parsed.passages.map((p) => p.text)));
+        let at = 0;
+        vectors = items.map((item) => {
+          const own = flat.slice(at, at + item.parsed.passages.length);
+          at += item.parsed.passages.length;
+          return own;
+        });
+      } catch (error) {
+        if (items.length === 1) failures.set(0, `嵌入失败（embedding failed）：${errorMessage(error)}`);
+        else {
+          const outcomes: IndexOutcome[] = [];
+          for (const item of items) outcomes.push(...(await this.indexDocuments([item])));
+          return outcomes;
+        }
+      }
+    }
+    return items.map((item, i): IndexOutcome => {
+      const failure = failures.get(i);
+      if (failure) return { id: item.id, status: 'failed', error: `${item.id}：${failure}` };
+      const embeddings = vectors[i];
+      if (embeddings && embeddings.length > 0 && !this.store.model() && this.embedder) {
+        this.store.setModel({ id: this.embedder.modelId, dimension: this.embedder.dimension });
+      }
+      const written = this.store.writeDocument({
+        id: item.id,
+        ...(item.sourcePath ? { sourcePath: item.sourcePath } : {}),
+        contentHash: item.contentHash,
+        parsed: item.parsed,
+        lexical: analysed[i] ?? [],
+        ...(embeddings ? { embeddings } : {}),
+      });
+      this.dropFromMemory(written.removedLabels);
+      if (written.removedDocKey !== undefined) this.documents.delete(written.removedDocKey);
+      const doc = this.store.documentFilterRow(written.docKey);
+      if (doc) this.documents.set(written.docKey, doc);
+      written.added.forEach((row, seq) => {
+        this.addToMemory(row);
+        const vector = embeddings?.[seq];
+        if (vector && this.vectors) {
+          this.vectors.add(row.label, vector);
+          this.vectorsDirty = true;
+        }
+      });
+      return { id: item.id, status: written.replaced ? 'updated' : 'added', passages: written.added.length };
+    });
+  }
+
+  /** Remove a document from the store and both indexes; false when there was no such document. */
+  remove(documentId: string): boolean {
+    const removed = this.store.removeDocument(documentId);
+    if (!removed) return false;
+    this.dropFromMemory(removed.labels);
+    this.documents.delete(removed.docKey);
+    return true;
+  }
+
+  /** Embed the passages stored without vectors (ingested while no model could be loaded). */
+  async embedMissing(onProgress?: (done: number) => void): Promise<number> {
+    if (!this.embedder || !this.vectors) return 0;
+    const embedder = this.embedder;
+    let done = 0;
+    for (;;) {
+      const batch = this.store.passagesWithoutEmbedding(256);
+      if (batch.length === 0) break;
+      const vectors = await embedder.embedPassages(batch.map((p) => p.text));
+      if (!this.store.model()) this.store.setModel({ id: embedder.modelId, dimension: embedder.dimension });
+      const entries = batch.map((p, i) => ({ label: p.label, vector: vectors[i]! }));
+      const stored = new Set(this.store.addEmbeddings(entries));
+      for (const entry of entries) if (stored.has(entry.label)) this.vectors.add(entry.label, entry.vector);
+      this.vectorsDirty = true;
+      done += batch.length;
+      onProgress?.(done);
+      if (done % 5120 === 0) this.saveVectors();
+    }
+    if (done > 0) {
+      this.saveVectors();
+      this.log(`embedded ${done} passages that had been stored without vectors`);
+    }
+    return done;
+  }
+
+  /** Drop every vector and embed every passage again with the configured model. */
+  reembed(onProgress?: (done: number) => void): Promise<number> {
+    return this.exclusive(async () => {
+      if (!this.embedder) throw new KnowledgeBaseError(`无法重新嵌入：${this.lexicalOnlyReason ?? 'no embedding model loaded'}`);
+      this.store.dropEmbeddings();
+      this.vectors = VectorIndex.create(this.embedder.dimension, this.hnswParams, Math.max(1024, Math.ceil(this.passageCount * 1.2)));
+      this.vectorState = 'rebuilt';
+      const done = await this.embedMissing(onProgress);
+      this.saveVectors();
+      return done;
+    });
+  }
+
+  ingestPaths(paths: string[], options: IngestOptions = {}): Promise<IngestReport> {
+    return this.exclusive(async () => {
+      const { ingestBatch } = await import('../ingest/batch.ts');
+      await this.embedMissing();
+      try {
+        return await ingestBatch(this, paths, options);
+      } finally {
+        if (this.vectorsDirty) this.saveVectors();
+      }
+    });
+  }
+
+  /** Index one file under the given document id (the upload endpoint). */
+  ingestFile(filePath: string, documentId: string): Promise<IngestFileResult> {
+    return this.exclusive(async (): Promise<IngestFileResult> => {
+      try {
+        const { parseFile } = await import('../ingest/parse.ts');
+        const bytes = await fs.promises.readFile(filePath);
+        const hash = contentHash(bytes, this.config);
+        const existing = this.store.contentHash(documentId);
+        if (existing === hash) {
+          const summary = this.store.summary(documentId);
+          if (summary) return { status: 'unchanged', document: summary };
+        }
+        const parsed = await parseFile(filePath, { passageMaxChars: this.config.passageMaxChars, displayPath: documentId });
+        const [outcome] = await this.indexDocuments([{ id: documentId, sourcePath: path.resolve(filePath), contentHash: hash, parsed }]);
+        if (!outcome || outcome.status === 'failed') return { status: 'failed', error: outcome?.error ?? `${documentId}：未写入` };
+        const summary = this.store.summary(documentId);
+        if (!summary) return { status: 'failed', error: `${documentId}：写入后找不到文档` };
+        return { status: outcome.status, document: summary };
+      } catch (error) {
+        return { status: 'failed', error: errorMessage(error) };
+      }
+    });
+  }
+
+  close(): void {
+    if (this.vectorsDirty) this.saveVectors();
+    this.store.checkpoint();
+    this.store.close();
+  }
+}
+
+/** Refuse to mix two models' vectors; name both and the fix. */
+function checkModel(store: Store, embedder: Embedder | null, allowChange: boolean, log: (m: string) => void): void {
+  const stored = store.model();
+  if (!stored || !embedder) return;
+  if (stored.id === embedder.modelId && stored.dimension === embedder.dimension) return;
+  if (store.counts().embedded === 0) {
+    store.setModel(undefined);
+    return;
+  }
+  if (allowChange) {
+    log(`store holds vectors of ${stored.id} (${stored.dimension} dims); dropping them for ${embedder.modelId} (${embedder.dimension} dims)`);
+    store.dropEmbeddings();
+    return;
+  }
+  throw new KnowledgeBaseError(
+    `知识库 ${store.file} 中的向量来自模型 ${stored.id}（${stored.dimension} 维），而当前配置的模型是 ${embedder.modelId}（${embedder.dimension} 维），两者不能混用。` +
+      `请运行 \`npm run kb -- reembed\` 用当前模型重新嵌入，或把 KB_MODEL 改回 ${stored.id}。 ` +
+      `The store holds vectors of ${stored.id} (${stored.dimension} dimensions) but the configured model is ${embedder.modelId} (${embedder.dimension} dimensions). ` +
+      `Run \`npm run kb -- reembed\` to re-embed with the configured model, or set KB_MODEL=${stored.id}.`,
+  );
 }

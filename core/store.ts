@@ -138,6 +138,8 @@ export interface WriteResult {
   removedLabels: number[];
   added: PassageIndexRow[];
   replaced: boolean;
+  /** The replaced document's old key, when there was one. */
+  removedDocKey?: number;
 }
 
 interface DocumentRowDb {
@@ -309,6 +311,16 @@ export class Store {
     }
   }
 
+  vectorEpoch(): number {
+    return Number(this.getMeta('vectorEpoch') ?? 0);
+  }
+
+  /** The highest passage label ever given (labels are never reused). */
+  maxLabel(): number {
+    const row = this.db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'passages'").get() as { seq: number } | undefined;
+    return row?.seq ?? 0;
+  }
+
   contentHash(documentId: string): string | undefined {
     const row = this.db.prepare('SELECT content_hash FROM documents WHERE id = ?').get(documentId) as
       | { content_hash: string }
@@ -332,6 +344,7 @@ export class Store {
       throw new Error(`${input.id}: embeddings do not match passages`);
     }
     const run = this.db.transaction((): WriteResult => {
+      const old = this.db.prepare('SELECT doc_key FROM documents WHERE id = ?').get(input.id) as { doc_key: number } | undefined;
       const removed = this.deleteDocumentRows(input.id);
       const meta = parsed.metadata;
       const info = this.db
@@ -409,7 +422,9 @@ export class Store {
         added.push({ label, docKey, lexical, text: p.text, textKey });
       });
       this.bumpGeneration();
-      return { docKey, removedLabels: removed ?? [], added, replaced: removed !== undefined };
+      const result: WriteResult = { docKey, removedLabels: removed ?? [], added, replaced: removed !== undefined };
+      if (old) result.removedDocKey = old.doc_key;
+      return result;
     });
     return run.immediate();
   }
@@ -540,6 +555,8 @@ export class Store {
       .transaction(() => {
         this.db.prepare('DELETE FROM embeddings').run();
         this.setModel(undefined);
+        // A new epoch tells a saved HNSW file its vectors are of the old model, even where labels match.
+        this.setMeta('vectorEpoch', String(this.vectorEpoch() + 1));
         this.bumpGeneration();
       })
       .immediate();
