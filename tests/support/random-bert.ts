@@ -320,7 +320,12 @@ let tinyModel: Promise<{ modelDir: string; modelId: string }> | undefined;
 
 /**
  * A models folder holding `test/tiny-bert/`, generated once per process in a
- * temp dir: use as KB_MODEL_DIR with KB_MODEL=test/tiny-bert and KB_MODEL_DOWNLOAD=0.
+ * temp dir (~80 ms): use as KB_MODEL_DIR with KB_MODEL=test/tiny-bert and
+ * KB_MODEL_DOWNLOAD=0. Own-text retrieval is reliable for passages of 40+
+ * characters: on the first 1,500 distinct services passages, a passage's own
+ * text as a query (with the bge instruction) ranked it first for 1,375 of
+ * 1,376 passages of 40+ characters, but only 107 of 124 shorter ones, where
+ * the 17-character instruction outweighs the text in the average.
  */
 export function makeTinyModelDir(): Promise<{ modelDir: string; modelId: string }> {
   tinyModel ??= (async () => {
