@@ -36,6 +36,12 @@ export interface AnalysisFields {
   text: string;
   title?: string;
   headingPath?: string[];
+  /**
+   * The document the passage belongs to. Passages of one document are also
+   * scored as a whole (a question names the city or the notice in words only
+   * the document's first passage holds); without it the title groups them.
+   */
+  documentId?: string;
 }
 
 /** An analysed passage, unpacked. */
@@ -47,6 +53,8 @@ export interface AnalysedPassage {
   /** Words and bigrams of the document title and the heading path: the passage's context. */
   contextWords: string[];
   contextBigrams: string[];
+  /** What groups passages into a document ('' when unknown). */
+  group: string;
 }
 
 /** A query, analysed. */
@@ -260,9 +268,14 @@ export class PolicyTokenizer {
   /** The storable analysed form of a passage; `LexicalIndex.add` takes it back. */
   analyze(fields: AnalysisFields): string {
     const context = [fields.title ?? '', ...(fields.headingPath ?? [])].filter(Boolean).join('\n');
-    return [ANALYSIS_VERSION, this.words(fields.text).join(' '), this.words(context).join(' '), foldText(context)].join(
-      FIELD_SEP,
-    );
+    const group = fields.documentId ?? fields.title ?? '';
+    return [
+      ANALYSIS_VERSION,
+      this.words(fields.text).join(' '),
+      this.words(context).join(' '),
+      foldText(context),
+      group.replaceAll(FIELD_SEP, ' '),
+    ].join(FIELD_SEP);
   }
 
   /** Splits a query into quoted phrases, words and bigrams. */
@@ -285,7 +298,7 @@ export class PolicyTokenizer {
 
 /** Unpacks `PolicyTokenizer.analyze` output; the passage text gives the bigrams, so they are not stored. */
 export function unpackAnalysed(analysed: string, text: string): AnalysedPassage {
-  const [version, words = '', contextWords = '', context = ''] = analysed.split(FIELD_SEP);
+  const [version, words = '', contextWords = '', context = '', group = ''] = analysed.split(FIELD_SEP);
   if (version !== ANALYSIS_VERSION) {
     throw new Error(`analysed passage has version ${version ?? '(none)'}, expected ${ANALYSIS_VERSION}: re-analyse it`);
   }
@@ -295,6 +308,7 @@ export function unpackAnalysed(analysed: string, text: string): AnalysedPassage 
     bigrams: bigramsOf(foldText(text)),
     contextWords: split(contextWords),
     contextBigrams: bigramsOf(context),
+    group,
   };
 }
 
