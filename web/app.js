@@ -1,0 +1,829 @@
+// PolicyKB page: hash routes, plain DOM. Document text is untrusted — every
+// piece of it goes into the page through text nodes (h() below), never as
+// markup, so a <script> or onerror= inside a document stays visible text.
+
+const KIND_LABELS = {
+  'proposal-reply': '提案答复',
+  'suggestion-reply': '建议答复',
+  policy: '政策文件',
+  other: '其他',
+};
+const REPLY_KINDS = 'proposal-reply,suggestion-reply';
+const EXAMPLES = ['高校毕业生留在本省就业有哪些支持政策？', '城区内涝治理采取了哪些措施？', '普惠性民办幼儿园如何认定？'];
+
+const view = document.getElementById('view');
+const banner = document.getElementById('banner');
+let health = null;
+
+// ---------------------------------------------------------------------------
+// DOM helpers
+
+/** Create an element; string children become text nodes, so callers cannot inject markup. */
+function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === 'class') el.className = value;
+    else if (key === 'dataset') Object.assign(el.dataset, value);
+    else if (key.startsWith('on') && typeof value === 'function') el.addEventListener(key.slice(2), value);
+    else if (key === 'href') el.setAttribute('href', safeHref(value));
+    // CSSOM, not a style attribute: the page's CSP forbids inline style attributes.
+    else if (key === 'style' && typeof value === 'object') Object.assign(el.style, value);
+    else el.setAttribute(key, value === true ? '' : String(value));
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const child of children.flat(Infinity)) {
+    if (child === undefined || child === null || child === false) continue;
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return el;
+}
+
+/** Only our own routes and API paths are ever linked. */
+function safeHref(href) {
+  return /^(#\/|api\/|\/api\/)/.test(href) ? href : '#/';
+}
+
+function clear(el) {
+  while (el.firstChild) el.removeChild(el.firstChild);
+  return el;
+}
+
+/** `text` with [start, end) ranges wrapped in <mark>, as text nodes. */
+function highlighted(text, ranges, className = '') {
+  const frag = document.createDocumentFragment();
+  const sorted = [...(ranges || [])]
+    .filter((r) => Array.isArray(r) && r[1] > r[0])
+    .sort((a, b) => a[0] - b[0]);
+  let at = 0;
+  for (const [start, end] of sorted) {
+    const s = Math.max(start, at);
+    if (s >= end) continue;
+    if (s > at) frag.append(document.createTextNode(text.slice(at, s)));
+    frag.append(h('mark', { class: className }, text.slice(s, end)));
+    at = end;
+  }
+  if (at < text.length) frag.append(document.createTextNode(text.slice(at)));
+  return frag;
+}
+
+function pagesLabel(pages) {
+  if (!Array.isArray(pages)) return '';
+  return pages[0] === pages[1] ? `第${pages[0]}页` : `第${pages[0]}–${pages[1]}页`;
+}
+
+function kindLabel(kind) {
+  return KIND_LABELS[kind] || kind || '';
+}
+
+function docHref(documentId, params = {}) {
+  const query = new URLSearchParams(Object.entries(params).filter(([, v]) => v !== undefined && v !== null)).toString();
+  return `#/doc/${encodeURIComponent(documentId)}${query ? `?${query}` : ''}`;
+}
+
+function fileHref(documentId) {
+  return `api/documents/${encodeURIComponent(documentId)}/file`;
+}
+
+function headingTrail(path) {
+  if (!path || path.length === 0) return null;
+  return h('span', { class: 'heading-path', title: path.join(' › ') }, path.join(' › '));
+}
+
+function metaLine(items) {
+  return h('div', { class: 'meta' }, items.filter(Boolean).map((item) => h('span', { class: 'meta-item' }, item)));
+}
+
+function errorBox(message) {
+  return h('div', { class: 'alert alert-error', role: 'alert' }, message);
+}
+
+function loading(text = '正在检索…') {
+  return h('div', { class: 'loading' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), text);
+}
+
+// ---------------------------------------------------------------------------
+// API
+
+class ApiError extends Error {
+  constructor(status, message, field) {
+    super(message);
+    this.status = status;
+    this.field = field;
+  }
+}
+
+async function api(path, options = {}) {
+  const init = { ...options, headers: { ...(options.headers || {}) } };
+  if (options.json !== undefined) {
+    init.method = init.method || 'POST';
+    init.headers['content-type'] = 'application/json';
+    init.body = JSON.stringify(options.json);
+    delete init.json;
+  }
+  let response;
+  try {
+    response = await fetch(path, init);
+  } catch {
+    throw new ApiError(0, '无法连接服务器');
+  }
+  const data = await response.json().catch(() => null);
+  if (!response.ok) {
+    const err = data && data.error;
+    throw new ApiError(response.status, (err && err.message) || `请求失败（HTTP ${response.status}）`, err && err.field);
+  }
+  return data;
+}
+
+// ---------------------------------------------------------------------------
+// Routing
+
+function parseHash() {
+  const raw = location.hash.replace(/^#/, '') || '/';
+  const q = raw.indexOf('?');
+  const pathPart = q >= 0 ? raw.slice(0, q) : raw;
+  const params = new URLSearchParams(q >= 0 ? raw.slice(q + 1) : '');
+  const segments = pathPart.split('/').filter(Boolean).map((s) => {
+    try {
+      return decodeURIComponent(s);
+    } catch {
+      return s;
+    }
+  });
+  return { segments, params };
+}
+
+function setNav(name) {
+  for (const a of document.querySelectorAll('[data-nav]')) a.classList.toggle('active', a.dataset.nav === name);
+}
+
+let renderToken = 0;
+async function route() {
+  const token = ++renderToken;
+  const { segments, params } = parseHash();
+  const [first, second, third] = segments;
+  const isCurrent = () => token === renderToken;
+  clear(view);
+  try {
+    if (!first || first === 'search') {
+      setNav('search');
+      await renderSearch(params, isCurrent);
+    } else if (first === 'doc' && second) {
+      setNav('docs');
+      if (third === 'similar') await renderSimilar(new URLSearchParams({ doc: second }), isCurrent);
+      else await renderDocument(second, params, isCurrent);
+    } else if (first === 'similar') {
+      setNav('similar');
+      await renderSimilar(params, isCurrent);
+    } else if (first === 'docs') {
+      setNav('docs');
+      await renderDocuments(params, isCurrent);
+    } else if (first === 'upload') {
+      setNav('upload');
+      renderUpload();
+    } else {
+      view.append(errorBox('页面不存在'), h('p', {}, h('a', { href: '#/' }, '返回首页')));
+    }
+  } catch (err) {
+    if (isCurrent()) view.append(errorBox(err.message || String(err)));
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Health banner
+
+async function loadHealth() {
+  try {
+    health = await api('api/health');
+  } catch {
+    health = null;
+  }
+  const status = document.getElementById('footer-status');
+  clear(banner);
+  if (!health) {
+    banner.hidden = false;
+    banner.className = 'banner banner-error';
+    banner.append('无法读取知识库状态：服务器未响应');
+    return;
+  }
+  if (health.mode === 'lexical-only') {
+    banner.hidden = false;
+    banner.className = 'banner banner-warn';
+    banner.append(
+      h('strong', {}, '仅关键词检索模式：'),
+      health.lexicalOnlyReason || '没有加载向量模型',
+      '。语义检索不可用，换一种说法提问可能找不到结果。',
+    );
+  } else {
+    banner.hidden = true;
+  }
+  clear(status).append(
+    `${health.documents} 个文档 · ${health.passages} 个段落 · ${health.mode === 'hybrid' ? `混合检索（${health.model ? health.model.id : ''}）` : '仅关键词检索'}`,
+  );
+}
+
+// ---------------------------------------------------------------------------
+// Search and answer
+
+function filterControls(params, { withYear = true } = {}) {
+  const kind = h(
+    'select',
+    { name: 'kind', 'aria-label': '文档类型' },
+    h('option', { value: '' }, '全部类型'),
+    h('option', { value: REPLY_KINDS }, '答复（提案与建议）'),
+    Object.entries(KIND_LABELS).map(([value, label]) => h('option', { value }, label)),
+  );
+  kind.value = params.get('kind') || '';
+  const issuer = h('input', { name: 'issuer', type: 'text', placeholder: '发文/答复单位', 'aria-label': '发文单位', value: params.get('issuer') || '' });
+  const year = h('input', {
+    name: 'year',
+    type: 'number',
+    min: '1949',
+    max: '2100',
+    placeholder: '年份',
+    'aria-label': '年份',
+    value: params.get('year') || '',
+  });
+  return h('div', { class: 'filters' }, kind, issuer, withYear ? year : null);
+}
+
+function filtersFromParams(params) {
+  const filters = {};
+  if (params.get('kind')) filters.kind = params.get('kind').split(',');
+  if (params.get('issuer')) filters.issuer = params.get('issuer');
+  if (params.get('year')) {
+    filters.from = params.get('year');
+    filters.to = params.get('year');
+  }
+  return filters;
+}
+
+function formParams(form, names) {
+  const data = new FormData(form);
+  const params = new URLSearchParams();
+  for (const name of names) {
+    const value = String(data.get(name) || '').trim();
+    if (value) params.set(name, value);
+  }
+  return params;
+}
+
+async function renderSearch(params, isCurrent) {
+  const q = params.get('q') || '';
+  const input = h('input', {
+    type: 'search',
+    name: 'q',
+    value: q,
+    placeholder: '输入问题或关键词，例如：高校毕业生留吉率是多少？',
+    'aria-label': '问题或关键词',
+    autocomplete: 'off',
+    maxlength: '500',
+    required: true,
+  });
+  const form = h(
+    'form',
+    { class: 'search-form', role: 'search' },
+    h('div', { class: 'search-row' }, input, h('button', { type: 'submit', class: 'btn btn-primary' }, '检索')),
+    filterControls(params),
+  );
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const next = formParams(form, ['q', 'kind', 'issuer', 'year']);
+    location.hash = `#/search?${next.toString()}`;
+  });
+  view.append(h('section', { class: 'hero' + (q ? ' hero-compact' : '') }, q ? null : h('h1', {}, '问政策，查答复，每句有出处'), form));
+
+  if (!q) {
+    view.append(
+      h(
+        'div',
+        { class: 'examples' },
+        h('span', { class: 'muted' }, '试试：'),
+        EXAMPLES.map((example) => h('a', { class: 'chip', href: `#/search?q=${encodeURIComponent(example)}` }, example)),
+      ),
+    );
+    input.focus();
+    return;
+  }
+
+  const answerSlot = h('section', { class: 'answer-slot' }, loading('正在生成回答…'));
+  const resultsSlot = h('section', { class: 'results-slot' }, loading());
+  view.append(answerSlot, resultsSlot);
+  const filters = filtersFromParams(params);
+  const query = new URLSearchParams({ q, k: '10' });
+  for (const [key, value] of Object.entries(filters)) query.set(key, Array.isArray(value) ? value.join(',') : value);
+
+  const [ask, search] = await Promise.allSettled([
+    api('api/ask', { json: { question: q, filters } }),
+    api(`api/search?${query.toString()}`),
+  ]);
+  if (!isCurrent()) return;
+  clear(answerSlot).append(ask.status === 'fulfilled' ? answerCard(ask.value) : errorBox(ask.reason.message));
+  clear(resultsSlot).append(search.status === 'fulfilled' ? resultList(search.value) : errorBox(search.reason.message));
+}
+
+function citationMarker(citation) {
+  return h(
+    'a',
+    {
+      class: 'cite',
+      href: docHref(citation.documentId, { s: citation.start, e: citation.end }),
+      title: `${citation.title}${citation.headingPath.length ? ` › ${citation.headingPath.join(' › ')}` : ''}${citation.pages ? ` · ${pagesLabel(citation.pages)}` : ''}`,
+      dataset: { n: String(citation.n) },
+    },
+    `[${citation.n}]`,
+  );
+}
+
+function citationList(citations) {
+  return h(
+    'ol',
+    { class: 'citations' },
+    citations.map((c) =>
+      h(
+        'li',
+        { value: String(c.n) },
+        h('a', { href: docHref(c.documentId, { s: c.start, e: c.end }) }, c.title),
+        c.headingPath.length ? h('span', { class: 'sep' }, ' › ') : null,
+        headingTrail(c.headingPath),
+        c.pages ? h('span', { class: 'page-badge' }, pagesLabel(c.pages)) : null,
+      ),
+    ),
+  );
+}
+
+function answerCard(result) {
+  const card = h('article', { class: 'card answer-card', 'aria-label': '回答' });
+  card.append(h('div', { class: 'card-label' }, '摘录回答', h('span', { class: 'badge badge-ok', title: '每条引文都已与原文逐字核对' }, '引文已核对')));
+  if (!result.answer) {
+    card.classList.add('answer-empty');
+    card.append(h('p', { class: 'no-answer' }, '没有找到足够相关的原文句子。'), h('p', { class: 'muted' }, result.reason || ''));
+  } else {
+    const byN = new Map(result.citations.map((c) => [c.n, c]));
+    const body = h('div', { class: 'answer-text' });
+    for (const sentence of result.answer.sentences) {
+      body.append(
+        h(
+          'p',
+          { class: 'answer-sentence' },
+          h('span', { class: 'quote' }, sentence.text),
+          sentence.citations.map((n) => (byN.has(n) ? citationMarker(byN.get(n)) : null)),
+        ),
+      );
+    }
+    card.append(body, citationList(result.citations));
+  }
+  if (result.generated) card.append(generatedBlock(result.generated));
+  if (result.notice) card.append(h('p', { class: 'muted small' }, result.notice));
+  return card;
+}
+
+function generatedBlock(generated) {
+  const box = h('div', { class: 'generated' }, h('div', { class: 'card-label' }, `大模型回答（${generated.model}）`));
+  if (generated.error) {
+    box.append(h('p', { class: 'muted' }, generated.error));
+    return box;
+  }
+  const byN = new Map(generated.citations.map((c) => [c.n, c]));
+  const p = h('p', {});
+  for (const s of generated.sentences) {
+    const span = h('span', { class: s.uncited ? 'uncited' : '', title: s.uncited ? '这句话没有引用任何检索到的段落' : undefined }, s.text);
+    p.append(span, s.citations.map((n) => (byN.has(n) ? citationMarker(byN.get(n)) : null)));
+  }
+  box.append(p);
+  if (generated.uncitedSentences > 0) box.append(h('p', { class: 'warn small' }, `有 ${generated.uncitedSentences} 句没有引文支持（已用波浪线标出），请核对。`));
+  if (generated.invalidCitations.length > 0)
+    box.append(h('p', { class: 'warn small' }, `模型引用了不存在的资料编号：${generated.invalidCitations.map((n) => `[${n}]`).join(' ')}`));
+  box.append(citationList(generated.citations));
+  return box;
+}
+
+function rankBadges(ranks) {
+  const parts = [];
+  if (ranks.lexical) parts.push(h('span', { class: 'rank', title: '关键词检索名次' }, `词 #${ranks.lexical}`));
+  if (ranks.dense) parts.push(h('span', { class: 'rank', title: '语义检索名次' }, `义 #${ranks.dense}`));
+  return parts;
+}
+
+function hitCard(hit, index) {
+  const c = hit.citation;
+  const link = docHref(c.documentId, { s: c.start, e: c.end });
+  return h(
+    'li',
+    { class: 'card hit' },
+    h('div', { class: 'hit-head' }, h('span', { class: 'hit-no' }, String(index + 1)), h('a', { class: 'hit-title', href: link }, c.title)),
+    metaLine([
+      h('span', { class: `kind kind-${hit.kind}` }, kindLabel(hit.kind)),
+      hit.issuer,
+      hit.date,
+      c.pages ? h('span', { class: 'page-badge' }, pagesLabel(c.pages)) : null,
+    ]),
+    c.headingPath.length ? h('div', { class: 'hit-path' }, headingTrail(c.headingPath)) : null,
+    h('p', { class: 'snippet' }, highlighted(hit.text, hit.highlights)),
+    h('div', { class: 'hit-foot' }, rankBadges(hit.ranks || {}), h('a', { class: 'small', href: link }, '查看原文 →')),
+  );
+}
+
+function resultList(result) {
+  const wrap = h('div', {});
+  wrap.append(
+    h(
+      'div',
+      { class: 'results-head' },
+      h('h2', {}, `相关段落（${result.hits.length}）`),
+      h('span', { class: 'muted small' }, `${result.mode === 'hybrid' ? '混合检索' : result.mode === 'dense' ? '语义检索' : '关键词检索'} · ${Math.round(result.tookMs)} 毫秒`),
+    ),
+  );
+  if (result.notice) wrap.append(h('p', { class: 'muted small' }, result.notice));
+  if (result.hits.length === 0) wrap.append(h('p', { class: 'empty' }, '没有找到相关段落。试试换个说法，或放宽筛选条件。'));
+  else wrap.append(h('ol', { class: 'hits' }, result.hits.map(hitCard)));
+  return wrap;
+}
+
+// ---------------------------------------------------------------------------
+// Document viewer
+
+const META_FIELDS = [
+  ['docNumber', '文号'],
+  ['session', '会议'],
+  ['proposalNumber', '提案/建议号'],
+  ['proposer', '提出人'],
+  ['proposalTitle', '原题'],
+  ['issuer', '单位'],
+  ['date', '日期'],
+];
+
+/** Wrap [start, end) of the paragraph (document offsets) in a <mark>. */
+function paragraphWithQuote(paragraph, start, end) {
+  if (start === undefined || end === undefined || end <= paragraph.start || start >= paragraph.end) return paragraph.text;
+  const from = Math.max(0, start - paragraph.start);
+  const to = Math.min(paragraph.text.length, end - paragraph.start);
+  return highlighted(paragraph.text, [[from, to]], 'quote-mark');
+}
+
+async function renderDocument(id, params, isCurrent) {
+  view.append(loading('正在打开文档…'));
+  const doc = await api(`api/documents/${encodeURIComponent(id)}`);
+  if (!isCurrent()) return;
+  clear(view);
+  const s = params.has('s') ? Number(params.get('s')) : undefined;
+  const e = params.has('e') ? Number(params.get('e')) : undefined;
+  const p = params.has('p') ? Number(params.get('p')) : undefined;
+  let target = null;
+  if (Number.isInteger(p)) target = doc.paragraphs.find((x) => x.index === p) || null;
+  else if (Number.isInteger(s)) target = doc.paragraphs.find((x) => s >= x.start && s < x.end) || doc.paragraphs.find((x) => x.start >= s) || null;
+
+  const meta = doc.metadata || {};
+  const head = h(
+    'header',
+    { class: 'doc-head' },
+    h('div', { class: 'crumbs' }, h('a', { href: '#/docs' }, '文档库'), ' › ', h('span', { class: 'doc-id' }, doc.id)),
+    h('h1', { class: 'doc-title' }, doc.title),
+    metaLine([h('span', { class: `kind kind-${doc.kind}` }, kindLabel(doc.kind)), doc.format.toUpperCase(), doc.pageCount ? `共${doc.pageCount}页` : null]),
+    h(
+      'dl',
+      { class: 'doc-meta' },
+      META_FIELDS.filter(([key]) => meta[key] !== undefined && meta[key] !== '').map(([key, label]) => [h('dt', {}, label), h('dd', {}, String(meta[key]))]),
+    ),
+    h(
+      'div',
+      { class: 'doc-actions' },
+      doc.hasFile ? h('a', { class: 'btn', href: fileHref(doc.id), target: '_blank', rel: 'noopener' }, '打开原始文件') : h('span', { class: 'muted small' }, '原始文件不可用'),
+      h('a', { class: 'btn', href: `#/similar?doc=${encodeURIComponent(doc.id)}` }, '查找相似文档'),
+    ),
+  );
+  if (doc.needsOcr || (doc.warnings && doc.warnings.length)) {
+    head.append(h('div', { class: 'alert alert-warn' }, doc.needsOcr ? '部分页面没有文本层，内容不完整（需要 OCR）。' : null, (doc.warnings || []).join('；')));
+  }
+
+  const locator = target
+    ? h(
+        'div',
+        { class: 'locator', role: 'note' },
+        h('strong', {}, '引文位置：'),
+        target.headingPath.length ? headingTrail(target.headingPath) : '正文',
+        target.pages ? h('span', { class: 'page-badge' }, pagesLabel(target.pages)) : null,
+        h('span', { class: 'muted small' }, `第 ${target.index + 1} 段`),
+      )
+    : null;
+
+  const body = h('article', { class: 'doc-body' });
+  let lastPage = null;
+  for (const paragraph of doc.paragraphs) {
+    if (paragraph.pages && paragraph.pages[0] !== lastPage) {
+      if (lastPage !== null) body.append(h('div', { class: 'page-break' }, h('span', {}, `第${paragraph.pages[0]}页`)));
+      lastPage = paragraph.pages[paragraph.pages.length - 1];
+    }
+    const isTarget = target && paragraph.index === target.index;
+    const tag = paragraph.role === 'heading' ? 'h3' : 'p';
+    body.append(
+      h(
+        tag,
+        {
+          class: `para role-${paragraph.role}${isTarget ? ' target' : ''}${paragraph.role === 'heading' && paragraph.headingLevel ? ` level-${paragraph.headingLevel}` : ''}`,
+          id: `para-${paragraph.index}`,
+          dataset: { index: String(paragraph.index), start: String(paragraph.start), end: String(paragraph.end) },
+          title: paragraph.pages ? pagesLabel(paragraph.pages) : undefined,
+        },
+        isTarget ? paragraphWithQuote(paragraph, s, e) : paragraph.text,
+      ),
+    );
+  }
+  view.append(head, locator, body);
+  if (target) {
+    const el = document.getElementById(`para-${target.index}`);
+    if (el) requestAnimationFrame(() => el.scrollIntoView({ block: 'center' }));
+  } else {
+    window.scrollTo(0, 0);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Precedent finder
+
+async function renderSimilar(params, isCurrent) {
+  const docId = params.get('doc');
+  const textarea = h('textarea', {
+    name: 'text',
+    rows: '9',
+    maxlength: '20000',
+    placeholder: '粘贴新提案或建议的全文（或其中几段），查找以往答复过类似问题的文件……',
+    'aria-label': '提案全文',
+  });
+  textarea.value = sessionStorage.getItem('similar-text') || '';
+  const repliesOnly = h('input', { type: 'checkbox', name: 'replies', checked: params.get('replies') !== '0' });
+  const form = h(
+    'form',
+    { class: 'similar-form' },
+    h('h1', {}, '查找先例答复'),
+    h('p', { class: 'muted' }, '逐句比对新提案与已入库的文件，列出最相似的既往答复，并把新提案的每一句与先例中最接近的段落并排对照。'),
+    textarea,
+    h(
+      'div',
+      { class: 'form-row' },
+      h('label', { class: 'check' }, repliesOnly, ' 只看答复（提案与建议答复）'),
+      h('button', { type: 'submit', class: 'btn btn-primary' }, '查找先例答复'),
+    ),
+  );
+  const results = h('section', { class: 'similar-results' });
+  view.append(form, results);
+
+  const run = async (request) => {
+    clear(results).append(loading('正在逐句比对…'));
+    try {
+      const data = await request();
+      if (!isCurrent()) return;
+      clear(results).append(similarResults(data));
+    } catch (err) {
+      if (isCurrent()) clear(results).append(errorBox(err.message));
+    }
+  };
+
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const text = textarea.value.trim();
+    if (!text) {
+      clear(results).append(errorBox('请先粘贴提案文本'));
+      return;
+    }
+    sessionStorage.setItem('similar-text', text);
+    const filters = repliesOnly.checked ? { kind: REPLY_KINDS.split(',') } : undefined;
+    run(() => api('api/similar', { json: { text, k: 10, ...(filters ? { filters } : {}) } }));
+  });
+
+  if (docId) {
+    form.querySelector('h1').textContent = '相似文档';
+    const note = h('p', { class: 'alert alert-info' }, '以文档 ', h('a', { href: docHref(docId) }, docId), ' 的正文为查询。');
+    form.insertBefore(note, textarea);
+    textarea.hidden = true;
+    form.querySelector('.form-row').hidden = true;
+    await run(() => api(`api/documents/${encodeURIComponent(docId)}/similar?k=10`));
+  }
+}
+
+function similarResults(data) {
+  const wrap = h('div', {});
+  wrap.append(
+    h(
+      'div',
+      { class: 'results-head' },
+      h('h2', {}, `相似文档（${data.documents.length}）`),
+      h('span', { class: 'muted small' }, `查询被分为 ${data.parts.length} 句/段 · ${data.lexicalOnly ? '关键词检索' : '混合检索'} · ${Math.round(data.tookMs)} 毫秒`),
+    ),
+  );
+  if (data.documents.length === 0) {
+    wrap.append(h('p', { class: 'empty' }, '没有找到相似的文档。'));
+    return wrap;
+  }
+  const list = h('ol', { class: 'precedents' });
+  data.documents.forEach((doc, i) => {
+    const pct = Math.round(doc.score * 100);
+    const pairs = h(
+      'div',
+      { class: 'pairs' },
+      h('div', { class: 'pair pair-head' }, h('div', {}, '新提案'), h('div', {}, '先例段落')),
+      doc.pairs.map((pair) =>
+        h(
+          'div',
+          { class: 'pair' },
+          h('div', { class: 'pair-query' }, pair.query.text),
+          h(
+            'div',
+            { class: 'pair-match' },
+            h('p', {}, pair.match.text),
+            h(
+              'a',
+              { class: 'small', href: docHref(doc.documentId, { p: pair.match.paragraphIndex }) },
+              pair.match.citation.headingPath.length ? pair.match.citation.headingPath.join(' › ') : '正文',
+              pair.match.citation.pages ? ` · ${pagesLabel(pair.match.citation.pages)}` : '',
+              ' →',
+            ),
+          ),
+        ),
+      ),
+    );
+    const details = h(
+      'details',
+      { class: 'pair-details', open: i < 2 },
+      h('summary', {}, `逐句对照（${doc.pairs.length} 处）`),
+      pairs,
+    );
+    list.append(
+      h(
+        'li',
+        { class: 'card precedent' },
+        h(
+          'div',
+          { class: 'hit-head' },
+          h('span', { class: 'hit-no' }, String(i + 1)),
+          h('a', { class: 'hit-title', href: docHref(doc.documentId) }, doc.title),
+          h('span', { class: 'score', title: '各句检索名次的平均得分；100% 表示每一句都排在第一' }, h('span', { class: 'score-bar' }, h('span', { class: 'score-fill', style: { width: `${pct}%` } })), `${pct}%`),
+        ),
+        metaLine([
+          h('span', { class: `kind kind-${doc.kind}` }, kindLabel(doc.kind)),
+          doc.issuer,
+          doc.date,
+          `${doc.matchedParts}/${data.parts.length} 句命中`,
+        ]),
+        details,
+      ),
+    );
+  });
+  wrap.append(list);
+  return wrap;
+}
+
+// ---------------------------------------------------------------------------
+// Document list
+
+async function renderDocuments(params, isCurrent) {
+  const offset = Math.max(0, Number(params.get('offset')) || 0);
+  const limit = 20;
+  const form = h('form', { class: 'docs-form' }, h('h1', {}, '文档库'), h('div', { class: 'form-row' }, filterControls(params), h('button', { type: 'submit', class: 'btn' }, '筛选')));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    location.hash = `#/docs?${formParams(form, ['kind', 'issuer', 'year']).toString()}`;
+  });
+  const slot = h('section', {}, loading('正在加载…'));
+  view.append(form, slot);
+  const query = new URLSearchParams({ offset: String(offset), limit: String(limit) });
+  for (const [key, value] of Object.entries(filtersFromParams(params))) query.set(key, Array.isArray(value) ? value.join(',') : value);
+  const page = await api(`api/documents?${query.toString()}`);
+  if (!isCurrent()) return;
+  clear(slot);
+  slot.append(h('p', { class: 'muted small' }, `共 ${page.total} 个文档`));
+  slot.append(
+    h(
+      'table',
+      { class: 'doc-table' },
+      h('thead', {}, h('tr', {}, h('th', {}, '标题'), h('th', {}, '类型'), h('th', {}, '单位'), h('th', {}, '日期'), h('th', {}, '段落'))),
+      h(
+        'tbody',
+        {},
+        page.documents.map((d) =>
+          h(
+            'tr',
+            {},
+            h('td', {}, h('a', { href: docHref(d.id) }, d.title), h('div', { class: 'doc-id small' }, d.id)),
+            h('td', {}, kindLabel(d.kind)),
+            h('td', {}, d.metadata.issuer || ''),
+            h('td', {}, d.metadata.date || ''),
+            h('td', {}, String(d.paragraphCount)),
+          ),
+        ),
+      ),
+    ),
+  );
+  const pager = h('div', { class: 'pager' });
+  const link = (o) => {
+    const next = new URLSearchParams(params);
+    next.set('offset', String(o));
+    return `#/docs?${next.toString()}`;
+  };
+  if (offset > 0) pager.append(h('a', { class: 'btn', href: link(Math.max(0, offset - limit)) }, '上一页'));
+  if (offset + limit < page.total) pager.append(h('a', { class: 'btn', href: link(offset + limit) }, '下一页'));
+  slot.append(pager);
+}
+
+// ---------------------------------------------------------------------------
+// Upload
+
+const STATUS_LABELS = { added: '已新增', updated: '已更新', unchanged: '未变化', failed: '失败', rejected: '不支持' };
+
+function renderUpload() {
+  const token = h('input', { type: 'password', name: 'token', autocomplete: 'off', placeholder: 'KB_ADMIN_TOKEN', 'aria-label': '管理员令牌', required: true });
+  token.value = sessionStorage.getItem('admin-token') || '';
+  const files = h('input', { type: 'file', name: 'files', multiple: true, accept: '.pdf,.docx,.html,.htm,.txt,.md', 'aria-label': '选择文件', required: true });
+  const progress = h('progress', { max: '100', value: '0', hidden: true });
+  const status = h('p', { class: 'muted small', 'aria-live': 'polite' });
+  const results = h('section', { class: 'upload-results' });
+  const enabled = !health || health.uploads?.enabled !== false;
+  const limitText = health?.uploads ? `单个文件不超过 ${Math.round(health.uploads.maxBytes / 1024 / 1024)} MB；` : '';
+  const form = h(
+    'form',
+    { class: 'upload-form card' },
+    h('h1', {}, '上传文件入库'),
+    h('p', { class: 'muted' }, `支持 PDF、DOCX、HTML、TXT、MD。${limitText}同名文件会替换原有版本。`),
+    enabled ? null : h('div', { class: 'alert alert-warn' }, '服务器未设置 KB_ADMIN_TOKEN，上传已停用。'),
+    h('label', { class: 'field' }, h('span', {}, '管理员令牌'), token),
+    h('label', { class: 'field' }, h('span', {}, '文件'), files),
+    h('div', { class: 'form-row' }, h('button', { type: 'submit', class: 'btn btn-primary', disabled: !enabled }, '上传并入库'), progress),
+    status,
+  );
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    if (!files.files || files.files.length === 0) return;
+    sessionStorage.setItem('admin-token', token.value);
+    const data = new FormData();
+    for (const file of files.files) data.append('files', file, file.name);
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', 'api/documents');
+    xhr.setRequestHeader('Authorization', `Bearer ${token.value}`);
+    progress.hidden = false;
+    progress.value = 0;
+    clear(status).append('正在上传…');
+    clear(results);
+    xhr.upload.addEventListener('progress', (e) => {
+      if (e.lengthComputable) {
+        progress.value = Math.round((e.loaded / e.total) * 100);
+        clear(status).append(e.loaded < e.total ? `正在上传 ${progress.value}%` : '上传完成，正在解析与索引…');
+      }
+    });
+    xhr.addEventListener('load', () => {
+      progress.value = 100;
+      let body = null;
+      try {
+        body = JSON.parse(xhr.responseText);
+      } catch {
+        body = null;
+      }
+      clear(status);
+      if (body && body.error) results.append(errorBox(body.error.message));
+      if (body && Array.isArray(body.results)) results.append(uploadTable(body.results));
+      if (!body) results.append(errorBox(`上传失败（HTTP ${xhr.status}）`));
+      else if (xhr.status === 200) status.append('完成。');
+      loadHealth();
+    });
+    xhr.addEventListener('error', () => {
+      clear(status);
+      results.append(errorBox('上传失败：无法连接服务器'));
+    });
+    xhr.send(data);
+  });
+  view.append(form, results);
+}
+
+function uploadTable(results) {
+  return h(
+    'table',
+    { class: 'doc-table upload-table' },
+    h('thead', {}, h('tr', {}, h('th', {}, '文件'), h('th', {}, '结果'), h('th', {}, '说明'))),
+    h(
+      'tbody',
+      {},
+      results.map((r) =>
+        h(
+          'tr',
+          { class: `status-${r.status}` },
+          h('td', {}, r.file),
+          h('td', {}, h('span', { class: `status status-${r.status}` }, STATUS_LABELS[r.status] || r.status)),
+          h(
+            'td',
+            {},
+            r.error ? r.error : null,
+            r.document ? h('a', { href: docHref(r.document.id) }, `${r.document.title}（${r.document.paragraphCount} 段）`) : null,
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+// ---------------------------------------------------------------------------
+
+window.addEventListener('hashchange', route);
+loadHealth().finally(route);
