@@ -77,7 +77,9 @@ async function probeRemote(config: Config): Promise<void> {
   const url = `${config.modelMirror}${config.model}/resolve/main/config.json`;
   let response: Response;
   try {
-    response = await fetch(url, { method: 'HEAD', redirect: 'follow', signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
+    // GET rather than HEAD: not every mirror answers HEAD, and config.json is tiny.
+    response = await fetch(url, { redirect: 'follow', signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
+    await response.body?.cancel();
   } catch (error) {
     throw new LoadFailure(
       `无法连接模型下载地址 ${config.modelMirror}（${networkErrorText(error)}），本地目录 ${modelFolder(config)} 中也没有完整的模型 ${config.model}。` +

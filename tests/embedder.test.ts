@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -126,11 +127,16 @@ describe('loadEmbedder failures come back as reasons, never exceptions', () => {
   });
 
   it('explains an unreachable mirror promptly instead of hanging', async () => {
-    const load = await loadEmbedder(
-      loadConfig({ KB_MODEL_DIR: path.join(tmp, 'no-models'), KB_MODEL_MIRROR: 'http://127.0.0.1:9/', KB_MODEL_DOWNLOAD: '1' }),
-    );
+    // A loopback port that was free a moment ago: connection refused, no network involved.
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as net.AddressInfo;
+    await new Promise((resolve) => server.close(resolve));
+    const mirror = `http://127.0.0.1:${port}/`;
+    const load = await loadEmbedder(loadConfig({ KB_MODEL_DIR: path.join(tmp, 'no-models'), KB_MODEL_MIRROR: mirror, KB_MODEL_DOWNLOAD: '1' }));
     expect(load.embedder).toBeNull();
-    expect(load.reason).toContain('http://127.0.0.1:9/');
+    expect(load.reason).toContain(mirror);
+    expect(load.reason).toMatch(/ECONNREFUSED/);
     expect(load.reason).toMatch(/KB_MODEL_MIRROR/);
   });
 
