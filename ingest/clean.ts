@@ -123,7 +123,7 @@ interface Line {
 const SENTENCE_END = /[。！？!?；;：:」』”’）)]$/;
 const STRONG_SENTENCE_END = /[。！？!?：:]["”’」』）)]?$/;
 /** Numbering that opens a heading or a list item (一、 （一） 1. （1） ① 第X章 …). */
-const ENUMERATOR = /^(第[一二三四五六七八九十百零〇\d]+[编章节条部分]|[一二三四五六七八九十百]+[、．.]|[（(][一二三四五六七八九十百]+[)）]|\d{1,2}[、．.](?!\d)|[（(]\d{1,2}[)）]|[①-⑳])/;
+const ENUMERATOR = /^(第[一二三四五六七八九十百零〇\d]+[编章节条部分]|[一二三四五六七八九十百]+(?:[、．]|\.(?!\d))|[（(][一二三四五六七八九十百]+[)）]|\d{1,2}[、．.](?!\d)|[（(]\d{1,2}[)）]|[①-⑳])/;
 
 function indentColumns(raw: string): number {
   let columns = 0;

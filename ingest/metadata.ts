@@ -152,8 +152,8 @@ export function extractMetadata(
   const person = addressee && /^([\p{Script=Han}、，,]{2,30}?)(?:等\d*[位名])?(委员|代表|同志|先生|女士|议员)(们)?$/u.exec(addressee);
   if (person && !/(各|单位|部门|政府|委员会)/.test(person[1]!)) metadata.proposer = person[1]!;
   else {
-    const named = firstMatch(context, /([\p{Script=Han}]{2,4})(?:委员|代表)(?:等)?(?:在|提出|领衔|所提)/u);
-    if (named && !/^(各位|人大|政协|您|你)/.test(named)) metadata.proposer = named;
+    const named = firstMatch(context, /(?:^|[，。、：:对])([\p{Script=Han}]{2,4}?)(?:等\d*[位名])?(?:委员|代表)(?:在|提出|领衔|所提)/u);
+    if (named && !/(各位|人大|政协|您|你|市|省|县|区)/.test(named)) metadata.proposer = named;
   }
 
   // The title of the proposal answered: the first 《…》 near the top naming a
@@ -190,7 +190,14 @@ export function extractMetadata(
   const contact = byRole('contact').map((p) => p.text).join(' ');
   if (contact) metadata.contact = contact;
 
-  return { kind: classifyKind(title, context, metadata, hints, options.defaultKind), metadata };
+  const kind = classifyKind(title, context, metadata, hints, options.defaultKind);
+  // Proposer and proposal title describe what a reply answers; in a policy
+  // or a report the same patterns ("各位代表", a cited 《…意见》) mean nothing.
+  if (kind !== 'proposal-reply' && kind !== 'suggestion-reply') {
+    delete metadata.proposer;
+    delete metadata.proposalTitle;
+  }
+  return { kind, metadata };
 }
 
 const POLICY_TITLE = /(通知|通告|公告|意见|办法|决定|方案|规定|细则|规划|计划|纲要|条例|指引|指南|措施|要点|决议|规则|标准|清单|目录|政策|实施|解读|问答|公报|报告)$/;

@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { DocumentKind, ExtractedDocument, ParsedDocument, SourcePage } from '../core/types.ts';
 import { cleanDocument } from './clean.ts';
 import { IngestError } from './errors.ts';
+import { extractFile } from './extract/index.ts';
 import { extractMetadata, readFrontMatterHints, type MetadataHints } from './metadata.ts';
 import { buildPassages } from './passages.ts';
 import { structureDocument } from './structure.ts';
@@ -77,7 +78,6 @@ export async function parseFile(
   filePath: string,
   options: ParseOptions & { displayPath?: string },
 ): Promise<ParsedDocument> {
-  const { extractFile } = await import('./extract/index.ts');
   const extracted = await extractFile(filePath);
   return parseExtracted(extracted, options.displayPath ?? filePath, { passageMaxChars: options.passageMaxChars });
 }

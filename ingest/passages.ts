@@ -116,6 +116,31 @@ function sections(paragraphs: Paragraph[]): Paragraph[][] {
   return out;
 }
 
+const span = (group: Piece[]) => group[group.length - 1]!.end - group[0]!.start;
+
+/**
+ * Greedy packing leaves a scrap when a paragraph runs just over a passage
+ * boundary (300 + 20 characters). A scrap without context retrieves badly,
+ * so the pair is re-cut at the unit boundary closest to the middle.
+ */
+function rebalanceScraps(groups: Piece[][], max: number): void {
+  for (let i = 1; i < groups.length; i++) {
+    const scrap = groups[i]!;
+    const before = groups[i - 1]!;
+    if (span(scrap) >= max / 4 || before[before.length - 1]!.paragraph !== scrap[0]!.paragraph) continue;
+    const all = [...before, ...scrap];
+    const middle = (all[0]!.start + all[all.length - 1]!.end) / 2;
+    let best = -1;
+    for (let cut = 1; cut < all.length; cut++) {
+      const left = all.slice(0, cut);
+      const right = all.slice(cut);
+      if (span(left) > max || span(right) > max) continue;
+      if (best < 0 || Math.abs(all[cut]!.start - middle) < Math.abs(all[best]!.start - middle)) best = cut;
+    }
+    if (best > 0) groups.splice(i - 1, 2, all.slice(0, best), all.slice(best));
+  }
+}
+
 export function buildPassages(paragraphs: Paragraph[], text: string, maxChars: number): Passage[] {
   const max = Math.max(20, Math.floor(maxChars));
   const passages: Passage[] = [];
@@ -141,6 +166,7 @@ export function buildPassages(paragraphs: Paragraph[], text: string, maxChars: n
       }
     }
     flush();
+    rebalanceScraps(groups, max);
     for (const g of groups) passages.push(toPassage(g, text, headingPath));
   }
   return passages;

@@ -29,7 +29,7 @@ const FAMILIES: HeadingFamily[] = [
   { name: 'zhang', rank: 1, pattern: new RegExp(`^第${CN_NUM}+章`), maxLength: 40 },
   { name: 'jie', rank: 2, pattern: new RegExp(`^第${CN_NUM}+节`), maxLength: 40 },
   { name: 'tiao', rank: 3, pattern: new RegExp(`^第${CN_NUM}+条(之${CN_NUM}+)?`), maxLength: 20 },
-  { name: 'cn', rank: 4, pattern: new RegExp(`^${CN_NUM}{1,3}[、．.](?!\\d)`), maxLength: 60 },
+  { name: 'cn', rank: 4, pattern: new RegExp(`^${CN_NUM}{1,3}(?:[、．]|\\.(?!\\d))`), maxLength: 60 },
   { name: 'paren-cn', rank: 5, pattern: new RegExp(`^[（(]${CN_NUM}{1,3}[)）]`), maxLength: 60 },
   { name: 'arabic', rank: 6, pattern: /^\d{1,2}(?:[、．]|\.(?!\d))/, maxLength: 50 },
   { name: 'paren-arabic', rank: 7, pattern: /^[（(]\d{1,2}[)）]/, maxLength: 50 },
@@ -168,8 +168,8 @@ function assignFrontMatter(drafts: Draft[]): Draft[] {
       while (j < drafts.length && j < i + 3) {
         const next = drafts[j]!;
         const sameType = next.block.fontSize !== undefined && next.block.fontSize === draft.block.fontSize;
-        const continues = /^(的|和|与|及|之)/.test(next.text) || /(关于|的|和|与|及|《|“|对)$/.test(title)
-          || (TITLE_ENDINGS.test(next.text) && !TITLE_ENDINGS.test(title) && sameType);
+        const continues = /^(的|和|与|及|之)/.test(next.text) || /(关于|的|和|与|及|《|“|对|印发|转发|批转|公布)$/.test(title)
+          || (TITLE_ENDINGS.test(next.text) && !TITLE_ENDINGS.test(title) && (sameType || /关于/.test(title)));
         if (!isTitleLike(next.block) || !continues || (title + next.text).length > 90) break;
         title += next.text;
         j++;

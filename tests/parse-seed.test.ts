@@ -5,9 +5,9 @@
  * of the reference rendition word for word.
  */
 import fs from 'node:fs';
-import { expect, it } from 'vitest';
-import type { ExtractedDocument, ParsedDocument } from '../core/types.ts';
-import { parseExtracted } from '../ingest/parse.ts';
+import { beforeAll, expect, it } from 'vitest';
+import type { ParsedDocument } from '../core/types.ts';
+import { parseFile } from '../ingest/parse.ts';
 import { describeWithSharedCorpus, sharedPath } from './shared-corpus.ts';
 
 const SEED = 'seed/对省政协十三届二次会议第26号委员提案的答复.txt';
@@ -18,24 +18,15 @@ function noSpace(text: string): string {
   return text.replace(/\s+/g, '');
 }
 
-/** The txt as a plain-text extractor hands it over: visual lines, leading spaces kept. */
-function seedAsExtracted(): ExtractedDocument {
-  const text = fs.readFileSync(sharedPath(SEED), 'utf8');
-  return {
-    format: 'txt',
-    paged: false,
-    linesAreParagraphs: false,
-    pages: [{ number: 1, lines: text.split(/\r?\n/).map((line) => ({ text: line })) }],
-    warnings: [],
-  };
-}
-
 describeWithSharedCorpus('parse: seed reply txt', () => {
   const expected = (): string[] => JSON.parse(fs.readFileSync(sharedPath('generated/提案答复-公文版式.paragraphs.json'), 'utf8'));
-  const parse = (): ParsedDocument => parseExtracted(seedAsExtracted(), SEED, { passageMaxChars: 300 });
+  const parse = (): Promise<ParsedDocument> => parseFile(sharedPath(SEED), { passageMaxChars: 300, displayPath: SEED });
+  let doc: ParsedDocument;
+  beforeAll(async () => {
+    doc = await parse();
+  });
 
   it('recovers the metadata exactly', () => {
-    const doc = parse();
     expect(doc.kind).toBe('proposal-reply');
     expect(doc.metadata.session).toContain('十三届二次会议');
     expect(doc.metadata.proposalNumber).toBe(26);
@@ -48,7 +39,6 @@ describeWithSharedCorpus('parse: seed reply txt', () => {
   });
 
   it('finds the five top-level sections 一、…五、 as headings', () => {
-    const doc = parse();
     const headings = doc.paragraphs.filter((p) => p.role === 'heading');
     expect(headings.map((h) => h.headingLevel)).toEqual([1, 1, 1, 1, 1]);
     expect(headings.map((h) => noSpace(h.text))).toEqual(HEADING_INDICES.map((i) => noSpace(expected()[i]!)));
@@ -56,7 +46,6 @@ describeWithSharedCorpus('parse: seed reply txt', () => {
   });
 
   it('returns the eight body paragraphs word for word, none with a line break', () => {
-    const doc = parse();
     const texts = doc.paragraphs.map((p) => noSpace(p.text));
     for (const i of BODY_INDICES) expect(texts).toContain(noSpace(expected()[i]!));
     for (const p of doc.paragraphs) expect(p.text).not.toMatch(/[\r\n]/);
@@ -66,8 +55,7 @@ describeWithSharedCorpus('parse: seed reply txt', () => {
     expect(second.role).toBe('body');
   });
 
-  it('offsets and passages point into the text', () => {
-    const doc = parse();
+  it('offsets and passages point into the text; ids are stable across parses', async () => {
     for (const p of doc.paragraphs) expect(doc.text.slice(p.start, p.end)).toBe(p.text);
     expect(doc.passages.length).toBeGreaterThan(5);
     for (const passage of doc.passages) {
@@ -75,6 +63,6 @@ describeWithSharedCorpus('parse: seed reply txt', () => {
       expect(passage.text.length).toBeLessThanOrEqual(300);
     }
     expect(new Set(doc.passages.map((p) => p.id)).size).toBe(doc.passages.length);
-    expect(parse().passages.map((p) => p.id)).toEqual(doc.passages.map((p) => p.id));
+    expect((await parse()).passages.map((p) => p.id)).toEqual(doc.passages.map((p) => p.id));
   });
 });

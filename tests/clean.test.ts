@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import type { ExtractedDocument, SourceLine } from '../core/types.ts';
+import { cleanDocument, isPageNumberLine, joinLines, normaliseSpacing } from '../ingest/clean.ts';
+
+describe('clean: character-level rules', () => {
+  it('drops spaces between CJK characters and between a number and its unit, keeps Latin spacing', () => {
+    expect(normaliseSpacing('目前已有 5683 家单位 参与')).toBe('目前已有5683家单位参与');
+    expect(normaliseSpacing('截至 2023 年底，留吉率超过 60% ，')).toBe('截至2023年底，留吉率超过60%，');
+    expect(normaliseSpacing('　　一、总体要求')).toBe('一、总体要求');
+    expect(normaliseSpacing('支持 Open Data 标准和 Windows 10')).toBe('支持 Open Data 标准和 Windows 10');
+  });
+
+  it('joins Chinese lines without a space and Latin words with one', () => {
+    expect(joinLines('人才工程视为推动', '经济社会发展')).toBe('人才工程视为推动经济社会发展');
+    expect(joinLines('the open', 'data portal')).toBe('the open data portal');
+    expect(joinLines('需求 20.', '1 万人')).toBe('需求 20.1 万人');
+  });
+
+  it('recognises page-number lines in their usual forms and nothing else', () => {
+    for (const line of ['— 3 —', '- 3 -', '–3–', '第3页', '第 3 页 共 13 页', '3/13', '－ 12 －']) {
+      expect(isPageNumberLine(line, false), line).toBe(true);
+    }
+    expect(isPageNumberLine('3', true)).toBe(true);
+    expect(isPageNumberLine('3', false)).toBe(false);
+    for (const line of ['一、总体要求', '2024 年 7 月 15 日', '第三条', '（一）']) expect(isPageNumberLine(line, true), line).toBe(false);
+  });
+});
+
+/** A page of body text laid out the way a 公文 PDF is: 16pt, left margin 79.5, indent 32pt, right edge 520. */
+function pdfLine(text: string, y: number, options: { x?: number; right?: number; fontSize?: number } = {}): SourceLine {
+  return { text, x: options.x ?? 79.5, right: options.right ?? 520.5, y, fontSize: options.fontSize ?? 16 };
+}
+
+function pdf(pages: SourceLine[][]): ExtractedDocument {
+  return {
+    format: 'pdf',
+    paged: true,
+    linesAreParagraphs: false,
+    pages: pages.map((lines, i) => ({ number: i + 1, lines, width: 595.3, height: 841.9 })),
+    warnings: [],
+  };
+}
+
+describe('clean: PDF lines → paragraphs', () => {
+  const header = (page: number) => pdfLine('某某省人民政府公报', 60, { x: 230, right: 370, fontSize: 10.5 });
+  const footer = (page: number) => pdfLine(`— ${page} —`, 766, { x: 281, right: 320, fontSize: 14 });
+  const doc = pdf([
+    [
+      header(1),
+      pdfLine('一、关于“发挥企业在创新创业人才培养中的主体作用”', 127, { x: 111.5, right: 511.5 }),
+      pdfLine('的建议', 155, { right: 127.5 }),
+      pdfLine('我们深知企业在创新创业人才培养中的重要性。因此，我', 183, { x: 111.5 }),
+      pdfLine('们鼓励企业积极参与人才培养工作，将培养创新创业人才纳', 211),
+      footer(1),
+    ],
+    [
+      header(2),
+      pdfLine('入企业管理经营者的业绩考核体系。', 127, { right: 340 }),
+      pdfLine('同时，我们还充分发挥大规模国有企业的项目和技术优势。', 155, { x: 111.5, right: 300 }),
+      footer(2),
+    ],
+    [header(3), pdfLine('第三页正文。', 127, { x: 111.5, right: 200 }), footer(3)],
+  ]);
+  const blocks = cleanDocument(doc);
+
+  it('rejoins a paragraph across a page break, dropping the footer and running header between', () => {
+    expect(blocks.map((b) => b.text)).toEqual([
+      '一、关于“发挥企业在创新创业人才培养中的主体作用”的建议',
+      '我们深知企业在创新创业人才培养中的重要性。因此，我们鼓励企业积极参与人才培养工作，将培养创新创业人才纳入企业管理经营者的业绩考核体系。',
+      '同时，我们还充分发挥大规模国有企业的项目和技术优势。',
+      '第三页正文。',
+    ]);
+    expect(blocks[1]!.pages).toEqual([1, 2]);
+    expect(blocks[2]!.pages).toEqual([2, 2]);
+    expect(blocks[0]!.indented).toBe(true);
+  });
+});
+
+describe('clean: plain text', () => {
+  const text = (lines: string[]): ExtractedDocument => ({
+    format: 'txt',
+    paged: false,
+    linesAreParagraphs: false,
+    pages: [{ number: 1, lines: lines.map((t) => ({ text: t })) }],
+    warnings: [],
+  });
+
+  it('treats one-line-per-paragraph text as paragraphs, not as wrapped lines', () => {
+    const blocks = cleanDocument(text([
+      '各相关单位:',
+      '为维护用户个人信息安全和合法权益，保障网络与信息安全，促进行业健康发展，现将有关要求明确如下:',
+      '一、本通知所称移动智能终端是指接入公众移动通信网络的移动通信终端产品。',
+      '二、申请进网许可的移动智能终端应当符合通信行业标准有关移动智能终端安全的基本要求。',
+      '三、生产企业申请进网许可时，应当在申请材料中提供操作系统版本。',
+    ]));
+    expect(blocks).toHaveLength(5);
+  });
+
+  it('splits a document stored on one line at the spaces that ended its paragraphs', () => {
+    const paragraph = '为深入贯彻落实有关重要指示精神，帮助全市工业企业尽早全面复工复产，做到防疫生产两不误。';
+    const blocks = cleanDocument(text([`关于做好疫情防控帮助工业企业复工复产的通知 各县区人民政府： ${paragraph} ${paragraph} ${paragraph} ${paragraph}`]));
+    expect(blocks.map((b) => b.text)).toEqual(['关于做好疫情防控帮助工业企业复工复产的通知', '各县区人民政府：', paragraph, paragraph, paragraph, paragraph]);
+  });
+});

@@ -1,0 +1,51 @@
+import fs from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { findDocNumber, readFrontMatterHints, toIsoDate } from '../ingest/metadata.ts';
+import { parseRecordText } from '../ingest/parse.ts';
+import { describeWithSharedCorpus, sharedPath } from './shared-corpus.ts';
+
+describe('metadata rules', () => {
+  it('normalises every bracket variant of a 文号 to 〔〕', () => {
+    expect(findDocNumber('吉人社函〔2024〕126号')).toBe('吉人社函〔2024〕126号');
+    expect(findDocNumber('发改办财金规[2019]860号')).toBe('发改办财金规〔2019〕860号');
+    expect(findDocNumber('穗府办规（2024）13 号')).toBe('穗府办规〔2024〕13号');
+    expect(findDocNumber('国办发【2020】 6号')).toBe('国办发〔2020〕6号');
+    expect(findDocNumber('2024年7月15日')).toBeUndefined();
+  });
+
+  it('reads dates with spaces, Chinese numerals and ISO forms', () => {
+    expect(toIsoDate('2024 年 7月 15 日')).toBe('2024-07-15');
+    expect(toIsoDate('二〇二四年十二月三十日')).toBe('2024-12-30');
+    expect(toIsoDate('2019-07-01')).toBe('2019-07-01');
+    expect(toIsoDate('2024年13月1日')).toBeUndefined();
+  });
+
+  it('reads the keyed front matter of the policy collection, and leaves Markdown headings alone', () => {
+    const { hints, consumed } = readFrontMatterHints(['# Notice on X', '# department: Ministry of Y', '# date: 2024-09-02', '# source: https://a.b/c', '', '各相关单位:']);
+    expect(consumed).toBe(5);
+    expect(hints).toEqual({ englishTitle: 'Notice on X', department: 'Ministry of Y', date: '2024-09-02', source: 'https://a.b/c' });
+    expect(readFrontMatterHints(['# 一、总体要求', '正文']).consumed).toBe(0);
+  });
+
+  it('keeps a citizen-message reply as kind other', () => {
+    const doc = parseRecordText('网友：您好！\n您反映的问题已收悉，经核查，该路段路灯已于3月5日修复。\n感谢您的监督。', 'replies.jsonl#12', { passageMaxChars: 300, title: '关于某路段路灯不亮的问题' });
+    expect(doc.kind).toBe('other');
+    expect(doc.title).toBe('关于某路段路灯不亮的问题');
+    expect(doc.file).toBe('replies.jsonl#12');
+    expect(doc.passages.length).toBeGreaterThan(0);
+  });
+});
+
+describeWithSharedCorpus('metadata: policy files with front matter', () => {
+  it('drops the front-matter lines from the text and prefers the signed date to the hint', async () => {
+    const { parseExtracted } = await import('../ingest/parse.ts');
+    const raw = fs.readFileSync(sharedPath('policies/central/003.txt'), 'utf8');
+    const doc = parseExtracted({ format: 'txt', paged: false, linesAreParagraphs: false, pages: [{ number: 1, lines: raw.split('\n').map((text) => ({ text })) }], warnings: [] }, 'policies/central/003.txt', { passageMaxChars: 300 });
+    expect(doc.kind).toBe('policy');
+    // The file says "# date: 2024-09-02" (its web publication); the letter is signed 2013年4月11日.
+    expect(doc.metadata.date).toBe('2013-04-11');
+    expect(doc.metadata.issuer).toBe('工业和信息化部');
+    expect(doc.text).not.toContain('Notice on Strengthening');
+    expect(doc.text).not.toContain('# department');
+  });
+});
