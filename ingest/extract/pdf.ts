@@ -18,6 +18,7 @@ import path from 'node:path';
 import type { ExtractedDocument, SourceLine, SourcePage } from '../../core/types.ts';
 import { isWide } from '../clean.ts';
 import { IngestError } from '../errors.ts';
+import { cleanContainerTitle } from './title.ts';
 
 type PdfJs = typeof import('pdfjs-dist/legacy/build/pdf.mjs');
 type PdfDocument = Awaited<ReturnType<PdfJs['getDocument']>['promise']>;
@@ -255,18 +256,6 @@ async function readPage(pdfjs: PdfJs, page: PdfPage, imageOps: Set<number>): Pro
   return { page: result, mostlyImage };
 }
 
-/** "Microsoft Word - 关于….doc" → "关于…"; file-name-like and empty titles are dropped. */
-function cleanPdfTitle(raw: unknown): string | undefined {
-  if (typeof raw !== 'string') return undefined;
-  const title = raw
-    .replace(/^\s*microsoft\s+(word|excel|powerpoint)\s*-\s*/i, '')
-    .replace(/\.(docx?|wps|pdf|xlsx?|txt|rtf)\s*$/i, '')
-    .trim();
-  if (!title || /^(untitled|无标题|document\d*|文档\d*)$/i.test(title)) return undefined;
-  if (!/[\p{L}\p{N}]/u.test(title)) return undefined;
-  return title;
-}
-
 /** A complete PDF ends with %%EOF (possibly followed by a little whitespace or junk). */
 function hasEndOfFileMarker(data: Uint8Array): boolean {
   const tail = Buffer.from(data.subarray(Math.max(0, data.length - 2048))).toString('latin1');
@@ -337,7 +326,7 @@ export async function extractPdf(data: Uint8Array, file: string): Promise<Extrac
     let titleHint: string | undefined;
     try {
       const meta = await doc.getMetadata();
-      titleHint = cleanPdfTitle((meta.info as Record<string, unknown> | undefined)?.Title);
+      titleHint = cleanContainerTitle((meta.info as Record<string, unknown> | undefined)?.Title);
     } catch {
       // A broken Info dictionary costs only the title hint.
     }

@@ -1,0 +1,116 @@
+/**
+ * Extract stage entry point: a file (or uploaded bytes) → ExtractedDocument.
+ *
+ * Routing trusts content over the name. The first bytes decide: a PDF or
+ * DOCX signature goes to that reader whatever the extension says (with a
+ * warning naming the mismatch), because misnamed downloads ("附件.htm" that
+ * is a PDF) are common on government sites; any other binary signature under
+ * a text extension is refused with what it looks like. Only text content is
+ * routed by extension (.html/.htm → HTML, .md → Markdown, .txt → text).
+ *
+ * Every failure caused by the input is an IngestError with a one-line
+ * message naming the file.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { ExtractedDocument } from '../../core/types.ts';
+import { IngestError } from '../errors.ts';
+import { extractDocx } from './docx.ts';
+import { extractHtml } from './html.ts';
+import { extractPdf } from './pdf.ts';
+import { sniff } from './sniff.ts';
+import { extractPlainText } from './text.ts';
+
+export { IngestError } from '../errors.ts';
+
+export const SUPPORTED_EXTENSIONS: readonly string[] = ['.pdf', '.docx', '.html', '.htm', '.txt', '.md'];
+
+export function isSupportedFile(file: string): boolean {
+  return SUPPORTED_EXTENSIONS.includes(path.extname(file).toLowerCase());
+}
+
+export interface ExtractOptions {
+  /** Files larger than this are refused before reading. Default 512 MiB (a 2,000-page scan is ~400 MiB). */
+  maxBytes?: number;
+}
+
+const DEFAULT_MAX_BYTES = 512 * 1024 * 1024;
+
+function formatBytes(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(0)} MiB` : `${(bytes / 1024).toFixed(0)} KiB`;
+}
+
+export async function extractFile(filePath: string, options: ExtractOptions = {}): Promise<ExtractedDocument> {
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+  let stat;
+  try {
+    stat = await fs.stat(filePath);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new IngestError(filePath, code === 'ENOENT' ? '文件不存在（file not found）' : `无法读取文件（${code ?? 'read error'}）`, error);
+  }
+  if (!stat.isFile()) throw new IngestError(filePath, '不是普通文件（not a regular file）');
+  if (stat.size > maxBytes) {
+    throw new IngestError(filePath, `文件过大：${formatBytes(stat.size)}，上限 ${formatBytes(maxBytes)}（file too large）`);
+  }
+  let bytes: Buffer;
+  try {
+    bytes = await fs.readFile(filePath);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new IngestError(filePath, `无法读取文件（${code ?? 'read error'}）`, error);
+  }
+  return extractBuffer(bytes, filePath);
+}
+
+/** The same for bytes already in memory (uploads); `file` is the name used for routing and messages. */
+export async function extractBuffer(bytes: Uint8Array, file: string): Promise<ExtractedDocument> {
+  if (bytes.length === 0) throw new IngestError(file, '文件为空（empty file）');
+  const extension = path.extname(file).toLowerCase();
+  const sniffed = sniff(bytes);
+  const misnamed = (actual: string): string[] =>
+    extension === actual ? [] : [`扩展名是 ${extension || '（无）'}，但内容是 ${actual.slice(1).toUpperCase()}，已按 ${actual.slice(1).toUpperCase()} 读取`];
+
+  switch (sniffed.kind) {
+    case 'pdf': {
+      const doc = await extractPdf(bytes, file);
+      doc.warnings.unshift(...misnamed('.pdf'));
+      return doc;
+    }
+    case 'docx': {
+      const doc = extractDocx(bytes, file);
+      doc.warnings.unshift(...misnamed('.docx'));
+      return doc;
+    }
+    case 'ole':
+      throw new IngestError(file, extension === '.docx'
+        ? 'Word 文档已加密，或是旧版 .doc 改了扩展名（encrypted DOCX or legacy .doc）；请去掉密码或另存为 .docx'
+        : '看起来是旧版 Office 文档（.doc/.xls/.wps），请另存为 .docx（legacy Office file）');
+    case 'zip':
+      throw new IngestError(file, extension === '.docx'
+        ? `不是 Word 文档：看起来是 ${sniffed.label}（not a DOCX）`
+        : `看起来是 ${sniffed.label}，不是支持的文档格式（unsupported archive）`);
+    case 'binary':
+      throw new IngestError(file, extension === '.pdf' || extension === '.docx'
+        ? `不是 ${extension.slice(1).toUpperCase()} 文件：看起来是 ${sniffed.label}（wrong file type）`
+        : `看起来是 ${sniffed.label}，不是文本文件（binary content）`);
+    case 'text':
+      break;
+  }
+
+  switch (extension) {
+    case '.pdf':
+      throw new IngestError(file, '不是有效的 PDF 文件：缺少 %PDF 文件头，内容是文本（not a PDF）');
+    case '.docx':
+      throw new IngestError(file, '不是有效的 DOCX 文件：内容是文本，不是 Word 压缩包（not a DOCX）');
+    case '.html':
+    case '.htm':
+      return extractHtml(bytes, file);
+    case '.md':
+      return extractPlainText(bytes, file, 'md');
+    case '.txt':
+      return extractPlainText(bytes, file, 'txt');
+    default:
+      throw new IngestError(file, `不支持的文件类型 ${extension || '（无扩展名）'}，支持 ${SUPPORTED_EXTENSIONS.join(' ')}（unsupported file type）`);
+  }
+}

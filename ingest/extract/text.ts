@@ -1,0 +1,40 @@
+/**
+ * TXT and Markdown reader. Lines are kept exactly as the file breaks them,
+ * right-trimmed only: text exported from government PDFs breaks lines
+ * mid-sentence, puts a blank line after every line and marks paragraph
+ * starts with a two-character indent (spaces or U+3000). The leading
+ * whitespace and the blank lines ('' lines) are the evidence the cleaning
+ * stage uses to rebuild paragraphs, so both are passed through untouched;
+ * Markdown syntax is likewise left for the cleaning stage.
+ */
+import type { ExtractedDocument, SourceLine } from '../../core/types.ts';
+import { IngestError } from '../errors.ts';
+import { decodeText } from './decode.ts';
+
+/** Share of U+FFFD above which a GB18030 fallback is more likely the wrong encoding than a few bad bytes. */
+const MAX_REPLACED_SHARE = 0.01;
+
+export function extractPlainText(bytes: Uint8Array, file: string, format: 'txt' | 'md'): ExtractedDocument {
+  const decoded = decodeText(bytes);
+  const text = decoded.text.replace(/^\ufeff/, '').replace(/\r\n?/g, '\n');
+  if (!text.trim()) throw new IngestError(file, '文件为空（empty file）');
+  const warnings: string[] = [];
+  if (decoded.replaced > 0) {
+    const share = decoded.replaced / text.length;
+    if (share > MAX_REPLACED_SHARE) {
+      throw new IngestError(file, `无法识别文本编码，不是 UTF-8/UTF-16/GBK（unknown text encoding）`);
+    }
+    warnings.push(`有 ${decoded.replaced} 个字符无法按 ${decoded.encoding.toUpperCase()} 解码，已替换为 �`);
+  }
+  const lines: SourceLine[] = text
+    .replace(/\n+$/, '')
+    .split('\n')
+    .map((line) => ({ text: line.replace(/[\s\u3000]+$/u, '') }));
+  return {
+    format,
+    paged: false,
+    linesAreParagraphs: false,
+    pages: [{ number: 1, lines }],
+    warnings,
+  };
+}

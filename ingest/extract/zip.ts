@@ -1,0 +1,88 @@
+/**
+ * The few ZIP reads a DOCX needs (word/document.xml, docProps/core.xml),
+ * with node:zlib: mammoth's bundled JSZip is not ours to import, and this
+ * reader lets a damaged archive fail with a precise reason.
+ */
+import zlib from 'node:zlib';
+
+export class ZipFormatError extends Error {}
+
+interface ZipEntry {
+  name: string;
+  method: number;
+  compressedSize: number;
+  uncompressedSize: number;
+  localHeaderOffset: number;
+}
+
+/** Refuse to inflate one entry past this: a 200 MiB document.xml is a zip bomb, not a letter. */
+const MAX_ENTRY_BYTES = 200 * 1024 * 1024;
+
+export class ZipArchive {
+  private readonly entries = new Map<string, ZipEntry>();
+
+  constructor(private readonly bytes: Buffer) {
+    const eocd = this.findEndOfCentralDirectory();
+    const count = bytes.readUInt16LE(eocd + 10);
+    let offset = bytes.readUInt32LE(eocd + 16);
+    for (let i = 0; i < count; i++) {
+      if (offset + 46 > bytes.length || bytes.readUInt32LE(offset) !== 0x02014b50) {
+        throw new ZipFormatError('central directory is damaged');
+      }
+      const nameLength = bytes.readUInt16LE(offset + 28);
+      const extraLength = bytes.readUInt16LE(offset + 30);
+      const commentLength = bytes.readUInt16LE(offset + 32);
+      const name = bytes.toString('utf8', offset + 46, offset + 46 + nameLength);
+      this.entries.set(name, {
+        name,
+        method: bytes.readUInt16LE(offset + 10),
+        compressedSize: bytes.readUInt32LE(offset + 20),
+        uncompressedSize: bytes.readUInt32LE(offset + 24),
+        localHeaderOffset: bytes.readUInt32LE(offset + 42),
+      });
+      offset += 46 + nameLength + extraLength + commentLength;
+    }
+  }
+
+  private findEndOfCentralDirectory(): number {
+    const min = Math.max(0, this.bytes.length - 22 - 0xffff);
+    for (let i = this.bytes.length - 22; i >= min; i--) {
+      if (this.bytes.readUInt32LE(i) === 0x06054b50) return i;
+    }
+    // A download cut short loses the directory at the end first.
+    throw new ZipFormatError('no end of central directory (truncated archive)');
+  }
+
+  has(name: string): boolean {
+    return this.entries.has(name);
+  }
+
+  names(): string[] {
+    return [...this.entries.keys()];
+  }
+
+  /** The entry's bytes, or undefined when the archive has no such entry. */
+  read(name: string): Buffer | undefined {
+    const entry = this.entries.get(name);
+    if (!entry) return undefined;
+    const local = entry.localHeaderOffset;
+    if (local + 30 > this.bytes.length || this.bytes.readUInt32LE(local) !== 0x04034b50) {
+      throw new ZipFormatError(`local header of ${name} is damaged`);
+    }
+    const start = local + 30 + this.bytes.readUInt16LE(local + 26) + this.bytes.readUInt16LE(local + 28);
+    const end = start + entry.compressedSize;
+    if (end > this.bytes.length) throw new ZipFormatError(`${name} is cut short`);
+    const data = this.bytes.subarray(start, end);
+    if (entry.method === 0) return Buffer.from(data);
+    if (entry.method !== 8) throw new ZipFormatError(`${name} uses unsupported compression method ${entry.method}`);
+    try {
+      return zlib.inflateRawSync(data, { maxOutputLength: MAX_ENTRY_BYTES });
+    } catch (error) {
+      throw new ZipFormatError(`${name} cannot be inflated: ${(error as Error).message}`);
+    }
+  }
+
+  readText(name: string): string | undefined {
+    return this.read(name)?.toString('utf8');
+  }
+}
