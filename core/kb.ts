@@ -129,6 +129,7 @@ export class KnowledgeBase {
   private vectors: VectorIndex | null = null;
   private vectorState: KnowledgeBaseHealth['index']['state'] = 'absent';
   private vectorsDirty = false;
+  private wrote = false;
 
   // What search needs per passage and per document, in memory: no SQL per candidate.
   private labelDoc = new Int32Array(1024);
@@ -169,8 +170,11 @@ export class KnowledgeBase {
       checkModel(store, embedder, options.allowModelChange === true, log);
       const kb = new KnowledgeBase(config, store, embedder, reason, log);
       kb.loadLexical();
-      if (embedder) await kb.loadVectors(embedder);
-      else log(`知识库为纯关键词模式 (LEXICAL-ONLY): ${reason}`);
+      // Without a model the stored vectors still get maintained (a removal must leave the HNSW file too).
+      const vectorModel = embedder ? { id: embedder.modelId, dimension: embedder.dimension } : store.model();
+      if (vectorModel) await kb.loadVectors(vectorModel);
+      // A caller that passes `embedder: null` chose lexical-only and says so itself; a model that failed to load is announced here.
+      if (!embedder && options.embedder === undefined) log(`知识库为纯关键词模式 (LEXICAL-ONLY): ${reason}`);
       return kb;
     } catch (error) {
       store.close();
@@ -259,14 +263,14 @@ export class KnowledgeBase {
     }
   }
 
-  private async loadVectors(embedder: Embedder): Promise<void> {
+  private async loadVectors(model: { id: string; dimension: number }): Promise<void> {
     const counts = this.store.counts();
     const sidecar = this.readSidecar();
     const generation = this.store.generation();
-    const sameVectors = sidecar && sidecar.epoch === this.epoch() && sidecar.modelId === embedder.modelId && sidecar.dimension === embedder.dimension;
+    const sameVectors = sidecar && sidecar.epoch === this.epoch() && sidecar.modelId === model.id && sidecar.dimension === model.dimension;
     if (sameVectors && fs.existsSync(this.vectorFile)) {
       try {
-        const index = await VectorIndex.load(this.vectorFile, embedder.dimension, this.hnswParams);
+        const index = await VectorIndex.load(this.vectorFile, model.dimension, this.hnswParams);
         this.vectors = index;
         if (sidecar.generation === generation && index.count === counts.embedded) {
           this.vectorState = 'ready';
@@ -286,7 +290,7 @@ export class KnowledgeBase {
       this.log(`HNSW index ${this.vectorFile} ${fs.existsSync(this.vectorFile) ? 'belongs to other vectors' : 'is missing'}: rebuilding from ${counts.embedded} stored vectors`);
     }
     const started = performance.now();
-    const index = VectorIndex.create(embedder.dimension, this.hnswParams, Math.max(1024, Math.ceil(counts.embedded * 1.2)));
+    const index = VectorIndex.create(model.dimension, this.hnswParams, Math.max(1024, Math.ceil(counts.embedded * 1.2)));
     for (const { label, vector } of this.store.embeddingRows()) index.add(label, vector);
     this.vectors = index;
     if (counts.embedded > 0) {
@@ -326,13 +330,14 @@ export class KnowledgeBase {
 
   /** Write the HNSW file and then its sidecar; a crash between the two only makes the next open reconcile. */
   saveVectors(): void {
-    if (!this.vectors || !this.embedder) return;
+    const model = this.store.model() ?? (this.embedder ? { id: this.embedder.modelId, dimension: this.embedder.dimension } : undefined);
+    if (!this.vectors || !model) return;
     this.vectors.save(this.vectorFile);
     const sidecar: VectorSidecar = {
       generation: this.store.generation(),
       epoch: this.epoch(),
-      modelId: this.embedder.modelId,
-      dimension: this.embedder.dimension,
+      modelId: model.id,
+      dimension: model.dimension,
       count: this.vectors.count,
     };
     const temp = `${this.sidecarFile}.${process.pid}.tmp`;
@@ -485,6 +490,7 @@ export class KnowledgeBase {
       if (embeddings && embeddings.length > 0 && !this.store.model() && this.embedder) {
         this.store.setModel({ id: this.embedder.modelId, dimension: this.embedder.dimension });
       }
+      this.wrote = true;
       const written = this.store.writeDocument({
         id: item.id,
         ...(item.sourcePath ? { sourcePath: item.sourcePath } : {}),
@@ -513,6 +519,7 @@ export class KnowledgeBase {
   remove(documentId: string): boolean {
     const removed = this.store.removeDocument(documentId);
     if (!removed) return false;
+    this.wrote = true;
     this.dropFromMemory(removed.labels);
     this.documents.delete(removed.docKey);
     return true;
@@ -594,7 +601,7 @@ export class KnowledgeBase {
 
   close(): void {
     if (this.vectorsDirty) this.saveVectors();
-    this.store.checkpoint();
+    if (this.wrote) this.store.checkpoint();
     this.store.close();
   }
 }

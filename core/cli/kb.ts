@@ -1,0 +1,185 @@
+/**
+ * npm run kb -- remove <document id>… | reembed | stats | list [--kind K] [--prefix P] [--offset N] [--limit N]
+ *               [--data DIR] [--json]
+ *
+ * `reembed` drops every stored vector and embeds every passage again with the
+ * configured model: the fix when the store was built with another model, and
+ * the way to give vectors to passages ingested while no model was available.
+ */
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig, withDataDir, type Config } from '../config.ts';
+import { KnowledgeBase, KnowledgeBaseError, type KnowledgeBaseOptions } from '../kb.ts';
+import { DOCUMENT_KINDS, type DocumentKind, type SearchFilters } from '../types.ts';
+
+const USAGE = `用法 usage: npm run kb -- <command> [--data 目录]
+  remove <文档 id>…       remove documents from the store and both indexes
+  reembed                 re-embed every passage with the configured model (KB_MODEL)
+  stats                   counts, model, index state, size on disk
+  list [--kind K] [--prefix P] [--offset N] [--limit N] [--json]`;
+
+async function open(config: Config, options: KnowledgeBaseOptions): Promise<KnowledgeBase | number> {
+  try {
+    return await KnowledgeBase.open(config, options);
+  } catch (error) {
+    if (error instanceof KnowledgeBaseError) {
+      console.error(error.message);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+async function main(): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({
+      allowPositionals: true,
+      options: {
+        data: { type: 'string' },
+        json: { type: 'boolean' },
+        kind: { type: 'string', multiple: true },
+        prefix: { type: 'string' },
+        offset: { type: 'string' },
+        limit: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${USAGE}`);
+    return 1;
+  }
+  const { values, positionals } = args;
+  const [command, ...rest] = positionals;
+  if (values.help || !command) {
+    console.error(USAGE);
+    return values.help ? 0 : 1;
+  }
+  let config: Config;
+  try {
+    config = withDataDir(loadConfig(), values.data);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      return 1;
+    }
+    throw error;
+  }
+  const log = (m: string) => console.error(m);
+  // Maintenance commands need no model: the stored vectors are kept in step without one.
+  const noModel: KnowledgeBaseOptions = { embedder: null, lexicalOnlyReason: 'not needed for this command', log };
+
+  switch (command) {
+    case 'remove': {
+      if (rest.length === 0) {
+        console.error(`remove: 缺少文档 id（missing document id）\n${USAGE}`);
+        return 1;
+      }
+      const kb = await open(config, noModel);
+      if (typeof kb === 'number') return kb;
+      try {
+        let missing = 0;
+        for (const id of rest) {
+          if (kb.remove(id)) console.log(`removed ${id}`);
+          else {
+            console.error(`没有这个文档 no such document: ${id}`);
+            missing++;
+          }
+        }
+        return missing > 0 ? 2 : 0;
+      } finally {
+        kb.close();
+      }
+    }
+    case 'reembed': {
+      const kb = await open(config, { log, allowModelChange: true });
+      if (typeof kb === 'number') return kb;
+      try {
+        if (!kb.embedder) {
+          console.error(`无法重新嵌入 cannot re-embed: ${kb.health().lexicalOnlyReason}`);
+          return 1;
+        }
+        const started = performance.now();
+        const total = kb.health().passages;
+        let lastPrint = 0;
+        const done = await kb.reembed((n) => {
+          if (Date.now() - lastPrint > 5000) {
+            lastPrint = Date.now();
+            console.error(`progress: ${n}/${total} passages embedded`);
+          }
+        });
+        const seconds = (performance.now() - started) / 1000;
+        console.log(`re-embedded ${done} passages with ${kb.embedder.modelId} (${kb.embedder.dimension} dims) in ${seconds.toFixed(1)} s`);
+        return 0;
+      } finally {
+        kb.close();
+      }
+    }
+    case 'stats': {
+      const kb = await open(config, noModel);
+      if (typeof kb === 'number') return kb;
+      try {
+        const stats = kb.stats();
+        const health = kb.health();
+        const perPassage = stats.passages > 0 ? Math.round(stats.bytesOnDisk / stats.passages) : 0;
+        const report = { dataDir: config.dataDir, ...stats, bytesPerPassage: perPassage, model: health.model ?? null, index: health.index };
+        if (values.json) console.log(JSON.stringify(report, null, 2));
+        else {
+          console.log(`data folder     ${config.dataDir}`);
+          console.log(`documents       ${stats.documents}`);
+          console.log(`passages        ${stats.passages} (${stats.embedded} with vectors, ${stats.passages - stats.embedded} without)`);
+          console.log(`model           ${health.model ? `${health.model.id} (${health.model.dimension} dims)` : 'none (no vectors stored)'}`);
+          console.log(`HNSW vectors    ${stats.vectors} (${health.index.state})`);
+          console.log(`size on disk    ${(stats.bytesOnDisk / 1024 / 1024).toFixed(1)} MiB (${perPassage} bytes per passage)`);
+        }
+        return 0;
+      } finally {
+        kb.close();
+      }
+    }
+    case 'list': {
+      const kinds = values.kind ?? [];
+      const badKind = kinds.find((kind) => !(DOCUMENT_KINDS as readonly string[]).includes(kind));
+      if (badKind) {
+        console.error(`--kind ${badKind}: expected ${DOCUMENT_KINDS.join('|')}`);
+        return 1;
+      }
+      const offset = Number(values.offset ?? 0);
+      const limit = Number(values.limit ?? 100);
+      if (!Number.isInteger(offset) || offset < 0 || !Number.isInteger(limit) || limit < 1) {
+        console.error('--offset/--limit: expected non-negative integers');
+        return 1;
+      }
+      const filters: SearchFilters = {};
+      if (kinds.length > 0) filters.kind = kinds as DocumentKind[];
+      if (values.prefix) filters.pathPrefix = values.prefix;
+      const kb = await open(config, noModel);
+      if (typeof kb === 'number') return kb;
+      try {
+        const page = kb.listDocuments({ filters, offset, limit });
+        if (values.json) console.log(JSON.stringify(page, null, 2));
+        else {
+          for (const doc of page.documents) {
+            console.log(`${doc.id}\t${doc.kind}\t${doc.passageCount} passages\t${doc.title}${doc.needsOcr ? '\t(needs OCR)' : ''}`);
+          }
+          console.log(`${page.documents.length} of ${page.total} documents (offset ${offset})`);
+        }
+        return 0;
+      } finally {
+        kb.close();
+      }
+    }
+    default:
+      console.error(`unknown command ${command}\n${USAGE}`);
+      return 1;
+  }
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(`kb failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    process.exitCode = 1;
+  },
+);

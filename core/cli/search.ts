@@ -1,0 +1,138 @@
+/**
+ * npm run search -- "<query>" [--k 10] [--mode hybrid|lexical|dense] [--json] [--data DIR]
+ *                   [--kind K]… [--issuer X] [--from D] [--to D] [--prefix P]
+ *
+ * Prints ranked passages with their citations: title, heading path, pages,
+ * and which retrievers found each passage at which rank.
+ */
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig, withDataDir } from '../config.ts';
+import { KnowledgeBase, KnowledgeBaseError } from '../kb.ts';
+import { DOCUMENT_KINDS, type DocumentKind, type RetrievalMode, type SearchFilters, type SearchHit } from '../types.ts';
+
+const USAGE = `用法 usage: npm run search -- "<查询>" [--k 10] [--mode hybrid|lexical|dense] [--json] [--data 目录]
+       [--kind ${DOCUMENT_KINDS.join('|')}]… [--issuer 发文单位] [--from 日期] [--to 日期] [--prefix 路径前缀]`;
+
+const MODES: readonly RetrievalMode[] = ['hybrid', 'lexical', 'dense'];
+
+/** Marks highlight ranges with 【】 (or bold on a terminal). */
+function highlighted(hit: SearchHit, tty: boolean): string {
+  let out = '';
+  let at = 0;
+  for (const [start, end] of hit.highlights) {
+    out += hit.text.slice(at, start);
+    const term = hit.text.slice(start, end);
+    out += tty ? `\x1b[1;33m${term}\x1b[0m` : `【${term}】`;
+    at = end;
+  }
+  return (out + hit.text.slice(at)).replace(/\s*\n\s*/g, ' ');
+}
+
+function describeRanks(hit: SearchHit): string {
+  const parts: string[] = [];
+  if (hit.ranks.lexical !== undefined) parts.push(`lexical #${hit.ranks.lexical}`);
+  if (hit.ranks.dense !== undefined) parts.push(`dense #${hit.ranks.dense}`);
+  return parts.join(', ');
+}
+
+function fail(message: string): number {
+  console.error(`${message}\n${USAGE}`);
+  return 1;
+}
+
+async function main(): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({
+      allowPositionals: true,
+      options: {
+        k: { type: 'string' },
+        mode: { type: 'string' },
+        json: { type: 'boolean' },
+        data: { type: 'string' },
+        kind: { type: 'string', multiple: true },
+        issuer: { type: 'string' },
+        from: { type: 'string' },
+        to: { type: 'string' },
+        prefix: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    return fail((error as Error).message);
+  }
+  const { values, positionals } = args;
+  if (values.help) {
+    console.error(USAGE);
+    return 0;
+  }
+  const text = positionals.join(' ').trim();
+  if (!text) return fail('缺少查询文本（missing query）');
+  const k = values.k === undefined ? 10 : Number(values.k);
+  if (!Number.isInteger(k) || k < 1) return fail(`--k ${values.k}: expected a positive integer`);
+  const mode = (values.mode ?? 'hybrid') as RetrievalMode;
+  if (!MODES.includes(mode)) return fail(`--mode ${values.mode}: expected ${MODES.join('|')}`);
+  const kinds = values.kind ?? [];
+  const badKind = kinds.find((kind) => !(DOCUMENT_KINDS as readonly string[]).includes(kind));
+  if (badKind) return fail(`--kind ${badKind}: expected ${DOCUMENT_KINDS.join('|')}`);
+  for (const [flag, value] of [['--from', values.from], ['--to', values.to]] as const) {
+    if (value !== undefined && !/^\d{4}(-\d{2}(-\d{2})?)?$/.test(value)) return fail(`${flag} ${value}: expected YYYY, YYYY-MM or YYYY-MM-DD`);
+  }
+  const filters: SearchFilters = {};
+  if (kinds.length > 0) filters.kind = kinds as DocumentKind[];
+  if (values.issuer) filters.issuer = values.issuer;
+  if (values.from) filters.dateFrom = values.from;
+  if (values.to) filters.dateTo = values.to;
+  if (values.prefix) filters.pathPrefix = values.prefix;
+
+  let kb: KnowledgeBase;
+  try {
+    const config = withDataDir(loadConfig(), values.data);
+    // A lexical query needs no model: skip loading it (and say so only if dense was asked).
+    kb = await KnowledgeBase.open(
+      config,
+      mode === 'lexical' ? { embedder: null, lexicalOnlyReason: '--mode lexical', log: () => {} } : { log: (m) => console.error(m) },
+    );
+  } catch (error) {
+    if (error instanceof KnowledgeBaseError || error instanceof ConfigError) {
+      console.error(error.message);
+      return 1;
+    }
+    throw error;
+  }
+  try {
+    const result = await kb.search({ text, k, mode, filters });
+    if (values.json) {
+      console.log(JSON.stringify(result, null, 2));
+      return 0;
+    }
+    if (result.notice) console.log(`注意 notice: ${result.notice}\n`);
+    if (kb.health().documents === 0) console.log(`知识库 ${kb.config.dataDir} 是空的：先运行 npm run ingest（the knowledge base is empty）`);
+    const tty = process.stdout.isTTY === true;
+    result.hits.forEach((hit, i) => {
+      const c = hit.citation;
+      const where = [c.documentId];
+      if (c.headingPath.length > 0) where.push(c.headingPath.join(' > '));
+      if (c.pages) where.push(c.pages[0] === c.pages[1] ? `p. ${c.pages[0]}` : `pp. ${c.pages[0]}–${c.pages[1]}`);
+      console.log(`${i + 1}. ${c.title}  (score ${hit.score.toFixed(4)}; ${describeRanks(hit)})`);
+      console.log(`   ${where.join(' · ')}${hit.date ? ` · ${hit.date}` : ''}${hit.issuer ? ` · ${hit.issuer}` : ''}`);
+      console.log(`   ${highlighted(hit, tty)}`);
+      if (hit.alsoIn && hit.alsoIn.length > 0) console.log(`   (same passage also in: ${hit.alsoIn.join(', ')})`);
+      console.log('');
+    });
+    console.log(`${result.hits.length} hits · mode ${result.mode}${result.notice ? ' (lexical-only)' : ''} · ${result.tookMs.toFixed(1)} ms`);
+    return 0;
+  } finally {
+    kb.close();
+  }
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(`search failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    process.exitCode = 1;
+  },
+);

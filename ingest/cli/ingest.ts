@@ -1,0 +1,168 @@
+/**
+ * npm run ingest -- <files or folders…> [--exclude PATH]… [--prune] [--data DIR]
+ *                   [--jsonl-text F --jsonl-title F --jsonl-id F] [--root DIR]
+ *
+ * Exit status: 0 when every file succeeded, 2 when some failed (each listed
+ * with its cause), 1 when the knowledge base could not be opened at all.
+ */
+import { parseArgs } from 'node:util';
+import { loadConfig, withDataDir, ConfigError } from '../../core/config.ts';
+import { KnowledgeBase, KnowledgeBaseError, type IngestProgress } from '../../core/kb.ts';
+
+const USAGE = `用法 usage: npm run ingest -- <文件或目录…> [--exclude 路径或通配]… [--prune] [--data 目录]
+       [--jsonl-text 字段 [--jsonl-title 字段] [--jsonl-id 字段]] [--root 目录]`;
+
+/** Plain progress lines when stderr is not a terminal: one every few seconds, not one per file. */
+const PLAIN_PROGRESS_EVERY_MS = 5000;
+
+function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '?';
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+function progressText(p: IngestProgress): { bar: string; stats: string } {
+  const fraction = p.filesTotal > 0 ? p.filesDone / p.filesTotal : 1;
+  const width = 24;
+  const filled = Math.round(fraction * width);
+  const rate = p.elapsedSeconds > 0 ? p.passages / p.elapsedSeconds : 0;
+  const eta = p.filesDone > 0 ? (p.elapsedSeconds / p.filesDone) * (p.filesTotal - p.filesDone) : NaN;
+  return {
+    bar: `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}]`,
+    stats: `${p.filesDone}/${p.filesTotal} files · ${p.passages} passages · ${rate.toFixed(1)} passages/s · ETA ${formatDuration(eta)}`,
+  };
+}
+
+function makeProgressReporter(): { report: (p: IngestProgress) => void; done: () => void } {
+  const tty = process.stderr.isTTY === true;
+  let lastPlain = 0;
+  let drawn = false;
+  let printedFinish = false;
+  return {
+    report(p) {
+      const { bar, stats } = progressText(p);
+      if (tty) {
+        const columns = process.stderr.columns || 100;
+        const line = `${bar} ${stats}${p.currentFile ? ` · ${p.currentFile}` : ''}`;
+        process.stderr.write(`\r${line.slice(0, columns - 1).padEnd(columns - 1)}`);
+        drawn = true;
+      } else {
+        const now = Date.now();
+        const finished = p.filesDone === p.filesTotal;
+        if ((now - lastPlain >= PLAIN_PROGRESS_EVERY_MS && !finished) || (finished && !printedFinish)) {
+          lastPlain = now;
+          printedFinish = finished;
+          console.error(`progress: ${stats}`);
+        }
+      }
+    },
+    done() {
+      if (drawn) process.stderr.write('\n');
+    },
+  };
+}
+
+async function main(): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({
+      allowPositionals: true,
+      options: {
+        exclude: { type: 'string', multiple: true },
+        prune: { type: 'boolean' },
+        data: { type: 'string' },
+        root: { type: 'string' },
+        'jsonl-text': { type: 'string' },
+        'jsonl-title': { type: 'string' },
+        'jsonl-id': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${USAGE}`);
+    return 1;
+  }
+  const { values, positionals } = args;
+  if (values.help || positionals.length === 0) {
+    console.error(USAGE);
+    return values.help ? 0 : 1;
+  }
+  if ((values['jsonl-title'] || values['jsonl-id']) && !values['jsonl-text']) {
+    console.error(`--jsonl-title/--jsonl-id 需要同时给出 --jsonl-text（the text field）\n${USAGE}`);
+    return 1;
+  }
+
+  let kb: KnowledgeBase;
+  try {
+    const config = withDataDir(loadConfig(), values.data);
+    kb = await KnowledgeBase.open(config, { log: (m) => console.error(m) });
+  } catch (error) {
+    if (error instanceof KnowledgeBaseError || error instanceof ConfigError) {
+      console.error(error.message);
+      return 1;
+    }
+    throw error;
+  }
+  const health = kb.health();
+  console.error(
+    health.mode === 'lexical-only'
+      ? `模式 mode: 纯关键词 LEXICAL-ONLY — passages are stored without vectors and embedded when a model is available (${health.lexicalOnlyReason})`
+      : `模式 mode: hybrid — model ${kb.embedder?.modelId} (${kb.embedder?.dimension} dims)`,
+  );
+
+  const progress = makeProgressReporter();
+  try {
+    const jsonlText = values['jsonl-text'];
+    const report = await kb.ingestPaths(positionals, {
+      ...(values.root ? { root: values.root } : {}),
+      exclude: values.exclude ?? [],
+      prune: values.prune === true,
+      ...(jsonlText
+        ? {
+            jsonl: {
+              textField: jsonlText,
+              ...(values['jsonl-title'] ? { titleField: values['jsonl-title'] } : {}),
+              ...(values['jsonl-id'] ? { idField: values['jsonl-id'] } : {}),
+            },
+          }
+        : {}),
+      onProgress: progress.report,
+    });
+    progress.done();
+    const stats = kb.stats();
+    if (report.warnings.length > 0) {
+      console.log(`警告 warnings (${report.warnings.length}):`);
+      const shown = report.warnings.slice(0, 30);
+      for (const w of shown) console.log(`  ${w.file}: ${w.warning}`);
+      if (report.warnings.length > shown.length) console.log(`  … and ${report.warnings.length - shown.length} more`);
+    }
+    if (report.failed.length > 0) {
+      console.log(`失败 failed (${report.failed.length}):`);
+      for (const f of report.failed) console.log(`  ${f.file}: ${f.error}`);
+    }
+    const rate = report.seconds > 0 ? (report.passages / report.seconds).toFixed(1) : '0';
+    console.log(
+      `summary: added ${report.added}, updated ${report.updated}, unchanged ${report.unchanged}, removed ${report.removed}, ` +
+        `failed ${report.failed.length}, passages ${report.passages}, ${report.seconds.toFixed(1)} s (${rate} passages/s)`,
+    );
+    console.log(
+      `knowledge base ${kb.config.dataDir}: ${stats.documents} documents, ${stats.passages} passages, ${stats.vectors} vectors` +
+        (health.mode === 'lexical-only' ? ' (lexical-only)' : ''),
+    );
+    return report.failed.length > 0 ? 2 : 0;
+  } finally {
+    kb.close();
+  }
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(`ingest failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    process.exitCode = 1;
+  },
+);
