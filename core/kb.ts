@@ -226,7 +226,7 @@ export class KnowledgeBase {
     for (const row of this.store.passageIndexRows()) {
       if (!isCurrentAnalysis(row.lexical)) {
         // The analyser changed since this passage was stored: analyse it again once, and keep the new form.
-        row.lexical = this.tokenizer.analyze({ text: row.text, title: row.title, headingPath: row.headingPath });
+        row.lexical = this.tokenizer.analyze({ text: row.text, title: row.title, headingPath: row.headingPath, documentId: row.documentId });
         stale.push({ label: row.label, lexical: row.lexical });
       }
       this.addToMemory(row);
@@ -460,7 +460,7 @@ export class KnowledgeBase {
    */
   async indexDocuments(items: DocumentToIndex[]): Promise<IndexOutcome[]> {
     const analysed = items.map((item) =>
-      item.parsed.passages.map((p) => this.tokenizer.analyze({ text: p.text, title: item.parsed.title, headingPath: p.headingPath })),
+      item.parsed.passages.map((p) => this.tokenizer.analyze({ text: p.text, title: item.parsed.title, headingPath: p.headingPath, documentId: item.id })),
     );
     let vectors: Array<Float32Array[] | undefined> = items.map(() => undefined);
     const failures = new Map<number, string>();

@@ -108,6 +108,7 @@ export interface PassageIndexRow {
 
 /** A passage as opening needs it: the index row plus what re-analysing it takes. */
 export interface PassageOpenRow extends PassageIndexRow {
+  documentId: string;
   title: string;
   headingPath: string[];
 }
@@ -484,7 +485,7 @@ export class Store {
   *passageIndexRows(): IterableIterator<PassageOpenRow> {
     const rows = this.db
       .prepare(
-        'SELECT p.label, p.doc_key, p.lexical, p.text, p.text_key, p.heading_path, d.title FROM passages p JOIN documents d ON d.doc_key = p.doc_key ORDER BY p.label',
+        'SELECT p.label, p.doc_key, p.lexical, p.text, p.text_key, p.heading_path, d.title, d.id AS document_id FROM passages p JOIN documents d ON d.doc_key = p.doc_key ORDER BY p.label',
       )
       .iterate() as IterableIterator<{
       label: number;
@@ -494,9 +495,11 @@ export class Store {
       text_key: number;
       heading_path: string;
       title: string;
+      document_id: string;
     }>;
     for (const r of rows) {
       yield {
+        documentId: r.document_id,
         label: r.label,
         docKey: r.doc_key,
         lexical: r.lexical,
