@@ -136,14 +136,35 @@ function indentColumns(raw: string): number {
   return columns;
 }
 
-/** Markdown syntax that is formatting, not text. */
-function stripMarkdown(text: string): string {
-  return text
+/**
+ * Site furniture that web captures keep around the article: breadcrumbs,
+ * footers, share and print bars. Only short lines are judged, so a paragraph
+ * that merely mentions 联系我们 survives.
+ */
+const PAGE_CHROME = /(ICP备|版权所有|网站地图|联系我们|扫一扫|主办单位|^主办[：:]|承办[：:]|当前(所在的)?位置|浏览量|浏览次数|字号[：:]|^打印$|关闭窗口|无障碍|适老化|网站标识码|公网安备|分享到|^(A\+[大中小]){2,})/;
+
+/**
+ * Markdown syntax is formatting, not text; a line that is nothing but links
+ * (a navigation bar) or site chrome is not text either (returns '').
+ */
+export function stripMarkdown(line: string): string {
+  const links = (line.match(/\]\(/g) ?? []).length;
+  let text = line
+    .replace(/!\[[^\]]*\]\([^)]*\)/g, '')
+    .replace(/\[([^\]]*)\]\(javascript:[^)]*\)/g, '')
+    .replace(/\[([^\]]*)\]\([^)]*\)/g, '$1')
     .replace(/^\s{0,3}#{1,6}\s+/, '')
     .replace(/^\s{0,3}>\s?/, '')
     .replace(/^\s{0,3}[-*+]\s+(?=\S)/, '')
     .replace(/\*\*(.+?)\*\*/g, '$1')
-    .replace(/__(.+?)__/g, '$1');
+    .replace(/(^|[^\w])_([^_\s][^_]*?)_(?=[^\w]|$)/g, '$1$2')
+    .replace(/\*\*|__/g, '');
+  if (/^\s*\|?[\s:|-]+\|[\s:|-]*$/.test(text)) return '';
+  if (/^\s*\|.*\|\s*$/.test(text)) text = text.replace(/^\s*\||\|\s*$/g, '').replace(/\s*\|\s*/g, ' ');
+  const visible = text.trim();
+  if (links >= 2 && visible.replace(/\s+/g, '').length < links * 12) return '';
+  if (visible.length < 120 && PAGE_CHROME.test(visible)) return '';
+  return text;
 }
 
 function median(values: number[]): number | undefined {

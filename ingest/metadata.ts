@@ -14,15 +14,21 @@ import { DOC_NUMBER, isDateLine } from './structure.ts';
 export interface MetadataHints {
   /** English title from a "# title" line (kept only as a last resort). */
   englishTitle?: string;
+  /** Title stated by a web-capture header ("Title: …"). */
+  title?: string;
   department?: string;
   date?: string;
   source?: string;
 }
 
 /**
- * The policy collection prefixes each file with `# <English title>`,
- * `# department: …`, `# date: …`, `# source: …`. Those lines are metadata,
- * not text. Returns the hints and how many leading lines they took.
+ * Leading lines that describe the file rather than belong to it:
+ * - the policy collection's `# <English title>`, `# department: …`,
+ *   `# date: …`, `# source: …`;
+ * - a web capture's `Title: …`, `URL Source: …`, `Published Time: …`,
+ *   `Markdown Content:`;
+ * - a legal database's `【法宝引证码】 CLI.…` and `原文链接：…`.
+ * Returns the hints and how many leading lines they took.
  */
 export function readFrontMatterHints(lines: string[]): { hints: MetadataHints; consumed: number } {
   const hints: MetadataHints = {};
@@ -30,14 +36,33 @@ export function readFrontMatterHints(lines: string[]): { hints: MetadataHints; c
   let keyed = false;
   for (let i = 0; i < Math.min(lines.length, 12); i++) {
     const line = lines[i]!.trim();
-    if (!line && consumed === i) {
+    if (!line) {
+      if (consumed === i) consumed = i + 1;
+      continue;
+    }
+    const hash = /^#\s+(?:(title|department|date|source)\s*[:：]\s*)?(.*)$/i.exec(line);
+    const capture = /^(Title|URL Source|Published Time|Markdown Content)\s*:\s*(.*)$/.exec(line);
+    if (capture) {
+      keyed = true;
+      const value = capture[2]!.trim();
+      // "… - 广州市人民政府门户网站": the site's name is not the document's.
+      if (capture[1] === 'Title' && value) hints.title = value.replace(/\s+[-|–—_]\s+[^-|–—_]{2,30}(网站|门户|政府网|网)$/u, '');
+      else if (capture[1] === 'URL Source' && value) hints.source = value;
+      else if (capture[1] === 'Published Time' && value) hints.date = value;
+      consumed = i + 1;
+      if (capture[1] === 'Markdown Content') break;
+      continue;
+    }
+    if (/^【法宝引证码】/.test(line) || /^原文链接[：:]/.test(line)) {
+      keyed = true;
+      const url = /https?:\/\/\S+/.exec(line);
+      if (url) hints.source = url[0];
       consumed = i + 1;
       continue;
     }
-    const m = /^#\s+(?:(title|department|date|source)\s*[:：]\s*)?(.*)$/i.exec(line);
-    if (!m) break;
-    const key = m[1]?.toLowerCase();
-    const value = m[2]!.trim();
+    if (!hash) break;
+    const key = hash[1]?.toLowerCase();
+    const value = hash[2]!.trim();
     if (key) keyed = true;
     if (key === 'department') hints.department = value;
     else if (key === 'date') hints.date = value;
@@ -216,7 +241,8 @@ function classifyKind(
     if (/(建议|议案)/.test(top) || /人大/.test(metadata.session ?? '') || /代表/.test(metadata.addressee ?? '')) return 'suggestion-reply';
   }
   if (defaultKind) return defaultKind;
-  if (hints.department || hints.source) return 'policy';
+  // The policy collection's front matter names a department; a web capture's does not make it a policy.
+  if (hints.department) return 'policy';
   if (POLICY_TITLE.test(title.replace(/[（(][^）)]*[）)]$/, '')) || metadata.docNumber) return 'policy';
   return 'other';
 }

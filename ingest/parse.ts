@@ -46,8 +46,11 @@ export function parseExtracted(
   if (blocks.length === 0 && imageOnlyPages.length === 0) {
     throw new IngestError(file, '没有可提取的文本（no extractable text）');
   }
-  const structured = structureDocument(blocks);
-  const title = structured.title || options.title || document.titleHint?.trim() || fallbackTitle(file);
+  const titleHint = document.titleHint?.trim() || hints.title;
+  const structured = structureDocument(blocks, titleHint ? { titleHint } : {});
+  // The English translation line of the policy collection is a last resort:
+  // better than a file number, worse than any Chinese title.
+  const title = structured.title || options.title || titleHint || hints.englishTitle || fallbackTitle(file);
   const { kind, metadata } = extractMetadata(structured.paragraphs, title, {
     file,
     hints,

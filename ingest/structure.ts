@@ -114,13 +114,18 @@ export function isDocNumberLine(text: string): boolean {
 function isTitleLike(block: CleanBlock): boolean {
   const text = block.text;
   return text.length >= 4 && text.length <= 90 && !ENDS_LIKE_SENTENCE.test(text) && !/[。；;]/.test(text)
-    && !isDocNumberLine(text) && !isDateLine(text) && matchEnumerator(text) === undefined;
+    && !isDocNumberLine(text) && !isDateLine(text) && matchEnumerator(text) === undefined
+    // "（2021年7月27日国务院令第746号公布）", "信息来源：…", "发布日期：…" are captions, not titles.
+    && !/^[（(].*[）)]$/.test(text) && !/^[^：:]{1,12}[：:]/.test(text)
+    && !/^第\s*\d+\s*号$/.test(text) && !/法宝引证码|^CLI\.\d/.test(text);
 }
 
-/** Red-header masthead lines ("××人民政府办公厅文件") sit above the 文号. */
+/** Red-header masthead lines ("××人民政府办公厅文件", "××人民政府令") sit above the 文号. */
 function isMasthead(text: string): boolean {
-  return /^[\p{Script=Han}]{2,30}(文件|公报|简报|函)$/u.test(compact(text)) && !/关于/.test(text);
+  return /^[\p{Script=Han}]{2,30}(文件|公报|简报|函|令)$/u.test(compact(text)) && !/关于/.test(text);
 }
+
+const ORGAN_NAMES = /^([\p{Script=Han}]{2,30}?(厅|局|委员会|委|办公室|政府|部|院|中心|署|联合会|统战部)\s*)+$/u;
 
 const TITLE_ENDINGS = /(答复|复函|通知|通告|公告|意见|办法|决定|方案|报告|函|批复|规定|细则|规划|计划|纲要|条例|指引|指南|措施|要点|决议|建议|提案|请示|说明|公报)$/;
 
@@ -141,12 +146,22 @@ interface Draft {
 }
 
 /** Decide the roles of the first blocks: masthead, 文号, title (merging a title that wraps), addressee. */
-function assignFrontMatter(drafts: Draft[]): Draft[] {
+function assignFrontMatter(drafts: Draft[], titleHint: string | undefined): Draft[] {
   const out: Draft[] = [];
   let i = 0;
-  let titleSeen = false;
+  // When the container names the title (HTML <title>, DOCX properties) and a
+  // block near the top says exactly that, the block is the title and what
+  // precedes it is masthead or page chrome.
+  const hint = titleHint ? compact(titleHint) : '';
+  const hinted = hint.length >= 4 ? drafts.slice(0, 10).findIndex((d) => compact(d.text) === hint) : -1;
+  if (hinted >= 0) {
+    for (const draft of drafts.slice(0, hinted)) out.push({ ...draft, role: isDocNumberLine(draft.text) ? 'docNumber' : 'note' });
+    out.push({ ...drafts[hinted]!, role: 'title' });
+    i = hinted + 1;
+  }
+  let titleSeen = hinted >= 0;
   let addresseeSeen = false;
-  const limit = Math.min(drafts.length, 8);
+  const limit = Math.min(drafts.length, i + 8);
   while (i < limit) {
     const draft = drafts[i]!;
     const text = draft.text;
@@ -169,7 +184,11 @@ function assignFrontMatter(drafts: Draft[]): Draft[] {
         const next = drafts[j]!;
         const sameType = next.block.fontSize !== undefined && next.block.fontSize === draft.block.fontSize;
         const continues = /^(的|和|与|及|之)/.test(next.text) || /(关于|的|和|与|及|《|“|对|印发|转发|批转|公布)$/.test(title)
-          || (TITLE_ENDINGS.test(next.text) && !TITLE_ENDINGS.test(title) && (sameType || /关于/.test(title)));
+          || (TITLE_ENDINGS.test(next.text) && !TITLE_ENDINGS.test(title) && sameType)
+          // "…关于印发…管理办法" + "实施细则的通知": a 关于 title is complete only with its 的通知.
+          || (/关于/.test(title) && !/的[\p{Script=Han}]{1,4}$/u.test(title) && TITLE_ENDINGS.test(next.text))
+          // Joint issuers on their own line, then "关于……的通知".
+          || (ORGAN_NAMES.test(title) && /^关于/.test(next.text));
         if (!isTitleLike(next.block) || !continues || (title + next.text).length > 90) break;
         title += next.text;
         j++;
@@ -177,6 +196,8 @@ function assignFrontMatter(drafts: Draft[]): Draft[] {
       out.push({ ...draft, role: 'title', text: title });
       titleSeen = true;
       i = j;
+      // Captured pages sometimes repeat the title (page heading + article heading).
+      while (i < drafts.length && compact(drafts[i]!.text) === compact(title)) out.push({ ...drafts[i++]!, role: 'note' });
       continue;
     }
     if (!addresseeSeen && ADDRESSEE_LINE.test(text) && matchEnumerator(text) === undefined) {
@@ -229,9 +250,9 @@ function assignClosing(drafts: Draft[]): void {
   }
 }
 
-export function structureDocument(blocks: CleanBlock[]): StructuredDocument {
+export function structureDocument(blocks: CleanBlock[], options: { titleHint?: string } = {}): StructuredDocument {
   let drafts: Draft[] = blocks.filter((b) => b.text.length > 0).map((block) => ({ block, role: 'body', text: block.text }));
-  drafts = assignFrontMatter(drafts);
+  drafts = assignFrontMatter(drafts, options.titleHint);
   assignClosing(drafts);
 
   const paragraphs: Paragraph[] = [];
