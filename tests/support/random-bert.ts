@@ -181,15 +181,32 @@ class GraphBuilder {
   linear(x: string, inDim: number, outDim: number, std: number): string {
     const bias = this.randomTensor([outDim], 0.02);
     if (!this.quantized) return this.op('Add', [this.op('MatMul', [x, this.randomTensor([inDim, outDim], std)]), bias]);
-    const size = inDim * outDim;
-    const weights = new Int8Array(size);
-    const a = std * Math.sqrt(3);
-    const scale = a / 127;
-    for (let i = 0; i < size; i++) weights[i] = Math.round(((this.random() * 2 - 1) * a) / scale);
+    const { weights, scale } = this.quantizedWeights(inDim * outDim, std);
     const [xq, xScale, xZero] = this.node('DynamicQuantizeLinear', [x], {}, 3) as [string, string, string];
     const product = this.op('MatMulInteger', [xq, this.tensor([inDim, outDim], weights, 'wq'), xZero, this.tensor([], new Int8Array([0]), 'zp')]);
     const rescale = this.op('Mul', [xScale, this.constant([scale], [])]);
     return this.op('Add', [this.op('Mul', [this.op('Cast', [product], { to: onnx.TensorProto.DataType.FLOAT }), rescale]), bias]);
+  }
+
+  /** Int8 random weights with one scale, as quantize_dynamic stores them; `std` is their standard deviation. */
+  private quantizedWeights(size: number, std: number): { weights: Int8Array; scale: number } {
+    const weights = new Int8Array(size);
+    const a = std * Math.sqrt(3);
+    const scale = a / 127;
+    for (let i = 0; i < size; i++) weights[i] = Math.round(((this.random() * 2 - 1) * a) / scale);
+    return { weights, scale };
+  }
+
+  /**
+   * A lookup table; quantize_dynamic stores the big word-embedding table as
+   * int8 and dequantizes only the gathered rows, which is most of why the real
+   * model_quantized.onnx is a quarter of model.onnx's size.
+   */
+  embedding(rows: number, width: number, std: number, ids: string): string {
+    if (!this.quantized) return this.op('Gather', [this.randomTensor([rows, width], std), ids]);
+    const { weights, scale } = this.quantizedWeights(rows * width, std);
+    const gathered = this.op('Gather', [this.tensor([rows, width], weights, 'wq'), ids]);
+    return this.op('DequantizeLinear', [gathered, this.constant([scale], []), this.tensor([], new Int8Array([0]), 'zp')]);
   }
 
   layerNorm(x: string, hidden: number): string {
@@ -206,7 +223,7 @@ function buildModel(shape: Required<BertShape>, quantized: boolean): Uint8Array 
   // Same seed for both files: the quantized graph is the float one rounded to int8.
   const g = new GraphBuilder(prng(seed), quantized);
 
-  const words = g.op('Gather', [g.randomTensor([vocab, hidden], 1), 'input_ids']);
+  const words = g.embedding(vocab, hidden, 1, 'input_ids');
   const seqLen = g.op('Gather', [g.op('Shape', ['input_ids']), g.int64([1], [])], { axis: 0 });
   const positionIds = g.op('Range', [g.int64([0], []), seqLen, g.int64([1], [])]);
   const positions = g.op('Gather', [g.randomTensor([maxPositions, hidden], 0.05), positionIds]);
