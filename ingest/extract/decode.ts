@@ -24,8 +24,9 @@ export function utf16WithoutBom(bytes: Uint8Array): 'utf-16le' | 'utf-16be' | un
     if (bytes[i + 1] === 0) zeroOdd++;
   }
   const pairs = n / 2;
-  if (zeroOdd > pairs * 0.3 && zeroEven < pairs * 0.02) return 'utf-16le';
-  if (zeroEven > pairs * 0.3 && zeroOdd < pairs * 0.02) return 'utf-16be';
+  // CJK code points like U+4E00 put a NUL on the other side now and then; ASCII puts one on "its" side every time.
+  if (zeroOdd > pairs * 0.3 && zeroEven < zeroOdd * 0.1) return 'utf-16le';
+  if (zeroEven > pairs * 0.3 && zeroOdd < zeroEven * 0.1) return 'utf-16be';
   return undefined;
 }
 

@@ -16,7 +16,9 @@ const MAX_REPLACED_SHARE = 0.01;
 
 export function extractPlainText(bytes: Uint8Array, file: string, format: 'txt' | 'md'): ExtractedDocument {
   const decoded = decodeText(bytes);
-  const text = decoded.text.replace(/^\ufeff/, '').replace(/\r\n?/g, '\n');
+  const text = decoded.text.replace(/^\ufeff/, '').replace(/\r\n?/g, '\n')
+    // pdftotext separates pages with a form feed; a page break is a line break here.
+    .replace(/\f/g, '\n');
   if (!text.trim()) throw new IngestError(file, '文件为空（empty file）');
   const warnings: string[] = [];
   if (decoded.replaced > 0) {
