@@ -6,6 +6,7 @@
  */
 import type { AnswerCitation, Paragraph, SearchHit, StoredDocument } from './types.ts';
 import { dice, questionTerms, splitSentences, termsOf, type TextSpan } from './sentences.ts';
+import { foldText, stripWhitespace } from './tokenizer.ts';
 
 export interface DocumentSource {
   getDocument(id: string): StoredDocument | undefined;
@@ -38,12 +39,20 @@ export interface AnswerOptions {
   minCoverage?: number;
   /** Further sentences must score at least this share of the best one. */
   relativeCutoff?: number;
+  /**
+   * The question's content words (the knowledge base's jieba analysis, question
+   * words removed). Without them, character bigrams of the question are used,
+   * whose cross-word pairs (生留, 在本) dilute the coverage measure.
+   */
+  questionWords?: string[];
 }
 
 interface Candidate {
   span: TextSpan;
   doc: StoredDocument;
   paragraph: Paragraph;
+  /** Folded, whitespace-free sentence text that terms are looked up in. */
+  haystack: string;
   terms: Set<string>;
   hitRank: number;
   score: number;
@@ -73,7 +82,7 @@ function collectCandidates(hits: SearchHit[], docs: DocumentSource): Candidate[]
         const key = `${id}\u0000${span.start}`;
         if (seen.has(key) || span.text.length < MIN_SENTENCE_CHARS) continue;
         seen.add(key);
-        candidates.push({ span, doc, paragraph, terms: termsOf(span.text), hitRank: i + 1, score: 0 });
+        candidates.push({ span, doc, paragraph, haystack: comparable(span.text), terms: termsOf(span.text), hitRank: i + 1, score: 0 });
       }
     }
   });
@@ -86,28 +95,43 @@ function collectCandidates(hits: SearchHit[], docs: DocumentSource): Candidate[]
  * which sentence answers; rare ones (留吉率) say much. Weights are computed over
  * the candidate pool because that is the only collection at hand here.
  */
-function termWeights(question: Set<string>, candidates: Candidate[]): Map<string, number> {
+function termWeights(question: Iterable<string>, candidates: Candidate[]): Map<string, number> {
   const weights = new Map<string, number>();
   const n = candidates.length;
   for (const term of question) {
     let df = 0;
-    for (const c of candidates) if (c.terms.has(term)) df++;
-    weights.set(term, Math.log(1 + (n + 1) / (df + 0.5)));
+    for (const c of candidates) if (c.haystack.includes(term)) df++;
+    // A word no candidate contains (采取 in 采取了哪些措施) frames the question rather than naming its
+    // subject; weighting it as the rarest word would sink every candidate's coverage.
+    df = Math.max(df, 1);
+    // Longer words are more specific (留吉率 against 留): a mild length factor on top of rarity.
+    weights.set(term, Math.log(1 + (n + 1) / (df + 0.5)) * Math.sqrt(Math.min(term.length, 4)));
   }
   return weights;
 }
 
+/** Full-width folded, lower-cased, whitespace removed: how terms and sentences are compared. */
+function comparable(text: string): string {
+  return stripWhitespace(foldText(text));
+}
+
 function coverageOf(candidate: Candidate, weights: Map<string, number>, totalWeight: number): number {
   let matched = 0;
-  for (const [term, w] of weights) if (candidate.terms.has(term)) matched += w;
+  for (const [term, w] of weights) if (candidate.haystack.includes(term)) matched += w;
   return totalWeight > 0 ? matched / totalWeight : 0;
 }
+
+/** Courtesy formulas of reply letters: they echo the proposal's topic and answer nothing. */
+const COURTESY = /感谢|欢迎(继续|再次)|此复|特此(答复|函复|通知)|敬请|谢谢|关心和支持|联系人|联系电话/;
+/** A sentence-final mark; a "sentence" without one is a title or heading line that slipped into a body paragraph. */
+const ENDS_LIKE_SENTENCE = /[。！？!?；;…][”’」』）)】]*$/;
 
 function score(candidate: Candidate, weights: Map<string, number>, totalWeight: number): number {
   // Retrieval order breaks near-ties; very long sentences carry more chance matches, so they pay a little.
   const rankBonus = 0.04 / candidate.hitRank;
   const lengthPenalty = Math.max(0, candidate.span.text.length - 120) / 2000;
-  return coverageOf(candidate, weights, totalWeight) + rankBonus - lengthPenalty;
+  const formPenalty = (COURTESY.test(candidate.span.text) ? 0.3 : 0) + (ENDS_LIKE_SENTENCE.test(candidate.span.text) ? 0 : 0.15);
+  return coverageOf(candidate, weights, totalWeight) + rankBonus - lengthPenalty - formPenalty;
 }
 
 function citationFor(n: number, c: Candidate): AnswerCitation {
@@ -131,10 +155,14 @@ export function extractAnswer(
   options: AnswerOptions = {},
 ): AnswerResult {
   const maxSentences = Math.min(3, Math.max(1, options.maxSentences ?? 3));
-  const minCoverage = options.minCoverage ?? 0.4;
+  const minCoverage = options.minCoverage ?? 0.3;
   const relativeCutoff = options.relativeCutoff ?? 0.75;
 
-  const qTerms = questionTerms(question);
+  const qTerms = new Set(
+    options.questionWords && options.questionWords.length > 0
+      ? options.questionWords.map(comparable).filter(Boolean)
+      : questionTerms(question),
+  );
   if (qTerms.size === 0) return { answer: null, citations: [], reason: '问题中没有可用于检索的词语' };
   if (hits.length === 0) return { answer: null, citations: [], reason: '知识库中没有找到与问题相关的段落' };
 
@@ -159,7 +187,7 @@ export function extractAnswer(
   for (const c of candidates.slice(1)) {
     if (chosen.length >= maxSentences) break;
     if (c.score < best.score * relativeCutoff) break;
-    if (coverageOf(c, weights, totalWeight) < minCoverage) continue;
+    if (coverageOf(c, weights, totalWeight) < minCoverage || c.score < minCoverage) continue;
     // The same sentence in the PDF and the DOCX of one reply is one piece of evidence, not two.
     if (chosen.some((k) => dice(k.terms, c.terms) > 0.8)) continue;
     chosen.push(c);

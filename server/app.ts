@@ -18,6 +18,7 @@ import type { KnowledgeBase } from '../core/kb.ts';
 import type { DocumentSummary, SearchHit, StoredDocument } from '../core/types.ts';
 import { extractAnswer, verifyCitations, type AnswerResult } from '../core/answer.ts';
 import { findSimilar, findSimilarToDocument } from '../core/similar.ts';
+import { PolicyTokenizer, USER_DICT_FILE } from '../core/tokenizer.ts';
 import { apiNotFound, errorMiddleware, HttpError, notFound } from './errors.ts';
 import { generateAnswer, llmSettings, type GeneratedAnswer } from './llm.ts';
 import { openApiDocument } from './openapi.ts';
@@ -96,6 +97,8 @@ export function createApp(kb: KnowledgeBaseApi, config: Config, options: AppOpti
   const uploadsDir = path.join(config.dataDir, 'uploads');
   const incomingDir = path.join(uploadsDir, '.incoming');
   const llm = llmSettings(config);
+  // The same analysis the lexical index applies, so the answer's notion of "the question's words" matches retrieval's.
+  const tokenizer = new PolicyTokenizer({ userDictPath: path.join(config.dataDir, USER_DICT_FILE) });
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
@@ -190,7 +193,7 @@ export function createApp(kb: KnowledgeBaseApi, config: Config, options: AppOpti
       const mode = optionalMode(body.mode);
       const filters = bodyFilters(body.filters);
       const result = await kb.search({ text: question, k, ...(mode ? { mode } : {}), ...(filters ? { filters } : {}) });
-      let answer: AnswerResult = extractAnswer(question, result.hits, kb);
+      let answer: AnswerResult = extractAnswer(question, result.hits, kb, { questionWords: tokenizer.queryTerms(question).words });
       const problems = verifyCitations(answer.citations, kb);
       if (problems.length > 0) {
         // Never send a quote the document does not contain; this is a bug worth a loud log line.
