@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -105,6 +106,42 @@ describe('loadEmbedder with the generated model', () => {
     const [b] = await embedder.embedPassages([TEXTS[1]!]);
     expect(Array.from(a!)).not.toEqual(Array.from(b!));
     expect(dot(a!, b!)).toBeGreaterThan(0.95);
+  });
+});
+
+describe('downloading from a mirror', () => {
+  it('fetches a missing model from KB_MODEL_MIRROR into KB_MODEL_DIR, which then works offline', async () => {
+    const { modelDir: source, modelId } = await makeTinyModelDir();
+    const requested: string[] = [];
+    // A stand-in for hf-mirror.com on loopback, serving the hub's URL layout: <model>/resolve/main/<file>.
+    const server = http.createServer((request, response) => {
+      requested.push(request.url ?? '');
+      const match = /^\/(.+)\/resolve\/main\/(.+)$/.exec(request.url ?? '');
+      const file = match ? path.join(source, match[1]!, match[2]!) : '';
+      if (!match || match[1] !== modelId || !fs.existsSync(file)) {
+        response.writeHead(404).end();
+        return;
+      }
+      response.writeHead(200, { 'Content-Length': fs.statSync(file).size });
+      fs.createReadStream(file).pipe(response);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const mirror = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}/`;
+    const modelDir = path.join(tmp, 'downloaded-models');
+    try {
+      const downloaded = await loadEmbedder(loadConfig({ KB_MODEL_DIR: modelDir, KB_MODEL: modelId, KB_MODEL_MIRROR: mirror, KB_MODEL_DOWNLOAD: '1' }));
+      expect(downloaded.reason).toBeUndefined();
+      expect(downloaded.embedder!.dimension).toBe(64);
+      expect(requested).toContain(`/${modelId}/resolve/main/onnx/model_quantized.onnx`);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+    for (const file of modelFiles(true)) expect(fs.existsSync(path.join(modelDir, modelId, file)), file).toBe(true);
+    const offline = await loadEmbedder(loadConfig({ KB_MODEL_DIR: modelDir, KB_MODEL: modelId, KB_MODEL_DOWNLOAD: '0' }));
+    expect(offline.reason).toBeUndefined();
+    const [a] = await offline.embedder!.embedPassages([TEXTS[0]!]);
+    const [b] = await (await tinyEmbedder()).embedPassages([TEXTS[0]!]);
+    expect(Array.from(a!)).toEqual(Array.from(b!));
   });
 });
 
