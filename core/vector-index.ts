@@ -178,7 +178,12 @@ export class VectorIndex {
     this.vacant++;
   }
 
-  /** Up to k nearest live vectors, best first; `filter` restricts which labels may be returned. */
+  /**
+   * Up to k nearest live vectors, best first; `filter` restricts which labels
+   * may be returned. hnswlib keeps walking the graph until it has ef allowed
+   * labels, so a selective filter (one issuer among thousands) still finds its
+   * neighbours, at up to a whole-graph walk with a JS call per visited node.
+   */
   search(vector: Float32Array, k: number, filter?: (label: number) => boolean): VectorHit[] {
     if (vector.length !== this.dimension) throw new Error(`query of ${vector.length} dimensions against a ${this.dimension}-dimension index`);
     const n = Math.min(Math.floor(k), this.live.size);
