@@ -18,7 +18,9 @@ import {
   bigramsOf,
   foldText,
   stripWhitespace,
-  unpackAnalysed,
+  bigramCode,
+  forEachBigram,
+  splitAnalysed,
   type QueryTerms,
 } from './tokenizer.ts';
 
@@ -40,7 +42,6 @@ const FIELD_BIGRAMS = 1;
 const FIELD_CONTEXT_WORDS = 2;
 const FIELD_CONTEXT_BIGRAMS = 3;
 const FIELD_COUNT = 4;
-const FIELD_PREFIX = ['w', 'b', 'W', 'B'];
 
 export interface FieldParams {
   weight: number;
@@ -153,7 +154,16 @@ export class LexicalIndex {
   /** Document-level parameters for the words and bigrams fields (indexed by field). */
   private groupParams: FieldParams[] = [];
 
-  private readonly termIds = new Map<string, number>();
+  // Term ids per field: spelled terms by text, two-ideograph bigrams by their number (see bigramCode).
+  private readonly textIds = Array.from({ length: FIELD_COUNT }, () => new Map<string, number>());
+  private readonly codeIds = Array.from({ length: FIELD_COUNT }, () => new Map<number, number>());
+  // Scratch for counting one passage's terms.
+  private termCounts = new Int32Array(1024);
+  private countedTerms: number[] = [];
+  // Passages of one document share title and headings: their context terms are counted once.
+  private lastContext = '';
+  private lastContextTerms: number[] = [];
+  private lastContextLengths = [0, 0];
   private termField: number[] = [];
 
   // Segment: postings of term t are docs[offsets[t] .. offsets[t+1]) with tfs alongside.
@@ -213,17 +223,63 @@ export class LexicalIndex {
     return this.keySlot.has(key);
   }
 
-  private termId(field: number, term: string, create: boolean): number {
-    const name = FIELD_PREFIX[field] + term;
-    let id = this.termIds.get(name);
-    if (id === undefined && create) {
-      id = this.termField.length;
-      this.termIds.set(name, id);
-      this.termField.push(field);
-      this.df.push(0);
-      this.tail.push(undefined);
+  private newTerm(field: number): number {
+    const id = this.termField.length;
+    this.termField.push(field);
+    this.df.push(0);
+    this.tail.push(undefined);
+    if (id >= this.termCounts.length) {
+      const counts = new Int32Array(this.termCounts.length * 2);
+      counts.set(this.termCounts);
+      this.termCounts = counts;
     }
+    return id;
+  }
+
+  /** The id of a term (a word, or a bigram spelled out) in a field; -1 when unknown and not created. */
+  private termId(field: number, term: string, create: boolean): number {
+    if (field === FIELD_BIGRAMS || field === FIELD_CONTEXT_BIGRAMS) {
+      const code = bigramCode(term);
+      if (code >= 0) return this.codeTermId(field, code, create);
+    }
+    const ids = this.textIds[field]!;
+    let id = ids.get(term);
+    if (id === undefined && create) ids.set(term, (id = this.newTerm(field)));
     return id ?? -1;
+  }
+
+  private codeTermId(field: number, code: number, create: boolean): number {
+    const ids = this.codeIds[field]!;
+    let id = ids.get(code);
+    if (id === undefined && create) ids.set(code, (id = this.newTerm(field)));
+    return id ?? -1;
+  }
+
+  private count(id: number): void {
+    if (this.termCounts[id] === 0) this.countedTerms.push(id);
+    this.termCounts[id] = this.termCounts[id]! + 1;
+  }
+
+  /** Counts a space-separated word list into a field; returns how many words. */
+  private countWords(field: number, words: string): number {
+    if (!words) return 0;
+    let n = 0;
+    for (const word of words.split(' ')) {
+      if (!word) continue;
+      this.count(this.termId(field, word, true));
+      n++;
+    }
+    return n;
+  }
+
+  /** Counts the bigrams of folded text into a field; returns how many. */
+  private countBigrams(field: number, folded: string): number {
+    let n = 0;
+    forEachBigram(folded, (code, text) => {
+      this.count(code >= 0 ? this.codeTermId(field, code, true) : this.termId(field, text, true));
+      n++;
+    });
+    return n;
   }
 
   private ensureSlotCapacity(slot: number): void {
@@ -250,7 +306,7 @@ export class LexicalIndex {
    */
   add(key: number, analysed: string, text: string): void {
     if (this.keySlot.has(key)) this.remove(key);
-    const unpacked = unpackAnalysed(analysed, text);
+    const parts = splitAnalysed(analysed);
     const slot = this.slotKey.length;
     this.ensureSlotCapacity(slot);
     this.slotKey.push(key);
@@ -258,12 +314,43 @@ export class LexicalIndex {
     this.keySlot.set(key, slot);
     this.liveCount++;
 
-    const streams = [unpacked.words, unpacked.bigrams, unpacked.contextWords, unpacked.contextBigrams];
-    if (unpacked.group) {
-      let group = this.groupIds.get(unpacked.group);
+    const lengths = [0, 0, 0, 0];
+    lengths[FIELD_WORDS] = this.countWords(FIELD_WORDS, parts.words);
+    lengths[FIELD_BIGRAMS] = this.countBigrams(FIELD_BIGRAMS, foldText(text));
+    const contextKey = `${parts.contextWords}\u001f${parts.context}`;
+    if (contextKey !== this.lastContext) {
+      const before = this.countedTerms.length;
+      this.lastContextLengths = [
+        this.countWords(FIELD_CONTEXT_WORDS, parts.contextWords),
+        this.countBigrams(FIELD_CONTEXT_BIGRAMS, parts.context),
+      ];
+      // Context fields have their own term ids, so every id counted from here on is the context's.
+      this.lastContextTerms = [];
+      for (let i = before; i < this.countedTerms.length; i++) {
+        const id = this.countedTerms[i]!;
+        this.lastContextTerms.push(id, this.termCounts[id]!);
+      }
+      this.lastContext = contextKey;
+    } else {
+      const terms = this.lastContextTerms;
+      for (let i = 0; i < terms.length; i += 2) {
+        const id = terms[i]!;
+        if (this.termCounts[id] === 0) this.countedTerms.push(id);
+        this.termCounts[id] = this.termCounts[id]! + terms[i + 1]!;
+      }
+    }
+    lengths[FIELD_CONTEXT_WORDS] = this.lastContextLengths[0]!;
+    lengths[FIELD_CONTEXT_BIGRAMS] = this.lastContextLengths[1]!;
+
+    for (let f = 0; f < FIELD_COUNT; f++) {
+      this.fieldLength[f]![slot] = lengths[f]!;
+      this.lengthSum[f] = this.lengthSum[f]! + lengths[f]!;
+    }
+    if (parts.group) {
+      let group = this.groupIds.get(parts.group);
       if (group === undefined) {
         group = this.groupPassages.length;
-        this.groupIds.set(unpacked.group, group);
+        this.groupIds.set(parts.group, group);
         this.groupPassages.push(0);
         this.groupLength[0]!.push(0);
         this.groupLength[1]!.push(0);
@@ -272,31 +359,26 @@ export class LexicalIndex {
       if (this.groupPassages[group]! === 0) this.liveGroups++;
       this.groupPassages[group]! += 1;
       for (let f = 0; f < 2; f++) {
-        this.groupLength[f]![group]! += streams[f]!.length;
-        this.groupLengthSum[f]! += streams[f]!.length;
+        this.groupLength[f]![group]! += lengths[f]!;
+        this.groupLengthSum[f]! += lengths[f]!;
       }
     }
-    const counts = new Map<number, number>();
-    for (let f = 0; f < FIELD_COUNT; f++) {
-      const stream = streams[f]!;
-      this.fieldLength[f]![slot] = stream.length;
-      this.lengthSum[f] = this.lengthSum[f]! + stream.length;
-      for (const term of stream) {
-        const id = this.termId(f, term, true);
-        counts.set(id, (counts.get(id) ?? 0) + 1);
-      }
-    }
-    const terms = new Int32Array(counts.size);
-    let n = 0;
-    for (const [id, tf] of counts) {
-      terms[n++] = id;
+
+    const counted = this.countedTerms;
+    const terms = new Int32Array(counted.length);
+    for (let n = 0; n < counted.length; n++) {
+      const id = counted[n]!;
+      terms[n] = id;
+      const tf = this.termCounts[id]!;
+      this.termCounts[id] = 0;
       let list = this.tail[id];
       if (!list) this.tail[id] = list = [];
       list.push(slot, Math.min(tf, 65535));
       this.df[id] = this.df[id]! + 1;
     }
     this.slotTerms.push(terms);
-    this.tailPostings += counts.size;
+    this.tailPostings += counted.length;
+    counted.length = 0;
   }
 
   /** Removes a passage; unknown keys are ignored. */

@@ -44,19 +44,6 @@ export interface AnalysisFields {
   documentId?: string;
 }
 
-/** An analysed passage, unpacked. */
-export interface AnalysedPassage {
-  /** jieba search-mode words of the passage text. */
-  words: string[];
-  /** Character bigrams of the passage text. */
-  bigrams: string[];
-  /** Words and bigrams of the document title and the heading path: the passage's context. */
-  contextWords: string[];
-  contextBigrams: string[];
-  /** What groups passages into a document ('' when unknown). */
-  group: string;
-}
-
 /** A query, analysed. */
 export interface QueryTerms {
   /** Distinct words, question words and stop words removed. */
@@ -94,17 +81,21 @@ const STOP_WORDS = new Set([
  * ideographic space a space, Latin letters lower case.
  */
 export function foldText(text: string): string {
-  let out = '';
-  let changed = false;
-  for (let i = 0; i < text.length; i++) {
+  let i = 0;
+  for (; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c >= 0xff01 && c <= 0xff5e) || c === 0x3000 || (c >= 0x41 && c <= 0x5a)) break;
+  }
+  if (i === text.length) return text;
+  let out = text.slice(0, i);
+  for (; i < text.length; i++) {
     let c = text.charCodeAt(i);
     if (c >= 0xff01 && c <= 0xff5e) c -= 0xfee0;
     else if (c === 0x3000) c = 0x20;
     if (c >= 0x41 && c <= 0x5a) c += 0x20;
-    if (c !== text.charCodeAt(i)) changed = true;
     out += String.fromCharCode(c);
   }
-  return changed ? out : text;
+  return out;
 }
 
 /** All whitespace removed (U+3000 included), the comparison form of phrases and answers. */
@@ -122,44 +113,80 @@ function isSpace(c: number): boolean {
   return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09 || c === 0x3000 || c === 0xa0;
 }
 
+// CJK bigrams inside the main ideograph blocks are numbered instead of
+// spelled: building and hashing 300 two-character strings per passage is
+// most of the cost of loading a large index. The numbers stay below 2^30 so
+// V8 keeps them as small integers.
+const CODE_BASE = 0x3400;
+const CODE_SPAN = 0xa000 - CODE_BASE;
+
+/** The number of a two-ideograph bigram, or -1 when it has to be spelled out. */
+export function bigramCode(bigram: string): number {
+  if (bigram.length !== 2) return -1;
+  const a = bigram.charCodeAt(0) - CODE_BASE;
+  const b = bigram.charCodeAt(1) - CODE_BASE;
+  return a >= 0 && a < CODE_SPAN && b >= 0 && b < CODE_SPAN ? a * CODE_SPAN + b : -1;
+}
+
+function codeToBigram(code: number): string {
+  return String.fromCharCode(Math.floor(code / CODE_SPAN) + CODE_BASE, (code % CODE_SPAN) + CODE_BASE);
+}
+
 /**
- * Character bigrams of folded text. A unit is one CJK character or one run of
- * ASCII letters and digits (2020, covid); whitespace is skipped without
- * breaking the run (PDF line breaks fall mid-word), punctuation breaks it.
- * A run of a single unit yields that unit, so 疫 alone is still findable.
+ * Character bigrams of folded text, each given to `visit` as a number (two
+ * ideographs, see bigramCode) or as text (anything else). A unit is one CJK
+ * character or one run of ASCII letters and digits (2020, covid); whitespace
+ * is skipped without breaking the run (PDF line breaks fall mid-word),
+ * punctuation breaks it. A run of a single unit yields that unit, so 疫 alone
+ * is still findable.
  */
-export function bigramsOf(folded: string, out: string[] = []): string[] {
-  let prev = '';
+export function forEachBigram(folded: string, visit: (code: number, text: string) => void): void {
+  let prevText = '';
+  let prevCode = -1;
   let runLength = 0;
-  const flushSingle = () => {
-    if (runLength === 1) out.push(prev);
-  };
   let i = 0;
-  while (i < folded.length) {
+  const length = folded.length;
+  while (i < length) {
     const c = folded.charCodeAt(i);
-    let unit: string;
-    if (isAlnum(c)) {
+    let unitCode = -1;
+    let unitText = '';
+    if (c >= 0x3400 && c < 0xa000) {
+      unitCode = c - CODE_BASE;
+      i++;
+    } else if (isAlnum(c)) {
       let j = i + 1;
-      while (j < folded.length && isAlnum(folded.charCodeAt(j))) j++;
-      unit = folded.slice(i, j);
+      while (j < length && isAlnum(folded.charCodeAt(j))) j++;
+      unitText = folded.slice(i, j);
       i = j;
     } else if (isCjk(c)) {
       const width = c >= 0xd800 && c <= 0xdbff ? 2 : 1;
-      unit = folded.slice(i, i + width);
+      unitText = folded.slice(i, i + width);
       i += width;
     } else {
       i++;
       if (isSpace(c)) continue;
-      flushSingle();
-      prev = '';
+      if (runLength === 1) visit(-1, prevCode >= 0 ? String.fromCharCode(prevCode + CODE_BASE) : prevText);
       runLength = 0;
       continue;
     }
-    if (runLength > 0) out.push(prev + unit);
-    prev = unit;
+    if (runLength > 0) {
+      if (prevCode >= 0 && unitCode >= 0) visit(prevCode * CODE_SPAN + unitCode, '');
+      else {
+        const left = prevCode >= 0 ? String.fromCharCode(prevCode + CODE_BASE) : prevText;
+        const right = unitCode >= 0 ? String.fromCharCode(unitCode + CODE_BASE) : unitText;
+        visit(-1, left + right);
+      }
+    }
+    prevCode = unitCode;
+    prevText = unitText;
     runLength++;
   }
-  flushSingle();
+  if (runLength === 1) visit(-1, prevCode >= 0 ? String.fromCharCode(prevCode + CODE_BASE) : prevText);
+}
+
+/** Character bigrams of folded text, spelled out (see forEachBigram). */
+export function bigramsOf(folded: string, out: string[] = []): string[] {
+  forEachBigram(folded, (code, text) => out.push(code >= 0 ? codeToBigram(code) : text));
   return out;
 }
 
@@ -296,20 +323,24 @@ export class PolicyTokenizer {
   }
 }
 
-/** Unpacks `PolicyTokenizer.analyze` output; the passage text gives the bigrams, so they are not stored. */
-export function unpackAnalysed(analysed: string, text: string): AnalysedPassage {
+/** The stored parts of `PolicyTokenizer.analyze` output. */
+export interface AnalysedParts {
+  /** Space-separated words of the passage text. */
+  words: string;
+  /** Space-separated words of title and headings. */
+  contextWords: string;
+  /** Title and headings, folded, one per line (their bigrams are computed when indexing). */
+  context: string;
+  /** What groups passages into a document ('' when unknown). */
+  group: string;
+}
+
+export function splitAnalysed(analysed: string): AnalysedParts {
   const [version, words = '', contextWords = '', context = '', group = ''] = analysed.split(FIELD_SEP);
   if (version !== ANALYSIS_VERSION) {
     throw new Error(`analysed passage has version ${version ?? '(none)'}, expected ${ANALYSIS_VERSION}: re-analyse it`);
   }
-  const split = (s: string) => (s ? s.split(' ') : []);
-  return {
-    words: split(words),
-    bigrams: bigramsOf(foldText(text)),
-    contextWords: split(contextWords),
-    contextBigrams: bigramsOf(context),
-    group,
-  };
+  return { words, contextWords, context, group };
 }
 
 /** True when an analysed string was made by this version of `analyze`. */

@@ -1,0 +1,400 @@
+/**
+ * npm run eval -- --corpus DIR [--exclude PATH]… (--questions FILE | --precedents FILE)
+ *                 [--mode hybrid|lexical|dense] [--k 10] [--data DIR] [--json OUT]
+ *                 [--jsonl-text F --jsonl-title F --jsonl-id F]
+ *
+ * Builds a knowledge base of every supported file under DIR with the batch
+ * ingester (the same code as `npm run ingest`), asks every question through
+ * `KnowledgeBase.search` (the same retrieval the server runs) and prints
+ * Recall@1/5/10, MRR@10, per-kind figures, the questions missed at 10, query
+ * latency, and as the very last line exactly
+ * `recall@1=0.xxx recall@5=0.xxx recall@10=0.xxx mrr@10=0.xxx n=N mode=MODE`.
+ *
+ * Questions: `{id, question, answer, file}` (`doc` accepted for `file`, which
+ * is relative to DIR); a hit is relevant when it comes from that file and
+ * holds the answer, both compared with all whitespace removed.
+ * Precedents: `{id, query, document}` with a knowledge-base document id; a hit
+ * is relevant when it belongs to that document. Documents are ranked by their
+ * best passage, so more passages are retrieved than documents are scored.
+ *
+ * Modes that cannot run: `hybrid` without an embedding model runs lexical and
+ * says so loudly (as the product itself does); the closing line then says
+ * mode=lexical, so a number is never labelled with a mode that did not
+ * produce it. `dense` without a model exits with status 3 and the reason.
+ *
+ * Reuse: the default data folder is `.eval-data/<hash of corpus, excludes,
+ * JSONL fields, passage size>`. After a finished build the command writes a
+ * manifest of the corpus files (path, size, mtime); when the next run finds
+ * the same manifest it skips the ingest walk entirely and starts answering as
+ * soon as the knowledge base is open. A changed, added or removed file sends
+ * it through the (idempotent, content-hashed) ingest again.
+ *
+ * Exit status: 0 after a full evaluation, 1 on bad arguments or input files,
+ * 3 when the asked mode cannot run.
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig, withDataDir, type Config } from '../core/config.ts';
+import { KnowledgeBase, type JsonlFields } from '../core/kb.ts';
+import { formatSummaryLine, percentile, summarize, summarizeByKind, type RankedOutcome, type MetricSummary } from '../core/metrics.ts';
+import type { RetrievalMode, SearchHit } from '../core/types.ts';
+import { walkInputs } from '../ingest/batch.ts';
+
+export const EVAL_MANIFEST = 'eval-manifest.json';
+/** Passages retrieved per precedent query: documents are ranked by their best passage, so a document needs room. */
+const PRECEDENT_PASSAGES = 100;
+
+export class EvalError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+  }
+}
+
+export interface EvalOptions {
+  corpus: string;
+  exclude: string[];
+  questions?: string;
+  precedents?: string;
+  mode: RetrievalMode;
+  k: number;
+  /** Data folder; default `.eval-data/<hash>` under `cwd`. */
+  data?: string;
+  json?: string;
+  jsonl?: JsonlFields;
+  /** Environment configuration (model, passage size …); `dataDir` is replaced by the eval data folder. */
+  config?: Config;
+  cwd?: string;
+}
+
+export interface EvalQuestion {
+  id: string;
+  text: string;
+  kind?: string;
+  /** Questions: the file relative to the corpus; precedents: the document id. */
+  expected: string;
+  /** Questions only: the answer, whitespace removed. */
+  answer?: string;
+}
+
+export interface EvalReport {
+  mode: RetrievalMode;
+  dataDir: string;
+  reused: boolean;
+  secondsToFirstQuestion: number;
+  overall: MetricSummary;
+  byKind: Record<string, MetricSummary>;
+  latencyMs: { p50: number; p95: number; max: number };
+  missed: Array<{ id: string; question: string; expected: string }>;
+  questions: Array<{ id: string; kind?: string; expected: string; firstRelevantRank: number; top: string[] }>;
+  lastLine: string;
+}
+
+function stripWhitespace(text: string): string {
+  return text.replace(/[\s\u3000]+/g, '');
+}
+
+function toPosix(p: string): string {
+  return p.split(path.sep).join('/').replace(/^\.\//, '');
+}
+
+/** Reads question or precedent lines; a bad line is an error naming file and line. */
+export function readQuestions(file: string, kind: 'questions' | 'precedents'): EvalQuestion[] {
+  let content: string;
+  try {
+    content = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new EvalError(`无法读取 ${file}：${(error as Error).message}`);
+  }
+  const out: EvalQuestion[] = [];
+  const lines = content.split(/\r?\n/);
+  lines.forEach((line, index) => {
+    if (!line.trim()) return;
+    const where = `${file}:${index + 1}`;
+    let record: Record<string, unknown>;
+    try {
+      record = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      throw new EvalError(`${where}：不是合法的 JSON 行 (not a JSON line)`);
+    }
+    const str = (name: string): string | undefined => {
+      const value = record[name];
+      return typeof value === 'string' || typeof value === 'number' ? String(value) : undefined;
+    };
+    const id = str('id') ?? String(index + 1);
+    const kindField = str('kind');
+    if (kind === 'questions') {
+      const text = str('question');
+      const answer = str('answer');
+      const expected = str('file') ?? str('doc');
+      if (!text || !answer || !expected) {
+        throw new EvalError(`${where}：问题行需要 question、answer 和 file（或 doc）字段 (a question line needs question, answer and file)`);
+      }
+      out.push({ id, text, expected: toPosix(expected), answer: stripWhitespace(answer), ...(kindField ? { kind: kindField } : {}) });
+    } else {
+      const text = str('query');
+      const expected = str('document');
+      if (!text || !expected) throw new EvalError(`${where}：先例行需要 query 和 document 字段 (a precedent line needs query and document)`);
+      out.push({ id, text, expected, ...(kindField ? { kind: kindField } : {}) });
+    }
+  });
+  if (out.length === 0) throw new EvalError(`${file}：没有问题 (no questions in the file)`);
+  return out;
+}
+
+/** The default data folder: one per corpus build recipe, so two corpora never share a store. */
+export function defaultDataDir(options: EvalOptions, config: Config, cwd: string): string {
+  const recipe = JSON.stringify({
+    corpus: path.resolve(cwd, options.corpus),
+    exclude: [...options.exclude].sort(),
+    jsonl: options.jsonl ?? null,
+    passageMaxChars: config.passageMaxChars,
+  });
+  return path.join(cwd, '.eval-data', createHash('sha256').update(recipe).digest('hex').slice(0, 12));
+}
+
+/** path, size and mtime of every file the ingest would read: equal manifests mean nothing to re-read. */
+function corpusManifest(corpus: string, exclude: string[], dataDir: string, options: EvalOptions, config: Config): string {
+  const walk = walkInputs([corpus], { root: corpus, exclude, skipDir: dataDir });
+  const hash = createHash('sha256');
+  hash.update(JSON.stringify({ jsonl: options.jsonl ?? null, passageMaxChars: config.passageMaxChars }));
+  for (const file of walk.files) {
+    const stat = fs.statSync(file.absolutePath);
+    hash.update(`${file.id}\t${stat.size}\t${stat.mtimeMs}\n`);
+  }
+  return hash.digest('hex');
+}
+
+function readManifest(dataDir: string): string | undefined {
+  try {
+    return (JSON.parse(fs.readFileSync(path.join(dataDir, EVAL_MANIFEST), 'utf8')) as { corpus?: string }).corpus;
+  } catch {
+    return undefined;
+  }
+}
+
+function isRelevant(hit: SearchHit, question: EvalQuestion): boolean {
+  return hit.citation.documentId === question.expected && stripWhitespace(hit.text).includes(question.answer ?? '');
+}
+
+/** Documents in the order of their best passage. */
+function rankDocuments(hits: SearchHit[]): string[] {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const hit of hits) {
+    if (seen.has(hit.citation.documentId)) continue;
+    seen.add(hit.citation.documentId);
+    out.push(hit.citation.documentId);
+  }
+  return out;
+}
+
+/** Runs the evaluation; `print` receives stdout lines, `progress` stderr lines. */
+export async function runEval(
+  options: EvalOptions,
+  print: (line: string) => void = (line) => console.log(line),
+  progress: (line: string) => void = (line) => console.error(line),
+): Promise<EvalReport> {
+  const started = performance.now();
+  const cwd = options.cwd ?? process.cwd();
+  const corpus = path.resolve(cwd, options.corpus);
+  if (!fs.existsSync(corpus) || !fs.statSync(corpus).isDirectory()) throw new EvalError(`--corpus ${options.corpus}：不是目录 (not a folder)`);
+  const questionFile = options.questions ?? options.precedents;
+  if (!questionFile || (options.questions && options.precedents)) {
+    throw new EvalError('需要 --questions FILE 或 --precedents FILE 之一 (exactly one of --questions or --precedents)');
+  }
+  const kind = options.questions ? 'questions' : 'precedents';
+  const questions = readQuestions(path.resolve(cwd, questionFile), kind);
+  const baseConfig = options.config ?? loadConfig(process.env, cwd);
+  const dataDir = options.data ? path.resolve(cwd, options.data) : defaultDataDir(options, baseConfig, cwd);
+  const config = withDataDir(baseConfig, dataDir, cwd);
+  fs.mkdirSync(dataDir, { recursive: true });
+
+  const lexicalAsked = options.mode === 'lexical';
+  const kb = await KnowledgeBase.open(
+    config,
+    lexicalAsked ? { embedder: null, lexicalOnlyReason: 'eval --mode lexical', log: progress } : { log: progress },
+  );
+  try {
+    let mode: RetrievalMode = options.mode;
+    if (!kb.embedder && mode !== 'lexical') {
+      const reason = kb.lexicalOnlyReason ?? 'no embedding model';
+      if (mode === 'dense') throw new EvalError(`--mode dense 无法运行：没有可用的嵌入模型。${reason}`, 3);
+      print(`!!! NOTICE: --mode ${mode} cannot run here: ${reason}`);
+      print('!!! Evaluating LEXICAL retrieval instead; the closing line says mode=lexical.');
+      mode = 'lexical';
+    }
+
+    const manifest = corpusManifest(corpus, options.exclude, dataDir, options, config);
+    const health = kb.health();
+    const vectorsComplete = !kb.embedder || health.index.vectors >= health.passages;
+    const reused = readManifest(dataDir) === manifest && health.passages > 0 && vectorsComplete;
+    if (reused) {
+      progress(`eval: corpus unchanged since the last build; reusing ${dataDir} (${health.documents} documents, ${health.passages} passages)`);
+    } else {
+      progress(`eval: building the knowledge base of ${corpus} in ${dataDir} …`);
+      let lastLine = 0;
+      const report = await kb.ingestPaths([corpus], {
+        root: corpus,
+        exclude: options.exclude,
+        ...(options.jsonl ? { jsonl: options.jsonl } : {}),
+        onProgress: (p) => {
+          const now = Date.now();
+          if (now - lastLine < 5000 && p.filesDone !== p.filesTotal) return;
+          lastLine = now;
+          progress(`eval: ${p.filesDone}/${p.filesTotal} files, ${p.passages} passages, ${p.elapsedSeconds.toFixed(0)} s`);
+        },
+      });
+      progress(
+        `eval: ingest done: ${report.added} added, ${report.updated} updated, ${report.unchanged} unchanged, ${report.removed} removed, ${report.failed.length} failed, ${report.passages} passages, ${report.seconds.toFixed(1)} s`,
+      );
+      for (const failure of report.failed.slice(0, 20)) progress(`eval: failed ${failure.file}: ${failure.error}`);
+      fs.writeFileSync(path.join(dataDir, EVAL_MANIFEST), JSON.stringify({ corpus: manifest, writtenAt: new Date().toISOString() }));
+    }
+
+    const after = kb.health();
+    const secondsToFirstQuestion = (performance.now() - started) / 1000;
+    print(`corpus: ${corpus} (${after.documents} documents, ${after.passages} passages) · data: ${dataDir}${reused ? ' (reused)' : ''}`);
+    print(`${questions.length} ${kind} from ${questionFile} · mode=${mode} · first question after ${secondsToFirstQuestion.toFixed(1)} s`);
+
+    const outcomes: RankedOutcome[] = [];
+    const perQuestion: EvalReport['questions'] = [];
+    const latencies: number[] = [];
+    const k = Math.max(1, options.k);
+    for (const question of questions) {
+      const t0 = performance.now();
+      const result = await kb.search({ text: question.text, k: kind === 'precedents' ? Math.max(PRECEDENT_PASSAGES, k) : k, mode });
+      latencies.push(performance.now() - t0);
+      let relevance: boolean[];
+      let top: string[];
+      if (kind === 'questions') {
+        relevance = result.hits.map((hit) => isRelevant(hit, question));
+        top = result.hits.map((hit) => hit.citation.documentId);
+      } else {
+        top = rankDocuments(result.hits).slice(0, k);
+        relevance = top.map((id) => id === question.expected);
+      }
+      outcomes.push({ id: question.id, relevance, ...(question.kind ? { kind: question.kind } : {}) });
+      const firstRelevantRank = relevance.indexOf(true) + 1;
+      perQuestion.push({ id: question.id, expected: question.expected, firstRelevantRank, top, ...(question.kind ? { kind: question.kind } : {}) });
+    }
+
+    const overall = summarize(outcomes);
+    const byKind = Object.fromEntries(summarizeByKind(outcomes));
+    const latencyMs = { p50: percentile(latencies, 50), p95: percentile(latencies, 95), max: percentile(latencies, 100) };
+    const missed = perQuestion
+      .filter((q) => q.firstRelevantRank === 0 || q.firstRelevantRank > 10)
+      .map((q) => ({ id: q.id, question: questions.find((x) => x.id === q.id)?.text ?? '', expected: q.expected }));
+
+    const fmt = (s: MetricSummary) =>
+      `n=${s.n}  R@1 ${s.recall[1]!.toFixed(3)}  R@5 ${s.recall[5]!.toFixed(3)}  R@10 ${s.recall[10]!.toFixed(3)}  MRR@10 ${s.mrr.toFixed(3)}`;
+    if (k < 10) print(`note: --k ${k} retrieves fewer than 10 hits, so Recall@10 and MRR@10 only see the top ${k}`);
+    print('');
+    print(`missed at 10 (${missed.length}):`);
+    for (const m of missed) print(`  ${m.id}  ${m.question}  → ${m.expected}`);
+    print('');
+    if (Object.keys(byKind).length > 0) {
+      print('per kind:');
+      for (const [name, summary] of Object.entries(byKind)) print(`  ${name.padEnd(20)} ${fmt(summary)}`);
+    }
+    print(`overall: ${fmt(overall)}`);
+    print(`query latency: p50 ${latencyMs.p50.toFixed(2)} ms · p95 ${latencyMs.p95.toFixed(2)} ms · max ${latencyMs.max.toFixed(2)} ms (kb.search, ${questions.length} queries)`);
+    const lastLine = formatSummaryLine(overall, mode);
+    const report: EvalReport = {
+      mode,
+      dataDir,
+      reused,
+      secondsToFirstQuestion,
+      overall,
+      byKind,
+      latencyMs,
+      missed,
+      questions: perQuestion,
+      lastLine,
+    };
+    if (options.json) {
+      const out = path.resolve(cwd, options.json);
+      fs.mkdirSync(path.dirname(out), { recursive: true });
+      fs.writeFileSync(out, JSON.stringify({ corpus, questionFile, kind, ...report }, null, 2));
+      print(`json: ${out}`);
+    }
+    print(lastLine);
+    return report;
+  } finally {
+    kb.close();
+  }
+}
+
+const USAGE = `用法 usage: npm run eval -- --corpus DIR [--exclude PATH]… (--questions FILE | --precedents FILE)
+       [--mode hybrid|lexical|dense] [--k 10] [--data DIR] [--json OUT]
+       [--jsonl-text F [--jsonl-title F] [--jsonl-id F]]`;
+
+export function parseEvalArgs(argv: string[]): EvalOptions {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        corpus: { type: 'string' },
+        exclude: { type: 'string', multiple: true },
+        questions: { type: 'string' },
+        precedents: { type: 'string' },
+        mode: { type: 'string' },
+        k: { type: 'string' },
+        data: { type: 'string' },
+        json: { type: 'string' },
+        'jsonl-text': { type: 'string' },
+        'jsonl-title': { type: 'string' },
+        'jsonl-id': { type: 'string' },
+      },
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    throw new EvalError(`${(error as Error).message}\n${USAGE}`);
+  }
+  if (!values.corpus) throw new EvalError(`缺少 --corpus (missing --corpus)\n${USAGE}`);
+  const mode = (values.mode ?? 'hybrid') as RetrievalMode;
+  if (!['hybrid', 'lexical', 'dense'].includes(mode)) throw new EvalError(`--mode ${values.mode}：应为 hybrid、lexical 或 dense`);
+  const k = values.k === undefined ? 10 : Number(values.k);
+  if (!Number.isInteger(k) || k < 1 || k > 100) throw new EvalError(`--k ${values.k}：应为 1 到 100 的整数`);
+  if ((values['jsonl-title'] || values['jsonl-id']) && !values['jsonl-text']) throw new EvalError('--jsonl-title/--jsonl-id 需要同时给出 --jsonl-text');
+  const jsonl: JsonlFields | undefined = values['jsonl-text']
+    ? {
+        textField: values['jsonl-text'],
+        ...(values['jsonl-title'] ? { titleField: values['jsonl-title'] } : {}),
+        ...(values['jsonl-id'] ? { idField: values['jsonl-id'] } : {}),
+      }
+    : undefined;
+  return {
+    corpus: values.corpus,
+    exclude: values.exclude ?? [],
+    ...(values.questions ? { questions: values.questions } : {}),
+    ...(values.precedents ? { precedents: values.precedents } : {}),
+    mode,
+    k,
+    ...(values.data ? { data: values.data } : {}),
+    ...(values.json ? { json: values.json } : {}),
+    ...(jsonl ? { jsonl } : {}),
+  };
+}
+
+async function main(): Promise<void> {
+  try {
+    await runEval(parseEvalArgs(process.argv.slice(2)));
+  } catch (error) {
+    if (error instanceof EvalError || error instanceof ConfigError) {
+      console.error(`eval: ${error.message}`);
+      process.exitCode = error instanceof EvalError ? error.exitCode : 1;
+      return;
+    }
+    console.error(`eval: ${(error as Error).message}`);
+    process.exitCode = 1;
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) await main();
