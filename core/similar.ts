@@ -82,7 +82,7 @@ export interface SimilarOptions {
 }
 
 /** Sentences shorter than this say too little alone (称谓, 此致) and are merged with the next. */
-const MIN_PART_CHARS = 24;
+const MIN_PART_CHARS = 12;
 /** Rank damping: small so that first places dominate, unlike retrieval fusion where depth matters. */
 const RANK_DAMPING = 4;
 

@@ -378,7 +378,6 @@ function answerCard(result) {
     card.append(body, citationList(result.citations));
   }
   if (result.generated) card.append(generatedBlock(result.generated));
-  if (result.notice) card.append(h('p', { class: 'muted small' }, result.notice));
   return card;
 }
 
