@@ -138,6 +138,11 @@ export class VectorIndex {
     return this.live.has(label);
   }
 
+  /** The live labels, in no particular order (for reconciling with the store). */
+  labels(): IterableIterator<number> {
+    return this.live.values();
+  }
+
   /** Insert or replace the vector of `label`. */
   add(label: number, vector: Float32Array): void {
     if (vector.length !== this.dimension) throw new Error(`vector of ${vector.length} dimensions added to a ${this.dimension}-dimension index`);

@@ -62,6 +62,7 @@ describe('VectorIndex', () => {
       for (const hit of index.search(v, 100)) expect(hit.label % 2).toBe(1);
     }
     expect(index.search(vectors[0]!, 100)).toHaveLength(50);
+    expect([...index.labels()].sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => 2 * i + 1));
 
     // New labels fill the 50 deleted slots: no growth.
     for (let i = 100; i < 150; i++) index.add(i, vectors[i]!);
