@@ -121,6 +121,7 @@ interface Line {
 }
 
 const SENTENCE_END = /[。！？!?；;：:」』”’）)]$/;
+const CONTINUATION_START = /^[，,。、；;：:？?！!）)》」』”’%．]/;
 const STRONG_SENTENCE_END = /[。！？!?：:]["”’」』）)]?$/;
 /** Numbering that opens a heading or a list item (一、 （一） 1. （1） ① 第X章 …). */
 const ENUMERATOR = /^(第[一二三四五六七八九十百零〇\d]+[编章节条部分]|[一二三四五六七八九十百]+(?:[、．]|\.(?!\d))|[（(][一二三四五六七八九十百]+[)）]|\d{1,2}[、．.](?!\d)|[（(]\d{1,2}[)）]|[①-⑳])/;
@@ -306,7 +307,11 @@ function measurePdfLayout(doc: ExtractedDocument, lines: Line[]): PdfLayout {
 
 /** Decide, line by line, whether a PDF line opens a new paragraph. */
 function pdfBreaks(lines: Line[], layout: PdfLayout): Array<{ start: boolean; indented: boolean; centered: boolean }> {
-  return lines.map((line, i) => {
+  const decisions: Array<{ start: boolean; indented: boolean; centered: boolean }> = [];
+  const breaksAt = (i: number) => decisions[i]?.start ?? true;
+  for (const [i, line] of lines.entries()) decisions.push(decide(line, i));
+  return decisions;
+  function decide(line: Line, i: number): { start: boolean; indented: boolean; centered: boolean } {
     const font = line.fontSize ?? layout.bodyFontSize;
     const margin = layout.leftMarginByPage.get(line.page) ?? 0;
     const x = line.x ?? margin;
@@ -327,13 +332,21 @@ function pdfBreaks(lines: Line[], layout: PdfLayout): Array<{ start: boolean; in
     }
     if (Math.abs(prevFont - font) >= 1) return { start: true, indented, centered };
     if (indented) return { start: true, indented, centered };
+    // No paragraph starts with a comma or a closing bracket.
+    if (CONTINUATION_START.test(line.text)) return { start: false, indented, centered };
     const prevRight = prev.right ?? layout.textRight;
-    if (prevRight < layout.textRight - prevFont * 1.5) return { start: true, indented, centered };
+    const prevMargin = layout.leftMarginByPage.get(prev.page) ?? 0;
+    const prevFill = (prevRight - prevMargin) / Math.max(1, layout.textRight - prevMargin);
+    // PDFs whose font is not embedded measure digits and Latin letters with
+    // guessed widths, so a full line can end well short of the margin. Such a
+    // line in mid-paragraph, without closing punctuation, is not a last line.
+    const midParagraph = i >= 2 && !breaksAt(i - 1) && !SENTENCE_END.test(prev.text) && prevFill >= 0.7;
+    if (prevRight < layout.textRight - prevFont * 1.5 && !midParagraph) return { start: true, indented, centered };
     if (STRONG_SENTENCE_END.test(prev.text) && prevRight < layout.textRight - prevFont * 0.6) return { start: true, indented, centered };
     if (gap !== undefined && (gap < 0 || gap > layout.lineGap * 1.7)) return { start: true, indented, centered };
     if (ENUMERATOR.test(line.text) && SENTENCE_END.test(prev.text)) return { start: true, indented, centered };
     return { start: false, indented, centered };
-  });
+  }
 }
 
 /**
@@ -361,6 +374,7 @@ function textBreaks(lines: Line[], wrapped: boolean, fullWidth: number): Array<{
     if (!prev || !wrapped) return { start: true, indented, centered: false };
     if (line.blankBefore && blankLinesSeparate) return { start: true, indented, centered: false };
     if (indented) return { start: true, indented, centered: false };
+    if (CONTINUATION_START.test(line.text)) return { start: false, indented, centered: false };
     const prevWidth = prev.indentColumns + displayWidth(prev.text);
     // Digits and Latin letters are narrower in print than in a text file, so
     // a full line of the source can look up to three characters short here.

@@ -127,7 +127,7 @@ function docNumberFromFileName(file: string): string | undefined {
   return m ? `${m[1]}〔${m[2]}〕${m[3]}号` : undefined;
 }
 
-const SESSION = /((?:全国|省|市|区|县|州|自治区|[\p{Script=Han}]{2,6}?(?:省|市|区|县|州))?(?:政协|人大|人民代表大会|政治协商会议)[\p{Script=Han}]{0,8}?[一二三四五六七八九十百\d]+届(?:人大|政协)?(?:常委会)?[一二三四五六七八九十\d]+次(?:全体)?会议)/u;
+const SESSION = /((?:全国|[省市区县州])?(?:政协|人大|人民代表大会|政治协商会议)[\p{Script=Han}]{0,8}?[一二三四五六七八九十百\d]+届(?:人大|政协)?(?:常委会)?[一二三四五六七八九十\d]+次(?:全体)?会议)/u;
 const PROPOSAL_NUMBER = /第\s*(\d{1,5})\s*号\s*(?:委员|代表)?\s*(?:提案|建议|议案|意见)/;
 const PROPOSAL_NUMBER_ALT = /(?:提案|建议|议案)\s*第\s*(\d{1,5})\s*号/;
 const ORGAN_SUFFIX = /(厅|局|委员会|委|办公厅|办公室|政府|部|院|中心|署|会|处|所|公司|集团|银行|队|站|馆|社|党组|联合会|协会)$/;
@@ -187,7 +187,9 @@ export function extractMetadata(
   if (titled) metadata.proposalTitle = titled;
 
   const signatures = byRole('signature').map((p) => p.text);
-  const issuer = signatures.find((s) => ORGAN_SUFFIX.test(s)) ?? signatures[0];
+  // Jointly issued documents sign with one organ per line.
+  const organs = signatures.filter((s) => ORGAN_SUFFIX.test(s));
+  const issuer = organs.length > 0 ? organs.join('、') : signatures[0];
   if (issuer) metadata.issuer = issuer;
   else {
     // Policies name their issuer before 关于 in the title (××人民政府办公厅关于印发…的通知).

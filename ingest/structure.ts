@@ -79,8 +79,9 @@ export function classifyHeading(text: string): HeadingKind | undefined {
     return { kind: 'heading', match, text };
   }
   if (match.family.rank >= 4) {
-    const lead = /^(.{2,25}?)[。．：:](?=.{10,})/u.exec(rest);
-    if (lead && !/[，,；;“”"]/.test(lead[1]!)) return { kind: 'lead', match, text: match.label + lead[1]! };
+    // A run-in heading is a short phrase closed by 。 or ：, then the text.
+    const lead = /^(.{2,30}?)[。．：:](?=.{10,})/u.exec(rest);
+    if (lead && !/[；;]/.test(lead[1]!)) return { kind: 'lead', match, text: match.label + lead[1]! };
   }
   return undefined;
 }
@@ -95,7 +96,8 @@ const CLOSING_LINE = /^(此致|敬礼|此致敬礼|此复|特此(答复|函复|�
 const CONTACT_LINE = /^[（(]?(联系人|联系电话|联系方式|联\s*系\s*人|咨询电话)/;
 const CC_LINE = /^抄\s*送[：:]/;
 const NOTE_LINE = /(印发|印制)$|^[（(]此件.{2,12}[)）]$|^附件[：:\d一二三四五六七八九十]|^公开(方式|属性|类型)[：:]/;
-const ADDRESSEE_LINE = /^[^。；;！!？?]{2,60}[：:]$/;
+/** 宫健泽委员： / 各区人民政府，市政府各部门、各直属机构： — short, or a list of organs. */
+const ADDRESSEE_LINE = /^(?:[^。；;！!？?]{2,30}|各[^。；;！!？?]{2,150}|[^。；;！!？?]{2,150}(?:单位|部门|机构|政府|委员会|局|厅|委|办|代表|委员))[：:]$/;
 
 function compact(text: string): string {
   return text.replace(/\s+/g, '');
