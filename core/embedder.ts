@@ -13,6 +13,8 @@
  *         onnx/model_quantized.onnx        (KB_MODEL_QUANTIZED=1, the default: int8)
  *         onnx/model.onnx                  (KB_MODEL_QUANTIZED=0: float32)
  *
+ * KB_MODEL may instead be an absolute path to such a model folder.
+ *
  * That is exactly the layout of the model's repository on the Hugging Face hub,
  * so on a connected machine the first start downloads it there (from
  * KB_MODEL_MIRROR, e.g. https://hf-mirror.com/ in mainland China), and the
@@ -40,9 +42,9 @@ export function modelFiles(quantized: boolean): string[] {
   return ['config.json', 'tokenizer.json', 'tokenizer_config.json', path.join('onnx', quantized ? 'model_quantized.onnx' : 'model.onnx')];
 }
 
-/** Where a model id lives under the model folder. */
+/** Where a model id lives under the model folder; KB_MODEL may also be an absolute folder path. */
 export function modelFolder(config: Pick<Config, 'modelDir' | 'model'>): string {
-  return path.join(config.modelDir, ...config.model.split('/'));
+  return path.isAbsolute(config.model) ? config.model : path.join(config.modelDir, ...config.model.split('/'));
 }
 
 class LoadFailure extends Error {}
@@ -135,6 +137,12 @@ async function load(config: Config, log: (msg: string) => void): Promise<Embedde
   const missing = files.filter((file) => !fs.existsSync(path.join(folder, file)));
   const dtype = config.quantized ? 'q8' : 'fp32';
 
+  if (missing.length > 0 && path.isAbsolute(config.model)) {
+    throw new LoadFailure(
+      `模型目录 ${folder}（KB_MODEL）缺少 ${missing.join('、')}。请放入完整的模型文件，或把 KB_MODEL 设为模型 id（如 Xenova/bge-small-zh-v1.5）以便下载。` +
+        ` Model folder ${folder} (KB_MODEL) lacks ${missing.join(', ')}. Put the complete model there, or set KB_MODEL to a model id (e.g. Xenova/bge-small-zh-v1.5) so it can be downloaded.`,
+    );
+  }
   if (missing.length > 0 && !config.allowModelDownload) {
     throw new LoadFailure(
       `找不到嵌入模型 ${config.model}：目录 ${folder} 缺少 ${missing.join('、')}，且已禁止下载（KB_MODEL_DOWNLOAD=0）。` +

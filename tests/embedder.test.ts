@@ -100,6 +100,17 @@ describe('loadEmbedder with the generated model', () => {
     expect(dot(v!, prefix!)).toBeGreaterThan(0.9999); // everything past token 510 is cut
   });
 
+  it('accepts an absolute model folder as KB_MODEL', async () => {
+    const { modelDir, modelId } = await makeTinyModelDir();
+    const folder = path.join(modelDir, modelId);
+    const load = await loadEmbedder(loadConfig({ KB_MODEL: folder, KB_MODEL_DIR: path.join(tmp, 'unused'), KB_MODEL_DOWNLOAD: '0' }));
+    expect(load.reason).toBeUndefined();
+    expect(load.embedder!.modelId).toBe(folder);
+    const [a] = await load.embedder!.embedPassages([TEXTS[0]!]);
+    const [b] = await embedder.embedPassages([TEXTS[0]!]);
+    expect(Array.from(a!)).toEqual(Array.from(b!));
+  });
+
   it('loads the float32 file when KB_MODEL_QUANTIZED=0, close to the int8 one', async () => {
     const fp32 = await tinyEmbedder({ KB_MODEL_QUANTIZED: '0' });
     const [a] = await fp32.embedPassages([TEXTS[1]!]);
