@@ -38,7 +38,7 @@ function fallbackTitle(file: string): string {
 export function parseExtracted(
   extracted: ExtractedDocument,
   file: string,
-  options: ParseOptions & { title?: string; defaultKind?: DocumentKind },
+  options: ParseOptions & { title?: string; defaultKind?: DocumentKind; record?: boolean },
 ): ParsedDocument {
   const { document, hints } = takeFrontMatter(extracted);
   const imageOnlyPages = document.pages.filter((page) => page.imageOnly).map((page) => page.number);
@@ -47,10 +47,10 @@ export function parseExtracted(
     throw new IngestError(file, '没有可提取的文本（no extractable text）');
   }
   const titleHint = document.titleHint?.trim() || hints.title;
-  const structured = structureDocument(blocks, titleHint ? { titleHint } : {});
+  const structured = structureDocument(blocks, { ...(titleHint ? { titleHint } : {}), findFrontMatter: !options.record });
   // The English translation line of the policy collection is a last resort:
   // better than a file number, worse than any Chinese title.
-  const title = structured.title || options.title || titleHint || hints.englishTitle || fallbackTitle(file);
+  const title = options.title || structured.title || titleHint || hints.englishTitle || fallbackTitle(file);
   const { kind, metadata } = extractMetadata(structured.paragraphs, title, {
     file,
     hints,
@@ -102,7 +102,10 @@ export function parseRecordText(
     warnings: [],
     ...(options.title ? { titleHint: options.title } : {}),
   };
-  const parsed = parseExtracted(extracted, file, { passageMaxChars: options.passageMaxChars, defaultKind: 'other' });
-  if (options.title) parsed.title = options.title;
-  return parsed;
+  return parseExtracted(extracted, file, {
+    passageMaxChars: options.passageMaxChars,
+    defaultKind: 'other',
+    record: true,
+    ...(options.title ? { title: options.title } : {}),
+  });
 }

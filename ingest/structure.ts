@@ -252,9 +252,16 @@ function assignClosing(drafts: Draft[]): void {
   }
 }
 
-export function structureDocument(blocks: CleanBlock[], options: { titleHint?: string } = {}): StructuredDocument {
+/**
+ * `findFrontMatter: false` is for records (a citizen's message and its
+ * reply), whose title comes from the record and whose first line is text.
+ */
+export function structureDocument(
+  blocks: CleanBlock[],
+  options: { titleHint?: string; findFrontMatter?: boolean } = {},
+): StructuredDocument {
   let drafts: Draft[] = blocks.filter((b) => b.text.length > 0).map((block) => ({ block, role: 'body', text: block.text }));
-  drafts = assignFrontMatter(drafts, options.titleHint);
+  if (options.findFrontMatter !== false) drafts = assignFrontMatter(drafts, options.titleHint);
   assignClosing(drafts);
 
   const paragraphs: Paragraph[] = [];
