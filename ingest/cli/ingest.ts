@@ -1,6 +1,6 @@
 /**
  * npm run ingest -- <files or folders…> [--exclude PATH]… [--prune] [--data DIR]
- *                   [--jsonl-text F --jsonl-title F --jsonl-id F] [--root DIR]
+ *                   [--jsonl-text F --jsonl-title F --jsonl-id F] [--root DIR] [--progress-every SECONDS]
  *
  * Exit status: 0 when every file succeeded, 2 when some failed (each listed
  * with its cause), 1 when the knowledge base could not be opened at all.
@@ -10,10 +10,10 @@ import { loadConfig, withDataDir, ConfigError } from '../../core/config.ts';
 import { KnowledgeBase, KnowledgeBaseError, type IngestProgress } from '../../core/kb.ts';
 
 const USAGE = `用法 usage: npm run ingest -- <文件或目录…> [--exclude 路径或通配]… [--prune] [--data 目录]
-       [--jsonl-text 字段 [--jsonl-title 字段] [--jsonl-id 字段]] [--root 目录]`;
+       [--jsonl-text 字段 [--jsonl-title 字段] [--jsonl-id 字段]] [--root 目录] [--progress-every 秒]`;
 
-/** Plain progress lines when stderr is not a terminal: one every few seconds, not one per file. */
-const PLAIN_PROGRESS_EVERY_MS = 5000;
+/** Plain progress lines when stderr is not a terminal: one every few seconds, not one per file (--progress-every changes it). */
+const PLAIN_PROGRESS_EVERY_SECONDS = 5;
 
 function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return '?';
@@ -35,7 +35,7 @@ function progressText(p: IngestProgress): { bar: string; stats: string } {
   };
 }
 
-function makeProgressReporter(): { report: (p: IngestProgress) => void; done: () => void } {
+function makeProgressReporter(everyMs: number): { report: (p: IngestProgress) => void; done: () => void } {
   const tty = process.stderr.isTTY === true;
   let lastPlain = 0;
   let drawn = false;
@@ -51,7 +51,7 @@ function makeProgressReporter(): { report: (p: IngestProgress) => void; done: ()
       } else {
         const now = Date.now();
         const finished = p.filesDone === p.filesTotal;
-        if ((now - lastPlain >= PLAIN_PROGRESS_EVERY_MS && !finished) || (finished && !printedFinish)) {
+        if ((now - lastPlain >= everyMs && !finished) || (finished && !printedFinish)) {
           lastPlain = now;
           printedFinish = finished;
           console.error(`progress: ${stats}`);
@@ -77,6 +77,7 @@ async function main(): Promise<number> {
         'jsonl-text': { type: 'string' },
         'jsonl-title': { type: 'string' },
         'jsonl-id': { type: 'string' },
+        'progress-every': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -108,11 +109,17 @@ async function main(): Promise<number> {
   const health = kb.health();
   console.error(
     health.mode === 'lexical-only'
-      ? `模式 mode: 纯关键词 LEXICAL-ONLY — passages are stored without vectors and embedded when a model is available (${health.lexicalOnlyReason})`
+      ? `模式 mode: 纯关键词 LEXICAL-ONLY (reason above) — passages are stored without vectors and embedded once a model loads`
       : `模式 mode: hybrid — model ${kb.embedder?.modelId} (${kb.embedder?.dimension} dims)`,
   );
 
-  const progress = makeProgressReporter();
+  const progressEvery = Number(values['progress-every'] ?? PLAIN_PROGRESS_EVERY_SECONDS);
+  if (!Number.isFinite(progressEvery) || progressEvery < 0) {
+    console.error(`--progress-every ${values['progress-every']}: expected seconds ≥ 0`);
+    kb.close();
+    return 1;
+  }
+  const progress = makeProgressReporter(progressEvery * 1000);
   try {
     const jsonlText = values['jsonl-text'];
     const report = await kb.ingestPaths(positionals, {
