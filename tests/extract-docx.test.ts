@@ -42,6 +42,23 @@ describe('DOCX reader', () => {
     ]);
   });
 
+  it('renders automatic numbering from lists and heading styles as Word shows it', async () => {
+    const doc = await extractFile('tests/fixtures/numbered-headings.docx');
+    expect(texts(doc)).toEqual([
+      '关于推进数字政府建设的实施意见',
+      '一、总体要求',
+      '（一）工作目标',
+      '到2025年，基本建成数字政府。',
+      '（二）基本原则',
+      '二、主要任务',
+      '（一）加强协同',
+      '1.统一平台',
+      '2.统一标准',
+      '电子证照',
+      '保障措施',
+    ]);
+  });
+
   it('refuses an OLE file named .docx as encrypted or legacy Word', async () => {
     const file = path.join(tmp, '加密.docx');
     fs.writeFileSync(file, Buffer.concat([Buffer.from('d0cf11e0a1b11ae1', 'hex'), Buffer.alloc(504)]));

@@ -41,6 +41,21 @@ describe('HTML reader on a GB2312 page', () => {
     ]);
   });
 
+  it('reads a page re-encoded to UTF-8 that still declares gb2312 as UTF-8', async () => {
+    const utf8 = new TextDecoder('gb18030').decode(fs.readFileSync('tests/fixtures/gb2312-page.html'));
+    expect(utf8).toContain('charset=gb2312');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'extract-html-'));
+    try {
+      const file = path.join(dir, 'saved.html');
+      fs.writeFileSync(file, utf8);
+      const doc = await extractFile(file);
+      expect(doc.titleHint).toBe('关于做好2025年度就业补贴申领工作的通知');
+      expect(texts(doc)[0]).toBe('各区人力资源和社会保障局：');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('falls back to text density on a page without a known container', async () => {
     const html = fs.readFileSync('tests/fixtures/gb2312-page.html');
     const decoded = new TextDecoder('gb18030').decode(html).replace('id="zoom"', 'id="main-text"').replace('charset=gb2312', 'charset=utf-8');

@@ -7,13 +7,14 @@
  * Text boxes (the 红头 of many templates) come out as their own lines, and
  * `mc:Fallback` is skipped because it repeats the text of `mc:Choice`.
  *
- * Not rendered: automatic list numbering (w:numPr). Government templates
- * type "一、" into the text, so the loss is rare; it is the known gap.
+ * Automatic numbering (w:numPr on the paragraph or its style) is rendered
+ * in front of the text, as Word shows it (see docx-numbering.ts).
  */
 import type { ExtractedDocument, SourceLine } from '../../core/types.ts';
 import { joinLines } from '../clean.ts';
 import { IngestError } from '../errors.ts';
 import { childElements, findElement, parseXml, type DomNode } from './dom.ts';
+import { ListNumbering, numberReference, styleNumbering, type NumberReference } from './docx-numbering.ts';
 import { cleanContainerTitle } from './title.ts';
 import { ZipArchive, ZipFormatError } from './zip.ts';
 
@@ -24,6 +25,29 @@ const SKIPPED = new Set(['w:pPr', 'w:rPr', 'w:del', 'w:moveFrom', 'w:delText', '
 
 interface Collector {
   lines: SourceLine[];
+  numbering: ListNumbering;
+  /** Paragraph style id → the list it numbers. */
+  styleLists: Map<string, NumberReference>;
+}
+
+function withLines(collector: Collector, lines: SourceLine[] = []): Collector {
+  return { ...collector, lines };
+}
+
+function attribute(node: DomNode | undefined, name: string): string | undefined {
+  return node?.attribs?.[name];
+}
+
+/** The list number Word shows in front of this paragraph, or ''. */
+function paragraphNumber(paragraph: DomNode, out: Collector): string {
+  const properties = childElements(paragraph).find((c) => c.name === 'w:pPr');
+  const direct = numberReference(properties);
+  if (direct?.numId === '0') return '';
+  const styleId = attribute(childElements(properties ?? { type: 'tag' }).find((c) => c.name === 'w:pStyle'), 'w:val');
+  const fromStyle = styleId ? out.styleLists.get(styleId) : undefined;
+  const numId = direct?.numId ?? fromStyle?.numId;
+  if (numId === undefined) return '';
+  return out.numbering.next({ numId, ilvl: direct?.ilvl ?? fromStyle?.ilvl ?? 0 });
 }
 
 function textOf(node: DomNode): string {
@@ -51,10 +75,11 @@ function paragraphText(paragraph: DomNode, boxes: Collector): string {
 }
 
 function readParagraph(paragraph: DomNode, out: Collector): void {
-  const boxes: Collector = { lines: [] };
+  const number = paragraphNumber(paragraph, out);
+  const boxes = withLines(out);
   const text = paragraphText(paragraph, boxes);
   out.lines.push(...boxes.lines);
-  if (text) out.lines.push({ text });
+  if (text) out.lines.push({ text: number + text });
 }
 
 function readTable(table: DomNode, out: Collector): void {
@@ -62,7 +87,7 @@ function readTable(table: DomNode, out: Collector): void {
   for (const row of rows) {
     const cells = childElements(row).flatMap((child) => (child.name === 'w:tc' ? [child] : TRANSPARENT.has(child.name ?? '') ? childElements(child).filter((cell) => cell.name === 'w:tc') : []));
     const cellLines = cells.map((cell) => {
-      const collected: Collector = { lines: [] };
+      const collected = withLines(out);
       readBlocks(cell, collected);
       return collected.lines;
     });
@@ -112,7 +137,16 @@ export function extractDocx(bytes: Uint8Array, file: string): ExtractedDocument 
   const root = parseXml(documentXml);
   const body = findElement(root, 'w:body');
   if (!body) throw damaged(file, new Error('word/document.xml has no w:body'));
-  const collected: Collector = { lines: [] };
+  let numbering = new ListNumbering(undefined);
+  let styleLists = new Map<string, NumberReference>();
+  try {
+    numbering = new ListNumbering(archive.readText('word/numbering.xml'));
+    styleLists = styleNumbering(archive.readText('word/styles.xml'));
+  } catch (error) {
+    if (!(error instanceof ZipFormatError)) throw error;
+    // A damaged numbering or styles part costs only the automatic numbers.
+  }
+  const collected: Collector = { lines: [], numbering, styleLists };
   readBlocks(body, collected);
 
   let titleHint: string | undefined;

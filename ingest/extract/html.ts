@@ -65,16 +65,31 @@ function cjkCount(text: string): number {
 
 /** The charset a page declares in its first bytes (<meta charset> or http-equiv). */
 function declaredCharset(bytes: Uint8Array): string | undefined {
-  const head = Buffer.from(bytes.subarray(0, 4096)).toString('latin1');
+  const head = Buffer.from(bytes.subarray(0, 8192)).toString('latin1');
   return head.match(/<meta[^>]+charset\s*=\s*["']?\s*([\w-]+)/i)?.[1];
 }
 
+function decoderFor(label: string): InstanceType<typeof TextDecoder> | undefined {
+  try {
+    return new TextDecoder(isGbLabel(label) ? 'gb18030' : label);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Bytes that are valid UTF-8 are read as UTF-8 whatever the meta tag says:
+ * pages saved through a browser or a crawler are re-encoded to UTF-8 but keep
+ * their original `charset=gb2312`, while GBK text is practically never valid
+ * UTF-8. Otherwise the declared charset decides (GB labels as GB18030, their
+ * superset), and without one, GB18030.
+ */
 function decodeHtml(bytes: Uint8Array): string {
+  const sniffed = decodeText(bytes);
+  if (sniffed.encoding !== 'gb18030') return sniffed.text;
   const charset = declaredCharset(bytes);
-  const hasBom = (bytes[0] === 0xef && bytes[1] === 0xbb) || (bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff);
-  // A BOM outranks the meta tag (browsers agree); a GB label is decoded as GB18030, its superset.
-  if (!hasBom && charset && isGbLabel(charset)) return new TextDecoder('gb18030').decode(bytes);
-  return decodeText(bytes).text;
+  const decoder = charset ? decoderFor(charset) : undefined;
+  return decoder ? decoder.decode(bytes) : sniffed.text;
 }
 
 // ---------------------------------------------------------------------------
