@@ -236,11 +236,14 @@ function classifyKind(
   hints: MetadataHints,
   defaultKind: DocumentKind | undefined,
 ): DocumentKind {
-  const top = [title, ...context.slice(0, 4)].join('\n').replace(/\s+/g, '');
+  // A record (a citizen's message and its reply) is a reply to a proposal
+  // only if its own title says so; its text quotes 人大代表 and 建议 freely.
+  const top = (defaultKind ? title : [title, ...context.slice(0, 4)].join('\n')).replace(/\s+/g, '');
   const isReply = /(答复|复函|办理情况|答覆)/.test(top) || (metadata.proposalTitle !== undefined && /答复如下/.test(top));
   if (isReply) {
     if (/提案/.test(top) || /政协/.test(metadata.session ?? '') || /委员[：:]?/.test(metadata.addressee ?? '')) return 'proposal-reply';
-    if (/(建议|议案)/.test(top) || /人大/.test(metadata.session ?? '') || /代表/.test(metadata.addressee ?? '')) return 'suggestion-reply';
+    // 建议 alone is every citizen's word; a 建议 answered as such comes from a deputy (人大代表).
+    if (/人大|代表建议|代表提出|议案/.test(top) || /第\d+号(代表)?建议/.test(top) || /人大/.test(metadata.session ?? '') || /代表/.test(metadata.addressee ?? '')) return 'suggestion-reply';
   }
   if (defaultKind) return defaultKind;
   // The policy collection's front matter names a department; a web capture's does not make it a policy.
