@@ -116,15 +116,22 @@ class TransformersEmbedder implements Embedder {
   }
 
   private async embed(texts: string[]): Promise<Float32Array[]> {
-    const vectors: Float32Array[] = [];
-    for (let start = 0; start < texts.length; start += this.batchSize) {
-      const batch = texts.slice(start, start + this.batchSize);
+    // A batch is padded to its longest text; passages run from a 20-character
+    // heading-only paragraph to the full passage bound, so batching texts of
+    // similar length avoids paying attention and FFN cost on padding.
+    const order = texts.map((_, i) => i).sort((a, b) => texts[a]!.length - texts[b]!.length);
+    const vectors = new Array<Float32Array>(texts.length);
+    for (let start = 0; start < order.length; start += this.batchSize) {
+      const indices = order.slice(start, start + this.batchSize);
       // bge is trained with the [CLS] vector as the sentence embedding, not the mean.
-      const output = await this.extractor(batch, { pooling: 'cls', normalize: true });
+      const output = await this.extractor(
+        indices.map((i) => texts[i]!),
+        { pooling: 'cls', normalize: true },
+      );
       const data = output.data as Float32Array;
-      for (let row = 0; row < batch.length; row++) {
-        vectors.push(data.slice(row * this.dimension, (row + 1) * this.dimension));
-      }
+      indices.forEach((textIndex, row) => {
+        vectors[textIndex] = data.slice(row * this.dimension, (row + 1) * this.dimension);
+      });
       output.dispose();
     }
     return vectors;
