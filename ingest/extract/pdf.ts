@@ -256,6 +256,20 @@ async function readPage(pdfjs: PdfJs, page: PdfPage, imageOps: Set<number>): Pro
   return { page: result, mostlyImage };
 }
 
+/**
+ * Share of private-use, replacement and control characters above which a
+ * page's text is glyph codes, not characters: subset Chinese fonts embedded
+ * without a ToUnicode map come out that way and read as gibberish.
+ */
+const UNDECODABLE_SHARE = 0.3;
+
+function isUndecodable(page: SourcePage): boolean {
+  const text = page.lines.map((line) => line.text).join('').replace(/\s/gu, '');
+  if (text.length < 10) return false;
+  const bad = text.match(/[\ue000-\uf8ff\ufffd\u0000-\u001f]/gu)?.length ?? 0;
+  return bad / text.length > UNDECODABLE_SHARE;
+}
+
 /** A complete PDF ends with %%EOF (possibly followed by a little whitespace or junk). */
 function hasEndOfFileMarker(data: Uint8Array): boolean {
   const tail = Buffer.from(data.subarray(Math.max(0, data.length - 2048))).toString('latin1');
@@ -322,6 +336,7 @@ export async function extractPdf(data: Uint8Array, file: string): Promise<Extrac
     for (const page of pages) {
       if (page.imageOnly) warnings.push(`第${page.number}页没有文本层，需要 OCR`);
       else if (mostlyImagePages.includes(page.number)) warnings.push(`第${page.number}页主要是图片，文字层不完整，可能需要 OCR`);
+      else if (isUndecodable(page)) warnings.push(`第${page.number}页的文字无法解码（字体缺少 Unicode 映射），可能需要 OCR`);
     }
     let titleHint: string | undefined;
     try {
