@@ -140,10 +140,18 @@ async function main(): Promise<number> {
     progress.done();
     const stats = kb.stats();
     if (report.warnings.length > 0) {
-      console.log(`警告 warnings (${report.warnings.length}):`);
-      const shown = report.warnings.slice(0, 30);
-      for (const w of shown) console.log(`  ${w.file}: ${w.warning}`);
-      if (report.warnings.length > shown.length) console.log(`  … and ${report.warnings.length - shown.length} more`);
+      // A scanned PDF warns once per page: one line per file keeps the summary readable.
+      const byFile = new Map<string, string[]>();
+      for (const w of report.warnings) byFile.set(w.file, [...(byFile.get(w.file) ?? []), w.warning]);
+      console.log(`警告 warnings (${report.warnings.length} in ${byFile.size} files):`);
+      let shown = 0;
+      for (const [file, warnings] of byFile) {
+        if (shown++ >= 40) {
+          console.log(`  … and ${byFile.size - 40} more files`);
+          break;
+        }
+        console.log(`  ${file}: ${warnings[0]}${warnings.length > 1 ? `（另有 ${warnings.length - 1} 条 and ${warnings.length - 1} more）` : ''}`);
+      }
     }
     if (report.failed.length > 0) {
       console.log(`失败 failed (${report.failed.length}):`);
