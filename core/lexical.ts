@@ -9,9 +9,10 @@
  * Four fields are scored, each with its own BM25 length normalisation, and
  * summed with weights (BM25F-like): jieba words and character bigrams of the
  * passage text, and words and bigrams of its context (document title and
- * heading path). Postings live in one compressed-row segment plus a small
- * tail of recent additions, merged when the tail grows; removals mark a slot
- * deleted and the segment is compacted when a fifth of it is dead.
+ * heading path), plus the same words and bigrams over the passage's whole
+ * document. Postings live in compressed-row typed arrays (a main segment and
+ * a small recent one, fed by an append-only buffer of additions); removals
+ * mark a slot deleted and the segments are compacted when a fifth is dead.
  */
 import {
   PolicyTokenizer,
@@ -82,6 +83,67 @@ export const DEFAULT_LEXICAL_PARAMS: LexicalParams = {
 export interface LexicalHit {
   key: number;
   score: number;
+}
+
+/** Postings in compressed-row form: term t's are docs/tfs[offsets[t] .. offsets[t + 1]). */
+interface Segment {
+  offsets: Int32Array;
+  docs: Int32Array;
+  tfs: Uint16Array;
+  termCount: number;
+}
+
+const EMPTY_SEGMENT: Segment = { offsets: new Int32Array(1), docs: new Int32Array(0), tfs: new Uint16Array(0), termCount: 0 };
+
+/**
+ * Non-negative integer → non-negative integer, open addressing with linear
+ * probing. Several times faster than a Map on the millions of bigram lookups
+ * of loading an index.
+ */
+class IntMap {
+  private keys = new Int32Array(1 << 12).fill(-1);
+  private values = new Int32Array(1 << 12);
+  private count = 0;
+
+  get(key: number): number {
+    const mask = this.keys.length - 1;
+    let i = Math.imul(key, 0x9e3779b1) >>> 0 & mask;
+    for (;;) {
+      const k = this.keys[i]!;
+      if (k === key) return this.values[i]!;
+      if (k === -1) return -1;
+      i = (i + 1) & mask;
+    }
+  }
+
+  set(key: number, value: number): void {
+    if ((this.count + 1) * 2 > this.keys.length) this.grow();
+    const mask = this.keys.length - 1;
+    let i = Math.imul(key, 0x9e3779b1) >>> 0 & mask;
+    for (;;) {
+      const k = this.keys[i]!;
+      if (k === key) {
+        this.values[i] = value;
+        return;
+      }
+      if (k === -1) {
+        this.keys[i] = key;
+        this.values[i] = value;
+        this.count++;
+        return;
+      }
+      i = (i + 1) & mask;
+    }
+  }
+
+  private grow(): void {
+    const keys = this.keys;
+    const values = this.values;
+    this.keys = new Int32Array(keys.length * 2).fill(-1);
+    this.values = new Int32Array(keys.length * 2);
+    this.count = 0;
+    for (let i = 0; i < keys.length; i++) if (keys[i]! !== -1) this.set(keys[i]!, values[i]!);
+  }
 }
 
 /** Min-heap on score (ties: the larger slot is "smaller", so earlier slots win). */
@@ -156,7 +218,7 @@ export class LexicalIndex {
 
   // Term ids per field: spelled terms by text, two-ideograph bigrams by their number (see bigramCode).
   private readonly textIds = Array.from({ length: FIELD_COUNT }, () => new Map<string, number>());
-  private readonly codeIds = Array.from({ length: FIELD_COUNT }, () => new Map<number, number>());
+  private readonly codeIds = Array.from({ length: FIELD_COUNT }, () => new IntMap());
   // Scratch for counting one passage's terms.
   private termCounts = new Int32Array(1024);
   private countedTerms: number[] = [];
@@ -167,19 +229,21 @@ export class LexicalIndex {
   private termField: number[] = [];
 
   // Segment: postings of term t are docs[offsets[t] .. offsets[t+1]) with tfs alongside.
-  private segOffsets = new Int32Array(1);
-  private segDocs = new Int32Array(0);
-  private segTfs = new Uint16Array(0);
-  private segTermCount = 0;
-  // Tail: recent postings per term as interleaved [slot, tf, slot, tf, …].
-  private tail: Array<number[] | undefined> = [];
-  private tailPostings = 0;
-  // Live document frequency per term (deleted slots subtracted).
+  private main: Segment = EMPTY_SEGMENT;
+  private recent: Segment = EMPTY_SEGMENT;
+  // Postings added since the last search, as (term, slot, tf) triples: appending to three typed arrays
+  // is what makes loading 100k passages cheap; a search folds them into `recent` (or `main`).
+  private pendingTerms = new Int32Array(1 << 16);
+  private pendingSlots = new Int32Array(1 << 16);
+  private pendingTfs = new Uint16Array(1 << 16);
+  private pendingCount = 0;
+  // Document frequency per term. Removed passages still count until the next
+  // compaction (at most a fifth of all): the idf drift is small, and keeping
+  // no per-passage term list saves ~3 KB a passage.
   private df: number[] = [];
 
   private slotKey: number[] = [];
   private slotText: string[] = [];
-  private slotTerms: Int32Array[] = [];
   private fieldLength: Float32Array[] = [];
   private deleted: Uint8Array = new Uint8Array(0);
   private readonly keySlot = new Map<number, number>();
@@ -227,7 +291,6 @@ export class LexicalIndex {
     const id = this.termField.length;
     this.termField.push(field);
     this.df.push(0);
-    this.tail.push(undefined);
     if (id >= this.termCounts.length) {
       const counts = new Int32Array(this.termCounts.length * 2);
       counts.set(this.termCounts);
@@ -251,8 +314,8 @@ export class LexicalIndex {
   private codeTermId(field: number, code: number, create: boolean): number {
     const ids = this.codeIds[field]!;
     let id = ids.get(code);
-    if (id === undefined && create) ids.set(code, (id = this.newTerm(field)));
-    return id ?? -1;
+    if (id < 0 && create) ids.set(code, (id = this.newTerm(field)));
+    return id;
   }
 
   private count(id: number): void {
@@ -365,19 +428,13 @@ export class LexicalIndex {
     }
 
     const counted = this.countedTerms;
-    const terms = new Int32Array(counted.length);
     for (let n = 0; n < counted.length; n++) {
       const id = counted[n]!;
-      terms[n] = id;
       const tf = this.termCounts[id]!;
       this.termCounts[id] = 0;
-      let list = this.tail[id];
-      if (!list) this.tail[id] = list = [];
-      list.push(slot, Math.min(tf, 65535));
+      this.addPending(id, slot, tf);
       this.df[id] = this.df[id]! + 1;
     }
-    this.slotTerms.push(terms);
-    this.tailPostings += counted.length;
     counted.length = 0;
   }
 
@@ -399,66 +456,96 @@ export class LexicalIndex {
         this.groupLengthSum[f]! -= this.fieldLength[f]![slot]!;
       }
     }
-    for (const id of this.slotTerms[slot]!) this.df[id] = this.df[id]! - 1;
     this.slotText[slot] = '';
-    this.slotTerms[slot] = new Int32Array(0);
     return true;
   }
 
-  /** Folds the tail into the segment and drops deleted slots once they are a fifth of all. */
+  private addPending(term: number, slot: number, tf: number): void {
+    if (this.pendingCount === this.pendingTerms.length) {
+      const size = this.pendingTerms.length * 2;
+      const terms = new Int32Array(size);
+      terms.set(this.pendingTerms);
+      this.pendingTerms = terms;
+      const slots = new Int32Array(size);
+      slots.set(this.pendingSlots);
+      this.pendingSlots = slots;
+      const tfs = new Uint16Array(size);
+      tfs.set(this.pendingTfs);
+      this.pendingTfs = tfs;
+    }
+    this.pendingTerms[this.pendingCount] = term;
+    this.pendingSlots[this.pendingCount] = slot;
+    this.pendingTfs[this.pendingCount] = Math.min(tf, 65535);
+    this.pendingCount++;
+  }
+
+  /**
+   * Before a search: drops deleted slots once they are a fifth of all, and
+   * folds pending postings into the small `recent` segment, or into `main`
+   * once `recent` would pass an eighth of it, so a trickle of additions
+   * between searches costs little and a bulk load is built once.
+   */
   private maintain(): void {
-    const compact = this.deadCount > 1000 && this.deadCount * 5 > this.slotKey.length;
-    if (compact) {
+    if (this.deadCount >= 32 && this.deadCount * 5 > this.slotKey.length) {
       this.compact();
       return;
     }
-    const segmentPostings = this.segDocs.length;
-    if (this.tailPostings > 0 && this.tailPostings > Math.max(200_000, segmentPostings / 4)) this.mergeTail();
+    if (this.pendingCount === 0) return;
+    const termCount = this.termField.length;
+    const recentSize = this.recent.docs.length + this.pendingCount;
+    if (recentSize > Math.max(100_000, this.main.docs.length / 8)) {
+      this.main = this.buildSegment(termCount, [this.main, this.recent]);
+      this.recent = EMPTY_SEGMENT;
+    } else {
+      this.recent = this.buildSegment(termCount, [this.recent]);
+    }
+    this.pendingCount = 0;
   }
 
-  private mergeTail(): void {
-    const termCount = this.termField.length;
+  /** One segment from segments and the pending postings; with `remap`, slots are renumbered and those mapped to -1 dropped. */
+  private buildSegment(termCount: number, parts: Segment[], remap?: Int32Array): Segment {
     const offsets = new Int32Array(termCount + 1);
-    for (let t = 0; t < termCount; t++) {
-      const inSegment = t < this.segTermCount ? this.segOffsets[t + 1]! - this.segOffsets[t]! : 0;
-      offsets[t + 1] = offsets[t]! + inSegment + (this.tail[t]?.length ?? 0) / 2;
+    for (const part of parts) {
+      for (let t = 0; t < part.termCount; t++) {
+        if (!remap) offsets[t + 1] = offsets[t + 1]! + part.offsets[t + 1]! - part.offsets[t]!;
+        else for (let i = part.offsets[t]!; i < part.offsets[t + 1]!; i++) if (remap[part.docs[i]!]! >= 0) offsets[t + 1]!++;
+      }
     }
+    const pendingTerms = this.pendingTerms;
+    const pendingSlots = this.pendingSlots;
+    for (let i = 0; i < this.pendingCount; i++) if (!remap || remap[pendingSlots[i]!]! >= 0) offsets[pendingTerms[i]! + 1]!++;
+    for (let t = 0; t < termCount; t++) offsets[t + 1] = offsets[t + 1]! + offsets[t]!;
     const total = offsets[termCount]!;
     const docs = new Int32Array(total);
     const tfs = new Uint16Array(total);
-    for (let t = 0; t < termCount; t++) {
-      let at = offsets[t]!;
-      if (t < this.segTermCount) {
-        const from = this.segOffsets[t]!;
-        const to = this.segOffsets[t + 1]!;
-        docs.set(this.segDocs.subarray(from, to), at);
-        tfs.set(this.segTfs.subarray(from, to), at);
-        at += to - from;
-      }
-      const list = this.tail[t];
-      if (list) {
-        for (let i = 0; i < list.length; i += 2) {
-          docs[at] = list[i]!;
-          tfs[at] = list[i + 1]!;
-          at++;
+    const at = offsets.slice(0, termCount);
+    for (const part of parts) {
+      for (let t = 0; t < part.termCount; t++) {
+        for (let i = part.offsets[t]!; i < part.offsets[t + 1]!; i++) {
+          const slot = remap ? remap[part.docs[i]!]! : part.docs[i]!;
+          if (slot < 0) continue;
+          const to = at[t]!++;
+          docs[to] = slot;
+          tfs[to] = part.tfs[i]!;
         }
-        this.tail[t] = undefined;
       }
     }
-    this.segOffsets = offsets;
-    this.segDocs = docs;
-    this.segTfs = tfs;
-    this.segTermCount = termCount;
-    this.tailPostings = 0;
+    for (let i = 0; i < this.pendingCount; i++) {
+      const slot = remap ? remap[pendingSlots[i]!]! : pendingSlots[i]!;
+      if (slot < 0) continue;
+      const t = pendingTerms[i]!;
+      const to = at[t]!++;
+      docs[to] = slot;
+      tfs[to] = this.pendingTfs[i]!;
+    }
+    return { offsets, docs, tfs, termCount };
   }
 
-  /** Renumbers live slots densely and rebuilds the segment from their term lists. */
+  /** Renumbers live slots densely, rebuilds one segment without the dead, and recounts document frequencies. */
   private compact(): void {
-    this.mergeTail();
     const oldToNew = new Int32Array(this.slotKey.length).fill(-1);
     const slotKey: number[] = [];
     const slotText: string[] = [];
-    const slotTerms: Int32Array[] = [];
     const fieldLength = Array.from({ length: FIELD_COUNT }, () => new Float32Array(Math.max(1024, this.liveCount)));
     const slotGroup = new Int32Array(fieldLength[0]!.length).fill(-1);
     for (let slot = 0; slot < this.slotKey.length; slot++) {
@@ -467,36 +554,17 @@ export class LexicalIndex {
       oldToNew[slot] = next;
       slotKey.push(this.slotKey[slot]!);
       slotText.push(this.slotText[slot]!);
-      slotTerms.push(this.slotTerms[slot]!);
       for (let f = 0; f < FIELD_COUNT; f++) fieldLength[f]![next] = this.fieldLength[f]![slot]!;
       slotGroup[next] = this.slotGroup[slot]!;
       this.keySlot.set(this.slotKey[slot]!, next);
     }
     const termCount = this.termField.length;
-    const offsets = new Int32Array(termCount + 1);
-    let total = 0;
-    for (let t = 0; t < termCount; t++) {
-      for (let i = this.segOffsets[t]!; i < this.segOffsets[t + 1]!; i++) if (oldToNew[this.segDocs[i]!]! >= 0) total++;
-      offsets[t + 1] = total;
-    }
-    const docs = new Int32Array(total);
-    const tfs = new Uint16Array(total);
-    let at = 0;
-    for (let t = 0; t < termCount; t++) {
-      for (let i = this.segOffsets[t]!; i < this.segOffsets[t + 1]!; i++) {
-        const next = oldToNew[this.segDocs[i]!]!;
-        if (next < 0) continue;
-        docs[at] = next;
-        tfs[at] = this.segTfs[i]!;
-        at++;
-      }
-    }
-    this.segOffsets = offsets;
-    this.segDocs = docs;
-    this.segTfs = tfs;
+    this.main = this.buildSegment(termCount, [this.main, this.recent], oldToNew);
+    this.recent = EMPTY_SEGMENT;
+    this.pendingCount = 0;
+    for (let t = 0; t < termCount; t++) this.df[t] = this.main.offsets[t + 1]! - this.main.offsets[t]!;
     this.slotKey = slotKey;
     this.slotText = slotText;
-    this.slotTerms = slotTerms;
     this.fieldLength = fieldLength;
     this.slotGroup = slotGroup;
     this.deleted = new Uint8Array(fieldLength[0]!.length);
@@ -504,12 +572,11 @@ export class LexicalIndex {
   }
 
   private forEachPosting(term: number, visit: (slot: number, tf: number) => void): void {
-    if (term < this.segTermCount) {
-      const to = this.segOffsets[term + 1]!;
-      for (let i = this.segOffsets[term]!; i < to; i++) visit(this.segDocs[i]!, this.segTfs[i]!);
+    for (const segment of [this.main, this.recent]) {
+      if (term >= segment.termCount) continue;
+      const to = segment.offsets[term + 1]!;
+      for (let i = segment.offsets[term]!; i < to; i++) visit(segment.docs[i]!, segment.tfs[i]!);
     }
-    const list = this.tail[term];
-    if (list) for (let i = 0; i < list.length; i += 2) visit(list[i]!, list[i + 1]!);
   }
 
   /** Term ids (per field) a query scores with, and the ids whose postings must all be present for each phrase. */
@@ -567,17 +634,16 @@ export class LexicalIndex {
       const group = field < 2 ? this.groupParams[field] : undefined;
       const withGroups = group !== undefined && group.weight > 0 && this.liveGroups > 0;
       if (weight === 0 && !withGroups) continue;
-      const df = this.df[id]!;
+      const df = Math.min(this.df[id]!, n);
       const idf = Math.log(1 + (n - df + 0.5) / (df + 0.5));
       const lengths = this.fieldLength[field]!;
       const norm = k1 * (1 - b);
       const perLength = (k1 * b) / avg[field]!;
       const scale = weight * idf * (k1 + 1);
-      if (id < this.segTermCount) {
-        this.accumulate(this.segDocs, this.segTfs, this.segOffsets[id]!, this.segOffsets[id + 1]!, 1, scale, norm, perLength, lengths, touched, withGroups, termGroups);
+      for (const segment of [this.main, this.recent]) {
+        if (id >= segment.termCount) continue;
+        this.accumulate(segment.docs, segment.tfs, segment.offsets[id]!, segment.offsets[id + 1]!, scale, norm, perLength, lengths, touched, withGroups, termGroups);
       }
-      const list = this.tail[id];
-      if (list) this.accumulate(list, list, 0, list.length, 2, scale, norm, perLength, lengths, touched, withGroups, termGroups);
 
       if (withGroups) {
         // Document frequency and length at document level: counted here, on the fly, so removals need no upkeep.
@@ -622,13 +688,12 @@ export class LexicalIndex {
     return heap.sorted().map(({ slot, score }) => ({ key: this.slotKey[slot]!, score }));
   }
 
-  /** The inner loop of scoring, over segment postings (stride 1, docs and tfs apart) or a tail list (stride 2, interleaved). */
+  /** The inner loop of scoring: one term's postings in one segment. */
   private accumulate(
-    docs: ArrayLike<number>,
-    tfs: ArrayLike<number>,
+    docs: Int32Array,
+    tfs: Uint16Array,
     from: number,
     to: number,
-    stride: number,
     scale: number,
     norm: number,
     perLength: number,
@@ -641,10 +706,9 @@ export class LexicalIndex {
     const slotGroup = this.slotGroup;
     const deleted = this.deleted;
     const groupTf = this.groupTf;
-    const tfOffset = stride === 2 ? 1 : 0;
-    for (let i = from; i < to; i += stride) {
+    for (let i = from; i < to; i++) {
       const slot = docs[i]!;
-      const tf = tfs[i + tfOffset]!;
+      const tf = tfs[i]!;
       const current = scores[slot]!;
       if (current === 0) touched.push(slot);
       scores[slot] = current + (scale * tf) / (tf + norm + perLength * lengths[slot]!);
