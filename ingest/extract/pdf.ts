@@ -39,7 +39,8 @@ function loadPdfJs(): Promise<PdfJs> {
 function pdfjsDataDirs(): { cMapUrl: string; standardFontDataUrl: string; wasmUrl: string; iccUrl: string } {
   const require = createRequire(import.meta.url);
   const root = path.dirname(require.resolve('pdfjs-dist/package.json'));
-  const dir = (name: string) => path.join(root, name) + path.sep;
+  // pdf.js checks for a trailing '/' (not path.sep) and concatenates file names onto it.
+  const dir = (name: string) => `${path.join(root, name)}/`;
   return { cMapUrl: dir('cmaps'), standardFontDataUrl: dir('standard_fonts'), wasmUrl: dir('wasm'), iccUrl: dir('iccs') };
 }
 
