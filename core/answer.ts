@@ -66,23 +66,45 @@ function paragraphsIn(doc: StoredDocument, start: number, end: number): Paragrap
   return doc.paragraphs.filter((p) => p.end > start && p.start < end);
 }
 
+function paragraphAt(doc: StoredDocument, offset: number): Paragraph | undefined {
+  return doc.paragraphs.find((p) => offset >= p.start && offset < p.end);
+}
+
+/** Documents a collapsed hit also stands for; a few are enough to find the best-structured rendition. */
+const MAX_RENDITIONS = 3;
+
 function collectCandidates(hits: SearchHit[], docs: DocumentSource): Candidate[] {
   const seen = new Set<string>();
   const cache = new Map<string, StoredDocument | undefined>();
-  const candidates: Candidate[] = [];
-  hits.forEach((hit, i) => {
-    const id = hit.citation.documentId;
+  const load = (id: string) => {
     if (!cache.has(id)) cache.set(id, docs.getDocument(id));
-    const doc = cache.get(id);
+    return cache.get(id);
+  };
+  const candidates: Candidate[] = [];
+  const add = (doc: StoredDocument, paragraph: Paragraph, span: TextSpan, hitRank: number) => {
+    const key = `${doc.id}\u0000${span.start}`;
+    if (seen.has(key) || span.text.length < MIN_SENTENCE_CHARS) return;
+    seen.add(key);
+    candidates.push({ span, doc, paragraph, haystack: comparable(span.text), terms: termsOf(span.text), hitRank, score: 0 });
+  };
+  hits.forEach((hit, i) => {
+    const doc = load(hit.citation.documentId);
     if (!doc) return;
+    const renditions = (hit.alsoIn ?? []).slice(0, MAX_RENDITIONS).map(load).filter((d): d is StoredDocument => d !== undefined);
     // A passage may begin or end mid-sentence; quote whole sentences of the paragraphs it covers.
     for (const paragraph of paragraphsIn(doc, hit.citation.start, hit.citation.end)) {
       for (const span of splitSentences(doc.text.slice(paragraph.start, paragraph.end), paragraph.start)) {
         if (span.end <= hit.citation.start || span.start >= hit.citation.end) continue;
-        const key = `${id}\u0000${span.start}`;
-        if (seen.has(key) || span.text.length < MIN_SENTENCE_CHARS) continue;
-        seen.add(key);
-        candidates.push({ span, doc, paragraph, haystack: comparable(span.text), terms: termsOf(span.text), hitRank: i + 1, score: 0 });
+        add(doc, paragraph, span, i + 1);
+        // The same sentence in another rendition (the PDF with pages, the reply with its headings)
+        // may cite better; it competes on equal terms and duplicates are dropped at selection.
+        for (const other of renditions) {
+          const at = other.text.indexOf(span.text);
+          const where = at >= 0 ? paragraphAt(other, at) : undefined;
+          if (where && at + span.text.length <= where.end) {
+            add(other, where, { text: span.text, start: at, end: at + span.text.length }, i + 1);
+          }
+        }
       }
     }
   });
@@ -125,6 +147,11 @@ function coverageOf(candidate: Candidate, weights: Map<string, number>, totalWei
 const COURTESY = /感谢|欢迎(继续|再次)|此复|特此(答复|函复|通知)|敬请|谢谢|关心和支持|联系人|联系电话/;
 /** A sentence-final mark; a "sentence" without one is a title or heading line that slipped into a body paragraph. */
 const ENDS_LIKE_SENTENCE = /[。！？!?；;…][”’」』）)】]*$/;
+
+/** How precisely a citation can say where it stands: a heading path counts more than a page. */
+function whereQuality(c: Candidate): number {
+  return (c.paragraph.headingPath.length > 0 ? 2 : 0) + (c.paragraph.pages ? 1 : 0);
+}
 
 function score(candidate: Candidate, weights: Map<string, number>, totalWeight: number): number {
   // Retrieval order breaks near-ties; very long sentences carry more chance matches, so they pay a little.
@@ -185,11 +212,16 @@ export function extractAnswer(
 
   const chosen: Candidate[] = [best];
   for (const c of candidates.slice(1)) {
-    if (chosen.length >= maxSentences) break;
-    if (c.score < best.score * relativeCutoff) break;
+    // The same sentence in the PDF and the DOCX of one reply is one piece of evidence, not two;
+    // cite the rendition that can say where it stands (heading, page).
+    const twin = chosen.findIndex((k) => k.span.text === c.span.text || dice(k.terms, c.terms) > 0.8);
+    if (twin >= 0) {
+      if (c.span.text === chosen[twin]!.span.text && whereQuality(c) > whereQuality(chosen[twin]!)) chosen[twin] = c;
+      continue;
+    }
+    if (chosen.length >= maxSentences) continue;
+    if (c.score < best.score * relativeCutoff) continue;
     if (coverageOf(c, weights, totalWeight) < minCoverage || c.score < minCoverage) continue;
-    // The same sentence in the PDF and the DOCX of one reply is one piece of evidence, not two.
-    if (chosen.some((k) => dice(k.terms, c.terms) > 0.8)) continue;
     chosen.push(c);
   }
 

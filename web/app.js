@@ -668,6 +668,9 @@ function similarResults(data) {
           doc.date,
           `${doc.matchedParts}/${data.parts.length} 句命中`,
         ]),
+        doc.alsoIn && doc.alsoIn.length
+          ? h('div', { class: 'also-in small muted' }, '同一文件的其他版本：', doc.alsoIn.map((id, k) => [k ? '、' : '', h('a', { href: docHref(id) }, id)]))
+          : null,
         details,
       ),
     );
