@@ -13,6 +13,7 @@
  * closer to itself than to other passages, even with the bge query prefix in
  * front — which the dense-path tests rely on.
  */
+import { createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -337,21 +338,44 @@ export const TINY_MODEL_ID = 'test/tiny-bert';
 let tinyModel: Promise<{ modelDir: string; modelId: string }> | undefined;
 
 /**
- * A models folder holding `test/tiny-bert/`, generated once per process in a
- * temp dir (~80 ms): use as KB_MODEL_DIR with KB_MODEL=test/tiny-bert and
- * KB_MODEL_DOWNLOAD=0. Own-text retrieval is reliable for passages of 40+
- * characters: on the first 1,500 distinct services passages, a passage's own
- * text as a query (with the bge instruction) ranked it first for 1,375 of
- * 1,376 passages of 40+ characters, but only 107 of 124 shorter ones, where
- * the 17-character instruction outweighs the text in the average.
+ * A models folder holding `test/tiny-bert/`: use as KB_MODEL_DIR with
+ * KB_MODEL=test/tiny-bert and KB_MODEL_DOWNLOAD=0, and treat it as read-only
+ * (copy it to corrupt it). Generated (~80 ms) once per machine under the OS
+ * temp dir, in a folder named after a hash of this file, so a changed
+ * generator gets a fresh model and test processes (which vitest may kill
+ * before any exit hook runs) leave nothing behind.
+ *
+ * Own-text retrieval is reliable for passages of 40+ characters: on the
+ * first 1,500 distinct services passages, a passage's own text as a query
+ * (with the bge instruction) ranked it first for 1,375 of 1,376 passages of
+ * 40+ characters, but only 107 of 124 shorter ones, where the 17-character
+ * instruction outweighs the text in the average.
  */
 export function makeTinyModelDir(): Promise<{ modelDir: string; modelId: string }> {
   tinyModel ??= (async () => {
-    const modelDir = await fs.mkdtemp(path.join(os.tmpdir(), 'policykb-models-'));
-    // ~11 MB per test process: gone when the process ends, whichever test made it.
-    process.once('exit', () => rmSync(modelDir, { recursive: true, force: true }));
-    await writeRandomBert(path.join(modelDir, TINY_MODEL_ID), TINY_SHAPE);
+    const generator = await fs.readFile(new URL(import.meta.url));
+    const version = createHash('sha256').update(generator).update(JSON.stringify(TINY_SHAPE)).digest('hex').slice(0, 12);
+    const modelDir = path.join(os.tmpdir(), `policykb-tiny-bert-${version}`);
+    if (await exists(path.join(modelDir, TINY_MODEL_ID, 'onnx', 'model_quantized.onnx'))) return { modelDir, modelId: TINY_MODEL_ID };
+    // Built aside and renamed into place, so a concurrent test never sees half a model.
+    const staging = await fs.mkdtemp(path.join(os.tmpdir(), 'policykb-tiny-bert-staging-'));
+    try {
+      await writeRandomBert(path.join(staging, TINY_MODEL_ID), TINY_SHAPE);
+      await fs.rename(staging, modelDir);
+    } catch (error) {
+      // Another process won the race: its copy is identical.
+      if (!(await exists(path.join(modelDir, TINY_MODEL_ID, 'onnx', 'model_quantized.onnx')))) throw error;
+    } finally {
+      rmSync(staging, { recursive: true, force: true });
+    }
     return { modelDir, modelId: TINY_MODEL_ID };
   })();
   return tinyModel;
+}
+
+async function exists(file: string): Promise<boolean> {
+  return fs.access(file).then(
+    () => true,
+    () => false,
+  );
 }
