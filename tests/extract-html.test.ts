@@ -120,4 +120,13 @@ describeWithSharedCorpus('HTML reader on the saved government pages', () => {
     expect(doc.titleHint).toBeTruthy();
     expect(doc.titleHint).not.toMatch(/门户网站|人民政府网|[-_]\s*广州市/);
   });
+
+  it.each([
+    ['10b_广州门特费用范围标准_穗医保规字2019-4号.html', '广州市医疗保障局 广州市财政局 广州市卫生健康委员会关于印发广州市社会医疗保险统筹基金支付门诊特定病种费用范围及标准的通知'],
+    ['11_公共租赁住房保障办法_穗府办规2024-13号.html', '广州市人民政府办公厅关于印发广州市公共租赁住房管理办法的通知'],
+    ['15_创业担保贷款常见问题_2025.html', '创业担保贷款常见问题'],
+  ])('%s: title hint is the notice title alone', async (name, title) => {
+    const doc = await extractFile(path.join(dir, name));
+    expect(doc.titleHint).toBe(title);
+  });
 });

@@ -116,7 +116,8 @@ function pageTitle($: CheerioAPI): string | undefined {
     $('title').first().text(),
   ];
   for (const candidate of candidates) {
-    const title = cleanContainerTitle(candidate ? stripSiteSuffix(candidate.replace(/\s+/g, ' ')) : undefined);
+    // "（转载）" marks a page republished from another site; it is not part of the document's title.
+    const title = cleanContainerTitle(candidate ? stripSiteSuffix(candidate.replace(/\s+/g, ' ')).replace(/^[（(【[]转载[）)】\]]\s*/u, '') : undefined);
     if (title) return title;
   }
   return undefined;

@@ -271,6 +271,21 @@ function isUndecodable(page: SourcePage): boolean {
   return bad / text.length > UNDECODABLE_SHARE;
 }
 
+/**
+ * The Info Title of a government PDF is often left over from the Word file it
+ * was made from (GB/T 9704's says "甘审办发〔2011〕号"). A title whose Chinese
+ * characters mostly do not occur on the first pages is such a leftover. A
+ * scan has no text to check against, so its title is kept.
+ */
+function plausibleTitle(title: string | undefined, pages: SourcePage[]): string | undefined {
+  if (!title) return undefined;
+  const opening = pages.slice(0, 3).flatMap((page) => page.lines.map((line) => line.text)).join('');
+  const han = title.match(/\p{Script=Han}/gu) ?? [];
+  if (!opening || han.length === 0) return title;
+  const present = han.filter((ch) => opening.includes(ch)).length;
+  return present / han.length >= 0.6 ? title : undefined;
+}
+
 /** A complete PDF ends with %%EOF (possibly followed by a little whitespace or junk). */
 function hasEndOfFileMarker(data: Uint8Array): boolean {
   const tail = Buffer.from(data.subarray(Math.max(0, data.length - 2048))).toString('latin1');
@@ -342,7 +357,7 @@ export async function extractPdf(data: Uint8Array, file: string): Promise<Extrac
     let titleHint: string | undefined;
     try {
       const meta = await doc.getMetadata();
-      titleHint = cleanContainerTitle((meta.info as Record<string, unknown> | undefined)?.Title);
+      titleHint = plausibleTitle(cleanContainerTitle((meta.info as Record<string, unknown> | undefined)?.Title), pages);
     } catch {
       // A broken Info dictionary costs only the title hint.
     }
