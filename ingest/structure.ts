@@ -129,6 +129,23 @@ function isMasthead(text: string): boolean {
 
 const ORGAN_NAMES = /^([\p{Script=Han}]{2,30}?(厅|局|委员会|委|办公室|政府|部|院|中心|署|联合会|统战部)\s*)+$/u;
 
+/**
+ * The 发文机关标志: the sender's name printed in red above the 文号 of a
+ * letter ("东川省医疗保障局", letter-spaced in the PDF). It names the issuer,
+ * not the document; the title comes after the 文号.
+ */
+function isSenderBanner(drafts: Draft[], at: number): boolean {
+  const text = compact(drafts[at]!.text);
+  if (!ORGAN_NAMES.test(text) && !isMasthead(text)) return false;
+  // A joint banner has one organ per line; 签发人 may stand beside the 文号.
+  for (let k = at + 1; k < Math.min(drafts.length, at + 4); k++) {
+    const next = compact(drafts[k]!.text);
+    if (isDocNumberLine(next) || /^签发人[：:]/.test(next)) return true;
+    if (!ORGAN_NAMES.test(next)) return false;
+  }
+  return false;
+}
+
 const TITLE_ENDINGS = /(答复|复函|通知|通告|公告|意见|办法|决定|方案|报告|函|批复|规定|细则|规划|计划|纲要|条例|指引|指南|措施|要点|决议|建议|提案|请示|说明|公报)$/;
 
 // ---------------------------------------------------------------------------
@@ -154,12 +171,28 @@ function assignFrontMatter(drafts: Draft[], titleHint: string | undefined): Draf
   // When the container names the title (HTML <title>, DOCX properties) and a
   // block near the top says exactly that, the block is the title and what
   // precedes it is masthead or page chrome.
+  // A title typed as two or three paragraphs (DOCX) matches the hint only
+  // when its blocks are put together.
   const hint = titleHint ? compact(titleHint) : '';
-  const hinted = hint.length >= 4 ? drafts.slice(0, 10).findIndex((d) => compact(d.text) === hint) : -1;
+  let hinted = -1;
+  let hintedBlocks = 0;
+  for (let at = 0; hint.length >= 4 && at < Math.min(drafts.length, 10) && hinted < 0; at++) {
+    let joined = '';
+    for (let n = 1; n <= 3 && at + n <= drafts.length; n++) {
+      joined += compact(drafts[at + n - 1]!.text);
+      if (joined === hint) {
+        hinted = at;
+        hintedBlocks = n;
+        break;
+      }
+      if (!hint.startsWith(joined)) break;
+    }
+  }
   if (hinted >= 0) {
     for (const draft of drafts.slice(0, hinted)) out.push({ ...draft, role: isDocNumberLine(draft.text) ? 'docNumber' : 'note' });
-    out.push({ ...drafts[hinted]!, role: 'title' });
-    i = hinted + 1;
+    const parts = drafts.slice(hinted, hinted + hintedBlocks);
+    out.push({ ...parts[0]!, role: 'title', text: parts.map((d) => d.text).join('') });
+    i = hinted + hintedBlocks;
   }
   let titleSeen = hinted >= 0;
   let addresseeSeen = false;
@@ -172,7 +205,7 @@ function assignFrontMatter(drafts: Draft[], titleHint: string | undefined): Draf
       i++;
       continue;
     }
-    if (!titleSeen && isMasthead(text) && i + 1 < drafts.length) {
+    if (!titleSeen && (isMasthead(text) || isSenderBanner(drafts, i)) && i + 1 < drafts.length) {
       out.push({ ...draft, role: 'note' });
       i++;
       continue;
@@ -189,8 +222,10 @@ function assignFrontMatter(drafts: Draft[], titleHint: string | undefined): Draf
           || (TITLE_ENDINGS.test(next.text) && !TITLE_ENDINGS.test(title) && sameType)
           // "…关于印发…管理办法" + "实施细则的通知": a 关于 title is complete only with its 的通知.
           || (/关于/.test(title) && !/的[\p{Script=Han}]{1,4}$/u.test(title) && TITLE_ENDINGS.test(next.text))
-          // Joint issuers on their own line, then "关于……的通知".
-          || (ORGAN_NAMES.test(title) && /^关于/.test(next.text));
+          // "对省政协十二届三次会议" + "第0352号提案的答复", also after the issuer's name.
+          || (/(?:^|厅|局|委员会|委|办公室|政府|部|院|中心|署)对/.test(title) && !TITLE_ENDINGS.test(title) && TITLE_ENDINGS.test(next.text))
+          // The issuer on its own line, then "关于……的通知" or "对……建议的答复".
+          || (ORGAN_NAMES.test(title) && /^(关于|对)/.test(next.text));
         if (!isTitleLike(next.block) || !continues || (title + next.text).length > 90) break;
         title += next.text;
         j++;

@@ -63,3 +63,19 @@ describe('structure', () => {
     expect(doc.title).toBe('广州市人民政府办公厅关于印发广州市公共租赁住房保障办法的通知');
   });
 });
+
+describe('structure: letter front matter without a container title', () => {
+  const titleOf = (texts: string[]) => structureDocument(blocks(texts));
+
+  it('does not take the sender banner above the 文号 for the title', () => {
+    const doc = titleOf(['东川省医疗保障局', '东医保函〔2025〕27号', '对省政协十二届三次会议', '第0352号提案的答复', '陈慧敏委员：', '您提出的建议收悉。']);
+    expect(doc.title).toBe('对省政协十二届三次会议第0352号提案的答复');
+    expect(doc.paragraphs.map((p) => p.role)).toEqual(['note', 'docNumber', 'title', 'addressee', 'body']);
+  });
+
+  it('merges a wrapped 对…答复 title that starts with the issuer', () => {
+    const doc = titleOf(['青州市住房和城乡建设局', '青建函〔2025〕67号', '青州市住房和城乡建设局对市人大十七届', '四次会议第0112号建议的答复', '韩立群代表：', '您提出的建议收悉。']);
+    expect(doc.title).toBe('青州市住房和城乡建设局对市人大十七届四次会议第0112号建议的答复');
+    expect(doc.paragraphs.map((p) => p.role)).toEqual(['note', 'docNumber', 'title', 'addressee', 'body']);
+  });
+});
