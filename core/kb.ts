@@ -467,7 +467,7 @@ export class KnowledgeBase {
     if (this.embedder) {
       const embedder = this.embedder;
       try {
-        const flat = await embedder.embedPassages(items.flatMap((item) => item.parsed.passages.map((p) => p.text)));
+        const flat = await embedByLength(embedder, items.flatMap((item) => item.parsed.passages.map((p) => p.text)));
         let at = 0;
         vectors = items.map((item) => {
           const own = flat.slice(at, at + item.parsed.passages.length);
@@ -533,7 +533,7 @@ export class KnowledgeBase {
     for (;;) {
       const batch = this.store.passagesWithoutEmbedding(256);
       if (batch.length === 0) break;
-      const vectors = await embedder.embedPassages(batch.map((p) => p.text));
+      const vectors = await embedByLength(embedder, batch.map((p) => p.text));
       if (!this.store.model()) this.store.setModel({ id: embedder.modelId, dimension: embedder.dimension });
       const entries = batch.map((p, i) => ({ label: p.label, vector: vectors[i]! }));
       const stored = new Set(this.store.addEmbeddings(entries));
@@ -604,6 +604,21 @@ export class KnowledgeBase {
     if (this.wrote) this.store.checkpoint();
     this.store.close();
   }
+}
+
+/**
+ * Embed in order of length and hand the vectors back in the caller's order:
+ * the model pads every batch to its longest text, so batches of similar
+ * lengths waste less compute on padding (short headings beside full passages).
+ */
+async function embedByLength(embedder: Embedder, texts: string[]): Promise<Float32Array[]> {
+  const order = texts.map((_, i) => i).sort((a, b) => texts[a]!.length - texts[b]!.length);
+  const vectors = await embedder.embedPassages(order.map((i) => texts[i]!));
+  const result = new Array<Float32Array>(texts.length);
+  order.forEach((original, sorted) => {
+    result[original] = vectors[sorted]!;
+  });
+  return result;
 }
 
 /** Refuse to mix two models' vectors; name both and the fix. */

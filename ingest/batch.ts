@@ -274,7 +274,7 @@ export async function ingestBatch(kb: KnowledgeBase, paths: string[], options: I
     });
 
   // Documents are embedded in groups that fill the model's batches (JSONL records are short).
-  const groupPassages = Math.max(64, kb.config.embedBatchSize * 4);
+  const groupPassages = Math.max(128, kb.config.embedBatchSize * 8);
   let group: DocumentToIndex[] = [];
   let groupSize = 0;
   const flush = async () => {
