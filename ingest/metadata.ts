@@ -8,7 +8,7 @@
  */
 import path from 'node:path';
 import type { DocumentKind, DocumentMetadata, Paragraph } from '../core/types.ts';
-import { DOC_NUMBER, isDateLine } from './structure.ts';
+import { DOC_NUMBER, isDateLine, readByline, type Byline } from './structure.ts';
 
 /** Facts stated outside the document text: front-matter lines of a policy file, the file name. */
 export interface MetadataHints {
@@ -186,6 +186,11 @@ export function extractMetadata(
   const titled = firstMatch([...head, firstBody, title], /《([^《》]{4,80}?(?:建议|提案|议案|意见))》/);
   if (titled) metadata.proposalTitle = titled;
 
+  const byline: Byline = paragraphs.slice(0, 6)
+    .filter((p) => p.role === 'docNumber' || p.role === 'note')
+    .map((p) => readByline(p.text))
+    .find((b) => b !== undefined) ?? {};
+
   const signatures = byRole('signature').map((p) => p.text);
   // Jointly issued documents sign with one organ per line.
   const organs = signatures.filter((s) => ORGAN_SUFFIX.test(s));
@@ -195,12 +200,14 @@ export function extractMetadata(
     // Policies name their issuer before 关于 in the title (××人民政府办公厅关于印发…的通知).
     const fromTitle = /^([\p{Script=Han}、]{2,40}?)关于/u.exec(title)?.[1];
     if (fromTitle && ORGAN_SUFFIX.test(fromTitle)) metadata.issuer = fromTitle;
+    else if (byline.issuer) metadata.issuer = byline.issuer;
     else if (hints.department) metadata.issuer = hints.department;
   }
 
   const dateLine = byRole('date')[0]?.text
     ?? paragraphs.slice(-8).reverse().find((p) => isDateLine(p.text))?.text;
   const date = (dateLine && toIsoDate(dateLine))
+    ?? (byline.date ? toIsoDate(byline.date) : undefined)
     ?? (hints.date ? toIsoDate(hints.date) : undefined)
     ?? (() => {
       const printed = byRole('note').find((p) => /印发$/.test(p.text));

@@ -129,6 +129,32 @@ function isMasthead(text: string): boolean {
 
 const ORGAN_NAMES = /^([\p{Script=Han}]{2,30}?(厅|局|委员会|委|办公室|政府|部|院|中心|署|联合会|统战部)\s*)+$/u;
 
+export interface Byline {
+  docNumber?: string;
+  issuer?: string;
+  /** The date as written (2025年4月8日), without 印发/发布. */
+  date?: string;
+}
+
+/**
+ * A web page's byline under the title: "青政办发〔2025〕14号 · 青州市人民政府办公室 ·
+ * 2025年4月8日印发". Every part separated by · or | must be a 文号, an organ
+ * or a date, or the line is not a byline.
+ */
+export function readByline(text: string): Byline | undefined {
+  const parts = compact(text).split(/[·•|｜丨]+/).filter(Boolean);
+  if (parts.length < 2) return undefined;
+  const byline: Byline = {};
+  for (const part of parts) {
+    const dated = /^(.+?)(印发|发布|公布|成文|施行)?$/.exec(part)![1]!;
+    if (!byline.docNumber && isDocNumberLine(part)) byline.docNumber = part;
+    else if (!byline.date && (isDateLine(dated) || /^(19|20)\d{2}[-./]\d{1,2}[-./]\d{1,2}$/.test(dated))) byline.date = dated;
+    else if (!byline.issuer && ORGAN_NAMES.test(part)) byline.issuer = part;
+    else return undefined;
+  }
+  return byline;
+}
+
 /**
  * The 发文机关标志: the sender's name printed in red above the 文号 of a
  * letter ("东川省医疗保障局", letter-spaced in the PDF). It names the issuer,
@@ -200,6 +226,12 @@ function assignFrontMatter(drafts: Draft[], titleHint: string | undefined): Draf
   while (i < limit) {
     const draft = drafts[i]!;
     const text = draft.text;
+    const byline = isDocNumberLine(text) ? undefined : readByline(text);
+    if (byline) {
+      out.push({ ...draft, role: byline.docNumber ? 'docNumber' : 'note' });
+      i++;
+      continue;
+    }
     if (isDocNumberLine(text)) {
       out.push({ ...draft, role: 'docNumber' });
       i++;

@@ -51,3 +51,14 @@ describeWithSharedCorpus('metadata: policy files with front matter', () => {
     expect(doc.text).not.toContain('# department');
   });
 });
+
+describe('metadata: bylines', () => {
+  it('splits a byline into 文号, organ and date, and refuses lines with other parts', async () => {
+    const { readByline } = await import('../ingest/structure.ts');
+    expect(readByline('青政办发〔2025〕14号 · 青州市人民政府办公室 · 2025年4月8日印发'))
+      .toEqual({ docNumber: '青政办发〔2025〕14号', issuer: '青州市人民政府办公室', date: '2025年4月8日' });
+    expect(readByline('国家发展改革委 | 2024-05-01')).toEqual({ issuer: '国家发展改革委', date: '2024-05-01' });
+    expect(readByline('张三 · 李四')).toBeUndefined();
+    expect(readByline('青州市人民政府办公室')).toBeUndefined();
+  });
+});

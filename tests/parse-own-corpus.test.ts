@@ -55,3 +55,15 @@ describe('own corpus: front matter', () => {
     expect(lifts.metadata).toMatchObject({ addressee: '韩立群代表', proposer: '韩立群', issuer: '青州市住房和城乡建设局' });
   });
 });
+
+describe('own corpus: issuer and date outside a sign-off', () => {
+  it('reads 文号, issuer and date from the byline under a Markdown title', async () => {
+    const doc = await parse('青州市城区内涝治理三年行动实施方案.md');
+    expect(doc.title).toBe('青州市城区内涝治理三年行动实施方案（2025—2027年）');
+    expect(doc.kind).toBe('policy');
+    expect(doc.metadata).toMatchObject({ docNumber: '青政办发〔2025〕14号', issuer: '青州市人民政府办公室', date: '2025-04-08' });
+    // The byline is front matter, not the first body paragraph.
+    expect(doc.paragraphs[1]!.role).toBe('docNumber');
+    expect(doc.paragraphs[2]!.role).toBe('body');
+  });
+});
