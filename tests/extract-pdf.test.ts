@@ -15,6 +15,17 @@ import { describeWithSharedCorpus, sharedPath } from './shared-corpus.ts';
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'extract-pdf-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
+/** Each corpus PDF is extracted once per run: the scans cost seconds, and several tests look at the same file. */
+const extracted = new Map<string, Promise<ExtractedDocument>>();
+function extractOnce(file: string): Promise<ExtractedDocument> {
+  let doc = extracted.get(file);
+  if (!doc) {
+    doc = extractFile(file);
+    extracted.set(file, doc);
+  }
+  return doc;
+}
+
 function allText(doc: ExtractedDocument): string {
   return doc.pages.flatMap((page) => page.lines.map((line) => line.text)).join('\n');
 }
@@ -78,7 +89,7 @@ describeWithSharedCorpus('PDF extraction on the shared corpus', () => {
   });
 
   it('gives the typeset reply as visual lines with layout, footers kept', async () => {
-    const doc = await extractFile(sharedPath('generated', '提案答复-公文版式.pdf'));
+    const doc = await extractOnce(sharedPath('generated', '提案答复-公文版式.pdf'));
     expect(doc.format).toBe('pdf');
     expect(doc.paged).toBe(true);
     expect(doc.linesAreParagraphs).toBe(false);
@@ -115,7 +126,7 @@ describeWithSharedCorpus('PDF extraction on the shared corpus', () => {
     ['generated/提案答复-扫描件.pdf', 4],
     ['pdf/标点符号用法GBT15834-2011-扫描件.pdf', 25],
   ])('marks the pages of %s as image-only and warns for each', async (relative, pageCount) => {
-    const doc = await extractFile(sharedPath(...relative.split('/')));
+    const doc = await extractOnce(sharedPath(...relative.split('/')));
     expect(doc.pages).toHaveLength(pageCount);
     for (const page of doc.pages) {
       expect(page.imageOnly).toBe(true);
@@ -131,7 +142,7 @@ describeWithSharedCorpus('PDF extraction on the shared corpus', () => {
     ];
     expect(files.length).toBeGreaterThanOrEqual(8);
     for (const file of files) {
-      const doc = await extractFile(file);
+      const doc = await extractOnce(file);
       expect(doc.pages.length, file).toBeGreaterThan(0);
       const text = allText(doc);
       expect(HAN_SPACE_HAN.test(text), file).toBe(false);
@@ -146,7 +157,7 @@ describeWithSharedCorpus('PDF extraction on the shared corpus', () => {
   });
 
   it('keeps the Beijing report text and its numbers', async () => {
-    const doc = await extractFile(sharedPath('pdf', '2024年北京市政府工作报告.pdf'));
+    const doc = await extractOnce(sharedPath('pdf', '2024年北京市政府工作报告.pdf'));
     expect(doc.pages).toHaveLength(13);
     const text = allText(doc);
     expect(text).toContain('各位代表：');
@@ -155,7 +166,7 @@ describeWithSharedCorpus('PDF extraction on the shared corpus', () => {
   });
 
   it('warns about the figure pages of GB/T 9704 that carry only a page number', async () => {
-    const doc = await extractFile(sharedPath('pdf', '党政机关公文格式GBT9704-2012.pdf'));
+    const doc = await extractOnce(sharedPath('pdf', '党政机关公文格式GBT9704-2012.pdf'));
     expect(doc.warnings).toContain('第12页主要是图片，文字层不完整，可能需要 OCR');
     expect(doc.warnings.some((warning) => warning.startsWith('第3页'))).toBe(false);
     // Its Info Title is a leftover of another document ("甘审办发〔2011〕号") and is not offered as a hint.
