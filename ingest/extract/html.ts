@@ -40,7 +40,7 @@ const CHROME_TAGS = 'nav, header, footer, aside, form';
 const CHROME_NAME = /nav|menu|breadcrumb|crumb|curmb|location|position|share|fenxiang|ewm|qrcode|erweima|sidebar|footer|copyright|toolbar|gotop|backtop|back-top|friendlink|yqlj|search|banner|login|print|article-btn|article-attr|content_attr|content_extended|article-extended|content_others|relevant|related|xgwz|xglj|skip|quickbar|quick-bar|float|popbox|pagination|pager|fenye|pagenav|page-nav/i;
 
 /** Phrases that mark a short line as site chrome wherever they appear in it. */
-const CHROME_PHRASE = /ICP备|版权所有|Copyright|网站标识码|公网安备|公安备案|主办单位[：:]|承办单位[：:]|技术支持[：:]|扫一扫|分享到|打印本页|关闭窗口|字体大小|您当前的位置|当前位置[：:]|浏览次数[：:]|阅读次数[：:]|【\s*字体|字号[：:]\s*[【\[]?大/i;
+const CHROME_PHRASE = /ICP备|版权所有|Copyright|网站标识码|公网安备|公安备案|主办单位[：:]|承办单位[：:]|技术支持[：:]|扫一扫|分享到|打印本页|关闭窗口|字体大小|您当前的位置|当前位置[：:]|浏览次数[：:]|阅读次数[：:]|责任编辑[：:]|【\s*字体|字号[：:]\s*[【\[]?大/i;
 /** Words that are chrome when a line consists of nothing else ("网站地图 | 联系我们"). */
 const CHROME_WORD = /^(网站地图|联系我们|无障碍|无障碍浏览|适老化|长者模式|关怀版|繁體|繁体|繁体版|简体|简体版|English|打印|【打印】|关闭|【关闭】|收藏|返回顶部|返回|设为首页|加入收藏|登录|注册|首页|搜索|上一篇[：:]?.*|下一篇[：:]?.*|第一页|上一页|下一页|最后一页|尾页|末页|\d{1,3}|[【\[]?[大中小][】\]]?)$/i;
 /** Headings a template prints at the end of every article, meaningful only with a list after them. */
@@ -237,7 +237,7 @@ class LineBuilder {
 }
 
 function isRemovable(node: DomNode): boolean {
-  return isHidden(node) || isChromeElement(node) || ['nav', 'aside', 'form'].includes(node.name ?? '');
+  return isHidden(node) || isChromeElement(node) || ['nav', 'aside', 'form', 'footer'].includes(node.name ?? '');
 }
 
 /** Text of a table cell as one line: its blocks joined by spaces. */
