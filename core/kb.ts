@@ -226,7 +226,7 @@ export class KnowledgeBase {
     for (const row of this.store.passageIndexRows()) {
       if (!isCurrentAnalysis(row.lexical)) {
         // The analyser changed since this passage was stored: analyse it again once, and keep the new form.
-        row.lexical = this.tokenizer.analyze({ text: row.text, title: row.title, headingPath: row.headingPath, documentId: row.documentId });
+        row.lexical = this.tokenizer.analyze({ text: row.text, title: row.title, headingPath: JSON.parse(row.headingPathJson) as string[], documentId: row.documentId });
         stale.push({ label: row.label, lexical: row.lexical });
       }
       this.addToMemory(row);

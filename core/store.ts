@@ -110,7 +110,8 @@ export interface PassageIndexRow {
 export interface PassageOpenRow extends PassageIndexRow {
   documentId: string;
   title: string;
-  headingPath: string[];
+  /** JSON of the heading path: parsed only when the passage must be re-analysed, which opening rarely needs. */
+  headingPathJson: string;
 }
 
 /** What filters need about a document, kept in memory. */
@@ -506,7 +507,7 @@ export class Store {
         text: r.text,
         textKey: r.text_key,
         title: r.title,
-        headingPath: JSON.parse(r.heading_path) as string[],
+        headingPathJson: r.heading_path,
       };
     }
   }
