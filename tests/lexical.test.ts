@@ -145,6 +145,20 @@ describe('LexicalIndex', () => {
     expect(index.search('稳岗返还', 100).length).toBe(60);
   });
 
+  it('still answers queries made only of very common terms in a large index', () => {
+    const index = new LexicalIndex(tokenizer);
+    for (let i = 0; i < 6000; i++) {
+      const text = `疫情防控工作第${i}项：${i % 2 === 0 ? '企业复工' : '学校开学'}安排。`;
+      index.add(i, tokenizer.analyze({ text, documentId: `d${i % 300}` }), text);
+    }
+    // Every term of these queries is in half or all of the passages: skipped for speed, except the rarest.
+    expect(index.search('疫情防控工作', 10)).toHaveLength(10);
+    const reopening = index.search('学校开学', 10);
+    expect(reopening).toHaveLength(10);
+    expect(reopening.every((h) => h.key % 2 === 1)).toBe(true);
+    expect(index.search('"防控工作第17项"', 10).map((h) => h.key)).toEqual([17]);
+  });
+
   it('scores the whole document: a question naming the document finds its other passages', () => {
     const docs = [
       { text: '大理市人民政府关于疫情防控的通告', documentId: 'dali' },
