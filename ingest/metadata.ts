@@ -194,7 +194,8 @@ export function extractMetadata(
   const signatures = byRole('signature').map((p) => p.text);
   // Jointly issued documents sign with one organ per line.
   const organs = signatures.filter((s) => ORGAN_SUFFIX.test(s));
-  const issuer = organs.length > 0 ? organs.join('、') : signatures[0];
+  // A covering notice and the text it issues may both sign with the same organ.
+  const issuer = organs.length > 0 ? [...new Set(organs)].join('、') : signatures[0];
   if (issuer) metadata.issuer = issuer;
   else {
     // Policies name their issuer before 关于 in the title (××人民政府办公厅关于印发…的通知).

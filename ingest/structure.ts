@@ -281,6 +281,33 @@ function assignFrontMatter(drafts: Draft[], titleHint: string | undefined): Draf
 }
 
 /**
+ * A notice that issues another text (关于印发/转发…的通知) signs off before
+ * that text begins: 特此通知, the issuing organ(s), the date, （此件公开发布）,
+ * then the attached text's own title. The end of the file is the end of the
+ * attachment, so assignClosing cannot see this sign-off.
+ */
+function assignCoveringSignOff(drafts: Draft[]): void {
+  const titleAt = drafts.findIndex((d) => d.role === 'title');
+  if (titleAt < 0 || !/(印发|转发|批转)/.test(drafts[titleAt]!.text)) return;
+  const firstBody = drafts.findIndex((d, i) => i > titleAt && d.role === 'body');
+  if (firstBody < 0) return;
+  for (let i = firstBody + 1; i < Math.min(drafts.length - 1, firstBody + 10); i++) {
+    if (drafts[i]!.role !== 'body' || !isDateLine(drafts[i]!.text)) continue;
+    // One organ per line above the date (joint issuers), nothing else.
+    let k = i - 1;
+    while (k > firstBody && ORGAN_NAMES.test(compact(drafts[k]!.text))) k--;
+    if (k === i - 1) return;
+    for (let s = k + 1; s < i; s++) drafts[s]!.role = 'signature';
+    drafts[i]!.role = 'date';
+    for (let c = k; c > firstBody && (CLOSING_LINE.test(compact(drafts[c]!.text)) || NOTE_LINE.test(compact(drafts[c]!.text))); c--) {
+      drafts[c]!.role = CLOSING_LINE.test(compact(drafts[c]!.text)) ? 'closing' : 'note';
+    }
+    for (let n = i + 1; n < drafts.length && NOTE_LINE.test(compact(drafts[n]!.text)); n++) drafts[n]!.role = 'note';
+    return;
+  }
+}
+
+/**
  * The sign-off at the end of a letter, found by walking back from the last
  * block while blocks look like closing furniture. Only a run that contains a
  * date, a 此致/特此 line, 抄送 or 印发 counts: a short last paragraph alone
@@ -328,7 +355,10 @@ export function structureDocument(
   options: { titleHint?: string; findFrontMatter?: boolean } = {},
 ): StructuredDocument {
   let drafts: Draft[] = blocks.filter((b) => b.text.length > 0).map((block) => ({ block, role: 'body', text: block.text }));
-  if (options.findFrontMatter !== false) drafts = assignFrontMatter(drafts, options.titleHint);
+  if (options.findFrontMatter !== false) {
+    drafts = assignFrontMatter(drafts, options.titleHint);
+    assignCoveringSignOff(drafts);
+  }
   assignClosing(drafts);
 
   const paragraphs: Paragraph[] = [];

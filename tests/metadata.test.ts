@@ -62,3 +62,12 @@ describe('metadata: bylines', () => {
     expect(readByline('青州市人民政府办公室')).toBeUndefined();
   });
 });
+
+describeWithSharedCorpus('metadata: 印发 notices on the web', () => {
+  it('dates a notice by its signing date above the attached 办法, not by the 印发 line at the foot', async () => {
+    const { parseFile } = await import('../ingest/parse.ts');
+    const doc = await parseFile(sharedPath('policies/html/11_公共租赁住房保障办法_穗府办规2024-13号.html'), { passageMaxChars: 300 });
+    expect(doc.metadata.date).toBe('2024-07-26');
+    expect(doc.metadata.issuer).toBe('广州市人民政府办公厅');
+  });
+});

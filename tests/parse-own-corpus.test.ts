@@ -66,4 +66,13 @@ describe('own corpus: issuer and date outside a sign-off', () => {
     expect(doc.paragraphs[1]!.role).toBe('docNumber');
     expect(doc.paragraphs[2]!.role).toBe('body');
   });
+
+  it('dates a 印发 notice by its own sign-off, which stands before the attached 办法', async () => {
+    const doc = await parse('青州市普惠性民办幼儿园认定和扶持管理办法-通知.txt');
+    expect(doc.metadata).toMatchObject({ docNumber: '青政办发〔2024〕21号', issuer: '青州市人民政府办公室', date: '2024-03-15' });
+    expect(roles(doc, 7).slice(4)).toEqual(['signature:青州市人民政府办公室', 'date:2024年3月15日', 'note:（此件公开发布）']);
+    // The attached 办法 keeps its chapters; the 施行 date in its last article is not the signing date.
+    expect(doc.paragraphs[7]!.text).toBe('青州市普惠性民办幼儿园认定和扶持管理办法');
+    expect(doc.paragraphs.filter((p) => p.role === 'heading').length).toBeGreaterThanOrEqual(7);
+  });
 });
