@@ -28,6 +28,8 @@ export const USER_DICT_FILE = 'user-dict.txt';
  */
 export const ANALYSIS_VERSION = 'a1';
 
+const QUERY_CACHE_SIZE = 16;
+
 /** Separates the fields of an analysed passage (ASCII unit separator never occurs in text). */
 const FIELD_SEP = '\u001f';
 
@@ -237,6 +239,7 @@ export class PolicyTokenizer {
   private readonly checkMs: number;
   private userDictStamp = '';
   private lastCheck = 0;
+  private readonly queryCache = new Map<string, QueryTerms>();
 
   constructor(options: PolicyTokenizerOptions = {}) {
     this.userDictPath = options.userDictPath;
@@ -282,6 +285,7 @@ export class PolicyTokenizer {
     if (stamp === this.userDictStamp) return false;
     this.userDictStamp = stamp;
     this.jieba = this.buildJieba();
+    this.queryCache.clear();
     return true;
   }
 
@@ -305,8 +309,22 @@ export class PolicyTokenizer {
     ].join(FIELD_SEP);
   }
 
-  /** Splits a query into quoted phrases, words and bigrams. */
+  /**
+   * Splits a query into quoted phrases, words and bigrams. The last few
+   * results are remembered: a search asks once to rank and once more per hit
+   * to highlight. The result is shared: callers must not modify it.
+   */
   queryTerms(query: string): QueryTerms {
+    this.refreshUserDictionary();
+    const cached = this.queryCache.get(query);
+    if (cached) return cached;
+    const terms = this.analyseQuery(query);
+    if (this.queryCache.size >= QUERY_CACHE_SIZE) this.queryCache.delete(this.queryCache.keys().next().value!);
+    this.queryCache.set(query, terms);
+    return terms;
+  }
+
+  private analyseQuery(query: string): QueryTerms {
     const phrases: string[] = [];
     const quoted = /"([^"]+)"|“([^”]+)”|「([^」]+)」|『([^』]+)』/g;
     for (const match of query.matchAll(quoted)) {
