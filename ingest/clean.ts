@@ -39,7 +39,7 @@ export function normaliseSpacing(text: string): string {
     .replace(/\ufeff/g, '')
     .replace(/ {2,}/g, ' ')
     .trim();
-  if (!collapsed.includes(' ')) return collapsed;
+  if (!collapsed.includes(' ')) return separateContactName(collapsed);
   let out = '';
   for (let i = 0; i < collapsed.length; i++) {
     const ch = collapsed[i]!;
@@ -50,11 +50,34 @@ export function normaliseSpacing(text: string): string {
       const wideAfter = isWide(after);
       const numericBefore = DIGIT.test(before) || before === '%';
       const numericAfter = DIGIT.test(after);
-      if ((wideBefore && (wideAfter || numericAfter)) || (wideAfter && numericBefore)) continue;
+      if ((wideBefore && (wideAfter || numericAfter)) || (wideAfter && numericBefore)) {
+        if (!separatesContactFields(out, collapsed.slice(i + 1))) continue;
+      }
     }
     out += ch;
   }
-  return out;
+  return separateContactName(out);
+}
+
+/**
+ * PDF extractors lose the gap between the contact's name and the next label
+ * ("联系人：刘众电话：…"); a name is two to four characters, so the label
+ * after it can be told apart and the gap put back.
+ */
+function separateContactName(text: string): string {
+  return text.replace(/(联系人[：:]\p{Script=Han}{2,4}?)(联系电话|电话|手机|办公电话)(?=[：:])/gu, '$1 $2');
+}
+
+/**
+ * Labels of a contact line ("联系人：刘众 电话：0431-…"). The space before one
+ * is the only thing between a name and the next field: without it the line
+ * reads "刘众电话".
+ */
+const CONTACT_LABEL = /^(?:联系人|联系电话|联系方式|电话|手机|传真|邮箱|电子邮箱|邮编|地址|办公电话|咨询电话)[：:]/;
+
+function separatesContactFields(before: string, after: string): boolean {
+  // "联系 电话：" is one label letter-spaced, not a name and a label.
+  return CONTACT_LABEL.test(after) && /\p{Script=Han}$/u.test(before) && !/(联系|咨询|办公|值班|移动|固定|电子)$/.test(before);
 }
 
 /**

@@ -10,6 +10,16 @@ describe('clean: character-level rules', () => {
     expect(normaliseSpacing('支持 Open Data 标准和 Windows 10')).toBe('支持 Open Data 标准和 Windows 10');
   });
 
+  it('keeps a contact name apart from the label after it, and letter-spaced labels whole', () => {
+    expect(normaliseSpacing('（联系人：刘众 电话：0431-88690690）')).toBe('（联系人：刘众 电话：0431-88690690）');
+    expect(normaliseSpacing('（联系人：刘众电话：0431-88690690）')).toBe('（联系人：刘众 电话：0431-88690690）');
+    expect(normaliseSpacing('联系人：张三联系电话：1234')).toBe('联系人：张三 联系电话：1234');
+    expect(normaliseSpacing('地址：长春市人民大街 邮编：130000')).toBe('地址：长春市人民大街 邮编：130000');
+    expect(normaliseSpacing('联 系 电 话：1234')).toBe('联系电话：1234');
+    expect(normaliseSpacing('联系 电话：1234')).toBe('联系电话：1234');
+    expect(normaliseSpacing('联系人：何静， 联系电话：1234')).toBe('联系人：何静，联系电话：1234');
+  });
+
   it('joins Chinese lines without a space and Latin words with one', () => {
     expect(joinLines('人才工程视为推动', '经济社会发展')).toBe('人才工程视为推动经济社会发展');
     expect(joinLines('the open', 'data portal')).toBe('the open data portal');

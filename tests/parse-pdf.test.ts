@@ -48,6 +48,8 @@ describeWithSharedCorpus('parse: reply typeset as PDF', () => {
     expect(doc.metadata.issuer).toBe('吉林省人力资源和社会保障厅');
     expect(doc.metadata.date).toBe('2024-07-15');
     expect(doc.pageCount).toBe(4);
+    // The PDF's text layer has no space between 刘众 and 电话.
+    expect(doc.metadata.contact).toBe('（联系人：刘众 电话：0431-88690690）');
   });
 
   it('keeps page numbers out of paragraphs and reports both pages of a paragraph crossing a page', () => {

@@ -36,6 +36,8 @@ describeWithSharedCorpus('parse: seed reply txt', () => {
     expect(doc.metadata.date).toBe('2024-07-15');
     expect(doc.metadata.cc).toEqual(['省政协提案委', '省政府办公厅']);
     expect(noSpace(doc.title)).toBe('对省政协十三届二次会议第26号委员提案的答复');
+    // The name and the next label stay apart.
+    expect(doc.metadata.contact).toBe('（联系人：刘众 电话：0431-88690690）');
   });
 
   it('finds the five top-level sections 一、…五、 as headings', () => {
