@@ -88,6 +88,8 @@ export interface EvalReport {
   reused: boolean;
   secondsToFirstQuestion: number;
   overall: MetricSummary;
+  /** The same without counting documents listed in a hit's `alsoIn`. */
+  strict: MetricSummary;
   byKind: Record<string, MetricSummary>;
   latencyMs: { p50: number; p95: number; max: number };
   missed: Array<{ id: string; question: string; expected: string }>;
@@ -178,18 +180,30 @@ function readManifest(dataDir: string): string | undefined {
   }
 }
 
-function isRelevant(hit: SearchHit, question: EvalQuestion): boolean {
-  return hit.citation.documentId === question.expected && stripWhitespace(hit.text).includes(question.answer ?? '');
+/**
+ * Retrieval collapses near-identical passages (a notice republished by
+ * several offices) into one hit that lists the other documents in `alsoIn`;
+ * finding the text in one copy finds it in all, so the listed documents count.
+ */
+function fromDocument(hit: SearchHit, documentId: string): boolean {
+  return hit.citation.documentId === documentId || (hit.alsoIn?.includes(documentId) ?? false);
 }
 
-/** Documents in the order of their best passage. */
+function isRelevant(hit: SearchHit, question: EvalQuestion, strict = false): boolean {
+  const documentMatches = strict ? hit.citation.documentId === question.expected : fromDocument(hit, question.expected);
+  return documentMatches && stripWhitespace(hit.text).includes(question.answer ?? '');
+}
+
+/** Documents in the order of their best passage (a collapsed duplicate's other documents rank with it). */
 function rankDocuments(hits: SearchHit[]): string[] {
   const seen = new Set<string>();
   const out: string[] = [];
   for (const hit of hits) {
-    if (seen.has(hit.citation.documentId)) continue;
-    seen.add(hit.citation.documentId);
-    out.push(hit.citation.documentId);
+    for (const id of [hit.citation.documentId, ...(hit.alsoIn ?? [])]) {
+      if (seen.has(id)) continue;
+      seen.add(id);
+      out.push(id);
+    }
   }
   return out;
 }
@@ -263,6 +277,7 @@ export async function runEval(
     print(`${questions.length} ${kind} from ${questionFile} · mode=${mode} · first question after ${secondsToFirstQuestion.toFixed(1)} s`);
 
     const outcomes: RankedOutcome[] = [];
+    const strictOutcomes: RankedOutcome[] = [];
     const perQuestion: EvalReport['questions'] = [];
     const latencies: number[] = [];
     const k = Math.max(1, options.k);
@@ -272,19 +287,26 @@ export async function runEval(
       latencies.push(performance.now() - t0);
       let relevance: boolean[];
       let top: string[];
+      let strictRelevance: boolean[];
       if (kind === 'questions') {
         relevance = result.hits.map((hit) => isRelevant(hit, question));
+        strictRelevance = result.hits.map((hit) => isRelevant(hit, question, true));
         top = result.hits.map((hit) => hit.citation.documentId);
       } else {
         top = rankDocuments(result.hits).slice(0, k);
         relevance = top.map((id) => id === question.expected);
+        strictRelevance = rankDocuments(result.hits.map((hit) => ({ ...hit, alsoIn: [] })))
+          .slice(0, k)
+          .map((id) => id === question.expected);
       }
+      strictOutcomes.push({ id: question.id, relevance: strictRelevance });
       outcomes.push({ id: question.id, relevance, ...(question.kind ? { kind: question.kind } : {}) });
       const firstRelevantRank = relevance.indexOf(true) + 1;
       perQuestion.push({ id: question.id, expected: question.expected, firstRelevantRank, top, ...(question.kind ? { kind: question.kind } : {}) });
     }
 
     const overall = summarize(outcomes);
+    const strict = summarize(strictOutcomes);
     const byKind = Object.fromEntries(summarizeByKind(outcomes));
     const latencyMs = { p50: percentile(latencies, 50), p95: percentile(latencies, 95), max: percentile(latencies, 100) };
     const missed = perQuestion
@@ -303,6 +325,7 @@ export async function runEval(
       for (const [name, summary] of Object.entries(byKind)) print(`  ${name.padEnd(20)} ${fmt(summary)}`);
     }
     print(`overall: ${fmt(overall)}`);
+    print(`  strict (a collapsed duplicate's other documents not counted): ${fmt(strict)}`);
     print(`query latency: p50 ${latencyMs.p50.toFixed(2)} ms · p95 ${latencyMs.p95.toFixed(2)} ms · max ${latencyMs.max.toFixed(2)} ms (kb.search, ${questions.length} queries)`);
     const lastLine = formatSummaryLine(overall, mode);
     const report: EvalReport = {
@@ -311,6 +334,7 @@ export async function runEval(
       reused,
       secondsToFirstQuestion,
       overall,
+      strict,
       byKind,
       latencyMs,
       missed,
