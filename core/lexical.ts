@@ -623,6 +623,15 @@ export class LexicalIndex {
 
 
   /**
+   * Builds the postings of everything added since the last search. Searching
+   * does this by itself; a caller that just loaded many passages calls it so
+   * the first query does not pay for it.
+   */
+  prepare(): void {
+    this.maintain();
+  }
+
+  /**
    * Ranks passages for a query. `accept` filters keys (metadata filters); it is
    * asked only about passages that would enter the top k. Quoted phrases must
    * occur in the passage text (whitespace-insensitive).
