@@ -8,7 +8,7 @@
  */
 import path from 'node:path';
 import type { DocumentKind, DocumentMetadata, Paragraph } from '../core/types.ts';
-import { DOC_NUMBER, isDateLine, readByline, type Byline } from './structure.ts';
+import { DOC_NUMBER, isDateLine, ORGAN_NAMES, readByline, type Byline } from './structure.ts';
 
 /** Facts stated outside the document text: front-matter lines of a policy file, the file name. */
 export interface MetadataHints {
@@ -193,9 +193,22 @@ export function extractMetadata(
 
   const signatures = byRole('signature').map((p) => p.text);
   // Jointly issued documents sign with one organ per line.
-  const organs = signatures.filter((s) => ORGAN_SUFFIX.test(s));
   // A covering notice and the text it issues may both sign with the same organ.
-  const issuer = organs.length > 0 ? [...new Set(organs)].join('、') : signatures[0];
+  const organs = [...new Set(signatures.filter((s) => ORGAN_SUFFIX.test(s)))];
+  // The 发文机关标志 above the 文号 names the issuing organs whole; a sign-off
+  // in text made from a PDF may keep only half a name ("济南市工业和" / "信息化局").
+  const docNumberAt = paragraphs.findIndex((p) => p.role === 'docNumber');
+  const banner = paragraphs.slice(0, Math.max(0, docNumberAt))
+    .filter((p) => p.role === 'note')
+    .map((p) => p.text.replace(/\s+/g, '').replace(/文件$/, ''))
+    .filter((text) => ORGAN_NAMES.test(text));
+  // "运输局" is half of "济南市城乡交通运输局" when the rest is no organ; "税务总局办公厅"
+  // ends the joint banner "发展改革委办公厅税务总局办公厅" whole.
+  const signedHalfNames = organs.some((organ) => banner.some((b) => b !== organ
+    && ((b.endsWith(organ) && !ORGAN_NAMES.test(b.slice(0, -organ.length))) || (b.startsWith(organ) && !ORGAN_NAMES.test(b.slice(organ.length))))));
+  const issuer = banner.length > 0 && (signatures.length === 0 || signedHalfNames)
+    ? banner.join('、')
+    : organs.length > 0 ? organs.join('、') : signatures[0];
   if (issuer) metadata.issuer = issuer;
   else {
     // Policies name their issuer before 关于 in the title (××人民政府办公厅关于印发…的通知).

@@ -119,15 +119,26 @@ function isTitleLike(block: CleanBlock): boolean {
     && !isDocNumberLine(text) && !isDateLine(text) && matchEnumerator(text) === undefined
     // "（2021年7月27日国务院令第746号公布）", "信息来源：…", "发布日期：…" are captions, not titles.
     && !/^[（(].*[）)]$/.test(text) && !/^[^：:]{1,12}[：:]/.test(text)
-    && !/^第\s*\d+\s*号$/.test(text) && !/法宝引证码|^CLI\.\d/.test(text);
+    && !/^第\s*\d+\s*号$/.test(text) && !/法宝引证码|^CLI\.\d/.test(text)
+    // A title is words: not a registration code (JNCR—2022—0040001), not a
+    // fragment whose numbering was lost ("、指导思想"), not a dateline
+    // ("2022年10月28日在第十三届全国人民代表大会常务委员会第三十七次会议上").
+    && (text.match(/\p{Script=Han}/gu) ?? []).length >= 4
+    && !/^[、，,。．.；;：:）)」』”’]/.test(text)
+    && !/^(\d{4}|[〇○零一二三四五六七八九]{4})年[\d一二三四五六七八九十]{1,2}月[\d一二三四五六七八九十]{1,3}日在/.test(text);
 }
 
 /** Red-header masthead lines ("××人民政府办公厅文件", "××人民政府令") sit above the 文号. */
 function isMasthead(text: string): boolean {
-  return /^[\p{Script=Han}]{2,30}(文件|公报|简报|函|令)$/u.test(compact(text)) && !/关于/.test(text);
+  const c = compact(text);
+  // The extractor may put a joint masthead's "文件" on a line of its own.
+  if (c === '文件') return true;
+  // 规范性文件登记号 printed above the masthead (JNCR—2022—0040001, GZ0120240012).
+  if (/^[A-Z]{2,8}[-—–－]?\d{2,4}([-—–－]?\d{2,10}){1,2}$/.test(c)) return true;
+  return /^[\p{Script=Han}]{2,30}(文件|公报|简报|函|令)$/u.test(c) && !/关于/.test(text);
 }
 
-const ORGAN_NAMES = /^([\p{Script=Han}]{2,30}?(厅|局|委员会|委|办公室|政府|部|院|中心|署|联合会|统战部)\s*)+$/u;
+export const ORGAN_NAMES = /^([\p{Script=Han}]{2,30}?(厅|局|委员会|委|办公室|政府|部|院|中心|署|联合会|统战部)\s*)+$/u;
 
 export interface Byline {
   docNumber?: string;
@@ -222,7 +233,7 @@ function assignFrontMatter(drafts: Draft[], titleHint: string | undefined): Draf
   }
   let titleSeen = hinted >= 0;
   let addresseeSeen = false;
-  const limit = Math.min(drafts.length, i + 8);
+  const limit = Math.min(drafts.length, i + 12);
   while (i < limit) {
     const draft = drafts[i]!;
     const text = draft.text;

@@ -71,3 +71,16 @@ describeWithSharedCorpus('metadata: 印发 notices on the web', () => {
     expect(doc.metadata.issuer).toBe('广州市人民政府办公厅');
   });
 });
+
+describeWithSharedCorpus('metadata: a joint masthead', () => {
+  it('takes the issuers from the masthead when the sign-off kept only half a name', async () => {
+    const { parseFile } = await import('../ingest/parse.ts');
+    const doc = await parseFile(sharedPath('policies/shandong/032.txt'), { passageMaxChars: 300 });
+    expect(doc.title).toBe('关于印发《济南市智能网联汽车道路测试与示范应用管理办法（试行）》的通知');
+    expect(doc.metadata.issuer).toBe('济南市工业和信息化局、济南市公安局、济南市城乡交通运输局');
+    expect(doc.metadata.addressee).toBe('各相关单位');
+    // Where the signing lines are whole, they win: the joint masthead line is not split.
+    const ndrc = await parseFile(sharedPath('pdf/发改办财金规〔2019〕860号.pdf'), { passageMaxChars: 300 });
+    expect(ndrc.metadata.issuer).toBe('国家发展改革委办公厅、税务总局办公厅');
+  });
+});
