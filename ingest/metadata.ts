@@ -140,6 +140,18 @@ function firstMatch(texts: string[], pattern: RegExp, group = 1): string | undef
   return undefined;
 }
 
+/**
+ * Joint issuers on one line ("广州市民政局广州市财政局广州市市场监督管理局"):
+ * organs of one city each start with the city's name.
+ */
+export function splitJointOrgans(text: string): string[] {
+  const compacted = text.replace(/\s+/g, '');
+  const place = /^[\p{Script=Han}]{2,6}?[省市区县州]/u.exec(compacted)?.[0];
+  if (!place) return [text];
+  const parts = compacted.split(new RegExp(`(?=${place})`, 'u')).filter(Boolean);
+  return parts.length > 1 && parts.every((part) => ORGAN_NAMES.test(part)) ? parts : [text];
+}
+
 export interface MetadataResult {
   kind: DocumentKind;
   metadata: DocumentMetadata;
@@ -194,14 +206,15 @@ export function extractMetadata(
   const signatures = byRole('signature').map((p) => p.text);
   // Jointly issued documents sign with one organ per line.
   // A covering notice and the text it issues may both sign with the same organ.
-  const organs = [...new Set(signatures.filter((s) => ORGAN_SUFFIX.test(s)))];
+  const organs = [...new Set(signatures.filter((s) => ORGAN_SUFFIX.test(s)).flatMap(splitJointOrgans))];
   // The 发文机关标志 above the 文号 names the issuing organs whole; a sign-off
   // in text made from a PDF may keep only half a name ("济南市工业和" / "信息化局").
   const docNumberAt = paragraphs.findIndex((p) => p.role === 'docNumber');
   const banner = paragraphs.slice(0, Math.max(0, docNumberAt))
     .filter((p) => p.role === 'note')
     .map((p) => p.text.replace(/\s+/g, '').replace(/文件$/, ''))
-    .filter((text) => ORGAN_NAMES.test(text));
+    .filter((text) => ORGAN_NAMES.test(text))
+    .flatMap(splitJointOrgans);
   // "运输局" is half of "济南市城乡交通运输局" when the rest is no organ; "税务总局办公厅"
   // ends the joint banner "发展改革委办公厅税务总局办公厅" whole.
   const signedHalfNames = organs.some((organ) => banner.some((b) => b !== organ
@@ -213,7 +226,7 @@ export function extractMetadata(
   else {
     // Policies name their issuer before 关于 in the title (××人民政府办公厅关于印发…的通知).
     const fromTitle = /^([\p{Script=Han}、]{2,40}?)关于/u.exec(title)?.[1];
-    if (fromTitle && ORGAN_SUFFIX.test(fromTitle)) metadata.issuer = fromTitle;
+    if (fromTitle && ORGAN_SUFFIX.test(fromTitle)) metadata.issuer = splitJointOrgans(fromTitle).join('、');
     else if (byline.issuer) metadata.issuer = byline.issuer;
     else if (hints.department) metadata.issuer = hints.department;
   }

@@ -93,7 +93,7 @@ export function classifyHeading(text: string): HeadingKind | undefined {
 export const DOC_NUMBER = /([\p{Script=Han}A-Za-z]{1,16})\s*[〔［\[（(【{]\s*((?:19|20)\d{2})\s*[〕］\]）)】}]\s*(第?\s*\d{1,5})\s*号/u;
 const DATE_LINE = new RegExp(`^(\\d{4}|[〇○零一二三四五六七八九]{4})年(\\d{1,2}|${CN_NUM}{1,3})月(\\d{1,2}|${CN_NUM}{1,3})日$`);
 const CLOSING_LINE = /^(此致|敬礼|此致敬礼|此复|特此(答复|函复|通知|公告|通告|报告|批复|函告|说明|函达|复函)?)[。！!，,]?$/;
-const CONTACT_LINE = /^[（(]?(联系人|联系电话|联系方式|联\s*系\s*人|咨询电话)/;
+const CONTACT_LINE = /^[（(]?(联系人|联系电话|联系方式|联\s*系\s*人|咨询电话|联系(科室|处室|部门|单位)[：:])/;
 const CC_LINE = /^抄\s*送[：:]/;
 const NOTE_LINE = /(印发|印制)$|^[（(]此件.{2,12}[)）]$|^附件[：:\d一二三四五六七八九十]|^公开(方式|属性|类型)[：:]/;
 /** 宫健泽委员： / 各区人民政府，市政府各部门、各直属机构： — short, or a list of organs. */
@@ -297,9 +297,11 @@ function assignFrontMatter(drafts: Draft[], titleHint: string | undefined): Draf
  * then the attached text's own title. The end of the file is the end of the
  * attachment, so assignClosing cannot see this sign-off.
  */
-function assignCoveringSignOff(drafts: Draft[]): void {
+function assignCoveringSignOff(drafts: Draft[], titleHint: string | undefined): void {
   const titleAt = drafts.findIndex((d) => d.role === 'title');
-  if (titleAt < 0 || !/(印发|转发|批转)/.test(drafts[titleAt]!.text)) return;
+  // A web page may state the title only in its <title>.
+  const title = titleAt >= 0 ? drafts[titleAt]!.text : titleHint ?? '';
+  if (!/(印发|转发|批转)/.test(title)) return;
   const firstBody = drafts.findIndex((d, i) => i > titleAt && d.role === 'body');
   if (firstBody < 0) return;
   for (let i = firstBody + 1; i < Math.min(drafts.length - 1, firstBody + 10); i++) {
@@ -313,7 +315,12 @@ function assignCoveringSignOff(drafts: Draft[]): void {
     for (let c = k; c > firstBody && (CLOSING_LINE.test(compact(drafts[c]!.text)) || NOTE_LINE.test(compact(drafts[c]!.text))); c--) {
       drafts[c]!.role = CLOSING_LINE.test(compact(drafts[c]!.text)) ? 'closing' : 'note';
     }
-    for (let n = i + 1; n < drafts.length && NOTE_LINE.test(compact(drafts[n]!.text)); n++) drafts[n]!.role = 'note';
+    for (let n = i + 1; n < drafts.length; n++) {
+      const text = compact(drafts[n]!.text);
+      if (NOTE_LINE.test(text)) drafts[n]!.role = 'note';
+      else if (CONTACT_LINE.test(text)) drafts[n]!.role = 'contact';
+      else break;
+    }
     return;
   }
 }
@@ -368,7 +375,7 @@ export function structureDocument(
   let drafts: Draft[] = blocks.filter((b) => b.text.length > 0).map((block) => ({ block, role: 'body', text: block.text }));
   if (options.findFrontMatter !== false) {
     drafts = assignFrontMatter(drafts, options.titleHint);
-    assignCoveringSignOff(drafts);
+    assignCoveringSignOff(drafts, options.titleHint);
   }
   assignClosing(drafts);
 

@@ -84,3 +84,20 @@ describeWithSharedCorpus('metadata: a joint masthead', () => {
     expect(ndrc.metadata.issuer).toBe('国家发展改革委办公厅、税务总局办公厅');
   });
 });
+
+describe('metadata: joint issuers on one line', () => {
+  it('splits organs of one city at each repetition of its name, and leaves other names whole', async () => {
+    const { splitJointOrgans } = await import('../ingest/metadata.ts');
+    expect(splitJointOrgans('广州市民政局广州市财政局广州市市场监督管理局')).toEqual(['广州市民政局', '广州市财政局', '广州市市场监督管理局']);
+    expect(splitJointOrgans('广州市人民政府办公厅')).toEqual(['广州市人民政府办公厅']);
+    expect(splitJointOrgans('发展改革委办公厅税务总局办公厅')).toEqual(['发展改革委办公厅税务总局办公厅']);
+  });
+});
+
+describeWithSharedCorpus('metadata: a 印发 notice whose title is only in the page <title>', () => {
+  it('finds the covering sign-off and its joint issuers', async () => {
+    const { parseFile } = await import('../ingest/parse.ts');
+    const doc = await parseFile(sharedPath('policies/html/30_老年人助餐配餐服务管理办法_穗民规字2024-3号.html'), { passageMaxChars: 300 });
+    expect(doc.metadata).toMatchObject({ issuer: '广州市民政局、广州市财政局、广州市市场监督管理局', date: '2024-03-14', docNumber: '穗民规字〔2024〕3号' });
+  });
+});
