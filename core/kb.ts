@@ -235,6 +235,8 @@ export class KnowledgeBase {
       this.store.updateLexical(stale);
       this.log(`lexical: re-analysed ${stale.length} passages stored by an older analyser`);
     }
+    // Build the postings now, so the first query after opening does not pay for it.
+    this.lexical.prepare();
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     if (this.passageCount > 0) this.log(`lexical index: ${this.passageCount} passages of ${this.documents.size} documents loaded in ${seconds} s`);
   }
