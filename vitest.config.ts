@@ -7,5 +7,6 @@ export default defineConfig({
     hookTimeout: 300_000,
     // Native addons (onnxruntime, better-sqlite3) are safest in forked processes.
     pool: 'forks',
+    reporters: ['default', './tests/support/summary-reporter.ts'],
   },
 });
