@@ -174,7 +174,7 @@ export class KnowledgeBase {
       const vectorModel = embedder ? { id: embedder.modelId, dimension: embedder.dimension } : store.model();
       if (vectorModel) await kb.loadVectors(vectorModel);
       // A caller that passes `embedder: null` chose lexical-only and says so itself; a model that failed to load is announced here.
-      if (!embedder && options.embedder === undefined) log(`知识库为纯关键词模式 (LEXICAL-ONLY): ${reason}`);
+      if (!embedder && options.embedder === undefined) log('知识库为纯关键词模式 (LEXICAL-ONLY)：语义检索不可用，原因见上一行 (semantic search is off; the reason is on the line above)');
       return kb;
     } catch (error) {
       store.close();

@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, withDataDir, type Config } from '../config.ts';
 import { KnowledgeBase, KnowledgeBaseError, type KnowledgeBaseOptions } from '../kb.ts';
 import { DOCUMENT_KINDS, type DocumentKind, type SearchFilters } from '../types.ts';
+import { runCli } from './run.ts';
 
 const USAGE = `用法 usage: npm run kb -- <command> [--data 目录]
   remove <文档 id>…       remove documents from the store and both indexes
@@ -174,12 +175,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    console.error(`kb failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    process.exitCode = 1;
-  },
-);
+runCli('kb', main);

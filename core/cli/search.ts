@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, withDataDir } from '../config.ts';
 import { KnowledgeBase, KnowledgeBaseError } from '../kb.ts';
 import { DOCUMENT_KINDS, type DocumentKind, type RetrievalMode, type SearchFilters, type SearchHit } from '../types.ts';
+import { runCli } from './run.ts';
 
 const USAGE = `用法 usage: npm run search -- "<查询>" [--k 10] [--mode hybrid|lexical|dense] [--json] [--data 目录]
        [--kind ${DOCUMENT_KINDS.join('|')}]… [--issuer 发文单位] [--from 日期] [--to 日期] [--prefix 路径前缀]`;
@@ -127,12 +128,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    console.error(`search failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    process.exitCode = 1;
-  },
-);
+runCli('search', main);

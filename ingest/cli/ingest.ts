@@ -8,6 +8,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfig, withDataDir, ConfigError } from '../../core/config.ts';
 import { KnowledgeBase, KnowledgeBaseError, type IngestProgress } from '../../core/kb.ts';
+import { runCli } from '../../core/cli/run.ts';
 
 const USAGE = `用法 usage: npm run ingest -- <文件或目录…> [--exclude 路径或通配]… [--prune] [--data 目录]
        [--jsonl-text 字段 [--jsonl-title 字段] [--jsonl-id 字段]] [--root 目录] [--progress-every 秒]`;
@@ -172,12 +173,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    console.error(`ingest failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    process.exitCode = 1;
-  },
-);
+runCli('ingest', main);
