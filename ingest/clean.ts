@@ -385,12 +385,40 @@ function isHardWrapped(lines: Line[]): { wrapped: boolean; fullWidth: number } {
   return { wrapped: nearFull / lines.length >= 0.35, fullWidth };
 }
 
+const NUMBER_LABEL = /^([（(]?)(\d{1,2}|[一二三四五六七八九十])([)）.．、]|\s)/;
+
+/** "3.…声明" then "4.…通知书", "7 自动紧急避险" then "8 车辆定位": the next item of a list. */
+function continuesNumbering(prev: string, line: string): boolean {
+  const a = NUMBER_LABEL.exec(prev);
+  const b = NUMBER_LABEL.exec(line);
+  if (!a || !b || a[1] !== b[1] || a[3]!.trim() !== b[3]!.trim()) return false;
+  const value = (label: string) => (/\d/.test(label) ? Number(label) : '一二三四五六七八九十'.indexOf(label) + 1);
+  return value(b[2]!) === value(a[2]!) + 1;
+}
+
 function textBreaks(lines: Line[], wrapped: boolean, fullWidth: number): Array<{ start: boolean; indented: boolean; centered: boolean }> {
   const baseIndent = Math.min(...lines.map((line) => line.indentColumns));
   const gaps = lines.slice(1).filter((line) => line.blankBefore).length;
   // In text converted from PDF a blank line often follows every line; only
   // sparse blank lines separate paragraphs.
   const blankLinesSeparate = gaps <= Math.max(1, (lines.length - 1) * 0.5);
+  const widths = lines.map((line) => line.indentColumns + displayWidth(line.text));
+  // Files stitched from several sources wrap each part at its own width (28
+  // characters in a foreword, 35 in the body). Such a narrower column shows
+  // as a width that most neighbouring lines share to within a character; a
+  // line is measured against it. Indented first lines and lists also share
+  // widths, so only a clearly narrower column held by 40% of the window counts.
+  const localFullWidth = (at: number) => {
+    const window = widths.slice(Math.max(0, at - 8), at + 9);
+    const own = widths[at]!;
+    let local = fullWidth;
+    for (const w of window) {
+      if (w >= local || w < own - 2 || w < fullWidth * 0.7 || w > fullWidth * 0.9) continue;
+      const sharing = window.filter((v) => v <= w && v >= w - 2).length;
+      if (sharing >= Math.max(4, window.length * 0.4)) local = w;
+    }
+    return local;
+  };
   return lines.map((line, i) => {
     const indented = line.indentColumns >= baseIndent + 2;
     const prev = lines[i - 1];
@@ -398,10 +426,15 @@ function textBreaks(lines: Line[], wrapped: boolean, fullWidth: number): Array<{
     if (line.blankBefore && blankLinesSeparate) return { start: true, indented, centered: false };
     if (indented) return { start: true, indented, centered: false };
     if (CONTINUATION_START.test(line.text)) return { start: false, indented, centered: false };
-    const prevWidth = prev.indentColumns + displayWidth(prev.text);
+    const prevWidth = widths[i - 1]!;
+    // Table rows (fields apart by spaces) and contents lines ("一、总体要求 …… 3")
+    // are measured against the whole file only.
+    const tabular = /\S\s+\S.*\s+\S/.test(prev.text) || /[.．…·]{4,}\s*\d+$/.test(prev.text);
+    const full = tabular ? fullWidth : localFullWidth(i - 1);
     // Digits and Latin letters are narrower in print than in a text file, so
     // a full line of the source can look up to three characters short here.
-    if (prevWidth < Math.min(fullWidth - 6, fullWidth * 0.88)) return { start: true, indented, centered: false };
+    if (prevWidth < Math.min(full - 6, full * 0.88)) return { start: true, indented, centered: false };
+    if (continuesNumbering(prev.text, line.text)) return { start: true, indented, centered: false };
     if (ENUMERATOR.test(line.text) && SENTENCE_END.test(prev.text)) return { start: true, indented, centered: false };
     return { start: false, indented, centered: false };
   });

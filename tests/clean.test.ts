@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ExtractedDocument, SourceLine } from '../core/types.ts';
 import { cleanDocument, isPageNumberLine, joinLines, normaliseSpacing } from '../ingest/clean.ts';
+import { describeWithSharedCorpus, sharedPath } from './shared-corpus.ts';
 
 describe('clean: character-level rules', () => {
   it('drops spaces between CJK characters and between a number and its unit, keeps Latin spacing', () => {
@@ -110,5 +111,43 @@ describe('clean: plain text', () => {
     const paragraph = '为深入贯彻落实有关重要指示精神，帮助全市工业企业尽早全面复工复产，做到防疫生产两不误。';
     const blocks = cleanDocument(text([`关于做好疫情防控帮助工业企业复工复产的通知 各县区人民政府： ${paragraph} ${paragraph} ${paragraph} ${paragraph}`]));
     expect(blocks.map((b) => b.text)).toEqual(['关于做好疫情防控帮助工业企业复工复产的通知', '各县区人民政府：', paragraph, paragraph, paragraph, paragraph]);
+  });
+
+  it('rejoins a part wrapped narrower than the rest of the file, and starts the next item of a numbered list', () => {
+    // A foreword wrapped at 26 characters, then a body wrapped at 34.
+    const blocks = cleanDocument(text([
+      '本市各区各部门认真落实上级关于数字政府建设的部署要求',
+      '，推进政务服务事项网上办理，打造了一批流程简明、体验',
+      '良好的服务场景。各区结合实际，推出了企业开办一网通办',
+      '、不动产登记一窗受理、社保医保一站式服务等改革举措，',
+      '群众办事更加便捷高效。为总结推广各地经验做法，市政务',
+      '服务管理局组织开展了典型案例征集活动，经过区级推荐和',
+      '专家评审，共遴选出二十个典型案例，供参考。',
+      '案例一位于城东新区，该区政务服务中心依托一体化平台，对企业开办涉及的',
+      '营业执照、公章刻制、税务登记和社保登记等事项进行流程再造，实现一表申',
+      '请、一窗受理、一次办结，办理时间由原来的五个工作日压缩到一个工作日以',
+      '内，全年累计服务新设企业一万余户，群众满意度显著提升。同时，该区在各',
+      '街道便民服务中心设置自助服务终端，提供社保查询、公积金提取、不动产登',
+      '记信息查询等高频事项的自助办理服务，方便群众就近办事，并安排专人提供',
+      '帮办代办服务，重点帮助老年人和残疾人等特殊群体跨越数字鸿沟，让数字化',
+      '成果更多更公平地惠及全体市民。',
+      '附件：1.政务服务事项标准化工作清单模板表格',
+      '2.政务服务典型案例申报材料（城区组）样表与说明',
+      '3.政务服务典型案例评审（专家组）打分表',
+    ]));
+    expect(blocks.map((b) => b.text.slice(0, 6))).toEqual(['本市各区各部', '案例一位于城', '附件：1.政', '2.政务服务', '3.政务服务']);
+  });
+});
+
+describeWithSharedCorpus('clean: text files wrapped at more than one width', () => {
+  it('rejoins the narrower foreword of a case collection and keeps a list of attachments apart', async () => {
+    const { parseFile } = await import('../ingest/parse.ts');
+    const cases = await parseFile(sharedPath('policies/central/029.txt'), { passageMaxChars: 300 });
+    const foreword = cases.paragraphs[0]!;
+    expect(foreword.text.startsWith('近年来')).toBe(true);
+    expect(foreword.text).toContain('典型案例。');
+    const rules = await parseFile(sharedPath('policies/shandong/032.txt'), { passageMaxChars: 300 });
+    const items = rules.paragraphs.filter((p) => /^[234]\.智能网联汽车道路测试/.test(p.text));
+    expect(items).toHaveLength(3);
   });
 });
