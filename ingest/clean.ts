@@ -449,9 +449,19 @@ function textBreaks(lines: Line[], wrapped: boolean, fullWidth: number): Array<{
 function splitRunOnLine(text: string): string[] {
   if (text.length < 200) return [text];
   const parts = text.split(/(?<=[\p{Script=Han}。！？：；”）】])[ \u3000]+(?=[\p{Script=Han}“（【])/u);
-  if (parts.length < 3) return [text];
   const average = text.length / parts.length;
-  return average >= 12 ? parts : [text];
+  if (parts.length >= 3 && average >= 12) return parts;
+  // A news item stored on one line: its headline, a space, then the story
+  // ("甘肃积极做好错峰返程疫情防控工作 2月8日，甘肃省……").
+  const headline = /^([^ \u3000。，,；;！!？?]{6,40})[ \u3000]+(?=[\p{Script=Han}“《【\d])/u.exec(text);
+  const count = (of: RegExp) => (headline?.[1]!.match(of) ?? []).length;
+  if (headline && count(/\p{Script=Han}/gu) >= 6 && !ENUMERATOR.test(headline[1]!)
+    && !/^[\d〇○零一二三四五六七八九]{4}年/.test(headline[1]!)
+    // A sentence broken at a space has an open 《 or （ where a headline has none.
+    && count(/《/g) === count(/》/g) && count(/[（(]/g) === count(/[）)]/g)) {
+    return [headline[1]!, text.slice(headline[0].length)];
+  }
+  return [text];
 }
 
 export function cleanDocument(doc: ExtractedDocument): CleanBlock[] {

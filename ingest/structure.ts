@@ -118,7 +118,7 @@ function isTitleLike(block: CleanBlock): boolean {
   return text.length >= 4 && text.length <= 90 && !ENDS_LIKE_SENTENCE.test(text) && !/[。；;]/.test(text)
     && !isDocNumberLine(text) && !isDateLine(text) && matchEnumerator(text) === undefined
     // "（2021年7月27日国务院令第746号公布）", "信息来源：…", "发布日期：…" are captions, not titles.
-    && !/^[（(].*[）)]$/.test(text) && !/^[^：:]{1,12}[：:]/.test(text)
+    && !/^[（(].*[）)]$/.test(text) && !isCaption(text)
     && !/^第\s*\d+\s*号$/.test(text) && !/法宝引证码|^CLI\.\d/.test(text)
     // A title is words: not a registration code (JNCR—2022—0040001), not a
     // fragment whose numbering was lost ("、指导思想"), not a dateline
@@ -126,6 +126,17 @@ function isTitleLike(block: CleanBlock): boolean {
     && (text.match(/\p{Script=Han}/gu) ?? []).length >= 4
     && !/^[、，,。．.；;：:）)」』”’]/.test(text)
     && !/^(\d{4}|[〇○零一二三四五六七八九]{4})年[\d一二三四五六七八九十]{1,2}月[\d一二三四五六七八九十]{1,3}日在/.test(text);
+}
+
+/**
+ * "信息来源：…", "发布日期：…", "题：…" are captions. A news headline may also
+ * open with a place and a colon ("新疆：防疫生产两不误"), but says something after it.
+ */
+function isCaption(text: string): boolean {
+  const m = /^([^：:]{1,12})[：:](.*)$/u.exec(text);
+  if (!m) return false;
+  if (/(来源|日期|时间|作者|编辑|记者|发布|字号|浏览|点击|责任|索引|分类|文号|主题|标题|成文|有效|地址|电话|邮箱|关键词|附件|链接|网址|出处|题|解读|点击查看|下载|扫码)$/.test(m[1]!.trim())) return true;
+  return (m[2]!.match(/\p{Script=Han}/gu) ?? []).length < 6;
 }
 
 /** Red-header masthead lines ("××人民政府办公厅文件", "××人民政府令") sit above the 文号. */

@@ -113,6 +113,14 @@ describe('clean: plain text', () => {
     expect(blocks.map((b) => b.text)).toEqual(['关于做好疫情防控帮助工业企业复工复产的通知', '各县区人民政府：', paragraph, paragraph, paragraph, paragraph]);
   });
 
+  it('takes the headline off a news item stored on one line, but not the start of a sentence', () => {
+    const story = '2月8日，省疫情联防联控领导小组交通检疫组印发通知，要求各地统筹做好返程高峰期间的交通运输保障和疫情防控工作，'.repeat(4);
+    expect(cleanDocument(text([`某省积极做好错峰返程疫情防控和交通运输保障工作 ${story}`])).map((b) => b.text.slice(0, 6)))
+      .toEqual(['某省积极做好', '2月8日，省']);
+    const sentence = `为落实《某某规划纲要（2006—2020年）》和《某某 2025》，${story}`;
+    expect(cleanDocument(text([sentence]))).toHaveLength(1);
+  });
+
   it('rejoins a part wrapped narrower than the rest of the file, and starts the next item of a numbered list', () => {
     // A foreword wrapped at 26 characters, then a body wrapped at 34.
     const blocks = cleanDocument(text([
