@@ -448,20 +448,33 @@ function textBreaks(lines: Line[], wrapped: boolean, fullWidth: number): Array<{
  */
 function splitRunOnLine(text: string): string[] {
   if (text.length < 200) return [text];
-  const parts = text.split(/(?<=[\p{Script=Han}。！？：；”）】])[ \u3000]+(?=[\p{Script=Han}“（【])/u);
-  const average = text.length / parts.length;
-  if (parts.length >= 3 && average >= 12) return parts;
-  // A news item stored on one line: its headline, a space, then the story
-  // ("甘肃积极做好错峰返程疫情防控工作 2月8日，甘肃省……").
-  const headline = /^([^ \u3000。，,；;！!？?]{6,40})[ \u3000]+(?=[\p{Script=Han}“《【\d])/u.exec(text);
-  const count = (of: RegExp) => (headline?.[1]!.match(of) ?? []).length;
-  if (headline && count(/\p{Script=Han}/gu) >= 6 && !ENUMERATOR.test(headline[1]!)
-    && !/^[\d〇○零一二三四五六七八九]{4}年/.test(headline[1]!)
-    // A sentence broken at a space has an open 《 or （ where a headline has none.
-    && count(/《/g) === count(/》/g) && count(/[（(]/g) === count(/[）)]/g)) {
-    return [headline[1]!, text.slice(headline[0].length)];
-  }
-  return [text];
+  const headline = leadingHeadline(text);
+  const rest = headline ? text.slice(headline.length).trimStart() : text;
+  const parts = rest.split(/(?<=[\p{Script=Han}。！？：；”）】])[ \u3000]+(?=[\p{Script=Han}“（【])/u);
+  const average = rest.length / parts.length;
+  const body = parts.length >= 3 && average >= 12 ? parts : [rest];
+  return headline ? [headline, ...body] : body;
+}
+
+/**
+ * A news item stored on one line: its headline, a space, then the story,
+ * which opens the way news stories do ("甘肃积极做好错峰返程疫情防控工作
+ * 2月8日，甘肃省……"). A headline in two halves ("关于充分发挥税收职能作用
+ * 助力打赢……的通知") has a space too, but no story opening after it.
+ */
+const STORY_OPENING = /^((\d{4}年)?\d{1,2}月\d{1,2}日|新华社|中新社|中新网|人民网|央视|本报|本网|近日|日前|近期|连日来|记者|据|为|在|因|自|受|随着|针对|当前|目前|根据|按照)/;
+/** A headline naming a document ("……的通知", "……解读") needs no story opening after it. */
+const DOCUMENT_HEADLINE = /(通知|通告|公告|解读|指南|意见|办法|方案|措施|解答|答问|决定|规定|细则|声明|倡议书)$/;
+
+function leadingHeadline(text: string): string | undefined {
+  const m = /^([^ \u3000。，,；;！!？?]{6,40})[ \u3000]+(?=[\p{Script=Han}“《【\d])/u.exec(text);
+  if (!m || !(STORY_OPENING.test(text.slice(m[0].length)) || DOCUMENT_HEADLINE.test(m[1]!))) return undefined;
+  const headline = m[1]!;
+  const count = (of: RegExp) => (headline.match(of) ?? []).length;
+  if (count(/\p{Script=Han}/gu) < 6 || ENUMERATOR.test(headline) || /^[\d〇○零一二三四五六七八九]{4}年/.test(headline)) return undefined;
+  // A sentence broken at a space has an open 《 or （ where a headline has none.
+  if (count(/《/g) !== count(/》/g) || count(/[（(]/g) !== count(/[）)]/g)) return undefined;
+  return headline;
 }
 
 export function cleanDocument(doc: ExtractedDocument): CleanBlock[] {

@@ -119,6 +119,9 @@ describe('clean: plain text', () => {
       .toEqual(['某省积极做好', '2月8日，省']);
     const sentence = `为落实《某某规划纲要（2006—2020年）》和《某某 2025》，${story}`;
     expect(cleanDocument(text([sentence]))).toHaveLength(1);
+    // A title in two halves: no story opens after the space.
+    const twoHalves = cleanDocument(text([`关于充分发挥税收职能作用 助力打赢疫情防控阻击战若干措施的通知${story}`]));
+    expect(twoHalves).toHaveLength(1);
   });
 
   it('rejoins a part wrapped narrower than the rest of the file, and starts the next item of a numbered list', () => {
