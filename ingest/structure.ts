@@ -103,12 +103,19 @@ function compact(text: string): string {
   return text.replace(/\s+/g, '');
 }
 
+/** The same title printed twice, with full-width brackets and an em dash once, ASCII the other time. */
+function sameTitle(a: string, b: string): boolean {
+  const key = (text: string) => compact(text).normalize('NFKC').replace(/[—–―－-]+/g, '-');
+  return key(a) === key(b);
+}
+
 export function isDateLine(text: string): boolean {
   return DATE_LINE.test(compact(text));
 }
 
 export function isDocNumberLine(text: string): boolean {
-  const c = compact(text);
+  // Web copies print the 文号 in brackets under the title: （皖政办秘〔2021〕82号）.
+  const c = compact(text).replace(/^[（(](.+)[）)]$/u, '$1');
   const m = DOC_NUMBER.exec(c);
   return m !== null && m.index === 0 && m[0].length >= c.length - 1;
 }
@@ -241,6 +248,7 @@ function assignFrontMatter(drafts: Draft[], titleHint: string | undefined): Draf
     const parts = drafts.slice(hinted, hinted + hintedBlocks);
     out.push({ ...parts[0]!, role: 'title', text: parts.map((d) => d.text).join('') });
     i = hinted + hintedBlocks;
+    while (i < drafts.length && sameTitle(drafts[i]!.text, titleHint!)) out.push({ ...drafts[i++]!, role: 'note' });
   }
   let titleSeen = hinted >= 0;
   let addresseeSeen = false;
@@ -288,7 +296,7 @@ function assignFrontMatter(drafts: Draft[], titleHint: string | undefined): Draf
       titleSeen = true;
       i = j;
       // Captured pages sometimes repeat the title (page heading + article heading).
-      while (i < drafts.length && compact(drafts[i]!.text) === compact(title)) out.push({ ...drafts[i++]!, role: 'note' });
+      while (i < drafts.length && sameTitle(drafts[i]!.text, title)) out.push({ ...drafts[i++]!, role: 'note' });
       continue;
     }
     if (!addresseeSeen && ADDRESSEE_LINE.test(text) && matchEnumerator(text) === undefined) {
@@ -317,10 +325,9 @@ function assignCoveringSignOff(drafts: Draft[], titleHint: string | undefined): 
   if (firstBody < 0) return;
   for (let i = firstBody + 1; i < Math.min(drafts.length - 1, firstBody + 10); i++) {
     if (drafts[i]!.role !== 'body' || !isDateLine(drafts[i]!.text)) continue;
-    // One organ per line above the date (joint issuers), nothing else.
+    // One organ per line above the date (joint issuers); web copies may drop them.
     let k = i - 1;
     while (k > firstBody && ORGAN_NAMES.test(compact(drafts[k]!.text))) k--;
-    if (k === i - 1) return;
     for (let s = k + 1; s < i; s++) drafts[s]!.role = 'signature';
     drafts[i]!.role = 'date';
     for (let c = k; c > firstBody && (CLOSING_LINE.test(compact(drafts[c]!.text)) || NOTE_LINE.test(compact(drafts[c]!.text))); c--) {

@@ -94,3 +94,19 @@ describe('structure: lines that are not titles', () => {
     expect(structureDocument(blocks(['2020年2月17日零时起我市收费公路免收车辆通行费', '正文。'])).title).toBe('2020年2月17日零时起我市收费公路免收车辆通行费');
   });
 });
+
+describe('structure: web copies of notices', () => {
+  it('takes a bracketed 文号 under the title as the 文号, a repeated title as a repeat, and a bare date as the notice\'s date', () => {
+    const doc = structureDocument(blocks([
+      '某省人民政府办公厅关于印发某某行动计划(2021—2023年)的通知',
+      '某省人民政府办公厅关于印发某某行动计划（2021-2023年）的通知',
+      '（某政办秘〔2021〕82号）',
+      '各市人民政府，省政府各部门：',
+      '《某某行动计划（2021-2023年）》已经省政府同意，现印发给你们，请认真贯彻执行。',
+      '2021年9月2日',
+      '某某行动计划（2021-2023年）',
+      '一、总体要求',
+    ]));
+    expect(doc.paragraphs.map((p) => p.role)).toEqual(['title', 'note', 'docNumber', 'addressee', 'body', 'date', 'body', 'heading']);
+  });
+});
