@@ -182,7 +182,9 @@ export function stripMarkdown(line: string): string {
     .replace(/^\s{0,3}[-*+]\s+(?=\S)/, '')
     .replace(/\*\*(.+?)\*\*/g, '$1')
     .replace(/(^|[^\w])_([^_\s][^_]*?)_(?=[^\w]|$)/g, '$1$2')
-    .replace(/\*\*|__/g, '');
+    .replace(/\*\*|__/g, '')
+    // HTML comments are invisible in rendered Markdown (<!-- INFO END -->).
+    .replace(/<!--.*?-->/g, '');
   if (/^\s*\|?[\s:|-]+\|[\s:|-]*$/.test(text)) return '';
   if (/^\s*\|.*\|\s*$/.test(text)) text = text.replace(/^\s*\||\|\s*$/g, '').replace(/\s*\|\s*/g, ' ');
   const visible = text.trim();

@@ -231,10 +231,20 @@ export function extractMetadata(
     else if (hints.department) metadata.issuer = hints.department;
   }
 
+  // Laws and regulations state their dates in a caption under the title:
+  // "（2021年7月27日中华人民共和国国务院令第746号公布）", "2015年5月28日 …会议通过";
+  // the last date there is the current text's (the latest amendment).
+  const captionDate = paragraphs.slice(0, 5)
+    .map((p) => p.text.replace(/\s+/g, ''))
+    .filter((text) => /^[（(]?\d{4}年\d{1,2}月\d{1,2}日.{0,200}(通过|公布|发布|施行|修正|修订|批准)[）)]?$/.test(text))
+    .flatMap((text) => text.match(/\d{4}年\d{1,2}月\d{1,2}日/g) ?? [])
+    .at(-1);
+
   const dateLine = byRole('date')[0]?.text
     ?? paragraphs.slice(-8).reverse().find((p) => isDateLine(p.text))?.text;
   const date = (dateLine && toIsoDate(dateLine))
     ?? (byline.date ? toIsoDate(byline.date) : undefined)
+    ?? (captionDate ? toIsoDate(captionDate) : undefined)
     ?? (hints.date ? toIsoDate(hints.date) : undefined)
     ?? (() => {
       const printed = byRole('note').find((p) => /印发$/.test(p.text));

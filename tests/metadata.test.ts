@@ -101,3 +101,15 @@ describeWithSharedCorpus('metadata: a 印发 notice whose title is only in the p
     expect(doc.metadata).toMatchObject({ issuer: '广州市民政局、广州市财政局、广州市市场监督管理局', date: '2024-03-14', docNumber: '穗民规字〔2024〕3号' });
   });
 });
+
+describe('metadata: regulations dated by their caption', () => {
+  it('takes the latest date of the caption under the title, and drops Markdown comments', async () => {
+    const { parseExtracted } = await import('../ingest/parse.ts');
+    const md = (lines: string[]) => parseExtracted({ format: 'md', paged: false, linesAreParagraphs: false, pages: [{ number: 1, lines: lines.map((text) => ({ text })) }], warnings: [] }, 'x.md', { passageMaxChars: 300 });
+    const amended = md(['# 某市志愿服务条例', '', '2015年5月28日 某市第四届人民代表大会常务委员会第十八次会议通过 2020年7月30日 某市第五届人民代表大会常务委员会第二十次会议修正', '', '<!-- INFO END -->', '', '## 第一章 总 则', '', '第一条 为了弘扬志愿精神，制定本条例。']);
+    expect(amended.metadata.date).toBe('2020-07-30');
+    expect(amended.text).not.toContain('INFO END');
+    const decree = md(['# 某某登记管理条例', '', '（2021年7月27日中华人民共和国国务院令第746号公布）', '', '第一条 为了规范登记管理行为，制定本条例。']);
+    expect(decree.metadata.date).toBe('2021-07-27');
+  });
+});
