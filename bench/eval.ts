@@ -1,7 +1,7 @@
 /**
  * npm run eval -- --corpus DIR [--exclude PATH]… (--questions FILE | --precedents FILE)
  *                 [--mode hybrid|lexical|dense] [--k 10] [--data DIR] [--json OUT]
- *                 [--jsonl-text F --jsonl-title F --jsonl-id F]
+ *                 [--jsonl-text F --jsonl-title F --jsonl-id F] [--answers]
  *
  * Builds a knowledge base of every supported file under DIR with the batch
  * ingester (the same code as `npm run ingest`), asks every question through
@@ -29,6 +29,13 @@
  * soon as the knowledge base is open. A changed, added or removed file sends
  * it through the (idempotent, content-hashed) ingest again.
  *
+ * Answers (`--answers`, questions only): each question is also answered the
+ * way `POST /api/ask` answers it (the same search with the server's default
+ * k, the same `extractAnswer` with the same question analysis, the same
+ * citation check) and the report adds the share of questions whose answer
+ * holds the gold answer (see `goldCoverage` for the rule) and the share
+ * answered null.
+ *
  * Exit status: 0 after a full evaluation, 1 on bad arguments or input files,
  * 3 when the asked mode cannot run.
  */
@@ -41,11 +48,19 @@ import { ConfigError, loadConfig, withDataDir, type Config } from '../core/confi
 import { KnowledgeBase, type JsonlFields } from '../core/kb.ts';
 import { formatSummaryLine, percentile, summarize, summarizeByKind, type RankedOutcome, type MetricSummary } from '../core/metrics.ts';
 import type { RetrievalMode, SearchHit } from '../core/types.ts';
+import { extractAnswer, verifyCitations } from '../core/answer.ts';
+import { PolicyTokenizer, USER_DICT_FILE } from '../core/tokenizer.ts';
 import { walkInputs } from '../ingest/batch.ts';
 
 export const EVAL_MANIFEST = 'eval-manifest.json';
 /** Passages retrieved per precedent query: documents are ranked by their best passage, so a document needs room. */
 const PRECEDENT_PASSAGES = 100;
+/** The k `POST /api/ask` searches with when the request names none (server/app.ts). */
+export const ASK_DEFAULT_K = 8;
+/** A gold answer longer than the extractive answer counts when at least this share of its characters is quoted. */
+export const GOLD_COVERAGE = 0.5;
+/** Shared runs shorter than this are chance (的, 和, 工作) and cover nothing. */
+const MIN_SHARED_RUN = 4;
 
 export class EvalError extends Error {
   constructor(
@@ -67,6 +82,8 @@ export interface EvalOptions {
   data?: string;
   json?: string;
   jsonl?: JsonlFields;
+  /** Also answer every question as `POST /api/ask` does and score the answers. */
+  answers?: boolean;
   /** Environment configuration (model, passage size …); `dataDir` is replaced by the eval data folder. */
   config?: Config;
   cwd?: string;
@@ -94,7 +111,48 @@ export interface EvalReport {
   latencyMs: { p50: number; p95: number; max: number };
   missed: Array<{ id: string; question: string; expected: string }>;
   questions: Array<{ id: string; kind?: string; expected: string; firstRelevantRank: number; top: string[] }>;
+  /** With `--answers`. */
+  answers?: AnswerQualityReport;
   lastLine: string;
+}
+
+export interface AnswerQualityReport {
+  n: number;
+  /** Share of questions whose extractive answer holds the gold answer. */
+  containsGold: number;
+  /** Share answered `null`. */
+  nullAnswers: number;
+  /** Share whose top ASK_DEFAULT_K hits hold the gold answer in the expected document: the most an extractive answer can reach. */
+  goldRetrieved: number;
+  /** Of those, the share whose answer holds it. */
+  containsGoldWhenRetrieved: number;
+  rule: string;
+  perQuestion: Array<{ id: string; answer: string | null; reason?: string; goldShare: number; contains: boolean }>;
+}
+
+export const GOLD_RULE =
+  `an answer holds the gold answer when, whitespace removed on both sides, it contains it; a gold answer longer than the answer counts when >= ${GOLD_COVERAGE * 100}% of its characters lie in runs of >= ${MIN_SHARED_RUN} characters that the answer also contains`;
+
+/**
+ * How much of `gold` the answer quotes, 0..1, and whether that counts as
+ * holding it (see GOLD_RULE). Both are compared with whitespace removed.
+ */
+export function goldCoverage(answer: string, gold: string): { share: number; contains: boolean } {
+  const a = stripWhitespace(answer);
+  const g = stripWhitespace(gold);
+  if (!g) return { share: 0, contains: false };
+  if (a.includes(g)) return { share: 1, contains: true };
+  const covered = new Uint8Array(g.length);
+  // Greedy longest runs from each start: a character is covered when some run through it of
+  // MIN_SHARED_RUN or more characters occurs in the answer.
+  for (let i = 0; i + MIN_SHARED_RUN <= g.length; i++) {
+    let len = MIN_SHARED_RUN;
+    if (!a.includes(g.slice(i, i + len))) continue;
+    while (i + len < g.length && a.includes(g.slice(i, i + len + 1))) len++;
+    covered.fill(1, i, i + len);
+  }
+  const share = covered.reduce((sum, c) => sum + c, 0) / g.length;
+  return { share, contains: g.length > a.length && share >= GOLD_COVERAGE };
 }
 
 function stripWhitespace(text: string): string {
@@ -276,6 +334,13 @@ export async function runEval(
     print(`corpus: ${corpus} (${after.documents} documents, ${after.passages} passages) · data: ${dataDir}${reused ? ' (reused)' : ''}`);
     print(`${questions.length} ${kind} from ${questionFile} · mode=${mode} · first question after ${secondsToFirstQuestion.toFixed(1)} s`);
 
+    if (options.answers && kind !== 'questions') throw new EvalError('--answers 只用于 --questions (--answers needs --questions)');
+    // The tokenizer the server builds for /api/ask: the knowledge base's user dictionary included.
+    const tokenizer = options.answers ? new PolicyTokenizer({ userDictPath: path.join(config.dataDir, USER_DICT_FILE) }) : undefined;
+    const answerRows: AnswerQualityReport['perQuestion'] = [];
+    let goldRetrieved = 0;
+    let containsWhenRetrieved = 0;
+
     const outcomes: RankedOutcome[] = [];
     const strictOutcomes: RankedOutcome[] = [];
     const perQuestion: EvalReport['questions'] = [];
@@ -303,7 +368,29 @@ export async function runEval(
       outcomes.push({ id: question.id, relevance, ...(question.kind ? { kind: question.kind } : {}) });
       const firstRelevantRank = relevance.indexOf(true) + 1;
       perQuestion.push({ id: question.id, expected: question.expected, firstRelevantRank, top, ...(question.kind ? { kind: question.kind } : {}) });
+      if (tokenizer) {
+        const asked = await kb.search({ text: question.text, k: ASK_DEFAULT_K, mode });
+        let answered = extractAnswer(question.text, asked.hits, kb, { questionWords: tokenizer.queryTerms(question.text).words });
+        if (verifyCitations(answered.citations, kb).length > 0) answered = { answer: null, citations: [], reason: 'citation check failed' };
+        const text = answered.answer ? answered.answer.sentences.map((s) => s.text).join('') : null;
+        const gold = text === null ? { share: 0, contains: false } : goldCoverage(text, question.answer ?? '');
+        const retrieved = asked.hits.some((hit) => isRelevant(hit, question));
+        if (retrieved) goldRetrieved++;
+        if (retrieved && gold.contains) containsWhenRetrieved++;
+        answerRows.push({ id: question.id, answer: text, ...(answered.reason ? { reason: answered.reason } : {}), goldShare: gold.share, contains: gold.contains });
+      }
     }
+    const answers: AnswerQualityReport | undefined = tokenizer
+      ? {
+          n: answerRows.length,
+          containsGold: answerRows.filter((r) => r.contains).length / answerRows.length,
+          nullAnswers: answerRows.filter((r) => r.answer === null).length / answerRows.length,
+          goldRetrieved: goldRetrieved / answerRows.length,
+          containsGoldWhenRetrieved: goldRetrieved > 0 ? containsWhenRetrieved / goldRetrieved : 0,
+          rule: GOLD_RULE,
+          perQuestion: answerRows,
+        }
+      : undefined;
 
     const overall = summarize(outcomes);
     const strict = summarize(strictOutcomes);
@@ -327,6 +414,14 @@ export async function runEval(
     print(`overall: ${fmt(overall)}`);
     print(`  strict (a collapsed duplicate's other documents not counted): ${fmt(strict)}`);
     print(`query latency: p50 ${latencyMs.p50.toFixed(2)} ms · p95 ${latencyMs.p95.toFixed(2)} ms · max ${latencyMs.max.toFixed(2)} ms (kb.search, ${questions.length} queries)`);
+    if (answers) {
+      const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+      print(`answers (as POST /api/ask, k=${ASK_DEFAULT_K}): n=${answers.n}  holds gold ${pct(answers.containsGold)}  null ${pct(answers.nullAnswers)}`);
+      print(
+        `  gold in the top ${ASK_DEFAULT_K} hits for ${pct(answers.goldRetrieved)} of questions; of those the answer holds it for ${pct(answers.containsGoldWhenRetrieved)}`,
+      );
+      print(`  rule: ${GOLD_RULE}`);
+    }
     const lastLine = formatSummaryLine(overall, mode);
     const report: EvalReport = {
       mode,
@@ -339,6 +434,7 @@ export async function runEval(
       latencyMs,
       missed,
       questions: perQuestion,
+      ...(answers ? { answers } : {}),
       lastLine,
     };
     if (options.json) {
@@ -356,7 +452,7 @@ export async function runEval(
 
 const USAGE = `用法 usage: npm run eval -- --corpus DIR [--exclude PATH]… (--questions FILE | --precedents FILE)
        [--mode hybrid|lexical|dense] [--k 10] [--data DIR] [--json OUT]
-       [--jsonl-text F [--jsonl-title F] [--jsonl-id F]]`;
+       [--jsonl-text F [--jsonl-title F] [--jsonl-id F]] [--answers]`;
 
 export function parseEvalArgs(argv: string[]): EvalOptions {
   let values;
@@ -375,6 +471,7 @@ export function parseEvalArgs(argv: string[]): EvalOptions {
         'jsonl-text': { type: 'string' },
         'jsonl-title': { type: 'string' },
         'jsonl-id': { type: 'string' },
+        answers: { type: 'boolean' },
       },
       allowPositionals: false,
     }));
@@ -404,6 +501,7 @@ export function parseEvalArgs(argv: string[]): EvalOptions {
     ...(values.data ? { data: values.data } : {}),
     ...(values.json ? { json: values.json } : {}),
     ...(jsonl ? { jsonl } : {}),
+    ...(values.answers ? { answers: true } : {}),
   };
 }
 
