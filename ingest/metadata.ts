@@ -8,7 +8,7 @@
  */
 import path from 'node:path';
 import type { DocumentKind, DocumentMetadata, Paragraph } from '../core/types.ts';
-import { DOC_NUMBER, isDateLine, ORGAN_NAMES, readByline, type Byline } from './structure.ts';
+import { DOC_NUMBER, isDateLine, ORGAN_NAMES, readByline, splitSignedDate, type Byline } from './structure.ts';
 
 /** Facts stated outside the document text: front-matter lines of a policy file, the file name. */
 export interface MetadataHints {
@@ -130,7 +130,7 @@ function docNumberFromFileName(file: string): string | undefined {
 const SESSION = /((?:全国|[省市区县州])?(?:政协|人大|人民代表大会|政治协商会议)[\p{Script=Han}]{0,8}?[一二三四五六七八九十百\d]+届(?:人大|政协)?(?:常委会)?[一二三四五六七八九十\d]+次(?:全体)?会议)/u;
 const PROPOSAL_NUMBER = /第\s*(\d{1,5})\s*号\s*(?:委员|代表)?\s*(?:提案|建议|议案|意见)/;
 const PROPOSAL_NUMBER_ALT = /(?:提案|建议|议案)\s*第\s*(\d{1,5})\s*号/;
-const ORGAN_SUFFIX = /(厅|局|委员会|委|办公厅|办公室|政府|部|院|中心|署|会|处|所|公司|集团|银行|队|站|馆|社|党组|联合会|协会)$/;
+const ORGAN_SUFFIX = /(厅|局|委员会|委|办公厅|办公室|办|政府|部|院|中心|署|会|处|所|公司|集团|银行|队|站|馆|社|党组|联合会|协会)$/;
 
 function firstMatch(texts: string[], pattern: RegExp, group = 1): string | undefined {
   for (const text of texts) {
@@ -203,10 +203,27 @@ export function extractMetadata(
     .map((p) => readByline(p.text))
     .find((b) => b !== undefined) ?? {};
 
-  const signatures = byRole('signature').map((p) => p.text);
+  // "（国家粮食局办公室代章）": the organ that stamped on the issuer's behalf;
+  // "商务部办公厅2020年2月7日": organ and date on one line.
+  const signatures = byRole('signature')
+    .map((p) => splitSignedDate(p.text)?.organ ?? p.text)
+    .map((text) => text.replace(/^[（(](.+?)(代章|盖章)?[）)]$/u, '$1'));
+  const signedDate = byRole('signature').map((p) => splitSignedDate(p.text)?.date).find((d) => d !== undefined);
   // Jointly issued documents sign with one organ per line.
+  // A long organ name wraps onto a second signing line ("浙江省新型冠状病毒感染的肺炎"
+  // / "疫情防控工作领导小组办公室"): a line that ends no organ belongs to the next.
+  const signingLines: string[] = [];
+  let pending = '';
+  for (const line of signatures) {
+    if (ORGAN_SUFFIX.test(line)) {
+      signingLines.push(pending + line);
+      pending = '';
+    } else if (/^[\p{Script=Han}]{2,20}$/u.test(line)) {
+      pending += line;
+    }
+  }
   // A covering notice and the text it issues may both sign with the same organ.
-  const organs = [...new Set(signatures.filter((s) => ORGAN_SUFFIX.test(s)).flatMap(splitJointOrgans))];
+  const organs = [...new Set(signingLines.flatMap(splitJointOrgans))];
   // The 发文机关标志 above the 文号 names the issuing organs whole; a sign-off
   // in text made from a PDF may keep only half a name ("济南市工业和" / "信息化局").
   const docNumberAt = paragraphs.findIndex((p) => p.role === 'docNumber');
@@ -243,6 +260,7 @@ export function extractMetadata(
   const dateLine = byRole('date')[0]?.text
     ?? paragraphs.slice(-8).reverse().find((p) => isDateLine(p.text))?.text;
   const date = (dateLine && toIsoDate(dateLine))
+    ?? (signedDate ? toIsoDate(signedDate) : undefined)
     ?? (byline.date ? toIsoDate(byline.date) : undefined)
     ?? (captionDate ? toIsoDate(captionDate) : undefined)
     ?? (hints.date ? toIsoDate(hints.date) : undefined)

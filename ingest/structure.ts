@@ -113,6 +113,16 @@ export function isDateLine(text: string): boolean {
   return DATE_LINE.test(compact(text));
 }
 
+/**
+ * A sign-off run into one line, organ then date, as web copies print it:
+ * "商务部办公厅2020年2月7日", "铜川市交通运输局2020年1月27日 [网络编辑：…]".
+ */
+export function splitSignedDate(text: string): { organ: string; date: string } | undefined {
+  const m = new RegExp(`^(.{2,40}?)\\s*((?:\\d{4}|[〇○零一二三四五六七八九]{4})年(?:\\d{1,2}|${CN_NUM}{1,3})月(?:\\d{1,2}|${CN_NUM}{1,3})日)\\s*(?:\\[.*\\])?$`, 'u').exec(text.trim());
+  if (!m || !ORGAN_NAMES.test(compact(m[1]!))) return undefined;
+  return { organ: compact(m[1]!), date: m[2]! };
+}
+
 export function isDocNumberLine(text: string): boolean {
   // Web copies print the 文号 in brackets under the title: （皖政办秘〔2021〕82号）.
   const c = compact(text).replace(/^[（(](.+)[）)]$/u, '$1');
@@ -356,7 +366,7 @@ function assignClosing(drafts: Draft[]): void {
     const draft = drafts[i]!;
     if (draft.role !== 'body') break;
     const text = compact(draft.text);
-    const anchor = isDateLine(text) || CLOSING_LINE.test(text) || CC_LINE.test(text) || /印发$/.test(text);
+    const anchor = isDateLine(text) || CLOSING_LINE.test(text) || CC_LINE.test(text) || /印发$/.test(text) || splitSignedDate(text) !== undefined;
     const furniture = anchor || CONTACT_LINE.test(text) || NOTE_LINE.test(text)
       || (text.length <= 40 && !/[。；;，,！!？?]/.test(text) && matchEnumerator(text) === undefined);
     if (!furniture) break;

@@ -113,3 +113,21 @@ describe('metadata: regulations dated by their caption', () => {
     expect(decree.metadata.date).toBe('2021-07-27');
   });
 });
+
+describe('metadata: sign-offs as web copies print them', () => {
+  const signOff = async (texts: string[]) => {
+    const { structureDocument } = await import('../ingest/structure.ts');
+    const { extractMetadata } = await import('../ingest/metadata.ts');
+    const doc = structureDocument(texts.map((text) => ({ text })));
+    return extractMetadata(doc.paragraphs, doc.title, { file: 'x.txt' }).metadata;
+  };
+
+  it('splits organ and date run into one line, joins a wrapped organ name, unwraps 代章', async () => {
+    expect(await signOff(['关于暂停办理某业务的通告', '因疫情防控需要，即日起暂停办理某业务。', '特此通告。', '商务部办公厅2020年2月7日 [网络编辑：某某]']))
+      .toMatchObject({ issuer: '商务部办公厅', date: '2020-02-07' });
+    expect(await signOff(['关于做好捐赠工作的通知', '各单位要规范接收捐赠款物。', '某省新型冠状病毒感染的肺炎', '疫情防控工作领导小组办公室', '2020年2月7日']))
+      .toMatchObject({ issuer: '某省新型冠状病毒感染的肺炎疫情防控工作领导小组办公室', date: '2020-02-07' });
+    expect(await signOff(['关于某事项的通知', '请各地认真执行。', '国务院扶贫办', '财政部', '2020年2月17日'])).toMatchObject({ issuer: '国务院扶贫办、财政部' });
+    expect(await signOff(['关于某事项的通知', '请各地认真执行。', '（国家粮食局办公室代章）', '2018年5月2日'])).toMatchObject({ issuer: '国家粮食局办公室' });
+  });
+});
