@@ -449,8 +449,9 @@ function textBreaks(lines: Line[], wrapped: boolean, fullWidth: number): Array<{
  * break — unless spaces are everywhere (letter-spaced text), where it is noise.
  */
 function splitRunOnLine(text: string): string[] {
-  if (text.length < 200) return [text];
+  if (text.length < 80) return [text];
   const headline = leadingHeadline(text);
+  if (text.length < 200) return headline ? [headline, text.slice(headline.length).trimStart()] : [text];
   const rest = headline ? text.slice(headline.length).trimStart() : text;
   const parts = rest.split(/(?<=[\p{Script=Han}。！？：；”）】])[ \u3000]+(?=[\p{Script=Han}“（【])/u);
   const average = rest.length / parts.length;
@@ -469,13 +470,19 @@ const STORY_OPENING = /^((\d{4}年)?\d{1,2}月\d{1,2}日|新华社|中新社|中
 const DOCUMENT_HEADLINE = /(通知|通告|公告|解读|指南|意见|办法|方案|措施|解答|答问|决定|规定|细则|声明|倡议书)$/;
 
 function leadingHeadline(text: string): string | undefined {
-  const m = /^([^ \u3000。，,；;！!？?]{6,40})[ \u3000]+(?=[\p{Script=Han}“《【\d])/u.exec(text);
-  if (!m || !(STORY_OPENING.test(text.slice(m[0].length)) || DOCUMENT_HEADLINE.test(m[1]!))) return undefined;
+  const m = /^([^ \u3000。，,；;]{6,40})[ \u3000]+(?=[\p{Script=Han}“《【\d])/u.exec(text);
+  if (!m) return undefined;
+  const story = text.slice(m[0].length);
+  // A story's first sentence soon reaches a comma ("疫情当前，为切实……"); the
+  // second half of a title does not.
+  if (!(STORY_OPENING.test(story) || DOCUMENT_HEADLINE.test(m[1]!) || /^[^ \u3000，。]{1,16}[，。]/u.test(story))) return undefined;
   const headline = m[1]!;
   const count = (of: RegExp) => (headline.match(of) ?? []).length;
   if (count(/\p{Script=Han}/gu) < 6 || ENUMERATOR.test(headline) || /^[\d〇○零一二三四五六七八九]{4}年/.test(headline)) return undefined;
-  // A sentence broken at a space has an open 《 or （ where a headline has none.
-  if (count(/《/g) !== count(/》/g) || count(/[（(]/g) !== count(/[）)]/g)) return undefined;
+  // A sentence broken at a space has an open 《, （ or “ where a headline has
+  // none, or a number whose unit follows the space ("〔2023〕36 号").
+  if (count(/《/g) !== count(/》/g) || count(/[（(]/g) !== count(/[）)]/g) || count(/“/g) !== count(/”/g)
+    || /[\dA-Za-z]$/.test(headline)) return undefined;
   return headline;
 }
 

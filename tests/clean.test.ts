@@ -119,6 +119,10 @@ describe('clean: plain text', () => {
       .toEqual(['某省积极做好', '2月8日，省']);
     const sentence = `为落实《某某规划纲要（2006—2020年）》和《某某 2025》，${story}`;
     expect(cleanDocument(text([sentence]))).toHaveLength(1);
+    // A short item whose story opens with a clause; a quotation broken at a space is no headline.
+    expect(cleanDocument(text(['某区“12条”助企业渡难关 疫情当前，为切实解决企业因疫情面临的实际困难，区里出台了十二条措施，涵盖房租减免、社保缓缴、稳岗补贴和融资支持等方面，帮助企业渡过难关。'])).map((b) => b.text.slice(0, 4)))
+      .toEqual(['某区“1', '疫情当前']);
+    expect(cleanDocument(text(['本次对话以“构建数字安全生态 助力数字经济发展”为主题，多位专家学者及企业代表参会并发表主题演讲，共同探讨数字安全。']))).toHaveLength(1);
     // A title in two halves: no story opens after the space.
     const twoHalves = cleanDocument(text([`关于充分发挥税收职能作用 助力打赢疫情防控阻击战若干措施的通知${story}`]));
     expect(twoHalves).toHaveLength(1);
