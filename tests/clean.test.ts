@@ -12,8 +12,8 @@ describe('clean: character-level rules', () => {
   });
 
   it('keeps a contact name apart from the label after it, and letter-spaced labels whole', () => {
-    expect(normaliseSpacing('（联系人：刘众 电话：0431-88690690）')).toBe('（联系人：刘众 电话：0431-88690690）');
-    expect(normaliseSpacing('（联系人：刘众电话：0431-88690690）')).toBe('（联系人：刘众 电话：0431-88690690）');
+    expect(normaliseSpacing('（联系人：何静 电话：0871-86321150）')).toBe('（联系人：何静 电话：0871-86321150）');
+    expect(normaliseSpacing('（联系人：何静电话：0871-86321150）')).toBe('（联系人：何静 电话：0871-86321150）');
     expect(normaliseSpacing('联系人：张三联系电话：1234')).toBe('联系人：张三 联系电话：1234');
     expect(normaliseSpacing('地址：长春市人民大街 邮编：130000')).toBe('地址：长春市人民大街 邮编：130000');
     expect(normaliseSpacing('联 系 电 话：1234')).toBe('联系电话：1234');
@@ -122,9 +122,9 @@ describe('clean: plain text', () => {
     // A short item whose story opens with a clause; a quotation broken at a space is no headline.
     expect(cleanDocument(text(['某区“12条”助企业渡难关 疫情当前，为切实解决企业因疫情面临的实际困难，区里出台了十二条措施，涵盖房租减免、社保缓缴、稳岗补贴和融资支持等方面，帮助企业渡过难关。'])).map((b) => b.text.slice(0, 4)))
       .toEqual(['某区“1', '疫情当前']);
-    expect(cleanDocument(text(['本次对话以“构建数字安全生态 助力数字经济发展”为主题，多位专家学者及企业代表参会并发表主题演讲，共同探讨数字安全。']))).toHaveLength(1);
+    expect(cleanDocument(text(['本次论坛以“共建安全生态 助力产业发展”为主题，多位专家学者及企业代表参会并发表主题演讲，共同探讨数字安全。']))).toHaveLength(1);
     // A title in two halves: no story opens after the space.
-    const twoHalves = cleanDocument(text([`关于充分发挥税收职能作用 助力打赢疫情防控阻击战若干措施的通知${story}`]));
+    const twoHalves = cleanDocument(text([`关于发挥社区服务功能 助力做好疫情防控工作若干措施的通知${story}`]));
     expect(twoHalves).toHaveLength(1);
   });
 

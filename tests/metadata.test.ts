@@ -88,8 +88,8 @@ describeWithSharedCorpus('metadata: a joint masthead', () => {
 describe('metadata: joint issuers on one line', () => {
   it('splits organs of one city at each repetition of its name, and leaves other names whole', async () => {
     const { splitJointOrgans } = await import('../ingest/metadata.ts');
-    expect(splitJointOrgans('广州市民政局广州市财政局广州市市场监督管理局')).toEqual(['广州市民政局', '广州市财政局', '广州市市场监督管理局']);
-    expect(splitJointOrgans('广州市人民政府办公厅')).toEqual(['广州市人民政府办公厅']);
+    expect(splitJointOrgans('青州市民政局青州市财政局青州市市场监督管理局')).toEqual(['青州市民政局', '青州市财政局', '青州市市场监督管理局']);
+    expect(splitJointOrgans('青州市人民政府办公厅')).toEqual(['青州市人民政府办公厅']);
     expect(splitJointOrgans('发展改革委办公厅税务总局办公厅')).toEqual(['发展改革委办公厅税务总局办公厅']);
   });
 });

@@ -82,16 +82,16 @@ describe('structure: letter front matter without a container title', () => {
 
 describe('structure: lines that are not titles', () => {
   it('skips a registration code, a dateline and a fragment whose numbering was lost', () => {
-    expect(structureDocument(blocks(['JNCR—2022—0040001', '济南市公安局', '济工信装备字〔2022〕1号', '文件', '关于印发《办法》的通知', '各相关单位：', '现印发给你们。'])).title)
+    expect(structureDocument(blocks(['ABCR—2022—0010001', '青州市公安局', '青工信字〔2022〕1号', '文件', '关于印发《办法》的通知', '各相关单位：', '现印发给你们。'])).title)
       .toBe('关于印发《办法》的通知');
-    expect(structureDocument(blocks(['2022年10月28日在第十三届全国人民代表大会常务委员会第三十七次会议上', '全国人民代表大会常务委员会：', '现报告如下。'])).title).toBe('');
+    expect(structureDocument(blocks(['2021年3月5日在青州市第十七届人民代表大会第一次会议上', '全国人民代表大会常务委员会：', '现报告如下。'])).title).toBe('');
     expect(structureDocument(blocks(['、指导思想', '以习近平新时代中国特色社会主义思想为指导。'])).title).toBe('');
     // A place and a colon may open a headline; a label and a colon open a caption.
-    expect(structureDocument(blocks(['新疆：防疫生产两不误', '正文。'])).title).toBe('新疆：防疫生产两不误');
+    expect(structureDocument(blocks(['东川：春耕生产两不误', '正文。'])).title).toBe('东川：春耕生产两不误');
     expect(structureDocument(blocks(['信息来源：某某市人民政府办公室', '正文。'])).title).toBe('');
     expect(structureDocument(blocks(['点击查看政策解读：【音频解读】关于《某某办法》的解读', '正文。'])).title).toBe('');
     // A headline may start with a date.
-    expect(structureDocument(blocks(['2020年2月17日零时起我市收费公路免收车辆通行费', '正文。'])).title).toBe('2020年2月17日零时起我市收费公路免收车辆通行费');
+    expect(structureDocument(blocks(['2020年3月1日起本市公交地铁恢复正常运营', '正文。'])).title).toBe('2020年3月1日起本市公交地铁恢复正常运营');
   });
 });
 
