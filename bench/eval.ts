@@ -122,6 +122,8 @@ export interface AnswerQualityReport {
   containsGold: number;
   /** Share answered `null`. */
   nullAnswers: number;
+  /** Share whose answer quotes at least GOLD_COVERAGE of the gold answer's characters, whatever the lengths (a longer answer is not held against it). */
+  coversHalfGold: number;
   /** Share whose top ASK_DEFAULT_K hits hold the gold answer in the expected document: the most an extractive answer can reach. */
   goldRetrieved: number;
   /** Of those, the share whose answer holds it. */
@@ -385,6 +387,7 @@ export async function runEval(
           n: answerRows.length,
           containsGold: answerRows.filter((r) => r.contains).length / answerRows.length,
           nullAnswers: answerRows.filter((r) => r.answer === null).length / answerRows.length,
+          coversHalfGold: answerRows.filter((r) => r.goldShare >= GOLD_COVERAGE).length / answerRows.length,
           goldRetrieved: goldRetrieved / answerRows.length,
           containsGoldWhenRetrieved: goldRetrieved > 0 ? containsWhenRetrieved / goldRetrieved : 0,
           rule: GOLD_RULE,
@@ -421,6 +424,7 @@ export async function runEval(
         `  gold in the top ${ASK_DEFAULT_K} hits for ${pct(answers.goldRetrieved)} of questions; of those the answer holds it for ${pct(answers.containsGoldWhenRetrieved)}`,
       );
       print(`  rule: ${GOLD_RULE}`);
+      print(`  answers quoting >= ${GOLD_COVERAGE * 100}% of the gold answer's characters, whatever their length: ${pct(answers.coversHalfGold)}`);
     }
     const lastLine = formatSummaryLine(overall, mode);
     const report: EvalReport = {

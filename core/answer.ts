@@ -6,6 +6,7 @@
  */
 import type { AnswerCitation, Paragraph, SearchHit, StoredDocument } from './types.ts';
 import { dice, questionTerms, splitSentences, termsOf, type TextSpan } from './sentences.ts';
+import { TermRarity } from './term-rarity.ts';
 import { foldText, stripWhitespace } from './tokenizer.ts';
 
 export interface DocumentSource {
@@ -16,6 +17,12 @@ export interface AnswerSentence {
   text: string;
   /** Numbers (`n`) of the citations this sentence carries. */
   citations: number[];
+  /**
+   * True for text that only completes the sentence before it: the items of a
+   * list the sentence introduces (…下列条件：), or what follows a sentence that
+   * merely restates the question. Not counted among the one to three sentences.
+   */
+  continuation?: true;
 }
 
 export interface ExtractiveAnswer {
@@ -45,7 +52,12 @@ export interface AnswerOptions {
    * whose cross-word pairs (生留, 在本) dilute the coverage measure.
    */
   questionWords?: string[];
+  /** General-usage rarity of words; default jieba's tables (loaded once per process). */
+  rarity?: TermRarity;
 }
+
+/** The kind of fact a question asks for, read from its wording. */
+export type FactType = 'number' | 'date' | 'list';
 
 interface Candidate {
   span: TextSpan;
@@ -56,6 +68,8 @@ interface Candidate {
   terms: Set<string>;
   hitRank: number;
   score: number;
+  /** The question's distinctive terms this sentence's document (text or title) contains. */
+  docTerms: Set<string>;
 }
 
 /** Roles whose sentences can answer; headings, signatures and addressees only echo the question's words. */
@@ -85,7 +99,7 @@ function collectCandidates(hits: SearchHit[], docs: DocumentSource): Candidate[]
     const key = `${doc.id}\u0000${span.start}`;
     if (seen.has(key) || span.text.length < MIN_SENTENCE_CHARS) return;
     seen.add(key);
-    candidates.push({ span, doc, paragraph, haystack: comparable(span.text), terms: termsOf(span.text), hitRank, score: 0 });
+    candidates.push({ span, doc, paragraph, haystack: comparable(span.text), terms: termsOf(span.text), hitRank, score: 0, docTerms: new Set() });
   };
   hits.forEach((hit, i) => {
     const doc = load(hit.citation.documentId);
@@ -109,7 +123,44 @@ function collectCandidates(hits: SearchHit[], docs: DocumentSource): Candidate[]
     }
   });
   const answering = candidates.filter((c) => ANSWERING_ROLES.has(c.paragraph.role));
-  return answering.length > 0 ? answering : candidates;
+  return (answering.length > 0 ? answering : candidates).filter((c) => !isFiller(c.span.text));
+}
+
+/**
+ * The set phrases of a reply letter (收悉, 现答复如下, 感谢您对…的关心和支持):
+ * they repeat the proposal's title and topic, so they match a question well,
+ * and they answer nothing. Never quoted as an answer.
+ */
+const FILLER = [
+  /收悉/,
+  /(答复|回复|函复|说明)如下/,
+  /感谢.{0,40}(关心|关注|支持|理解|监督)/,
+  /^(此复|特此(答复|函复|回复|说明))/,
+  /^[（(]?联系(人|电话|方式)[:：]/,
+  /欢迎.{0,12}(继续|再次|多提)/,
+  /敬请.{0,8}(谅解|理解|指正)/,
+  /^(谢谢|再次感谢|衷心感谢)/,
+];
+
+export function isFiller(sentence: string): boolean {
+  return FILLER.some((re) => re.test(sentence));
+}
+
+/** Read from the question's wording; the first match wins (什么时候 asks for a date even where 多少 appears too). */
+export function factTypeOf(question: string): FactType | undefined {
+  if (/何时|什么时候|什么时间|哪天|哪年|哪一年|几月|几号|哪一天|何日|日期|截止时间|时间节点/.test(question)) return 'date';
+  if (/多少|几[个项种条名家所次年天倍成岁人万亿]|多大|多高|多长|多久|比例|比率|[^效]率|金额|数额|数量|人数|标准是|额度/.test(question)) return 'number';
+  if (/哪些|哪几|什么条件|何种条件|条件是什么|条件有|包括什么|包括哪|内容是什么|要求是什么|有何要求|措施有/.test(question)) return 'list';
+  return undefined;
+}
+
+const HAS_NUMBER = /\d|[%％‰]|百分之|[一二两三四五六七八九十百千万亿]+(个|项|家|所|名|人|元|万|亿|倍|次|条|批|部|辆|吨|天|年|月|成|岁)/;
+const HAS_DATE = /(\d{4}|[〇○零一二三四五六七八九]{4})年|\d{1,2}月|\d{1,2}日|年底|年初|年内|年末|月底|月初|上半年|下半年/;
+const HAS_LIST = /、[^、]+、|[一二三四五六七八九十]是|[（(][一二三四五六七八九十\d]+[）)]|[①②③④⑤⑥⑦⑧⑨⑩]|[；;]|[：:]$/;
+
+/** Whether a sentence carries the kind of fact asked for. */
+export function carriesFact(sentence: string, type: FactType): boolean {
+  return (type === 'number' ? HAS_NUMBER : type === 'date' ? HAS_DATE : HAS_LIST).test(sentence);
 }
 
 /**
@@ -117,7 +168,7 @@ function collectCandidates(hits: SearchHit[], docs: DocumentSource): Candidate[]
  * which sentence answers; rare ones (留吉率) say much. Weights are computed over
  * the candidate pool because that is the only collection at hand here.
  */
-function termWeights(question: Iterable<string>, candidates: Candidate[]): Map<string, number> {
+function termWeights(question: Iterable<string>, candidates: Candidate[], rarity: TermRarity): Map<string, number> {
   const weights = new Map<string, number>();
   const n = candidates.length;
   for (const term of question) {
@@ -127,7 +178,9 @@ function termWeights(question: Iterable<string>, candidates: Candidate[]): Map<s
     // subject; weighting it as the rarest word would sink every candidate's coverage.
     df = Math.max(df, 1);
     // Longer words are more specific (留吉率 against 留): a mild length factor on top of rarity.
-    weights.set(term, Math.log(1 + (n + 1) / (df + 0.5)) * Math.sqrt(Math.min(term.length, 4)));
+    // General usage says what the pool cannot: 情况 and 采取 are everywhere, 吉林省 and 留吉率 name a subject.
+    const general = rarity.isDistinctive(term) ? 1.5 : Math.min(1.5, Math.max(0.5, (rarity.idf(term) ?? rarity.medianIdf) / 8));
+    weights.set(term, Math.log(1 + (n + 1) / (df + 0.5)) * Math.sqrt(Math.min(term.length, 4)) * general);
   }
   return weights;
 }
@@ -137,31 +190,41 @@ function comparable(text: string): string {
   return stripWhitespace(foldText(text));
 }
 
+/** Credit for a distinctive term the sentence's document names elsewhere (its title, the paragraph before). */
+const DOCUMENT_CREDIT = 0.5;
+
 function coverageOf(candidate: Candidate, weights: Map<string, number>, totalWeight: number): number {
   let matched = 0;
-  for (const [term, w] of weights) if (candidate.haystack.includes(term)) matched += w;
+  for (const [term, w] of weights) {
+    if (candidate.haystack.includes(term)) matched += w;
+    else if (candidate.docTerms.has(term)) matched += w * DOCUMENT_CREDIT;
+  }
   return totalWeight > 0 ? matched / totalWeight : 0;
 }
 
 /** Courtesy formulas of reply letters: they echo the proposal's topic and answer nothing. */
 const COURTESY = /感谢|欢迎(继续|再次)|此复|特此(答复|函复|通知)|敬请|谢谢|关心和支持|联系人|联系电话/;
 /** A sentence-final mark; a "sentence" without one is a title or heading line that slipped into a body paragraph. */
-const ENDS_LIKE_SENTENCE = /[。！？!?；;…][”’」』）)】]*$/;
+const ENDS_LIKE_SENTENCE = /[。！？!?；;…：:][”’」』）)】]*$/;
 
 /** How precisely a citation can say where it stands: a heading path counts more than a page. */
 function whereQuality(c: Candidate): number {
   return (c.paragraph.headingPath.length > 0 ? 2 : 0) + (c.paragraph.pages ? 1 : 0);
 }
 
-function score(candidate: Candidate, weights: Map<string, number>, totalWeight: number): number {
+/** Added to a sentence that carries the kind of fact asked for (a number for 多少, a date for 何时). */
+const FACT_BONUS = 0.12;
+
+function score(candidate: Candidate, weights: Map<string, number>, totalWeight: number, factType: FactType | undefined): number {
   // Retrieval order breaks near-ties; very long sentences carry more chance matches, so they pay a little.
   const rankBonus = 0.04 / candidate.hitRank;
   const lengthPenalty = Math.max(0, candidate.span.text.length - 120) / 2000;
   const formPenalty = (COURTESY.test(candidate.span.text) ? 0.3 : 0) + (ENDS_LIKE_SENTENCE.test(candidate.span.text) ? 0 : 0.15);
-  return coverageOf(candidate, weights, totalWeight) + rankBonus - lengthPenalty - formPenalty;
+  const factBonus = factType && carriesFact(candidate.span.text, factType) ? FACT_BONUS : 0;
+  return coverageOf(candidate, weights, totalWeight) + rankBonus + factBonus - lengthPenalty - formPenalty;
 }
 
-function citationFor(n: number, c: Candidate): AnswerCitation {
+function citationFor(n: number, c: Quoted): AnswerCitation {
   return {
     n,
     documentId: c.doc.id,
@@ -174,6 +237,102 @@ function citationFor(n: number, c: Candidate): AnswerCitation {
   };
 }
 
+/** A paragraph that opens a list item: （一）, 1., 一是, ①, 第一，. */
+const LIST_ITEM = /^([（(][一二三四五六七八九十\d]+[）)]|\d+[.、．]|[一二三四五六七八九十]+是|[①②③④⑤⑥⑦⑧⑨⑩]|第[一二三四五六七八九十]+[，、,])/;
+/** A list brought after its …如下： sentence is cut here; the citation markers still lead to the rest. */
+const LIST_CAP = 600;
+const LIST_MAX_ITEMS = 12;
+/** What may follow a sentence that only restates the question. */
+const ECHO_CAP = 300;
+const ECHO_MAX_CHARS = 60;
+const ECHO_NOVELTY = 0.3;
+
+interface Quoted {
+  span: TextSpan;
+  doc: StoredDocument;
+  paragraph: Paragraph;
+}
+
+/** The sentences after `c` in reading order within its section: the rest of its paragraph, then the following body paragraphs. */
+function* followingInSection(c: Quoted): Generator<Quoted & { newParagraph: boolean }> {
+  const paragraphs = c.doc.paragraphs;
+  const at = paragraphs.indexOf(c.paragraph);
+  if (at < 0) return;
+  const section = c.paragraph.headingPath;
+  for (let i = at; i < paragraphs.length; i++) {
+    const p = paragraphs[i]!;
+    if (i > at) {
+      if (!ANSWERING_ROLES.has(p.role)) return;
+      // A deeper heading path is still this section (第五条 under 第二章); a sibling or a parent is not.
+      if (p.headingPath.length < section.length || section.some((h, k) => p.headingPath[k] !== h)) return;
+    }
+    let first = true;
+    for (const span of splitSentences(c.doc.text.slice(p.start, p.end), p.start)) {
+      if (i === at && span.start <= c.span.start) continue;
+      yield { span, doc: c.doc, paragraph: p, newParagraph: i > at && first };
+      first = false;
+    }
+  }
+}
+
+/** Share of a sentence's characters that the question's terms do not account for. */
+function novelty(c: Candidate, weights: Map<string, number>): number {
+  const covered = new Uint8Array(c.haystack.length);
+  for (const term of weights.keys()) {
+    for (let at = c.haystack.indexOf(term); at >= 0; at = c.haystack.indexOf(term, at + 1)) covered.fill(1, at, at + term.length);
+  }
+  const content = [...c.haystack].filter((ch) => /[\p{L}\p{N}]/u.test(ch)).length;
+  const coveredCount = covered.reduce((a, b) => a + b, 0);
+  return content > 0 ? Math.max(0, content - coveredCount) / content : 0;
+}
+
+/**
+ * Text that completes a chosen sentence, verbatim from the same section: the
+ * items of a list it introduces (…应当同时具备下列条件：), or, when it only
+ * restates the question (（一）广西壮族自治区红十字会接收捐款账户信息。), what
+ * follows it.
+ */
+function continuationOf(c: Candidate, weights: Map<string, number>): Quoted[] {
+  const out: Quoted[] = [];
+  if (/[：:]$/.test(c.span.text)) {
+    let length = c.span.text.length;
+    for (const next of followingInSection(c)) {
+      if (out.length >= LIST_MAX_ITEMS || length + next.span.text.length > LIST_CAP || isFiller(next.span.text)) break;
+      // The first paragraph after a colon is its list; later ones must open an item of their own.
+      if (out.length > 0 && next.newParagraph && !LIST_ITEM.test(next.span.text)) break;
+      out.push(next);
+      length += next.span.text.length;
+    }
+    return out;
+  }
+  if (c.span.text.length <= ECHO_MAX_CHARS && novelty(c, weights) < ECHO_NOVELTY) {
+    let added = 0;
+    for (const next of followingInSection(c)) {
+      if (added + next.span.text.length > ECHO_CAP || isFiller(next.span.text)) break;
+      // Plain-text pages run headings and letterheads into the body; only a real sentence completes an echo.
+      if (!/[。！？!?；;][”’」』）)】]*$/.test(next.span.text) || next.span.text.length < 10) break;
+      out.push(next);
+      added += next.span.text.length;
+      if (added >= 40 || out.length >= 2) break;
+    }
+  }
+  return out;
+}
+
+/**
+ * The places and organisations a question names (吉林省, 国务院), each with the
+ * shorter names it contains (吉林省 → 吉林) that also name it. A name inside a
+ * longer word of the question is no name there (交通部 in 交通部门).
+ */
+function namedSubjects(qTerms: Set<string>, rarity: TermRarity): Array<{ term: string; forms: string[] }> {
+  const words = [...qTerms];
+  const names = words.filter((t) => t.length >= 2 && rarity.isName(t));
+  return names
+    .filter((t) => !words.some((o) => o !== t && o.includes(t) && !rarity.isName(o)))
+    .filter((t) => !names.some((o) => o !== t && o.includes(t)))
+    .map((term) => ({ term, forms: names.filter((o) => term.includes(o)) }));
+}
+
 /** Build an extractive answer to `question` from ranked `hits` (best first). */
 export function extractAnswer(
   question: string,
@@ -184,6 +343,7 @@ export function extractAnswer(
   const maxSentences = Math.min(3, Math.max(1, options.maxSentences ?? 3));
   const minCoverage = options.minCoverage ?? 0.3;
   const relativeCutoff = options.relativeCutoff ?? 0.75;
+  const rarity = options.rarity ?? TermRarity.shared();
 
   const qTerms = new Set(
     options.questionWords && options.questionWords.length > 0
@@ -194,10 +354,34 @@ export function extractAnswer(
   if (hits.length === 0) return { answer: null, citations: [], reason: '知识库中没有找到与问题相关的段落' };
 
   const candidates = collectCandidates(hits, docs);
-  if (candidates.length === 0) return { answer: null, citations: [], reason: '检索到的段落无法读取原文' };
-  const weights = termWeights(qTerms, candidates);
+  if (candidates.length === 0) return { answer: null, citations: [], reason: '检索到的段落中没有可以作答的句子（只有标题、落款或客套语）' };
+
+  // A question that names a place or an organisation (吉林) asks about that subject; a sentence about
+  // another province that shares every other word (留省率 for 留吉率) would be quoted as if it answered.
+  // Coined terms (留吉率) only weigh more: 疫情防控 is as unknown to general text and is no subject.
+  const groups = namedSubjects(qTerms, rarity);
+  if (groups.length > 0) {
+    const docText = new Map<string, string>();
+    for (const c of candidates) {
+      let text = docText.get(c.doc.id);
+      if (text === undefined) docText.set(c.doc.id, (text = comparable(`${c.doc.title ?? ''}\n${c.doc.text}`)));
+      for (const g of groups) for (const form of g.forms) if (text.includes(form)) c.docTerms.add(form);
+    }
+    const missing = groups.filter((g) => !candidates.some((c) => g.forms.some((f) => c.docTerms.has(f))));
+    if (missing.length > 0) {
+      const named = missing.map((g) => `“${g.term}”`).join('、');
+      return {
+        answer: null,
+        citations: [],
+        reason: `知识库中没有关于${named}的内容：检索到的文件都没有提到${named}，其中的句子不能当作对这个问题的回答`,
+      };
+    }
+  }
+
+  const factType = factTypeOf(question);
+  const weights = termWeights(qTerms, candidates, rarity);
   const totalWeight = [...weights.values()].reduce((a, b) => a + b, 0);
-  for (const c of candidates) c.score = score(c, weights, totalWeight);
+  for (const c of candidates) c.score = score(c, weights, totalWeight, factType);
   candidates.sort((a, b) => b.score - a.score || a.hitRank - b.hitRank || a.span.start - b.span.start);
 
   const best = candidates[0]!;
@@ -225,8 +409,22 @@ export function extractAnswer(
     chosen.push(c);
   }
 
-  const citations = chosen.map((c, i) => citationFor(i + 1, c));
-  const sentences = citations.map((c) => ({ text: c.quote, citations: [c.n] }));
+  const used = new Set<string>();
+  const key = (q: Quoted) => `${q.doc.id}\u0000${q.span.start}`;
+  const quoted: Array<Quoted & { continuation: boolean }> = [];
+  for (const c of chosen) {
+    if (used.has(key(c))) continue;
+    used.add(key(c));
+    quoted.push({ ...c, continuation: false });
+    for (const next of continuationOf(c, weights)) {
+      if (used.has(key(next))) break;
+      used.add(key(next));
+      quoted.push({ ...next, continuation: true });
+    }
+  }
+
+  const citations = quoted.map((q, i) => citationFor(i + 1, q));
+  const sentences: AnswerSentence[] = citations.map((c, i) => ({ text: c.quote, citations: [c.n], ...(quoted[i]!.continuation ? { continuation: true as const } : {}) }));
   return {
     answer: { text: sentences.map((s) => `${s.text}[${s.citations.join('][')}]`).join(''), sentences },
     citations,

@@ -1,0 +1,96 @@
+/**
+ * How telling a question word is, judged against general Chinese rather than
+ * the few passages retrieved for it: jieba's own IDF table (news and web
+ * text) and its dictionary's place and organisation tags. A candidate pool of
+ * eight passages about graduate retention cannot say that 吉林 matters more
+ * than 情况; general usage can.
+ */
+import fs from 'node:fs';
+import { dict as jiebaDict, idf as jiebaIdf } from '@node-rs/jieba/dict.js';
+import { POLICY_TERMS_PATH } from './tokenizer.ts';
+
+/** Tags of jieba's dictionary for places (ns) and organisations (nt). */
+const NAME_TAGS = new Set(['ns', 'nt']);
+/**
+ * Place words so general that a text about one province or city may well not
+ * spell them (全国, 中国) or says them in every passage; they name no subject.
+ */
+const GENERAL_PLACES = new Set([
+  // jieba tags 东西 (things) as a place, the 东西 of 东西方向.
+  '东西',
+  '中国', '中华人民共和国', '全国', '我国', '国家', '国内', '国外', '全省', '全市', '本省', '本市', '我省', '我市', '各地', '地方', '中央']);
+
+export class TermRarity {
+  private constructor(
+    private readonly idfByWord: Map<string, number>,
+    private readonly names: Set<string>,
+    private readonly domainTerms: Set<string>,
+    readonly medianIdf: number,
+  ) {}
+
+  /**
+   * Parses jieba's `idf.txt` ("word idf" lines), `dict.txt` ("word freq tag"
+   * lines) and the project's policy-term list (a word a line, jieba format).
+   */
+  static fromTables(idfTable: string, dictTable: string, policyTerms = ''): TermRarity {
+    const idfByWord = new Map<string, number>();
+    const values: number[] = [];
+    for (const line of idfTable.split('\n')) {
+      const space = line.indexOf(' ');
+      if (space <= 0) continue;
+      const value = Number(line.slice(space + 1));
+      if (!Number.isFinite(value)) continue;
+      idfByWord.set(line.slice(0, space), value);
+      values.push(value);
+    }
+    values.sort((a, b) => a - b);
+    const names = new Set<string>();
+    for (const line of dictTable.split('\n')) {
+      const [word, , tag] = line.trim().split(/\s+/);
+      if (word && tag && NAME_TAGS.has(tag) && !GENERAL_PLACES.has(word)) names.add(word);
+    }
+    const domainTerms = new Set<string>();
+    for (const line of policyTerms.split('\n')) {
+      const word = line.trim().split(/\s+/)[0];
+      // A policy term general text also uses (养老保险) is common knowledge, not a narrow subject.
+      if (word && !word.startsWith('#') && !idfByWord.has(word)) domainTerms.add(word);
+    }
+    return new TermRarity(idfByWord, names, domainTerms, values[Math.floor(values.length / 2)] ?? 10);
+  }
+
+  private static sharedInstance: TermRarity | undefined;
+
+  /** jieba's tables, parsed once per process (about 0.3 s); read-only afterwards. */
+  static shared(): TermRarity {
+    TermRarity.sharedInstance ??= TermRarity.fromTables(
+      Buffer.from(jiebaIdf).toString('utf8'),
+      Buffer.from(jiebaDict).toString('utf8'),
+      fs.readFileSync(POLICY_TERMS_PATH, 'utf8'),
+    );
+    return TermRarity.sharedInstance;
+  }
+
+  /** General-usage IDF of `word`, undefined for a word general text does not use (留吉率, 普惠性). */
+  idf(word: string): number | undefined {
+    return this.idfByWord.get(word);
+  }
+
+  /** A place or organisation name the dictionary knows (吉林省, 国务院), general ones (全国, 我省) excepted. */
+  isName(word: string): boolean {
+    return this.names.has(word);
+  }
+
+  /**
+   * A coined policy term of the project's list that general text never uses
+   * (留吉率, 普惠性). Words jieba's HMM forms from a question (部到, 率为) are
+   * unknown to general text too, but they are no subject, hence the list.
+   */
+  isDomainTerm(word: string): boolean {
+    return this.domainTerms.has(word);
+  }
+
+  /** A subject a question names: a place, an organisation or a coined policy term. */
+  isDistinctive(word: string): boolean {
+    return this.isName(word) || this.isDomainTerm(word);
+  }
+}
