@@ -3,7 +3,9 @@
  * the seed reply with its PDF and DOCX renditions from ../shared/corpus).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { extractAnswer, verifyCitations } from '../core/answer.ts';
+import fs from 'node:fs';
+import path from 'node:path';
+import { carriesFact, extractAnswer, factTypeOf, isFiller, verifyCitations } from '../core/answer.ts';
 import { splitSentences } from '../core/sentences.ts';
 import { PolicyTokenizer } from '../core/tokenizer.ts';
 import type { StoredDocument } from '../core/types.ts';
@@ -88,6 +90,95 @@ describe('extractAnswer on the sample corpus', () => {
     const c = answer.citations[0]!;
     expect(verifyCitations([{ ...c, quote: `${c.quote}。` }], t.kb)).toHaveLength(1);
     expect(verifyCitations([{ ...c, documentId: 'gone.txt' }], t.kb)[0]).toContain('不存在');
+  });
+});
+
+describe('questions naming a subject the knowledge base lacks', () => {
+  it('does not answer a 吉林 question with 东川省 figures, and says what was not found', async () => {
+    const { hits, answer } = await ask('吉林省高校毕业生留吉率是多少？');
+    // Retrieval does find the 东川省 reply (same topic, same words but the place): the answer must not quote it.
+    expect(hits.some((h) => h.citation.documentId.includes('高校毕业生留省'))).toBe(true);
+    expect(answer.answer).toBeNull();
+    expect(answer.reason).toMatch(/没有关于“吉林/);
+    expect(answer.citations).toEqual([]);
+  });
+
+  it('answers the same question about the province the reply is about, with the rate', async () => {
+    const { answer } = await ask('东川省高校毕业生留省率是多少？');
+    expect(answer.answer, answer.reason).not.toBeNull();
+    expect(answer.citations.some((c) => /留省率为58\.2%/.test(c.quote))).toBe(true);
+    expect(verifyCitations(answer.citations, t.kb)).toEqual([]);
+  });
+});
+
+describe('a sentence that introduces a list', () => {
+  it('brings the list items of the same article, verbatim, in order, each cited', async () => {
+    const { answer } = await ask('普惠性民办幼儿园的认定条件是什么？');
+    expect(answer.answer, answer.reason).not.toBeNull();
+    const sentences = answer.answer!.sentences;
+    const intro = sentences.findIndex((s) => s.text.startsWith('第五条申请认定为普惠性民办幼儿园') && s.text.endsWith('：'));
+    expect(intro).toBeGreaterThanOrEqual(0);
+    const items = sentences.slice(intro + 1, intro + 7);
+    expect(items.map((s) => s.text.slice(0, 3))).toEqual(['（一）', '（二）', '（三）', '（四）', '（五）', '（六）']);
+    for (const item of items) expect(item.continuation).toBe(true);
+    expect(items[5]!.text).toBe('（六）近3年内未发生重大安全责任事故，无违规收费、“小学化”等不良记录。');
+    // 第六条 follows in the same chapter but is no item of 第五条's list.
+    expect(sentences[intro + 7]?.text ?? '').not.toMatch(/^第六条/);
+    const byN = new Map(answer.citations.map((c) => [c.n, c]));
+    for (const s of sentences.slice(intro, intro + 7)) {
+      const c = byN.get(s.citations[0]!)!;
+      expect(c.quote).toBe(s.text);
+      expect(c.headingPath).toEqual(['第二章认定条件', '第五条']);
+    }
+    expect(verifyCitations(answer.citations, t.kb)).toEqual([]);
+  });
+});
+
+describe('reply-letter filler', () => {
+  it('recognises the set phrases of every reply in corpus/ and nothing of their substance', () => {
+    const replies = fs.readdirSync('corpus').filter((f) => f.startsWith('对') && f.endsWith('.txt'));
+    expect(replies.length).toBeGreaterThanOrEqual(4);
+    for (const file of replies) {
+      const sentences = splitSentences(fs.readFileSync(path.join('corpus', file), 'utf8'));
+      const filler = sentences.filter((s) => isFiller(s.text)).map((s) => s.text);
+      expect(filler.some((s) => s.includes('收悉')), file).toBe(true);
+      expect(filler.some((s) => /感谢/.test(s)), file).toBe(true);
+      for (const s of filler) expect(s, file).toMatch(/收悉|答复如下|感谢|欢迎|联系人|特此答复/);
+      expect(filler.length, file).toBeLessThanOrEqual(5);
+    }
+  });
+
+  it('never quotes them, even for a question that repeats a proposal title', async () => {
+    for (const question of ['关于加强城区防洪排涝能力建设的建议', '既有住宅加装电梯的财政补贴标准是多少？', '关于增加城区普惠性学前教育学位供给的建议']) {
+      const { answer } = await ask(question);
+      expect(answer.answer, `${question}: ${answer.reason}`).not.toBeNull();
+      for (const c of answer.citations) {
+        expect(c.quote, question).not.toMatch(/收悉|答复如下|关心和支持/);
+        expect(isFiller(c.quote)).toBe(false);
+      }
+    }
+  });
+});
+
+describe('the kind of fact asked for', () => {
+  it('reads it from the question', () => {
+    expect(factTypeOf('城区内涝治理什么时候完成？')).toBe('date');
+    expect(factTypeOf('东川省高校毕业生留省率是多少？')).toBe('number');
+    expect(factTypeOf('单所幼儿园奖补金额最高几万元？')).toBe('number');
+    expect(factTypeOf('普惠性民办幼儿园的认定条件是什么？')).toBe('list');
+    expect(factTypeOf('高校毕业生留在本省就业有哪些支持政策？')).toBe('list');
+    expect(factTypeOf('如何申请加装电梯？')).toBeUndefined();
+    expect(carriesFact('力争到2027年城区排水管网雨水管渠设计重现期达到3至5年一遇', 'date')).toBe(true);
+    expect(carriesFact('领导小组办公室每季度通报工作进展', 'date')).toBe(false);
+  });
+
+  it('prefers a sentence with a date for 什么时候 and one with a figure for 多少', async () => {
+    const when = (await ask('城区内涝治理什么时候完成？')).answer;
+    expect(when.answer, when.reason).not.toBeNull();
+    expect(carriesFact(when.citations[0]!.quote, 'date'), when.citations[0]!.quote).toBe(true);
+    const howMuch = (await ask('普惠性民办幼儿园保教费最高收费标准是多少？')).answer;
+    expect(howMuch.answer, howMuch.reason).not.toBeNull();
+    expect(howMuch.citations[0]!.quote).toMatch(/1280元/);
   });
 });
 

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EvalError, parseEvalArgs, runEval, type EvalOptions } from '../bench/eval.ts';
+import { EvalError, goldCoverage, parseEvalArgs, runEval, type EvalOptions } from '../bench/eval.ts';
 import { loadConfig } from '../core/config.ts';
 
 let tmp: string;
@@ -159,5 +159,33 @@ describe('npm run eval', () => {
     expect(result.status).toBe(1);
     expect(result.stderr).toContain('missing --corpus');
     expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('--answers answers each question as /api/ask does and scores the answers against the gold answers', async () => {
+    expect(parseEvalArgs(['--corpus', 'c', '--questions', 'q', '--answers']).answers).toBe(true);
+    const out = collect();
+    const report = await runEval(options({ questions: 'questions.jsonl', answers: true }), out.print, out.progress);
+    const answers = report.answers!;
+    expect(answers.n).toBe(4);
+    // q1, q2 and q4 are answered from the sentence holding the gold answer; q3's file is not in the corpus.
+    const held = answers.perQuestion.filter((q) => q.contains).map((q) => q.id);
+    expect(held).toEqual(expect.arrayContaining(['q1', 'q2', 'q4']));
+    expect(answers.containsGold).toBe(held.length / 4);
+    expect(lines.some((l) => l.startsWith('answers (as POST /api/ask, k=8): n=4'))).toBe(true);
+    expect(lines.some((l) => l.includes('rule: an answer holds the gold answer'))).toBe(true);
+    expect(lines[lines.length - 1]).toMatch(/^recall@1=/);
+    await expect(runEval(options({ precedents: 'precedents.jsonl', answers: true }), () => {}, () => {})).rejects.toThrow(/--answers/);
+  });
+
+  it('goldCoverage: contained, or half of a longer gold answer quoted in runs of four or more characters', () => {
+    expect(goldCoverage('缴费基数下限为 平均工资的60%。', '平均工资的60%')).toEqual({ share: 1, contains: true });
+    const gold = '市、区财政按每部电梯20万元给予补助，对纳入改造计划的，再增加5万元。';
+    const half = goldCoverage('市、区财政按每部电梯20万元给予补助。', gold);
+    expect(half.contains).toBe(true);
+    expect(half.share).toBeGreaterThan(0.4);
+    // Scattered two-character matches are chance, not a quote.
+    expect(goldCoverage('财政补助电梯', gold).contains).toBe(false);
+    // An answer longer than the gold answer must contain it.
+    expect(goldCoverage(`${'无关内容'.repeat(20)}市、区财政按每部电梯20万元给予补助`, gold).contains).toBe(false);
   });
 });
