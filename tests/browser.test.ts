@@ -8,13 +8,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasChromium, launchChromium, SHOTS, type LaunchedBrowser } from './support/chromium.ts';
 import { ADMIN_TOKEN, buildTestKb, serve, type RunningServer, type TestKb } from './support/test-server.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const SHOTS = path.resolve('tests/.tmp');
-const hasChromium = fs.existsSync(CHROMIUM);
 if (!hasChromium) console.warn('[skipped] browser tests: /usr/bin/chromium is missing (apt-get install -y chromium)');
 
 const XSS_ID = 'untrusted/恶意脚本测试.txt';
@@ -29,8 +27,8 @@ const XSS_TEXT = [
 
 let t: TestKb;
 let srv: RunningServer;
+let browser: LaunchedBrowser;
 let context: BrowserContext;
-let userDataDir: string;
 const pageErrors: string[] = [];
 
 async function newPage(width = 1280, height = 900): Promise<Page> {
@@ -44,7 +42,6 @@ const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SHO
 
 describe.skipIf(!hasChromium)('web page in headless Chromium', () => {
   beforeAll(async () => {
-    fs.mkdirSync(SHOTS, { recursive: true });
     t = await buildTestKb({ shared: false });
     const untrustedRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'policykb-untrusted-'));
     fs.mkdirSync(path.join(untrustedRoot, 'untrusted'));
@@ -52,29 +49,14 @@ describe.skipIf(!hasChromium)('web page in headless Chromium', () => {
     const report = await t.kb.ingestPaths([path.join(untrustedRoot, 'untrusted')], { root: untrustedRoot });
     expect(report.failed).toEqual([]);
     srv = await serve(t.kb, t.config);
-    userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'policykb-chromium-'));
-    // A fresh profile per run: launchPersistentContext owns --user-data-dir.
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      locale: 'zh-CN',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
+    context = browser.context;
   });
 
   afterAll(async () => {
-    await context?.close();
+    await browser?.close();
     await srv?.close();
     t?.close();
-    if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
   });
 
   it('searches, shows a cited answer and results, and a citation opens the highlighted paragraph', async () => {

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../core/config.ts';
 import { KnowledgeBase, KnowledgeBaseError } from '../core/kb.ts';
 import { makeTinyModelDir, writeRandomBert } from './support/random-bert.ts';
+import { hasChromium, launchChromium, SHOTS } from './support/chromium.ts';
 import { ADMIN_TOKEN, PROJECT_CORPUS, serve, type RunningServer } from './support/test-server.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'policykb-hybrid-'));
@@ -188,6 +189,30 @@ describe('the server with a model', () => {
     expect(afterDelete.index.vectors).toBe(before.index.vectors);
     const gone = await json(`/api/search?q=${enc(target.text)}&k=20&mode=dense`);
     expect(gone.body.hits.map((h: any) => h.citation.documentId)).not.toContain('uploads/口袋公园答复.txt');
+  });
+});
+
+describe.skipIf(!hasChromium)('the page with a model', () => {
+  it('shows no lexical-only banner, names the model, and badges each hit with the rank each retriever gave it', async () => {
+    const browser = await launchChromium();
+    try {
+      const page = await browser.context.newPage();
+      const pageErrors: string[] = [];
+      page.on('pageerror', (err) => pageErrors.push(err.message));
+      await page.setViewportSize({ width: 1280, height: 900 });
+      await page.goto(`${srv.url}/#/search?q=${enc('普惠性民办幼儿园如何认定和扶持？')}`);
+      await page.waitForSelector('.hits .hit');
+      await expect.poll(() => page.locator('#footer-status').textContent()).toContain('混合检索（test/tiny-bert）');
+      expect(await page.locator('#banner').isHidden()).toBe(true);
+      expect(await page.locator('.results-head').textContent()).toContain('混合检索');
+      const badges = await page.locator('.hits .hit .rank').allTextContents();
+      expect(badges.some((b) => /^义 #\d+$/.test(b))).toBe(true);
+      expect(badges.some((b) => /^词 #\d+$/.test(b))).toBe(true);
+      await page.screenshot({ path: path.join(SHOTS, 'hybrid-01-results.png'), fullPage: false });
+      expect(pageErrors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
   });
 });
 
