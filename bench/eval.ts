@@ -11,7 +11,7 @@
  * `recall@1=0.xxx recall@5=0.xxx recall@10=0.xxx mrr@10=0.xxx n=N mode=MODE`.
  *
  * Questions: `{id, question, answer, file}` (`doc` accepted for `file`, which
- * is relative to DIR); a hit is relevant when it comes from that file and
+ * is relative to DIR or to a folder above it, see corpusDocumentId); a hit is relevant when it comes from that file and
  * holds the answer, both compared with all whitespace removed.
  * Precedents: `{id, query, document}` with a knowledge-base document id; a hit
  * is relevant when it belongs to that document. Documents are ranked by their
@@ -165,6 +165,25 @@ function toPosix(p: string): string {
   return p.split(path.sep).join('/').replace(/^\.\//, '');
 }
 
+/**
+ * A question's `file` is relative to the folder its question set was written
+ * for (../shared/corpus: `ncpqa/docs/….txt`), while document ids are relative
+ * to --corpus. Evaluating on a sub-folder (`--corpus …/ncpqa`) would then
+ * miss every question, so the file is looked up under the corpus and then
+ * under each folder above it, and named relative to the corpus. A file found
+ * nowhere (or outside the corpus, or a JSONL record id) is left as written.
+ */
+export function corpusDocumentId(expected: string, corpus: string): string {
+  for (let base = corpus; ; base = path.dirname(base)) {
+    const candidate = path.resolve(base, expected);
+    if (fs.existsSync(candidate)) {
+      const relative = path.relative(corpus, candidate);
+      return relative.startsWith('..') || path.isAbsolute(relative) ? expected : toPosix(relative);
+    }
+    if (path.dirname(base) === base) return expected;
+  }
+}
+
 /** Reads question or precedent lines; a bad line is an error naming file and line. */
 export function readQuestions(file: string, kind: 'questions' | 'precedents'): EvalQuestion[] {
   let content: string;
@@ -283,7 +302,9 @@ export async function runEval(
     throw new EvalError('需要 --questions FILE 或 --precedents FILE 之一 (exactly one of --questions or --precedents)');
   }
   const kind = options.questions ? 'questions' : 'precedents';
-  const questions = readQuestions(path.resolve(cwd, questionFile), kind);
+  const questions = readQuestions(path.resolve(cwd, questionFile), kind).map((q) =>
+    kind === 'questions' ? { ...q, expected: corpusDocumentId(q.expected, corpus) } : q,
+  );
   const baseConfig = options.config ?? loadConfig(process.env, cwd);
   const dataDir = options.data ? path.resolve(cwd, options.data) : defaultDataDir(options, baseConfig, cwd);
   const config = withDataDir(baseConfig, dataDir, cwd);

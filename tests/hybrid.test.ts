@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runEval } from '../bench/eval.ts';
 import { loadConfig, type Config } from '../core/config.ts';
 import { KnowledgeBase, KnowledgeBaseError } from '../core/kb.ts';
 import { makeTinyModelDir, writeRandomBert } from './support/random-bert.ts';
@@ -213,6 +214,50 @@ describe.skipIf(!hasChromium)('the page with a model', () => {
     } finally {
       await browser.close();
     }
+  });
+});
+
+describe('npm run eval with a model', () => {
+  it('evaluates dense and hybrid on a sub-folder corpus whose question files name paths from the folder above, reusing the build', async () => {
+    // Questions written against the project root (`corpus/…`), evaluated on corpus/ itself:
+    // the ids are then `…` without the folder, as with --corpus ../shared/corpus/ncpqa.
+    const root = path.dirname(PROJECT_CORPUS);
+    const ownText = kb
+      .getDocument(KINDERGARTEN_REPLY)!
+      .passages.filter((p) => p.text.length >= 40)
+      .slice(0, 3);
+    const questionsFile = path.join(tmp, 'own-text-questions.jsonl');
+    fs.writeFileSync(
+      questionsFile,
+      ownText
+        .map((p, i) => JSON.stringify({ id: `q${i}`, question: p.text, answer: p.text.slice(5, 25), file: path.relative(root, path.join(PROJECT_CORPUS, KINDERGARTEN_REPLY)) }))
+        .join('\n'),
+    );
+    const evalData = path.join(tmp, 'eval-data');
+    const lines: string[] = [];
+    const progress: string[] = [];
+    const run = (mode: 'dense' | 'hybrid') =>
+      runEval(
+        { corpus: PROJECT_CORPUS, exclude: [], questions: questionsFile, mode, k: 10, data: evalData, cwd: tmp, config: loadConfig(modelEnv) },
+        (line) => lines.push(line),
+        (line) => progress.push(line),
+      );
+    const dense = await run('dense');
+    expect(dense.reused).toBe(false);
+    expect(dense.mode).toBe('dense');
+    // A passage's own text finds it first with the model; the expected file is matched under its corpus-relative id.
+    expect(dense.overall.recall[1]).toBe(1);
+    expect(dense.questions[0]!.expected).toBe(KINDERGARTEN_REPLY);
+    expect(lines.at(-1)).toBe('recall@1=1.000 recall@5=1.000 recall@10=1.000 mrr@10=1.000 n=3 mode=dense');
+
+    progress.length = 0;
+    const hybrid = await run('hybrid');
+    expect(hybrid.reused).toBe(true);
+    expect(hybrid.mode).toBe('hybrid');
+    expect(progress.join('\n')).toContain('reusing');
+    expect(progress.join('\n')).not.toMatch(/embedded|rebuilding/);
+    expect(hybrid.overall.recall[10]).toBe(1);
+    expect(lines.at(-1)).toMatch(/^recall@1=\d\.\d{3} recall@5=\d\.\d{3} recall@10=1\.000 mrr@10=\d\.\d{3} n=3 mode=hybrid$/);
   });
 });
 
