@@ -173,6 +173,13 @@ export class KnowledgeBase {
       // Without a model the stored vectors still get maintained (a removal must leave the HNSW file too).
       const vectorModel = embedder ? { id: embedder.modelId, dimension: embedder.dimension } : store.model();
       if (vectorModel) await kb.loadVectors(vectorModel);
+      const counts = store.counts();
+      if (embedder && counts.embedded < counts.passages) {
+        log(
+          `${counts.passages - counts.embedded} of ${counts.passages} passages have no vectors yet (stored while no model was loaded): ` +
+            'dense search misses them until they are embedded (npm start, npm run ingest and npm run kb -- reembed do it)',
+        );
+      }
       // A caller that passes `embedder: null` chose lexical-only and says so itself; a model that failed to load is announced here.
       if (!embedder && options.embedder === undefined) log('知识库为纯关键词模式 (LEXICAL-ONLY)：语义检索不可用，原因见上一行 (semantic search is off; the reason is on the line above)');
       return kb;

@@ -32,6 +32,30 @@ async function ingestSampleCorpus(kb: KnowledgeBase, config: Config): Promise<vo
   for (const f of report.failed) log(`  失败 ${f.file}：${f.error}`);
 }
 
+/**
+ * Passages ingested while no model could be loaded (lexical-only by choice or
+ * by failure) have no vectors; the store keeps them, and dense search cannot
+ * find them. Once a model is there, embed them before serving, as the first
+ * start embeds the sample corpus before serving.
+ */
+async function embedMissingVectors(kb: KnowledgeBase): Promise<void> {
+  const stats = kb.stats();
+  const missing = stats.passages - stats.embedded;
+  if (!kb.embedder || missing <= 0) return;
+  log(`${missing} 个段落还没有向量（入库时没有加载向量模型），正在用 ${kb.embedder.modelId} 嵌入 …`);
+  const started = performance.now();
+  let lastLine = Date.now();
+  const done = await kb.exclusive(() =>
+    kb.embedMissing((n) => {
+      if (Date.now() - lastLine < 5000) return;
+      lastLine = Date.now();
+      log(`  嵌入进度 ${n}/${missing} 个段落，${((performance.now() - started) / 1000).toFixed(0)} 秒`);
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  log(`嵌入完成：${done} 个段落，用时 ${seconds.toFixed(1)} 秒（每秒 ${(done / Math.max(seconds, 0.001)).toFixed(0)} 个）`);
+}
+
 async function main(): Promise<void> {
   const config = loadConfig();
   log(`数据目录 ${config.dataDir}`);
@@ -46,6 +70,7 @@ async function main(): Promise<void> {
     log(`向量模型 ${health.model?.id ?? config.model}（${health.model?.dimension ?? '?'} 维），混合检索`);
   }
   if (health.documents === 0) await ingestSampleCorpus(kb, config);
+  else await embedMissingVectors(kb);
   const after = kb.health();
   log(`知识库：${after.documents} 个文档，${after.passages} 个段落`);
 

@@ -6,7 +6,7 @@
  * that embeds and a delete that leaves the HNSW index, and a model change
  * that is refused until `npm run kb -- reembed` re-embeds the store.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -258,6 +258,82 @@ describe('npm run eval with a model', () => {
     expect(progress.join('\n')).not.toMatch(/embedded|rebuilding/);
     expect(hybrid.overall.recall[10]).toBe(1);
     expect(lines.at(-1)).toMatch(/^recall@1=\d\.\d{3} recall@5=\d\.\d{3} recall@10=1\.000 mrr@10=\d\.\d{3} n=3 mode=hybrid$/);
+  });
+});
+
+interface StartedServer {
+  url: string;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** `npm start` (server/main.ts) in a child process, resolved once it says where it listens. */
+function npmStart(env: Record<string, string>): Promise<StartedServer> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], { env: { ...process.env, ...env, PORT: '0' } });
+  let output = '';
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return new Promise<StartedServer>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+      const listening = /已启动：(http:\/\/localhost:\d+)\//.exec(output);
+      if (listening) {
+        resolve({
+          url: listening[1]!.replace('localhost', '127.0.0.1'),
+          output: () => output,
+          stop: async () => {
+            child.kill('SIGTERM');
+            await exited;
+          },
+        });
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    void exited.then(() => reject(new Error(`server/main.ts exited before listening:\n${output}`)));
+  });
+}
+
+describe('npm start with a model', () => {
+  it('loads the model, embeds the corpus with progress on an empty store, and serves hybrid', async () => {
+    const started = await npmStart({ ...modelEnv, KB_DATA_DIR: path.join(tmp, 'start-fresh'), KB_CORPUS_DIR: PROJECT_CORPUS });
+    try {
+      const log = started.output();
+      expect(log).toMatch(/embedder: test\/tiny-bert \(q8, 64 dimensions\) loaded from/);
+      expect(log).toContain('向量模型 test/tiny-bert（64 维），混合检索');
+      expect(log).toMatch(/索引进度 \d+\/10 个文件/);
+      expect(log).toMatch(/索引完成：新增 10，.*失败 0/);
+      expect(log).not.toContain('LEXICAL-ONLY');
+      const health = await (await fetch(`${started.url}/api/health`)).json();
+      expect(health.mode).toBe('hybrid');
+      expect(health.model).toEqual({ id: 'test/tiny-bert', dimension: 64 });
+      expect(health.index.vectors).toBe(health.passages);
+    } finally {
+      await started.stop();
+    }
+  });
+
+  it('gives vectors to passages stored while no model was loaded, before serving', async () => {
+    const dataDir = path.join(tmp, 'start-late-model');
+    const lexical = await npmStart({ ...modelEnv, KB_LEXICAL_ONLY: '1', KB_DATA_DIR: dataDir, KB_CORPUS_DIR: PROJECT_CORPUS });
+    const before = await (await fetch(`${lexical.url}/api/health`)).json();
+    await lexical.stop();
+    expect(before.mode).toBe('lexical-only');
+    expect(before.index.vectors).toBe(0);
+
+    const started = await npmStart({ ...modelEnv, KB_DATA_DIR: dataDir, KB_CORPUS_DIR: PROJECT_CORPUS });
+    try {
+      expect(started.output()).toContain(`${before.passages} of ${before.passages} passages have no vectors yet`);
+      expect(started.output()).toMatch(new RegExp(`${before.passages} 个段落还没有向量[^]*嵌入完成：${before.passages} 个段落`));
+      const health = await (await fetch(`${started.url}/api/health`)).json();
+      expect(health.mode).toBe('hybrid');
+      expect(health.passages).toBe(before.passages);
+      expect(health.index.vectors).toBe(health.passages);
+      const passage = kb.getDocument(KINDERGARTEN_REPLY)!.passages.find((p) => p.text.length >= 40)!;
+      const dense = await (await fetch(`${started.url}/api/search?q=${enc(passage.text)}&k=3&mode=dense`)).json();
+      expect(dense.hits[0].passageId).toBe(passage.id);
+    } finally {
+      await started.stop();
+    }
   });
 });
 
