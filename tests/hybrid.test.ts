@@ -261,6 +261,8 @@ describe('npm run eval with a model', () => {
   });
 });
 
+const getJson = async (url: string): Promise<any> => (await fetch(url)).json();
+
 interface StartedServer {
   url: string;
   output(): string;
@@ -303,7 +305,7 @@ describe('npm start with a model', () => {
       expect(log).toMatch(/索引进度 \d+\/10 个文件/);
       expect(log).toMatch(/索引完成：新增 10，.*失败 0/);
       expect(log).not.toContain('LEXICAL-ONLY');
-      const health = await (await fetch(`${started.url}/api/health`)).json();
+      const health = await getJson(`${started.url}/api/health`);
       expect(health.mode).toBe('hybrid');
       expect(health.model).toEqual({ id: 'test/tiny-bert', dimension: 64 });
       expect(health.index.vectors).toBe(health.passages);
@@ -315,7 +317,7 @@ describe('npm start with a model', () => {
   it('gives vectors to passages stored while no model was loaded, before serving', async () => {
     const dataDir = path.join(tmp, 'start-late-model');
     const lexical = await npmStart({ ...modelEnv, KB_LEXICAL_ONLY: '1', KB_DATA_DIR: dataDir, KB_CORPUS_DIR: PROJECT_CORPUS });
-    const before = await (await fetch(`${lexical.url}/api/health`)).json();
+    const before = await getJson(`${lexical.url}/api/health`);
     await lexical.stop();
     expect(before.mode).toBe('lexical-only');
     expect(before.index.vectors).toBe(0);
@@ -324,12 +326,12 @@ describe('npm start with a model', () => {
     try {
       expect(started.output()).toContain(`${before.passages} of ${before.passages} passages have no vectors yet`);
       expect(started.output()).toMatch(new RegExp(`${before.passages} 个段落还没有向量[^]*嵌入完成：${before.passages} 个段落`));
-      const health = await (await fetch(`${started.url}/api/health`)).json();
+      const health = await getJson(`${started.url}/api/health`);
       expect(health.mode).toBe('hybrid');
       expect(health.passages).toBe(before.passages);
       expect(health.index.vectors).toBe(health.passages);
       const passage = kb.getDocument(KINDERGARTEN_REPLY)!.passages.find((p) => p.text.length >= 40)!;
-      const dense = await (await fetch(`${started.url}/api/search?q=${enc(passage.text)}&k=3&mode=dense`)).json();
+      const dense = await getJson(`${started.url}/api/search?q=${enc(passage.text)}&k=3&mode=dense`);
       expect(dense.hits[0].passageId).toBe(passage.id);
     } finally {
       await started.stop();
