@@ -238,7 +238,6 @@ export class LexicalIndex {
   private lastContextLengths = [0, 0];
   private termField: number[] = [];
 
-  // Segment: postings of term t are docs[offsets[t] .. offsets[t+1]) with tfs alongside.
   private main: Segment = EMPTY_SEGMENT;
   private recent: Segment = EMPTY_SEGMENT;
   // Postings added since the last search, as (term, slot, tf) triples: appending to three typed arrays
@@ -621,7 +620,6 @@ export class LexicalIndex {
     return ids.filter((id) => this.df[id]! <= cutoff || protectedIds.has(id));
   }
 
-
   /**
    * Builds the postings of everything added since the last search. Searching
    * does this by itself; a caller that just loaded many passages calls it so
@@ -658,7 +656,6 @@ export class LexicalIndex {
     const groupTf = this.groupTf;
     const groupScore = this.groupScore;
     const slotGroup = this.slotGroup;
-    const deleted = this.deleted;
     const touchedGroups: number[] = [];
     const termGroups: number[] = [];
 

@@ -63,7 +63,7 @@ function globToRegExp(glob: string): RegExp {
  * absolute path excludes exactly that; `*`, `**` and `?` make a glob matched
  * against the relative path, any leading part of it, or the file name.
  */
-export function makeExcluder(patterns: string[], root: string): (relative: string, absolute: string) => boolean {
+export function makeExcluder(patterns: string[]): (relative: string, absolute: string) => boolean {
   const matchers = patterns.map((raw) => {
     const pattern = toPosix(raw.trim()).replace(/^\.\//, '').replace(/\/+$/, '');
     if (!pattern) return () => false;
@@ -82,7 +82,6 @@ export function makeExcluder(patterns: string[], root: string): (relative: strin
       return relative === pattern || relative.startsWith(`${pattern}/`) || `/${relative}/`.includes(`/${pattern}/`);
     };
   });
-  void root;
   return (relative, absolute) => matchers.some((match) => match(relative, absolute));
 }
 
@@ -120,7 +119,7 @@ export function walkInputs(paths: string[], options: { root?: string; exclude?: 
     }
   }
   const root = options.root ? path.resolve(options.root) : commonRoot(inputs);
-  const excluded = makeExcluder(options.exclude ?? [], root);
+  const excluded = makeExcluder(options.exclude ?? []);
   const files = new Map<string, SourceFile>();
   const coveredPrefixes: string[] = [];
   const relativeOf = (absolute: string) => toPosix(path.relative(root, absolute));

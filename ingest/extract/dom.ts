@@ -29,11 +29,6 @@ export function parseXml(xml: string): DomNode {
   return $.root()[0] as unknown as DomNode;
 }
 
-export function parseHtml(html: string): DomNode {
-  const $ = load(html);
-  return $.root()[0] as unknown as DomNode;
-}
-
 /** Depth-first search for the first element with this name. */
 export function findElement(node: DomNode, name: string): DomNode | undefined {
   for (const child of node.children ?? []) {

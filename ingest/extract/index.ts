@@ -21,13 +21,7 @@ import { extractPdf } from './pdf.ts';
 import { sniff } from './sniff.ts';
 import { extractPlainText } from './text.ts';
 
-export { IngestError } from '../errors.ts';
-
 export const SUPPORTED_EXTENSIONS: readonly string[] = ['.pdf', '.docx', '.html', '.htm', '.txt', '.md'];
-
-export function isSupportedFile(file: string): boolean {
-  return SUPPORTED_EXTENSIONS.includes(path.extname(file).toLowerCase());
-}
 
 export interface ExtractOptions {
   /** Files larger than this are refused before reading. Default 512 MiB (a 2,000-page scan is ~400 MiB). */

@@ -53,14 +53,6 @@ export class ZipArchive {
     throw new ZipFormatError('no end of central directory (truncated archive)');
   }
 
-  has(name: string): boolean {
-    return this.entries.has(name);
-  }
-
-  names(): string[] {
-    return [...this.entries.keys()];
-  }
-
   /** The entry's bytes, or undefined when the archive has no such entry. */
   read(name: string): Buffer | undefined {
     const entry = this.entries.get(name);
