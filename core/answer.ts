@@ -7,7 +7,7 @@
 import type { AnswerCitation, Paragraph, SearchHit, StoredDocument } from './types.ts';
 import { dice, questionTerms, splitSentences, termsOf, type TextSpan } from './sentences.ts';
 import { TermRarity } from './term-rarity.ts';
-import { foldText, stripWhitespace } from './tokenizer.ts';
+import { foldText, stripWhitespace } from './text.ts';
 
 export interface DocumentSource {
   getDocument(id: string): StoredDocument | undefined;

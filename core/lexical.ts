@@ -14,11 +14,10 @@
  * a small recent one, fed by an append-only buffer of additions); removals
  * mark a slot deleted and the segments are compacted when a fifth is dead.
  */
+import { foldText, stripWhitespace } from './text.ts';
 import {
   PolicyTokenizer,
   bigramsOf,
-  foldText,
-  stripWhitespace,
   bigramCode,
   forEachBigram,
   splitAnalysed,
@@ -31,12 +30,11 @@ export {
   USER_DICT_FILE,
   POLICY_TERMS_PATH,
   isCurrentAnalysis,
-  foldText,
-  stripWhitespace,
   type AnalysisFields,
   type QueryTerms,
   type PolicyTokenizerOptions,
 } from './tokenizer.ts';
+export { foldText, stripWhitespace } from './text.ts';
 
 const FIELD_WORDS = 0;
 const FIELD_BIGRAMS = 1;

@@ -3,6 +3,7 @@
  * on spans of a stored document's text, so every unit here keeps its
  * [start, end) offsets into the string it was cut from.
  */
+import { HAN_CLASS } from './text.ts';
 
 export interface TextSpan {
   text: string;
@@ -49,7 +50,8 @@ export function splitSentences(text: string, base = 0): TextSpan[] {
 const QUESTION_WORDS =
   /请问|是多少|有多少|多少|是什么|什么|哪些|哪个|哪里|如何|怎么样|怎么|怎样|为什么|为何|是否|有没有|能否|可以吗|吗|呢|吧/g;
 
-const CJK = /[\u3400-\u9fff\uf900-\ufaff]/;
+const HAN = new RegExp(`[${HAN_CLASS}]`);
+const TERM_RUN = new RegExp(`[${HAN_CLASS}]+|[A-Za-z0-9.%]+`, 'g');
 
 /**
  * Matching terms: character bigrams of Chinese runs plus whole Latin/number
@@ -58,8 +60,8 @@ const CJK = /[\u3400-\u9fff\uf900-\ufaff]/;
  */
 export function termsOf(text: string): Set<string> {
   const terms = new Set<string>();
-  for (const run of text.match(/[\u3400-\u9fff\uf900-\ufaff]+|[A-Za-z0-9.%]+/g) ?? []) {
-    if (CJK.test(run[0]!)) {
+  for (const run of text.match(TERM_RUN) ?? []) {
+    if (HAN.test(run[0]!)) {
       if (run.length === 1) terms.add(run);
       for (let i = 0; i + 1 < run.length; i++) terms.add(run.slice(i, i + 2));
     } else {

@@ -20,6 +20,7 @@ import type {
 } from './types.ts';
 import type { DocumentSource } from './answer.ts';
 import { dice, splitSentences, termsOf, type TextSpan } from './sentences.ts';
+import { HAN_CLASS } from './text.ts';
 
 export interface SearchSource extends DocumentSource {
   search(query: SearchQuery): Promise<SearchResult>;
@@ -90,10 +91,12 @@ export interface SimilarOptions {
 const MIN_PART_CHARS = 12;
 /** Rank damping: small so that first places dominate, unlike retrieval fusion where depth matters. */
 const RANK_DAMPING = 4;
+/** A sentence with none of these (a row of dashes, a lone bracket) says nothing to retrieve with. */
+const CONTENT_CHARACTER = new RegExp(`[${HAN_CLASS}A-Za-z0-9]`);
 
 /** Cut a query into parts, keeping offsets into `text`. */
 export function splitQuery(text: string, maxParts = 40): QueryPart[] {
-  const sentences = splitSentences(text).filter((s) => /[\u3400-\u9fffA-Za-z0-9]/.test(s.text));
+  const sentences = splitSentences(text).filter((s) => CONTENT_CHARACTER.test(s.text));
   const merged: TextSpan[] = [];
   let pending: TextSpan | undefined;
   for (const s of sentences) {

@@ -15,6 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Jieba } from '@node-rs/jieba';
 import { dict as jiebaDict } from '@node-rs/jieba/dict.js';
+import { foldText, stripWhitespace } from './text.ts';
 
 /** The project's policy-term dictionary (kept in the repository beside this file). */
 export const POLICY_TERMS_PATH = path.join(path.dirname(fileURLToPath(import.meta.url)), 'policy-terms.txt');
@@ -76,34 +77,6 @@ const STOP_WORDS = new Set([
   '及其', '以及', '或者', '并且', '进行', '有关', '相关', '关于', '根据', '按照', '对于', '通过', '一些', '这些', '那些',
   '我们', '你们', '他们', '其中', '以上', '以下', '之一',
 ]);
-
-/**
- * Case and width folding that keeps every UTF-16 offset: full-width ASCII
- * (common in government text: ２０２０、ＣＯＶＩＤ) becomes half-width, the
- * ideographic space a space, Latin letters lower case.
- */
-export function foldText(text: string): string {
-  let i = 0;
-  for (; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if ((c >= 0xff01 && c <= 0xff5e) || c === 0x3000 || (c >= 0x41 && c <= 0x5a)) break;
-  }
-  if (i === text.length) return text;
-  let out = text.slice(0, i);
-  for (; i < text.length; i++) {
-    let c = text.charCodeAt(i);
-    if (c >= 0xff01 && c <= 0xff5e) c -= 0xfee0;
-    else if (c === 0x3000) c = 0x20;
-    if (c >= 0x41 && c <= 0x5a) c += 0x20;
-    out += String.fromCharCode(c);
-  }
-  return out;
-}
-
-/** All whitespace removed (U+3000 included), the comparison form of phrases and answers. */
-export function stripWhitespace(text: string): string {
-  return text.replace(/[\s\u3000]+/g, '');
-}
 
 function isCjk(c: number): boolean {
   return (c >= 0x3400 && c <= 0x9fff) || (c >= 0xf900 && c <= 0xfaff) || (c >= 0xd800 && c <= 0xdbff);

@@ -9,6 +9,7 @@
  * vertical gap, font change) and rejoins the lines of each paragraph, across
  * page boundaries too.
  */
+import { stripWhitespace } from '../core/text.ts';
 import type { CleanBlock, ExtractedDocument, PageSpan, SourceLine } from '../core/types.ts';
 
 // ---------------------------------------------------------------------------
@@ -121,7 +122,7 @@ const PAGE_NUMBER_PATTERNS: RegExp[] = [
 ];
 
 export function isPageNumberLine(text: string, allowBareNumber: boolean): boolean {
-  const compact = text.replace(/\s+/g, '');
+  const compact = stripWhitespace(text);
   if (!compact || compact.length > 16) return false;
   if (/^\d{1,4}$/.test(compact)) return allowBareNumber;
   return PAGE_NUMBER_PATTERNS.some((pattern) => pattern.test(compact));
@@ -188,7 +189,7 @@ export function stripMarkdown(line: string): string {
   if (/^\s*\|?[\s:|-]+\|[\s:|-]*$/.test(text)) return '';
   if (/^\s*\|.*\|\s*$/.test(text)) text = text.replace(/^\s*\||\|\s*$/g, '').replace(/\s*\|\s*/g, ' ');
   const visible = text.trim();
-  if (links >= 2 && visible.replace(/\s+/g, '').length < links * 12) return '';
+  if (links >= 2 && stripWhitespace(visible).length < links * 12) return '';
   if (visible.length < 120 && PAGE_CHROME.test(visible)) return '';
   return text;
 }
@@ -237,7 +238,7 @@ function runningFurniture(pages: Line[][]): Set<string> {
 }
 
 function furnitureKey(text: string): string {
-  return text.replace(/\s+/g, '').replace(/\d+/g, '#');
+  return stripWhitespace(text).replace(/\d+/g, '#');
 }
 
 function collectLines(doc: ExtractedDocument): Line[][] {

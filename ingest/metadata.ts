@@ -7,6 +7,7 @@
  * file name that carries the 文号).
  */
 import path from 'node:path';
+import { stripWhitespace } from '../core/text.ts';
 import type { DocumentKind, DocumentMetadata, Paragraph } from '../core/types.ts';
 import { DOC_NUMBER, isDateLine, ORGAN_NAMES, readByline, splitSignedDate, type Byline } from './structure.ts';
 
@@ -98,7 +99,7 @@ function chineseNumber(text: string): number | undefined {
 
 /** "2024 年 7月 15 日", "二〇二四年七月十五日", "2024-07-15", "2024.7.15" → 2024-07-15. */
 export function toIsoDate(text: string): string | undefined {
-  const c = text.replace(/\s+/g, '');
+  const c = stripWhitespace(text);
   const cn = /([\d〇○零一二三四五六七八九]{4})年([\d一二三四五六七八九十]{1,3})月([\d一二三四五六七八九十]{1,3})日/.exec(c);
   const iso = /((?:19|20)\d{2})[-./](\d{1,2})[-./](\d{1,2})/.exec(c);
   const m = cn ?? iso;
@@ -113,7 +114,7 @@ export function toIsoDate(text: string): string | undefined {
 
 /** 吉人社函[2024]126号, 穗府办规（2024）13号 … → brackets normalised to 〔〕. */
 export function findDocNumber(text: string): string | undefined {
-  const m = DOC_NUMBER.exec(text.replace(/\s+/g, ''));
+  const m = DOC_NUMBER.exec(stripWhitespace(text));
   if (!m) return undefined;
   return `${m[1]}〔${m[2]}〕${m[3]!.replace(/^第/, '')}号`;
 }
@@ -145,7 +146,7 @@ function firstMatch(texts: string[], pattern: RegExp, group = 1): string | undef
  * organs of one city each start with the city's name.
  */
 export function splitJointOrgans(text: string): string[] {
-  const compacted = text.replace(/\s+/g, '');
+  const compacted = stripWhitespace(text);
   const place = /^[\p{Script=Han}]{2,6}?[省市区县州]/u.exec(compacted)?.[0];
   if (!place) return [text];
   const parts = compacted.split(new RegExp(`(?=${place})`, 'u')).filter(Boolean);
@@ -177,10 +178,10 @@ export function extractMetadata(
   if (docNumber) metadata.docNumber = docNumber;
 
   const session = firstMatch(context, SESSION);
-  if (session) metadata.session = session.replace(/\s+/g, '');
+  if (session) metadata.session = stripWhitespace(session);
 
-  const proposalNumber = firstMatch(context.map((t) => t.replace(/\s+/g, '')), PROPOSAL_NUMBER)
-    ?? firstMatch(context.map((t) => t.replace(/\s+/g, '')), PROPOSAL_NUMBER_ALT);
+  const compactContext = context.map(stripWhitespace);
+  const proposalNumber = firstMatch(compactContext, PROPOSAL_NUMBER) ?? firstMatch(compactContext, PROPOSAL_NUMBER_ALT);
   if (proposalNumber) metadata.proposalNumber = Number(proposalNumber);
 
   const addressee = byRole('addressee')[0]?.text.replace(/[：:]$/, '');
@@ -229,7 +230,7 @@ export function extractMetadata(
   const docNumberAt = paragraphs.findIndex((p) => p.role === 'docNumber');
   const banner = paragraphs.slice(0, Math.max(0, docNumberAt))
     .filter((p) => p.role === 'note')
-    .map((p) => p.text.replace(/\s+/g, '').replace(/文件$/, ''))
+    .map((p) => stripWhitespace(p.text).replace(/文件$/, ''))
     .filter((text) => ORGAN_NAMES.test(text))
     .flatMap(splitJointOrgans);
   // "运输局" is half of "济南市城乡交通运输局" when the rest is no organ; "税务总局办公厅"
@@ -252,7 +253,7 @@ export function extractMetadata(
   // "（2021年7月27日中华人民共和国国务院令第746号公布）", "2015年5月28日 …会议通过";
   // the last date there is the current text's (the latest amendment).
   const captionDate = paragraphs.slice(0, 5)
-    .map((p) => p.text.replace(/\s+/g, ''))
+    .map((p) => stripWhitespace(p.text))
     .filter((text) => /^[（(]?\d{4}年\d{1,2}月\d{1,2}日.{0,200}(通过|公布|发布|施行|修正|修订|批准)[）)]?$/.test(text))
     .flatMap((text) => text.match(/\d{4}年\d{1,2}月\d{1,2}日/g) ?? [])
     .at(-1);
@@ -300,7 +301,7 @@ function classifyKind(
 ): DocumentKind {
   // A record (a citizen's message and its reply) is a reply to a proposal
   // only if its own title says so; its text quotes 人大代表 and 建议 freely.
-  const top = (defaultKind ? title : [title, ...context.slice(0, 4)].join('\n')).replace(/\s+/g, '');
+  const top = stripWhitespace(defaultKind ? title : [title, ...context.slice(0, 4)].join('\n'));
   const isReply = /(答复|复函|办理情况|答覆)/.test(top) || (metadata.proposalTitle !== undefined && /答复如下/.test(top));
   if (isReply) {
     if (/提案/.test(top) || /政协/.test(metadata.session ?? '') || /委员[：:]?/.test(metadata.addressee ?? '')) return 'proposal-reply';

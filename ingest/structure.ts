@@ -6,6 +6,7 @@
  * paragraph gets its headingPath and [start, end) offsets into the document
  * text (paragraphs joined by "\n").
  */
+import { stripWhitespace } from '../core/text.ts';
 import type { CleanBlock, Paragraph, ParagraphRole } from '../core/types.ts';
 
 const CN_NUM = '[一二三四五六七八九十百零〇○两]';
@@ -99,18 +100,14 @@ const NOTE_LINE = /(印发|印制)$|^[（(]此件.{2,12}[)）]$|^附件[：:\d�
 /** 宫健泽委员： / 各区人民政府，市政府各部门、各直属机构： — short, or a list of organs. */
 const ADDRESSEE_LINE = /^(?:[^。；;！!？?]{2,30}|各[^。；;！!？?]{2,150}|[^。；;！!？?]{2,150}(?:单位|部门|机构|政府|委员会|局|厅|委|办|代表|委员))[：:]$/;
 
-function compact(text: string): string {
-  return text.replace(/\s+/g, '');
-}
-
 /** The same title printed twice, with full-width brackets and an em dash once, ASCII the other time. */
 function sameTitle(a: string, b: string): boolean {
-  const key = (text: string) => compact(text).normalize('NFKC').replace(/[—–―－-]+/g, '-');
+  const key = (text: string) => stripWhitespace(text).normalize('NFKC').replace(/[—–―－-]+/g, '-');
   return key(a) === key(b);
 }
 
 export function isDateLine(text: string): boolean {
-  return DATE_LINE.test(compact(text));
+  return DATE_LINE.test(stripWhitespace(text));
 }
 
 /**
@@ -119,13 +116,13 @@ export function isDateLine(text: string): boolean {
  */
 export function splitSignedDate(text: string): { organ: string; date: string } | undefined {
   const m = new RegExp(`^(.{2,40}?)\\s*((?:\\d{4}|[〇○零一二三四五六七八九]{4})年(?:\\d{1,2}|${CN_NUM}{1,3})月(?:\\d{1,2}|${CN_NUM}{1,3})日)\\s*(?:\\[.*\\])?$`, 'u').exec(text.trim());
-  if (!m || !ORGAN_NAMES.test(compact(m[1]!))) return undefined;
-  return { organ: compact(m[1]!), date: m[2]! };
+  if (!m || !ORGAN_NAMES.test(stripWhitespace(m[1]!))) return undefined;
+  return { organ: stripWhitespace(m[1]!), date: m[2]! };
 }
 
 export function isDocNumberLine(text: string): boolean {
   // Web copies print the 文号 in brackets under the title: （皖政办秘〔2021〕82号）.
-  const c = compact(text).replace(/^[（(](.+)[）)]$/u, '$1');
+  const c = stripWhitespace(text).replace(/^[（(](.+)[）)]$/u, '$1');
   const m = DOC_NUMBER.exec(c);
   return m !== null && m.index === 0 && m[0].length >= c.length - 1;
 }
@@ -158,7 +155,7 @@ function isCaption(text: string): boolean {
 
 /** Red-header masthead lines ("××人民政府办公厅文件", "××人民政府令") sit above the 文号. */
 function isMasthead(text: string): boolean {
-  const c = compact(text);
+  const c = stripWhitespace(text);
   // The extractor may put a joint masthead's "文件" on a line of its own.
   if (c === '文件') return true;
   // 规范性文件登记号 printed above the masthead (JNCR—2022—0040001, GZ0120240012).
@@ -181,7 +178,7 @@ export interface Byline {
  * or a date, or the line is not a byline.
  */
 export function readByline(text: string): Byline | undefined {
-  const parts = compact(text).split(/[·•|｜丨]+/).filter(Boolean);
+  const parts = stripWhitespace(text).split(/[·•|｜丨]+/).filter(Boolean);
   if (parts.length < 2) return undefined;
   const byline: Byline = {};
   for (const part of parts) {
@@ -200,11 +197,11 @@ export function readByline(text: string): Byline | undefined {
  * not the document; the title comes after the 文号.
  */
 function isSenderBanner(drafts: Draft[], at: number): boolean {
-  const text = compact(drafts[at]!.text);
+  const text = stripWhitespace(drafts[at]!.text);
   if (!ORGAN_NAMES.test(text) && !isMasthead(text)) return false;
   // A joint banner has one organ per line; 签发人 may stand beside the 文号.
   for (let k = at + 1; k < Math.min(drafts.length, at + 4); k++) {
-    const next = compact(drafts[k]!.text);
+    const next = stripWhitespace(drafts[k]!.text);
     if (isDocNumberLine(next) || /^签发人[：:]/.test(next)) return true;
     if (!ORGAN_NAMES.test(next)) return false;
   }
@@ -238,13 +235,13 @@ function assignFrontMatter(drafts: Draft[], titleHint: string | undefined): Draf
   // precedes it is masthead or page chrome.
   // A title typed as two or three paragraphs (DOCX) matches the hint only
   // when its blocks are put together.
-  const hint = titleHint ? compact(titleHint) : '';
+  const hint = titleHint ? stripWhitespace(titleHint) : '';
   let hinted = -1;
   let hintedBlocks = 0;
   for (let at = 0; hint.length >= 4 && at < Math.min(drafts.length, 10) && hinted < 0; at++) {
     let joined = '';
     for (let n = 1; n <= 3 && at + n <= drafts.length; n++) {
-      joined += compact(drafts[at + n - 1]!.text);
+      joined += stripWhitespace(drafts[at + n - 1]!.text);
       if (joined === hint) {
         hinted = at;
         hintedBlocks = n;
@@ -337,14 +334,17 @@ function assignCoveringSignOff(drafts: Draft[], titleHint: string | undefined): 
     if (drafts[i]!.role !== 'body' || !isDateLine(drafts[i]!.text)) continue;
     // One organ per line above the date (joint issuers); web copies may drop them.
     let k = i - 1;
-    while (k > firstBody && ORGAN_NAMES.test(compact(drafts[k]!.text))) k--;
+    while (k > firstBody && ORGAN_NAMES.test(stripWhitespace(drafts[k]!.text))) k--;
     for (let s = k + 1; s < i; s++) drafts[s]!.role = 'signature';
     drafts[i]!.role = 'date';
-    for (let c = k; c > firstBody && (CLOSING_LINE.test(compact(drafts[c]!.text)) || NOTE_LINE.test(compact(drafts[c]!.text))); c--) {
-      drafts[c]!.role = CLOSING_LINE.test(compact(drafts[c]!.text)) ? 'closing' : 'note';
+    for (let c = k; c > firstBody; c--) {
+      const text = stripWhitespace(drafts[c]!.text);
+      if (CLOSING_LINE.test(text)) drafts[c]!.role = 'closing';
+      else if (NOTE_LINE.test(text)) drafts[c]!.role = 'note';
+      else break;
     }
     for (let n = i + 1; n < drafts.length; n++) {
-      const text = compact(drafts[n]!.text);
+      const text = stripWhitespace(drafts[n]!.text);
       if (NOTE_LINE.test(text)) drafts[n]!.role = 'note';
       else if (CONTACT_LINE.test(text)) drafts[n]!.role = 'contact';
       else break;
@@ -365,7 +365,7 @@ function assignClosing(drafts: Draft[]): void {
   for (let i = drafts.length - 1; i >= 0 && drafts.length - i <= 14; i--) {
     const draft = drafts[i]!;
     if (draft.role !== 'body') break;
-    const text = compact(draft.text);
+    const text = stripWhitespace(draft.text);
     const anchor = isDateLine(text) || CLOSING_LINE.test(text) || CC_LINE.test(text) || /印发$/.test(text) || splitSignedDate(text) !== undefined;
     const furniture = anchor || CONTACT_LINE.test(text) || NOTE_LINE.test(text)
       || (text.length <= 40 && !/[。；;，,！!？?]/.test(text) && matchEnumerator(text) === undefined);
@@ -376,7 +376,7 @@ function assignClosing(drafts: Draft[]): void {
   if (!anchored) return;
   for (let i = first; i < drafts.length; i++) {
     const draft = drafts[i]!;
-    const text = compact(draft.text);
+    const text = stripWhitespace(draft.text);
     if (isDateLine(text)) draft.role = 'date';
     else if (CLOSING_LINE.test(text)) draft.role = 'closing';
     else if (CONTACT_LINE.test(text)) draft.role = 'contact';

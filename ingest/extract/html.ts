@@ -17,6 +17,7 @@
  * one-cell row (a layout table), whose content is read as ordinary blocks.
  */
 import { load, type CheerioAPI } from 'cheerio';
+import { countHan, stripWhitespace } from '../../core/text.ts';
 import type { ExtractedDocument, SourceLine } from '../../core/types.ts';
 import { IngestError } from '../errors.ts';
 import { decodeText, isGbLabel } from './decode.ts';
@@ -53,12 +54,6 @@ const BLOCK_TAGS = new Set([
   'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'ul', 'ol', 'li', 'dl', 'dt', 'dd', 'table', 'thead', 'tbody', 'tfoot', 'tr', 'td', 'th',
   'caption', 'figure', 'figcaption', 'hr', 'form', 'fieldset', 'legend', 'body', 'html',
 ]);
-
-const CJK = /[\u3400-\u9fff\uf900-\ufaff]/g;
-
-function cjkCount(text: string): number {
-  return text.match(CJK)?.length ?? 0;
-}
 
 // ---------------------------------------------------------------------------
 // Decoding
@@ -134,7 +129,7 @@ function isChromeElement(node: DomNode): boolean {
 }
 
 function isHidden(node: DomNode): boolean {
-  const style = (node.attribs?.style ?? '').replace(/\s+/g, '').toLowerCase();
+  const style = stripWhitespace(node.attribs?.style ?? '').toLowerCase();
   return style.includes('display:none') || style.includes('visibility:hidden') || node.attribs?.hidden !== undefined;
 }
 
@@ -145,7 +140,7 @@ function textStats(node: DomNode): { text: number; link: number } {
   const walk = (current: DomNode, inLink: boolean): void => {
     for (const child of current.children ?? []) {
       if (child.type === 'text') {
-        const n = cjkCount(child.data ?? '');
+        const n = countHan(child.data ?? '');
         text += n;
         if (inLink) link += n;
       } else if (child.type === 'tag') {

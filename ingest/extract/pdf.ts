@@ -15,6 +15,7 @@
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { stripWhitespace } from '../../core/text.ts';
 import type { ExtractedDocument, SourceLine, SourcePage } from '../../core/types.ts';
 import { isWide } from '../clean.ts';
 import { IngestError } from '../errors.ts';
@@ -244,7 +245,7 @@ async function readPage(pdfjs: PdfJs, page: PdfPage, imageOps: Set<number>): Pro
     height: round(viewport.height),
   };
   let mostlyImage = false;
-  const textChars = lines.reduce((sum, line) => sum + line.text.replace(/\s/gu, '').length, 0);
+  const textChars = lines.reduce((sum, line) => sum + stripWhitespace(line.text).length, 0);
   if (textChars < SPARSE_TEXT_CHARS) {
     // Only (nearly) text-less pages pay for the operator list: it parses the whole content stream and decodes images.
     const operatorList = await page.getOperatorList();
@@ -265,7 +266,7 @@ async function readPage(pdfjs: PdfJs, page: PdfPage, imageOps: Set<number>): Pro
 const UNDECODABLE_SHARE = 0.3;
 
 function isUndecodable(page: SourcePage): boolean {
-  const text = page.lines.map((line) => line.text).join('').replace(/\s/gu, '');
+  const text = stripWhitespace(page.lines.map((line) => line.text).join(''));
   if (text.length < 10) return false;
   const bad = text.match(/[\ue000-\uf8ff\ufffd\u0000-\u001f]/gu)?.length ?? 0;
   return bad / text.length > UNDECODABLE_SHARE;

@@ -1,0 +1,49 @@
+/**
+ * Character-level text normalisers shared by ingest and the query side. Kept
+ * apart from core/tokenizer.ts so that parsing a file never loads jieba.
+ */
+
+/**
+ * Case and width folding that keeps every UTF-16 offset: full-width ASCII
+ * (common in government text: ２０２０、ＣＯＶＩＤ) becomes half-width, the
+ * ideographic space a space, Latin letters lower case.
+ */
+export function foldText(text: string): string {
+  let i = 0;
+  for (; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c >= 0xff01 && c <= 0xff5e) || c === 0x3000 || (c >= 0x41 && c <= 0x5a)) break;
+  }
+  if (i === text.length) return text;
+  let out = text.slice(0, i);
+  for (; i < text.length; i++) {
+    let c = text.charCodeAt(i);
+    if (c >= 0xff01 && c <= 0xff5e) c -= 0xfee0;
+    else if (c === 0x3000) c = 0x20;
+    if (c >= 0x41 && c <= 0x5a) c += 0x20;
+    out += String.fromCharCode(c);
+  }
+  return out;
+}
+
+/**
+ * All whitespace removed (U+3000 is whitespace to `\s`): the comparison form
+ * of phrases, answers and the lines whose letter-spacing an extractor kept
+ * ("联 系 电 话", "第 3 页").
+ */
+export function stripWhitespace(text: string): string {
+  return text.replace(/\s+/g, '');
+}
+
+/**
+ * Chinese characters, as a regular-expression class body: Extension A, the
+ * unified ideographs and the compatibility block.
+ */
+export const HAN_CLASS = '\\u3400-\\u9fff\\uf900-\\ufaff';
+
+const HAN_GLOBAL = new RegExp(`[${HAN_CLASS}]`, 'g');
+
+/** How many Chinese characters `text` holds. */
+export function countHan(text: string): number {
+  return text.match(HAN_GLOBAL)?.length ?? 0;
+}
