@@ -77,7 +77,7 @@ export function readFrontMatterHints(lines: string[]): { hints: MetadataHints; c
 
 const CN_DIGITS: Record<string, number> = { '〇': 0, '○': 0, '零': 0, '一': 1, '二': 2, '两': 2, '三': 3, '四': 4, '五': 5, '六': 6, '七': 7, '八': 8, '九': 9 };
 
-function chineseNumber(text: string): number | undefined {
+function parseChineseNumber(text: string): number | undefined {
   if (/^\d+$/.test(text)) return Number(text);
   if (!/^[〇○零一二两三四五六七八九十百]+$/.test(text)) return undefined;
   if (!/[十百]/.test(text)) return Number([...text].map((ch) => CN_DIGITS[ch] ?? 0).join(''));
@@ -104,9 +104,9 @@ export function toIsoDate(text: string): string | undefined {
   const iso = /((?:19|20)\d{2})[-./](\d{1,2})[-./](\d{1,2})/.exec(c);
   const m = cn ?? iso;
   if (!m) return undefined;
-  const year = chineseNumber(m[1]!);
-  const month = chineseNumber(m[2]!);
-  const day = chineseNumber(m[3]!);
+  const year = parseChineseNumber(m[1]!);
+  const month = parseChineseNumber(m[2]!);
+  const day = parseChineseNumber(m[3]!);
   if (year === undefined || month === undefined || day === undefined) return undefined;
   if (year < 1949 || year > 2100 || month < 1 || month > 12 || day < 1 || day > 31) return undefined;
   return `${year}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
@@ -206,10 +206,9 @@ export function extractMetadata(
 
   // "（国家粮食局办公室代章）": the organ that stamped on the issuer's behalf;
   // "商务部办公厅2020年2月7日": organ and date on one line.
-  const signatures = byRole('signature')
-    .map((p) => splitSignedDate(p.text)?.organ ?? p.text)
-    .map((text) => text.replace(/^[（(](.+?)(代章|盖章)?[）)]$/u, '$1'));
-  const signedDate = byRole('signature').map((p) => splitSignedDate(p.text)?.date).find((d) => d !== undefined);
+  const signed = byRole('signature').map((p) => ({ text: p.text, ...splitSignedDate(p.text) }));
+  const signatures = signed.map((line) => (line.organ ?? line.text).replace(/^[（(](.+?)(代章|盖章)?[）)]$/u, '$1'));
+  const signedDate = signed.find((line) => line.date !== undefined)?.date;
   // Jointly issued documents sign with one organ per line.
   // A long organ name wraps onto a second signing line ("浙江省新型冠状病毒感染的肺炎"
   // / "疫情防控工作领导小组办公室"): a line that ends no organ belongs to the next.

@@ -61,7 +61,11 @@ const ENDS_LIKE_SENTENCE = /[。；;，,！!？?：:、]["”’」』）)]?$/;
  *   ("（一）加强组织领导。各地要……") or an article ("第十二条 …"); the run-in
  *   text becomes a section in headingPath while the paragraph stays body.
  */
-type HeadingKind = { kind: 'heading'; match: HeadingMatch; text: string } | { kind: 'lead'; match: HeadingMatch; text: string };
+interface HeadingKind {
+  kind: 'heading' | 'lead';
+  match: HeadingMatch;
+  text: string;
+}
 
 export function classifyHeading(text: string): HeadingKind | undefined {
   const match = matchEnumerator(text);
@@ -92,7 +96,12 @@ export function classifyHeading(text: string): HeadingKind | undefined {
 
 /** 发文字号: organ abbreviation, year in brackets of any kind, serial number, 号. */
 export const DOC_NUMBER = /([\p{Script=Han}A-Za-z]{1,16})\s*[〔［\[（(【{]\s*((?:19|20)\d{2})\s*[〕］\]）)】}]\s*(第?\s*\d{1,5})\s*号/u;
-const DATE_LINE = new RegExp(`^(\\d{4}|[〇○零一二三四五六七八九]{4})年(\\d{1,2}|${CN_NUM}{1,3})月(\\d{1,2}|${CN_NUM}{1,3})日$`);
+/** A date as letters and notices write it: 2024年7月15日, 二〇二四年七月十五日. */
+const WRITTEN_DATE = `(?:\\d{4}|[〇○零一二三四五六七八九]{4})年(?:\\d{1,2}|${CN_NUM}{1,3})月(?:\\d{1,2}|${CN_NUM}{1,3})日`;
+const DATE_LINE = new RegExp(`^${WRITTEN_DATE}$`);
+const SIGNED_DATE = new RegExp(`^(.{2,40}?)\\s*(${WRITTEN_DATE})\\s*(?:\\[.*\\])?$`, 'u');
+/** "2022年10月28日在第十三届全国人民代表大会常务委员会第三十七次会议上": a dateline, not a title. */
+const DATELINE_OPENING = new RegExp(`^${WRITTEN_DATE}在`);
 const CLOSING_LINE = /^(此致|敬礼|此致敬礼|此复|特此(答复|函复|通知|公告|通告|报告|批复|函告|说明|函达|复函)?)[。！!，,]?$/;
 const CONTACT_LINE = /^[（(]?(联系人|联系电话|联系方式|联\s*系\s*人|咨询电话|联系(科室|处室|部门|单位)[：:])/;
 const CC_LINE = /^抄\s*送[：:]/;
@@ -115,7 +124,7 @@ export function isDateLine(text: string): boolean {
  * "商务部办公厅2020年2月7日", "铜川市交通运输局2020年1月27日 [网络编辑：…]".
  */
 export function splitSignedDate(text: string): { organ: string; date: string } | undefined {
-  const m = new RegExp(`^(.{2,40}?)\\s*((?:\\d{4}|[〇○零一二三四五六七八九]{4})年(?:\\d{1,2}|${CN_NUM}{1,3})月(?:\\d{1,2}|${CN_NUM}{1,3})日)\\s*(?:\\[.*\\])?$`, 'u').exec(text.trim());
+  const m = SIGNED_DATE.exec(text.trim());
   if (!m || !ORGAN_NAMES.test(stripWhitespace(m[1]!))) return undefined;
   return { organ: stripWhitespace(m[1]!), date: m[2]! };
 }
@@ -135,11 +144,10 @@ function isTitleLike(block: CleanBlock): boolean {
     && !/^[（(].*[）)]$/.test(text) && !isCaption(text)
     && !/^第\s*\d+\s*号$/.test(text) && !/法宝引证码|^CLI\.\d/.test(text)
     // A title is words: not a registration code (JNCR—2022—0040001), not a
-    // fragment whose numbering was lost ("、指导思想"), not a dateline
-    // ("2022年10月28日在第十三届全国人民代表大会常务委员会第三十七次会议上").
+    // fragment whose numbering was lost ("、指导思想"), not a dateline.
     && (text.match(/\p{Script=Han}/gu) ?? []).length >= 4
     && !/^[、，,。．.；;：:）)」』”’]/.test(text)
-    && !/^(\d{4}|[〇○零一二三四五六七八九]{4})年[\d一二三四五六七八九十]{1,2}月[\d一二三四五六七八九十]{1,3}日在/.test(text);
+    && !DATELINE_OPENING.test(text);
 }
 
 /**
@@ -384,11 +392,11 @@ function assignClosing(drafts: Draft[]): void {
     else if (NOTE_LINE.test(text)) draft.role = 'note';
     else draft.role = 'signature';
   }
-  // A "signature" after the date or after 抄送 is not a signing unit.
-  const lastDate = drafts.findIndex((d) => d.role === 'date');
-  for (let i = first; i < drafts.length; i++) {
-    const draft = drafts[i]!;
-    if (draft.role === 'signature' && lastDate >= 0 && i > lastDate) draft.role = 'note';
+  // A "signature" after the date is not a signing unit.
+  const dateAt = drafts.findIndex((d) => d.role === 'date');
+  if (dateAt < 0) return;
+  for (let i = Math.max(first, dateAt + 1); i < drafts.length; i++) {
+    if (drafts[i]!.role === 'signature') drafts[i]!.role = 'note';
   }
 }
 
