@@ -10,7 +10,7 @@
  * resets the deeper ones. Bullets render as nothing: a "•" says nothing a
  * reader needs.
  */
-import { childElements, findElement, parseXml, type DomNode } from './dom.ts';
+import { attribute, childElements, childNamed, findElement, parseXml, type DomNode } from './dom.ts';
 
 interface Level {
   start: number;
@@ -22,14 +22,6 @@ interface NumberingDefinition {
   /** Counter identity: the abstract definition, or the number itself when it restarts. */
   counterKey: string;
   levels: Map<number, Level>;
-}
-
-function attr(node: DomNode | undefined, name: string): string | undefined {
-  return node?.attribs?.[name];
-}
-
-function child(node: DomNode | undefined, name: string): DomNode | undefined {
-  return node ? childElements(node).find((c) => c.name === name) : undefined;
 }
 
 const CHINESE_DIGITS = ['零', '一', '二', '三', '四', '五', '六', '七', '八', '九'];
@@ -107,11 +99,11 @@ function formatCounter(n: number, format: string): string {
 function readLevels(container: DomNode): Map<number, Level> {
   const levels = new Map<number, Level>();
   for (const lvl of childElements(container).filter((c) => c.name === 'w:lvl')) {
-    const ilvl = Number(attr(lvl, 'w:ilvl') ?? 0);
+    const ilvl = Number(attribute(lvl, 'w:ilvl') ?? 0);
     levels.set(ilvl, {
-      start: Number(attr(child(lvl, 'w:start'), 'w:val') ?? 1),
-      format: attr(child(lvl, 'w:numFmt'), 'w:val') ?? 'decimal',
-      text: attr(child(lvl, 'w:lvlText'), 'w:val') ?? '',
+      start: Number(attribute(childNamed(lvl, 'w:start'), 'w:val') ?? 1),
+      format: attribute(childNamed(lvl, 'w:numFmt'), 'w:val') ?? 'decimal',
+      text: attribute(childNamed(lvl, 'w:lvlText'), 'w:val') ?? '',
     });
   }
   return levels;
@@ -124,10 +116,10 @@ export interface NumberReference {
 
 /** The w:numPr of a paragraph or style properties, if any. */
 export function numberReference(properties: DomNode | undefined): Partial<NumberReference> | undefined {
-  const numPr = child(properties, 'w:numPr');
+  const numPr = childNamed(properties, 'w:numPr');
   if (!numPr) return undefined;
-  const numId = attr(child(numPr, 'w:numId'), 'w:val');
-  const ilvl = attr(child(numPr, 'w:ilvl'), 'w:val');
+  const numId = attribute(childNamed(numPr, 'w:numId'), 'w:val');
+  const ilvl = attribute(childNamed(numPr, 'w:ilvl'), 'w:val');
   return { ...(numId !== undefined ? { numId } : {}), ...(ilvl !== undefined ? { ilvl: Number(ilvl) } : {}) };
 }
 
@@ -139,10 +131,10 @@ export function styleNumbering(stylesXml: string | undefined): Map<string, Numbe
   if (!root) return result;
   const own = new Map<string, { basedOn?: string; ref?: Partial<NumberReference> }>();
   for (const style of childElements(root).filter((c) => c.name === 'w:style')) {
-    const id = attr(style, 'w:styleId');
+    const id = attribute(style, 'w:styleId');
     if (!id) continue;
-    const basedOn = attr(child(style, 'w:basedOn'), 'w:val');
-    const ref = numberReference(child(style, 'w:pPr'));
+    const basedOn = attribute(childNamed(style, 'w:basedOn'), 'w:val');
+    const ref = numberReference(childNamed(style, 'w:pPr'));
     own.set(id, { ...(basedOn ? { basedOn } : {}), ...(ref ? { ref } : {}) });
   }
   for (const id of own.keys()) {
@@ -170,19 +162,19 @@ export class ListNumbering {
     if (!root) return;
     const abstracts = new Map<string, Map<number, Level>>();
     for (const abstract of childElements(root).filter((c) => c.name === 'w:abstractNum')) {
-      const id = attr(abstract, 'w:abstractNumId');
+      const id = attribute(abstract, 'w:abstractNumId');
       if (id !== undefined) abstracts.set(id, readLevels(abstract));
     }
     for (const num of childElements(root).filter((c) => c.name === 'w:num')) {
-      const numId = attr(num, 'w:numId');
-      const abstractId = attr(child(num, 'w:abstractNumId'), 'w:val');
+      const numId = attribute(num, 'w:numId');
+      const abstractId = attribute(childNamed(num, 'w:abstractNumId'), 'w:val');
       if (numId === undefined || abstractId === undefined) continue;
       const levels = new Map(abstracts.get(abstractId) ?? []);
       let restarts = false;
       for (const override of childElements(num).filter((c) => c.name === 'w:lvlOverride')) {
-        const ilvl = Number(attr(override, 'w:ilvl') ?? 0);
-        const startOverride = attr(child(override, 'w:startOverride'), 'w:val');
-        const lvl = child(override, 'w:lvl');
+        const ilvl = Number(attribute(override, 'w:ilvl') ?? 0);
+        const startOverride = attribute(childNamed(override, 'w:startOverride'), 'w:val');
+        const lvl = childNamed(override, 'w:lvl');
         const base = levels.get(ilvl) ?? { start: 1, format: 'decimal', text: '' };
         const replaced = lvl ? readLevels({ type: 'tag', name: 'w:abstractNum', children: [lvl] }).get(ilvl) ?? base : base;
         if (startOverride !== undefined) restarts = true;

@@ -13,7 +13,7 @@
 import type { ExtractedDocument, SourceLine } from '../../core/types.ts';
 import { joinLines } from '../clean.ts';
 import { IngestError } from '../errors.ts';
-import { childElements, findElement, parseXml, type DomNode } from './dom.ts';
+import { attribute, childElements, childNamed, findElement, ownText, parseXml, type DomNode } from './dom.ts';
 import { ListNumbering, numberReference, styleNumbering, type NumberReference } from './docx-numbering.ts';
 import { cleanContainerTitle } from './title.ts';
 import { ZipArchive, ZipFormatError } from './zip.ts';
@@ -34,24 +34,16 @@ function withLines(collector: Collector, lines: SourceLine[] = []): Collector {
   return { ...collector, lines };
 }
 
-function attribute(node: DomNode | undefined, name: string): string | undefined {
-  return node?.attribs?.[name];
-}
-
 /** The list number Word shows in front of this paragraph, or ''. */
 function paragraphNumber(paragraph: DomNode, out: Collector): string {
-  const properties = childElements(paragraph).find((c) => c.name === 'w:pPr');
+  const properties = childNamed(paragraph, 'w:pPr');
   const direct = numberReference(properties);
   if (direct?.numId === '0') return '';
-  const styleId = attribute(childElements(properties ?? { type: 'tag' }).find((c) => c.name === 'w:pStyle'), 'w:val');
+  const styleId = attribute(childNamed(properties, 'w:pStyle'), 'w:val');
   const fromStyle = styleId ? out.styleLists.get(styleId) : undefined;
   const numId = direct?.numId ?? fromStyle?.numId;
   if (numId === undefined) return '';
   return out.numbering.next({ numId, ilvl: direct?.ilvl ?? fromStyle?.ilvl ?? 0 });
-}
-
-function textOf(node: DomNode): string {
-  return (node.children ?? []).map((child) => (child.type === 'text' ? child.data ?? '' : '')).join('');
 }
 
 /** The visible text of one paragraph; nested text boxes go to `boxes` as separate paragraphs. */
@@ -61,7 +53,7 @@ function paragraphText(paragraph: DomNode, boxes: Collector): string {
     for (const child of childElements(node)) {
       const name = child.name ?? '';
       if (SKIPPED.has(name)) continue;
-      if (name === 'w:t') text += textOf(child);
+      if (name === 'w:t') text += ownText(child);
       else if (name === 'w:tab' || name === 'w:ptab') text += ' ';
       else if (name === 'w:br' || name === 'w:cr') text += '\n';
       else if (name === 'w:noBreakHyphen') text += '-';
@@ -109,14 +101,6 @@ function readBlocks(container: DomNode, out: Collector): void {
   }
 }
 
-function decodeXmlText(raw: string): string {
-  return raw
-    .replace(/&#x([0-9a-f]+);/gi, (_, hex: string) => String.fromCodePoint(parseInt(hex, 16)))
-    .replace(/&#(\d+);/g, (_, dec: string) => String.fromCodePoint(Number(dec)))
-    .replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'")
-    .replace(/&amp;/g, '&');
-}
-
 function damaged(file: string, cause: unknown): IngestError {
   return new IngestError(file, 'DOCX 文件已损坏或不完整（damaged or truncated DOCX）', cause);
 }
@@ -152,8 +136,8 @@ export function extractDocx(bytes: Uint8Array, file: string): ExtractedDocument 
   let titleHint: string | undefined;
   try {
     const core = archive.readText('docProps/core.xml');
-    const match = core?.match(/<dc:title(?:\s[^>]*)?>([^<]*)<\/dc:title>/);
-    titleHint = cleanContainerTitle(match ? decodeXmlText(match[1]!) : undefined);
+    const title = core ? findElement(parseXml(core), 'dc:title') : undefined;
+    titleHint = cleanContainerTitle(title ? ownText(title) : undefined);
   } catch {
     // Damaged document properties cost only the title hint.
   }

@@ -23,6 +23,20 @@ export function childElements(node: DomNode): DomNode[] {
   return (node.children ?? []).filter(isElement);
 }
 
+/** The first child element with this name. */
+export function childNamed(node: DomNode | undefined, name: string): DomNode | undefined {
+  return node ? childElements(node).find((c) => c.name === name) : undefined;
+}
+
+export function attribute(node: DomNode | undefined, name: string): string | undefined {
+  return node?.attribs?.[name];
+}
+
+/** The text directly inside an element (its text children, entities decoded by the parser). */
+export function ownText(node: DomNode): string {
+  return (node.children ?? []).map((child) => (child.type === 'text' ? child.data ?? '' : '')).join('');
+}
+
 /** Parse XML keeping `w:p`-style prefixed names as they are. */
 export function parseXml(xml: string): DomNode {
   const $ = load(xml, { xml: { xmlMode: true, decodeEntities: true } });
