@@ -74,10 +74,15 @@ function readParagraph(paragraph: DomNode, out: Collector): void {
   if (text) out.lines.push({ text: number + text });
 }
 
+/** Child elements with this name, also those one transparent container down (a content control around a row or a cell). */
+function childrenThrough(node: DomNode, name: string): DomNode[] {
+  return childElements(node).flatMap((child) =>
+    child.name === name ? [child] : TRANSPARENT.has(child.name ?? '') ? childElements(child).filter((inner) => inner.name === name) : []);
+}
+
 function readTable(table: DomNode, out: Collector): void {
-  const rows = childElements(table).flatMap((child) => (child.name === 'w:tr' ? [child] : TRANSPARENT.has(child.name ?? '') ? childElements(child).filter((row) => row.name === 'w:tr') : []));
-  for (const row of rows) {
-    const cells = childElements(row).flatMap((child) => (child.name === 'w:tc' ? [child] : TRANSPARENT.has(child.name ?? '') ? childElements(child).filter((cell) => cell.name === 'w:tc') : []));
+  for (const row of childrenThrough(table, 'w:tr')) {
+    const cells = childrenThrough(row, 'w:tc');
     const cellLines = cells.map((cell) => {
       const collected = withLines(out);
       readBlocks(cell, collected);
