@@ -3,7 +3,7 @@
  * on spans of a stored document's text, so every unit here keeps its
  * [start, end) offsets into the string it was cut from.
  */
-import { HAN_CLASS } from './text.ts';
+import { HAN_CLASS, QUESTION_WORDS } from './text.ts';
 
 export interface TextSpan {
   text: string;
@@ -47,8 +47,7 @@ export function splitSentences(text: string, base = 0): TextSpan[] {
 }
 
 /** Words that make a question a question; they match nothing an answer says. */
-const QUESTION_WORDS =
-  /请问|是多少|有多少|多少|是什么|什么|哪些|哪个|哪里|如何|怎么样|怎么|怎样|为什么|为何|是否|有没有|能否|可以吗|吗|呢|吧/g;
+const QUESTION_WORD = new RegExp(QUESTION_WORDS.join('|'), 'g');
 
 const HAN = new RegExp(`[${HAN_CLASS}]`);
 const TERM_RUN = new RegExp(`[${HAN_CLASS}]+|[A-Za-z0-9.%]+`, 'g');
@@ -74,7 +73,7 @@ export function termsOf(text: string): Set<string> {
 
 /** Terms of a question with the interrogative words taken out. */
 export function questionTerms(question: string): Set<string> {
-  return termsOf(question.replace(QUESTION_WORDS, ' '));
+  return termsOf(question.replace(QUESTION_WORD, ' '));
 }
 
 /** Dice overlap of two term sets, 0..1. */

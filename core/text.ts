@@ -1,6 +1,7 @@
 /**
- * Character-level text normalisers shared by ingest and the query side. Kept
- * apart from core/tokenizer.ts so that parsing a file never loads jieba.
+ * Character-level text normalisers shared by ingest and the query side, and
+ * the question words both query analyses drop. Kept apart from
+ * core/tokenizer.ts so that parsing a file never loads jieba.
  */
 
 /**
@@ -47,3 +48,14 @@ const HAN_GLOBAL = new RegExp(`[${HAN_CLASS}]`, 'g');
 export function countHan(text: string): number {
   return text.match(HAN_GLOBAL)?.length ?? 0;
 }
+
+/**
+ * Interrogatives and politeness that say what the asker wants, not what a
+ * document says, longest first so 是什么 goes before 什么.
+ */
+export const QUESTION_WORDS: readonly string[] = [
+  '有哪些', '是哪些', '是什么', '是多少', '有多少', '为什么', '怎么样', '什么样', '哪几个', '哪一些', '有什么',
+  '多少', '什么', '哪些', '哪个', '哪家', '哪里', '哪儿', '哪位', '哪年', '哪天', '如何', '怎么', '怎样',
+  '是否', '能否', '可否', '有无', '有何', '为何', '何时', '何地', '何种', '几个', '几项', '几种', '请问',
+  '咨询', '您好', '你好', '谁', '吗', '呢', '啥', '哪',
+];

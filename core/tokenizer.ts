@@ -15,7 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Jieba } from '@node-rs/jieba';
 import { dict as jiebaDict } from '@node-rs/jieba/dict.js';
-import { foldText, stripWhitespace } from './text.ts';
+import { QUESTION_WORDS, foldText, stripWhitespace } from './text.ts';
 
 /** The project's policy-term dictionary (kept in the repository beside this file). */
 export const POLICY_TERMS_PATH = path.join(path.dirname(fileURLToPath(import.meta.url)), 'policy-terms.txt');
@@ -56,16 +56,6 @@ export interface QueryTerms {
   /** Quoted phrases ("…", “…”, 「…」), folded and without whitespace: a hit must contain each. */
   phrases: string[];
 }
-
-// Interrogatives and politeness that say what the asker wants, not what the
-// document says; matched longest first and replaced by a break so their
-// characters do not form bigrams with their neighbours.
-const QUESTION_WORDS = [
-  '有哪些', '是哪些', '是什么', '是多少', '有多少', '为什么', '怎么样', '什么样', '哪几个', '哪一些', '有什么',
-  '多少', '什么', '哪些', '哪个', '哪家', '哪里', '哪儿', '哪位', '哪年', '哪天', '如何', '怎么', '怎样',
-  '是否', '能否', '可否', '有无', '有何', '为何', '何时', '何地', '何种', '几个', '几项', '几种', '请问',
-  '咨询', '您好', '你好', '谁', '吗', '呢', '啥', '哪',
-];
 
 // Function words that occur in nearly every passage; dropping them from the
 // words field costs nothing and shortens postings. Bigrams keep them (their
@@ -305,6 +295,7 @@ export class PolicyTokenizer {
       if (phrase) phrases.push(phrase);
     }
     let cleaned = foldText(query);
+    // A break in place of each question word, so its characters form no bigrams with their neighbours.
     for (const word of QUESTION_WORDS) cleaned = cleaned.split(word).join('，');
     const words = dedup(this.words(cleaned));
     const bigrams = bigramsOf(cleaned);
