@@ -13,6 +13,15 @@ export interface DocumentSource {
   getDocument(id: string): StoredDocument | undefined;
 }
 
+/** `source.getDocument`, each id read once: several hits and renditions name the same document. */
+export function documentLoader(source: DocumentSource): (id: string) => StoredDocument | undefined {
+  const cache = new Map<string, StoredDocument | undefined>();
+  return (id) => {
+    if (!cache.has(id)) cache.set(id, source.getDocument(id));
+    return cache.get(id);
+  };
+}
+
 export interface AnswerSentence {
   text: string;
   /** Numbers (`n`) of the citations this sentence carries. */
@@ -89,11 +98,7 @@ const MAX_RENDITIONS = 3;
 
 function collectCandidates(hits: SearchHit[], docs: DocumentSource): Candidate[] {
   const seen = new Set<string>();
-  const cache = new Map<string, StoredDocument | undefined>();
-  const load = (id: string) => {
-    if (!cache.has(id)) cache.set(id, docs.getDocument(id));
-    return cache.get(id);
-  };
+  const load = documentLoader(docs);
   const candidates: Candidate[] = [];
   const add = (doc: StoredDocument, paragraph: Paragraph, span: TextSpan, hitRank: number) => {
     const key = `${doc.id}\u0000${span.start}`;

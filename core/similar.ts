@@ -18,7 +18,7 @@ import type {
   SearchResult,
   StoredDocument,
 } from './types.ts';
-import type { DocumentSource } from './answer.ts';
+import { documentLoader, type DocumentSource } from './answer.ts';
 import { dice, splitSentences, termsOf, type TextSpan } from './sentences.ts';
 import { HAN_CLASS } from './text.ts';
 
@@ -178,11 +178,7 @@ export async function findSimilar(kb: SearchSource, text: string, options: Simil
   let mode: RetrievalMode = options.mode ?? 'hybrid';
   let lexicalOnly = false;
   let notice: string | undefined;
-  const docCache = new Map<string, StoredDocument | undefined>();
-  const getDoc = (id: string) => {
-    if (!docCache.has(id)) docCache.set(id, kb.getDocument(id));
-    return docCache.get(id);
-  };
+  const getDoc = documentLoader(kb);
 
   // Renditions of one document (txt, PDF, DOCX of the same reply) collapse into one
   // hit with `alsoIn`; they are grouped here so they share one score.
@@ -217,33 +213,29 @@ export async function findSimilar(kb: SearchSource, text: string, options: Simil
     return result.hits;
   };
 
-  // Sequential on purpose: the embedder and the store are shared with every other request.
-  if (parts.length > 1) {
-    let rank = 0;
+  /** The documents a retrieval found, best first, each group of renditions once, with its 1-based rank. */
+  function* rankedDocuments(hits: SearchHit[]): Generator<{ hit: SearchHit; doc: StoredDocument; acc: Accumulator; rank: number }> {
     const seen = new Set<Accumulator>();
-    for (const hit of await retrieve(text.slice(0, WHOLE_TEXT_CHARS), perPartK * 2)) {
+    for (const hit of hits) {
       if (excluded(hit)) continue;
       const doc = getDoc(hit.citation.documentId);
       if (!doc) continue;
       const acc = accumulatorFor(hit, doc);
       if (seen.has(acc)) continue;
       seen.add(acc);
-      rank++;
+      yield { hit, doc, acc, rank: seen.size };
+    }
+  }
+
+  // Sequential on purpose: the embedder and the store are shared with every other request.
+  if (parts.length > 1) {
+    for (const { acc, rank } of rankedDocuments(await retrieve(text.slice(0, WHOLE_TEXT_CHARS), perPartK * 2))) {
       acc.wholeScore = (RANK_DAMPING + 1) / (RANK_DAMPING + rank);
     }
   }
   for (const part of parts) {
     const partTerms = termsOf(part.text);
-    let rank = 0;
-    const seenHere = new Set<Accumulator>();
-    for (const hit of await retrieve(part.text, perPartK)) {
-      if (excluded(hit)) continue;
-      const doc = getDoc(hit.citation.documentId);
-      if (!doc) continue;
-      const acc = accumulatorFor(hit, doc);
-      if (seenHere.has(acc)) continue;
-      seenHere.add(acc);
-      rank++;
+    for (const { hit, doc, acc, rank } of rankedDocuments(await retrieve(part.text, perPartK))) {
       const aligned = bestParagraph(doc, hit, partTerms);
       if (!aligned) continue;
       acc.rankScores += (RANK_DAMPING + 1) / (RANK_DAMPING + rank);
