@@ -194,6 +194,20 @@ export function normalisedTextKey(text: string): number {
   return hash | 0;
 }
 
+const FILTER_COLUMNS = 'doc_key, id, kind, issuer, date';
+
+interface FilterRowDb {
+  doc_key: number;
+  id: string;
+  kind: string;
+  issuer: string | null;
+  date: string | null;
+}
+
+function toFilterRow(r: FilterRowDb): DocumentFilterRow {
+  return { docKey: r.doc_key, id: r.id, kind: r.kind as DocumentKind, issuer: r.issuer, date: r.date };
+}
+
 function pageSpan(first: number | null, last: number | null): PageSpan | undefined {
   return first === null || last === null ? undefined : [first, last];
 }
@@ -243,6 +257,12 @@ function toPassage(row: PassageRowDb): Passage {
 export class Store {
   readonly file: string;
   private readonly db: Database.Database;
+  /**
+   * Prepared once per SQL text: answering a question reads a dozen documents,
+   * three statements each. Iterated queries are prepared per call instead: a
+   * statement that is still being iterated cannot run again.
+   */
+  private readonly statements = new Map<string, Database.Statement>();
 
   private constructor(file: string, db: Database.Database) {
     this.file = file;
@@ -279,17 +299,23 @@ export class Store {
     if (this.db.open) this.db.close();
   }
 
+  private sql(text: string): Database.Statement {
+    let statement = this.statements.get(text);
+    if (!statement) this.statements.set(text, (statement = this.db.prepare(text)));
+    return statement;
+  }
+
   getMeta(key: string): string | undefined {
-    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
+    const row = this.sql('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
     return row?.value;
   }
 
   setMeta(key: string, value: string): void {
-    this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
+    this.sql('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
   }
 
   deleteMeta(key: string): void {
-    this.db.prepare('DELETE FROM meta WHERE key = ?').run(key);
+    this.sql('DELETE FROM meta WHERE key = ?').run(key);
   }
 
   /** Bumped by every change to passages or embeddings; the HNSW sidecar records the generation it reflects. */
@@ -324,12 +350,12 @@ export class Store {
 
   /** The highest passage label ever given (labels are never reused). */
   maxLabel(): number {
-    const row = this.db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'passages'").get() as { seq: number } | undefined;
+    const row = this.sql("SELECT seq FROM sqlite_sequence WHERE name = 'passages'").get() as { seq: number } | undefined;
     return row?.seq ?? 0;
   }
 
   contentHash(documentId: string): string | undefined {
-    const row = this.db.prepare('SELECT content_hash FROM documents WHERE id = ?').get(documentId) as
+    const row = this.sql('SELECT content_hash FROM documents WHERE id = ?').get(documentId) as
       | { content_hash: string }
       | undefined;
     return row?.content_hash;
@@ -337,8 +363,7 @@ export class Store {
 
   /** id → content hash of every document whose id starts with `prefix` (all when empty). */
   documentHashes(prefix = ''): Map<string, string> {
-    const rows = this.db
-      .prepare("SELECT id, content_hash FROM documents WHERE substr(id, 1, length(?)) = ?")
+    const rows = this.sql("SELECT id, content_hash FROM documents WHERE substr(id, 1, length(?)) = ?")
       .all(prefix, prefix) as Array<{ id: string; content_hash: string }>;
     return new Map(rows.map((r) => [r.id, r.content_hash]));
   }
@@ -351,11 +376,9 @@ export class Store {
       throw new Error(`${input.id}: embeddings do not match passages`);
     }
     const run = this.db.transaction((): WriteResult => {
-      const old = this.db.prepare('SELECT doc_key FROM documents WHERE id = ?').get(input.id) as { doc_key: number } | undefined;
       const removed = this.deleteDocumentRows(input.id);
       const meta = parsed.metadata;
-      const info = this.db
-        .prepare(
+      const info = this.sql(
           `INSERT INTO documents (id, source_path, content_hash, title, kind, format, metadata, issuer, date, text, warnings,
              needs_ocr, page_count, paragraph_count, passage_count, indexed_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -379,7 +402,7 @@ export class Store {
           new Date().toISOString(),
         );
       const docKey = Number(info.lastInsertRowid);
-      const insertParagraph = this.db.prepare(
+      const insertParagraph = this.sql(
         `INSERT INTO paragraphs (doc_key, idx, role, heading_path, heading_level, page_first, page_last, start, end, text)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       );
@@ -398,12 +421,12 @@ export class Store {
           sliceMatches ? null : p.text,
         );
       }
-      const insertPassage = this.db.prepare(
+      const insertPassage = this.sql(
         `INSERT INTO passages (doc_key, seq, passage_id, text, heading_path, page_first, page_last, start, end,
            para_first, para_last, lexical, text_key)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       );
-      const insertEmbedding = this.db.prepare('INSERT INTO embeddings (label, vector) VALUES (?, ?)');
+      const insertEmbedding = this.sql('INSERT INTO embeddings (label, vector) VALUES (?, ?)');
       const added: PassageIndexRow[] = [];
       parsed.passages.forEach((p, seq) => {
         const lexical = input.lexical[seq] as string;
@@ -429,40 +452,39 @@ export class Store {
         added.push({ label, docKey, lexical, text: p.text, textKey });
       });
       this.bumpGeneration();
-      const result: WriteResult = { docKey, removedLabels: removed ?? [], added, replaced: removed !== undefined };
-      if (old) result.removedDocKey = old.doc_key;
+      const result: WriteResult = { docKey, removedLabels: removed?.labels ?? [], added, replaced: removed !== undefined };
+      if (removed) result.removedDocKey = removed.docKey;
       return result;
     });
     return run.immediate();
   }
 
-  private deleteDocumentRows(documentId: string): number[] | undefined {
-    const doc = this.db.prepare('SELECT doc_key FROM documents WHERE id = ?').get(documentId) as { doc_key: number } | undefined;
+  /** Deletes every row of a document; its key and passage labels, or undefined when there was none. */
+  private deleteDocumentRows(documentId: string): { docKey: number; labels: number[] } | undefined {
+    const doc = this.sql('SELECT doc_key FROM documents WHERE id = ?').get(documentId) as { doc_key: number } | undefined;
     if (!doc) return undefined;
-    const labels = (this.db.prepare('SELECT label FROM passages WHERE doc_key = ?').all(doc.doc_key) as Array<{ label: number }>).map(
+    const labels = (this.sql('SELECT label FROM passages WHERE doc_key = ?').all(doc.doc_key) as Array<{ label: number }>).map(
       (r) => r.label,
     );
-    this.db.prepare('DELETE FROM embeddings WHERE label IN (SELECT label FROM passages WHERE doc_key = ?)').run(doc.doc_key);
-    this.db.prepare('DELETE FROM passages WHERE doc_key = ?').run(doc.doc_key);
-    this.db.prepare('DELETE FROM paragraphs WHERE doc_key = ?').run(doc.doc_key);
-    this.db.prepare('DELETE FROM documents WHERE doc_key = ?').run(doc.doc_key);
-    return labels;
+    this.sql('DELETE FROM embeddings WHERE label IN (SELECT label FROM passages WHERE doc_key = ?)').run(doc.doc_key);
+    this.sql('DELETE FROM passages WHERE doc_key = ?').run(doc.doc_key);
+    this.sql('DELETE FROM paragraphs WHERE doc_key = ?').run(doc.doc_key);
+    this.sql('DELETE FROM documents WHERE doc_key = ?').run(doc.doc_key);
+    return { docKey: doc.doc_key, labels };
   }
 
   /** Remove a document; its passage labels, or undefined when there was none. */
   removeDocument(documentId: string): { docKey: number; labels: number[] } | undefined {
     const run = this.db.transaction(() => {
-      const doc = this.db.prepare('SELECT doc_key FROM documents WHERE id = ?').get(documentId) as { doc_key: number } | undefined;
-      if (!doc) return undefined;
-      const labels = this.deleteDocumentRows(documentId) ?? [];
-      this.bumpGeneration();
-      return { docKey: doc.doc_key, labels };
+      const removed = this.deleteDocumentRows(documentId);
+      if (removed) this.bumpGeneration();
+      return removed;
     });
     return run.immediate();
   }
 
   counts(): { documents: number; passages: number; embedded: number } {
-    const one = (sql: string) => (this.db.prepare(sql).get() as { n: number }).n;
+    const one = (sql: string) => (this.sql(sql).get() as { n: number }).n;
     return {
       documents: one('SELECT count(*) AS n FROM documents'),
       passages: one('SELECT count(*) AS n FROM passages'),
@@ -471,21 +493,13 @@ export class Store {
   }
 
   *documentFilterRows(): IterableIterator<DocumentFilterRow> {
-    const rows = this.db.prepare('SELECT doc_key, id, kind, issuer, date FROM documents').iterate() as IterableIterator<{
-      doc_key: number;
-      id: string;
-      kind: string;
-      issuer: string | null;
-      date: string | null;
-    }>;
-    for (const r of rows) yield { docKey: r.doc_key, id: r.id, kind: r.kind as DocumentKind, issuer: r.issuer, date: r.date };
+    const rows = this.db.prepare(`SELECT ${FILTER_COLUMNS} FROM documents`).iterate() as IterableIterator<FilterRowDb>;
+    for (const r of rows) yield toFilterRow(r);
   }
 
   documentFilterRow(docKey: number): DocumentFilterRow | undefined {
-    const r = this.db.prepare('SELECT doc_key, id, kind, issuer, date FROM documents WHERE doc_key = ?').get(docKey) as
-      | { doc_key: number; id: string; kind: string; issuer: string | null; date: string | null }
-      | undefined;
-    return r && { docKey: r.doc_key, id: r.id, kind: r.kind as DocumentKind, issuer: r.issuer, date: r.date };
+    const r = this.sql(`SELECT ${FILTER_COLUMNS} FROM documents WHERE doc_key = ?`).get(docKey) as FilterRowDb | undefined;
+    return r && toFilterRow(r);
   }
 
   *passageIndexRows(): IterableIterator<PassageOpenRow> {
@@ -521,7 +535,7 @@ export class Store {
   updateLexical(entries: Array<{ label: number; lexical: string }>): void {
     this.db
       .transaction(() => {
-        const update = this.db.prepare('UPDATE passages SET lexical = ? WHERE label = ?');
+        const update = this.sql('UPDATE passages SET lexical = ? WHERE label = ?');
         for (const e of entries) update.run(e.lexical, e.label);
       })
       .immediate();
@@ -537,8 +551,7 @@ export class Store {
 
   /** Passages stored without a vector (ingested while no model could be loaded), in label order. */
   passagesWithoutEmbedding(limit: number): Array<{ label: number; text: string }> {
-    return this.db
-      .prepare(
+    return this.sql(
         'SELECT p.label, p.text FROM passages p LEFT JOIN embeddings e ON e.label = p.label WHERE e.label IS NULL ORDER BY p.label LIMIT ?',
       )
       .all(limit) as Array<{ label: number; text: string }>;
@@ -547,7 +560,7 @@ export class Store {
   /** Store vectors for existing passages (labels whose passage vanished meanwhile are skipped). */
   addEmbeddings(entries: Array<{ label: number; vector: Float32Array }>): number[] {
     const run = this.db.transaction(() => {
-      const insert = this.db.prepare(
+      const insert = this.sql(
         'INSERT OR REPLACE INTO embeddings (label, vector) SELECT label, ? FROM passages WHERE label = ?',
       );
       const stored: number[] = [];
@@ -562,7 +575,7 @@ export class Store {
   dropEmbeddings(): void {
     this.db
       .transaction(() => {
-        this.db.prepare('DELETE FROM embeddings').run();
+        this.sql('DELETE FROM embeddings').run();
         this.setModel(undefined);
         // A new epoch tells a saved HNSW file its vectors are of the old model, even where labels match.
         this.setMeta('vectorEpoch', String(this.vectorEpoch() + 1));
@@ -572,8 +585,7 @@ export class Store {
   }
 
   passageVectors(documentId: string): Array<{ passageId: string; vector: Float32Array }> {
-    const rows = this.db
-      .prepare(
+    const rows = this.sql(
         `SELECT p.passage_id, e.vector FROM documents d JOIN passages p ON p.doc_key = d.doc_key
          JOIN embeddings e ON e.label = p.label WHERE d.id = ? ORDER BY p.seq`,
       )
@@ -609,17 +621,16 @@ export class Store {
   }
 
   summary(documentId: string): DocumentSummary | undefined {
-    const row = this.db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM documents WHERE id = ?`).get(documentId) as DocumentRowDb | undefined;
+    const row = this.sql(`SELECT ${SUMMARY_COLUMNS} FROM documents WHERE id = ?`).get(documentId) as DocumentRowDb | undefined;
     return row && toSummary(row);
   }
 
   getDocument(documentId: string): StoredDocument | undefined {
-    const row = this.db.prepare(`SELECT ${SUMMARY_COLUMNS}, text FROM documents WHERE id = ?`).get(documentId) as
+    const row = this.sql(`SELECT ${SUMMARY_COLUMNS}, text FROM documents WHERE id = ?`).get(documentId) as
       | (DocumentRowDb & { text: string })
       | undefined;
     if (!row) return undefined;
-    const paragraphRows = this.db
-      .prepare('SELECT idx, role, heading_path, heading_level, page_first, page_last, start, end, text FROM paragraphs WHERE doc_key = ? ORDER BY idx')
+    const paragraphRows = this.sql('SELECT idx, role, heading_path, heading_level, page_first, page_last, start, end, text FROM paragraphs WHERE doc_key = ? ORDER BY idx')
       .all(row.doc_key) as Array<{
       idx: number;
       role: string;
@@ -646,8 +657,7 @@ export class Store {
       return paragraph;
     });
     const passages = (
-      this.db
-        .prepare(
+      this.sql(
           'SELECT label, doc_key, seq, passage_id, text, heading_path, page_first, page_last, start, end, para_first, para_last FROM passages WHERE doc_key = ? ORDER BY seq',
         )
         .all(row.doc_key) as PassageRowDb[]
