@@ -114,8 +114,14 @@ export function walkInputs(paths: string[], options: { root?: string; exclude?: 
     const absolutePath = path.resolve(given);
     try {
       inputs.push({ absolutePath, isDirectory: fs.statSync(absolutePath).isDirectory(), given });
-    } catch {
-      failures.push({ file: given, error: `${given}：文件或目录不存在（no such file or folder）` });
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      failures.push({
+        file: given,
+        error: code === 'ENOENT' || code === 'ENOTDIR'
+          ? `${given}：文件或目录不存在（no such file or folder）`
+          : `${given}：无法读取（${code ?? 'cannot read'}）`,
+      });
     }
   }
   const root = options.root ? path.resolve(options.root) : commonRoot(inputs);
@@ -194,7 +200,8 @@ type Prepared =
 
 function failureOf(file: SourceFile, error: unknown): FileFailure {
   if (isIngestError(error)) return { file: file.id, error: error.message };
-  const message = error instanceof Error ? error.message : String(error);
+  // Not bad input but a bug: the report still gets one line, and the first line of a library's message is its cause.
+  const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
   return { file: file.id, error: `${path.basename(file.absolutePath)}：${message}` };
 }
 

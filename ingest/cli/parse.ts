@@ -44,9 +44,10 @@ export function toInspection(doc: ParsedDocument): object {
 
 async function main(argv: string[]): Promise<number> {
   const file = argv.find((arg) => !arg.startsWith('-'));
-  if (!file || argv.includes('--help') || argv.includes('-h')) {
+  const help = argv.includes('--help') || argv.includes('-h');
+  if (!file || help) {
     process.stderr.write('usage: npm run --silent parse -- <file>   (PDF, DOCX, HTML, TXT, MD)\n');
-    return file ? 0 : 1;
+    return help ? 0 : 1;
   }
   try {
     const config = loadConfig();
