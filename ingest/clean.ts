@@ -10,7 +10,7 @@
  * page boundaries too.
  */
 import { stripWhitespace } from '../core/text.ts';
-import type { CleanBlock, ExtractedDocument, PageSpan, SourceLine } from '../core/types.ts';
+import type { CleanBlock, ExtractedDocument, PageSpan } from '../core/types.ts';
 
 // ---------------------------------------------------------------------------
 // Character-level normalisation (also used for JSONL records and metadata).
@@ -245,7 +245,7 @@ function collectLines(doc: ExtractedDocument): Line[][] {
   return doc.pages.map((page) => {
     const lines: Line[] = [];
     let blankBefore = false;
-    for (const source of page.lines as SourceLine[]) {
+    for (const source of page.lines) {
       const raw = doc.format === 'md' ? stripMarkdown(source.text) : source.text;
       if (!raw.trim() || /^===PAGE \d+===$/.test(raw.trim())) {
         blankBefore = true;
@@ -325,13 +325,20 @@ function measurePdfLayout(doc: ExtractedDocument, lines: Line[]): PdfLayout {
   return { bodyFontSize, textRight, lineGap, leftMarginByPage, pageCentre };
 }
 
+/** Whether a line opens a paragraph, and the layout facts the paragraph keeps from its first line. */
+interface BreakDecision {
+  start: boolean;
+  indented: boolean;
+  centered: boolean;
+}
+
 /** Decide, line by line, whether a PDF line opens a new paragraph. */
-function pdfBreaks(lines: Line[], layout: PdfLayout): Array<{ start: boolean; indented: boolean; centered: boolean }> {
-  const decisions: Array<{ start: boolean; indented: boolean; centered: boolean }> = [];
+function pdfBreaks(lines: Line[], layout: PdfLayout): BreakDecision[] {
+  const decisions: BreakDecision[] = [];
   const breaksAt = (i: number) => decisions[i]?.start ?? true;
   for (const [i, line] of lines.entries()) decisions.push(decide(line, i));
   return decisions;
-  function decide(line: Line, i: number): { start: boolean; indented: boolean; centered: boolean } {
+  function decide(line: Line, i: number): BreakDecision {
     const font = line.fontSize ?? layout.bodyFontSize;
     const margin = layout.leftMarginByPage.get(line.page) ?? 0;
     const x = line.x ?? margin;
@@ -393,7 +400,7 @@ function continuesNumbering(prev: string, line: string): boolean {
   return value(b[2]!) === value(a[2]!) + 1;
 }
 
-function textBreaks(lines: Line[], wrapped: boolean, fullWidth: number): Array<{ start: boolean; indented: boolean; centered: boolean }> {
+function textBreaks(lines: Line[], wrapped: boolean, fullWidth: number): BreakDecision[] {
   const baseIndent = Math.min(...lines.map((line) => line.indentColumns));
   const gaps = lines.slice(1).filter((line) => line.blankBefore).length;
   // In text converted from PDF a blank line often follows every line; only

@@ -34,7 +34,7 @@ const CONTENT_SELECTORS = [
 /** Elements that never hold article text. */
 const NON_CONTENT = 'script, style, noscript, template, iframe, svg, canvas, object, embed, map, select, button, input, textarea, link, meta, head';
 
-/** Semantic page chrome (used only when no known container was found, or inside the chosen one). */
+/** Semantic page chrome, removed from the whole page when no known container was found. */
 const CHROME_TAGS = 'nav, header, footer, aside, form';
 
 /** class/id fragments of chrome blocks: menus, breadcrumbs, share bars, QR codes, footers, toolbars. */
@@ -182,7 +182,7 @@ function densestContainer(root: DomNode): DomNode | undefined {
   const visit = (node: DomNode): void => {
     for (const child of childElements(node)) {
       const name = child.name ?? '';
-      const hasBlockChild = childElements(child).some((c) => BLOCK_TAGS.has(c.name ?? '') && c.name !== 'br');
+      const hasBlockChild = childElements(child).some((c) => BLOCK_TAGS.has(c.name ?? ''));
       if (BLOCK_TAGS.has(name) && !hasBlockChild) {
         const { text, link } = textStats(child);
         const own = text - link;
@@ -231,8 +231,11 @@ class LineBuilder {
   }
 }
 
+/** Chrome tags removed inside a chosen article too; a <header> there is the article's own heading block. */
+const ARTICLE_CHROME_TAGS = new Set(['nav', 'aside', 'form', 'footer']);
+
 function isRemovable(node: DomNode): boolean {
-  return isHidden(node) || isChromeElement(node) || ['nav', 'aside', 'form', 'footer'].includes(node.name ?? '');
+  return isHidden(node) || isChromeElement(node) || ARTICLE_CHROME_TAGS.has(node.name ?? '');
 }
 
 /** Text of a table cell as one line: its blocks joined by spaces. */
