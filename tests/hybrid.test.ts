@@ -183,6 +183,21 @@ describe('the server with a model', () => {
     const found = await json(`/api/search?q=${enc(target.text)}&k=5&mode=dense`);
     expect(found.body.hits[0].passageId).toBe(target.id);
 
+    // A changed file under the same name replaces the old passages' vectors with the new ones.
+    const revised = text.replace('二十八个', '三十一个') + '\n三、资金保障\n\n市财政安排专项资金一千二百万元，对各区口袋公园建设按照新增绿地面积给予以奖代补，并将养护经费纳入年度预算。\n';
+    const second = new FormData();
+    second.append('files', new Blob([revised]), '口袋公园答复.txt');
+    const update = await json('/api/documents', { method: 'POST', body: second, headers: auth });
+    expect(update.status, update.text).toBe(200);
+    expect(update.body.results[0].status).toBe('updated');
+    const revisedCount: number = update.body.results[0].document.passageCount;
+    expect(revisedCount).toBeGreaterThan(added);
+    const afterUpdate = (await json('/api/health')).body;
+    expect(afterUpdate.index.vectors).toBe(before.index.vectors + revisedCount);
+    expect(afterUpdate.index.vectors).toBe(afterUpdate.passages);
+    const stale = await json(`/api/search?q=${enc(target.text)}&k=20&mode=dense`);
+    expect(stale.body.hits.map((h: any) => h.passageId)).not.toContain(target.id);
+
     const del = await json(`/api/documents/${enc('uploads/口袋公园答复.txt')}`, { method: 'DELETE', headers: auth });
     expect(del.status, del.text).toBe(200);
     const afterDelete = (await json('/api/health')).body;
