@@ -41,6 +41,8 @@ const FIELD_BIGRAMS = 1;
 const FIELD_CONTEXT_WORDS = 2;
 const FIELD_CONTEXT_BIGRAMS = 3;
 const FIELD_COUNT = 4;
+/** The passage-text fields (words, bigrams: ids 0 and 1) are also scored over the passage's whole document. */
+const DOCUMENT_FIELD_COUNT = 2;
 
 export interface FieldParams {
   weight: number;
@@ -262,9 +264,9 @@ export class LexicalIndex {
   private readonly groupIds = new Map<string, number>();
   private slotGroup = new Int32Array(0);
   private groupPassages: number[] = [];
-  private groupLength: number[][] = [[], []];
+  private groupLength: number[][] = Array.from({ length: DOCUMENT_FIELD_COUNT }, () => []);
   private liveGroups = 0;
-  private groupLengthSum = [0, 0];
+  private groupLengthSum = new Array<number>(DOCUMENT_FIELD_COUNT).fill(0);
   private groupTf = new Float64Array(0);
   private groupScore = new Float64Array(0);
 
@@ -422,13 +424,12 @@ export class LexicalIndex {
         group = this.groupPassages.length;
         this.groupIds.set(parts.group, group);
         this.groupPassages.push(0);
-        this.groupLength[0]!.push(0);
-        this.groupLength[1]!.push(0);
+        for (const lengths of this.groupLength) lengths.push(0);
       }
       this.slotGroup[slot] = group;
       if (this.groupPassages[group]! === 0) this.liveGroups++;
       this.groupPassages[group]! += 1;
-      for (let f = 0; f < 2; f++) {
+      for (let f = 0; f < DOCUMENT_FIELD_COUNT; f++) {
         this.groupLength[f]![group]! += lengths[f]!;
         this.groupLengthSum[f]! += lengths[f]!;
       }
@@ -458,7 +459,7 @@ export class LexicalIndex {
     if (group >= 0) {
       this.groupPassages[group]! -= 1;
       if (this.groupPassages[group] === 0) this.liveGroups--;
-      for (let f = 0; f < 2; f++) {
+      for (let f = 0; f < DOCUMENT_FIELD_COUNT; f++) {
         this.groupLength[f]![group]! -= this.fieldLength[f]![slot]!;
         this.groupLengthSum[f]! -= this.fieldLength[f]![slot]!;
       }
@@ -660,7 +661,7 @@ export class LexicalIndex {
     for (const id of this.queryTermIds(terms)) {
       const field = this.termField[id]!;
       const { weight, k1, b } = this.fieldParams[field]!;
-      const group = field < 2 ? this.groupParams[field] : undefined;
+      const group = field < DOCUMENT_FIELD_COUNT ? this.groupParams[field] : undefined;
       const withGroups = group !== undefined && group.weight > 0 && this.liveGroups > 0;
       if (weight === 0 && !withGroups) continue;
       const df = Math.min(this.df[id]!, n);
@@ -783,6 +784,8 @@ export class LexicalIndex {
   }
 }
 
+const WHITESPACE = /\s/;
+
 /**
  * [start, end) ranges of `text` where the query's words (two characters or
  * more, or any Latin/digit run) and quoted phrases occur; overlaps merged.
@@ -803,7 +806,7 @@ export function highlightRanges(query: string, text: string, tokenizer: PolicyTo
     const positions: number[] = [];
     let stripped = '';
     for (let i = 0; i < folded.length; i++) {
-      if (/[\s\u3000]/.test(folded[i]!)) continue;
+      if (WHITESPACE.test(folded[i]!)) continue;
       positions.push(i);
       stripped += folded[i];
     }
