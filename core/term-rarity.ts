@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import { dict as jiebaDict, idf as jiebaIdf } from '@node-rs/jieba/dict.js';
-import { POLICY_TERMS_PATH } from './tokenizer.ts';
+import { POLICY_TERMS_PATH, parseDictionary } from './tokenizer.ts';
 
 /** Tags of jieba's dictionary for places (ns) and organisations (nt). */
 const NAME_TAGS = new Set(['ns', 'nt']);
@@ -50,10 +50,10 @@ export class TermRarity {
       if (word && tag && NAME_TAGS.has(tag) && !GENERAL_PLACES.has(word)) names.add(word);
     }
     const domainTerms = new Set<string>();
-    for (const line of policyTerms.split('\n')) {
-      const word = line.trim().split(/\s+/)[0];
+    for (const line of parseDictionary(policyTerms).split('\n')) {
+      const word = line.split(' ')[0];
       // A policy term general text also uses (养老保险) is common knowledge, not a narrow subject.
-      if (word && !word.startsWith('#') && !idfByWord.has(word)) domainTerms.add(word);
+      if (word && !idfByWord.has(word)) domainTerms.add(word);
     }
     return new TermRarity(idfByWord, names, domainTerms, values[Math.floor(values.length / 2)] ?? 10);
   }
