@@ -593,7 +593,7 @@ export class Store {
     return rows.map((r) => ({ passageId: r.passage_id, vector: blobToVector(r.vector) }));
   }
 
-  /** The passages (with their document's citation fields) for a handful of labels, in the order asked. */
+  /** The passages (with their document's citation fields) for a handful of labels, by label; unknown labels are absent. */
   passagesByLabel(labels: number[]): Map<number, PassageRow> {
     const result = new Map<number, PassageRow>();
     if (labels.length === 0) return result;

@@ -13,7 +13,7 @@ import { stripWhitespace } from '../core/text.ts';
 import type { CleanBlock, ExtractedDocument, PageSpan } from '../core/types.ts';
 
 // ---------------------------------------------------------------------------
-// Character-level normalisation (also used for JSONL records and metadata).
+// Character-level normalisation (isWide and joinLines also serve the PDF and DOCX readers).
 
 /**
  * "Wide" characters: Han ideographs, CJK and full-width punctuation, and the
