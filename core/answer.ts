@@ -101,7 +101,7 @@ function collectCandidates(hits: SearchHit[], docs: DocumentSource): Candidate[]
   const load = documentLoader(docs);
   const candidates: Candidate[] = [];
   const add = (doc: StoredDocument, paragraph: Paragraph, span: TextSpan, hitRank: number) => {
-    const key = `${doc.id}\u0000${span.start}`;
+    const key = quoteKey({ doc, span, paragraph });
     if (seen.has(key) || span.text.length < MIN_SENTENCE_CHARS) return;
     seen.add(key);
     candidates.push({ span, doc, paragraph, haystack: comparable(span.text), terms: termsOf(span.text), hitRank, score: 0, docTerms: new Set() });
@@ -256,6 +256,11 @@ interface Quoted {
   span: TextSpan;
   doc: StoredDocument;
   paragraph: Paragraph;
+}
+
+/** Identifies a sentence by where it starts in which document. */
+function quoteKey(q: Quoted): string {
+  return `${q.doc.id}\u0000${q.span.start}`;
 }
 
 /** The sentences after `c` in reading order within its section: the rest of its paragraph, then the following body paragraphs. */
@@ -415,15 +420,14 @@ export function extractAnswer(
   }
 
   const used = new Set<string>();
-  const key = (q: Quoted) => `${q.doc.id}\u0000${q.span.start}`;
   const quoted: Array<Quoted & { continuation: boolean }> = [];
   for (const c of chosen) {
-    if (used.has(key(c))) continue;
-    used.add(key(c));
+    if (used.has(quoteKey(c))) continue;
+    used.add(quoteKey(c));
     quoted.push({ ...c, continuation: false });
     for (const next of continuationOf(c, weights)) {
-      if (used.has(key(next))) break;
-      used.add(key(next));
+      if (used.has(quoteKey(next))) break;
+      used.add(quoteKey(next));
       quoted.push({ ...next, continuation: true });
     }
   }

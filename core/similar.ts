@@ -147,11 +147,16 @@ const RENDITION_SAMPLE_CHARS = 3000;
 /** The whole-text query is cut here: a longer one only adds noise terms to BM25. */
 const WHOLE_TEXT_CHARS = 1000;
 
-function bestParagraph(doc: StoredDocument, hit: SearchHit, partTerms: Set<string>): { paragraph: Paragraph; overlap: number } | undefined {
+function bestParagraph(
+  doc: StoredDocument,
+  hit: SearchHit,
+  partTerms: Set<string>,
+  termsOfParagraph: (paragraph: Paragraph) => Set<string>,
+): { paragraph: Paragraph; overlap: number } | undefined {
   let best: { paragraph: Paragraph; overlap: number } | undefined;
   for (const paragraph of doc.paragraphs) {
     if (paragraph.end <= hit.citation.start || paragraph.start >= hit.citation.end) continue;
-    const overlap = dice(partTerms, termsOf(paragraph.text));
+    const overlap = dice(partTerms, termsOfParagraph(paragraph));
     if (!best || overlap > best.overlap) best = { paragraph, overlap };
   }
   return best;
@@ -179,6 +184,13 @@ export async function findSimilar(kb: SearchSource, text: string, options: Simil
   let lexicalOnly = false;
   let notice: string | undefined;
   const getDoc = documentLoader(kb);
+  // Every part's retrieval lands on the same few precedents: their paragraphs' terms are cut once.
+  const paragraphTerms = new Map<Paragraph, Set<string>>();
+  const termsOfParagraph = (paragraph: Paragraph) => {
+    let terms = paragraphTerms.get(paragraph);
+    if (!terms) paragraphTerms.set(paragraph, (terms = termsOf(paragraph.text)));
+    return terms;
+  };
 
   // Renditions of one document (txt, PDF, DOCX of the same reply) collapse into one
   // hit with `alsoIn`; they are grouped here so they share one score.
@@ -236,7 +248,7 @@ export async function findSimilar(kb: SearchSource, text: string, options: Simil
   for (const part of parts) {
     const partTerms = termsOf(part.text);
     for (const { hit, doc, acc, rank } of rankedDocuments(await retrieve(part.text, perPartK))) {
-      const aligned = bestParagraph(doc, hit, partTerms);
+      const aligned = bestParagraph(doc, hit, partTerms, termsOfParagraph);
       if (!aligned) continue;
       acc.rankScores += (RANK_DAMPING + 1) / (RANK_DAMPING + rank);
       acc.pairs.push({
