@@ -27,7 +27,10 @@
  * manifest of the corpus files (path, size, mtime); when the next run finds
  * the same manifest it skips the ingest walk entirely and starts answering as
  * soon as the knowledge base is open. A changed, added or removed file sends
- * it through the (idempotent, content-hashed) ingest again.
+ * it through the (idempotent, content-hashed) ingest again. A default folder
+ * built with another model is re-embedded with the configured one; a --data
+ * folder holding another model's vectors is refused (the message names the
+ * `npm run kb -- reembed --data DIR` that switches it).
  *
  * Answers (`--answers`, questions only): each question is also answered the
  * way `POST /api/ask` answers it (the same search with the server's default
@@ -311,9 +314,11 @@ export async function runEval(
   fs.mkdirSync(dataDir, { recursive: true });
 
   const lexicalAsked = options.mode === 'lexical';
+  // The default folder is this command's own cache: built with another model, it is re-embedded
+  // with the configured one. A folder given with --data may be someone's store and is refused.
   const kb = await KnowledgeBase.open(
     config,
-    lexicalAsked ? { embedder: null, lexicalOnlyReason: 'eval --mode lexical', log: progress } : { log: progress },
+    lexicalAsked ? { embedder: null, lexicalOnlyReason: 'eval --mode lexical', log: progress } : { log: progress, allowModelChange: !options.data },
   );
   try {
     let mode: RetrievalMode = options.mode;

@@ -644,10 +644,12 @@ function checkModel(store: Store, embedder: Embedder | null, allowChange: boolea
     store.dropEmbeddings();
     return;
   }
+  // The data folder is named in the command: the store may be an eval or bench folder, not KB_DATA_DIR.
+  const reembed = `npm run kb -- reembed --data ${path.dirname(store.file)}`;
   throw new KnowledgeBaseError(
     `知识库 ${store.file} 中的向量来自模型 ${stored.id}（${stored.dimension} 维），而当前配置的模型是 ${embedder.modelId}（${embedder.dimension} 维），两者不能混用。` +
-      `请运行 \`npm run kb -- reembed\` 用当前模型重新嵌入，或把 KB_MODEL 改回 ${stored.id}。 ` +
+      `请运行 \`${reembed}\` 用当前模型重新嵌入，或把 KB_MODEL 改回 ${stored.id}。 ` +
       `The store holds vectors of ${stored.id} (${stored.dimension} dimensions) but the configured model is ${embedder.modelId} (${embedder.dimension} dimensions). ` +
-      `Run \`npm run kb -- reembed\` to re-embed with the configured model, or set KB_MODEL=${stored.id}.`,
+      `Run \`${reembed}\` to re-embed with the configured model, or set KB_MODEL=${stored.id}.`,
   );
 }

@@ -233,7 +233,7 @@ describe.skipIf(!hasChromium)('the page with a model', () => {
 });
 
 describe('npm run eval with a model', () => {
-  it('evaluates dense and hybrid on a sub-folder corpus whose question files name paths from the folder above, reusing the build', async () => {
+  it('evaluates dense and hybrid on a sub-folder corpus whose question files name paths from the folder above, reusing the build; another model re-embeds only its own cache', async () => {
     // Questions written against the project root (`corpus/…`), evaluated on corpus/ itself:
     // the ids are then `…` without the folder, as with --corpus ../shared/corpus/ncpqa.
     const root = path.dirname(PROJECT_CORPUS);
@@ -273,6 +273,17 @@ describe('npm run eval with a model', () => {
     expect(progress.join('\n')).not.toMatch(/embedded|rebuilding/);
     expect(hybrid.overall.recall[10]).toBe(1);
     expect(lines.at(-1)).toMatch(/^recall@1=\d\.\d{3} recall@5=\d\.\d{3} recall@10=1\.000 mrr@10=\d\.\d{3} n=3 mode=hybrid$/);
+
+    // Another model: a folder given with --data is refused, naming the command that switches that folder …
+    const other = { corpus: PROJECT_CORPUS, exclude: [], questions: questionsFile, mode: 'dense' as const, k: 10, cwd: tmp, config: loadConfig(otherModelEnv) };
+    await expect(runEval({ ...other, data: evalData }, () => {}, () => {})).rejects.toThrow(`npm run kb -- reembed --data ${evalData}`);
+    // … while the eval's own default folder is a cache, re-embedded with the configured model.
+    await runEval({ ...other, config: loadConfig(modelEnv) }, () => {}, () => {});
+    progress.length = 0;
+    const switched = await runEval(other, (line) => lines.push(line), (line) => progress.push(line));
+    expect(progress.join('\n')).toContain(`dropping them for ${OTHER_MODEL_ID}`);
+    expect(switched.mode).toBe('dense');
+    expect(switched.overall.recall[1]).toBe(1);
   });
 });
 
