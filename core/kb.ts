@@ -538,6 +538,11 @@ export class KnowledgeBase {
   async embedMissing(onProgress?: (done: number) => void): Promise<number> {
     if (!this.embedder || !this.vectors) return 0;
     const embedder = this.embedder;
+    const counts = this.store.counts();
+    const missing = counts.passages - counts.embedded;
+    // Without a caller's progress, say what is happening: a large store takes minutes before an ingest starts its files.
+    if (!onProgress && missing > 0) this.log(`embedding ${missing} passages stored without vectors with ${embedder.modelId} …`);
+    let lastLog = Date.now();
     let done = 0;
     for (;;) {
       const batch = this.store.passagesWithoutEmbedding(256);
@@ -549,7 +554,11 @@ export class KnowledgeBase {
       for (const entry of entries) if (stored.has(entry.label)) this.vectors.add(entry.label, entry.vector);
       this.vectorsDirty = true;
       done += batch.length;
-      onProgress?.(done);
+      if (onProgress) onProgress(done);
+      else if (Date.now() - lastLog >= 10_000) {
+        lastLog = Date.now();
+        this.log(`  embedded ${done}/${missing} passages`);
+      }
       if (done % 5120 === 0) this.saveVectors();
     }
     if (done > 0) {

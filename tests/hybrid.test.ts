@@ -289,6 +289,29 @@ describe('npm run eval with a model', () => {
 
 const getJson = async (url: string): Promise<any> => (await fetch(url)).json();
 
+describe('a knowledge base built without a model', () => {
+  it('gets its vectors at the next ingest with a model, and the log says so before embedding', async () => {
+    const lateDir = path.join(tmp, 'late-model');
+    const lexical = await KnowledgeBase.open(loadConfig({ ...modelEnv, KB_DATA_DIR: lateDir }), { embedder: null, log: () => {} });
+    await lexical.ingestPaths([PROJECT_CORPUS], { root: PROJECT_CORPUS });
+    const passages = lexical.stats().passages;
+    lexical.close();
+
+    const logs: string[] = [];
+    const withModel = await KnowledgeBase.open(loadConfig({ ...modelEnv, KB_DATA_DIR: lateDir }), { log: (m) => logs.push(m) });
+    try {
+      expect(logs.join('\n')).toContain(`${passages} of ${passages} passages have no vectors yet`);
+      const report = await withModel.ingestPaths([PROJECT_CORPUS], { root: PROJECT_CORPUS });
+      expect(report.unchanged).toBe(10);
+      expect(logs.join('\n')).toContain(`embedding ${passages} passages stored without vectors with test/tiny-bert`);
+      expect(logs.join('\n')).toContain(`embedded ${passages} passages that had been stored without vectors`);
+      expect(withModel.health().index.vectors).toBe(passages);
+    } finally {
+      withModel.close();
+    }
+  });
+});
+
 interface StartedServer {
   url: string;
   output(): string;
