@@ -86,7 +86,7 @@ export function makeExcluder(patterns: string[]): (relative: string, absolute: s
 }
 
 /** The deepest folder containing every input (a folder input counts as itself, a file input as its folder). */
-export function commonRoot(inputs: Array<{ absolutePath: string; isDirectory: boolean }>): string {
+function commonRoot(inputs: Array<{ absolutePath: string; isDirectory: boolean }>): string {
   const dirs = inputs.map((i) => (i.isDirectory ? i.absolutePath : path.dirname(i.absolutePath)));
   if (dirs.length === 0) return process.cwd();
   let root = dirs[0]!;

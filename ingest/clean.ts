@@ -98,7 +98,7 @@ export function joinLines(left: string, right: string): string {
 }
 
 /** Display width of a line in a monospace text file: CJK characters take two columns. */
-export function displayWidth(text: string): number {
+function displayWidth(text: string): number {
   let width = 0;
   for (const ch of text) width += isWide(ch) ? 2 : 1;
   return width;
@@ -172,7 +172,7 @@ const PAGE_CHROME = /(ICP备|版权所有|网站地图|联系我们|扫一扫|�
  * Markdown syntax is formatting, not text; a line that is nothing but links
  * (a navigation bar) or site chrome is not text either (returns '').
  */
-export function stripMarkdown(line: string): string {
+function stripMarkdown(line: string): string {
   const links = (line.match(/\]\(/g) ?? []).length;
   let text = line
     .replace(/!\[[^\]]*\]\([^)]*\)/g, '')

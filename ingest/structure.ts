@@ -129,7 +129,7 @@ export function splitSignedDate(text: string): { organ: string; date: string } |
   return { organ: stripWhitespace(m[1]!), date: m[2]! };
 }
 
-export function isDocNumberLine(text: string): boolean {
+function isDocNumberLine(text: string): boolean {
   // Web copies print the 文号 in brackets under the title: （皖政办秘〔2021〕82号）.
   const c = stripWhitespace(text).replace(/^[（(](.+)[）)]$/u, '$1');
   const m = DOC_NUMBER.exec(c);

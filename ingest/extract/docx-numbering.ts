@@ -27,7 +27,7 @@ interface NumberingDefinition {
 const CHINESE_DIGITS = ['零', '一', '二', '三', '四', '五', '六', '七', '八', '九'];
 
 /** 1 → 一, 10 → 十, 12 → 十二, 20 → 二十, 105 → 一百零五. */
-export function chineseNumber(n: number): string {
+function chineseNumber(n: number): string {
   if (n <= 0 || n >= 10000) return String(n);
   const units = ['', '十', '百', '千'];
   const digits = String(n).split('').map(Number);

@@ -15,7 +15,7 @@ export interface DomNode {
   parent?: DomNode | null;
 }
 
-export function isElement(node: DomNode): boolean {
+function isElement(node: DomNode): boolean {
   return node.type === 'tag' || node.type === 'script' || node.type === 'style';
 }
 

@@ -126,7 +126,7 @@ function dominantFontSize(items: PlacedItem[]): number {
  * 10 pt footnote mark) sit within it, while two consecutive lines are at
  * least a line-height (≥ 1 em) apart.
  */
-export function buildLines(items: PlacedItem[]): SourceLine[] {
+function buildLines(items: PlacedItem[]): SourceLine[] {
   const sorted = items
     .filter((item) => !isBlank(item.text) || item.right > item.x)
     .sort((a, b) => a.y - b.y || a.x - b.x);
