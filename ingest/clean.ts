@@ -305,7 +305,11 @@ function measurePdfLayout(doc: ExtractedDocument, lines: Line[]): PdfLayout {
   const docMargin = mode(lines.filter(isBody).map((line) => line.x ?? 0), 1) ?? 0;
   const leftMarginByPage = new Map<number, number>();
   const byPage = new Map<number, Line[]>();
-  for (const line of lines) byPage.set(line.page, [...(byPage.get(line.page) ?? []), line]);
+  for (const line of lines) {
+    const pageLines = byPage.get(line.page);
+    if (pageLines) pageLines.push(line);
+    else byPage.set(line.page, [line]);
+  }
   for (const [page, pageLines] of byPage) {
     // The left margin is the leftmost x that at least two body lines share:
     // a lone outdented line (a table cell, a stamp) must not move it.

@@ -143,7 +143,11 @@ async function main(): Promise<number> {
     if (report.warnings.length > 0) {
       // A scanned PDF warns once per page: one line per file keeps the summary readable.
       const byFile = new Map<string, string[]>();
-      for (const w of report.warnings) byFile.set(w.file, [...(byFile.get(w.file) ?? []), w.warning]);
+      for (const w of report.warnings) {
+        const warnings = byFile.get(w.file);
+        if (warnings) warnings.push(w.warning);
+        else byFile.set(w.file, [w.warning]);
+      }
       console.log(`警告 warnings (${report.warnings.length} in ${byFile.size} files):`);
       let shown = 0;
       for (const [file, warnings] of byFile) {
