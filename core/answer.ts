@@ -211,6 +211,8 @@ function coverageOf(candidate: Candidate, weights: Map<string, number>, totalWei
 const COURTESY = /感谢|欢迎(继续|再次)|此复|特此(答复|函复|通知)|敬请|谢谢|关心和支持|联系人|联系电话/;
 /** A sentence-final mark; a "sentence" without one is a title or heading line that slipped into a body paragraph. */
 const ENDS_LIKE_SENTENCE = /[。！？!?；;…：:][”’」』）)】]*$/;
+/** A sentence that is complete in itself: no trailing colon or ellipsis leaving it open. */
+const CLOSED_SENTENCE = /[。！？!?；;][”’」』）)】]*$/;
 
 /** How precisely a citation can say where it stands: a heading path counts more than a page. */
 function whereQuality(c: Candidate): number {
@@ -320,7 +322,7 @@ function continuationOf(c: Candidate, weights: Map<string, number>): Quoted[] {
     for (const next of followingInSection(c)) {
       if (added + next.span.text.length > ECHO_CAP || isFiller(next.span.text)) break;
       // Plain-text pages run headings and letterheads into the body; only a real sentence completes an echo.
-      if (!/[。！？!?；;][”’」』）)】]*$/.test(next.span.text) || next.span.text.length < 10) break;
+      if (!CLOSED_SENTENCE.test(next.span.text) || next.span.text.length < 10) break;
       out.push(next);
       added += next.span.text.length;
       if (added >= 40 || out.length >= 2) break;

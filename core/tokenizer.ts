@@ -155,7 +155,8 @@ export function bigramsOf(folded: string, out: string[] = []): string[] {
   return out;
 }
 
-const INNER_SPACE = /(?<=[^\x00-\x7f])[\s\u3000]+|[\s\u3000]+(?=[^\x00-\x7f])/g;
+/** Whitespace next to a non-ASCII character: a PDF line break inside a Chinese word, which jieba would cut at. */
+const INNER_SPACE = /(?<=[^\x00-\x7f])\s+|\s+(?=[^\x00-\x7f])/g;
 
 function keepWord(word: string): boolean {
   if (STOP_WORDS.has(word)) return false;

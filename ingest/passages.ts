@@ -148,7 +148,7 @@ export function buildPassages(paragraphs: Paragraph[], text: string, maxChars: n
     const headingPath = section[0]!.headingPath;
     const groups: Piece[][] = [];
     let group: Piece[] = [];
-    const length = () => (group.length === 0 ? 0 : group[group.length - 1]!.end - group[0]!.start);
+    const length = () => (group.length === 0 ? 0 : span(group));
     const flush = () => {
       if (group.length > 0) groups.push(group);
       group = [];
