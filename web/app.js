@@ -157,6 +157,12 @@ function parseHash() {
   return { segments, params };
 }
 
+
+/** The reason is a sentence of its own (often Chinese then English); only a bare phrase needs a stop. */
+function withFullStop(text) {
+  return /[.。!！]\s*$/.test(text) ? text.trim() : `${text}。`;
+}
+
 function setNav(name) {
   for (const a of document.querySelectorAll('[data-nav]')) a.classList.toggle('active', a.dataset.nav === name);
 }
@@ -215,8 +221,8 @@ async function loadHealth() {
     banner.className = 'banner banner-warn';
     banner.append(
       h('strong', {}, '仅关键词检索模式：'),
-      health.lexicalOnlyReason || '没有加载向量模型',
-      '。语义检索不可用，换一种说法提问可能找不到结果。',
+      withFullStop(health.lexicalOnlyReason || '没有加载向量模型'),
+      ' 语义检索不可用，换一种说法提问可能找不到结果。',
     );
   } else {
     banner.hidden = true;
