@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import { ConfigError, loadConfig, type Config } from '../core/config.ts';
 import { KnowledgeBase, KnowledgeBaseError } from '../core/kb.ts';
 import { createApp } from './app.ts';
+import { TermRarity } from '../core/term-rarity.ts';
 
 const log = (message: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${message}`);
 
@@ -74,6 +75,8 @@ async function main(): Promise<void> {
   const after = kb.health();
   log(`知识库：${after.documents} 个文档，${after.passages} 个段落`);
 
+  // The answer stage's word-rarity tables take ~0.6 s to load; pay that now, not on the first question.
+  TermRarity.shared();
   const app = createApp(kb, config, { log });
   const server = app.listen(config.port, () => {
     const address = server.address();
