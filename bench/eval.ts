@@ -54,6 +54,7 @@ import type { RetrievalMode, SearchHit } from '../core/types.ts';
 import { extractAnswer, verifyCitations } from '../core/answer.ts';
 import { PolicyTokenizer, USER_DICT_FILE } from '../core/tokenizer.ts';
 import { walkInputs } from '../ingest/batch.ts';
+import { PARSER_VERSION } from '../ingest/version.ts';
 
 export const EVAL_MANIFEST = 'eval-manifest.json';
 /** Passages retrieved per precedent query: documents are ranked by their best passage, so a document needs room. */
@@ -246,7 +247,7 @@ export function defaultDataDir(options: EvalOptions, config: Config, cwd: string
 function corpusManifest(corpus: string, exclude: string[], dataDir: string, options: EvalOptions, config: Config): string {
   const walk = walkInputs([corpus], { root: corpus, exclude, skipDir: dataDir });
   const hash = createHash('sha256');
-  hash.update(JSON.stringify({ jsonl: options.jsonl ?? null, passageMaxChars: config.passageMaxChars }));
+  hash.update(JSON.stringify({ jsonl: options.jsonl ?? null, passageMaxChars: config.passageMaxChars, parser: PARSER_VERSION }));
   for (const file of walk.files) {
     const stat = fs.statSync(file.absolutePath);
     hash.update(`${file.id}\t${stat.size}\t${stat.mtimeMs}\n`);

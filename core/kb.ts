@@ -16,6 +16,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from './config.ts';
 import { loadEmbedder } from './embedder.ts';
+import { PARSER_VERSION } from '../ingest/version.ts';
 import { LexicalIndex, PolicyTokenizer, USER_DICT_FILE, isCurrentAnalysis } from './lexical.ts';
 import { documentMatches, hasFilters, retrieve, type DenseSource, type RetrievalContext } from './retrieve.ts';
 import { Store, type DocumentFilterRow, type PassageIndexRow } from './store.ts';
@@ -108,9 +109,9 @@ interface VectorSidecar {
   count: number;
 }
 
-/** Hash of a file's bytes plus what shapes its passages: a different passage bound re-parses everything. */
+/** Hash of a file's bytes plus what shapes its passages: a different passage bound or parser version re-parses everything. */
 export function contentHash(bytes: Uint8Array | string, config: Pick<Config, 'passageMaxChars'>): string {
-  return `${createHash('sha256').update(bytes).digest('hex')}:p${config.passageMaxChars}`;
+  return `${createHash('sha256').update(bytes).digest('hex')}:p${config.passageMaxChars}:v${PARSER_VERSION}`;
 }
 
 function errorMessage(error: unknown): string {
