@@ -55,6 +55,7 @@ import { extractAnswer, verifyCitations } from '../core/answer.ts';
 import { PolicyTokenizer, USER_DICT_FILE } from '../core/tokenizer.ts';
 import { walkInputs } from '../ingest/batch.ts';
 import { PARSER_VERSION } from '../ingest/version.ts';
+import { stripWhitespace } from '../core/text.ts';
 
 export const EVAL_MANIFEST = 'eval-manifest.json';
 /** Passages retrieved per precedent query: documents are ranked by their best passage, so a document needs room. */
@@ -159,10 +160,6 @@ export function goldCoverage(answer: string, gold: string): { share: number; con
   }
   const share = covered.reduce((sum, c) => sum + c, 0) / g.length;
   return { share, contains: g.length > a.length && share >= GOLD_COVERAGE };
-}
-
-function stripWhitespace(text: string): string {
-  return text.replace(/[\s\u3000]+/g, '');
 }
 
 function toPosix(p: string): string {
