@@ -145,6 +145,9 @@ const FILLER = [
   /欢迎.{0,12}(继续|再次|多提)/,
   /敬请.{0,8}(谅解|理解|指正)/,
   /^(谢谢|再次感谢|衷心感谢)/,
+  // The covering line of a 印发/转发 notice (…已经市人民政府同意，现印发给你们，请认真贯彻执行) names the attachment, not its content.
+  /现(将.{0,40})?(印发|转发)给你们/,
+  /请(认真)?(遵照|贯彻)执行/,
 ];
 
 export function isFiller(sentence: string): boolean {

@@ -160,6 +160,17 @@ describe('reply-letter filler', () => {
   });
 });
 
+describe('covering notices', () => {
+  it('never quote the line that hands over the attached measures', async () => {
+    const notice = fs.readFileSync(path.join('corpus', '青州市普惠性民办幼儿园认定和扶持管理办法-通知.txt'), 'utf8');
+    const covering = splitSentences(notice).filter((s) => s.text.includes('现印发给你们'));
+    expect(covering.length).toBe(1);
+    expect(isFiller(covering[0]!.text)).toBe(true);
+    const { answer } = await ask('青州市普惠性民办幼儿园认定和扶持管理办法是什么时候印发的？');
+    for (const c of answer.citations) expect(c.quote).not.toMatch(/印发给你们/);
+  });
+});
+
 describe('the kind of fact asked for', () => {
   it('reads it from the question', () => {
     expect(factTypeOf('城区内涝治理什么时候完成？')).toBe('date');
