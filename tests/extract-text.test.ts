@@ -50,6 +50,15 @@ describe('text encodings', () => {
     expect(await lines(write('nobom.txt', Buffer.from(text, 'utf16le')))).toEqual(text.split('\n'));
   });
 
+  it('reads a UTF-8 file cut mid-character as UTF-8 with one replacement, not as GB18030 mojibake', async () => {
+    const bytes = Buffer.from(Array.from({ length: 5 }, () => SAMPLE).join('\n'), 'utf8');
+    const cut = bytes.subarray(0, bytes.length - 1);
+    const doc = await extractFile(write('cut.txt', cut));
+    const text = doc.pages.flatMap((page) => page.lines.map((line) => line.text)).join('\n');
+    expect(text.startsWith(SAMPLE)).toBe(true);
+    expect(doc.warnings).toEqual([expect.stringContaining('UTF-8')]);
+  });
+
   it('drops a UTF-8 BOM and normalises CRLF and CR to LF', async () => {
     const file = write('bom.txt', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('第一行\r\n  第二行\r第三行  \r\n')]));
     expect(await lines(file)).toEqual(['第一行', '  第二行', '第三行']);

@@ -44,7 +44,8 @@ function decodeAs(bytes: Uint8Array, encoding: TextEncodingName): DecodedText {
 
 /**
  * Detect and decode: a BOM decides; otherwise UTF-16 by its NUL pattern, then
- * strict UTF-8 (random GBK bytes are almost never valid UTF-8), else GB18030.
+ * strict UTF-8 (random GBK bytes are almost never valid UTF-8), else whichever
+ * of UTF-8 and GB18030 needs fewer replacement characters.
  */
 export function decodeText(bytes: Uint8Array): DecodedText {
   if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) return decodeAs(bytes, 'utf-8');
@@ -55,7 +56,12 @@ export function decodeText(bytes: Uint8Array): DecodedText {
   try {
     return { text: new TextDecoder('utf-8', { fatal: true }).decode(bytes), encoding: 'utf-8', replaced: 0 };
   } catch {
-    return decodeAs(bytes, 'gb18030');
+    // A UTF-8 file cut mid-character or with one stray byte is still UTF-8:
+    // read as GB18030 every character would turn to mojibake. GBK text read as
+    // UTF-8 breaks on nearly every character, so the fewer breaks decide.
+    const gb = decodeAs(bytes, 'gb18030');
+    const utf8 = decodeAs(bytes, 'utf-8');
+    return utf8.replaced < gb.replaced ? utf8 : gb;
   }
 }
 
