@@ -86,15 +86,31 @@ function separatesContactFields(before: string, after: string): boolean {
  * break; two Latin words broken across lines need their space back.
  */
 export function joinLines(left: string, right: string): string {
-  const a = left.replace(/\s+$/u, '');
-  const b = right.replace(/^\s+/u, '');
-  if (!a) return b;
-  if (!b) return a;
-  const last = a[a.length - 1]!;
+  const pieces = [left];
+  appendLine(pieces, right);
+  return pieces.join('');
+}
+
+/**
+ * joinLines onto a paragraph kept as pieces: a paragraph of thousands of
+ * wrapped lines re-joined into one string per line took quadratic time (each
+ * join re-read the whole paragraph so far).
+ */
+function appendLine(pieces: string[], right: string): void {
+  while (pieces.length > 0 && !pieces[pieces.length - 1]!.trimEnd()) pieces.pop();
+  if (pieces.length > 0) pieces[pieces.length - 1] = pieces[pieces.length - 1]!.trimEnd();
+  const b = right.trimStart();
+  if (pieces.length === 0) {
+    pieces.push(b);
+    return;
+  }
+  if (!b) return;
+  const lastPiece = pieces[pieces.length - 1]!;
+  const last = lastPiece[lastPiece.length - 1]!;
   const first = b[0]!;
-  if (/[A-Za-z]/.test(last) && /[A-Za-z]/.test(first)) return `${a} ${b}`;
-  if (/[,;:!?]/.test(last) && /[A-Za-z]/.test(first)) return `${a} ${b}`;
-  return a + b;
+  if (/[A-Za-z]/.test(last) && /[A-Za-z]/.test(first)) pieces.push(' ');
+  else if (/[,;:!?]/.test(last) && /[A-Za-z]/.test(first)) pieces.push(' ');
+  pieces.push(b);
 }
 
 /** Display width of a line in a monospace text file: CJK characters take two columns. */
@@ -405,7 +421,8 @@ function continuesNumbering(prev: string, line: string): boolean {
 }
 
 function textBreaks(lines: Line[], wrapped: boolean, fullWidth: number): BreakDecision[] {
-  const baseIndent = Math.min(...lines.map((line) => line.indentColumns));
+  // A reduce, not Math.min(...spread): a 50 MB text file has more lines than the call stack holds arguments.
+  const baseIndent = lines.reduce((least, line) => Math.min(least, line.indentColumns), Infinity);
   const gaps = lines.slice(1).filter((line) => line.blankBefore).length;
   // In text converted from PDF a blank line often follows every line; only
   // sparse blank lines separate paragraphs.
@@ -513,10 +530,11 @@ export function cleanDocument(doc: ExtractedDocument): CleanBlock[] {
   const breaks = hasLayout ? pdfBreaks(lines, measurePdfLayout(doc, lines)) : textBreaks(lines, wrapped, fullWidth);
 
   const blocks: CleanBlock[] = [];
-  let current: { text: string; first: number; last: number; indented: boolean; centered: boolean; fontSize?: number } | undefined;
+  let current: { pieces: string[]; first: number; last: number; indented: boolean; centered: boolean; fontSize?: number } | undefined;
   const flush = () => {
     if (!current) return;
-    for (const part of wrapped ? [current.text] : splitRunOnLine(current.text)) {
+    const joined = current.pieces.join('');
+    for (const part of wrapped ? [joined] : splitRunOnLine(joined)) {
       const text = normaliseSpacing(part);
       if (!text) continue;
       const block: CleanBlock = { text };
@@ -533,7 +551,7 @@ export function cleanDocument(doc: ExtractedDocument): CleanBlock[] {
     if (decision.start || !current) {
       flush();
       current = {
-        text: line.text,
+        pieces: [line.text],
         first: line.page,
         last: line.page,
         indented: decision.indented,
@@ -541,7 +559,7 @@ export function cleanDocument(doc: ExtractedDocument): CleanBlock[] {
         fontSize: line.fontSize,
       };
     } else {
-      current.text = joinLines(current.text, line.text);
+      appendLine(current.pieces, line.text);
       current.last = line.page;
     }
   });
