@@ -46,10 +46,14 @@ function fromLibraryError(err: unknown, maxUploadBytes: number): HttpError | und
         return new HttpError(400, `上传请求无效：${err.message}`, err.field ?? 'files');
     }
   }
-  const e = err as { type?: string; status?: number; message?: string } | null;
+  const e = err as { type?: string; status?: number; message?: string; limit?: number } | null;
   if (e && typeof e === 'object') {
     if (e.type === 'entity.parse.failed') return new HttpError(400, '请求体不是合法的 JSON', 'body');
-    if (e.type === 'entity.too.large') return new HttpError(413, '请求体过大', 'body');
+    if (e.type === 'entity.too.large')
+      return new HttpError(413, `请求体过大${typeof e.limit === 'number' ? `（上限 ${formatBytes(e.limit)}）` : ''}`, 'body');
+    // Express's router cannot decode a path parameter such as %E0%A4%A (a cut UTF-8 escape).
+    if (e.message?.startsWith('Failed to decode param'))
+      return new HttpError(400, '路径中的文档 id 不是合法的 URL 编码（请用 encodeURIComponent 编码）', 'id');
     if (e.type === 'encoding.unsupported' || e.type === 'charset.unsupported') return new HttpError(415, '不支持的请求编码', 'body');
     if (e.message === 'Unexpected end of form' || e.message === 'Malformed part header' || e.message?.startsWith('Multipart:'))
       return new HttpError(400, `上传请求格式错误：${e.message}`, 'files');
@@ -77,5 +81,9 @@ export function errorMiddleware(options: { log: (message: string) => void; maxUp
 }
 
 export const apiNotFound: RequestHandler = (req, res) => {
-  res.status(404).json(body(`没有这个接口：${req.method} ${req.path}（文档 id 须用 encodeURIComponent 编码，含 / 与 #）`));
+  // originalUrl: under app.use('/api') req.path has lost the /api the client sent.
+  const requested = req.originalUrl.split('?')[0]!;
+  // Only a /documents/… path is likely an id whose / or # was not encoded.
+  const hint = /^\/api\/documents\/./.test(requested) ? '（文档 id 须用 encodeURIComponent 编码，含 / 与 #）' : '';
+  res.status(404).json(body(`没有这个接口：${req.method} ${requested}${hint}`));
 };

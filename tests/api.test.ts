@@ -170,7 +170,8 @@ describe('ask', () => {
     expectFieldError(await call('POST', '/api/ask', { json: { question: '留吉率', filters: { kind: ['memo'] } } }), 400, 'filters.kind');
     expectFieldError(await call('POST', '/api/ask', { json: { question: '问'.repeat(501) } }), 400, 'question');
     const huge = await call('POST', '/api/ask', { json: { question: 'x'.repeat(2_000_000) } });
-    expect(huge.status).toBe(413);
+    expectFieldError(huge, 413, 'body');
+    expect(huge.body.error.message).toContain('1 MB');
   });
 });
 
@@ -251,7 +252,16 @@ describe('documents', () => {
       expect(r.status, url).toBe(404);
       expect(r.body.error.message).toBeTruthy();
     }
-    expect((await get('/api/no-such-endpoint')).status).toBe(404);
+    const unknownRoute = await get('/api/no-such-endpoint');
+    expect(unknownRoute.status).toBe(404);
+    expect(unknownRoute.body.error.message).toBe('没有这个接口：GET /api/no-such-endpoint');
+    const unencodedId = await get('/api/documents/a/b/c');
+    expect(unencodedId.status).toBe(404);
+    expect(unencodedId.body.error.message).toMatch(/GET \/api\/documents\/a\/b\/c.*encodeURIComponent/);
+  });
+
+  it('names the id when its percent-encoding is broken', async () => {
+    expectFieldError(await get('/api/documents/%E0%A4%A/file'), 400, 'id');
   });
 });
 
