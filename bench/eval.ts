@@ -55,6 +55,7 @@ import { extractAnswer, verifyCitations } from '../core/answer.ts';
 import { PolicyTokenizer, USER_DICT_FILE } from '../core/tokenizer.ts';
 import { walkInputs } from '../ingest/batch.ts';
 import { PARSER_VERSION } from '../ingest/version.ts';
+import { failureLine } from '../ingest/errors.ts';
 import { stripWhitespace } from '../core/text.ts';
 
 export const EVAL_MANIFEST = 'eval-manifest.json';
@@ -351,7 +352,7 @@ export async function runEval(
       progress(
         `eval: ingest done: ${report.added} added, ${report.updated} updated, ${report.unchanged} unchanged, ${report.removed} removed, ${report.failed.length} failed, ${report.passages} passages, ${report.seconds.toFixed(1)} s`,
       );
-      for (const failure of report.failed.slice(0, 20)) progress(`eval: failed ${failure.file}: ${failure.error}`);
+      for (const failure of report.failed.slice(0, 20)) progress(`eval: failed ${failureLine(failure.file, failure.error)}`);
       fs.writeFileSync(path.join(dataDir, EVAL_MANIFEST), JSON.stringify({ corpus: manifest, writtenAt: new Date().toISOString() }));
     }
 

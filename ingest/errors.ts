@@ -22,6 +22,16 @@ export class IngestError extends Error {
   }
 }
 
+/**
+ * A failure as one line under its document id. The error already opens with
+ * the file's base name (see IngestError); the id replaces it rather than
+ * standing before it, so the line does not read `a/x.pdf: x.pdf：…`.
+ */
+export function failureLine(file: string, error: string): string {
+  const prefix = `${path.basename(file)}：`;
+  return `${file}：${error.startsWith(prefix) ? error.slice(prefix.length) : error}`;
+}
+
 export function isIngestError(error: unknown): error is IngestError {
   return error instanceof IngestError;
 }

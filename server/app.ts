@@ -20,6 +20,7 @@ import { extractAnswer, verifyCitations, type AnswerResult } from '../core/answe
 import { findSimilar, findSimilarToDocument } from '../core/similar.ts';
 import { PolicyTokenizer, USER_DICT_FILE } from '../core/tokenizer.ts';
 import { apiNotFound, errorMiddleware, HttpError, notFound } from './errors.ts';
+import { failureLine } from '../ingest/errors.ts';
 import { generateAnswer, llmSettings, type GeneratedAnswer } from './llm.ts';
 import { openApiDocument } from './openapi.ts';
 import {
@@ -291,7 +292,7 @@ export function createApp(kb: KnowledgeBaseApi, config: Config, options: AppOpti
       const status = ok > 0 ? 200 : results.every((r) => r.status === 'rejected') ? 415 : 422;
       if (status !== 200) {
         const first = results[0]!;
-        res.status(status).json({ error: { field: 'files', message: `${first.file}：${first.error ?? '失败'}` }, results });
+        res.status(status).json({ error: { field: 'files', message: failureLine(first.file, first.error ?? '失败') }, results });
         return;
       }
       res.status(200).json({ results });

@@ -8,6 +8,7 @@ import { ConfigError, loadConfig, type Config } from '../core/config.ts';
 import { KnowledgeBase, KnowledgeBaseError } from '../core/kb.ts';
 import { createApp } from './app.ts';
 import { TermRarity } from '../core/term-rarity.ts';
+import { failureLine } from '../ingest/errors.ts';
 
 const log = (message: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${message}`);
 
@@ -30,7 +31,7 @@ async function ingestSampleCorpus(kb: KnowledgeBase, config: Config): Promise<vo
   log(
     `索引完成：新增 ${report.added}，更新 ${report.updated}，未变 ${report.unchanged}，失败 ${report.failed.length}，共 ${report.passages} 个段落，用时 ${report.seconds.toFixed(1)} 秒`,
   );
-  for (const f of report.failed) log(`  失败 ${f.file}：${f.error}`);
+  for (const f of report.failed) log(`  失败 ${failureLine(f.file, f.error)}`);
 }
 
 /**

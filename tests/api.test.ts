@@ -332,6 +332,7 @@ describe('upload and delete', () => {
     const corrupt = await call('POST', '/api/documents', { body: form(['坏文件.pdf', '%PDF-1.7 this is not a pdf']), headers: auth });
     expectFieldError(corrupt, 422, 'files');
     expect(corrupt.body.results[0].status).toBe('failed');
+    expect(corrupt.body.error.message).toMatch(/^坏文件\.pdf：PDF/);
     expect(fs.existsSync(path.join(t.dataDir, 'uploads', '坏文件.pdf'))).toBe(false);
     expectFieldError(await call('POST', '/api/documents', { body: new FormData(), headers: auth }), 400, 'files');
     const broken = await call('POST', '/api/documents', {

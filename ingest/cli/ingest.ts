@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig, withDataDir, ConfigError } from '../../core/config.ts';
 import { KnowledgeBase, KnowledgeBaseError, type IngestProgress } from '../../core/kb.ts';
 import { runCli } from '../../core/cli/run.ts';
+import { failureLine } from '../errors.ts';
 
 const USAGE = `用法 usage: npm run ingest -- <文件或目录…> [--exclude 路径或通配]… [--prune] [--data 目录]
        [--jsonl-text 字段 [--jsonl-title 字段] [--jsonl-id 字段]] [--root 目录] [--progress-every 秒]`;
@@ -160,7 +161,7 @@ async function main(): Promise<number> {
     }
     if (report.failed.length > 0) {
       console.log(`失败 failed (${report.failed.length}):`);
-      for (const f of report.failed) console.log(`  ${f.file}: ${f.error}`);
+      for (const f of report.failed) console.log(`  ${failureLine(f.file, f.error)}`);
     }
     const rate = report.seconds > 0 ? (report.passages / report.seconds).toFixed(1) : '0';
     console.log(
