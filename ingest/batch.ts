@@ -12,7 +12,7 @@ import path from 'node:path';
 import { contentHash, type DocumentToIndex, type IngestOptions, type KnowledgeBase } from '../core/kb.ts';
 import type { FileFailure, IngestReport } from '../core/types.ts';
 import { isIngestError } from './errors.ts';
-import { SUPPORTED_EXTENSIONS } from './extract/index.ts';
+import { SUPPORTED_EXTENSIONS, unreadableFile } from './extract/index.ts';
 import { readJsonlRecords } from './jsonl.ts';
 import { parseFile, parseRecordText } from './parse.ts';
 
@@ -245,7 +245,9 @@ async function prepareFile(kb: KnowledgeBase, file: SourceFile, options: IngestO
     }
   }
   try {
-    const bytes = await fs.promises.readFile(file.absolutePath);
+    const bytes = await fs.promises.readFile(file.absolutePath).catch((error: unknown) => {
+      throw unreadableFile(file.absolutePath, error);
+    });
     const hash = contentHash(bytes, kb.config);
     if (kb.storedHash(file.id) === hash) return { kind: 'unchanged', file, documents: 1 };
     const parsed = await parseFile(file.absolutePath, { passageMaxChars, displayPath: file.id });

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { IngestError } from '../ingest/errors.ts';
-import { extractFile, SUPPORTED_EXTENSIONS } from '../ingest/extract/index.ts';
+import { extractFile, SUPPORTED_EXTENSIONS, unreadableFile } from '../ingest/extract/index.ts';
 import { describeWithSharedCorpus, sharedPath } from './shared-corpus.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'extract-text-'));
@@ -94,6 +94,11 @@ describe('bad text input', () => {
     expect((await failure(write('表.xls', 'abc'))).message).toMatch(/^表\.xls：不支持的文件类型 \.xls/);
     expect((await failure(path.join(tmp, '不存在.txt'))).message).toBe('不存在.txt：文件不存在（file not found）');
     expect(SUPPORTED_EXTENSIONS).toEqual(['.pdf', '.docx', '.html', '.htm', '.txt', '.md']);
+  });
+
+  it('says a file cannot be read for lack of permission (root reads anything, so the error is built as fs gives it)', () => {
+    const denied = Object.assign(new Error("EACCES: permission denied, open '/x/机密.txt'"), { code: 'EACCES' });
+    expect(unreadableFile('/x/机密.txt', denied).message).toBe('机密.txt：没有读取权限（permission denied）');
   });
 
   it('refuses files over the size limit before reading them', async () => {

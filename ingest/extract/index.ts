@@ -34,14 +34,21 @@ function formatBytes(bytes: number): string {
   return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(0)} MiB` : `${(bytes / 1024).toFixed(0)} KiB`;
 }
 
+/** A file that cannot be stat'ed or read, as the one-line error the batch reports. */
+export function unreadableFile(filePath: string, error: unknown): IngestError {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return new IngestError(filePath, '文件不存在（file not found）', error);
+  if (code === 'EACCES' || code === 'EPERM') return new IngestError(filePath, '没有读取权限（permission denied）', error);
+  return new IngestError(filePath, `无法读取文件（${code ?? 'read error'}）`, error);
+}
+
 export async function extractFile(filePath: string, options: ExtractOptions = {}): Promise<ExtractedDocument> {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
   let stat;
   try {
     stat = await fs.stat(filePath);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new IngestError(filePath, code === 'ENOENT' ? '文件不存在（file not found）' : `无法读取文件（${code ?? 'read error'}）`, error);
+    throw unreadableFile(filePath, error);
   }
   if (!stat.isFile()) throw new IngestError(filePath, '不是普通文件（not a regular file）');
   if (stat.size > maxBytes) {
@@ -51,8 +58,7 @@ export async function extractFile(filePath: string, options: ExtractOptions = {}
   try {
     bytes = await fs.readFile(filePath);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new IngestError(filePath, `无法读取文件（${code ?? 'read error'}）`, error);
+    throw unreadableFile(filePath, error);
   }
   return extractBuffer(bytes, filePath);
 }
