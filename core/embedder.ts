@@ -242,7 +242,7 @@ export function loadEmbedder(config: Config, log: (msg: string) => void = () => 
         error instanceof LoadFailure
           ? `${error.message} ${LEXICAL_ONLY_ZH} ${LEXICAL_ONLY_EN}`
           : `嵌入模型 ${config.model}（目录 ${modelFolder(config)}）加载出错：${errorText(error)}。${LEXICAL_ONLY_ZH} Embedding model ${config.model} (${modelFolder(config)}) failed to load: ${errorText(error)}. ${LEXICAL_ONLY_EN}`;
-      log(`embedder: ${reason}`);
+      // The caller reports the reason (KnowledgeBase.open logs it once, with LEXICAL-ONLY); logging it here too printed it twice.
       return { embedder: null, reason };
     }
   });

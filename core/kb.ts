@@ -182,7 +182,7 @@ export class KnowledgeBase {
         );
       }
       // A caller that passes `embedder: null` chose lexical-only and says so itself; a model that failed to load is announced here.
-      if (!embedder && options.embedder === undefined) log('知识库为纯关键词模式 (LEXICAL-ONLY)：语义检索不可用，原因见上一行 (semantic search is off; the reason is on the line above)');
+      if (!embedder && options.embedder === undefined) log(`知识库为纯关键词模式 (LEXICAL-ONLY)：${reason ?? '没有加载向量模型 (no embedding model loaded)'}`);
       return kb;
     } catch (error) {
       store.close();

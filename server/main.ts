@@ -65,8 +65,7 @@ async function main(): Promise<void> {
   const health = kb.health();
   if (health.mode === 'lexical-only') {
     log('!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!');
-    log(`!! 仅关键词检索（lexical-only）：${health.lexicalOnlyReason ?? '没有加载向量模型'}`);
-    log('!! 语义检索已停用；页面顶部会显示同样的提示。');
+    log('!! 仅关键词检索（lexical-only）：语义检索已停用，原因见上一行 LEXICAL-ONLY；页面顶部会显示同样的提示。');
     log('!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!');
   } else {
     log(`向量模型 ${health.model?.id ?? config.model}（${health.model?.dimension ?? '?'} 维），混合检索`);
