@@ -12,9 +12,9 @@ import path from 'node:path';
 import { contentHash, type DocumentToIndex, type IngestOptions, type KnowledgeBase } from '../core/kb.ts';
 import type { FileFailure, IngestReport } from '../core/types.ts';
 import { isIngestError } from './errors.ts';
-import { SUPPORTED_EXTENSIONS, unreadableFile } from './extract/index.ts';
+import { SUPPORTED_EXTENSIONS, readSourceFile } from './extract/index.ts';
 import { readJsonlRecords } from './jsonl.ts';
-import { parseFile, parseRecordText } from './parse.ts';
+import { parseBytes, parseRecordText } from './parse.ts';
 
 /** Files parsed ahead of the one being embedded: enough to hide parsing behind inference, few enough to bound memory. */
 const PREFETCH_FILES = 4;
@@ -245,12 +245,10 @@ async function prepareFile(kb: KnowledgeBase, file: SourceFile, options: IngestO
     }
   }
   try {
-    const bytes = await fs.promises.readFile(file.absolutePath).catch((error: unknown) => {
-      throw unreadableFile(file.absolutePath, error);
-    });
+    const bytes = await readSourceFile(file.absolutePath);
     const hash = contentHash(bytes, kb.config);
     if (kb.storedHash(file.id) === hash) return { kind: 'unchanged', file, documents: 1 };
-    const parsed = await parseFile(file.absolutePath, { passageMaxChars, displayPath: file.id });
+    const parsed = await parseBytes(bytes, file.absolutePath, { passageMaxChars, displayPath: file.id });
     return {
       kind: 'parsed',
       file,

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { DocumentKind, ExtractedDocument, ParsedDocument, SourcePage } from '../core/types.ts';
 import { cleanDocument } from './clean.ts';
 import { IngestError } from './errors.ts';
-import { extractFile } from './extract/index.ts';
+import { extractBuffer, extractFile } from './extract/index.ts';
 import { extractMetadata, readFrontMatterHints, type MetadataHints } from './metadata.ts';
 import { buildPassages } from './passages.ts';
 import { structureDocument } from './structure.ts';
@@ -82,6 +82,16 @@ export async function parseFile(
   options: ParseOptions & { displayPath?: string },
 ): Promise<ParsedDocument> {
   const extracted = await extractFile(filePath);
+  return parseExtracted(extracted, options.displayPath ?? filePath, { passageMaxChars: options.passageMaxChars });
+}
+
+/** The same for a file already read (the batch reads each file once, to hash and to parse it). */
+export async function parseBytes(
+  bytes: Uint8Array,
+  filePath: string,
+  options: ParseOptions & { displayPath?: string },
+): Promise<ParsedDocument> {
+  const extracted = await extractBuffer(bytes, filePath);
   return parseExtracted(extracted, options.displayPath ?? filePath, { passageMaxChars: options.passageMaxChars });
 }
 

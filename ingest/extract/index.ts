@@ -42,7 +42,12 @@ export function unreadableFile(filePath: string, error: unknown): IngestError {
   return new IngestError(filePath, `无法读取文件（${code ?? 'read error'}）`, error);
 }
 
-export async function extractFile(filePath: string, options: ExtractOptions = {}): Promise<ExtractedDocument> {
+/**
+ * A source file's bytes, after the checks that must come before reading it:
+ * it exists, is a regular file, and is not larger than the limit (a huge
+ * file is refused by its size, not after filling memory with it).
+ */
+export async function readSourceFile(filePath: string, options: ExtractOptions = {}): Promise<Buffer> {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
   let stat;
   try {
@@ -54,13 +59,15 @@ export async function extractFile(filePath: string, options: ExtractOptions = {}
   if (stat.size > maxBytes) {
     throw new IngestError(filePath, `文件过大：${formatBytes(stat.size)}，上限 ${formatBytes(maxBytes)}（file too large）`);
   }
-  let bytes: Buffer;
   try {
-    bytes = await fs.readFile(filePath);
+    return await fs.readFile(filePath);
   } catch (error) {
     throw unreadableFile(filePath, error);
   }
-  return extractBuffer(bytes, filePath);
+}
+
+export async function extractFile(filePath: string, options: ExtractOptions = {}): Promise<ExtractedDocument> {
+  return extractBuffer(await readSourceFile(filePath, options), filePath);
 }
 
 /** The same for bytes already in memory (uploads); `file` is the name used for routing and messages. */
