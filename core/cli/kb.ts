@@ -6,11 +6,10 @@
  * configured model: the fix when the store was built with another model, and
  * the way to give vectors to passages ingested while no model was available.
  */
-import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, withDataDir, type Config } from '../config.ts';
 import { KnowledgeBase, KnowledgeBaseError, type KnowledgeBaseOptions } from '../kb.ts';
 import { DOCUMENT_KINDS, type DocumentKind, type SearchFilters } from '../types.ts';
-import { runCli } from './run.ts';
+import { parseCommandLine, runCli } from './run.ts';
 
 const USAGE = `用法 usage: npm run kb -- <command> [--data 目录]
   remove <文档 id>…       remove documents from the store and both indexes
@@ -31,24 +30,19 @@ async function open(config: Config, options: KnowledgeBaseOptions): Promise<Know
 }
 
 async function main(): Promise<number> {
-  let args;
-  try {
-    args = parseArgs({
-      allowPositionals: true,
-      options: {
-        data: { type: 'string' },
-        json: { type: 'boolean' },
-        kind: { type: 'string', multiple: true },
-        prefix: { type: 'string' },
-        offset: { type: 'string' },
-        limit: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    console.error(`${(error as Error).message}\n${USAGE}`);
-    return 1;
-  }
+  const args = parseCommandLine(
+    {
+      data: { type: 'string' },
+      json: { type: 'boolean' },
+      kind: { type: 'string', multiple: true },
+      prefix: { type: 'string' },
+      offset: { type: 'string' },
+      limit: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    USAGE,
+  );
+  if (!args) return 1;
   const { values, positionals } = args;
   const [command, ...rest] = positionals;
   if (values.help || !command) {

@@ -1,3 +1,15 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+/** The command line parsed by `options`; on a bad option, the reason and the usage on stderr, and null. */
+export function parseCommandLine<const T extends NonNullable<ParseArgsConfig['options']>>(options: T, usage: string) {
+  try {
+    return parseArgs({ options, allowPositionals: true });
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${usage}`);
+    return null;
+  }
+}
+
 /**
  * How every command-line entry point ends: its exit code, or one line naming
  * the command and what went wrong. Operators run these in scripts; a stack

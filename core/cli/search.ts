@@ -5,11 +5,10 @@
  * Prints ranked passages with their citations: title, heading path, pages,
  * and which retrievers found each passage at which rank.
  */
-import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, withDataDir } from '../config.ts';
 import { KnowledgeBase, KnowledgeBaseError } from '../kb.ts';
 import { DOCUMENT_KINDS, type DocumentKind, type RetrievalMode, type SearchFilters, type SearchHit } from '../types.ts';
-import { runCli } from './run.ts';
+import { parseCommandLine, runCli } from './run.ts';
 
 const USAGE = `用法 usage: npm run search -- "<查询>" [--k 10] [--mode hybrid|lexical|dense] [--json] [--data 目录]
        [--kind ${DOCUMENT_KINDS.join('|')}]… [--issuer 发文单位] [--from 日期] [--to 日期] [--prefix 路径前缀]`;
@@ -42,26 +41,22 @@ function fail(message: string): number {
 }
 
 async function main(): Promise<number> {
-  let args;
-  try {
-    args = parseArgs({
-      allowPositionals: true,
-      options: {
-        k: { type: 'string' },
-        mode: { type: 'string' },
-        json: { type: 'boolean' },
-        data: { type: 'string' },
-        kind: { type: 'string', multiple: true },
-        issuer: { type: 'string' },
-        from: { type: 'string' },
-        to: { type: 'string' },
-        prefix: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    return fail((error as Error).message);
-  }
+  const args = parseCommandLine(
+    {
+      k: { type: 'string' },
+      mode: { type: 'string' },
+      json: { type: 'boolean' },
+      data: { type: 'string' },
+      kind: { type: 'string', multiple: true },
+      issuer: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      prefix: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    USAGE,
+  );
+  if (!args) return 1;
   const { values, positionals } = args;
   if (values.help) {
     console.error(USAGE);

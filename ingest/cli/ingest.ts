@@ -5,10 +5,9 @@
  * Exit status: 0 when every file succeeded, 2 when some failed (each listed
  * with its cause), 1 when the knowledge base could not be opened at all.
  */
-import { parseArgs } from 'node:util';
 import { loadConfig, withDataDir, ConfigError } from '../../core/config.ts';
 import { KnowledgeBase, KnowledgeBaseError, type IngestProgress } from '../../core/kb.ts';
-import { runCli } from '../../core/cli/run.ts';
+import { parseCommandLine, runCli } from '../../core/cli/run.ts';
 import { failureLine } from '../errors.ts';
 
 const USAGE = `用法 usage: npm run ingest -- <文件或目录…> [--exclude 路径或通配]… [--prune] [--data 目录]
@@ -67,26 +66,21 @@ function makeProgressReporter(everyMs: number): { report: (p: IngestProgress) =>
 }
 
 async function main(): Promise<number> {
-  let args;
-  try {
-    args = parseArgs({
-      allowPositionals: true,
-      options: {
-        exclude: { type: 'string', multiple: true },
-        prune: { type: 'boolean' },
-        data: { type: 'string' },
-        root: { type: 'string' },
-        'jsonl-text': { type: 'string' },
-        'jsonl-title': { type: 'string' },
-        'jsonl-id': { type: 'string' },
-        'progress-every': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    console.error(`${(error as Error).message}\n${USAGE}`);
-    return 1;
-  }
+  const args = parseCommandLine(
+    {
+      exclude: { type: 'string', multiple: true },
+      prune: { type: 'boolean' },
+      data: { type: 'string' },
+      root: { type: 'string' },
+      'jsonl-text': { type: 'string' },
+      'jsonl-title': { type: 'string' },
+      'jsonl-id': { type: 'string' },
+      'progress-every': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    USAGE,
+  );
+  if (!args) return 1;
   const { values, positionals } = args;
   if (values.help || positionals.length === 0) {
     console.error(USAGE);
