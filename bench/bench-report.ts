@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { percentile } from '../core/metrics.ts';
+import { percentile } from './metrics.ts';
 
 export interface Latency {
   n: number;

@@ -9,12 +9,12 @@
  * neighbourhood structure), so each passage gets a unit vector near one of
  * C cluster centres: centre + Gaussian noise of the same expected norm, so
  * two points of one cluster have cosine ≈ 0.5, as related passages do.
- * core/vector-index.ts measured its parameters on the same distribution.
+ * kb/index/vector/hnsw.ts measured its parameters on the same distribution.
  *
  * The vector of a text is a pure function of the text (its hash seeds the
  * generator), so repeated passages get identical vectors, as with a model.
  */
-import type { Embedder } from '../core/types.ts';
+import type { Embedder } from '../kb/types.ts';
 
 export const SYNTHETIC_MODEL_PREFIX = 'synthetic/clustered';
 

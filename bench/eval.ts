@@ -47,16 +47,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig, withDataDir, type Config } from '../core/config.ts';
-import { KnowledgeBase, type JsonlFields } from '../core/kb.ts';
-import { formatSummaryLine, percentile, summarize, summarizeByKind, type RankedOutcome, type MetricSummary } from '../core/metrics.ts';
-import type { RetrievalMode, SearchHit } from '../core/types.ts';
-import { extractAnswer, verifyCitations } from '../core/answer.ts';
-import { PolicyTokenizer, USER_DICT_FILE } from '../core/tokenizer.ts';
+import { ConfigError, loadConfig, withDataDir, type Config } from '../kb/config.ts';
+import { KnowledgeBase, type JsonlFields } from '../kb/kb.ts';
+import { formatSummaryLine, percentile, summarize, summarizeByKind, type RankedOutcome, type MetricSummary } from './metrics.ts';
+import type { RetrievalMode, SearchHit } from '../kb/types.ts';
+import { extractAnswer, verifyCitations } from '../search/answer.ts';
+import { PolicyTokenizer, USER_DICT_FILE } from '../kb/index/lexical/tokenizer.ts';
 import { walkInputs } from '../ingest/batch.ts';
 import { PARSER_VERSION } from '../ingest/version.ts';
 import { failureLine } from '../ingest/errors.ts';
-import { stripWhitespace } from '../core/text.ts';
+import { stripWhitespace } from '../kb/text/text.ts';
 
 export const EVAL_MANIFEST = 'eval-manifest.json';
 /** Passages retrieved per precedent query: documents are ranked by their best passage, so a document needs room. */

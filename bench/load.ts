@@ -12,7 +12,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { percentile } from '../core/metrics.ts';
+import { percentile } from './metrics.ts';
 
 const QUESTIONS = [
   '吉林省高校毕业生留吉率是多少？',

@@ -9,8 +9,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { contentHash, type DocumentToIndex, type IngestOptions, type KnowledgeBase } from '../core/kb.ts';
-import type { FileFailure, IngestReport } from '../core/types.ts';
+import { contentHash, type DocumentToIndex, type IngestOptions, type KnowledgeBase } from '../kb/kb.ts';
+import type { FileFailure, IngestReport } from '../kb/types.ts';
 import { isIngestError } from './errors.ts';
 import { SUPPORTED_EXTENSIONS, readSourceFile } from './extract/index.ts';
 import { readJsonlRecords } from './jsonl.ts';

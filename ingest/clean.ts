@@ -9,8 +9,8 @@
  * vertical gap, font change) and rejoins the lines of each paragraph, across
  * page boundaries too.
  */
-import { stripWhitespace } from '../core/text.ts';
-import type { CleanBlock, ExtractedDocument, PageSpan } from '../core/types.ts';
+import { stripWhitespace } from '../kb/text/text.ts';
+import type { CleanBlock, ExtractedDocument, PageSpan } from '../kb/types.ts';
 
 // ---------------------------------------------------------------------------
 // Character-level normalisation (isWide and joinLines also serve the PDF and DOCX readers).

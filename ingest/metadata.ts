@@ -7,8 +7,8 @@
  * file name that carries the 文号).
  */
 import path from 'node:path';
-import { stripWhitespace } from '../core/text.ts';
-import type { DocumentKind, DocumentMetadata, Paragraph } from '../core/types.ts';
+import { stripWhitespace } from '../kb/text/text.ts';
+import type { DocumentKind, DocumentMetadata, Paragraph } from '../kb/types.ts';
 import { DOC_NUMBER, isDateLine, ORGAN_NAMES, readByline, splitSignedDate, type Byline } from './structure.ts';
 
 /** Facts stated outside the document text: front-matter lines of a policy file, the file name. */

@@ -5,7 +5,7 @@
  * shared: clean → structure → metadata → passages.
  */
 import path from 'node:path';
-import type { DocumentKind, ExtractedDocument, ParsedDocument, SourcePage } from '../core/types.ts';
+import type { DocumentKind, ExtractedDocument, ParsedDocument, SourcePage } from '../kb/types.ts';
 import { cleanDocument } from './clean.ts';
 import { IngestError } from './errors.ts';
 import { extractBuffer, extractFile } from './extract/index.ts';

@@ -16,7 +16,7 @@
  * paragraphs are not passages: the indexer stores headingPath separately.
  */
 import { createHash } from 'node:crypto';
-import type { PageSpan, Paragraph, ParagraphRole, Passage } from '../core/types.ts';
+import type { PageSpan, Paragraph, ParagraphRole, Passage } from '../kb/types.ts';
 
 /** Roles whose text is worth retrieving; sign-off furniture is not. */
 const PASSAGE_ROLES: ReadonlySet<ParagraphRole> = new Set<ParagraphRole>(['body']);

@@ -6,8 +6,8 @@
  * paragraph gets its headingPath and [start, end) offsets into the document
  * text (paragraphs joined by "\n").
  */
-import { stripWhitespace } from '../core/text.ts';
-import type { CleanBlock, Paragraph, ParagraphRole } from '../core/types.ts';
+import { stripWhitespace } from '../kb/text/text.ts';
+import type { CleanBlock, Paragraph, ParagraphRole } from '../kb/types.ts';
 
 const CN_NUM = '[一二三四五六七八九十百零〇○两]';
 

@@ -13,15 +13,15 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import multer from 'multer';
-import type { Config } from '../core/config.ts';
-import type { KnowledgeBase } from '../core/kb.ts';
-import type { DocumentSummary, SearchHit, StoredDocument } from '../core/types.ts';
-import { extractAnswer, verifyCitations, type AnswerResult } from '../core/answer.ts';
-import { findSimilar, findSimilarToDocument } from '../core/similar.ts';
-import { PolicyTokenizer, USER_DICT_FILE } from '../core/tokenizer.ts';
+import type { Config } from '../kb/config.ts';
+import type { KnowledgeBase } from '../kb/kb.ts';
+import type { DocumentSummary, SearchHit, StoredDocument } from '../kb/types.ts';
+import { extractAnswer, verifyCitations, type AnswerResult } from '../search/answer.ts';
+import { findSimilar, findSimilarToDocument } from '../search/precedents.ts';
+import { PolicyTokenizer, USER_DICT_FILE } from '../kb/index/lexical/tokenizer.ts';
 import { apiNotFound, errorMiddleware, HttpError, notFound } from './errors.ts';
 import { failureLine } from '../ingest/errors.ts';
-import { generateAnswer, llmSettings, type GeneratedAnswer } from './llm.ts';
+import { generateAnswer, llmSettings, type GeneratedAnswer } from '../search/generate.ts';
 import { openApiDocument } from './openapi.ts';
 import {
   bodyFilters,

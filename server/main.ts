@@ -4,10 +4,10 @@
  * the API and the page.
  */
 import fs from 'node:fs';
-import { ConfigError, loadConfig, type Config } from '../core/config.ts';
-import { KnowledgeBase, KnowledgeBaseError } from '../core/kb.ts';
+import { ConfigError, loadConfig, type Config } from '../kb/config.ts';
+import { KnowledgeBase, KnowledgeBaseError } from '../kb/kb.ts';
 import { createApp } from './app.ts';
-import { TermRarity } from '../core/term-rarity.ts';
+import { TermRarity } from '../kb/index/lexical/term-rarity.ts';
 import { failureLine } from '../ingest/errors.ts';
 
 const log = (message: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${message}`);

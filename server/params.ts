@@ -3,7 +3,7 @@
  * a valid value or throws a 400 naming the field and what was wrong, so route
  * handlers never see a half-valid request.
  */
-import { DOCUMENT_KINDS, type DocumentKind, type RetrievalMode, type SearchFilters } from '../core/types.ts';
+import { DOCUMENT_KINDS, type DocumentKind, type RetrievalMode, type SearchFilters } from '../kb/types.ts';
 import { badRequest } from './errors.ts';
 
 export const LIMITS = {

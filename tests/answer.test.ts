@@ -5,10 +5,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
-import { carriesFact, extractAnswer, factTypeOf, isFiller, verifyCitations } from '../core/answer.ts';
-import { splitSentences } from '../core/sentences.ts';
-import { PolicyTokenizer } from '../core/tokenizer.ts';
-import type { StoredDocument } from '../core/types.ts';
+import { carriesFact, extractAnswer, factTypeOf, isFiller, verifyCitations } from '../search/answer.ts';
+import { splitSentences } from '../kb/text/sentences.ts';
+import { PolicyTokenizer } from '../kb/index/lexical/tokenizer.ts';
+import type { StoredDocument } from '../kb/types.ts';
 import { describeWithSharedCorpus, sharedPath, SHARED_CORPUS } from './shared-corpus.ts';
 import { buildTestKb, SEED_ID, type TestKb } from './support/test-server.ts';
 

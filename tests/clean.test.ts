@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ExtractedDocument, SourceLine } from '../core/types.ts';
+import type { ExtractedDocument, SourceLine } from '../kb/types.ts';
 import { cleanDocument, isPageNumberLine, joinLines, normaliseSpacing } from '../ingest/clean.ts';
 import { describeWithSharedCorpus, sharedPath } from './shared-corpus.ts';
 

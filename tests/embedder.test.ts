@@ -4,9 +4,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig, type Config } from '../core/config.ts';
-import { loadEmbedder, modelFiles } from '../core/embedder.ts';
-import type { Embedder } from '../core/types.ts';
+import { loadConfig, type Config } from '../kb/config.ts';
+import { loadEmbedder, modelFiles } from '../kb/index/vector/embedder.ts';
+import type { Embedder } from '../kb/types.ts';
 import { makeTinyModelDir } from './support/random-bert.ts';
 import { describeWithSharedCorpus, sharedPath } from './shared-corpus.ts';
 

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EvalError, goldCoverage, parseEvalArgs, runEval, type EvalOptions } from '../bench/eval.ts';
-import { loadConfig } from '../core/config.ts';
+import { loadConfig } from '../kb/config.ts';
 
 let tmp: string;
 let corpus: string;

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { ExtractedDocument } from '../core/types.ts';
+import type { ExtractedDocument } from '../kb/types.ts';
 import { IngestError } from '../ingest/errors.ts';
 import { extractFile } from '../ingest/extract/index.ts';
 import { describeWithSharedCorpus, sharedPath } from './shared-corpus.ts';

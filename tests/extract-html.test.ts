@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { load } from 'cheerio';
 import { describe, expect, it } from 'vitest';
-import type { ExtractedDocument } from '../core/types.ts';
+import type { ExtractedDocument } from '../kb/types.ts';
 import { extractFile } from '../ingest/extract/index.ts';
 import { describeWithSharedCorpus, sharedPath } from './shared-corpus.ts';
 

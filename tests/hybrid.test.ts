@@ -12,8 +12,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runEval } from '../bench/eval.ts';
-import { loadConfig, type Config } from '../core/config.ts';
-import { KnowledgeBase, KnowledgeBaseError } from '../core/kb.ts';
+import { loadConfig, type Config } from '../kb/config.ts';
+import { KnowledgeBase, KnowledgeBaseError } from '../kb/kb.ts';
 import { makeTinyModelDir, writeRandomBert } from './support/random-bert.ts';
 import { hasChromium, launchChromium, SHOTS } from './support/chromium.ts';
 import { ADMIN_TOKEN, PROJECT_CORPUS, serve, type RunningServer } from './support/test-server.ts';
@@ -419,7 +419,7 @@ describe('switching to another model', () => {
     expect(start.stderr).toContain('npm run kb -- reembed');
     expect(start.stderr).not.toMatch(/\n\s+at /);
 
-    const reembed = runScript('core/cli/kb.ts', ['reembed'], { ...otherModelEnv, KB_DATA_DIR: dataDir });
+    const reembed = runScript('cli/kb.ts', ['reembed'], { ...otherModelEnv, KB_DATA_DIR: dataDir });
     expect(reembed.status, reembed.stderr).toBe(0);
     expect(reembed.stdout).toContain(`re-embedded ${passages} passages with ${OTHER_MODEL_ID} (48 dims)`);
 

@@ -7,10 +7,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig, type Config } from '../core/config.ts';
-import { loadEmbedder } from '../core/embedder.ts';
-import { KnowledgeBase } from '../core/kb.ts';
-import type { Embedder } from '../core/types.ts';
+import { loadConfig, type Config } from '../kb/config.ts';
+import { loadEmbedder } from '../kb/index/vector/embedder.ts';
+import { KnowledgeBase } from '../kb/kb.ts';
+import type { Embedder } from '../kb/types.ts';
 import { makeExcluder, walkInputs } from '../ingest/batch.ts';
 import { makeTinyModelDir } from './support/random-bert.ts';
 

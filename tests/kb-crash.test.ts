@@ -11,9 +11,9 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { STORE_FILE } from '../core/store.ts';
-import { VECTOR_FILE, VECTOR_SIDECAR } from '../core/kb.ts';
-import { VectorIndex } from '../core/vector-index.ts';
+import { STORE_FILE } from '../kb/store/store.ts';
+import { VECTOR_FILE, VECTOR_SIDECAR } from '../kb/kb.ts';
+import { VectorIndex } from '../kb/index/vector/hnsw.ts';
 import { makeTinyModelDir } from './support/random-bert.ts';
 import { describeWithSharedCorpus, sharedPath } from './shared-corpus.ts';
 
@@ -31,7 +31,7 @@ beforeAll(async () => {
   env = { ...process.env, KB_MODEL_DIR: modelDir, KB_MODEL: modelId, KB_MODEL_DOWNLOAD: '0' };
 });
 
-const ingestArgs = (dataDir: string) => ['--import', 'tsx', 'ingest/cli/ingest.ts', SOURCE, '--data', dataDir, '--progress-every', '0'];
+const ingestArgs = (dataDir: string) => ['--import', 'tsx', 'cli/ingest.ts', SOURCE, '--data', dataDir, '--progress-every', '0'];
 
 /** Start the ingest CLI and SIGKILL it as soon as a progress line reports enough files done. */
 function ingestAndKill(dataDir: string): Promise<{ killedAt: number; total: number; signal: NodeJS.Signals | null }> {

@@ -9,10 +9,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig, type Config } from '../core/config.ts';
-import { loadEmbedder } from '../core/embedder.ts';
-import { KnowledgeBase, KnowledgeBaseError, VECTOR_FILE, VECTOR_SIDECAR } from '../core/kb.ts';
-import type { Embedder } from '../core/types.ts';
+import { loadConfig, type Config } from '../kb/config.ts';
+import { loadEmbedder } from '../kb/index/vector/embedder.ts';
+import { KnowledgeBase, KnowledgeBaseError, VECTOR_FILE, VECTOR_SIDECAR } from '../kb/kb.ts';
+import type { Embedder } from '../kb/types.ts';
 import { makeTinyModelDir } from './support/random-bert.ts';
 
 const PROJECT_CORPUS = path.resolve('corpus');
@@ -191,7 +191,7 @@ describe('lexical-only fallback', () => {
   it('the search CLI prints the notice', () => {
     const result = spawnSync(
       process.execPath,
-      ['--import', 'tsx', 'core/cli/search.ts', '高校毕业生留省', '--k', '2', '--data', path.join(tmp, 'lexical')],
+      ['--import', 'tsx', 'cli/search.ts', '高校毕业生留省', '--k', '2', '--data', path.join(tmp, 'lexical')],
       { encoding: 'utf8', env: { ...process.env, ...modelEnv, KB_MODEL_DIR: path.join(tmp, 'no-models-here') } },
     );
     expect(result.status).toBe(0);

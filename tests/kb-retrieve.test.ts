@@ -7,9 +7,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../core/config.ts';
-import { KnowledgeBase } from '../core/kb.ts';
-import { dateInRange, fuseRankings } from '../core/retrieve.ts';
+import { loadConfig } from '../kb/config.ts';
+import { KnowledgeBase } from '../kb/kb.ts';
+import { dateInRange, fuseRankings } from '../search/retrieve.ts';
 
 const PROJECT_CORPUS = path.resolve('corpus');
 const REPLY = '对市人大十七届四次会议第0056号建议的答复-学前教育学位.txt';

@@ -9,8 +9,8 @@ import {
   foldText,
   highlightRanges,
   isCurrentAnalysis,
-} from '../core/lexical.ts';
-import { bigramsOf, parseDictionary } from '../core/tokenizer.ts';
+} from '../kb/index/lexical/lexical.ts';
+import { bigramsOf, parseDictionary } from '../kb/index/lexical/tokenizer.ts';
 import { describeWithSharedCorpus, sharedPath } from './shared-corpus.ts';
 
 const tokenizer = new PolicyTokenizer();

@@ -8,7 +8,7 @@ import {
   summarize,
   summarizeByKind,
   type RankedOutcome,
-} from '../core/metrics.ts';
+} from '../bench/metrics.ts';
 
 const F = false;
 const T = true;

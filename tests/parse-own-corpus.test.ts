@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { ParsedDocument } from '../core/types.ts';
+import type { ParsedDocument } from '../kb/types.ts';
 import { parseFile } from '../ingest/parse.ts';
 
 const CORPUS = path.resolve(import.meta.dirname, '..', 'corpus');

@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import { beforeAll, expect, it } from 'vitest';
-import type { ParsedDocument } from '../core/types.ts';
+import type { ParsedDocument } from '../kb/types.ts';
 import { parseFile } from '../ingest/parse.ts';
 import { describeWithSharedCorpus, sharedPath } from './shared-corpus.ts';
 

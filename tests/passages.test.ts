@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Paragraph } from '../core/types.ts';
+import type { Paragraph } from '../kb/types.ts';
 import { buildPassages } from '../ingest/passages.ts';
 
 /** Paragraphs joined by "\n" with offsets, the way structure hands them over. */

@@ -2,7 +2,7 @@
  * The precedent finder over a real knowledge base built from corpus/.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findSimilar, findSimilarToDocument, splitQuery } from '../core/similar.ts';
+import { findSimilar, findSimilarToDocument, splitQuery } from '../search/precedents.ts';
 import { buildTestKb, type TestKb } from './support/test-server.ts';
 
 let t: TestKb;

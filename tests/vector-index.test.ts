@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { VectorIndex, type HnswParams } from '../core/vector-index.ts';
+import { VectorIndex, type HnswParams } from '../kb/index/vector/hnsw.ts';
 
 const PARAMS: HnswParams = { M: 16, efConstruction: 200, ef: 100 };
 const DIM = 16;

@@ -10,7 +10,7 @@
  * Automatic numbering (w:numPr on the paragraph or its style) is rendered
  * in front of the text, as Word shows it (see docx-numbering.ts).
  */
-import type { ExtractedDocument, SourceLine } from '../../core/types.ts';
+import type { ExtractedDocument, SourceLine } from '../../kb/types.ts';
 import { joinLines } from '../clean.ts';
 import { IngestError } from '../errors.ts';
 import { attribute, childElements, childNamed, findElement, ownText, parseXml, type DomNode } from './dom.ts';

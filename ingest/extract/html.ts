@@ -17,8 +17,8 @@
  * one-cell row (a layout table), whose content is read as ordinary blocks.
  */
 import { load, type CheerioAPI } from 'cheerio';
-import { countHan, stripWhitespace } from '../../core/text.ts';
-import type { ExtractedDocument, SourceLine } from '../../core/types.ts';
+import { countHan, stripWhitespace } from '../../kb/text/text.ts';
+import type { ExtractedDocument, SourceLine } from '../../kb/types.ts';
 import { IngestError } from '../errors.ts';
 import { decodeText, isGbLabel } from './decode.ts';
 import { childElements, type DomNode } from './dom.ts';

@@ -13,7 +13,7 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { ExtractedDocument } from '../../core/types.ts';
+import type { ExtractedDocument } from '../../kb/types.ts';
 import { IngestError } from '../errors.ts';
 import { extractDocx } from './docx.ts';
 import { extractHtml } from './html.ts';

@@ -15,8 +15,8 @@
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { stripWhitespace } from '../../core/text.ts';
-import type { ExtractedDocument, SourceLine, SourcePage } from '../../core/types.ts';
+import { stripWhitespace } from '../../kb/text/text.ts';
+import type { ExtractedDocument, SourceLine, SourcePage } from '../../kb/types.ts';
 import { isWide } from '../clean.ts';
 import { IngestError } from '../errors.ts';
 import { cleanContainerTitle } from './title.ts';

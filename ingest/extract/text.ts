@@ -7,7 +7,7 @@
  * stage uses to rebuild paragraphs, so both are passed through untouched;
  * Markdown syntax is likewise left for the cleaning stage.
  */
-import type { ExtractedDocument, SourceLine } from '../../core/types.ts';
+import type { ExtractedDocument, SourceLine } from '../../kb/types.ts';
 import { IngestError } from '../errors.ts';
 import { decodeText } from './decode.ts';
 

@@ -8,8 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { loadConfig, type Config } from '../../core/config.ts';
-import { KnowledgeBase } from '../../core/kb.ts';
+import { loadConfig, type Config } from '../../kb/config.ts';
+import { KnowledgeBase } from '../../kb/kb.ts';
 import { createApp, type AppOptions } from '../../server/app.ts';
 import { hasSharedCorpus, sharedPath, SHARED_CORPUS } from '../shared-corpus.ts';
 

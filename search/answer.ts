@@ -4,10 +4,10 @@
  * pages, offsets). Nothing is paraphrased, so every quote can be — and is —
  * checked against the stored document text before it leaves the process.
  */
-import type { AnswerCitation, Paragraph, SearchHit, StoredDocument } from './types.ts';
-import { dice, questionTerms, splitSentences, termsOf, type TextSpan } from './sentences.ts';
-import { TermRarity } from './term-rarity.ts';
-import { foldText, stripWhitespace } from './text.ts';
+import type { AnswerCitation, Paragraph, SearchHit, StoredDocument } from '../kb/types.ts';
+import { dice, questionTerms, splitSentences, termsOf, type TextSpan } from '../kb/text/sentences.ts';
+import { TermRarity } from '../kb/index/lexical/term-rarity.ts';
+import { foldText, stripWhitespace } from '../kb/text/text.ts';
 
 export interface DocumentSource {
   getDocument(id: string): StoredDocument | undefined;

@@ -31,7 +31,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import hnswlib from 'hnswlib-node';
-import type { Config } from './config.ts';
+import type { Config } from '../../config.ts';
 
 const { HierarchicalNSW } = hnswlib;
 type Hnsw = InstanceType<typeof HierarchicalNSW>;

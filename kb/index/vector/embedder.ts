@@ -24,8 +24,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { env, pipeline, type FeatureExtractionPipeline } from '@huggingface/transformers';
-import type { Config } from './config.ts';
-import type { Embedder, EmbedderLoad } from './types.ts';
+import type { Config } from '../../config.ts';
+import type { Embedder, EmbedderLoad } from '../../types.ts';
 
 /** bge (and every BERT) has 512 learned positions: longer input must be cut, not wrapped. */
 const MAX_TOKENS = 512;

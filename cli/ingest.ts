@@ -5,10 +5,10 @@
  * Exit status: 0 when every file succeeded, 2 when some failed (each listed
  * with its cause), 1 when the knowledge base could not be opened at all.
  */
-import { loadConfig, withDataDir, ConfigError } from '../../core/config.ts';
-import { KnowledgeBase, KnowledgeBaseError, type IngestProgress } from '../../core/kb.ts';
-import { parseCommandLine, runCli } from '../../core/cli/run.ts';
-import { failureLine } from '../errors.ts';
+import { loadConfig, withDataDir, ConfigError } from '../kb/config.ts';
+import { KnowledgeBase, KnowledgeBaseError, type IngestProgress } from '../kb/kb.ts';
+import { parseCommandLine, runCli } from './run.ts';
+import { failureLine } from '../ingest/errors.ts';
 
 const USAGE = `用法 usage: npm run ingest -- <文件或目录…> [--exclude 路径或通配]… [--prune] [--data 目录]
        [--jsonl-text 字段 [--jsonl-title 字段] [--jsonl-id 字段]] [--root 目录] [--progress-every 秒]`;

@@ -24,7 +24,7 @@ import type {
   Passage,
   SourceFormat,
   StoredDocument,
-} from './types.ts';
+} from '../types.ts';
 
 export const STORE_FILE = 'kb.sqlite';
 const SCHEMA_VERSION = 1;

@@ -17,10 +17,10 @@ import type {
   SearchQuery,
   SearchResult,
   StoredDocument,
-} from './types.ts';
+} from '../kb/types.ts';
 import { documentLoader, type DocumentSource } from './answer.ts';
-import { dice, splitSentences, termsOf, type TextSpan } from './sentences.ts';
-import { HAN_CLASS } from './text.ts';
+import { dice, splitSentences, termsOf, type TextSpan } from '../kb/text/sentences.ts';
+import { HAN_CLASS } from '../kb/text/text.ts';
 
 export interface SearchSource extends DocumentSource {
   search(query: SearchQuery): Promise<SearchResult>;

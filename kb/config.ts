@@ -28,7 +28,7 @@ export interface Config {
   lexicalOnly: boolean;
   /** KB_PASSAGE_CHARS — passage length bound in characters. Default 300 (see ingest/passages.ts). */
   passageMaxChars: number;
-  /** KB_HNSW_M, KB_HNSW_EF_CONSTRUCTION, KB_HNSW_EF — see core/vector-index.ts for the measurements behind the defaults. */
+  /** KB_HNSW_M, KB_HNSW_EF_CONSTRUCTION, KB_HNSW_EF — see kb/index/vector/hnsw.ts for the measurements behind the defaults. */
   hnswM: number;
   hnswEfConstruction: number;
   hnswEf: number;

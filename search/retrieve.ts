@@ -7,9 +7,9 @@
  * matching passages exist. Everything a query touches per candidate is an
  * in-memory array lookup; SQLite is asked only for the few passages shown.
  */
-import { highlightRanges, type LexicalIndex, type PolicyTokenizer } from './lexical.ts';
-import type { PassageRow } from './store.ts';
-import type { DocumentKind, Embedder, RetrievalMode, SearchFilters, SearchHit, SearchQuery, SearchResult } from './types.ts';
+import { highlightRanges, type LexicalIndex, type PolicyTokenizer } from '../kb/index/lexical/lexical.ts';
+import type { PassageRow } from '../kb/store/store.ts';
+import type { DocumentKind, Embedder, RetrievalMode, SearchFilters, SearchHit, SearchQuery, SearchResult } from '../kb/types.ts';
 
 /** What filters read about a document. */
 export interface DocumentFacts {

@@ -5,9 +5,9 @@
  * retrieved list are reported, sentences without any marker are flagged —
  * a generated sentence without evidence must look different on the page.
  */
-import type { AnswerCitation, SearchHit } from '../core/types.ts';
-import type { DocumentSource } from '../core/answer.ts';
-import { splitSentences } from '../core/sentences.ts';
+import type { AnswerCitation, SearchHit } from '../kb/types.ts';
+import type { DocumentSource } from './answer.ts';
+import { splitSentences } from '../kb/text/sentences.ts';
 
 export interface LlmSettings {
   url: string;

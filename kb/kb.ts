@@ -15,11 +15,11 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from './config.ts';
-import { loadEmbedder } from './embedder.ts';
+import { loadEmbedder } from './index/vector/embedder.ts';
 import { PARSER_VERSION } from '../ingest/version.ts';
-import { LexicalIndex, PolicyTokenizer, USER_DICT_FILE, isCurrentAnalysis } from './lexical.ts';
-import { documentMatches, hasFilters, retrieve, type DenseSource, type RetrievalContext } from './retrieve.ts';
-import { Store, type DocumentFilterRow, type PassageIndexRow } from './store.ts';
+import { LexicalIndex, PolicyTokenizer, USER_DICT_FILE, isCurrentAnalysis } from './index/lexical/lexical.ts';
+import { documentMatches, hasFilters, retrieve, type DenseSource, type RetrievalContext } from '../search/retrieve.ts';
+import { Store, type DocumentFilterRow, type PassageIndexRow } from './store/store.ts';
 import type {
   DocumentSummary,
   Embedder,
@@ -31,7 +31,7 @@ import type {
   SearchResult,
   StoredDocument,
 } from './types.ts';
-import { VectorIndex, type HnswParams } from './vector-index.ts';
+import { VectorIndex, type HnswParams } from './index/vector/hnsw.ts';
 
 export interface KnowledgeBaseOptions {
   /** An embedder to use; `null` means lexical-only on purpose. When absent, one is loaded from the config. */

@@ -5,9 +5,9 @@
  * Prints ranked passages with their citations: title, heading path, pages,
  * and which retrievers found each passage at which rank.
  */
-import { ConfigError, loadConfig, withDataDir } from '../config.ts';
-import { KnowledgeBase, KnowledgeBaseError } from '../kb.ts';
-import { DOCUMENT_KINDS, type DocumentKind, type RetrievalMode, type SearchFilters, type SearchHit } from '../types.ts';
+import { ConfigError, loadConfig, withDataDir } from '../kb/config.ts';
+import { KnowledgeBase, KnowledgeBaseError } from '../kb/kb.ts';
+import { DOCUMENT_KINDS, type DocumentKind, type RetrievalMode, type SearchFilters, type SearchHit } from '../kb/types.ts';
 import { parseCommandLine, runCli } from './run.ts';
 
 const USAGE = `用法 usage: npm run search -- "<查询>" [--k 10] [--mode hybrid|lexical|dense] [--json] [--data 目录]

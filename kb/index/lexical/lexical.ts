@@ -1,5 +1,5 @@
 /**
- * In-memory BM25 over analysed passages (see core/tokenizer.ts), kept as a
+ * In-memory BM25 over analysed passages (see kb/index/lexical/tokenizer.ts), kept as a
  * library of our own rather than SQLite FTS5 or MiniSearch: FTS5 cannot score
  * two token streams of one passage with their own weights and length norms,
  * and MiniSearch on jieba tokens measured 96 ms p95 and lower recall on the
@@ -14,7 +14,7 @@
  * a small recent one, fed by an append-only buffer of additions); removals
  * mark a slot deleted and the segments are compacted when a fifth is dead.
  */
-import { foldText, stripWhitespace } from './text.ts';
+import { foldText, stripWhitespace } from '../../text/text.ts';
 import {
   PolicyTokenizer,
   bigramsOf,
@@ -34,7 +34,7 @@ export {
   type QueryTerms,
   type PolicyTokenizerOptions,
 } from './tokenizer.ts';
-export { foldText, stripWhitespace } from './text.ts';
+export { foldText, stripWhitespace } from '../../text/text.ts';
 
 const FIELD_WORDS = 0;
 const FIELD_BIGRAMS = 1;

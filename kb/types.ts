@@ -220,8 +220,8 @@ export interface AnswerCitation extends Citation {
 }
 
 // ---------------------------------------------------------------------------
-// Contracts between the stages (implemented in core/embedder.ts,
-// core/vector-index.ts and core/kb.ts).
+// Contracts between the stages (implemented in kb/index/vector/embedder.ts,
+// kb/index/vector/hnsw.ts and kb/kb.ts).
 
 export interface Embedder {
   modelId: string;

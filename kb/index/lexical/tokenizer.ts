@@ -4,7 +4,7 @@
  * character bigrams. Bigrams need no dictionary, so they keep recall on words
  * jieba cuts differently in a question and in a document (吉人回乡 vs 回吉林);
  * words keep precision on multi-character terms. Both go to the index as
- * separate fields (see core/lexical.ts).
+ * separate fields (see kb/index/lexical/lexical.ts).
  *
  * jieba runs here only at ingest and on queries: `analyze` returns a storable
  * string that the knowledge base keeps beside each passage, so reopening a
@@ -15,7 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Jieba } from '@node-rs/jieba';
 import { dict as jiebaDict } from '@node-rs/jieba/dict.js';
-import { QUESTION_WORDS, foldText, stripWhitespace } from './text.ts';
+import { QUESTION_WORDS, foldText, stripWhitespace } from '../../text/text.ts';
 
 /** The project's policy-term dictionary (kept in the repository beside this file). */
 export const POLICY_TERMS_PATH = path.join(path.dirname(fileURLToPath(import.meta.url)), 'policy-terms.txt');

@@ -1,7 +1,7 @@
 /**
  * Character-level text normalisers shared by ingest and the query side, and
  * the question words both query analyses drop. Kept apart from
- * core/tokenizer.ts so that parsing a file never loads jieba.
+ * kb/index/lexical/tokenizer.ts so that parsing a file never loads jieba.
  */
 
 /**

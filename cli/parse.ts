@@ -3,10 +3,10 @@
  * operators checking what the knowledge base will make of a file. A file that
  * cannot be read gives exit code 1 and one line on stderr, never a stack trace.
  */
-import { ConfigError, loadConfig } from '../../core/config.ts';
-import type { ParsedDocument } from '../../core/types.ts';
-import { isIngestError } from '../errors.ts';
-import { parseFile } from '../parse.ts';
+import { ConfigError, loadConfig } from '../kb/config.ts';
+import type { ParsedDocument } from '../kb/types.ts';
+import { isIngestError } from '../ingest/errors.ts';
+import { parseFile } from '../ingest/parse.ts';
 
 function present<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;

@@ -6,9 +6,9 @@
  * configured model: the fix when the store was built with another model, and
  * the way to give vectors to passages ingested while no model was available.
  */
-import { ConfigError, loadConfig, withDataDir, type Config } from '../config.ts';
-import { KnowledgeBase, KnowledgeBaseError, type KnowledgeBaseOptions } from '../kb.ts';
-import { DOCUMENT_KINDS, type DocumentKind, type SearchFilters } from '../types.ts';
+import { ConfigError, loadConfig, withDataDir, type Config } from '../kb/config.ts';
+import { KnowledgeBase, KnowledgeBaseError, type KnowledgeBaseOptions } from '../kb/kb.ts';
+import { DOCUMENT_KINDS, type DocumentKind, type SearchFilters } from '../kb/types.ts';
 import { parseCommandLine, runCli } from './run.ts';
 
 const USAGE = `用法 usage: npm run kb -- <command> [--data 目录]
