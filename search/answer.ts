@@ -13,9 +13,11 @@
  * the answer is null and the reason says which, in plain words.
  */
 import type { AnswerCitation, Paragraph, Place, SearchHit, StoredDocument } from '../kb/types.ts';
-import { dice, questionTerms, splitSentences, termsOf, type TextSpan } from '../kb/text/sentences.ts';
+import { fingerprint, nearDuplicate, type TextFingerprint } from '../kb/text/near-duplicates.ts';
+import { LIST_ITEM, matchEnumerator } from '../kb/text/numbering.ts';
+import { anyMark, CLAUSE_STOPS, COLONS, ELLIPSIS, endsWithMark, PAUSES, questionTerms, SENTENCE_STOPS, splitSentences, type TextSpan } from '../kb/text/sentences.ts';
 import { TermRarity } from '../kb/index/lexical/term-rarity.ts';
-import { foldText, stripWhitespace } from '../kb/text/text.ts';
+import { comparable } from '../kb/text/text.ts';
 import { documentPlace, documentYear, namesYear, placeMentions, within } from '../kb/places.ts';
 import {
   analyseQuestion,
@@ -118,7 +120,7 @@ interface Candidate {
   haystack: string;
   /** The heading path and paragraph around the sentence, folded. */
   context: string;
-  terms: Set<string>;
+  fingerprint: TextFingerprint;
   hitRank: number;
   coverage: number;
   score: number;
@@ -138,11 +140,6 @@ function paragraphAt(doc: StoredDocument, offset: number): Paragraph | undefined
 
 /** Documents a collapsed hit also stands for; a few are enough to find the best-structured rendition. */
 const MAX_RENDITIONS = 3;
-
-/** Full-width folded, lower-cased, whitespace removed: how terms and sentences are compared. */
-function comparable(text: string): string {
-  return stripWhitespace(foldText(text));
-}
 
 function factsOf(doc: StoredDocument): DocFacts {
   const meta = doc.metadata;
@@ -178,7 +175,7 @@ function collectCandidates(hits: SearchHit[], docs: DocumentSource): { candidate
       paragraph,
       haystack: comparable(span.text),
       context: comparable(`${paragraph.headingPath.join('\n')}\n${paragraph.text}`),
-      terms: termsOf(span.text),
+      fingerprint: fingerprint(span.text),
       hitRank,
       coverage: 0,
       score: 0,
@@ -239,13 +236,15 @@ export function isFiller(sentence: string): boolean {
 /** Courtesy formulas of reply letters: they echo the proposal's topic and answer nothing. */
 const COURTESY = /感谢|欢迎(继续|再次)|此复|特此(答复|函复|通知)|敬请|谢谢|关心和支持|联系人|联系电话/;
 /** A sentence-final mark; a "sentence" without one is a title or heading line that slipped into a body paragraph. */
-const ENDS_LIKE_SENTENCE = /[。！？!?；;…：:][”’」』）)】]*$/;
+const ENDS_LIKE_SENTENCE = endsWithMark(SENTENCE_STOPS + CLAUSE_STOPS + ELLIPSIS + COLONS);
 /** A sentence that is complete in itself: no trailing colon or ellipsis leaving it open. */
-const CLOSED_SENTENCE = /[。！？!?；;][”’」』）)】]*$/;
-/** A paragraph that opens a list item: （一）, 1., 一是, ①, 第一，. */
-const LIST_ITEM = /^([（(][一二三四五六七八九十\d]+[）)]|\d+[.、．]|[一二三四五六七八九十]+是|[①②③④⑤⑥⑦⑧⑨⑩]|第[一二三四五六七八九十]+[，、,])/;
+const CLOSED_SENTENCE = endsWithMark(SENTENCE_STOPS + CLAUSE_STOPS);
 /** A numbered heading that ends like a sentence (（三）发展老年助餐服务。): it names a topic and states nothing. */
-const HEADING_SENTENCE = /^([（(][一二三四五六七八九十\d]+[）)]|[一二三四五六七八九十]+、|\d+[.、．]|第[一二三四五六七八九十百]+[条章节])[^，,；;：:]{0,24}[。.]?$/;
+function isHeadingSentence(text: string): boolean {
+  const numbering = matchEnumerator(text);
+  return numbering !== undefined && text.length - numbering.label.length <= 26 && !INNER_PAUSE.test(text);
+}
+const INNER_PAUSE = anyMark(PAUSES + CLAUSE_STOPS + COLONS);
 
 /** How precisely a citation can say where it stands: a heading path counts more than a page. */
 function whereQuality(c: Candidate): number {
@@ -317,7 +316,7 @@ function score(c: Candidate, analysis: QuestionAnalysis): number {
   const rankBonus = 0.03 / c.hitRank;
   const lengthPenalty = Math.max(0, text.length - 120) / 2000;
   const formPenalty =
-    (COURTESY.test(text) ? 0.3 : 0) + (ENDS_LIKE_SENTENCE.test(text) ? 0 : 0.15) + (HEADING_SENTENCE.test(text) ? 0.2 : 0);
+    (COURTESY.test(text) ? 0.3 : 0) + (ENDS_LIKE_SENTENCE.test(text) ? 0 : 0.15) + (isHeadingSentence(text) ? 0.2 : 0);
   let factBonus = 0;
   const type = analysis.factType;
   if (type) {
@@ -436,7 +435,7 @@ function continuationOf(candidate: Candidate, terms: Term[]): Quoted[] {
     }
     return out;
   }
-  if (c.span.text.length <= ECHO_MAX_CHARS && (novelty(candidate, terms) < ECHO_NOVELTY || HEADING_SENTENCE.test(c.span.text))) {
+  if (c.span.text.length <= ECHO_MAX_CHARS && (novelty(candidate, terms) < ECHO_NOVELTY || isHeadingSentence(c.span.text))) {
     let added = 0;
     for (const next of followingInSection(c)) {
       if (added + next.span.text.length > ECHO_CAP || isFiller(next.span.text)) break;
@@ -536,7 +535,7 @@ export function extractAnswer(question: string, hits: SearchHit[], docs: Documen
   }
   candidates.sort((a, b) => b.score - a.score || a.hitRank - b.hitRank || a.span.start - b.span.start);
 
-  const relevant = candidates.filter((c) => c.coverage >= minCoverage && !HEADING_SENTENCE.test(c.span.text));
+  const relevant = candidates.filter((c) => c.coverage >= minCoverage && !isHeadingSentence(c.span.text));
   if (relevant.length === 0) {
     const best = candidates[0]!;
     const absent = terms
@@ -561,7 +560,7 @@ export function extractAnswer(question: string, hits: SearchHit[], docs: Documen
   for (const c of relevant.slice(1)) {
     // The same sentence in the PDF and the DOCX of one reply is one piece of evidence, not two;
     // cite the rendition that can say where it stands (heading, page).
-    const twin = chosen.findIndex((k) => k.span.text === c.span.text || dice(k.terms, c.terms) > 0.8);
+    const twin = chosen.findIndex((k) => k.span.text === c.span.text || nearDuplicate(k.fingerprint, c.fingerprint));
     if (twin >= 0) {
       if (c.span.text === chosen[twin]!.span.text && whereQuality(c) > whereQuality(chosen[twin]!)) chosen[twin] = c;
       continue;

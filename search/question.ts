@@ -5,6 +5,8 @@
  * knowledge base" can name (东川省新能源汽车补贴).
  */
 import { questionPlaces, questionYears, type Place } from '../kb/places.ts';
+import { ENUMERATES } from '../kb/text/numbering.ts';
+import { CLAUSE_STOPS, COLONS } from '../kb/text/sentences.ts';
 
 /** The kind of fact a question asks for. */
 export type FactType =
@@ -76,7 +78,7 @@ const FACT_PATTERNS: Record<FactType, RegExp> = {
   contact: /\d{3,4}[-－—]\d{7,8}|(?<!\d)1[3-9]\d{9}(?!\d)|(?<!\d)\d{5,8}(?!\d)|热线|电话|网址|www\.|https?:|@|公众号|APP|App|小程序|开户行|账号|地址[:：]/,
   unit: /[\u3400-\u9fff]{1,12}(厅|局|委员会|委|办公室|办|部|中心|机构|政府|街道|社区|银行|医院|协会|公司|学校|单位)|负责|牵头|受理|主管|承办/,
   yesno: /可以|可|能够|不得|不能|不予|禁止|允许|应当|须|无需|不需|不再|取消|暂停|纳入|享受|适用|免|不受|同样|视同|即可/,
-  list: /、[^、]+、|[一二三四五六七八九十]是|[（(][一二三四五六七八九十\d]+[）)]|[①②③④⑤⑥⑦⑧⑨⑩]|[；;]|[：:]$/,
+  list: new RegExp(`、[^、]+、|${ENUMERATES.source}|[${CLAUSE_STOPS}]|[${COLONS}]$`),
   procedure: /申请|提交|提出|办理|审批|审核|备案|登记|材料|流程|程序|报送|受理|经.{1,20}(审核|批准|同意)|后(即可|可以|方可)|凭|持/,
 };
 
