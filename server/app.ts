@@ -23,6 +23,7 @@ import { apiNotFound, errorMiddleware, HttpError, notFound } from './errors.ts';
 import { failureLine } from '../ingest/errors.ts';
 import { generateAnswer, llmSettings, type GeneratedAnswer } from '../search/generate.ts';
 import { openApiDocument } from './openapi.ts';
+import { precedentRoutes } from './routes/precedents.ts';
 import {
   bodyFilters,
   jsonObject,
@@ -359,6 +360,7 @@ export function createApp(kb: KnowledgeBaseApi, config: Config, options: AppOpti
     }),
   );
 
+  app.use(precedentRoutes(kb, config));
   app.use('/api', apiNotFound);
   app.use(express.static(webDir, { index: 'index.html', dotfiles: 'ignore' }));
   app.use(errorMiddleware({ log, maxUploadBytes: config.uploadMaxBytes }));

@@ -2,6 +2,7 @@
  * The OpenAPI 3 description of the HTTP API, served at /api/openapi.json.
  * tests/api.test.ts checks that every route the app registers appears here.
  */
+import { DOCUMENT_KINDS } from '../kb/types.ts';
 
 const idParam = {
   name: 'id',
@@ -51,6 +52,23 @@ const filtersSchema = {
     prefix: { type: 'string' },
   },
 };
+
+/** A proposal's text with the search options: the body of every precedent route. */
+const proposalBody = (extra: Record<string, unknown>) => ({
+  required: true,
+  content: json({
+    type: 'object',
+    required: ['text'],
+    properties: {
+      text: { type: 'string', maxLength: 20000 },
+      k: { type: 'integer', minimum: 1, maximum: 50, default: 10 },
+      mode: { type: 'string', enum: ['hybrid', 'lexical', 'dense'] },
+      ...extra,
+      filters: filtersSchema,
+    },
+  }),
+});
+const repliesOnly = { type: 'boolean', default: true, description: '只在提案、建议和留言答复中查找（filters.kind 给出时以其为准）' };
 
 export const openApiDocument = {
   openapi: '3.0.3',
@@ -104,20 +122,22 @@ export const openApiDocument = {
     '/api/similar': {
       post: {
         summary: '查找先例答复：与一份新提案最相似的既有文档，附逐句对齐的段落',
-        requestBody: {
-          required: true,
-          content: json({
-            type: 'object',
-            required: ['text'],
-            properties: {
-              text: { type: 'string', maxLength: 20000 },
-              k: { type: 'integer', minimum: 1, maximum: 50, default: 10 },
-              mode: { type: 'string', enum: ['hybrid', 'lexical', 'dense'] },
-              filters: filtersSchema,
-            },
-          }),
-        },
+        requestBody: proposalBody({}),
         responses: { '200': { description: '相似文档', content: json(ref('SimilarResult')) }, ...errors(400, 413) },
+      },
+    },
+    '/api/precedents': {
+      post: {
+        summary: '逐条建议查找先例：把提案按编号（无编号时按段）分成各条建议，每条给出既往答复中最接近的段落（覆盖率为绝对值），并按覆盖的建议条数对答复排序',
+        requestBody: proposalBody({ repliesOnly }),
+        responses: { '200': { description: '各条建议的先例与答复排序', content: json({ type: 'object' }) }, ...errors(400, 413) },
+      },
+    },
+    '/api/proposals/text': {
+      post: {
+        summary: '读出上传的提案文件（DOCX、PDF、TXT）的文本，供逐条查找先例；文件不入库',
+        requestBody: { required: true, content: { 'multipart/form-data': { schema: { type: 'object', properties: { file: { type: 'string', format: 'binary' } } } } } },
+        responses: { '200': { description: '提案文本', content: json({ type: 'object', properties: { file: { type: 'string' }, title: { type: 'string' }, text: { type: 'string' } } }) }, ...errors(400, 413, 415, 422) },
       },
     },
     '/api/documents': {
@@ -203,7 +223,7 @@ export const openApiDocument = {
         required: ['error'],
         properties: { error: { type: 'object', required: ['message'], properties: { field: { type: 'string' }, message: { type: 'string' } } } },
       },
-      DocumentKind: { type: 'string', enum: ['proposal-reply', 'suggestion-reply', 'policy', 'other'] },
+      DocumentKind: { type: 'string', enum: [...DOCUMENT_KINDS] },
       PageSpan: { type: 'array', items: { type: 'integer' }, minItems: 2, maxItems: 2, description: '[首页, 末页]，从 1 起' },
       Citation: {
         type: 'object',
@@ -396,6 +416,7 @@ export const openApiDocument = {
         properties: {
           status: { type: 'string' },
           documents: { type: 'integer' },
+          kinds: { type: 'object', description: '各类型的文档数', additionalProperties: { type: 'integer' } },
           passages: { type: 'integer' },
           model: { type: 'object', properties: { id: { type: 'string' }, dimension: { type: 'integer' } } },
           mode: { type: 'string', enum: ['hybrid', 'lexical-only'] },

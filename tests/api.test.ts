@@ -86,11 +86,12 @@ describe('health and OpenAPI', () => {
 
   it('describes every route the app registers, and no route it lacks', async () => {
     const app = createApp(t.kb, t.config);
-    const routes = (app.router.stack as any[])
-      .filter((layer) => layer.route)
+    // Feature routers (server/routes/) are layers holding their own stack.
+    const layers = (stack: any[]): any[] => stack.flatMap((layer) => (layer.route ? [layer] : Array.isArray(layer.handle?.stack) ? layers(layer.handle.stack) : []));
+    const routes = layers(app.router.stack as any[])
       .flatMap((layer) => Object.keys(layer.route.methods).map((m) => `${m} ${String(layer.route.path).replace(/:(\w+)/g, '{$1}')}`));
     const documented = Object.entries(openApiDocument.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m} ${p}`));
-    expect(routes.length).toBe(11);
+    expect(routes.length).toBe(13);
     expect(new Set(routes)).toEqual(new Set(documented));
     const served = await get('/api/openapi.json');
     expect(served.body.openapi).toMatch(/^3\./);
