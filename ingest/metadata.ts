@@ -9,7 +9,8 @@
 import path from 'node:path';
 import { stripWhitespace } from '../kb/text/text.ts';
 import type { DocumentKind, DocumentMetadata, Paragraph } from '../kb/types.ts';
-import { DOC_NUMBER, isDateLine, ORGAN_NAMES, readByline, splitSignedDate, type Byline } from './structure.ts';
+import { ENDS_WITH_SIGNING_BODY, ORGAN_NAMES } from '../kb/text/organs.ts';
+import { DOC_NUMBER, isDateLine, readByline, splitSignedDate, type Byline } from './structure.ts';
 
 /** Facts stated outside the document text: front-matter lines of a policy file, the file name. */
 export interface MetadataHints {
@@ -131,7 +132,6 @@ function docNumberFromFileName(file: string): string | undefined {
 const SESSION = /((?:全国|[省市区县州])?(?:政协|人大|人民代表大会|政治协商会议)[\p{Script=Han}]{0,8}?[一二三四五六七八九十百\d]+届(?:人大|政协)?(?:常委会)?[一二三四五六七八九十\d]+次(?:全体)?会议)/u;
 const PROPOSAL_NUMBER = /第\s*(\d{1,5})\s*号\s*(?:委员|代表)?\s*(?:提案|建议|议案|意见)/;
 const PROPOSAL_NUMBER_ALT = /(?:提案|建议|议案)\s*第\s*(\d{1,5})\s*号/;
-const ORGAN_SUFFIX = /(厅|局|委员会|委|办公厅|办公室|办|政府|部|院|中心|署|会|处|所|公司|集团|银行|队|站|馆|社|党组|联合会|协会)$/;
 
 function firstMatch(texts: string[], pattern: RegExp, group = 1): string | undefined {
   for (const text of texts) {
@@ -215,7 +215,7 @@ export function extractMetadata(
   const signingLines: string[] = [];
   let pending = '';
   for (const line of signatures) {
-    if (ORGAN_SUFFIX.test(line)) {
+    if (ENDS_WITH_SIGNING_BODY.test(line)) {
       signingLines.push(pending + line);
       pending = '';
     } else if (/^[\p{Script=Han}]{2,20}$/u.test(line)) {
@@ -243,7 +243,7 @@ export function extractMetadata(
   else {
     // Policies name their issuer before 关于 in the title (××人民政府办公厅关于印发…的通知).
     const fromTitle = /^([\p{Script=Han}、]{2,40}?)关于/u.exec(title)?.[1];
-    if (fromTitle && ORGAN_SUFFIX.test(fromTitle)) metadata.issuer = splitJointOrgans(fromTitle).join('、');
+    if (fromTitle && ENDS_WITH_SIGNING_BODY.test(fromTitle)) metadata.issuer = splitJointOrgans(fromTitle).join('、');
     else if (byline.issuer) metadata.issuer = byline.issuer;
     else if (hints.department) metadata.issuer = hints.department;
   }

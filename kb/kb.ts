@@ -134,7 +134,6 @@ export class KnowledgeBase {
 
   // What search needs per passage and per document, in memory: no SQL per candidate.
   private labelDoc = new Int32Array(1024);
-  private labelTextKey = new Int32Array(1024);
   private readonly documents = new Map<number, DocumentFilterRow>();
   private passageCount = 0;
   private exclusiveTail: Promise<unknown> = Promise.resolve();
@@ -200,16 +199,12 @@ export class KnowledgeBase {
     const docs = new Int32Array(size);
     docs.set(this.labelDoc);
     this.labelDoc = docs;
-    const keys = new Int32Array(size);
-    keys.set(this.labelTextKey);
-    this.labelTextKey = keys;
   }
 
   private addToMemory(row: PassageIndexRow): void {
     this.lexical.add(row.label, row.lexical, row.text);
     this.ensureLabelCapacity(row.label);
     this.labelDoc[row.label] = row.docKey;
-    this.labelTextKey[row.label] = row.textKey;
     this.passageCount++;
   }
 
@@ -222,7 +217,6 @@ export class KnowledgeBase {
       }
       if (label < this.labelDoc.length) {
         this.labelDoc[label] = 0;
-        this.labelTextKey[label] = 0;
       }
     }
   }
@@ -378,7 +372,6 @@ export class KnowledgeBase {
       tokenizer: this.tokenizer,
       dense,
       acceptFor: (filters) => this.acceptFor(filters),
-      textKey: (label) => this.labelTextKey[label] ?? 0,
       passages: (labels) => this.store.passagesByLabel(labels),
       rrfK: this.config.rrfK,
       weightLexical: this.config.weightLexical,

@@ -5,9 +5,11 @@
  * checked against the stored document text before it leaves the process.
  */
 import type { AnswerCitation, Paragraph, SearchHit, StoredDocument } from '../kb/types.ts';
-import { dice, questionTerms, splitSentences, termsOf, type TextSpan } from '../kb/text/sentences.ts';
+import { fingerprint, nearDuplicate, type TextFingerprint } from '../kb/text/near-duplicates.ts';
+import { ENUMERATES, LIST_ITEM } from '../kb/text/numbering.ts';
+import { CLAUSE_STOPS, COLONS, ELLIPSIS, endsWithMark, questionTerms, SENTENCE_STOPS, splitSentences, type TextSpan } from '../kb/text/sentences.ts';
 import { TermRarity } from '../kb/index/lexical/term-rarity.ts';
-import { foldText, stripWhitespace } from '../kb/text/text.ts';
+import { comparable } from '../kb/text/text.ts';
 
 export interface DocumentSource {
   getDocument(id: string): StoredDocument | undefined;
@@ -74,7 +76,7 @@ interface Candidate {
   paragraph: Paragraph;
   /** Folded, whitespace-free sentence text that terms are looked up in. */
   haystack: string;
-  terms: Set<string>;
+  fingerprint: TextFingerprint;
   hitRank: number;
   score: number;
   /** The question's distinctive terms this sentence's document (text or title) contains. */
@@ -104,7 +106,7 @@ function collectCandidates(hits: SearchHit[], docs: DocumentSource): Candidate[]
     const key = quoteKey({ doc, span, paragraph });
     if (seen.has(key) || span.text.length < MIN_SENTENCE_CHARS) return;
     seen.add(key);
-    candidates.push({ span, doc, paragraph, haystack: comparable(span.text), terms: termsOf(span.text), hitRank, score: 0, docTerms: new Set() });
+    candidates.push({ span, doc, paragraph, haystack: comparable(span.text), fingerprint: fingerprint(span.text), hitRank, score: 0, docTerms: new Set() });
   };
   hits.forEach((hit, i) => {
     const doc = load(hit.citation.documentId);
@@ -164,7 +166,7 @@ export function factTypeOf(question: string): FactType | undefined {
 
 const HAS_NUMBER = /\d|[%％‰]|百分之|[一二两三四五六七八九十百千万亿]+(个|项|家|所|名|人|元|万|亿|倍|次|条|批|部|辆|吨|天|年|月|成|岁)/;
 const HAS_DATE = /(\d{4}|[〇○零一二三四五六七八九]{4})年|\d{1,2}月|\d{1,2}日|年底|年初|年内|年末|月底|月初|上半年|下半年/;
-const HAS_LIST = /、[^、]+、|[一二三四五六七八九十]是|[（(][一二三四五六七八九十\d]+[）)]|[①②③④⑤⑥⑦⑧⑨⑩]|[；;]|[：:]$/;
+const HAS_LIST = new RegExp(`、[^、]+、|${ENUMERATES.source}|[${CLAUSE_STOPS}]|[${COLONS}]$`);
 
 /** Whether a sentence carries the kind of fact asked for. */
 export function carriesFact(sentence: string, type: FactType): boolean {
@@ -193,11 +195,6 @@ function termWeights(question: Iterable<string>, candidates: Candidate[], rarity
   return weights;
 }
 
-/** Full-width folded, lower-cased, whitespace removed: how terms and sentences are compared. */
-function comparable(text: string): string {
-  return stripWhitespace(foldText(text));
-}
-
 /** Credit for a distinctive term the sentence's document names elsewhere (its title, the paragraph before). */
 const DOCUMENT_CREDIT = 0.5;
 
@@ -213,9 +210,9 @@ function coverageOf(candidate: Candidate, weights: Map<string, number>, totalWei
 /** Courtesy formulas of reply letters: they echo the proposal's topic and answer nothing. */
 const COURTESY = /感谢|欢迎(继续|再次)|此复|特此(答复|函复|通知)|敬请|谢谢|关心和支持|联系人|联系电话/;
 /** A sentence-final mark; a "sentence" without one is a title or heading line that slipped into a body paragraph. */
-const ENDS_LIKE_SENTENCE = /[。！？!?；;…：:][”’」』）)】]*$/;
+const ENDS_LIKE_SENTENCE = endsWithMark(SENTENCE_STOPS + CLAUSE_STOPS + ELLIPSIS + COLONS);
 /** A sentence that is complete in itself: no trailing colon or ellipsis leaving it open. */
-const CLOSED_SENTENCE = /[。！？!?；;][”’」』）)】]*$/;
+const CLOSED_SENTENCE = endsWithMark(SENTENCE_STOPS + CLAUSE_STOPS);
 
 /** How precisely a citation can say where it stands: a heading path counts more than a page. */
 function whereQuality(c: Candidate): number {
@@ -247,8 +244,6 @@ function citationFor(n: number, c: Quoted): AnswerCitation {
   };
 }
 
-/** A paragraph that opens a list item: （一）, 1., 一是, ①, 第一，. */
-const LIST_ITEM = /^([（(][一二三四五六七八九十\d]+[）)]|\d+[.、．]|[一二三四五六七八九十]+是|[①②③④⑤⑥⑦⑧⑨⑩]|第[一二三四五六七八九十]+[，、,])/;
 /** A list brought after its …如下： sentence is cut here; the citation markers still lead to the rest. */
 const LIST_CAP = 600;
 const LIST_MAX_ITEMS = 12;
@@ -413,7 +408,7 @@ export function extractAnswer(
   for (const c of candidates.slice(1)) {
     // The same sentence in the PDF and the DOCX of one reply is one piece of evidence, not two;
     // cite the rendition that can say where it stands (heading, page).
-    const twin = chosen.findIndex((k) => k.span.text === c.span.text || dice(k.terms, c.terms) > 0.8);
+    const twin = chosen.findIndex((k) => k.span.text === c.span.text || nearDuplicate(k.fingerprint, c.fingerprint));
     if (twin >= 0) {
       if (c.span.text === chosen[twin]!.span.text && whereQuality(c) > whereQuality(chosen[twin]!)) chosen[twin] = c;
       continue;

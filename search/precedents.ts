@@ -20,6 +20,7 @@ import type {
 } from '../kb/types.ts';
 import { documentLoader, type DocumentSource } from './answer.ts';
 import { dice, splitSentences, termsOf, type TextSpan } from '../kb/text/sentences.ts';
+import { fingerprint, nearDuplicate, type TextFingerprint } from '../kb/text/near-duplicates.ts';
 import { HAN_CLASS } from '../kb/text/text.ts';
 
 export interface SearchSource extends DocumentSource {
@@ -92,7 +93,7 @@ const MIN_PART_CHARS = 12;
 /** Rank damping: small so that first places dominate, unlike retrieval fusion where depth matters. */
 const RANK_DAMPING = 4;
 /** A sentence with none of these (a row of dashes, a lone bracket) says nothing to retrieve with. */
-const CONTENT_CHARACTER = new RegExp(`[${HAN_CLASS}A-Za-z0-9]`);
+const CONTENT_CHARACTER = new RegExp(`[${HAN_CLASS}A-Za-z0-9]`, 'u');
 
 /** Cut a query into parts, keeping offsets into `text`. */
 export function splitQuery(text: string, maxParts = 40): QueryPart[] {
@@ -141,8 +142,7 @@ interface Accumulator {
  * bench/precedents.jsonl); long proposals gain from the per-part view.
  */
 const WHOLE_TEXT_WEIGHT = 0.5;
-/** Two documents whose opening text shares this much (Dice over bigrams) are renditions of one. */
-const RENDITION_DICE = 0.8;
+/** Two documents whose openings of this length are near-duplicates are renditions of one. */
 const RENDITION_SAMPLE_CHARS = 3000;
 /** The whole-text query is cut here: a longer one only adds noise terms to BM25. */
 const WHOLE_TEXT_CHARS = 1000;
@@ -272,17 +272,17 @@ export async function findSimilar(kb: SearchSource, text: string, options: Simil
   // Renditions the retriever did not fold together (a PDF's text cut into other passages than
   // the DOCX's) are still one precedent: merge documents whose texts are near-identical.
   const ranked = [...byDocument.values()].sort((a, b) => scoreOf(b) - scoreOf(a) || b.pairs.length - a.pairs.length);
-  const kept: Array<{ acc: Accumulator; terms: Set<string> }> = [];
+  const kept: Array<{ acc: Accumulator; sample: TextFingerprint }> = [];
   for (const acc of ranked) {
     if (kept.length >= k) break;
-    const terms = termsOf(acc.doc.text.slice(0, RENDITION_SAMPLE_CHARS));
-    const twin = kept.find((other) => dice(other.terms, terms) >= RENDITION_DICE);
+    const sample = fingerprint(acc.doc.text.slice(0, RENDITION_SAMPLE_CHARS));
+    const twin = kept.find((other) => nearDuplicate(other.sample, sample));
     if (twin) {
       twin.acc.alsoIn.add(acc.doc.id);
       for (const id of acc.alsoIn) if (id !== twin.acc.doc.id) twin.acc.alsoIn.add(id);
       continue;
     }
-    kept.push({ acc, terms });
+    kept.push({ acc, sample });
   }
   const documents: SimilarDocument[] = kept.map(({ acc }) => {
     // Keep the strongest pairs, then show them in the order of the query.
