@@ -3,13 +3,13 @@
  * line as government documents print it.
  */
 import { describe, expect, it } from 'vitest';
-import { fingerprint, nearDuplicate } from '../kb/text/near-duplicates.ts';
-import { continuesNumbering, ENUMERATES, LIST_ITEM, matchEnumerator } from '../kb/text/numbering.ts';
-import { ENDS_WITH_SIGNING_BODY, ORGAN_NAMES } from '../kb/text/organs.ts';
+import { fingerprint, nearDuplicate } from '../../kb/text/near-duplicates.ts';
+import { continuesNumbering, ENUMERATES, LIST_ITEM, matchEnumerator } from '../../kb/text/numbering.ts';
+import { ENDS_WITH_SIGNING_BODY, ORGAN_NAMES } from '../../kb/text/organs.ts';
 import {
   CLAUSE_STOPS, CONTINUATION_START, endsWithMark, PASSAGE_UNIT_END, SENTENCE_STOPS, splitSentences, termsOf,
-} from '../kb/text/sentences.ts';
-import { comparable, contentKey, countHan, isWide } from '../kb/text/text.ts';
+} from '../../kb/text/sentences.ts';
+import { comparable, contentKey, countHan, isWide } from '../../kb/text/text.ts';
 
 function passageUnits(text: string): string[] {
   const out: string[] = [];
