@@ -16,6 +16,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from './config.ts';
 import { loadEmbedder } from './index/vector/embedder.ts';
+import { EmbeddingServiceError } from './index/vector/remote.ts';
 import { PARSER_VERSION } from '../ingest/version.ts';
 import { LexicalIndex, PolicyTokenizer, USER_DICT_FILE, isCurrentAnalysis } from './index/lexical/lexical.ts';
 import { documentMatches, hasFilters, retrieve, type DenseSource, type RetrievalContext } from '../search/retrieve.ts';
@@ -470,14 +471,21 @@ export class KnowledgeBase {
     if (this.embedder) {
       const embedder = this.embedder;
       try {
-        const flat = await embedByLength(embedder, items.flatMap((item) => item.parsed.passages.map((p) => p.text)));
-        let at = 0;
-        vectors = items.map((item) => {
-          const own = flat.slice(at, at + item.parsed.passages.length);
-          at += item.parsed.passages.length;
-          return own;
-        });
+        // A changed file or a new parser version re-parses a document whose passages are mostly the same text:
+        // their vectors are kept (same model: the store holds one model's vectors), only new text is embedded.
+        const kept = items.map((item) => (this.store.model() ? this.store.vectorsByText(item.id) : new Map<string, Float32Array>()));
+        const fresh = [...new Set(items.flatMap((item, i) => item.parsed.passages.map((p) => p.text).filter((text) => !kept[i]!.has(text))))];
+        const flat = await embedByLength(embedder, fresh);
+        const embedded = new Map(fresh.map((text, i) => [text, flat[i]!]));
+        vectors = items.map((item, i) => item.parsed.passages.map((p) => kept[i]!.get(p.text) ?? embedded.get(p.text)!));
       } catch (error) {
+        // A server that is down or answers garbage would fail every document the same way: stop the batch, write nothing of this group.
+        if (error instanceof EmbeddingServiceError && error.scope === 'service') {
+          throw new KnowledgeBaseError(
+            `${error.message}。本批次已停止，已写入的文档保持完整；服务恢复后重新运行即可（已完成的文件会被跳过）。 ` +
+              `The batch stopped; documents already written are intact. Run it again when the server is back (finished files are skipped).`,
+          );
+        }
         if (items.length === 1) failures.set(0, `嵌入失败（embedding failed）：${errorMessage(error)}`);
         else {
           const outcomes: IndexOutcome[] = [];
