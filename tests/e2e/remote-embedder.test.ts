@@ -12,10 +12,10 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../kb/config.ts';
-import { KnowledgeBase, KnowledgeBaseError } from '../kb/kb.ts';
-import { loadEmbedder } from '../kb/index/vector/embedder.ts';
-import { EmbeddingServiceError, RemoteEmbedder, embeddingsEndpoint, prefixesForModel } from '../kb/index/vector/remote.ts';
+import { loadConfig } from '../../kb/config.ts';
+import { KnowledgeBase, KnowledgeBaseError } from '../../kb/kb.ts';
+import { loadEmbedder } from '../../kb/index/vector/embedder.ts';
+import { EmbeddingServiceError, RemoteEmbedder, embeddingsEndpoint, prefixesForModel } from '../../kb/index/vector/remote.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'policykb-remote-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
