@@ -21,16 +21,18 @@ import { PARSER_VERSION } from '../ingest/version.ts';
 import { LexicalIndex, PolicyTokenizer, USER_DICT_FILE, isCurrentAnalysis } from './index/lexical/lexical.ts';
 import { documentMatches, hasFilters, retrieve, type DenseSource, type RetrievalContext } from '../search/retrieve.ts';
 import { Store, type DocumentFilterRow, type PassageIndexRow } from './store/store.ts';
-import type {
-  DocumentSummary,
-  Embedder,
-  IngestReport,
-  KnowledgeBaseHealth,
-  ParsedDocument,
-  SearchFilters,
-  SearchQuery,
-  SearchResult,
-  StoredDocument,
+import {
+  DOCUMENT_KINDS,
+  type DocumentKind,
+  type DocumentSummary,
+  type Embedder,
+  type IngestReport,
+  type KnowledgeBaseHealth,
+  type ParsedDocument,
+  type SearchFilters,
+  type SearchQuery,
+  type SearchResult,
+  type StoredDocument,
 } from './types.ts';
 import { VectorIndex, type HnswParams } from './index/vector/hnsw.ts';
 
@@ -405,6 +407,7 @@ export class KnowledgeBase {
     const model = this.store.model() ?? (this.embedder ? { id: this.embedder.modelId, dimension: this.embedder.dimension } : undefined);
     const health: KnowledgeBaseHealth = {
       documents: this.documents.size,
+      kinds: this.kindCounts(),
       passages: this.passageCount,
       mode: this.embedder ? 'hybrid' : 'lexical-only',
       index: { vectors: this.vectors?.count ?? 0, state: this.vectors ? this.vectorState : 'absent' },
@@ -412,6 +415,12 @@ export class KnowledgeBase {
     if (model) health.model = model;
     if (!this.embedder) health.lexicalOnlyReason = this.lexicalOnlyReason ?? 'no embedding model loaded';
     return health;
+  }
+
+  private kindCounts(): Record<DocumentKind, number> {
+    const counts = Object.fromEntries(DOCUMENT_KINDS.map((kind) => [kind, 0])) as Record<DocumentKind, number>;
+    for (const doc of this.documents.values()) counts[doc.kind] = (counts[doc.kind] ?? 0) + 1;
+    return counts;
   }
 
   /** Store counts straight from SQLite (the CLI's `stats`, the tests' consistency checks). */

@@ -10,8 +10,11 @@
  * citation's quote can always be checked against the stored text.
  */
 
-export type DocumentKind = 'proposal-reply' | 'suggestion-reply' | 'policy' | 'other';
-export const DOCUMENT_KINDS: readonly DocumentKind[] = ['proposal-reply', 'suggestion-reply', 'policy', 'other'];
+/** `message-reply`: a department's official reply to a citizen's message (留言答复), from a JSONL record or a web page. */
+export type DocumentKind = 'proposal-reply' | 'suggestion-reply' | 'message-reply' | 'policy' | 'other';
+export const DOCUMENT_KINDS: readonly DocumentKind[] = ['proposal-reply', 'suggestion-reply', 'message-reply', 'policy', 'other'];
+/** The kinds that answer someone: what the precedent finder searches by default. */
+export const REPLY_KINDS: readonly DocumentKind[] = ['proposal-reply', 'suggestion-reply', 'message-reply'];
 
 export type SourceFormat = 'pdf' | 'docx' | 'html' | 'txt' | 'md' | 'jsonl';
 
@@ -262,6 +265,8 @@ export interface StoredDocument extends DocumentSummary {
 
 export interface KnowledgeBaseHealth {
   documents: number;
+  /** Documents per kind (every kind listed, zero included). */
+  kinds: Record<DocumentKind, number>;
   passages: number;
   model?: { id: string; dimension: number };
   mode: 'hybrid' | 'lexical-only';

@@ -25,6 +25,7 @@ import { generateAnswer, llmSettings, type GeneratedAnswer } from '../search/gen
 import { openApiDocument, type RouteContract, type RouteResponse } from './contract/index.ts';
 import { healthRoute, openApiRoute } from './contract/system.ts';
 import { askRoute, searchRoute, similarRoute } from './contract/search.ts';
+import { precedentRoutes } from './routes/precedents.ts';
 import {
   deleteDocumentRoute,
   documentFileRoute,
@@ -290,6 +291,7 @@ export function createApp(kb: KnowledgeBaseApi, config: Config, options: AppOpti
     return { removed: id };
   });
 
+  app.use(precedentRoutes(kb, config));
   app.use('/api', apiNotFound);
   app.use(express.static(webDir, { index: 'index.html', dotfiles: 'ignore' }));
   app.use(errorMiddleware({ log, maxUploadBytes: config.uploadMaxBytes }));

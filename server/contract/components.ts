@@ -210,6 +210,7 @@ sameShape<z.output<typeof paragraph>, Paragraph>(true);
 
 export const knowledgeBaseHealth = {
   documents: int(),
+  kinds: z.record(documentKind, int()).meta({ description: '各类型的文档数（每种类型都列出，含 0）' }),
   passages: int(),
   model: z.strictObject({ id: z.string(), dimension: int() }).optional(),
   mode: z.enum(['hybrid', 'lexical-only']),

@@ -49,6 +49,8 @@ export interface RouteExample {
   params?: Record<string, string>;
   query?: Record<string, string>;
   body?: unknown;
+  /** Text files sent as multipart/form-data, each under its form field. */
+  files?: ReadonlyArray<{ field: string; name: string; text: string }>;
 }
 
 export function defineRoute<const C extends RouteContract>(contract: C): C {

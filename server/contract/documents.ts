@@ -102,7 +102,12 @@ export const uploadRoute = defineRoute({
   response: z.strictObject({ results: z.array(uploadResult) }),
   responseDescription: '逐个文件的结果（至少一个成功）；全部失败时为 415/422，错误体另带 results',
   errors: [400, 401, 403, 413, 415, 422],
-  examples: [{ summary: `上传 ${UPLOAD_EXAMPLE.file}（表单字段 files）` }],
+  examples: [
+    {
+      summary: `上传 ${UPLOAD_EXAMPLE.file}（表单字段 files）`,
+      files: [{ field: 'files', name: UPLOAD_EXAMPLE.file, text: '关于合同示例的答复\n\n一、总体情况\n\n本文件只用于检验上传接口的示例请求，内容为虚构。\n' }],
+    },
+  ],
 });
 
 export const deleteDocumentRoute = defineRoute({

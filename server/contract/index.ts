@@ -20,10 +20,11 @@
 import type { RouteContract } from './define.ts';
 import { documentRoutes } from './documents.ts';
 import { buildOpenApiDocument } from './openapi.ts';
+import { precedentRoutes } from './precedents.ts';
 import { searchRoutes } from './search.ts';
 import { systemRoutes } from './system.ts';
 
-export const ROUTES: readonly RouteContract[] = [...systemRoutes, ...searchRoutes, ...documentRoutes];
+export const ROUTES: readonly RouteContract[] = [...systemRoutes, ...searchRoutes, ...precedentRoutes, ...documentRoutes];
 
 export const openApiDocument = buildOpenApiDocument(ROUTES);
 

@@ -105,9 +105,10 @@ describe.skipIf(!hasChromium)('web page in headless Chromium', () => {
     const page = await newPage();
     await page.goto(`${srv.url}/#/similar`);
     await page.fill('textarea[name="text"]',
-      '关于加强城区防洪排涝能力建设的建议。近年来汛期暴雨频发，老城区多处路段积水严重。建议加快排水管网改造，提高泵站抽排能力。建议对易涝点逐一排查整治，建立积水预警机制。');
+      '关于加强城区防洪排涝能力建设的建议\n近年来汛期暴雨频发，老城区多处路段积水严重。\n一、加快排水管网改造，提高泵站抽排能力。\n二、对易涝点逐一排查整治。\n三、建立积水预警机制，及时发布预警。');
     await page.click('.similar-form button[type="submit"]');
     await page.waitForSelector('.precedent');
+    expect(await page.locator('.suggestion').count()).toBe(3);
     expect(await page.locator('.precedent').first().locator('.hit-title').textContent()).toContain('0093');
     expect(await page.locator('.precedent').first().locator('.pair:not(.pair-head)').count()).toBeGreaterThanOrEqual(2);
     await shot(page, '05-precedents');

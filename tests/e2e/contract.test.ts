@@ -8,7 +8,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../server/app.ts';
 import { openApiDocument, ROUTES } from '../../server/contract/index.ts';
 import type { RouteContract, RouteExample } from '../../server/contract/define.ts';
-import { UPLOAD_EXAMPLE } from '../../server/contract/documents.ts';
 import { openApiRoute } from '../../server/contract/system.ts';
 import { callOk, send, type RouteRequest } from '../support/api-client.ts';
 import { ADMIN_TOKEN, buildTestKb, serve, type RunningServer, type TestKb } from '../support/test-server.ts';
@@ -26,24 +25,32 @@ afterAll(async () => {
   t?.close();
 });
 
-const UPLOAD_TEXT = '关于合同示例的答复\n\n一、总体情况\n\n本文件只用于检验上传接口的示例请求，内容为虚构。\n';
-
 function requestFor(route: RouteContract, example: RouteExample): RouteRequest {
-  const { summary: _summary, ...request } = example;
+  const { summary: _summary, files, ...request } = example;
   const headers = route.admin ? { authorization: `Bearer ${ADMIN_TOKEN}` } : undefined;
-  if (route.rawRequestBody) {
+  if (files) {
     const form = new FormData();
-    form.append('files', new Blob([UPLOAD_TEXT]), UPLOAD_EXAMPLE.file);
+    for (const file of files) form.append(file.field, new Blob([file.text]), file.name);
     return { ...request, form, ...(headers ? { headers } : {}) };
   }
   return { ...request, ...(headers ? { headers } : {}) };
 }
 
+type Layer = { route?: { path: string; methods: Record<string, boolean> }; handle?: { stack?: Layer[] } };
+/** Every route the app registers, feature routers (server/routes/) included. */
+const servedRoutes = (stack: Layer[]): string[] =>
+  stack.flatMap((layer) =>
+    layer.route
+      ? Object.keys(layer.route.methods).map((m) => `${m} ${layer.route!.path.replace(/:(\w+)/g, '{$1}')}`)
+      : Array.isArray(layer.handle?.stack)
+        ? servedRoutes(layer.handle.stack)
+        : [],
+  );
+
 describe('the contract', () => {
   it('is what the app serves: the same routes, and the same OpenAPI document', async () => {
     const app = createApp(t.kb, t.config);
-    const served = (app.router.stack as Array<{ route?: { path: string; methods: Record<string, boolean> } }>)
-      .flatMap((layer) => (layer.route ? Object.keys(layer.route.methods).map((m) => `${m} ${layer.route!.path.replace(/:(\w+)/g, '{$1}')}`) : []));
+    const served = servedRoutes(app.router.stack as Layer[]);
     const declared = ROUTES.map((r) => `${r.method} ${r.path}`);
     expect(new Set(served)).toEqual(new Set(declared));
     expect(served).toHaveLength(declared.length);
