@@ -13,11 +13,13 @@ import type {
   DocumentSummary,
   KnowledgeBaseHealth,
   Paragraph,
+  Place,
   SearchFilters,
   SearchHit,
   SearchResult,
 } from '../../kb/types.ts';
 import type { ExtractiveAnswer } from '../../search/answer.ts';
+import { FACT_NAMES, type FactType } from '../../search/question.ts';
 import type { GeneratedAnswer } from '../../search/generate.ts';
 import type { SimilarResult } from '../../search/precedents.ts';
 import { component } from './define.ts';
@@ -61,7 +63,13 @@ sameShape<z.output<typeof citation>, Citation>(true);
 
 export const answerCitation = component(
   'AnswerCitation',
-  citation.extend({ n: int(), quote: z.string().meta({ description: '等于文档全文 [start, end)' }) }),
+  citation.extend({
+    n: int(),
+    quote: z.string().meta({ description: '等于文档全文 [start, end)' }),
+    place: z.string().optional().meta({ description: '所引文件涉及的地方' }),
+    year: int().optional().meta({ description: '所引文件涉及的年份' }),
+    docNumber: z.string().optional(),
+  }),
 );
 sameShape<z.output<typeof answerCitation>, AnswerCitation>(true);
 
@@ -114,6 +122,9 @@ export const extractiveAnswer = z.strictObject({
       continuation: z.literal(true).optional().meta({ description: '只是补全上一句（列举的各项）' }),
     }),
   ),
+  factType: z.enum(Object.keys(FACT_NAMES) as [FactType, ...FactType[]]).optional().meta({ description: '问题所问的事实类型' }),
+  list: z.literal(true).optional().meta({ description: '列举式回答：每个来源段落一项' }),
+  about: z.string().optional().meta({ description: '所引内容涉及的地方与年份（东川省 · 2025年）' }),
 });
 sameShape<z.output<typeof extractiveAnswer>, ExtractiveAnswer>(true);
 
@@ -164,6 +175,18 @@ export const similarResult = z.strictObject({
 });
 sameShape<z.output<typeof similarResult>, SimilarResult>(true);
 
+export const place = component(
+  'Place',
+  z.strictObject({
+    name: z.string().meta({ description: '全国，或行政区划名称' }),
+    code: z.string().optional().meta({ description: 'GB/T 2260 代码' }),
+    level: z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(3)]),
+    province: z.string().optional(),
+    city: z.string().optional(),
+  }),
+);
+sameShape<z.output<typeof place>, Place>(true);
+
 export const documentMetadata = z.strictObject({
   docNumber: z.string().optional(),
   session: z.string().optional(),
@@ -175,6 +198,8 @@ export const documentMetadata = z.strictObject({
   cc: z.array(z.string()).optional(),
   addressee: z.string().optional(),
   contact: z.string().optional(),
+  place: place.optional(),
+  year: int().optional(),
 });
 sameShape<z.output<typeof documentMetadata>, DocumentMetadata>(true);
 
