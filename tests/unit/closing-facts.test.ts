@@ -7,9 +7,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../kb/config.ts';
-import { KnowledgeBase } from '../kb/kb.ts';
-import { parseFile } from '../ingest/parse.ts';
+import { loadConfig } from '../../kb/config.ts';
+import { KnowledgeBase } from '../../kb/kb.ts';
+import { parseFile } from '../../ingest/parse.ts';
 
 const PROJECT_CORPUS = path.resolve('corpus');
 const GRADUATES = '对省政协十二届三次会议第0137号提案的答复-高校毕业生留省.txt';
