@@ -19,7 +19,7 @@ import type { DocumentSummary, SearchHit, StoredDocument } from '../kb/types.ts'
 import { extractAnswer, verifyCitations, type AnswerResult } from '../search/answer.ts';
 import { findSimilar, findSimilarToDocument } from '../search/precedents.ts';
 import { PolicyTokenizer, USER_DICT_FILE } from '../kb/index/lexical/tokenizer.ts';
-import { apiNotFound, errorMiddleware, HttpError, notFound } from './errors.ts';
+import { apiNotFound, errorMiddleware, HttpError, notFound, route } from './errors.ts';
 import { failureLine } from '../ingest/errors.ts';
 import { generateAnswer, llmSettings, type GeneratedAnswer } from '../search/generate.ts';
 import { openApiDocument } from './openapi.ts';
@@ -85,13 +85,6 @@ function documentView(doc: StoredDocument) {
   return { ...rest, hasFile: doc.format === 'jsonl' || (sourcePath !== undefined && fs.existsSync(sourcePath)) };
 }
 
-type Handler = (req: Request, res: Response) => Promise<void> | void;
-/** Express 5 forwards rejected promises to the error middleware; this keeps sync throws on the same path. */
-const route = (handler: Handler) => (req: Request, res: Response, next: NextFunction) => {
-  Promise.resolve()
-    .then(() => handler(req, res))
-    .catch(next);
-};
 
 export function createApp(kb: KnowledgeBaseApi, config: Config, options: AppOptions = {}): express.Express {
   const log = options.log ?? (() => {});

@@ -68,6 +68,7 @@ const proposalBody = (extra: Record<string, unknown>) => ({
     },
   }),
 });
+const DOCX_TYPE = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
 const repliesOnly = { type: 'boolean', default: true, description: '只在提案、建议和留言答复中查找（filters.kind 给出时以其为准）' };
 
 export const openApiDocument = {
@@ -131,6 +132,20 @@ export const openApiDocument = {
         summary: '逐条建议查找先例：把提案按编号（无编号时按段）分成各条建议，每条给出既往答复中最接近的段落（覆盖率为绝对值），并按覆盖的建议条数对答复排序',
         requestBody: proposalBody({ repliesOnly }),
         responses: { '200': { description: '各条建议的先例与答复排序', content: json({ type: 'object' }) }, ...errors(400, 413) },
+      },
+    },
+    '/api/precedents/export': {
+      post: {
+        summary: '先例对照表（建议 | 先例段落 | 出处 | 覆盖率）导出为 Word 文件',
+        requestBody: proposalBody({ repliesOnly }),
+        responses: { '200': { description: 'DOCX 文件', content: { [DOCX_TYPE]: { schema: { type: 'string', format: 'binary' } } } }, ...errors(400, 413) },
+      },
+    },
+    '/api/draft': {
+      post: {
+        summary: '生成答复初稿（Word）：公文版式，每条建议一节，填入最接近的先例段落并以脚注注明出处；纯摘录，不生成新文字',
+        requestBody: proposalBody({ repliesOnly }),
+        responses: { '200': { description: 'DOCX 文件', content: { [DOCX_TYPE]: { schema: { type: 'string', format: 'binary' } } } }, ...errors(400, 413) },
       },
     },
     '/api/proposals/text': {

@@ -91,7 +91,7 @@ describe('health and OpenAPI', () => {
     const routes = layers(app.router.stack as any[])
       .flatMap((layer) => Object.keys(layer.route.methods).map((m) => `${m} ${String(layer.route.path).replace(/:(\w+)/g, '{$1}')}`));
     const documented = Object.entries(openApiDocument.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m} ${p}`));
-    expect(routes.length).toBe(13);
+    expect(routes.length).toBe(15);
     expect(new Set(routes)).toEqual(new Set(documented));
     const served = await get('/api/openapi.json');
     expect(served.body.openapi).toMatch(/^3\./);

@@ -4,25 +4,22 @@
  * draft of the reply in Word.
  */
 import path from 'node:path';
-import express, { type NextFunction, type Request, type Response } from 'express';
+import express, { type Response } from 'express';
 import multer from 'multer';
 import type { Config } from '../../kb/config.ts';
 import { REPLY_KINDS, type SearchFilters } from '../../kb/types.ts';
 import { parseBytes } from '../../ingest/parse.ts';
 import { isIngestError } from '../../ingest/errors.ts';
 import { findPrecedents, type PrecedentsResult, type SearchSource } from '../../search/precedents.ts';
-import { HttpError, badRequest } from '../errors.ts';
+import { buildDraft } from '../../search/draft.ts';
+import { comparisonDocx, draftDocx } from '../../search/draft-docx.ts';
+import { HttpError, badRequest, route } from '../errors.ts';
 import { bodyFilters, jsonObject, LIMITS, optionalInt, optionalMode, requiredText } from '../params.ts';
 
+const DOCX_TYPE = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
 /** Proposals arrive as Word or PDF files; their text is read, never indexed. */
 const PROPOSAL_FILE_TYPES = ['.docx', '.pdf', '.txt'];
 
-type Handler = (req: Request, res: Response) => Promise<void> | void;
-const route = (handler: Handler) => (req: Request, res: Response, next: NextFunction) => {
-  Promise.resolve()
-    .then(() => handler(req, res))
-    .catch(next);
-};
 
 /** `repliesOnly` (default true, as on the page) narrows to the kinds that answer someone, unless filters name kinds. */
 function precedentFilters(body: Record<string, unknown>): SearchFilters | undefined {
@@ -41,6 +38,12 @@ async function precedentsFor(kb: SearchSource, body: Record<string, unknown>): P
   return findPrecedents(kb, text, { k, ...(mode ? { mode } : {}), ...(filters ? { filters } : {}) });
 }
 
+
+function sendDocx(res: Response, bytes: Uint8Array, fileName: string): void {
+  res.type(DOCX_TYPE);
+  res.set('Content-Disposition', `attachment; filename*=UTF-8''${encodeURIComponent(fileName)}`);
+  res.send(Buffer.from(bytes));
+}
 
 export function precedentRoutes(kb: SearchSource, config: Config): express.Router {
   const router = express.Router();
@@ -74,6 +77,23 @@ export function precedentRoutes(kb: SearchSource, config: Config): express.Route
         if (isIngestError(error)) throw new HttpError(422, `${file.originalname}：${error.message}`, 'file');
         throw error;
       }
+    }),
+  );
+
+  router.post(
+    '/api/precedents/export',
+    route(async (req, res) => {
+      const result = await precedentsFor(kb, jsonObject(req.body));
+      sendDocx(res, await comparisonDocx(result), '先例对照表.docx');
+    }),
+  );
+
+  router.post(
+    '/api/draft',
+    route(async (req, res) => {
+      const result = await precedentsFor(kb, jsonObject(req.body));
+      const draft = buildDraft(result, kb);
+      sendDocx(res, await draftDocx(draft), `${draft.fileStem}.docx`);
     }),
   );
 
