@@ -9,6 +9,7 @@
 import path from 'node:path';
 import { stripWhitespace } from '../kb/text/text.ts';
 import type { DocumentKind, DocumentMetadata, Paragraph } from '../kb/types.ts';
+import { documentPlace, documentYear } from '../kb/places.ts';
 import { ENDS_WITH_SIGNING_BODY, ORGAN_NAMES } from '../kb/text/organs.ts';
 import { DOC_NUMBER, isDateLine, readByline, splitSignedDate, type Byline } from './structure.ts';
 
@@ -278,6 +279,12 @@ export function extractMetadata(
 
   const contact = byRole('contact').map((p) => p.text).join(' ');
   if (contact) metadata.contact = contact;
+
+  // Where and when the document is about, for scoped questions (山东省济南市…, 2023年…).
+  const place = documentPlace({ title, ...(metadata.issuer ? { issuer: metadata.issuer } : {}), text: paragraphs.slice(0, 30).map((p) => p.text).join('\n') });
+  if (place) metadata.place = place;
+  const year = documentYear({ ...(metadata.date ? { date: metadata.date } : {}), title });
+  if (year) metadata.year = year;
 
   const kind = classifyKind(title, context, metadata, hints, options.defaultKind);
   // Proposer and proposal title describe what a reply answers; in a policy

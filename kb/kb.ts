@@ -388,6 +388,11 @@ export class KnowledgeBase {
     return retrieve(this.retrievalContext(), query);
   }
 
+  /** Whether any passage holds `word` (a jieba word, folded): what the answer stage asks before saying "没有". */
+  knowsWord(word: string): boolean {
+    return this.lexical.wordFrequency(word) > 0;
+  }
+
   getDocument(id: string): StoredDocument | undefined {
     return this.store.getDocument(id);
   }

@@ -43,6 +43,23 @@ export interface DocumentMetadata {
   addressee?: string;
   /** 联系人/联系电话 lines, kept verbatim. */
   contact?: string;
+  /** The place the document is about (issuer, title, opening text), see kb/places.ts. */
+  place?: Place;
+  /** The year it is about: its date's, else the first its title names. */
+  year?: number;
+}
+
+/** An administrative division a text is about, or the whole country (level 0, 全国). */
+export interface Place {
+  /** 全国, or the division's name (山东省, 济南市). */
+  name: string;
+  /** GB/T 2260 code, when the division is in the data set. */
+  code?: string;
+  level: 0 | 1 | 2 | 3;
+  /** The province it lies in (absent for 全国). */
+  province?: string;
+  /** The prefecture, for a county. */
+  city?: string;
 }
 
 /**
@@ -220,6 +237,10 @@ export interface SearchResult {
 export interface AnswerCitation extends Citation {
   n: number;
   quote: string;
+  /** The place and year the quoted document is about, when known. */
+  place?: string;
+  year?: number;
+  docNumber?: string;
 }
 
 // ---------------------------------------------------------------------------

@@ -39,7 +39,7 @@ export const DEFAULT_WEB_DIR = path.resolve(path.dirname(fileURLToPath(import.me
 /** What the server needs from the knowledge base (the real `KnowledgeBase` in production). */
 export type KnowledgeBaseApi = Pick<
   KnowledgeBase,
-  'search' | 'getDocument' | 'listDocuments' | 'health' | 'ingestFile' | 'remove'
+  'search' | 'knowsWord' | 'getDocument' | 'listDocuments' | 'health' | 'ingestFile' | 'remove'
 >;
 
 export interface AppOptions {
@@ -188,7 +188,7 @@ export function createApp(kb: KnowledgeBaseApi, config: Config, options: AppOpti
       const mode = optionalMode(body.mode);
       const filters = bodyFilters(body.filters);
       const result = await kb.search({ text: question, k, ...(mode ? { mode } : {}), ...(filters ? { filters } : {}) });
-      let answer: AnswerResult = extractAnswer(question, result.hits, kb, { questionWords: tokenizer.queryTerms(question).words });
+      let answer: AnswerResult = extractAnswer(question, result.hits, kb, { questionWords: tokenizer.queryTerms(question).words, knowsWord: (word) => kb.knowsWord(word) });
       const problems = verifyCitations(answer.citations, kb);
       if (problems.length > 0) {
         // Never send a quote the document does not contain; this is a bug worth a loud log line.
