@@ -3,7 +3,7 @@
  * status. One middleware turns everything thrown in a route into that shape;
  * stacks go to the server log only, never into a response.
  */
-import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
+import type { ErrorRequestHandler, RequestHandler } from 'express';
 import multer from 'multer';
 
 export class HttpError extends Error {
@@ -15,14 +15,6 @@ export class HttpError extends Error {
     super(message);
   }
 }
-
-type Handler = (req: Request, res: Response) => Promise<void> | void;
-/** Express 5 forwards rejected promises to the error middleware; this keeps sync throws on the same path. */
-export const route = (handler: Handler) => (req: Request, res: Response, next: NextFunction) => {
-  Promise.resolve()
-    .then(() => handler(req, res))
-    .catch(next);
-};
 
 export const badRequest = (field: string, message: string) => new HttpError(400, message, field);
 export const notFound = (message: string) => new HttpError(404, message);
