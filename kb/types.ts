@@ -178,7 +178,8 @@ export interface CleanBlock {
 // ---------------------------------------------------------------------------
 // Knowledge base and retrieval.
 
-export type RetrievalMode = 'hybrid' | 'lexical' | 'dense';
+export const RETRIEVAL_MODES = ['hybrid', 'lexical', 'dense'] as const;
+export type RetrievalMode = (typeof RETRIEVAL_MODES)[number];
 
 export interface SearchFilters {
   kind?: DocumentKind[];
