@@ -9,7 +9,8 @@
  * separate " " item).
  */
 import type { SourceLine } from '../../kb/types.ts';
-import { isWide, meanConfidence } from '../clean.ts';
+import { isWide } from '../../kb/text/text.ts';
+import { meanConfidence } from '../clean.ts';
 
 export interface PlacedItem {
   text: string;

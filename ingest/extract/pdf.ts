@@ -15,7 +15,7 @@
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { stripWhitespace } from '../../kb/text/text.ts';
+import { isWide, stripWhitespace } from '../../kb/text/text.ts';
 import type { ExtractedDocument, SourceLine, SourcePage } from '../../kb/types.ts';
 import { IngestError } from '../errors.ts';
 import { buildLines, dropSpacesBetweenWide, isBlank, round, type PlacedItem } from './layout.ts';

@@ -4,7 +4,8 @@
  * as a typeset one.
  */
 import type { SourceLine, SourcePage } from '../../../kb/types.ts';
-import { isWide, meanConfidence } from '../../clean.ts';
+import { isWide } from '../../../kb/text/text.ts';
+import { meanConfidence } from '../../clean.ts';
 import { buildLines, round, type PlacedItem } from '../layout.ts';
 import type { OcrBox } from './paddle.ts';
 
