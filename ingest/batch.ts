@@ -14,7 +14,8 @@ import type { FileFailure, IngestReport } from '../kb/types.ts';
 import { isIngestError } from './errors.ts';
 import { SUPPORTED_EXTENSIONS, readSourceFile } from './extract/index.ts';
 import { readJsonlRecords } from './jsonl.ts';
-import { parseBytes, parseRecordText } from './parse.ts';
+import { parseRecordText } from './parse.ts';
+import { parsePool } from './parse-pool.ts';
 
 /** Files parsed ahead of the one being embedded: enough to hide parsing behind inference, few enough to bound memory. */
 const PREFETCH_FILES = 4;
@@ -245,10 +246,10 @@ async function prepareFile(kb: KnowledgeBase, file: SourceFile, options: IngestO
     }
   }
   try {
-    const bytes = await readSourceFile(file.absolutePath);
+    const bytes = await readSourceFile(file.absolutePath, { maxBytes: kb.config.parse.maxFileMb * 1024 * 1024 });
     const hash = contentHash(bytes, kb.config);
     if (kb.storedHash(file.id) === hash) return { kind: 'unchanged', file, documents: 1 };
-    const parsed = await parseBytes(bytes, file.absolutePath, { passageMaxChars, displayPath: file.id });
+    const parsed = await parsePool(kb.config.parse).parse({ bytes, file: file.absolutePath, displayPath: file.id, passageMaxChars });
     return {
       kind: 'parsed',
       file,

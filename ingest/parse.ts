@@ -5,10 +5,11 @@
  * shared: clean → structure → metadata → passages.
  */
 import path from 'node:path';
+import type { ParseLimits } from '../kb/config.ts';
 import type { DocumentKind, ExtractedDocument, ParsedDocument, SourcePage } from '../kb/types.ts';
 import { cleanDocument } from './clean.ts';
 import { IngestError } from './errors.ts';
-import { extractBuffer, extractFile } from './extract/index.ts';
+import { extractBuffer, readSourceFile } from './extract/index.ts';
 import { extractMetadata, readFrontMatterHints, type MetadataHints } from './metadata.ts';
 import { buildPassages } from './passages.ts';
 import { structureDocument } from './structure.ts';
@@ -16,6 +17,13 @@ import { structureDocument } from './structure.ts';
 export interface ParseOptions {
   /** Passage length bound in characters (Config.passageMaxChars). */
   passageMaxChars: number;
+}
+
+/** What a caller may pass when parsing a whole file; `limits` defaults to those of an unconfigured environment. */
+export interface FileParseOptions extends ParseOptions {
+  /** What `file` will say: a corpus-relative id, an upload's original name. */
+  displayPath?: string;
+  limits?: ParseLimits;
 }
 
 /** Strip the policy collection's "# department: …" front matter from the first page; return it as hints. */
@@ -76,22 +84,18 @@ export function parseExtracted(
   return parsed;
 }
 
-/** Extract and parse one file. `displayPath` is what `file` will say (a corpus-relative id, an upload's original name). */
-export async function parseFile(
-  filePath: string,
-  options: ParseOptions & { displayPath?: string },
-): Promise<ParsedDocument> {
-  const extracted = await extractFile(filePath);
+/**
+ * Extract and parse one file in this thread. Servers and batches use
+ * ingest/parse-pool.ts instead, which runs this in a worker under limits.
+ */
+export async function parseFile(filePath: string, options: FileParseOptions): Promise<ParsedDocument> {
+  const extracted = await extractBuffer(await readSourceFile(filePath, options.limits ? { maxBytes: options.limits.maxFileMb * 1024 * 1024 } : {}), filePath, options.limits);
   return parseExtracted(extracted, options.displayPath ?? filePath, { passageMaxChars: options.passageMaxChars });
 }
 
 /** The same for a file already read (the batch reads each file once, to hash and to parse it). */
-export async function parseBytes(
-  bytes: Uint8Array,
-  filePath: string,
-  options: ParseOptions & { displayPath?: string },
-): Promise<ParsedDocument> {
-  const extracted = await extractBuffer(bytes, filePath);
+export async function parseBytes(bytes: Uint8Array, filePath: string, options: FileParseOptions): Promise<ParsedDocument> {
+  const extracted = await extractBuffer(bytes, filePath, options.limits);
   return parseExtracted(extracted, options.displayPath ?? filePath, { passageMaxChars: options.passageMaxChars });
 }
 

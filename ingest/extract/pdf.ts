@@ -16,6 +16,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { stripWhitespace } from '../../kb/text/text.ts';
+import type { ParseLimits } from '../../kb/config.ts';
 import type { ExtractedDocument, SourceLine, SourcePage } from '../../kb/types.ts';
 import { isWide } from '../clean.ts';
 import { IngestError } from '../errors.ts';
@@ -27,7 +28,7 @@ type PdfPage = Awaited<ReturnType<PdfDocument['getPage']>>;
 
 let pdfjsModule: Promise<PdfJs> | undefined;
 /** Loaded on first use: pdf.js is large and most ingests of TXT/HTML never need it. */
-function loadPdfJs(): Promise<PdfJs> {
+export function loadPdfJs(): Promise<PdfJs> {
   pdfjsModule ??= import('pdfjs-dist/legacy/build/pdf.mjs');
   return pdfjsModule;
 }
@@ -303,7 +304,7 @@ function describeOpenFailure(error: unknown): string {
   return `PDF 无法解析（unreadable PDF: ${message.split('\n')[0]}）`;
 }
 
-export async function extractPdf(data: Uint8Array, file: string): Promise<ExtractedDocument> {
+export async function extractPdf(data: Uint8Array, file: string, limits: Pick<ParseLimits, 'maxPages'>): Promise<ExtractedDocument> {
   const pdfjs = await loadPdfJs();
   const complete = hasEndOfFileMarker(data);
   const task = pdfjs.getDocument({
@@ -324,6 +325,10 @@ export async function extractPdf(data: Uint8Array, file: string): Promise<Extrac
     throw new IngestError(file, describeOpenFailure(error), error);
   }
   try {
+    // The page tree's /Count is what numPages reports; a tree that lists one kid twice per level claims 2^31 pages.
+    if (doc.numPages > limits.maxPages) {
+      throw new IngestError(file, `PDF 声明有 ${doc.numPages} 页，超过 ${limits.maxPages} 页上限（KB_PARSE_MAX_PAGES; too many pages）`);
+    }
     const imageOps = imageOperators(pdfjs);
     const pages: SourcePage[] = [];
     const warnings: string[] = [];
