@@ -106,7 +106,7 @@ export async function parseBytes(bytes: Uint8Array, filePath: string, options: F
 export function parseRecordText(
   text: string,
   file: string,
-  options: ParseOptions & { title?: string },
+  options: ParseOptions & { title?: string; kind?: DocumentKind },
 ): ParsedDocument {
   const extracted: ExtractedDocument = {
     format: 'jsonl',
@@ -118,7 +118,7 @@ export function parseRecordText(
   };
   return parseExtracted(extracted, file, {
     passageMaxChars: options.passageMaxChars,
-    defaultKind: 'other',
+    defaultKind: options.kind ?? 'other',
     record: true,
     ...(options.title ? { title: options.title } : {}),
   });
