@@ -4,6 +4,7 @@
  * reader lets a damaged archive fail with a precise reason.
  */
 import zlib from 'node:zlib';
+import { loadParseLimits } from '../../kb/config.ts';
 
 export class ZipFormatError extends Error {}
 
@@ -26,7 +27,7 @@ export class ZipArchive {
   private readonly entries = new Map<string, ZipEntry>();
 
   /** `maxEntryBytes` bounds one inflated entry: a 190 MiB document.xml is a zip bomb, and its XML tree does not fit a heap. */
-  constructor(private readonly bytes: Buffer, private readonly maxEntryBytes: number) {
+  constructor(private readonly bytes: Buffer, private readonly maxEntryBytes = loadParseLimits().maxInflatedMb * 1024 * 1024) {
     const eocd = this.findEndOfCentralDirectory();
     const count = bytes.readUInt16LE(eocd + 10);
     let offset = bytes.readUInt32LE(eocd + 16);
