@@ -54,7 +54,7 @@ async function main(argv: string[]): Promise<number> {
     const config = loadConfig();
     // In a worker under the configured limits, so the CLI shows what ingest would say about a hostile file.
     const bytes = await readSourceFile(file, { maxBytes: config.parse.maxFileMb * 1024 * 1024 });
-    const doc = await parsePool(config.parse).parse({ bytes, file, passageMaxChars: config.passageMaxChars });
+    const doc = await parsePool(config.parse).parse({ bytes, file, passageMaxChars: config.passageMaxChars, ocr: config.ocr });
     process.stdout.write(`${JSON.stringify(toInspection(doc), null, 2)}\n`);
     return 0;
   } catch (error) {

@@ -29,15 +29,19 @@ export interface ParseRequest {
   /** What the parsed document's `file` will say (a corpus-relative id). */
   displayPath?: string;
   passageMaxChars: number;
+  /** OCR scanned pages (Config.ocr); the worker runs the OCR engine. */
+  ocr: boolean;
+  /** Called after each PDF page. */
+  onPage?: () => void;
 }
 
-export interface ParseRequestMessage extends ParseRequest {
-  limits: ParseLimits;
-}
+export type ParseRequestMessage = Omit<ParseRequest, 'onPage'> & { limits: ParseLimits };
 
 export type ParseReply =
   /** Sent once, when the worker has loaded its readers. */
   | { ready: true }
+  /** Sent after each PDF page: progress, which also restarts the time limit (an OCR'd page takes ~30 s). */
+  | { page: true }
   | { ok: true; parsed: ParsedDocument }
   /** `ingest` failures are the input's fault (an IngestError's reason); the others are bugs. */
   | { ok: false; ingest: boolean; file: string; reason: string };
@@ -117,14 +121,20 @@ export class ParsePool extends EventEmitter {
   }
 
   private send(slot: Slot, worker: ChildProcess, job: Job): void {
+    this.restartTimer(slot, job);
+    const { onPage: _onPage, ...request } = job.request;
+    const message: ParseRequestMessage = { ...request, limits: this.limits };
+    worker.send(message);
+    this.emit('start', job.request.displayPath ?? job.request.file);
+  }
+
+  private restartTimer(slot: Slot, job: Job): void {
+    clearTimeout(job.timer);
     const file = job.request.displayPath ?? job.request.file;
     job.timer = setTimeout(() => {
       this.killWorker(slot);
       this.settle(slot, new IngestError(file, `解析超过 ${this.limits.timeoutSeconds} 秒上限，已中止（KB_PARSE_TIMEOUT_S; parse time limit）`));
     }, this.limits.timeoutSeconds * 1000);
-    const message: ParseRequestMessage = { ...job.request, limits: this.limits };
-    worker.send(message);
-    this.emit('start', file);
   }
 
   private spawn(slot: Slot): ChildProcess {
@@ -148,6 +158,11 @@ export class ParsePool extends EventEmitter {
         return;
       }
       if (!slot.job) return;
+      if ('page' in reply) {
+        this.restartTimer(slot, slot.job);
+        slot.job.request.onPage?.();
+        return;
+      }
       if (reply.ok) this.settle(slot, undefined, reply.parsed);
       else this.settle(slot, reply.ingest ? new IngestError(reply.file, reply.reason) : new Error(reply.reason));
     });

@@ -5,6 +5,7 @@
  * included) belongs behind this entry.
  */
 import { IngestError } from './errors.ts';
+import { configuredOcr } from './extract/ocr/pool.ts';
 import { loadPdfJs } from './extract/pdf.ts';
 import { parseBytes } from './parse.ts';
 import type { ParseReply, ParseRequestMessage } from './parse-pool.ts';
@@ -21,9 +22,12 @@ function failure(request: ParseRequestMessage, error: unknown): ParseReply {
 const send = (reply: ParseReply) => process.send!(reply);
 
 process.on('message', (request: ParseRequestMessage) => {
+  const ocr = configuredOcr(request);
   parseBytes(request.bytes, request.file, {
     passageMaxChars: request.passageMaxChars,
     limits: request.limits,
+    ...(ocr ? { ocr } : {}),
+    onPage: () => send({ page: true }),
     ...(request.displayPath ? { displayPath: request.displayPath } : {}),
   }).then(
     (parsed) => send({ ok: true, parsed }),

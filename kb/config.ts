@@ -15,7 +15,7 @@ import path from 'node:path';
 export interface ParseLimits {
   /** KB_PARSE_WORKERS — parse worker threads. Default: the number of cores. */
   workers: number;
-  /** KB_PARSE_TIMEOUT_S — wall-clock seconds one file may take to parse. Default 120 */
+  /** KB_PARSE_TIMEOUT_S — wall-clock seconds a parse may run without progress (a finished PDF page; an OCR'd page takes ~30 s). Default 120 */
   timeoutSeconds: number;
   /** KB_PARSE_HEAP_MB — V8 heap of one parse worker. Default 1536 */
   heapMb: number;
@@ -79,6 +79,8 @@ export interface Config {
   adminToken?: string;
   /** KB_UPLOAD_MAX_BYTES — per-file upload limit. Default 50 MiB */
   uploadMaxBytes: number;
+  /** KB_OCR — 0 leaves scanned pages and image files unread (reported as needing OCR) instead of running OCR. Default 1 */
+  ocr: boolean;
   /** KB_LLM_URL, KB_LLM_MODEL, KB_LLM_KEY — optional OpenAI-compatible endpoint for generated answers. */
   llmUrl?: string;
   llmModel?: string;
@@ -156,6 +158,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     port: num(env, 'PORT', 3000, 0),
     adminToken: env.KB_ADMIN_TOKEN || undefined,
     uploadMaxBytes: num(env, 'KB_UPLOAD_MAX_BYTES', 50 * 1024 * 1024, 1),
+    ocr: flag(env, 'KB_OCR', true),
     llmUrl: env.KB_LLM_URL || undefined,
     llmModel: env.KB_LLM_MODEL || undefined,
     llmKey: env.KB_LLM_KEY || undefined,
