@@ -14,6 +14,7 @@ import type { FileFailure, IngestReport } from '../kb/types.ts';
 import { isIngestError } from './errors.ts';
 import { SUPPORTED_EXTENSIONS, readSourceFile } from './extract/index.ts';
 import { readJsonlRecords } from './jsonl.ts';
+import { recordCollectionKind } from './metadata.ts';
 import { parseBytes, parseRecordText } from './parse.ts';
 
 /** Files parsed ahead of the one being embedded: enough to hide parsing behind inference, few enough to bound memory. */
@@ -223,6 +224,7 @@ async function prepareFile(kb: KnowledgeBase, file: SourceFile, options: IngestO
       const failures: FileFailure[] = [];
       const current = new Set<string>();
       let unchanged = 0;
+      const kind = recordCollectionKind(read.records.map((record) => record.text));
       for (const record of read.records) {
         const id = `${file.id}#${record.recordId}`;
         current.add(id);
@@ -232,7 +234,7 @@ async function prepareFile(kb: KnowledgeBase, file: SourceFile, options: IngestO
           continue;
         }
         try {
-          const parsed = parseRecordText(record.text, id, { passageMaxChars, ...(record.title ? { title: record.title } : {}) });
+          const parsed = parseRecordText(record.text, id, { passageMaxChars, kind, ...(record.title ? { title: record.title } : {}) });
           documents.push({ id, sourcePath: file.absolutePath, contentHash: hash, parsed });
         } catch (error) {
           failures.push(failureOf({ ...file, id }, error));

@@ -9,23 +9,15 @@
  * vertical gap, font change) and rejoins the lines of each paragraph, across
  * page boundaries too.
  */
-import { stripWhitespace } from '../kb/text/text.ts';
+import { continuesNumbering, matchEnumerator } from '../kb/text/numbering.ts';
+import { CLAUSE_STOPS, CLOSING_BRACKETS, COLONS, CONTINUATION_START, endsWithMark, SENTENCE_STOPS } from '../kb/text/sentences.ts';
+import { isWide, stripWhitespace } from '../kb/text/text.ts';
 import type { CleanBlock, ExtractedDocument, PageSpan } from '../kb/types.ts';
 
 // ---------------------------------------------------------------------------
-// Character-level normalisation (isWide and joinLines also serve the PDF and DOCX readers).
+// Character-level normalisation (joinLines also serves the DOCX reader).
 
-/**
- * "Wide" characters: Han ideographs, CJK and full-width punctuation, and the
- * curly quotes, dashes and ellipsis Chinese text uses. A space next to one of
- * these carries no meaning in Chinese typesetting.
- */
-const WIDE = /[\p{Script=Han}\u3000-\u303f\uff00-\uffef\u2018\u2019\u201c\u201d\u2014\u2026\u00b7\u2022\u25cf]/u;
 const DIGIT = /[0-9]/;
-
-export function isWide(ch: string | undefined): boolean {
-  return ch !== undefined && WIDE.test(ch);
-}
 
 /**
  * Collapse whitespace to single spaces, then drop the spaces an extractor
@@ -160,11 +152,11 @@ interface Line {
   blankBefore: boolean;
 }
 
-const SENTENCE_END = /[。！？!?；;：:」』”’）)]$/;
-const CONTINUATION_START = /^[，,。、；;：:？?！!）)》」』”’%．]/;
-const STRONG_SENTENCE_END = /[。！？!?：:]["”’」』）)]?$/;
+/** A line that ends a sentence, a clause, or a lead-in (：), closing quote or bracket included. */
+const SENTENCE_END = new RegExp(`[${SENTENCE_STOPS}${CLAUSE_STOPS}${COLONS}${CLOSING_BRACKETS}]$`);
+const STRONG_SENTENCE_END = endsWithMark(SENTENCE_STOPS + COLONS);
 /** Numbering that opens a heading or a list item (一、 （一） 1. （1） ① 第X章 …). */
-const ENUMERATOR = /^(第[一二三四五六七八九十百零〇\d]+[编章节条部分]|[一二三四五六七八九十百]+(?:[、．]|\.(?!\d))|[（(][一二三四五六七八九十百]+[)）]|\d{1,2}[、．.](?!\d)|[（(]\d{1,2}[)）]|[①-⑳])/;
+const opensNumberedItem = (text: string) => matchEnumerator(text) !== undefined;
 
 function indentColumns(raw: string): number {
   let columns = 0;
@@ -391,7 +383,7 @@ function pdfBreaks(lines: Line[], layout: PdfLayout): BreakDecision[] {
     if (prevRight < layout.textRight - prevFont * 1.5 && !midParagraph) return { start: true, indented, centered };
     if (STRONG_SENTENCE_END.test(prev.text) && prevRight < layout.textRight - prevFont * 0.6) return { start: true, indented, centered };
     if (gap !== undefined && (gap < 0 || gap > layout.lineGap * 1.7)) return { start: true, indented, centered };
-    if (ENUMERATOR.test(line.text) && SENTENCE_END.test(prev.text)) return { start: true, indented, centered };
+    if (opensNumberedItem(line.text) && SENTENCE_END.test(prev.text)) return { start: true, indented, centered };
     return { start: false, indented, centered };
   }
 }
@@ -407,17 +399,6 @@ function isHardWrapped(lines: Line[]): { wrapped: boolean; fullWidth: number } {
   if (lines.length < 4 || fullWidth < 20 || fullWidth > 200) return { wrapped: false, fullWidth };
   const nearFull = widths.filter((w) => w >= fullWidth - 8 && w <= fullWidth + 8).length;
   return { wrapped: nearFull / lines.length >= 0.35, fullWidth };
-}
-
-const NUMBER_LABEL = /^([（(]?)(\d{1,2}|[一二三四五六七八九十])([)）.．、]|\s)/;
-
-/** "3.…声明" then "4.…通知书", "7 自动紧急避险" then "8 车辆定位": the next item of a list. */
-function continuesNumbering(prev: string, line: string): boolean {
-  const a = NUMBER_LABEL.exec(prev);
-  const b = NUMBER_LABEL.exec(line);
-  if (!a || !b || a[1] !== b[1] || a[3]!.trim() !== b[3]!.trim()) return false;
-  const value = (label: string) => (/\d/.test(label) ? Number(label) : '一二三四五六七八九十'.indexOf(label) + 1);
-  return value(b[2]!) === value(a[2]!) + 1;
 }
 
 function textBreaks(lines: Line[], wrapped: boolean, fullWidth: number): BreakDecision[] {
@@ -460,7 +441,7 @@ function textBreaks(lines: Line[], wrapped: boolean, fullWidth: number): BreakDe
     // a full line of the source can look up to three characters short here.
     if (prevWidth < Math.min(full - 6, full * 0.88)) return { start: true, indented, centered: false };
     if (continuesNumbering(prev.text, line.text)) return { start: true, indented, centered: false };
-    if (ENUMERATOR.test(line.text) && SENTENCE_END.test(prev.text)) return { start: true, indented, centered: false };
+    if (opensNumberedItem(line.text) && SENTENCE_END.test(prev.text)) return { start: true, indented, centered: false };
     return { start: false, indented, centered: false };
   });
 }
@@ -501,7 +482,7 @@ function leadingHeadline(text: string): string | undefined {
   if (!(STORY_OPENING.test(story) || DOCUMENT_HEADLINE.test(m[1]!) || /^[^ \u3000，。]{1,16}[，。]/u.test(story))) return undefined;
   const headline = m[1]!;
   const count = (of: RegExp) => (headline.match(of) ?? []).length;
-  if (count(/\p{Script=Han}/gu) < 6 || ENUMERATOR.test(headline) || /^[\d〇○零一二三四五六七八九]{4}年/.test(headline)) return undefined;
+  if (count(/\p{Script=Han}/gu) < 6 || opensNumberedItem(headline) || /^[\d〇○零一二三四五六七八九]{4}年/.test(headline)) return undefined;
   // A sentence broken at a space has an open 《, （ or “ where a headline has
   // none, or a number whose unit follows the space ("〔2023〕36 号").
   if (count(/《/g) !== count(/》/g) || count(/[（(]/g) !== count(/[）)]/g) || count(/“/g) !== count(/”/g)

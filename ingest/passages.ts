@@ -9,13 +9,14 @@
  * the retrieval evaluation uses as its reference, so results stay comparable.
  *
  * Rules: a passage never crosses a section (same headingPath); it never cuts
- * a sentence unless that sentence alone exceeds the bound (then at a clause
- * mark ，；、：, and only then hard); short paragraphs share a passage with
+ * a sentence or ；-clause (kb/text/sentences.ts says why ； ends a unit here)
+ * unless it alone exceeds the bound (then at ，、：, and only then hard); short paragraphs share a passage with
  * their neighbours; `passage.text === doc.text.slice(start, end)` always, so a
  * passage spanning paragraphs contains the "\n" between them. Heading
  * paragraphs are not passages: the indexer stores headingPath separately.
  */
 import { createHash } from 'node:crypto';
+import { PASSAGE_CLAUSE_END, PASSAGE_UNIT_END } from '../kb/text/sentences.ts';
 import type { PageSpan, Paragraph, ParagraphRole, Passage } from '../kb/types.ts';
 
 /** Roles whose text is worth retrieving; sign-off furniture is not. */
@@ -28,8 +29,6 @@ interface Piece {
   end: number;
 }
 
-const SENTENCE_END = /[。！？!?；;…]+["”’」』）)]*|\.(?=\s|$)/g;
-const CLAUSE_END = /[，,、：:]["”’」』]*/g;
 
 /** Split [start, end) of `text` after every match of `marks`. */
 function splitAfter(text: string, start: number, end: number, marks: RegExp): Array<[number, number]> {
@@ -56,12 +55,12 @@ function splitAfter(text: string, start: number, end: number, marks: RegExp): Ar
  */
 function units(paragraph: Paragraph, text: string, max: number): Piece[] {
   const out: Piece[] = [];
-  for (const [from, to] of splitAfter(text, paragraph.start, paragraph.end, SENTENCE_END)) {
+  for (const [from, to] of splitAfter(text, paragraph.start, paragraph.end, PASSAGE_UNIT_END)) {
     if (to - from <= max) {
       out.push({ paragraph, start: from, end: to });
       continue;
     }
-    for (const [cFrom, cTo] of splitAfter(text, from, to, CLAUSE_END)) {
+    for (const [cFrom, cTo] of splitAfter(text, from, to, PASSAGE_CLAUSE_END)) {
       for (let s = cFrom; s < cTo; s += max) out.push({ paragraph, start: s, end: Math.min(cTo, s + max) });
     }
   }

@@ -6,53 +6,14 @@
  * paragraph gets its headingPath and [start, end) offsets into the document
  * text (paragraphs joined by "\n").
  */
-import { stripWhitespace } from '../kb/text/text.ts';
+import { matchEnumerator, CN_NUMERAL, type EnumeratorMatch as HeadingMatch } from '../kb/text/numbering.ts';
+import { ORGAN_NAMES, GOVERNMENT_ORGAN_SUFFIXES, alternation } from '../kb/text/organs.ts';
+import { anyMark, CLAUSE_STOPS, COLONS, CONTINUATION_START, endsWithMark, PAUSES, SENTENCE_STOPS } from '../kb/text/sentences.ts';
+import { contentKey, stripWhitespace } from '../kb/text/text.ts';
 import type { CleanBlock, Paragraph, ParagraphRole } from '../kb/types.ts';
 
-const CN_NUM = '[一二三四五六七八九十百零〇○两]';
-
-/**
- * Numbering families in their conventional order of depth (GB/T 9704: 一、 →
- * （一） → 1. → （1）). Documents skip and mix levels, so the order is only a
- * tie-breaker; actual depth comes from the order headings appear in.
- */
-interface HeadingFamily {
-  name: string;
-  rank: number;
-  pattern: RegExp;
-  /** Longest text a heading of this family plausibly has. */
-  maxLength: number;
-}
-
-const FAMILIES: HeadingFamily[] = [
-  { name: 'bian', rank: 0, pattern: new RegExp(`^第${CN_NUM}+编`), maxLength: 40 },
-  { name: 'part', rank: 0.5, pattern: new RegExp(`^第${CN_NUM}+部分`), maxLength: 40 },
-  { name: 'zhang', rank: 1, pattern: new RegExp(`^第${CN_NUM}+章`), maxLength: 40 },
-  { name: 'jie', rank: 2, pattern: new RegExp(`^第${CN_NUM}+节`), maxLength: 40 },
-  { name: 'tiao', rank: 3, pattern: new RegExp(`^第${CN_NUM}+条(之${CN_NUM}+)?`), maxLength: 20 },
-  { name: 'cn', rank: 4, pattern: new RegExp(`^${CN_NUM}{1,3}(?:[、．]|\\.(?!\\d))`), maxLength: 60 },
-  { name: 'paren-cn', rank: 5, pattern: new RegExp(`^[（(]${CN_NUM}{1,3}[)）]`), maxLength: 60 },
-  { name: 'arabic', rank: 6, pattern: /^\d{1,2}(?:[、．]|\.(?!\d))/, maxLength: 50 },
-  { name: 'paren-arabic', rank: 7, pattern: /^[（(]\d{1,2}[)）]/, maxLength: 50 },
-  { name: 'circled', rank: 8, pattern: /^[①-⑳]/, maxLength: 50 },
-];
-
-export interface HeadingMatch {
-  family: HeadingFamily;
-  /** The numbering itself (一、, （二）, 第三条). */
-  label: string;
-}
-
-export function matchEnumerator(text: string): HeadingMatch | undefined {
-  for (const family of FAMILIES) {
-    const m = family.pattern.exec(text);
-    if (m) return { family, label: m[0] };
-  }
-  return undefined;
-}
-
-const SENTENCE_PUNCTUATION = /[。；;！!？?]/;
-const ENDS_LIKE_SENTENCE = /[。；;，,！!？?：:、]["”’」』）)]?$/;
+const SENTENCE_PUNCTUATION = anyMark(SENTENCE_STOPS + CLAUSE_STOPS);
+const ENDS_LIKE_SENTENCE = endsWithMark(SENTENCE_STOPS + CLAUSE_STOPS + PAUSES + COLONS);
 
 /**
  * How a numbered block takes part in the heading tree:
@@ -97,7 +58,7 @@ export function classifyHeading(text: string): HeadingKind | undefined {
 /** 发文字号: organ abbreviation, year in brackets of any kind, serial number, 号. */
 export const DOC_NUMBER = /([\p{Script=Han}A-Za-z]{1,16})\s*[〔［\[（(【{]\s*((?:19|20)\d{2})\s*[〕］\]）)】}]\s*(第?\s*\d{1,5})\s*号/u;
 /** A date as letters and notices write it: 2024年7月15日, 二〇二四年七月十五日. */
-const WRITTEN_DATE = `(?:\\d{4}|[〇○零一二三四五六七八九]{4})年(?:\\d{1,2}|${CN_NUM}{1,3})月(?:\\d{1,2}|${CN_NUM}{1,3})日`;
+const WRITTEN_DATE = `(?:\\d{4}|[〇○零一二三四五六七八九]{4})年(?:\\d{1,2}|${CN_NUMERAL}{1,3})月(?:\\d{1,2}|${CN_NUMERAL}{1,3})日`;
 const DATE_LINE = new RegExp(`^${WRITTEN_DATE}$`);
 const SIGNED_DATE = new RegExp(`^(.{2,40}?)\\s*(${WRITTEN_DATE})\\s*(?:\\[.*\\])?$`, 'u');
 /** "2022年10月28日在第十三届全国人民代表大会常务委员会第三十七次会议上": a dateline, not a title. */
@@ -107,12 +68,13 @@ const CONTACT_LINE = /^[（(]?(联系人|联系电话|联系方式|联\s*系\s*�
 const CC_LINE = /^抄\s*送[：:]/;
 const NOTE_LINE = /(印发|印制)$|^[（(]此件.{2,12}[)）]$|^附件[：:\d一二三四五六七八九十]|^公开(方式|属性|类型)[：:]/;
 /** 宫健泽委员： / 各区人民政府，市政府各部门、各直属机构： — short, or a list of organs. */
-const ADDRESSEE_LINE = /^(?:[^。；;！!？?]{2,30}|各[^。；;！!？?]{2,150}|[^。；;！!？?]{2,150}(?:单位|部门|机构|政府|委员会|局|厅|委|办|代表|委员))[：:]$/;
+const ADDRESSEE_LINE = new RegExp(
+  `^(?:[^。；;！!？?]{2,30}|各[^。；;！!？?]{2,150}|[^。；;！!？?]{2,150}(?:单位|部门|机构|代表|委员|办|${alternation(GOVERNMENT_ORGAN_SUFFIXES)}))[：:]$`,
+);
 
 /** The same title printed twice, with full-width brackets and an em dash once, ASCII the other time. */
 function sameTitle(a: string, b: string): boolean {
-  const key = (text: string) => stripWhitespace(text).normalize('NFKC').replace(/[—–―－-]+/g, '-');
-  return key(a) === key(b);
+  return contentKey(a) === contentKey(b);
 }
 
 export function isDateLine(text: string): boolean {
@@ -146,7 +108,7 @@ function isTitleLike(block: CleanBlock): boolean {
     // A title is words: not a registration code (JNCR—2022—0040001), not a
     // fragment whose numbering was lost ("、指导思想"), not a dateline.
     && (text.match(/\p{Script=Han}/gu) ?? []).length >= 4
-    && !/^[、，,。．.；;：:）)」』”’]/.test(text)
+    && !CONTINUATION_START.test(text)
     && !DATELINE_OPENING.test(text);
 }
 
@@ -170,8 +132,6 @@ function isMasthead(text: string): boolean {
   if (/^[A-Z]{2,8}[-—–－]?\d{2,4}([-—–－]?\d{2,10}){1,2}$/.test(c)) return true;
   return /^[\p{Script=Han}]{2,30}(文件|公报|简报|函|令)$/u.test(c) && !/关于/.test(text);
 }
-
-export const ORGAN_NAMES = /^([\p{Script=Han}]{2,30}?(厅|局|委员会|委|办公室|政府|部|院|中心|署|联合会|统战部)\s*)+$/u;
 
 export interface Byline {
   docNumber?: string;
@@ -215,6 +175,9 @@ function isSenderBanner(drafts: Draft[], at: number): boolean {
   }
   return false;
 }
+
+/** "…局对" at the start of a reply's title: the issuer, then 对. */
+const ISSUER_THEN_DUI = new RegExp(`(?:^|${alternation(GOVERNMENT_ORGAN_SUFFIXES)})对`);
 
 const TITLE_ENDINGS = /(答复|复函|通知|通告|公告|意见|办法|决定|方案|报告|函|批复|规定|细则|规划|计划|纲要|条例|指引|指南|措施|要点|决议|建议|提案|请示|说明|公报)$/;
 
@@ -300,7 +263,7 @@ function assignFrontMatter(drafts: Draft[], titleHint: string | undefined): Draf
           // "…关于印发…管理办法" + "实施细则的通知": a 关于 title is complete only with its 的通知.
           || (/关于/.test(title) && !/的[\p{Script=Han}]{1,4}$/u.test(title) && TITLE_ENDINGS.test(next.text))
           // "对省政协十二届三次会议" + "第0352号提案的答复", also after the issuer's name.
-          || (/(?:^|厅|局|委员会|委|办公室|政府|部|院|中心|署)对/.test(title) && !TITLE_ENDINGS.test(title) && TITLE_ENDINGS.test(next.text))
+          || (ISSUER_THEN_DUI.test(title) && !TITLE_ENDINGS.test(title) && TITLE_ENDINGS.test(next.text))
           // The issuer on its own line, then "关于……的通知" or "对……建议的答复".
           || (ORGAN_NAMES.test(title) && /^(关于|对)/.test(next.text));
         if (!isTitleLike(next.block) || !continues || (title + next.text).length > 90) break;
@@ -361,6 +324,9 @@ function assignCoveringSignOff(drafts: Draft[], titleHint: string | undefined): 
   }
 }
 
+/** A sign-off line is not a sentence: no stop or comma in it (an enumeration comma may join two signing organs). */
+const CLOSING_FURNITURE_STOP = anyMark(`${SENTENCE_STOPS}${CLAUSE_STOPS}，,`);
+
 /**
  * The sign-off at the end of a letter, found by walking back from the last
  * block while blocks look like closing furniture. Only a run that contains a
@@ -376,7 +342,7 @@ function assignClosing(drafts: Draft[]): void {
     const text = stripWhitespace(draft.text);
     const anchor = isDateLine(text) || CLOSING_LINE.test(text) || CC_LINE.test(text) || /印发$/.test(text) || splitSignedDate(text) !== undefined;
     const furniture = anchor || CONTACT_LINE.test(text) || NOTE_LINE.test(text)
-      || (text.length <= 40 && !/[。；;，,！!？?]/.test(text) && matchEnumerator(text) === undefined);
+      || (text.length <= 40 && !CLOSING_FURNITURE_STOP.test(text) && matchEnumerator(text) === undefined);
     if (!furniture) break;
     if (anchor) anchored = true;
     first = i;

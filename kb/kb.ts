@@ -16,21 +16,24 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from './config.ts';
 import { loadEmbedder } from './index/vector/embedder.ts';
+import { EmbeddingServiceError } from './index/vector/remote.ts';
 import { PARSER_VERSION } from '../ingest/version.ts';
 import { LexicalIndex, PolicyTokenizer, USER_DICT_FILE, isCurrentAnalysis } from './index/lexical/lexical.ts';
 import { documentMatches, hasFilters, retrieve, type DenseSource, type RetrievalContext } from '../search/retrieve.ts';
 import { Store, type DocumentFilterRow, type PassageIndexRow } from './store/store.ts';
-import type {
-  DocumentSummary,
-  Embedder,
-  IngestReport,
-  KnowledgeBaseHealth,
-  ModelProfile,
-  ParsedDocument,
-  SearchFilters,
-  SearchQuery,
-  SearchResult,
-  StoredDocument,
+import {
+  DOCUMENT_KINDS,
+  type DocumentKind,
+  type DocumentSummary,
+  type Embedder,
+  type IngestReport,
+  type KnowledgeBaseHealth,
+  type ModelProfile,
+  type ParsedDocument,
+  type SearchFilters,
+  type SearchQuery,
+  type SearchResult,
+  type StoredDocument,
 } from './types.ts';
 import { VectorIndex, type HnswParams } from './index/vector/hnsw.ts';
 import { describeProfile, profileKey } from './index/vector/profiles.ts';
@@ -136,7 +139,6 @@ export class KnowledgeBase {
 
   // What search needs per passage and per document, in memory: no SQL per candidate.
   private labelDoc = new Int32Array(1024);
-  private labelTextKey = new Int32Array(1024);
   private readonly documents = new Map<number, DocumentFilterRow>();
   private passageCount = 0;
   private exclusiveTail: Promise<unknown> = Promise.resolve();
@@ -202,16 +204,12 @@ export class KnowledgeBase {
     const docs = new Int32Array(size);
     docs.set(this.labelDoc);
     this.labelDoc = docs;
-    const keys = new Int32Array(size);
-    keys.set(this.labelTextKey);
-    this.labelTextKey = keys;
   }
 
   private addToMemory(row: PassageIndexRow): void {
     this.lexical.add(row.label, row.lexical, row.text);
     this.ensureLabelCapacity(row.label);
     this.labelDoc[row.label] = row.docKey;
-    this.labelTextKey[row.label] = row.textKey;
     this.passageCount++;
   }
 
@@ -224,7 +222,6 @@ export class KnowledgeBase {
       }
       if (label < this.labelDoc.length) {
         this.labelDoc[label] = 0;
-        this.labelTextKey[label] = 0;
       }
     }
   }
@@ -380,7 +377,6 @@ export class KnowledgeBase {
       tokenizer: this.tokenizer,
       dense,
       acceptFor: (filters) => this.acceptFor(filters),
-      textKey: (label) => this.labelTextKey[label] ?? 0,
       passages: (labels) => this.store.passagesByLabel(labels),
       rrfK: this.config.rrfK,
       weightLexical: this.config.weightLexical,
@@ -392,6 +388,11 @@ export class KnowledgeBase {
 
   search(query: SearchQuery): Promise<SearchResult> {
     return retrieve(this.retrievalContext(), query);
+  }
+
+  /** Whether any passage holds `word` (a jieba word, folded): what the answer stage asks before saying "没有". */
+  knowsWord(word: string): boolean {
+    return this.lexical.wordFrequency(word) > 0;
   }
 
   getDocument(id: string): StoredDocument | undefined {
@@ -413,6 +414,7 @@ export class KnowledgeBase {
     const model = this.store.model() ?? (this.embedder ? { id: this.embedder.modelId, dimension: this.embedder.dimension } : undefined);
     const health: KnowledgeBaseHealth = {
       documents: this.documents.size,
+      kinds: this.kindCounts(),
       passages: this.passageCount,
       mode: this.embedder ? 'hybrid' : 'lexical-only',
       index: { vectors: this.vectors?.count ?? 0, state: this.vectors ? this.vectorState : 'absent' },
@@ -420,6 +422,12 @@ export class KnowledgeBase {
     if (model) health.model = { id: model.id, dimension: model.dimension };
     if (!this.embedder) health.lexicalOnlyReason = this.lexicalOnlyReason ?? 'no embedding model loaded';
     return health;
+  }
+
+  private kindCounts(): Record<DocumentKind, number> {
+    const counts = Object.fromEntries(DOCUMENT_KINDS.map((kind) => [kind, 0])) as Record<DocumentKind, number>;
+    for (const doc of this.documents.values()) counts[doc.kind] = (counts[doc.kind] ?? 0) + 1;
+    return counts;
   }
 
   /** Store counts straight from SQLite (the CLI's `stats`, the tests' consistency checks). */
@@ -479,14 +487,21 @@ export class KnowledgeBase {
     if (this.embedder) {
       const embedder = this.embedder;
       try {
-        const flat = await embedByLength(embedder, items.flatMap((item) => item.parsed.passages.map((p) => p.text)));
-        let at = 0;
-        vectors = items.map((item) => {
-          const own = flat.slice(at, at + item.parsed.passages.length);
-          at += item.parsed.passages.length;
-          return own;
-        });
+        // A changed file or a new parser version re-parses a document whose passages are mostly the same text:
+        // their vectors are kept (same model: the store holds one model's vectors), only new text is embedded.
+        const kept = items.map((item) => (this.store.model() ? this.store.vectorsByText(item.id) : new Map<string, Float32Array>()));
+        const fresh = [...new Set(items.flatMap((item, i) => item.parsed.passages.map((p) => p.text).filter((text) => !kept[i]!.has(text))))];
+        const flat = await embedByLength(embedder, fresh);
+        const embedded = new Map(fresh.map((text, i) => [text, flat[i]!]));
+        vectors = items.map((item, i) => item.parsed.passages.map((p) => kept[i]!.get(p.text) ?? embedded.get(p.text)!));
       } catch (error) {
+        // A server that is down or answers garbage would fail every document the same way: stop the batch, write nothing of this group.
+        if (error instanceof EmbeddingServiceError && error.scope === 'service') {
+          throw new KnowledgeBaseError(
+            `${error.message}。本批次已停止，已写入的文档保持完整；服务恢复后重新运行即可（已完成的文件会被跳过）。 ` +
+              `The batch stopped; documents already written are intact. Run it again when the server is back (finished files are skipped).`,
+          );
+        }
         if (items.length === 1) failures.set(0, `嵌入失败（embedding failed）：${errorMessage(error)}`);
         else {
           const outcomes: IndexOutcome[] = [];

@@ -9,6 +9,7 @@
  */
 import { highlightRanges, type LexicalIndex, type PolicyTokenizer } from '../kb/index/lexical/lexical.ts';
 import type { PassageRow } from '../kb/store/store.ts';
+import { fingerprint, nearDuplicate, type TextFingerprint } from '../kb/text/near-duplicates.ts';
 import type { DocumentKind, Embedder, RetrievalMode, SearchFilters, SearchHit, SearchQuery, SearchResult } from '../kb/types.ts';
 
 /** What filters read about a document. */
@@ -33,8 +34,6 @@ export interface RetrievalContext {
   lexicalOnlyReason?: string;
   /** Label filter for a query's filters (undefined: no filter). */
   acceptFor(filters: SearchFilters | undefined): ((label: number) => boolean) | undefined;
-  /** Hash of a passage's normalised text (see store.normalisedTextKey). */
-  textKey(label: number): number;
   /** Passages with their citation fields, for a handful of labels. */
   passages(labels: number[]): Map<number, PassageRow>;
   rrfK: number;
@@ -44,9 +43,6 @@ export interface RetrievalContext {
 
 export const DEFAULT_K = 10;
 export const MAX_K = 100;
-
-/** A passage at least this similar (character-trigram Jaccard) to a better one is folded into it. */
-export const NEAR_DUPLICATE_JACCARD = 0.85;
 
 /** Does a document's ISO date fall in an inclusive range given as YYYY, YYYY-MM or YYYY-MM-DD? */
 export function dateInRange(date: string | null, from: string | undefined, to: string | undefined): boolean {
@@ -105,22 +101,6 @@ export function fuseRankings(
   );
 }
 
-function trigrams(text: string): Set<string> {
-  const normal = text.replace(/[\s\p{P}\p{S}]+/gu, '');
-  const grams = new Set<string>();
-  for (let i = 0; i + 3 <= normal.length; i++) grams.add(normal.slice(i, i + 3));
-  if (grams.size === 0 && normal) grams.add(normal);
-  return grams;
-}
-
-function jaccard(a: Set<string>, b: Set<string>): number {
-  if (a.size === 0 || b.size === 0) return 0;
-  const [small, large] = a.size <= b.size ? [a, b] : [b, a];
-  let shared = 0;
-  for (const gram of small) if (large.has(gram)) shared++;
-  return shared / (a.size + b.size - shared);
-}
-
 function clampK(k: number | undefined): number {
   if (k === undefined || !Number.isFinite(k)) return DEFAULT_K;
   return Math.max(1, Math.min(MAX_K, Math.floor(k)));
@@ -144,13 +124,23 @@ export async function retrieve(context: RetrievalContext, query: SearchQuery): P
   const depth = Math.max(50, k * 4);
   const lists: { lexical?: number[]; dense?: number[] } = {};
   const ownScores = new Map<number, number>();
+  let lexicalHits: Array<{ key: number; score: number }> = [];
   if (mode !== 'dense') {
-    const hits = context.lexical.search(text, depth, accept);
-    lists.lexical = hits.map((h) => h.key);
-    if (mode === 'lexical') for (const h of hits) ownScores.set(h.key, h.score);
+    lexicalHits = context.lexical.search(text, depth, accept);
+    lists.lexical = lexicalHits.map((h) => h.key);
+    if (mode === 'lexical') for (const h of lexicalHits) ownScores.set(h.key, h.score);
   }
   if (mode !== 'lexical' && context.dense) {
-    const [vector] = await context.dense.embedder.embedQueries([text]);
+    let vector: Float32Array | undefined;
+    try {
+      [vector] = await context.dense.embedder.embedQueries([text]);
+    } catch (error) {
+      // A remote embedding server can be down while the lexical index is fine: hybrid degrades, dense has nothing to give.
+      if (mode === 'dense') throw error;
+      notice = `向量检索暂不可用，本次只用关键词检索 (dense retrieval failed; these are lexical results)：${error instanceof Error ? error.message : String(error)}`;
+      mode = 'lexical';
+      for (const h of lexicalHits) ownScores.set(h.key, h.score);
+    }
     if (vector) {
       const hits = context.dense.search(vector, depth, accept);
       lists.dense = hits.map((h) => h.label);
@@ -159,9 +149,11 @@ export async function retrieve(context: RetrievalContext, query: SearchQuery): P
   }
   const fused = fuseRankings(lists, { lexical: context.weightLexical, dense: context.weightDense }, context.rrfK);
 
+  // A passage whose text (or nearly: kb/text/near-duplicates.ts) a better one already has is folded into it:
+  // the same text in two renditions is one hit, shown with alsoIn. Compared on the texts themselves.
   const hits: SearchHit[] = [];
-  const keptGrams: Array<{ grams: Set<string>; hit: SearchHit }> = [];
-  const keptByTextKey = new Map<number, SearchHit>();
+  const kept: Array<{ fingerprint: TextFingerprint; hit: SearchHit }> = [];
+  const keptByText = new Map<string, SearchHit>();
   const chunk = Math.max(k * 2, 20);
   for (let from = 0; from < fused.length && hits.length < k; from += chunk) {
     const slice = fused.slice(from, from + chunk);
@@ -170,21 +162,16 @@ export async function retrieve(context: RetrievalContext, query: SearchQuery): P
       if (hits.length >= k) break;
       const row = rows.get(candidate.label);
       if (!row) continue; // removed between the index lookup and now
-      const sameText = keptByTextKey.get(context.textKey(candidate.label));
-      if (sameText) {
-        noteDuplicate(sameText, row);
-        continue;
-      }
-      const grams = trigrams(row.passage.text);
-      const near = keptGrams.find((kept) => jaccard(kept.grams, grams) >= NEAR_DUPLICATE_JACCARD);
-      if (near) {
-        noteDuplicate(near.hit, row);
+      const print = fingerprint(row.passage.text);
+      const twin = keptByText.get(print.key) ?? kept.find((other) => nearDuplicate(other.fingerprint, print))?.hit;
+      if (twin) {
+        noteDuplicate(twin, row);
         continue;
       }
       const hit = toHit(row, candidate, mode === 'hybrid' ? candidate.score : (ownScores.get(candidate.label) ?? candidate.score), text, context);
       hits.push(hit);
-      keptGrams.push({ grams, hit });
-      keptByTextKey.set(context.textKey(candidate.label), hit);
+      kept.push({ fingerprint: print, hit });
+      keptByText.set(print.key, hit);
     }
   }
   const result: SearchResult = { hits, mode, lexicalOnly: !context.dense, tookMs: performance.now() - started };

@@ -15,9 +15,8 @@
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { stripWhitespace } from '../../kb/text/text.ts';
+import { isWide, stripWhitespace } from '../../kb/text/text.ts';
 import type { ExtractedDocument, SourceLine, SourcePage } from '../../kb/types.ts';
-import { isWide } from '../clean.ts';
 import { IngestError } from '../errors.ts';
 import { cleanContainerTitle } from './title.ts';
 

@@ -10,6 +10,7 @@
  * indexes use) come from AUTOINCREMENT and are never reused: a stale HNSW
  * file can therefore never confuse a deleted passage with a new one.
  */
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -27,7 +28,26 @@ import type {
 } from '../types.ts';
 
 export const STORE_FILE = 'kb.sqlite';
-const SCHEMA_VERSION = 1;
+/** The version SCHEMA creates; older stores are brought to it by MIGRATIONS. */
+const SCHEMA_VERSION = 2;
+
+/**
+ * Forward migrations, in order: MIGRATIONS[v - 1] takes a store from version
+ * v to v + 1, inside the opening transaction. A store of a newer version than
+ * this code knows is refused (it cannot be read safely).
+ */
+const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [
+  // 1 → 2: duplicates fold on the passage texts themselves (search/retrieve.ts), so the
+  // 32-bit hash of the normalised text goes; every store gets an identity that the HNSW
+  // sidecar records, so a vector file can never be taken for another store's.
+  (db) => {
+    db.exec('ALTER TABLE passages DROP COLUMN text_key');
+    db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('storeId', ?)").run(randomUUID());
+  },
+];
+
+/** The first 16 bytes of every SQLite database file. */
+const SQLITE_HEADER = 'SQLite format 3\u0000';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -78,9 +98,7 @@ CREATE TABLE IF NOT EXISTS passages (
   para_first INTEGER NOT NULL,
   para_last INTEGER NOT NULL,
   -- the lexical analyser's storable form, so opening never re-runs jieba
-  lexical TEXT NOT NULL,
-  -- hash of the normalised text: identical boilerplate passages collapse at query time
-  text_key INTEGER NOT NULL
+  lexical TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS passages_by_doc ON passages (doc_key, seq);
 CREATE TABLE IF NOT EXISTS embeddings (label INTEGER PRIMARY KEY, vector BLOB NOT NULL);
@@ -103,7 +121,6 @@ export interface PassageIndexRow {
   docKey: number;
   lexical: string;
   text: string;
-  textKey: number;
 }
 
 /** A passage as opening needs it: the index row plus what re-analysing it takes. */
@@ -181,19 +198,6 @@ interface PassageRowDb {
 const SUMMARY_COLUMNS =
   'doc_key, id, source_path, content_hash, title, kind, format, metadata, issuer, date, warnings, needs_ocr, page_count, paragraph_count, passage_count, indexed_at';
 
-/** Whitespace and punctuation do not make two passages different. */
-export function normalisedTextKey(text: string): number {
-  const normal = text.replace(/[\s\p{P}\p{S}]+/gu, '');
-  // FNV-1a, 32 bits: collisions only merge passages in the collapse step, and
-  // that step double-checks with the texts themselves.
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < normal.length; i++) {
-    hash ^= normal.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return hash | 0;
-}
-
 const FILTER_COLUMNS = 'doc_key, id, kind, issuer, date';
 
 interface FilterRowDb {
@@ -254,6 +258,53 @@ function toPassage(row: PassageRowDb): Passage {
   return passage;
 }
 
+/**
+ * Whether `file` holds a store already; refuses a file that cannot be one. A
+ * zero-length or foreign kb.sqlite must not silently become a new, empty
+ * knowledge base: its vectors and its users' documents would be orphaned.
+ */
+function checkStoreFile(file: string): boolean {
+  let size: number;
+  try {
+    size = fs.statSync(file).size;
+  } catch {
+    return false;
+  }
+  const reset = `要重新开始，请删除整个数据目录 ${path.dirname(file)}（To start afresh, delete the whole data folder.）`;
+  if (size === 0) {
+    throw new Error(`${file} 是空文件（0 字节），不是 PolicyKB 知识库；拒绝把它当作新知识库打开。${reset} (${file} is empty: not a PolicyKB store; refusing to treat it as a new one.)`);
+  }
+  const header = Buffer.alloc(16);
+  const fd = fs.openSync(file, 'r');
+  try {
+    fs.readSync(fd, header, 0, 16, 0);
+  } finally {
+    fs.closeSync(fd);
+  }
+  if (header.toString('latin1') !== SQLITE_HEADER) {
+    throw new Error(`${file} 不是 SQLite 数据库，不是 PolicyKB 知识库。${reset} (${file} is not an SQLite database: not a PolicyKB store.)`);
+  }
+  return true;
+}
+
+/** Bring an existing store to SCHEMA_VERSION, or refuse one that is foreign or newer. */
+function migrate(db: Database.Database, file: string): void {
+  const hasMeta = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get() !== undefined;
+  const row = hasMeta ? (db.prepare("SELECT value FROM meta WHERE key = 'schemaVersion'").get() as { value: string } | undefined) : undefined;
+  if (!row) {
+    throw new Error(`${file} 是一个 SQLite 数据库，但不是 PolicyKB 知识库（没有 schemaVersion）。 (${file} is an SQLite database but not a PolicyKB store: no schemaVersion.)`);
+  }
+  const version = Number(row.value);
+  if (!Number.isInteger(version) || version < 1 || version > SCHEMA_VERSION) {
+    throw new Error(`${file}: store schema version ${row.value}, this PolicyKB reads versions 1–${SCHEMA_VERSION}; use a newer PolicyKB or re-ingest into a new data folder`);
+  }
+  if (version === SCHEMA_VERSION) return;
+  db.transaction(() => {
+    for (let v = version; v < SCHEMA_VERSION; v++) MIGRATIONS[v - 1]!(db);
+    db.prepare("UPDATE meta SET value = ? WHERE key = 'schemaVersion'").run(String(SCHEMA_VERSION));
+  })();
+}
+
 export class Store {
   readonly file: string;
   private readonly db: Database.Database;
@@ -272,27 +323,39 @@ export class Store {
   static open(dataDir: string): Store {
     fs.mkdirSync(dataDir, { recursive: true });
     const file = path.join(dataDir, STORE_FILE);
+    const existed = checkStoreFile(file);
     const db = new Database(file);
-    // A 512-d float32 vector is a 2 KiB blob: at SQLite's default 4 KiB page
-    // only one fits per page (4.1 KB each, measured); 16 KiB pages hold seven
-    // (2.3 KB each). Takes effect only when the file is new, so it must come
-    // before WAL mode is switched on.
-    db.pragma('page_size = 16384');
-    db.pragma('journal_mode = WAL');
-    // NORMAL in WAL mode: a power cut may lose the last commits but never
-    // corrupts; a killed process loses nothing that was committed.
-    db.pragma('synchronous = NORMAL');
-    db.exec(SCHEMA);
-    const store = new Store(file, db);
-    const version = store.getMeta('schemaVersion');
-    if (version === undefined) store.setMeta('schemaVersion', String(SCHEMA_VERSION));
-    else if (Number(version) !== SCHEMA_VERSION) {
+    try {
+      // A 512-d float32 vector is a 2 KiB blob: at SQLite's default 4 KiB page
+      // only one fits per page (4.1 KB each, measured); 16 KiB pages hold seven
+      // (2.3 KB each). Takes effect only when the file is new, so it must come
+      // before WAL mode is switched on.
+      db.pragma('page_size = 16384');
+      db.pragma('journal_mode = WAL');
+      // NORMAL in WAL mode: a power cut may lose the last commits but never
+      // corrupts; a killed process loses nothing that was committed.
+      db.pragma('synchronous = NORMAL');
+      if (existed) migrate(db, file);
+      else {
+        db.transaction(() => {
+          db.exec(SCHEMA);
+          const setMeta = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
+          setMeta.run('schemaVersion', String(SCHEMA_VERSION));
+          setMeta.run('storeId', randomUUID());
+        })();
+      }
+    } catch (error) {
       db.close();
-      throw new Error(
-        `${file}: store schema version ${version}, this PolicyKB reads version ${SCHEMA_VERSION}; re-ingest into a new data folder`,
-      );
+      throw error;
     }
-    return store;
+    return new Store(file, db);
+  }
+
+  /** Identifies this store for good: files derived from it (the HNSW sidecar) record it. */
+  storeId(): string {
+    const id = this.getMeta('storeId');
+    if (!id) throw new Error(`${this.file}: store has no storeId`);
+    return id;
   }
 
   close(): void {
@@ -426,14 +489,13 @@ export class Store {
       }
       const insertPassage = this.sql(
         `INSERT INTO passages (doc_key, seq, passage_id, text, heading_path, page_first, page_last, start, end,
-           para_first, para_last, lexical, text_key)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           para_first, para_last, lexical)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       );
       const insertEmbedding = this.sql('INSERT INTO embeddings (label, vector) VALUES (?, ?)');
       const added: PassageIndexRow[] = [];
       parsed.passages.forEach((p, seq) => {
         const lexical = input.lexical[seq] as string;
-        const textKey = normalisedTextKey(p.text);
         const row = insertPassage.run(
           docKey,
           seq,
@@ -447,12 +509,11 @@ export class Store {
           p.paragraphSpan[0],
           p.paragraphSpan[1],
           lexical,
-          textKey,
         );
         const label = Number(row.lastInsertRowid);
         const vector = input.embeddings?.[seq];
         if (vector) insertEmbedding.run(label, vectorToBlob(vector));
-        added.push({ label, docKey, lexical, text: p.text, textKey });
+        added.push({ label, docKey, lexical, text: p.text });
       });
       this.bumpGeneration();
       const result: WriteResult = { docKey, removedLabels: removed?.labels ?? [], added, replaced: removed !== undefined };
@@ -508,14 +569,13 @@ export class Store {
   *passageIndexRows(): IterableIterator<PassageOpenRow> {
     const rows = this.db
       .prepare(
-        'SELECT p.label, p.doc_key, p.lexical, p.text, p.text_key, p.heading_path, d.title, d.id AS document_id FROM passages p JOIN documents d ON d.doc_key = p.doc_key ORDER BY p.label',
+        'SELECT p.label, p.doc_key, p.lexical, p.text, p.heading_path, d.title, d.id AS document_id FROM passages p JOIN documents d ON d.doc_key = p.doc_key ORDER BY p.label',
       )
       .iterate() as IterableIterator<{
       label: number;
       doc_key: number;
       lexical: string;
       text: string;
-      text_key: number;
       heading_path: string;
       title: string;
       document_id: string;
@@ -527,7 +587,6 @@ export class Store {
         docKey: r.doc_key,
         lexical: r.lexical,
         text: r.text,
-        textKey: r.text_key,
         title: r.title,
         headingPathJson: r.heading_path,
       };
@@ -594,6 +653,16 @@ export class Store {
       )
       .all(documentId) as Array<{ passage_id: string; vector: Buffer }>;
     return rows.map((r) => ({ passageId: r.passage_id, vector: blobToVector(r.vector) }));
+  }
+
+  /** A document's stored vectors by passage text: a re-parse that keeps a passage's text keeps its vector. */
+  vectorsByText(documentId: string): Map<string, Float32Array> {
+    const rows = this.sql(
+        `SELECT p.text, e.vector FROM documents d JOIN passages p ON p.doc_key = d.doc_key
+         JOIN embeddings e ON e.label = p.label WHERE d.id = ?`,
+      )
+      .all(documentId) as Array<{ text: string; vector: Buffer }>;
+    return new Map(rows.map((r) => [r.text, blobToVector(r.vector)]));
   }
 
   /** The passages (with their document's citation fields) for a handful of labels, by label; unknown labels are absent. */

