@@ -45,6 +45,8 @@ export interface Config {
   /** KB_WEIGHT_LEXICAL, KB_WEIGHT_DENSE — fusion weights. Default 1 and 1 */
   weightLexical: number;
   weightDense: number;
+  /** KB_FUSION_DEPTH — candidates each retriever hands to fusion. Default 50 */
+  fusionDepth: number;
   /** PORT — HTTP port. Default 3000 */
   port: number;
   /** KB_ADMIN_TOKEN — bearer token for upload and delete; unset disables them. */
@@ -109,6 +111,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     rrfK: num(env, 'KB_RRF_K', 60, 1),
     weightLexical: num(env, 'KB_WEIGHT_LEXICAL', 1),
     weightDense: num(env, 'KB_WEIGHT_DENSE', 1),
+    fusionDepth: num(env, 'KB_FUSION_DEPTH', 50, 1),
     port: num(env, 'PORT', 3000, 0),
     adminToken: env.KB_ADMIN_TOKEN || undefined,
     uploadMaxBytes: num(env, 'KB_UPLOAD_MAX_BYTES', 50 * 1024 * 1024, 1),
