@@ -97,6 +97,9 @@ function toPassage(group: Piece[], text: string, headingPath: string[]): Passage
   };
   const spans = group.map((p) => p.paragraph.pages).filter((p): p is PageSpan => p !== undefined);
   if (spans.length > 0) passage.pages = [Math.min(...spans.map((s) => s[0])), Math.max(...spans.map((s) => s[1]))];
+  // A passage is as trustworthy as its worst-read paragraph.
+  const confidences = group.map((p) => p.paragraph.confidence).filter((c): c is number => c !== undefined);
+  if (confidences.length > 0) passage.confidence = Math.min(...confidences);
   return passage;
 }
 
