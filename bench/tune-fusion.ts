@@ -39,6 +39,7 @@ function cachingEmbedder(inner: Embedder): Embedder {
   return {
     modelId: inner.modelId,
     dimension: inner.dimension,
+    profile: inner.profile,
     embedPassages: (texts) => inner.embedPassages(texts),
     async embedQueries(texts) {
       const missing = texts.filter((t) => !cache.has(t));
