@@ -61,6 +61,8 @@ export interface JsonlFields {
 export interface IngestProgress {
   filesDone: number;
   filesTotal: number;
+  /** Pages of paged files (PDF, scans) read so far in this batch; an OCR'd page takes seconds. */
+  pagesDone: number;
   /** Passages written so far in this batch. */
   passages: number;
   elapsedSeconds: number;
@@ -613,7 +615,11 @@ export class KnowledgeBase {
   ingestFile(filePath: string, documentId: string): Promise<IngestFileResult> {
     return this.exclusive(async (): Promise<IngestFileResult> => {
       try {
-        const [{ parseBytes }, { readSourceFile }] = await Promise.all([import('../ingest/parse.ts'), import('../ingest/extract/index.ts')]);
+        const [{ parseBytes }, { readSourceFile }, { configuredOcr, storedHashFor }] = await Promise.all([
+          import('../ingest/parse.ts'),
+          import('../ingest/extract/index.ts'),
+          import('../ingest/extract/ocr/pool.ts'),
+        ]);
         const bytes = await readSourceFile(filePath);
         const hash = contentHash(bytes, this.config);
         const existing = this.store.contentHash(documentId);
@@ -621,8 +627,9 @@ export class KnowledgeBase {
           const summary = this.store.summary(documentId);
           if (summary) return { status: 'unchanged', document: summary };
         }
-        const parsed = await parseBytes(bytes, filePath, { passageMaxChars: this.config.passageMaxChars, displayPath: documentId });
-        const [outcome] = await this.indexDocuments([{ id: documentId, sourcePath: path.resolve(filePath), contentHash: hash, parsed }]);
+        const ocr = configuredOcr(this.config);
+        const parsed = await parseBytes(bytes, filePath, { passageMaxChars: this.config.passageMaxChars, displayPath: documentId, ...(ocr ? { ocr } : {}) });
+        const [outcome] = await this.indexDocuments([{ id: documentId, sourcePath: path.resolve(filePath), contentHash: storedHashFor(hash, parsed), parsed }]);
         if (!outcome || outcome.status === 'failed') return { status: 'failed', error: outcome?.error ?? `${documentId}：未写入` };
         const summary = this.store.summary(documentId);
         if (!summary) return { status: 'failed', error: `${documentId}：写入后找不到文档` };
