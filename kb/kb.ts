@@ -617,20 +617,19 @@ export class KnowledgeBase {
   ingestFile(filePath: string, documentId: string): Promise<IngestFileResult> {
     return this.exclusive(async (): Promise<IngestFileResult> => {
       try {
-        const [{ parseBytes }, { readSourceFile }, { configuredOcr, storedHashFor }] = await Promise.all([
-          import('../ingest/parse.ts'),
+        const [{ parsePool }, { readSourceFile }, { storedHashFor }] = await Promise.all([
+          import('../ingest/parse-pool.ts'),
           import('../ingest/extract/index.ts'),
           import('../ingest/extract/ocr/pool.ts'),
         ]);
-        const bytes = await readSourceFile(filePath);
+        const bytes = await readSourceFile(filePath, { maxBytes: this.config.parse.maxFileMb * 1024 * 1024 });
         const hash = contentHash(bytes, this.config);
         const existing = this.store.contentHash(documentId);
         if (existing === hash) {
           const summary = this.store.summary(documentId);
           if (summary) return { status: 'unchanged', document: summary };
         }
-        const ocr = configuredOcr(this.config);
-        const parsed = await parseBytes(bytes, filePath, { passageMaxChars: this.config.passageMaxChars, displayPath: documentId, ...(ocr ? { ocr } : {}) });
+        const parsed = await parsePool(this.config.parse).parse({ bytes, file: filePath, displayPath: documentId, passageMaxChars: this.config.passageMaxChars, ocr: this.config.ocr });
         const [outcome] = await this.indexDocuments([{ id: documentId, sourcePath: path.resolve(filePath), contentHash: storedHashFor(hash, parsed), parsed }]);
         if (!outcome || outcome.status === 'failed') return { status: 'failed', error: outcome?.error ?? `${documentId}：未写入` };
         const summary = this.store.summary(documentId);
