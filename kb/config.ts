@@ -76,6 +76,8 @@ export interface Config {
   /** KB_WEIGHT_LEXICAL, KB_WEIGHT_DENSE — fusion weights. Default 1 and 1 */
   weightLexical: number;
   weightDense: number;
+  /** KB_FUSION_DEPTH — candidates each retriever hands to fusion. Default 50 */
+  fusionDepth: number;
   /** PORT — HTTP port. Default 3000 */
   port: number;
   /** KB_HOST — interface to listen on. Default 127.0.0.1 (this machine only); 0.0.0.0 serves every interface. */
@@ -171,6 +173,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     rrfK: num(env, 'KB_RRF_K', 60, 1),
     weightLexical: num(env, 'KB_WEIGHT_LEXICAL', 1),
     weightDense: num(env, 'KB_WEIGHT_DENSE', 1),
+    fusionDepth: num(env, 'KB_FUSION_DEPTH', 50, 1),
     port: num(env, 'PORT', 3000, 0),
     host: env.KB_HOST?.trim() || '127.0.0.1',
     // Trimmed: a token pasted into an env file with a trailing space or newline could never match the header.

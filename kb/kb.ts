@@ -19,7 +19,7 @@ import { loadEmbedder } from './index/vector/embedder.ts';
 import { EmbeddingServiceError } from './index/vector/remote.ts';
 import { PARSER_VERSION } from '../ingest/version.ts';
 import { LexicalIndex, PolicyTokenizer, USER_DICT_FILE, isCurrentAnalysis } from './index/lexical/lexical.ts';
-import { documentMatches, hasFilters, retrieve, type DenseSource, type RetrievalContext } from '../search/retrieve.ts';
+import { documentMatches, hasFilters, retrieve, type DenseSource, type FusionSettings, type RetrievalContext } from '../search/retrieve.ts';
 import { Store, type DocumentFilterRow, type PassageIndexRow } from './store/store.ts';
 import {
   DOCUMENT_KINDS,
@@ -383,13 +383,15 @@ export class KnowledgeBase {
       rrfK: this.config.rrfK,
       weightLexical: this.config.weightLexical,
       weightDense: this.config.weightDense,
+      fusionDepth: this.config.fusionDepth,
     };
     if (this.lexicalOnlyReason) context.lexicalOnlyReason = this.lexicalOnlyReason;
     return context;
   }
 
-  search(query: SearchQuery): Promise<SearchResult> {
-    return retrieve(this.retrievalContext(), query);
+  /** `fusion` overrides the configured fusion constants for this query (the tuning bench compares settings on one open store). */
+  search(query: SearchQuery, fusion?: Partial<FusionSettings>): Promise<SearchResult> {
+    return retrieve({ ...this.retrievalContext(), ...fusion }, query);
   }
 
   /** Whether any passage holds `word` (a jieba word, folded): what the answer stage asks before saying "没有". */
