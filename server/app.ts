@@ -42,7 +42,7 @@ export const DEFAULT_WEB_DIR = path.resolve(path.dirname(fileURLToPath(import.me
 /** What the server needs from the knowledge base (the real `KnowledgeBase` in production). */
 export type KnowledgeBaseApi = Pick<
   KnowledgeBase,
-  'search' | 'knowsWord' | 'getDocument' | 'listDocuments' | 'health' | 'ingestFile' | 'remove'
+  'search' | 'knowsWord' | 'getDocument' | 'listDocuments' | 'failures' | 'health' | 'ingestFile' | 'remove'
 >;
 
 export interface AppOptions {
@@ -60,6 +60,11 @@ const UPLOAD_TYPES: Record<string, string> = {
   '.htm': 'text/html; charset=utf-8',
   '.txt': 'text/plain; charset=utf-8',
   '.md': 'text/markdown; charset=utf-8',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.tif': 'image/tiff',
+  '.tiff': 'image/tiff',
 };
 
 /** A file name that is safe as one path segment: no separators, no control characters, no leading dot. */
@@ -248,7 +253,9 @@ export function createApp(kb: KnowledgeBaseApi, config: Config, options: AppOpti
 
   serve(listDocumentsRoute, ({ query: { offset, limit, filters } }) => {
     const page = kb.listDocuments({ offset, limit, ...(filters ? { filters } : {}) });
-    return { offset, limit, ...page };
+    // Failed files match no kind or place filter; they come with the first page of the unfiltered list.
+    const failures = offset === 0 && !filters ? kb.failures() : [];
+    return { offset, limit, ...page, ...(failures.length > 0 ? { failures } : {}) };
   });
 
   // Uploads are ingested one at a time: two uploads of the same file name must not interleave.
