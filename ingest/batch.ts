@@ -16,7 +16,8 @@ import { SUPPORTED_EXTENSIONS, readSourceFile } from './extract/index.ts';
 import { configuredOcr, storedHashFor } from './extract/ocr/pool.ts';
 import { readJsonlRecords } from './jsonl.ts';
 import { recordCollectionKind } from './metadata.ts';
-import { parseBytes, parseRecordText } from './parse.ts';
+import { parseRecordText } from './parse.ts';
+import { parsePool } from './parse-pool.ts';
 
 /** Files parsed ahead of the one being embedded: enough to hide parsing behind inference, few enough to bound memory. */
 const PREFETCH_FILES = 4;
@@ -248,14 +249,15 @@ async function prepareFile(kb: KnowledgeBase, file: SourceFile, options: IngestO
     }
   }
   try {
-    const bytes = await readSourceFile(file.absolutePath);
+    const bytes = await readSourceFile(file.absolutePath, { maxBytes: kb.config.parse.maxFileMb * 1024 * 1024 });
     const hash = contentHash(bytes, kb.config);
     if (kb.storedHash(file.id) === hash) return { kind: 'unchanged', file, documents: 1 };
-    const ocr = configuredOcr(kb.config);
-    const parsed = await parseBytes(bytes, file.absolutePath, {
-      passageMaxChars,
+    const parsed = await parsePool(kb.config.parse).parse({
+      bytes,
+      file: file.absolutePath,
       displayPath: file.id,
-      ...(ocr ? { ocr } : {}),
+      passageMaxChars,
+      ocr: kb.config.ocr,
       ...(onPage ? { onPage: () => onPage(file.id) } : {}),
     });
     return {

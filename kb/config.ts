@@ -3,8 +3,36 @@
  * Nothing else in the code reads process.env: modules receive a Config (or the
  * part they need) so tests can run several configurations side by side.
  */
+import os from 'node:os';
 import path from 'node:path';
 import { canonicalModelId, DEFAULT_MODEL, REMOTE_MODEL_SOURCES, type RemoteModelSource } from './index/vector/profiles.ts';
+
+/**
+ * Bounds on parsing one file. Every parse runs in a worker thread (ingest/parse-pool.ts)
+ * that is terminated past `timeoutSeconds` or `heapMb`; the other caps refuse a
+ * hostile file early, by name, before it costs that much. Defaults sit well
+ * above the largest real files of the development corpus (a 1,150-page PDF, 41 levels of HTML nesting).
+ */
+export interface ParseLimits {
+  /** KB_PARSE_WORKERS — parse worker threads. Default: the number of cores. */
+  workers: number;
+  /** KB_PARSE_TIMEOUT_S — wall-clock seconds a parse may run without progress (a finished PDF page; an OCR'd page takes ~30 s). Default 120 */
+  timeoutSeconds: number;
+  /** KB_PARSE_HEAP_MB — V8 heap of one parse worker. Default 1536 */
+  heapMb: number;
+  /** KB_PARSE_MAX_FILE_MB — files larger than this are refused before reading. Default 512 (a 2,000-page scan is ~400 MiB). */
+  maxFileMb: number;
+  /** KB_PARSE_MAX_INFLATED_MB — one DOCX part (word/document.xml) after decompression. Default 64 */
+  maxInflatedMb: number;
+  /** KB_PARSE_MAX_DEPTH — element nesting in HTML and DOCX XML. Default 512 */
+  maxDepth: number;
+  /** KB_PARSE_MAX_NODES — elements in one HTML page or DOCX body. Default 2,000,000 */
+  maxNodes: number;
+  /** KB_PARSE_MAX_PAGES — PDF pages. Default 5,000 */
+  maxPages: number;
+  /** KB_PARSE_MAX_LINES — lines of a text file. Default 1,000,000 */
+  maxLines: number;
+}
 
 export interface Config {
   /** KB_DATA_DIR — where the store, the HNSW file and the user dictionary live. Default ./data */
@@ -48,6 +76,8 @@ export interface Config {
   /** KB_WEIGHT_LEXICAL, KB_WEIGHT_DENSE — fusion weights. Default 1 and 1 */
   weightLexical: number;
   weightDense: number;
+  /** KB_FUSION_DEPTH — candidates each retriever hands to fusion. Default 50 */
+  fusionDepth: number;
   /** PORT — HTTP port. Default 3000 */
   port: number;
   /** KB_ADMIN_TOKEN — bearer token for upload and delete; unset disables them. */
@@ -60,6 +90,8 @@ export interface Config {
   llmUrl?: string;
   llmModel?: string;
   llmKey?: string;
+  /** KB_PARSE_* — see ParseLimits. */
+  parse: ParseLimits;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -80,6 +112,20 @@ function flag(env: Env, name: string, fallback: boolean): boolean {
   if (/^(1|true|yes|on)$/i.test(raw)) return true;
   if (/^(0|false|no|off)$/i.test(raw)) return false;
   throw new ConfigError(`${name}=${raw}: expected 1 or 0`);
+}
+
+export function loadParseLimits(env: Env = {}): ParseLimits {
+  return {
+    workers: num(env, 'KB_PARSE_WORKERS', os.availableParallelism(), 1),
+    timeoutSeconds: num(env, 'KB_PARSE_TIMEOUT_S', 120, 1),
+    heapMb: num(env, 'KB_PARSE_HEAP_MB', 1536, 64),
+    maxFileMb: num(env, 'KB_PARSE_MAX_FILE_MB', 512, 1),
+    maxInflatedMb: num(env, 'KB_PARSE_MAX_INFLATED_MB', 64, 1),
+    maxDepth: num(env, 'KB_PARSE_MAX_DEPTH', 512, 16),
+    maxNodes: num(env, 'KB_PARSE_MAX_NODES', 2_000_000, 1000),
+    maxPages: num(env, 'KB_PARSE_MAX_PAGES', 5000, 1),
+    maxLines: num(env, 'KB_PARSE_MAX_LINES', 1_000_000, 1000),
+  };
 }
 
 function sources(env: Env): RemoteModelSource[] {
@@ -125,6 +171,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     rrfK: num(env, 'KB_RRF_K', 60, 1),
     weightLexical: num(env, 'KB_WEIGHT_LEXICAL', 1),
     weightDense: num(env, 'KB_WEIGHT_DENSE', 1),
+    fusionDepth: num(env, 'KB_FUSION_DEPTH', 50, 1),
     port: num(env, 'PORT', 3000, 0),
     adminToken: env.KB_ADMIN_TOKEN || undefined,
     uploadMaxBytes: num(env, 'KB_UPLOAD_MAX_BYTES', 50 * 1024 * 1024, 1),
@@ -132,6 +179,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     llmUrl: env.KB_LLM_URL || undefined,
     llmModel: env.KB_LLM_MODEL || undefined,
     llmKey: env.KB_LLM_KEY || undefined,
+    parse: loadParseLimits(env),
   };
 }
 

@@ -19,7 +19,7 @@ import { loadEmbedder } from './index/vector/embedder.ts';
 import { EmbeddingServiceError } from './index/vector/remote.ts';
 import { PARSER_VERSION } from '../ingest/version.ts';
 import { LexicalIndex, PolicyTokenizer, USER_DICT_FILE, isCurrentAnalysis } from './index/lexical/lexical.ts';
-import { documentMatches, hasFilters, retrieve, type DenseSource, type RetrievalContext } from '../search/retrieve.ts';
+import { documentMatches, hasFilters, retrieve, type DenseSource, type FusionSettings, type RetrievalContext } from '../search/retrieve.ts';
 import { Store, type DocumentFilterRow, type PassageIndexRow } from './store/store.ts';
 import {
   DOCUMENT_KINDS,
@@ -419,14 +419,16 @@ export class KnowledgeBase {
       rrfK: this.config.rrfK,
       weightLexical: this.config.weightLexical,
       weightDense: this.config.weightDense,
+      fusionDepth: this.config.fusionDepth,
     };
     // One short line in every result; the technical reason is in health() and the log.
     if (!this.embedder) context.lexicalOnlyReason = this.userLexicalOnlyNotice();
     return context;
   }
 
-  search(query: SearchQuery): Promise<SearchResult> {
-    return retrieve(this.retrievalContext(), query);
+  /** `fusion` overrides the configured fusion constants for this query (the tuning bench compares settings on one open store). */
+  search(query: SearchQuery, fusion?: Partial<FusionSettings>): Promise<SearchResult> {
+    return retrieve({ ...this.retrievalContext(), ...fusion }, query);
   }
 
   /** Whether any passage holds `word` (a jieba word, folded): what the answer stage asks before saying "没有". */
@@ -664,20 +666,19 @@ export class KnowledgeBase {
   ingestFile(filePath: string, documentId: string): Promise<IngestFileResult> {
     return this.exclusive(async (): Promise<IngestFileResult> => {
       try {
-        const [{ parseBytes }, { readSourceFile }, { configuredOcr, storedHashFor }] = await Promise.all([
-          import('../ingest/parse.ts'),
+        const [{ parsePool }, { readSourceFile }, { storedHashFor }] = await Promise.all([
+          import('../ingest/parse-pool.ts'),
           import('../ingest/extract/index.ts'),
           import('../ingest/extract/ocr/pool.ts'),
         ]);
-        const bytes = await readSourceFile(filePath);
+        const bytes = await readSourceFile(filePath, { maxBytes: this.config.parse.maxFileMb * 1024 * 1024 });
         const hash = contentHash(bytes, this.config);
         const existing = this.store.contentHash(documentId);
         if (existing === hash) {
           const summary = this.store.summary(documentId);
           if (summary) return { status: 'unchanged', document: summary };
         }
-        const ocr = configuredOcr(this.config);
-        const parsed = await parseBytes(bytes, filePath, { passageMaxChars: this.config.passageMaxChars, displayPath: documentId, ...(ocr ? { ocr } : {}) });
+        const parsed = await parsePool(this.config.parse).parse({ bytes, file: filePath, displayPath: documentId, passageMaxChars: this.config.passageMaxChars, ocr: this.config.ocr });
         const [outcome] = await this.indexDocuments([{ id: documentId, sourcePath: path.resolve(filePath), contentHash: storedHashFor(hash, parsed), parsed }]);
         if (!outcome || outcome.status === 'failed') return { status: 'failed', error: outcome?.error ?? `${documentId}：未写入` };
         const summary = this.store.summary(documentId);
