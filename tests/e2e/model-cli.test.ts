@@ -6,12 +6,11 @@
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeTinyModelDir } from '../support/random-bert.ts';
+import { serveModelMirror } from '../support/model-mirror.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'policykb-model-cli-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -29,21 +28,11 @@ function model(args: string[], env: Record<string, string>): Promise<{ status: n
 describe('npm run model', () => {
   it('status names the folder and what it lacks (exit 2), install fetches both ONNX files from the mirror with progress, then status is complete', async () => {
     const { modelDir: source, modelId } = await makeTinyModelDir();
-    const server = http.createServer((request, response) => {
-      const match = /^\/(.+)\/resolve\/main\/(.+)$/.exec(request.url ?? '');
-      const file = match && match[1] === modelId ? path.join(source, match[1], match[2]!) : '';
-      if (!file || !fs.existsSync(file)) {
-        response.writeHead(404).end();
-        return;
-      }
-      response.writeHead(200, { 'Content-Length': fs.statSync(file).size });
-      fs.createReadStream(file).pipe(response);
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const mirror = await serveModelMirror(source, modelId);
     const env = {
       KB_MODEL: modelId,
       KB_MODEL_DIR: path.join(tmp, 'models'),
-      KB_MODEL_MIRROR: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}/`,
+      KB_MODEL_MIRROR: mirror.url,
     };
     try {
       const before = await model(['status'], env);
@@ -60,7 +49,7 @@ describe('npm run model', () => {
       }
       expect((await model(['status'], env)).status).toBe(0);
     } finally {
-      await new Promise((resolve) => server.close(resolve));
+      await mirror.close();
     }
   });
 

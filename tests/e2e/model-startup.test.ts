@@ -7,13 +7,13 @@
  * /api/health only.
  */
 import fs from 'node:fs';
-import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeTinyModelDir } from '../support/random-bert.ts';
 import { npmStart } from '../support/npm-start.ts';
+import { serveModelMirror } from '../support/model-mirror.ts';
 import { hasChromium, launchChromium, type LaunchedBrowser } from '../support/chromium.ts';
 import { PROJECT_CORPUS } from '../support/test-server.ts';
 
@@ -31,27 +31,14 @@ describe('npm start obtains a missing model in the background', () => {
     // The stand-in hub holds the ONNX file back until the test has seen the lexical phase.
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
-    const mirror = http.createServer((request, response) => {
-      const match = /^\/(.+)\/resolve\/main\/(.+)$/.exec(request.url ?? '');
-      const file = match && match[1] === modelId ? path.join(source, match[1], match[2]!) : '';
-      if (!file || !fs.existsSync(file)) {
-        response.writeHead(404).end();
-        return;
-      }
-      void (file.endsWith('.onnx') ? released : Promise.resolve()).then(() => {
-        response.writeHead(200, { 'Content-Length': fs.statSync(file).size });
-        fs.createReadStream(file).pipe(response);
-      });
-    });
-    await new Promise<void>((resolve) => mirror.listen(0, '127.0.0.1', resolve));
+    const mirror = await serveModelMirror(source, modelId, released);
     let browser: LaunchedBrowser | undefined;
-    const mirrorUrl = `http://127.0.0.1:${(mirror.address() as net.AddressInfo).port}/`;
     const server = await npmStart({
       KB_DATA_DIR: path.join(tmp, 'data'),
       KB_CORPUS_DIR: PROJECT_CORPUS,
       KB_MODEL: modelId,
       KB_MODEL_DIR: path.join(tmp, 'models'),
-      KB_MODEL_MIRROR: mirrorUrl,
+      KB_MODEL_MIRROR: mirror.url,
       KB_MODEL_SOURCES: 'hub',
       KB_MODEL_DOWNLOAD: '1',
     });
@@ -89,7 +76,7 @@ describe('npm start obtains a missing model in the background', () => {
       await browser?.close();
       release();
       await server.stop();
-      await new Promise((resolve) => mirror.close(resolve));
+      await mirror.close();
     }
   });
 
