@@ -19,15 +19,18 @@ import { loadEmbedder } from './index/vector/embedder.ts';
 import { EmbeddingServiceError } from './index/vector/remote.ts';
 import { PARSER_VERSION } from '../ingest/version.ts';
 import { LexicalIndex, PolicyTokenizer, USER_DICT_FILE, isCurrentAnalysis } from './index/lexical/lexical.ts';
-import { documentMatches, hasFilters, retrieve, type DenseSource, type RetrievalContext } from '../search/retrieve.ts';
+import { documentMatches, hasFilters, retrieve, type DenseSource, type FusionSettings, type RetrievalContext } from '../search/retrieve.ts';
 import { Store, type DocumentFilterRow, type PassageIndexRow } from './store/store.ts';
 import {
   DOCUMENT_KINDS,
+  type DocumentFailure,
   type DocumentKind,
   type DocumentSummary,
   type Embedder,
   type IngestReport,
   type KnowledgeBaseHealth,
+  type ModelProfile,
+  type ModelStatus,
   type ParsedDocument,
   type SearchFilters,
   type SearchQuery,
@@ -35,6 +38,7 @@ import {
   type StoredDocument,
 } from './types.ts';
 import { VectorIndex, type HnswParams } from './index/vector/hnsw.ts';
+import { describeProfile, profileKey } from './index/vector/profiles.ts';
 
 export interface KnowledgeBaseOptions {
   /** An embedder to use; `null` means lexical-only on purpose. When absent, one is loaded from the config. */
@@ -125,8 +129,9 @@ function errorMessage(error: unknown): string {
 
 export class KnowledgeBase {
   readonly config: Config;
-  readonly embedder: Embedder | null;
-  readonly lexicalOnlyReason: string | undefined;
+  private currentEmbedder: Embedder | null;
+  private currentLexicalOnlyReason: string | undefined;
+  private modelStatus: ModelStatus | undefined;
 
   private readonly store: Store;
   private readonly log: (message: string) => void;
@@ -146,11 +151,45 @@ export class KnowledgeBase {
   private constructor(config: Config, store: Store, embedder: Embedder | null, lexicalOnlyReason: string | undefined, log: (m: string) => void) {
     this.config = config;
     this.store = store;
-    this.embedder = embedder;
-    this.lexicalOnlyReason = embedder ? undefined : lexicalOnlyReason;
+    this.currentEmbedder = embedder;
+    this.currentLexicalOnlyReason = embedder ? undefined : lexicalOnlyReason;
     this.log = log;
     this.tokenizer = new PolicyTokenizer({ userDictPath: path.join(config.dataDir, USER_DICT_FILE) });
     this.lexical = new LexicalIndex(this.tokenizer);
+  }
+
+  /** The model that embeds queries and passages; null while lexical-only (it can arrive later: attachEmbedder). */
+  get embedder(): Embedder | null {
+    return this.currentEmbedder;
+  }
+
+  /** Why there is no embedder, with the technical detail (health and the log; search results get a short notice). */
+  get lexicalOnlyReason(): string | undefined {
+    return this.currentLexicalOnlyReason;
+  }
+
+  setLexicalOnlyReason(reason: string): void {
+    if (!this.currentEmbedder) this.currentLexicalOnlyReason = reason;
+  }
+
+  /** Progress of a model being obtained in the background (server/model-startup.ts), shown by health(). */
+  setModelStatus(status: ModelStatus): void {
+    this.modelStatus = status;
+  }
+
+  /**
+   * Switch a knowledge base opened lexical-only to `embedder` (once `npm
+   * start` has obtained the model). Refuses, like open(), a model whose
+   * vectors would mix with the stored ones. Passages stored without vectors
+   * stay so until embedMissing.
+   */
+  attachEmbedder(embedder: Embedder): Promise<void> {
+    return this.exclusive(async () => {
+      checkModel(this.store, embedder, false, this.log);
+      await this.loadVectors({ id: embedder.modelId, dimension: embedder.dimension });
+      this.currentEmbedder = embedder;
+      this.currentLexicalOnlyReason = undefined;
+    });
   }
 
   static async open(config: Config, options: KnowledgeBaseOptions = {}): Promise<KnowledgeBase> {
@@ -381,13 +420,16 @@ export class KnowledgeBase {
       rrfK: this.config.rrfK,
       weightLexical: this.config.weightLexical,
       weightDense: this.config.weightDense,
+      fusionDepth: this.config.fusionDepth,
     };
-    if (this.lexicalOnlyReason) context.lexicalOnlyReason = this.lexicalOnlyReason;
+    // One short line in every result; the technical reason is in health() and the log.
+    if (!this.embedder) context.lexicalOnlyReason = this.userLexicalOnlyNotice();
     return context;
   }
 
-  search(query: SearchQuery): Promise<SearchResult> {
-    return retrieve(this.retrievalContext(), query);
+  /** `fusion` overrides the configured fusion constants for this query (the tuning bench compares settings on one open store). */
+  search(query: SearchQuery, fusion?: Partial<FusionSettings>): Promise<SearchResult> {
+    return retrieve({ ...this.retrievalContext(), ...fusion }, query);
   }
 
   /** Whether any passage holds `word` (a jieba word, folded): what the answer stage asks before saying "没有". */
@@ -424,8 +466,9 @@ export class KnowledgeBase {
       mode: this.embedder ? 'hybrid' : 'lexical-only',
       index: { vectors: this.vectors?.count ?? 0, state: this.vectors ? this.vectorState : 'absent' },
     };
-    if (model) health.model = model;
+    if (model) health.model = { id: model.id, dimension: model.dimension };
     if (!this.embedder) health.lexicalOnlyReason = this.lexicalOnlyReason ?? 'no embedding model loaded';
+    if (this.modelStatus) health.modelStatus = { ...this.modelStatus };
     return health;
   }
 
@@ -433,6 +476,15 @@ export class KnowledgeBase {
     const counts = Object.fromEntries(DOCUMENT_KINDS.map((kind) => [kind, 0])) as Record<DocumentKind, number>;
     for (const doc of this.documents.values()) counts[doc.kind] = (counts[doc.kind] ?? 0) + 1;
     return counts;
+  }
+
+  private userLexicalOnlyNotice(): string {
+    const state = this.modelStatus?.state;
+    if (state === 'obtaining' || state === 'loading' || state === 'embedding') {
+      return '语义检索模型正在准备中，完成后自动切换为混合检索 (the embedding model is being prepared)';
+    }
+    if (this.config.lexicalOnly) return '已按配置关闭语义检索 (KB_LEXICAL_ONLY=1)';
+    return '语义检索模型未加载，原因见 /api/health 与服务日志 (no embedding model loaded; the reason is in /api/health and the log)';
   }
 
   /** Store counts straight from SQLite (the CLI's `stats`, the tests' consistency checks). */
@@ -520,7 +572,7 @@ export class KnowledgeBase {
       if (failure) return { id: item.id, status: 'failed', error: `${item.id}：${failure}` };
       const embeddings = vectors[i];
       if (embeddings && embeddings.length > 0 && !this.store.model() && this.embedder) {
-        this.store.setModel({ id: this.embedder.modelId, dimension: this.embedder.dimension });
+        this.store.setModel(modelRecord(this.embedder));
       }
       this.wrote = true;
       const written = this.store.writeDocument({
@@ -547,6 +599,16 @@ export class KnowledgeBase {
     });
   }
 
+  /** Files that could not be indexed, with their reasons (until they index or are removed). */
+  failures(): DocumentFailure[] {
+    return this.store.failures();
+  }
+
+  recordFailure(id: string, sourcePath: string | undefined, error: string): void {
+    this.store.recordFailure(id, sourcePath, error);
+    this.wrote = true;
+  }
+
   /** Remove a document from the store and both indexes; false when there was no such document. */
   remove(documentId: string): boolean {
     const removed = this.store.removeDocument(documentId);
@@ -571,7 +633,7 @@ export class KnowledgeBase {
       const batch = this.store.passagesWithoutEmbedding(256);
       if (batch.length === 0) break;
       const vectors = await embedByLength(embedder, batch.map((p) => p.text));
-      if (!this.store.model()) this.store.setModel({ id: embedder.modelId, dimension: embedder.dimension });
+      if (!this.store.model()) this.store.setModel(modelRecord(embedder));
       const entries = batch.map((p, i) => ({ label: p.label, vector: vectors[i]! }));
       const stored = new Set(this.store.addEmbeddings(entries));
       for (const entry of entries) if (stored.has(entry.label)) this.vectors.add(entry.label, entry.vector);
@@ -616,30 +678,40 @@ export class KnowledgeBase {
     });
   }
 
-  /** Index one file under the given document id (the upload endpoint). */
-  ingestFile(filePath: string, documentId: string): Promise<IngestFileResult> {
+  /**
+   * Index one file under the given document id (the upload endpoint).
+   * `storedAt` is where the file will live once indexed (an upload is read
+   * from its temporary file and moved there only after it was indexed): the
+   * recorded source path and the name its format is routed by.
+   */
+  ingestFile(filePath: string, documentId: string, options: { storedAt?: string } = {}): Promise<IngestFileResult> {
+    const storedAt = options.storedAt ?? filePath;
     return this.exclusive(async (): Promise<IngestFileResult> => {
       try {
-        const [{ parseBytes }, { readSourceFile }, { configuredOcr, storedHashFor }] = await Promise.all([
-          import('../ingest/parse.ts'),
+        const [{ parsePool }, { readSourceFile }, { storedHashFor }] = await Promise.all([
+          import('../ingest/parse-pool.ts'),
           import('../ingest/extract/index.ts'),
           import('../ingest/extract/ocr/pool.ts'),
         ]);
-        const bytes = await readSourceFile(filePath);
+        const bytes = await readSourceFile(filePath, { maxBytes: this.config.parse.maxFileMb * 1024 * 1024 });
         const hash = contentHash(bytes, this.config);
         const existing = this.store.contentHash(documentId);
         if (existing === hash) {
           const summary = this.store.summary(documentId);
           if (summary) return { status: 'unchanged', document: summary };
         }
-        const ocr = configuredOcr(this.config);
-        const parsed = await parseBytes(bytes, filePath, { passageMaxChars: this.config.passageMaxChars, displayPath: documentId, ...(ocr ? { ocr } : {}) });
-        const [outcome] = await this.indexDocuments([{ id: documentId, sourcePath: path.resolve(filePath), contentHash: storedHashFor(hash, parsed), parsed }]);
-        if (!outcome || outcome.status === 'failed') return { status: 'failed', error: outcome?.error ?? `${documentId}：未写入` };
+        const parsed = await parsePool(this.config.parse).parse({ bytes, file: storedAt, displayPath: documentId, passageMaxChars: this.config.passageMaxChars, ocr: this.config.ocr });
+        const [outcome] = await this.indexDocuments([{ id: documentId, sourcePath: path.resolve(storedAt), contentHash: storedHashFor(hash, parsed), parsed }]);
+        if (!outcome || outcome.status === 'failed') {
+          const error = outcome?.error ?? `${documentId}：未写入`;
+          this.recordFailure(documentId, storedAt, error);
+          return { status: 'failed', error };
+        }
         const summary = this.store.summary(documentId);
         if (!summary) return { status: 'failed', error: `${documentId}：写入后找不到文档` };
         return { status: outcome.status, document: summary };
       } catch (error) {
+        this.recordFailure(documentId, storedAt, errorMessage(error));
         return { status: 'failed', error: errorMessage(error) };
       }
     });
@@ -667,26 +739,37 @@ async function embedByLength(embedder: Embedder, texts: string[]): Promise<Float
   return result;
 }
 
-/** Refuse to mix two models' vectors; name both and the fix. */
+function modelRecord(embedder: Embedder): { id: string; dimension: number; profile: string } {
+  return { id: embedder.modelId, dimension: embedder.dimension, profile: profileKey(embedder.profile) };
+}
+
+/** Refuse to mix vectors of two models, or of one model pooled or prefixed two ways; name both and the fix. */
 function checkModel(store: Store, embedder: Embedder | null, allowChange: boolean, log: (m: string) => void): void {
   const stored = store.model();
   if (!stored || !embedder) return;
-  if (stored.id === embedder.modelId && stored.dimension === embedder.dimension) return;
+  const current = modelRecord(embedder);
+  if (stored.id === current.id && stored.dimension === current.dimension && (stored.profile ?? current.profile) === current.profile) {
+    // A store written before profiles were recorded was built by this model's only way of embedding then.
+    if (!stored.profile) store.setModel(current);
+    return;
+  }
   if (store.counts().embedded === 0) {
     store.setModel(undefined);
     return;
   }
+  const was = stored.profile ? describeProfile(JSON.parse(stored.profile) as ModelProfile) : `${stored.id} (${stored.dimension} dimensions)`;
+  const now = describeProfile(embedder.profile);
   if (allowChange) {
-    log(`store holds vectors of ${stored.id} (${stored.dimension} dims); dropping them for ${embedder.modelId} (${embedder.dimension} dims)`);
+    log(`store holds vectors of ${was}; dropping them for ${now}`);
     store.dropEmbeddings();
     return;
   }
   // The data folder is named in the command: the store may be an eval or bench folder, not KB_DATA_DIR.
   const reembed = `npm run kb -- reembed --data ${path.dirname(store.file)}`;
   throw new KnowledgeBaseError(
-    `知识库 ${store.file} 中的向量来自模型 ${stored.id}（${stored.dimension} 维），而当前配置的模型是 ${embedder.modelId}（${embedder.dimension} 维），两者不能混用。` +
+    `知识库 ${store.file} 中的向量来自模型 ${was}，而当前配置的模型是 ${now}，两者不能混用。` +
       `请运行 \`${reembed}\` 用当前模型重新嵌入，或把 KB_MODEL 改回 ${stored.id}。 ` +
-      `The store holds vectors of ${stored.id} (${stored.dimension} dimensions) but the configured model is ${embedder.modelId} (${embedder.dimension} dimensions). ` +
+      `The store holds vectors of ${was} but the configured model is ${now}. ` +
       `Run \`${reembed}\` to re-embed with the configured model, or set KB_MODEL=${stored.id}.`,
   );
 }

@@ -93,6 +93,8 @@ export interface Paragraph {
   end: number;
   /** OCR'd paragraphs: mean character confidence, 0–1 (absent for text the source stated). */
   confidence?: number;
+  /** Set when read back from the store and the confidence is below kb/ocr.ts's bound. */
+  lowConfidence?: true;
 }
 
 export interface Passage {
@@ -107,6 +109,8 @@ export interface Passage {
   paragraphSpan: [first: number, last: number];
   /** OCR'd passages: the lowest confidence of their paragraphs, 0–1. */
   confidence?: number;
+  /** Set when read back from the store and the confidence is below kb/ocr.ts's bound: quote with a warning. */
+  lowConfidence?: true;
 }
 
 export interface ParsedDocument {
@@ -127,6 +131,14 @@ export interface ParsedDocument {
   pageCount?: number;
   /** Pages read by OCR and their mean character confidence, 0–1. */
   ocr?: OcrSummary;
+}
+
+/** A file that could not be indexed, kept with its reason so the document list can show it. */
+export interface DocumentFailure {
+  id: string;
+  error: string;
+  /** ISO timestamp of the last failed attempt. */
+  failedAt: string;
 }
 
 export interface OcrSummary {
@@ -239,6 +251,8 @@ export interface SearchHit {
   highlights: Array<[number, number]>;
   /** Other documents holding the same or a near-identical passage, folded into this hit. */
   alsoIn?: string[];
+  /** OCR'd text read with low confidence (kb/ocr.ts): shown with a warning. */
+  lowConfidence?: true;
 }
 
 export interface SearchResult {
@@ -265,12 +279,34 @@ export interface AnswerCitation extends Citation {
 // Contracts between the stages (implemented in kb/index/vector/embedder.ts,
 // kb/index/vector/hnsw.ts and kb/kb.ts).
 
+/**
+ * How one embedding model turns text into a vector. Two models — or one model
+ * pooled or prefixed two ways — give vectors that must never share an index,
+ * so the store records the profile that built its vectors (profileKey).
+ */
+export interface ModelProfile {
+  /** The model id (KB_MODEL), also its folder under KB_MODEL_DIR: intfloat/multilingual-e5-small. */
+  id: string;
+  /** Which hidden states make the text's vector: bge is trained on [CLS], e5 on the mean over all tokens. */
+  pooling: 'cls' | 'mean';
+  /** Text put before each query / passage: e5 wants "query: " and "passage: ", bge an instruction on queries only. */
+  queryPrefix: string;
+  passagePrefix: string;
+  dimension: number;
+  /** Longest input in tokens, special tokens included; longer input is cut. */
+  maxTokens: number;
+  /** L2-normalise the pooled vector (inner product is then cosine). */
+  normalise: boolean;
+}
+
 export interface Embedder {
   modelId: string;
   dimension: number;
-  /** Queries get the model's retrieval instruction prefix (bge); results are L2-normalised. */
+  /** What built this embedder's vectors; its profileKey is recorded in the store. */
+  profile: ModelProfile;
+  /** Queries get the profile's query prefix; results are L2-normalised. */
   embedQueries(texts: string[]): Promise<Float32Array[]>;
-  /** Passages are embedded as they are; results are L2-normalised. */
+  /** Passages get the profile's passage prefix; results are L2-normalised. */
   embedPassages(texts: string[]): Promise<Float32Array[]>;
 }
 
@@ -288,6 +324,8 @@ export interface DocumentSummary {
   passageCount: number;
   pageCount?: number;
   needsOcr: boolean;
+  /** Pages read by OCR and their mean confidence. */
+  ocr?: OcrSummary;
   warnings: string[];
   /** ISO timestamp of the last (re)index. */
   indexedAt: string;
@@ -301,6 +339,19 @@ export interface StoredDocument extends DocumentSummary {
   sourcePath?: string;
 }
 
+/** Where the embedding model stands while `npm start` obtains it in the background (server/model-startup.ts). */
+export interface ModelStatus {
+  state: 'obtaining' | 'loading' | 'embedding' | 'ready' | 'unavailable';
+  /** The model id (KB_MODEL). */
+  model: string;
+  /** One short line for users, in Chinese: what the page's banner shows. */
+  message: string;
+  /** The current step or the failure, in technical words (for operators). */
+  step?: string;
+  /** 0–1, when the step measures itself. */
+  progress?: number;
+}
+
 export interface KnowledgeBaseHealth {
   documents: number;
   /** Documents per kind (every kind listed, zero included). */
@@ -308,8 +359,10 @@ export interface KnowledgeBaseHealth {
   passages: number;
   model?: { id: string; dimension: number };
   mode: 'hybrid' | 'lexical-only';
-  /** Why there are no embeddings, in words a user understands. */
+  /** Why there are no embeddings, with the technical detail an operator needs (not repeated in search results). */
   lexicalOnlyReason?: string;
+  /** Present while (and after) `npm start` obtains the model in the background. */
+  modelStatus?: ModelStatus;
   index: { vectors: number; state: 'ready' | 'rebuilt' | 'absent' };
 }
 

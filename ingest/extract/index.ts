@@ -13,26 +13,35 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { loadParseLimits, type ParseLimits } from '../../kb/config.ts';
 import type { ExtractedDocument } from '../../kb/types.ts';
 import { IngestError } from '../errors.ts';
 import { extractDocx } from './docx.ts';
+import { extractDoc, oleContents } from './doc.ts';
 import { extractHtml } from './html.ts';
+import { extractOfd } from './ofd.ts';
 import { extractImage, type ImageFormat } from './image.ts';
 import { extractPdf, type PdfOptions } from './pdf.ts';
 import { sniff } from './sniff.ts';
 import { extractPlainText } from './text.ts';
 
-export const SUPPORTED_EXTENSIONS: readonly string[] = ['.pdf', '.docx', '.html', '.htm', '.txt', '.md', '.png', '.jpg', '.jpeg', '.tif', '.tiff'];
+export const SUPPORTED_EXTENSIONS: readonly string[] = ['.pdf', '.docx', '.doc', '.wps', '.ofd', '.html', '.htm', '.txt', '.md', '.png', '.jpg', '.jpeg', '.tif', '.tiff'];
 
 /** OCR for scanned pages and image files, and page progress; without `ocr`, scans are reported as needing OCR. */
 export type ExtractOcrOptions = PdfOptions;
 
+/** OCR and progress, and the caps every reader applies (default: an unconfigured environment's). */
+export interface ExtractBufferOptions extends ExtractOcrOptions {
+  limits?: ParseLimits;
+}
+
 export interface ExtractOptions {
-  /** Files larger than this are refused before reading. Default 512 MiB (a 2,000-page scan is ~400 MiB). */
+  /** Files larger than this are refused before reading. Default: KB_PARSE_MAX_FILE_MB. */
   maxBytes?: number;
 }
 
-const DEFAULT_MAX_BYTES = 512 * 1024 * 1024;
+/** The limits of an unconfigured environment, for callers (tests, the parse CLI's in-process path) that pass none. */
+export const DEFAULT_PARSE_LIMITS: ParseLimits = loadParseLimits();
 
 function formatBytes(bytes: number): string {
   return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(0)} MiB` : `${(bytes / 1024).toFixed(0)} KiB`;
@@ -52,7 +61,7 @@ export function unreadableFile(filePath: string, error: unknown): IngestError {
  * file is refused by its size, not after filling memory with it).
  */
 export async function readSourceFile(filePath: string, options: ExtractOptions = {}): Promise<Buffer> {
-  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+  const maxBytes = options.maxBytes ?? DEFAULT_PARSE_LIMITS.maxFileMb * 1024 * 1024;
   let stat;
   try {
     stat = await fs.stat(filePath);
@@ -61,7 +70,7 @@ export async function readSourceFile(filePath: string, options: ExtractOptions =
   }
   if (!stat.isFile()) throw new IngestError(filePath, '不是普通文件（not a regular file）');
   if (stat.size > maxBytes) {
-    throw new IngestError(filePath, `文件过大：${formatBytes(stat.size)}，上限 ${formatBytes(maxBytes)}（file too large）`);
+    throw new IngestError(filePath, `文件过大：${formatBytes(stat.size)}，上限 ${formatBytes(maxBytes)}（KB_PARSE_MAX_FILE_MB; file too large）`);
   }
   try {
     return await fs.readFile(filePath);
@@ -75,7 +84,8 @@ export async function extractFile(filePath: string, options: ExtractOptions & Ex
 }
 
 /** The same for bytes already in memory (uploads); `file` is the name used for routing and messages. */
-export async function extractBuffer(bytes: Uint8Array, file: string, options: ExtractOcrOptions = {}): Promise<ExtractedDocument> {
+export async function extractBuffer(bytes: Uint8Array, file: string, options: ExtractBufferOptions = {}): Promise<ExtractedDocument> {
+  const limits = options.limits ?? DEFAULT_PARSE_LIMITS;
   if (bytes.length === 0) throw new IngestError(file, '文件为空（empty file）');
   const extension = path.extname(file).toLowerCase();
   const sniffed = sniff(bytes);
@@ -84,7 +94,7 @@ export async function extractBuffer(bytes: Uint8Array, file: string, options: Ex
 
   switch (sniffed.kind) {
     case 'pdf': {
-      const doc = await extractPdf(bytes, file, options);
+      const doc = await extractPdf(bytes, file, { ...options, limits });
       doc.warnings.unshift(...misnamed('.pdf'));
       return doc;
     }
@@ -95,14 +105,32 @@ export async function extractBuffer(bytes: Uint8Array, file: string, options: Ex
       return doc;
     }
     case 'docx': {
-      const doc = extractDocx(bytes, file);
+      const doc = extractDocx(bytes, file, limits);
       doc.warnings.unshift(...misnamed('.docx'));
       return doc;
     }
-    case 'ole':
-      throw new IngestError(file, extension === '.docx'
-        ? 'Word 文档已加密，或是旧版 .doc 改了扩展名（encrypted DOCX or legacy .doc）；请去掉密码或另存为 .docx'
-        : '看起来是旧版 Office 文档（.doc/.xls/.wps），请另存为 .docx（legacy Office file）');
+    case 'ole': {
+      const contents = oleContents(bytes);
+      if (contents.kind === 'encrypted-ooxml' || (contents.kind === 'word' && contents.encrypted)) {
+        throw new IngestError(file, 'Word 文档已加密，需要密码才能打开（encrypted Word document）；请去掉密码后再上传');
+      }
+      if (contents.kind === 'excel') throw new IngestError(file, '看起来是 Excel 表格（.xls），不是支持的文档格式（unsupported legacy Office file）');
+      if (contents.kind === 'powerpoint') throw new IngestError(file, '看起来是 PowerPoint 演示文稿（.ppt），不是支持的文档格式（unsupported legacy Office file）');
+      if (contents.kind === 'unknown') {
+        // A .doc cut short loses the directory that names its streams.
+        throw new IngestError(file, extension === '.doc' || extension === '.wps'
+          ? 'Word 文档已损坏或不完整（damaged or truncated .doc）'
+          : '是 OLE 复合文件，但不是 Word 文档（not a Word document）');
+      }
+      const doc = await extractDoc(bytes, file);
+      if (extension !== '.doc' && extension !== '.wps') doc.warnings.unshift(...misnamed('.doc'));
+      return doc;
+    }
+    case 'ofd': {
+      const doc = extractOfd(bytes, file, limits);
+      doc.warnings.unshift(...misnamed('.ofd'));
+      return doc;
+    }
     case 'zip':
       throw new IngestError(file, extension === '.docx'
         ? `不是 Word 文档：看起来是 ${sniffed.label}（not a DOCX）`
@@ -120,13 +148,18 @@ export async function extractBuffer(bytes: Uint8Array, file: string, options: Ex
       throw new IngestError(file, '不是有效的 PDF 文件：缺少 %PDF 文件头，内容是文本（not a PDF）');
     case '.docx':
       throw new IngestError(file, '不是有效的 DOCX 文件：内容是文本，不是 Word 压缩包（not a DOCX）');
+    case '.doc':
+    case '.wps':
+      throw new IngestError(file, `不是有效的 Word 文档：内容是文本，不是 ${extension} 文件（not a Word document）`);
+    case '.ofd':
+      throw new IngestError(file, '不是有效的 OFD 文件：内容是文本，不是 OFD 压缩包（not an OFD）');
     case '.html':
     case '.htm':
-      return extractHtml(bytes, file);
+      return extractHtml(bytes, file, limits);
     case '.md':
-      return extractPlainText(bytes, file, 'md');
+      return extractPlainText(bytes, file, 'md', limits);
     case '.txt':
-      return extractPlainText(bytes, file, 'txt');
+      return extractPlainText(bytes, file, 'txt', limits);
     default:
       throw new IngestError(file, `不支持的文件类型 ${extension || '（无扩展名）'}，支持 ${SUPPORTED_EXTENSIONS.join(' ')}（unsupported file type）`);
   }
