@@ -13,9 +13,11 @@ import { contentHash, type DocumentToIndex, type IngestOptions, type KnowledgeBa
 import type { FileFailure, IngestReport } from '../kb/types.ts';
 import { isIngestError } from './errors.ts';
 import { SUPPORTED_EXTENSIONS, readSourceFile } from './extract/index.ts';
+import { configuredOcr, storedHashFor } from './extract/ocr/pool.ts';
 import { readJsonlRecords } from './jsonl.ts';
 import { recordCollectionKind } from './metadata.ts';
-import { parseBytes, parseRecordText } from './parse.ts';
+import { parseRecordText } from './parse.ts';
+import { parsePool } from './parse-pool.ts';
 
 /** Files parsed ahead of the one being embedded: enough to hide parsing behind inference, few enough to bound memory. */
 const PREFETCH_FILES = 4;
@@ -206,7 +208,7 @@ function failureOf(file: SourceFile, error: unknown): FileFailure {
   return { file: file.id, error: `${path.basename(file.absolutePath)}：${message}` };
 }
 
-async function prepareFile(kb: KnowledgeBase, file: SourceFile, options: IngestOptions): Promise<Prepared> {
+async function prepareFile(kb: KnowledgeBase, file: SourceFile, options: IngestOptions, onPage?: (file: string) => void): Promise<Prepared> {
   const passageMaxChars = kb.config.passageMaxChars;
   if (file.jsonl) {
     if (!options.jsonl) {
@@ -247,14 +249,21 @@ async function prepareFile(kb: KnowledgeBase, file: SourceFile, options: IngestO
     }
   }
   try {
-    const bytes = await readSourceFile(file.absolutePath);
+    const bytes = await readSourceFile(file.absolutePath, { maxBytes: kb.config.parse.maxFileMb * 1024 * 1024 });
     const hash = contentHash(bytes, kb.config);
     if (kb.storedHash(file.id) === hash) return { kind: 'unchanged', file, documents: 1 };
-    const parsed = await parseBytes(bytes, file.absolutePath, { passageMaxChars, displayPath: file.id });
+    const parsed = await parsePool(kb.config.parse).parse({
+      bytes,
+      file: file.absolutePath,
+      displayPath: file.id,
+      passageMaxChars,
+      ocr: kb.config.ocr,
+      ...(onPage ? { onPage: () => onPage(file.id) } : {}),
+    });
     return {
       kind: 'parsed',
       file,
-      documents: [{ id: file.id, sourcePath: file.absolutePath, contentHash: hash, parsed }],
+      documents: [{ id: file.id, sourcePath: file.absolutePath, contentHash: storedHashFor(hash, parsed), parsed }],
       unchanged: 0,
       staleIds: [],
       failures: [],
@@ -271,11 +280,13 @@ export async function ingestBatch(kb: KnowledgeBase, paths: string[], options: I
   const report: IngestReport = { added: 0, updated: 0, unchanged: 0, removed: 0, failed: [...walk.failures], passages: 0, seconds: 0, warnings: [] };
   const files = walk.files;
   let filesDone = 0;
+  let pagesDone = 0;
   let writtenSinceSave = 0;
   const progress = (currentFile?: string) =>
     options.onProgress?.({
       filesDone,
       filesTotal: files.length,
+      pagesDone,
       passages: report.passages,
       elapsedSeconds: (performance.now() - started) / 1000,
       ...(currentFile ? { currentFile } : {}),
@@ -304,10 +315,14 @@ export async function ingestBatch(kb: KnowledgeBase, paths: string[], options: I
     }
   };
 
+  const onPage = (file: string) => {
+    pagesDone++;
+    progress(file);
+  };
   const window: Array<Promise<Prepared>> = [];
   let next = 0;
   const fill = () => {
-    while (window.length < PREFETCH_FILES && next < files.length) window.push(prepareFile(kb, files[next++]!, options));
+    while (window.length < PREFETCH_FILES && next < files.length) window.push(prepareFile(kb, files[next++]!, options, onPage));
   };
   fill();
   while (window.length > 0) {

@@ -4,4 +4,4 @@
  * file's hash and this version, so the next ingest re-parses every file
  * instead of keeping what an older parser made of it.
  */
-export const PARSER_VERSION = 4;
+export const PARSER_VERSION = 5;

@@ -19,7 +19,7 @@ import { loadEmbedder } from './index/vector/embedder.ts';
 import { EmbeddingServiceError } from './index/vector/remote.ts';
 import { PARSER_VERSION } from '../ingest/version.ts';
 import { LexicalIndex, PolicyTokenizer, USER_DICT_FILE, isCurrentAnalysis } from './index/lexical/lexical.ts';
-import { documentMatches, hasFilters, retrieve, type DenseSource, type RetrievalContext } from '../search/retrieve.ts';
+import { documentMatches, hasFilters, retrieve, type DenseSource, type FusionSettings, type RetrievalContext } from '../search/retrieve.ts';
 import { Store, type DocumentFilterRow, type PassageIndexRow } from './store/store.ts';
 import {
   DOCUMENT_KINDS,
@@ -28,6 +28,7 @@ import {
   type Embedder,
   type IngestReport,
   type KnowledgeBaseHealth,
+  type ModelProfile,
   type ParsedDocument,
   type SearchFilters,
   type SearchQuery,
@@ -35,6 +36,7 @@ import {
   type StoredDocument,
 } from './types.ts';
 import { VectorIndex, type HnswParams } from './index/vector/hnsw.ts';
+import { describeProfile, profileKey } from './index/vector/profiles.ts';
 
 export interface KnowledgeBaseOptions {
   /** An embedder to use; `null` means lexical-only on purpose. When absent, one is loaded from the config. */
@@ -61,6 +63,8 @@ export interface JsonlFields {
 export interface IngestProgress {
   filesDone: number;
   filesTotal: number;
+  /** Pages of paged files (PDF, scans) read so far in this batch; an OCR'd page takes seconds. */
+  pagesDone: number;
   /** Passages written so far in this batch. */
   passages: number;
   elapsedSeconds: number;
@@ -379,13 +383,15 @@ export class KnowledgeBase {
       rrfK: this.config.rrfK,
       weightLexical: this.config.weightLexical,
       weightDense: this.config.weightDense,
+      fusionDepth: this.config.fusionDepth,
     };
     if (this.lexicalOnlyReason) context.lexicalOnlyReason = this.lexicalOnlyReason;
     return context;
   }
 
-  search(query: SearchQuery): Promise<SearchResult> {
-    return retrieve(this.retrievalContext(), query);
+  /** `fusion` overrides the configured fusion constants for this query (the tuning bench compares settings on one open store). */
+  search(query: SearchQuery, fusion?: Partial<FusionSettings>): Promise<SearchResult> {
+    return retrieve({ ...this.retrievalContext(), ...fusion }, query);
   }
 
   /** Whether any passage holds `word` (a jieba word, folded): what the answer stage asks before saying "没有". */
@@ -417,7 +423,7 @@ export class KnowledgeBase {
       mode: this.embedder ? 'hybrid' : 'lexical-only',
       index: { vectors: this.vectors?.count ?? 0, state: this.vectors ? this.vectorState : 'absent' },
     };
-    if (model) health.model = model;
+    if (model) health.model = { id: model.id, dimension: model.dimension };
     if (!this.embedder) health.lexicalOnlyReason = this.lexicalOnlyReason ?? 'no embedding model loaded';
     return health;
   }
@@ -513,7 +519,7 @@ export class KnowledgeBase {
       if (failure) return { id: item.id, status: 'failed', error: `${item.id}：${failure}` };
       const embeddings = vectors[i];
       if (embeddings && embeddings.length > 0 && !this.store.model() && this.embedder) {
-        this.store.setModel({ id: this.embedder.modelId, dimension: this.embedder.dimension });
+        this.store.setModel(modelRecord(this.embedder));
       }
       this.wrote = true;
       const written = this.store.writeDocument({
@@ -564,7 +570,7 @@ export class KnowledgeBase {
       const batch = this.store.passagesWithoutEmbedding(256);
       if (batch.length === 0) break;
       const vectors = await embedByLength(embedder, batch.map((p) => p.text));
-      if (!this.store.model()) this.store.setModel({ id: embedder.modelId, dimension: embedder.dimension });
+      if (!this.store.model()) this.store.setModel(modelRecord(embedder));
       const entries = batch.map((p, i) => ({ label: p.label, vector: vectors[i]! }));
       const stored = new Set(this.store.addEmbeddings(entries));
       for (const entry of entries) if (stored.has(entry.label)) this.vectors.add(entry.label, entry.vector);
@@ -613,16 +619,20 @@ export class KnowledgeBase {
   ingestFile(filePath: string, documentId: string): Promise<IngestFileResult> {
     return this.exclusive(async (): Promise<IngestFileResult> => {
       try {
-        const [{ parseBytes }, { readSourceFile }] = await Promise.all([import('../ingest/parse.ts'), import('../ingest/extract/index.ts')]);
-        const bytes = await readSourceFile(filePath);
+        const [{ parsePool }, { readSourceFile }, { storedHashFor }] = await Promise.all([
+          import('../ingest/parse-pool.ts'),
+          import('../ingest/extract/index.ts'),
+          import('../ingest/extract/ocr/pool.ts'),
+        ]);
+        const bytes = await readSourceFile(filePath, { maxBytes: this.config.parse.maxFileMb * 1024 * 1024 });
         const hash = contentHash(bytes, this.config);
         const existing = this.store.contentHash(documentId);
         if (existing === hash) {
           const summary = this.store.summary(documentId);
           if (summary) return { status: 'unchanged', document: summary };
         }
-        const parsed = await parseBytes(bytes, filePath, { passageMaxChars: this.config.passageMaxChars, displayPath: documentId });
-        const [outcome] = await this.indexDocuments([{ id: documentId, sourcePath: path.resolve(filePath), contentHash: hash, parsed }]);
+        const parsed = await parsePool(this.config.parse).parse({ bytes, file: filePath, displayPath: documentId, passageMaxChars: this.config.passageMaxChars, ocr: this.config.ocr });
+        const [outcome] = await this.indexDocuments([{ id: documentId, sourcePath: path.resolve(filePath), contentHash: storedHashFor(hash, parsed), parsed }]);
         if (!outcome || outcome.status === 'failed') return { status: 'failed', error: outcome?.error ?? `${documentId}：未写入` };
         const summary = this.store.summary(documentId);
         if (!summary) return { status: 'failed', error: `${documentId}：写入后找不到文档` };
@@ -655,26 +665,37 @@ async function embedByLength(embedder: Embedder, texts: string[]): Promise<Float
   return result;
 }
 
-/** Refuse to mix two models' vectors; name both and the fix. */
+function modelRecord(embedder: Embedder): { id: string; dimension: number; profile: string } {
+  return { id: embedder.modelId, dimension: embedder.dimension, profile: profileKey(embedder.profile) };
+}
+
+/** Refuse to mix vectors of two models, or of one model pooled or prefixed two ways; name both and the fix. */
 function checkModel(store: Store, embedder: Embedder | null, allowChange: boolean, log: (m: string) => void): void {
   const stored = store.model();
   if (!stored || !embedder) return;
-  if (stored.id === embedder.modelId && stored.dimension === embedder.dimension) return;
+  const current = modelRecord(embedder);
+  if (stored.id === current.id && stored.dimension === current.dimension && (stored.profile ?? current.profile) === current.profile) {
+    // A store written before profiles were recorded was built by this model's only way of embedding then.
+    if (!stored.profile) store.setModel(current);
+    return;
+  }
   if (store.counts().embedded === 0) {
     store.setModel(undefined);
     return;
   }
+  const was = stored.profile ? describeProfile(JSON.parse(stored.profile) as ModelProfile) : `${stored.id} (${stored.dimension} dimensions)`;
+  const now = describeProfile(embedder.profile);
   if (allowChange) {
-    log(`store holds vectors of ${stored.id} (${stored.dimension} dims); dropping them for ${embedder.modelId} (${embedder.dimension} dims)`);
+    log(`store holds vectors of ${was}; dropping them for ${now}`);
     store.dropEmbeddings();
     return;
   }
   // The data folder is named in the command: the store may be an eval or bench folder, not KB_DATA_DIR.
   const reembed = `npm run kb -- reembed --data ${path.dirname(store.file)}`;
   throw new KnowledgeBaseError(
-    `知识库 ${store.file} 中的向量来自模型 ${stored.id}（${stored.dimension} 维），而当前配置的模型是 ${embedder.modelId}（${embedder.dimension} 维），两者不能混用。` +
+    `知识库 ${store.file} 中的向量来自模型 ${was}，而当前配置的模型是 ${now}，两者不能混用。` +
       `请运行 \`${reembed}\` 用当前模型重新嵌入，或把 KB_MODEL 改回 ${stored.id}。 ` +
-      `The store holds vectors of ${stored.id} (${stored.dimension} dimensions) but the configured model is ${embedder.modelId} (${embedder.dimension} dimensions). ` +
+      `The store holds vectors of ${was} but the configured model is ${now}. ` +
       `Run \`${reembed}\` to re-embed with the configured model, or set KB_MODEL=${stored.id}.`,
   );
 }

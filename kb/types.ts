@@ -16,7 +16,7 @@ export const DOCUMENT_KINDS: readonly DocumentKind[] = ['proposal-reply', 'sugge
 /** The kinds that answer someone: what the precedent finder searches by default. */
 export const REPLY_KINDS: readonly DocumentKind[] = ['proposal-reply', 'suggestion-reply', 'message-reply'];
 
-export type SourceFormat = 'pdf' | 'docx' | 'html' | 'txt' | 'md' | 'jsonl';
+export type SourceFormat = 'pdf' | 'docx' | 'doc' | 'ofd' | 'image' | 'html' | 'txt' | 'md' | 'jsonl';
 
 /** 1-based [first, last] pages a paragraph or passage lies on (PDF only). */
 export type PageSpan = [first: number, last: number];
@@ -91,6 +91,8 @@ export interface Paragraph {
   pages?: PageSpan;
   start: number;
   end: number;
+  /** OCR'd paragraphs: mean character confidence, 0–1 (absent for text the source stated). */
+  confidence?: number;
 }
 
 export interface Passage {
@@ -103,6 +105,8 @@ export interface Passage {
   end: number;
   /** Indices of the first and last paragraph the passage covers. */
   paragraphSpan: [first: number, last: number];
+  /** OCR'd passages: the lowest confidence of their paragraphs, 0–1. */
+  confidence?: number;
 }
 
 export interface ParsedDocument {
@@ -121,6 +125,13 @@ export interface ParsedDocument {
   /** True when some page had no text layer: the document is incomplete until OCR. */
   needsOcr: boolean;
   pageCount?: number;
+  /** Pages read by OCR and their mean character confidence, 0–1. */
+  ocr?: OcrSummary;
+}
+
+export interface OcrSummary {
+  pages: number;
+  confidence: number;
 }
 
 // ---------------------------------------------------------------------------
@@ -137,6 +148,8 @@ export interface SourceLine {
   y?: number;
   /** Dominant font size of the line. */
   fontSize?: number;
+  /** OCR'd lines: mean character confidence, 0–1. */
+  confidence?: number;
 }
 
 export interface SourcePage {
@@ -145,8 +158,10 @@ export interface SourcePage {
   lines: SourceLine[];
   width?: number;
   height?: number;
-  /** The page shows something but has no text layer (a scan). */
+  /** The page shows something but has no text layer (a scan) and was not OCR'd. */
   imageOnly?: boolean;
+  /** The page's lines come from OCR; its mean character confidence, 0–1. */
+  ocrConfidence?: number;
 }
 
 export interface ExtractedDocument {
@@ -173,6 +188,8 @@ export interface CleanBlock {
   /** Typographic hints where the source had them. */
   fontSize?: number;
   centered?: boolean;
+  /** OCR'd text: mean character confidence of its lines, 0–1. */
+  confidence?: number;
 }
 
 // ---------------------------------------------------------------------------
@@ -248,12 +265,34 @@ export interface AnswerCitation extends Citation {
 // Contracts between the stages (implemented in kb/index/vector/embedder.ts,
 // kb/index/vector/hnsw.ts and kb/kb.ts).
 
+/**
+ * How one embedding model turns text into a vector. Two models — or one model
+ * pooled or prefixed two ways — give vectors that must never share an index,
+ * so the store records the profile that built its vectors (profileKey).
+ */
+export interface ModelProfile {
+  /** The model id (KB_MODEL), also its folder under KB_MODEL_DIR: intfloat/multilingual-e5-small. */
+  id: string;
+  /** Which hidden states make the text's vector: bge is trained on [CLS], e5 on the mean over all tokens. */
+  pooling: 'cls' | 'mean';
+  /** Text put before each query / passage: e5 wants "query: " and "passage: ", bge an instruction on queries only. */
+  queryPrefix: string;
+  passagePrefix: string;
+  dimension: number;
+  /** Longest input in tokens, special tokens included; longer input is cut. */
+  maxTokens: number;
+  /** L2-normalise the pooled vector (inner product is then cosine). */
+  normalise: boolean;
+}
+
 export interface Embedder {
   modelId: string;
   dimension: number;
-  /** Queries get the model's retrieval instruction prefix (bge); results are L2-normalised. */
+  /** What built this embedder's vectors; its profileKey is recorded in the store. */
+  profile: ModelProfile;
+  /** Queries get the profile's query prefix; results are L2-normalised. */
   embedQueries(texts: string[]): Promise<Float32Array[]>;
-  /** Passages are embedded as they are; results are L2-normalised. */
+  /** Passages get the profile's passage prefix; results are L2-normalised. */
   embedPassages(texts: string[]): Promise<Float32Array[]>;
 }
 

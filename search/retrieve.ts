@@ -26,7 +26,7 @@ export interface DenseSource {
   search(vector: Float32Array, k: number, accept?: (label: number) => boolean): Array<{ label: number; score: number }>;
 }
 
-export interface RetrievalContext {
+export interface RetrievalContext extends FusionSettings {
   lexical: LexicalIndex;
   tokenizer: PolicyTokenizer;
   /** null in lexical-only mode. */
@@ -36,9 +36,15 @@ export interface RetrievalContext {
   acceptFor(filters: SearchFilters | undefined): ((label: number) => boolean) | undefined;
   /** Passages with their citation fields, for a handful of labels. */
   passages(labels: number[]): Map<number, PassageRow>;
+}
+
+/** The fusion constants (see kb/config.ts for the measurements behind the defaults). */
+export interface FusionSettings {
   rrfK: number;
   weightLexical: number;
   weightDense: number;
+  /** Candidates each retriever hands to fusion (at least 4k). */
+  fusionDepth: number;
 }
 
 export const DEFAULT_K = 10;
@@ -121,7 +127,7 @@ export async function retrieve(context: RetrievalContext, query: SearchQuery): P
 
   const accept = context.acceptFor(query.filters);
   // Deeper lists than k: fusion needs overlap, and collapsing duplicates eats some.
-  const depth = Math.max(50, k * 4);
+  const depth = Math.max(context.fusionDepth, k * 4);
   const lists: { lexical?: number[]; dense?: number[] } = {};
   const ownScores = new Map<number, number>();
   let lexicalHits: Array<{ key: number; score: number }> = [];
