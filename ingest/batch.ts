@@ -13,7 +13,7 @@ import { contentHash, type DocumentToIndex, type IngestOptions, type KnowledgeBa
 import type { FileFailure, IngestReport } from '../kb/types.ts';
 import { isIngestError } from './errors.ts';
 import { SUPPORTED_EXTENSIONS, readSourceFile } from './extract/index.ts';
-import { configuredOcr, storedHashFor } from './extract/ocr/pool.ts';
+import { storedHashFor } from './extract/ocr/pool.ts';
 import { readJsonlRecords } from './jsonl.ts';
 import { recordCollectionKind } from './metadata.ts';
 import { parseRecordText } from './parse.ts';
