@@ -302,7 +302,10 @@ export async function ingestBatch(kb: KnowledgeBase, paths: string[], options: I
     group = [];
     groupSize = 0;
     for (const outcome of outcomes) {
-      if (outcome.status === 'failed') report.failed.push({ file: outcome.id, error: outcome.error });
+      if (outcome.status === 'failed') {
+        report.failed.push({ file: outcome.id, error: outcome.error });
+        kb.recordFailure(outcome.id, undefined, outcome.error);
+      }
       else {
         report[outcome.status]++;
         report.passages += outcome.passages;
@@ -334,6 +337,7 @@ export async function ingestBatch(kb: KnowledgeBase, paths: string[], options: I
         break;
       case 'failed':
         report.failed.push(prepared.failure);
+        kb.recordFailure(prepared.failure.file, prepared.file.absolutePath, prepared.failure.error);
         break;
       case 'skipped':
         report.warnings.push({ file: prepared.file.id, warning: prepared.warning });

@@ -23,6 +23,7 @@ import { documentMatches, hasFilters, retrieve, type DenseSource, type FusionSet
 import { Store, type DocumentFilterRow, type PassageIndexRow } from './store/store.ts';
 import {
   DOCUMENT_KINDS,
+  type DocumentFailure,
   type DocumentKind,
   type DocumentSummary,
   type Embedder,
@@ -546,6 +547,16 @@ export class KnowledgeBase {
     });
   }
 
+  /** Files that could not be indexed, with their reasons (until they index or are removed). */
+  failures(): DocumentFailure[] {
+    return this.store.failures();
+  }
+
+  recordFailure(id: string, sourcePath: string | undefined, error: string): void {
+    this.store.recordFailure(id, sourcePath, error);
+    this.wrote = true;
+  }
+
   /** Remove a document from the store and both indexes; false when there was no such document. */
   remove(documentId: string): boolean {
     const removed = this.store.removeDocument(documentId);
@@ -615,8 +626,14 @@ export class KnowledgeBase {
     });
   }
 
-  /** Index one file under the given document id (the upload endpoint). */
-  ingestFile(filePath: string, documentId: string): Promise<IngestFileResult> {
+  /**
+   * Index one file under the given document id (the upload endpoint).
+   * `storedAt` is where the file will live once indexed (an upload is read
+   * from its temporary file and moved there only after it was indexed): the
+   * recorded source path and the name its format is routed by.
+   */
+  ingestFile(filePath: string, documentId: string, options: { storedAt?: string } = {}): Promise<IngestFileResult> {
+    const storedAt = options.storedAt ?? filePath;
     return this.exclusive(async (): Promise<IngestFileResult> => {
       try {
         const [{ parsePool }, { readSourceFile }, { storedHashFor }] = await Promise.all([
@@ -631,13 +648,18 @@ export class KnowledgeBase {
           const summary = this.store.summary(documentId);
           if (summary) return { status: 'unchanged', document: summary };
         }
-        const parsed = await parsePool(this.config.parse).parse({ bytes, file: filePath, displayPath: documentId, passageMaxChars: this.config.passageMaxChars, ocr: this.config.ocr });
-        const [outcome] = await this.indexDocuments([{ id: documentId, sourcePath: path.resolve(filePath), contentHash: storedHashFor(hash, parsed), parsed }]);
-        if (!outcome || outcome.status === 'failed') return { status: 'failed', error: outcome?.error ?? `${documentId}：未写入` };
+        const parsed = await parsePool(this.config.parse).parse({ bytes, file: storedAt, displayPath: documentId, passageMaxChars: this.config.passageMaxChars, ocr: this.config.ocr });
+        const [outcome] = await this.indexDocuments([{ id: documentId, sourcePath: path.resolve(storedAt), contentHash: storedHashFor(hash, parsed), parsed }]);
+        if (!outcome || outcome.status === 'failed') {
+          const error = outcome?.error ?? `${documentId}：未写入`;
+          this.recordFailure(documentId, storedAt, error);
+          return { status: 'failed', error };
+        }
         const summary = this.store.summary(documentId);
         if (!summary) return { status: 'failed', error: `${documentId}：写入后找不到文档` };
         return { status: outcome.status, document: summary };
       } catch (error) {
+        this.recordFailure(documentId, storedAt, errorMessage(error));
         return { status: 'failed', error: errorMessage(error) };
       }
     });

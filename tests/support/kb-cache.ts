@@ -97,12 +97,15 @@ export interface CachedKb {
 }
 
 /** A fresh, private copy of the knowledge base `build` describes, opened. */
-export async function openCachedKb(build: KbBuild, overrides: { env?: Record<string, string> } = {}): Promise<CachedKb> {
+export async function openCachedKb(
+  build: KbBuild,
+  overrides: { env?: Record<string, string>; openOptions?: (config: Config) => KbBuild['openOptions'] } = {},
+): Promise<CachedKb> {
   const built = await builtDataDir(build);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'policykb-test-'));
   fs.cpSync(built, dataDir, { recursive: true });
   const config = loadConfig({ ...build.env, ...overrides.env, KB_DATA_DIR: dataDir }, process.cwd());
-  const kb = await KnowledgeBase.open(config, { log: () => {}, ...build.openOptions });
+  const kb = await KnowledgeBase.open(config, { log: () => {}, ...(overrides.openOptions?.(config) ?? build.openOptions) });
   return {
     kb,
     config,

@@ -32,7 +32,9 @@ export interface TestKb {
  * once per change of its inputs (tests/support/kb-cache.ts), each caller
  * getting its own copy.
  */
-export async function buildTestKb(options: { shared?: boolean; env?: Record<string, string> } = {}): Promise<TestKb> {
+export async function buildTestKb(
+  options: { shared?: boolean; env?: Record<string, string>; lexicalOnlyReason?: (config: Config) => string } = {},
+): Promise<TestKb> {
   const withShared = (options.shared ?? true) && hasSharedCorpus;
   const cached = await openCachedKb({
     env: { KB_CORPUS_DIR: PROJECT_CORPUS, KB_LEXICAL_ONLY: '1', KB_ADMIN_TOKEN: ADMIN_TOKEN, KB_UPLOAD_MAX_BYTES: '200000', ...options.env },
@@ -45,6 +47,8 @@ export async function buildTestKb(options: { shared?: boolean; env?: Record<stri
       if (own!.failed.length > 0) throw new Error(`project corpus failed to ingest: ${JSON.stringify(own!.failed)}`);
       if (shared && shared.added + shared.updated + shared.unchanged === 0) throw new Error('shared corpus slice ingested nothing');
     },
+  }, {
+    openOptions: (config) => ({ embedder: null, lexicalOnlyReason: options.lexicalOnlyReason?.(config) ?? '测试环境未加载向量模型' }),
   });
   return { ...cached, withShared };
 }
