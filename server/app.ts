@@ -44,7 +44,7 @@ export const DEFAULT_WEB_DIR = path.resolve(path.dirname(fileURLToPath(import.me
 /** What the server needs from the knowledge base (the real `KnowledgeBase` in production). */
 export type KnowledgeBaseApi = Pick<
   KnowledgeBase,
-  'search' | 'knowsWord' | 'getDocument' | 'listDocuments' | 'failures' | 'health' | 'ingestFile' | 'remove'
+  'search' | 'knowsWord' | 'wordShare' | 'getDocument' | 'listDocuments' | 'failures' | 'health' | 'ingestFile' | 'remove'
 >;
 
 export interface AppOptions {
@@ -234,7 +234,7 @@ export function createApp(kb: KnowledgeBaseApi, config: Config, options: AppOpti
   serve(askRoute, async ({ body: { question, k, mode, filters } }) => {
     const started = performance.now();
     const result = await kb.search({ text: question, k, ...(mode ? { mode } : {}), ...(filters ? { filters } : {}) });
-    let answer: AnswerResult = extractAnswer(question, result.hits, kb, { questionWords: tokenizer.queryTerms(question).words, knowsWord: (word) => kb.knowsWord(word) });
+    let answer: AnswerResult = extractAnswer(question, result.hits, kb, { questionWords: tokenizer.queryTerms(question).words, knowsWord: (word) => kb.knowsWord(word), wordShare: (word) => kb.wordShare(word) });
     const problems = verifyCitations(answer.citations, kb);
     if (problems.length > 0) {
       // Never send a quote the document does not contain; this is a bug worth a loud log line.
