@@ -311,13 +311,14 @@ async function searchLatency(kb: KnowledgeBase, queries: string[], mode: Retriev
 
 async function askLatency(kb: KnowledgeBase, config: Config, queries: string[]): Promise<{ latency: Latency; failures: number } | { error: string }> {
   let createApp: typeof import('../server/app.ts').createApp;
+  let listen: typeof import('../server/app.ts').listen;
   try {
-    ({ createApp } = await import('../server/app.ts'));
+    ({ createApp, listen } = await import('../server/app.ts'));
   } catch (error) {
     return { error: `server/app.ts not loadable: ${errorMessage(error)}` };
   }
   const app = createApp(kb, config, { log: () => {} });
-  const server = app.listen(0, '127.0.0.1');
+  const server = listen(app, 0, '127.0.0.1');
   await new Promise<void>((resolve, reject) => {
     server.once('listening', () => resolve());
     server.once('error', reject);

@@ -10,6 +10,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import multer from 'multer';
@@ -146,6 +147,22 @@ function documentView(doc: StoredDocument, page: { paragraphOffset: number; para
     paragraphOffset: page.paragraphOffset,
     paragraphTotal: paragraphs.length,
   };
+}
+
+/**
+ * Node closes an idle keep-alive connection after 5 s by default; a client (undici's fetch, a proxy)
+ * that reuses the socket at that moment gets ECONNRESET. Seen in the API tests on a loaded machine,
+ * where two requests of one test were more than 5 s apart. Clients time out idle sockets well before
+ * a minute, so the server must keep them open longer than that.
+ */
+const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
+/** Listens on host:port with the keep-alive timing every PolicyKB server uses. */
+export function listen(app: express.Express, port: number, host: string, onListening?: () => void): Server {
+  const server = app.listen(port, host, onListening);
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1_000;
+  return server;
 }
 
 export function createApp(kb: KnowledgeBaseApi, config: Config, options: AppOptions = {}): express.Express {

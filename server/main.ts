@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import { ConfigError, loadConfig, type Config } from '../kb/config.ts';
 import { KnowledgeBase, KnowledgeBaseError } from '../kb/kb.ts';
-import { createApp, removeAbandonedUploads } from './app.ts';
+import { createApp, listen, removeAbandonedUploads } from './app.ts';
 import { TermRarity } from '../kb/index/lexical/term-rarity.ts';
 import { failureLine } from '../ingest/errors.ts';
 import { modelMustBeObtained, prepareModelInBackground, PREPARING_REASON } from './model-startup.ts';
@@ -86,7 +86,7 @@ async function main(): Promise<void> {
   const abandoned = removeAbandonedUploads(config);
   if (abandoned > 0) log(`已删除 ${abandoned} 个中断上传留下的临时文件（uploads/.incoming）`);
   const app = createApp(kb, config, { log });
-  const server = app.listen(config.port, config.host, () => {
+  const server = listen(app, config.port, config.host, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const shown = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;

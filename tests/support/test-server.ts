@@ -9,7 +9,7 @@ import type { Server } from 'node:http';
 import type { Config } from '../../kb/config.ts';
 import type { KnowledgeBase } from '../../kb/kb.ts';
 import { openCachedKb } from './kb-cache.ts';
-import { createApp, type AppOptions } from '../../server/app.ts';
+import { createApp, listen, type AppOptions } from '../../server/app.ts';
 import { hasSharedCorpus, sharedPath, SHARED_CORPUS } from './shared-corpus.ts';
 
 export const PROJECT_CORPUS = path.resolve(process.cwd(), 'corpus');
@@ -62,7 +62,7 @@ export interface RunningServer {
 export async function serve(kb: KnowledgeBase, config: Config, options: AppOptions = {}): Promise<RunningServer> {
   const app = createApp(kb, config, options);
   const server = await new Promise<Server>((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    const s = listen(app, 0, '127.0.0.1', () => resolve(s));
   });
   const { port } = server.address() as AddressInfo;
   return {
