@@ -23,12 +23,14 @@ import { documentMatches, hasFilters, retrieve, type DenseSource, type FusionSet
 import { Store, type DocumentFilterRow, type PassageIndexRow } from './store/store.ts';
 import {
   DOCUMENT_KINDS,
+  type DocumentFailure,
   type DocumentKind,
   type DocumentSummary,
   type Embedder,
   type IngestReport,
   type KnowledgeBaseHealth,
   type ModelProfile,
+  type ModelStatus,
   type ParsedDocument,
   type SearchFilters,
   type SearchQuery,
@@ -127,8 +129,9 @@ function errorMessage(error: unknown): string {
 
 export class KnowledgeBase {
   readonly config: Config;
-  readonly embedder: Embedder | null;
-  readonly lexicalOnlyReason: string | undefined;
+  private currentEmbedder: Embedder | null;
+  private currentLexicalOnlyReason: string | undefined;
+  private modelStatus: ModelStatus | undefined;
 
   private readonly store: Store;
   private readonly log: (message: string) => void;
@@ -148,11 +151,45 @@ export class KnowledgeBase {
   private constructor(config: Config, store: Store, embedder: Embedder | null, lexicalOnlyReason: string | undefined, log: (m: string) => void) {
     this.config = config;
     this.store = store;
-    this.embedder = embedder;
-    this.lexicalOnlyReason = embedder ? undefined : lexicalOnlyReason;
+    this.currentEmbedder = embedder;
+    this.currentLexicalOnlyReason = embedder ? undefined : lexicalOnlyReason;
     this.log = log;
     this.tokenizer = new PolicyTokenizer({ userDictPath: path.join(config.dataDir, USER_DICT_FILE) });
     this.lexical = new LexicalIndex(this.tokenizer);
+  }
+
+  /** The model that embeds queries and passages; null while lexical-only (it can arrive later: attachEmbedder). */
+  get embedder(): Embedder | null {
+    return this.currentEmbedder;
+  }
+
+  /** Why there is no embedder, with the technical detail (health and the log; search results get a short notice). */
+  get lexicalOnlyReason(): string | undefined {
+    return this.currentLexicalOnlyReason;
+  }
+
+  setLexicalOnlyReason(reason: string): void {
+    if (!this.currentEmbedder) this.currentLexicalOnlyReason = reason;
+  }
+
+  /** Progress of a model being obtained in the background (server/model-startup.ts), shown by health(). */
+  setModelStatus(status: ModelStatus): void {
+    this.modelStatus = status;
+  }
+
+  /**
+   * Switch a knowledge base opened lexical-only to `embedder` (once `npm
+   * start` has obtained the model). Refuses, like open(), a model whose
+   * vectors would mix with the stored ones. Passages stored without vectors
+   * stay so until embedMissing.
+   */
+  attachEmbedder(embedder: Embedder): Promise<void> {
+    return this.exclusive(async () => {
+      checkModel(this.store, embedder, false, this.log);
+      await this.loadVectors({ id: embedder.modelId, dimension: embedder.dimension });
+      this.currentEmbedder = embedder;
+      this.currentLexicalOnlyReason = undefined;
+    });
   }
 
   static async open(config: Config, options: KnowledgeBaseOptions = {}): Promise<KnowledgeBase> {
@@ -385,7 +422,8 @@ export class KnowledgeBase {
       weightDense: this.config.weightDense,
       fusionDepth: this.config.fusionDepth,
     };
-    if (this.lexicalOnlyReason) context.lexicalOnlyReason = this.lexicalOnlyReason;
+    // One short line in every result; the technical reason is in health() and the log.
+    if (!this.embedder) context.lexicalOnlyReason = this.userLexicalOnlyNotice();
     return context;
   }
 
@@ -425,6 +463,7 @@ export class KnowledgeBase {
     };
     if (model) health.model = { id: model.id, dimension: model.dimension };
     if (!this.embedder) health.lexicalOnlyReason = this.lexicalOnlyReason ?? 'no embedding model loaded';
+    if (this.modelStatus) health.modelStatus = { ...this.modelStatus };
     return health;
   }
 
@@ -432,6 +471,15 @@ export class KnowledgeBase {
     const counts = Object.fromEntries(DOCUMENT_KINDS.map((kind) => [kind, 0])) as Record<DocumentKind, number>;
     for (const doc of this.documents.values()) counts[doc.kind] = (counts[doc.kind] ?? 0) + 1;
     return counts;
+  }
+
+  private userLexicalOnlyNotice(): string {
+    const state = this.modelStatus?.state;
+    if (state === 'obtaining' || state === 'loading' || state === 'embedding') {
+      return '语义检索模型正在准备中，完成后自动切换为混合检索 (the embedding model is being prepared)';
+    }
+    if (this.config.lexicalOnly) return '已按配置关闭语义检索 (KB_LEXICAL_ONLY=1)';
+    return '语义检索模型未加载，原因见 /api/health 与服务日志 (no embedding model loaded; the reason is in /api/health and the log)';
   }
 
   /** Store counts straight from SQLite (the CLI's `stats`, the tests' consistency checks). */
@@ -546,6 +594,16 @@ export class KnowledgeBase {
     });
   }
 
+  /** Files that could not be indexed, with their reasons (until they index or are removed). */
+  failures(): DocumentFailure[] {
+    return this.store.failures();
+  }
+
+  recordFailure(id: string, sourcePath: string | undefined, error: string): void {
+    this.store.recordFailure(id, sourcePath, error);
+    this.wrote = true;
+  }
+
   /** Remove a document from the store and both indexes; false when there was no such document. */
   remove(documentId: string): boolean {
     const removed = this.store.removeDocument(documentId);
@@ -615,8 +673,14 @@ export class KnowledgeBase {
     });
   }
 
-  /** Index one file under the given document id (the upload endpoint). */
-  ingestFile(filePath: string, documentId: string): Promise<IngestFileResult> {
+  /**
+   * Index one file under the given document id (the upload endpoint).
+   * `storedAt` is where the file will live once indexed (an upload is read
+   * from its temporary file and moved there only after it was indexed): the
+   * recorded source path and the name its format is routed by.
+   */
+  ingestFile(filePath: string, documentId: string, options: { storedAt?: string } = {}): Promise<IngestFileResult> {
+    const storedAt = options.storedAt ?? filePath;
     return this.exclusive(async (): Promise<IngestFileResult> => {
       try {
         const [{ parsePool }, { readSourceFile }, { storedHashFor }] = await Promise.all([
@@ -631,13 +695,18 @@ export class KnowledgeBase {
           const summary = this.store.summary(documentId);
           if (summary) return { status: 'unchanged', document: summary };
         }
-        const parsed = await parsePool(this.config.parse).parse({ bytes, file: filePath, displayPath: documentId, passageMaxChars: this.config.passageMaxChars, ocr: this.config.ocr });
-        const [outcome] = await this.indexDocuments([{ id: documentId, sourcePath: path.resolve(filePath), contentHash: storedHashFor(hash, parsed), parsed }]);
-        if (!outcome || outcome.status === 'failed') return { status: 'failed', error: outcome?.error ?? `${documentId}：未写入` };
+        const parsed = await parsePool(this.config.parse).parse({ bytes, file: storedAt, displayPath: documentId, passageMaxChars: this.config.passageMaxChars, ocr: this.config.ocr });
+        const [outcome] = await this.indexDocuments([{ id: documentId, sourcePath: path.resolve(storedAt), contentHash: storedHashFor(hash, parsed), parsed }]);
+        if (!outcome || outcome.status === 'failed') {
+          const error = outcome?.error ?? `${documentId}：未写入`;
+          this.recordFailure(documentId, storedAt, error);
+          return { status: 'failed', error };
+        }
         const summary = this.store.summary(documentId);
         if (!summary) return { status: 'failed', error: `${documentId}：写入后找不到文档` };
         return { status: outcome.status, document: summary };
       } catch (error) {
+        this.recordFailure(documentId, storedAt, errorMessage(error));
         return { status: 'failed', error: errorMessage(error) };
       }
     });

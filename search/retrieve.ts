@@ -211,5 +211,6 @@ function toHit(row: PassageRow, candidate: Candidate, score: number, query: stri
   if (passage.pages) hit.citation.pages = passage.pages;
   if (row.issuer) hit.issuer = row.issuer;
   if (row.date) hit.date = row.date;
+  if (passage.lowConfidence) hit.lowConfidence = true;
   return hit;
 }
