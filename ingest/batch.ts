@@ -14,7 +14,7 @@ import { recordDocumentId, sourceFileOf } from '../kb/document-id.ts';
 import type { FileFailure, IngestReport } from '../kb/types.ts';
 import { isIngestError } from './errors.ts';
 import { SUPPORTED_EXTENSIONS, readSourceFile } from './extract/index.ts';
-import { configuredOcr, storedHashFor } from './extract/ocr/pool.ts';
+import { storedHashFor } from './extract/ocr/pool.ts';
 import { readJsonlRecords } from './jsonl.ts';
 import { recordCollectionKind } from './metadata.ts';
 import { parseRecordText } from './parse.ts';

@@ -5,7 +5,6 @@
  * shared: clean → structure → metadata → passages.
  */
 import path from 'node:path';
-import type { ParseLimits } from '../kb/config.ts';
 import { sourceFileOf } from '../kb/document-id.ts';
 import type { DocumentKind, ExtractedDocument, ParsedDocument, SourcePage } from '../kb/types.ts';
 import { cleanDocument, meanConfidence } from './clean.ts';
