@@ -313,6 +313,13 @@ describe('a knowledge base built without a model', () => {
   });
 });
 
+/**
+ * Each of these starts the server in a child process that loads the model and
+ * embeds the sample corpus: 30–60 s alone, past the default 120 s when the
+ * whole suite shares two cores.
+ */
+const NPM_START_TIMEOUT_MS = 300_000;
+
 describe('npm start with a model', () => {
   it('loads the model, embeds the corpus with progress on an empty store, and serves hybrid', async () => {
     const started = await npmStart({ ...modelEnv, KB_DATA_DIR: path.join(tmp, 'start-fresh'), KB_CORPUS_DIR: PROJECT_CORPUS });
@@ -330,7 +337,7 @@ describe('npm start with a model', () => {
     } finally {
       await started.stop();
     }
-  });
+  }, NPM_START_TIMEOUT_MS);
 
   it('gives vectors to passages stored while no model was loaded, before serving', async () => {
     const dataDir = path.join(tmp, 'start-late-model');
@@ -354,7 +361,7 @@ describe('npm start with a model', () => {
     } finally {
       await started.stop();
     }
-  });
+  }, NPM_START_TIMEOUT_MS);
 });
 
 /** Run a project CLI the way `npm run …` does, with the given environment on top of this process's. */
