@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import multer from 'multer';
 import type { Config } from '../kb/config.ts';
+import { sourceFileOf } from '../kb/document-id.ts';
 import type { KnowledgeBase } from '../kb/kb.ts';
 import type { StoredDocument } from '../kb/types.ts';
 import { extractAnswer, verifyCitations, type AnswerResult } from '../search/answer.ts';
@@ -36,13 +37,14 @@ import {
   type UploadResult,
 } from './contract/documents.ts';
 import { expressPath, handle, type RouteHandler } from './handle.ts';
+import { LIMITS } from './contract/fields.ts';
 
 export const DEFAULT_WEB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'web');
 
 /** What the server needs from the knowledge base (the real `KnowledgeBase` in production). */
 export type KnowledgeBaseApi = Pick<
   KnowledgeBase,
-  'search' | 'knowsWord' | 'getDocument' | 'listDocuments' | 'failures' | 'health' | 'ingestFile' | 'remove'
+  'search' | 'knowsWord' | 'wordShare' | 'getDocument' | 'listDocuments' | 'failures' | 'health' | 'ingestFile' | 'remove'
 >;
 
 export interface AppOptions {
@@ -135,9 +137,15 @@ export function removeAbandonedUploads(config: Pick<Config, 'dataDir'>): number 
   return names.length;
 }
 
-function documentView(doc: StoredDocument): RouteResponse<typeof documentRoute> {
-  const { text: _text, passages: _passages, sourcePath, ...rest } = doc;
-  return { ...rest, hasFile: doc.format === 'jsonl' || (sourcePath !== undefined && fs.existsSync(sourcePath)) };
+function documentView(doc: StoredDocument, page: { paragraphOffset: number; paragraphLimit: number }): RouteResponse<typeof documentRoute> {
+  const { text: _text, passages: _passages, sourcePath, paragraphs, ...rest } = doc;
+  return {
+    ...rest,
+    hasFile: doc.format === 'jsonl' || (sourcePath !== undefined && fs.existsSync(sourcePath)),
+    paragraphs: paragraphs.slice(page.paragraphOffset, page.paragraphOffset + page.paragraphLimit),
+    paragraphOffset: page.paragraphOffset,
+    paragraphTotal: paragraphs.length,
+  };
 }
 
 export function createApp(kb: KnowledgeBaseApi, config: Config, options: AppOptions = {}): express.Express {
@@ -226,7 +234,7 @@ export function createApp(kb: KnowledgeBaseApi, config: Config, options: AppOpti
   serve(askRoute, async ({ body: { question, k, mode, filters } }) => {
     const started = performance.now();
     const result = await kb.search({ text: question, k, ...(mode ? { mode } : {}), ...(filters ? { filters } : {}) });
-    let answer: AnswerResult = extractAnswer(question, result.hits, kb, { questionWords: tokenizer.queryTerms(question).words, knowsWord: (word) => kb.knowsWord(word) });
+    let answer: AnswerResult = extractAnswer(question, result.hits, kb, { questionWords: tokenizer.queryTerms(question).words, knowsWord: (word) => kb.knowsWord(word), wordShare: (word) => kb.wordShare(word) });
     const problems = verifyCitations(answer.citations, kb);
     if (problems.length > 0) {
       // Never send a quote the document does not contain; this is a bug worth a loud log line.
@@ -316,17 +324,17 @@ export function createApp(kb: KnowledgeBaseApi, config: Config, options: AppOpti
     upload.any(),
   );
 
-  serve(documentRoute, ({ params: { id } }) => documentView(getDocumentOr404(id)));
+  serve(documentRoute, ({ params: { id }, query }) => documentView(getDocumentOr404(id), query));
 
   serve(documentSimilarRoute, async ({ params: { id }, query: { k, mode, filters } }) => {
-    const result = await findSimilarToDocument(kb, id, { k, ...(mode ? { mode } : {}), ...(filters ? { filters } : {}) });
+    const result = await findSimilarToDocument(kb, id, { k, maxQueryChars: LIMITS.similarChars, ...(mode ? { mode } : {}), ...(filters ? { filters } : {}) });
     if (!result) throw notFound(`没有 id 为 "${id.slice(0, 200)}" 的文档`);
     return { documentId: id, ...result };
   });
 
   serve(documentFileRoute, async ({ params: { id } }, _req, res) => {
     const doc = getDocumentOr404(id);
-    const fileName = path.basename(doc.id.split('#')[0] ?? doc.id);
+    const fileName = path.basename(sourceFileOf(doc.id));
     if (doc.format === 'jsonl') {
       // One record of a large JSONL file: its text is the original as far as a reader cares.
       res.type('text/plain; charset=utf-8');

@@ -99,6 +99,21 @@ describe('uploads never lose the stored original and keep names within 255 bytes
     expect(incoming()).toEqual([]);
   });
 
+  it('reads a long document a page of paragraphs at a time, the cap stated in the OpenAPI document', async () => {
+    const paragraphs = Array.from({ length: 3000 }, (_, i) => `<p>第${i + 1}项事项办理要求。</p>`).join('');
+    expect((await upload('长文.html', `<html><body><div class="content"><p>关于印发长文的通知</p>${paragraphs}</div></body></html>`)).status).toBe(200);
+    const url = `${server.url}/api/documents/${encodeURIComponent('uploads/长文.html')}`;
+    const first = (await (await fetch(url)).json()) as { paragraphs: Array<{ index: number }>; paragraphTotal: number; paragraphOffset: number };
+    expect(first.paragraphs.length).toBe(2000);
+    expect(first.paragraphTotal).toBeGreaterThan(3000);
+    const rest = (await (await fetch(`${url}?paragraphOffset=2000`)).json()) as typeof first;
+    expect(rest.paragraphs[0]!.index).toBe(first.paragraphs[1999]!.index + 1);
+    expect(rest.paragraphOffset + rest.paragraphs.length).toBe(first.paragraphTotal);
+    expect((await fetch(`${url}?paragraphLimit=2001`)).status).toBe(400);
+    const openapi = JSON.stringify(await (await fetch(`${server.url}/api/openapi.json`)).json());
+    expect(openapi).toMatch(/"name":"paragraphLimit"[^}]*"maximum":2000/);
+  });
+
   it('temporary files a crash left behind are removed at start', () => {
     fs.writeFileSync(path.join(test.dataDir, 'uploads', '.incoming', '1700000000000-abandoned'), 'half an upload');
     expect(removeAbandonedUploads(test.config)).toBe(1);
@@ -161,6 +176,27 @@ describe('a batch with every hostile file indexes the good ones and names each l
         });
       }
       expect(kb.search({ text: '就业见习补贴', k: 3 })).toBeDefined();
+    } finally {
+      kb.close();
+    }
+  });
+});
+
+describe('--prune and a # in a file name', () => {
+  it('keeps 第1号#附件.txt while it exists, removes it once it is gone', async () => {
+    const corpus = path.join(tmp, 'hash');
+    fs.mkdirSync(corpus);
+    const file = path.join(corpus, '第1号#附件.txt');
+    fs.writeFileSync(file, GOOD);
+    const kb = await KnowledgeBase.open(loadConfig({ KB_DATA_DIR: path.join(tmp, 'hash-data'), KB_LEXICAL_ONLY: '1' }), { embedder: null });
+    try {
+      expect((await kb.ingestPaths([corpus], { root: corpus })).added).toBe(1);
+      for (let run = 0; run < 2; run++) {
+        expect(await kb.ingestPaths([corpus], { root: corpus, prune: true })).toMatchObject({ unchanged: 1, removed: 0 });
+      }
+      expect(kb.getDocument('第1号#附件.txt')).toBeDefined();
+      fs.rmSync(file);
+      expect((await kb.ingestPaths([corpus], { root: corpus, prune: true })).removed).toBe(1);
     } finally {
       kb.close();
     }

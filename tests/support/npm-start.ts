@@ -14,10 +14,10 @@ export function npmStart(env: Record<string, string>): Promise<StartedServer> {
   return new Promise<StartedServer>((resolve, reject) => {
     const onData = (chunk: Buffer) => {
       output += chunk.toString('utf8');
-      const listening = /已启动：http:\/\/[^:/\s]+:(\d+)\//.exec(output);
+      const listening = /已启动：(http:\/\/[^\s/]+:\d+)\//.exec(output);
       if (listening) {
         resolve({
-          url: `http://127.0.0.1:${listening[1]}`,
+          url: listening[1]!.replace('localhost', '127.0.0.1'),
           output: () => output,
           stop: async () => {
             child.kill('SIGTERM');

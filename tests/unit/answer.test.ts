@@ -22,7 +22,7 @@ afterAll(() => t?.close());
 
 async function ask(question: string, k = 8) {
   const result = await t.kb.search({ text: question, k });
-  return { hits: result.hits, answer: extractAnswer(question, result.hits, t.kb, { questionWords: tokenizer.queryTerms(question).words, knowsWord: (w) => t.kb.knowsWord(w) }) };
+  return { hits: result.hits, answer: extractAnswer(question, result.hits, t.kb, { questionWords: tokenizer.queryTerms(question).words, knowsWord: (w) => t.kb.knowsWord(w), wordShare: (w) => t.kb.wordShare(w) }) };
 }
 
 describe('splitSentences', () => {
