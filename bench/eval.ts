@@ -48,15 +48,17 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, withDataDir, type Config } from '../kb/config.ts';
-import { KnowledgeBase, type JsonlFields } from '../kb/kb.ts';
+import { KnowledgeBase } from '../kb/kb.ts';
 import { formatSummaryLine, percentile, summarize, summarizeByKind, type RankedOutcome, type MetricSummary } from './metrics.ts';
-import type { RetrievalMode, SearchHit } from '../kb/types.ts';
+import type { JsonlFields, RetrievalMode, SearchHit } from '../kb/types.ts';
 import { extractAnswer, verifyCitations } from '../search/answer.ts';
 import { PolicyTokenizer, USER_DICT_FILE } from '../kb/index/lexical/tokenizer.ts';
 import { walkInputs } from '../ingest/batch.ts';
 import { PARSER_VERSION } from '../ingest/version.ts';
 import { failureLine } from '../ingest/errors.ts';
 import { stripWhitespace } from '../kb/text/text.ts';
+import { search as searchKnowledgeBase } from '../search/retrieve.ts';
+import { ingestPaths } from '../ingest/ingest.ts';
 
 export const EVAL_MANIFEST = 'eval-manifest.json';
 /** Passages retrieved per precedent query: documents are ranked by their best passage, so a document needs room. */
@@ -338,7 +340,7 @@ export async function runEval(
     } else {
       progress(`eval: building the knowledge base of ${corpus} in ${dataDir} …`);
       let lastLine = 0;
-      const report = await kb.ingestPaths([corpus], {
+      const report = await ingestPaths(kb, [corpus], {
         root: corpus,
         exclude: options.exclude,
         ...(options.jsonl ? { jsonl: options.jsonl } : {}),
@@ -375,7 +377,7 @@ export async function runEval(
     const k = Math.max(1, options.k);
     for (const question of questions) {
       const t0 = performance.now();
-      const result = await kb.search({ text: question.text, k: kind === 'precedents' ? Math.max(PRECEDENT_PASSAGES, k) : k, mode });
+      const result = await searchKnowledgeBase(kb, { text: question.text, k: kind === 'precedents' ? Math.max(PRECEDENT_PASSAGES, k) : k, mode });
       latencies.push(performance.now() - t0);
       let relevance: boolean[];
       let top: string[];
@@ -396,7 +398,7 @@ export async function runEval(
       const firstRelevantRank = relevance.indexOf(true) + 1;
       perQuestion.push({ id: question.id, expected: question.expected, firstRelevantRank, top, ...(question.kind ? { kind: question.kind } : {}) });
       if (tokenizer) {
-        const asked = await kb.search({ text: question.text, k: ASK_DEFAULT_K, mode });
+        const asked = await searchKnowledgeBase(kb, { text: question.text, k: ASK_DEFAULT_K, mode });
         let answered = extractAnswer(question.text, asked.hits, kb, { questionWords: tokenizer.queryTerms(question.text).words });
         if (verifyCitations(answered.citations, kb).length > 0) answered = { answer: null, citations: [], reason: 'citation check failed' };
         const text = answered.answer ? answered.answer.sentences.map((s) => s.text).join('') : null;

@@ -9,12 +9,13 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { contentHash, type DocumentToIndex, type IngestOptions, type KnowledgeBase } from '../kb/kb.ts';
-import type { FileFailure, IngestReport } from '../kb/types.ts';
+import type { IndexWriter } from '../kb/kb.ts';
+import type { DocumentToIndex, FileFailure, IngestOptions, IngestReport } from '../kb/types.ts';
 import { isIngestError } from './errors.ts';
 import { SUPPORTED_EXTENSIONS, readSourceFile } from './extract/index.ts';
 import { readJsonlRecords } from './jsonl.ts';
 import { parseBytes, parseRecordText } from './parse.ts';
+import { contentHash } from './version.ts';
 
 /** Files parsed ahead of the one being embedded: enough to hide parsing behind inference, few enough to bound memory. */
 const PREFETCH_FILES = 4;
@@ -205,8 +206,8 @@ function failureOf(file: SourceFile, error: unknown): FileFailure {
   return { file: file.id, error: `${path.basename(file.absolutePath)}：${message}` };
 }
 
-async function prepareFile(kb: KnowledgeBase, file: SourceFile, options: IngestOptions): Promise<Prepared> {
-  const passageMaxChars = kb.config.passageMaxChars;
+async function prepareFile(writer: IndexWriter, file: SourceFile, options: IngestOptions): Promise<Prepared> {
+  const passageMaxChars = writer.config.passageMaxChars;
   if (file.jsonl) {
     if (!options.jsonl) {
       return {
@@ -218,7 +219,7 @@ async function prepareFile(kb: KnowledgeBase, file: SourceFile, options: IngestO
     try {
       const read = readJsonlRecords(file.absolutePath, options.jsonl);
       if (read.skipReason) return { kind: 'skipped', file, warning: read.skipReason };
-      const stored = kb.storedHashes(`${file.id}#`);
+      const stored = writer.storedHashes(`${file.id}#`);
       const documents: DocumentToIndex[] = [];
       const failures: FileFailure[] = [];
       const current = new Set<string>();
@@ -226,7 +227,7 @@ async function prepareFile(kb: KnowledgeBase, file: SourceFile, options: IngestO
       for (const record of read.records) {
         const id = `${file.id}#${record.recordId}`;
         current.add(id);
-        const hash = contentHash(record.hash, kb.config);
+        const hash = contentHash(record.hash, writer.config);
         if (stored.get(id) === hash) {
           unchanged++;
           continue;
@@ -246,8 +247,8 @@ async function prepareFile(kb: KnowledgeBase, file: SourceFile, options: IngestO
   }
   try {
     const bytes = await readSourceFile(file.absolutePath);
-    const hash = contentHash(bytes, kb.config);
-    if (kb.storedHash(file.id) === hash) return { kind: 'unchanged', file, documents: 1 };
+    const hash = contentHash(bytes, writer.config);
+    if (writer.storedHash(file.id) === hash) return { kind: 'unchanged', file, documents: 1 };
     const parsed = await parseBytes(bytes, file.absolutePath, { passageMaxChars, displayPath: file.id });
     return {
       kind: 'parsed',
@@ -263,9 +264,9 @@ async function prepareFile(kb: KnowledgeBase, file: SourceFile, options: IngestO
   }
 }
 
-export async function ingestBatch(kb: KnowledgeBase, paths: string[], options: IngestOptions = {}): Promise<IngestReport> {
+export async function ingestBatch(writer: IndexWriter, paths: string[], options: IngestOptions = {}): Promise<IngestReport> {
   const started = performance.now();
-  const walk = walkInputs(paths, { ...(options.root ? { root: options.root } : {}), exclude: options.exclude ?? [], skipDir: kb.config.dataDir });
+  const walk = walkInputs(paths, { ...(options.root ? { root: options.root } : {}), exclude: options.exclude ?? [], skipDir: writer.config.dataDir });
   const report: IngestReport = { added: 0, updated: 0, unchanged: 0, removed: 0, failed: [...walk.failures], passages: 0, seconds: 0, warnings: [] };
   const files = walk.files;
   let filesDone = 0;
@@ -280,12 +281,12 @@ export async function ingestBatch(kb: KnowledgeBase, paths: string[], options: I
     });
 
   // Documents are embedded in groups that fill the model's batches (JSONL records are short).
-  const groupPassages = Math.max(128, kb.config.embedBatchSize * 8);
+  const groupPassages = Math.max(128, writer.config.embedBatchSize * 8);
   let group: DocumentToIndex[] = [];
   let groupSize = 0;
   const flush = async () => {
     if (group.length === 0) return;
-    const outcomes = await kb.indexDocuments(group);
+    const outcomes = await writer.indexDocuments(group);
     group = [];
     groupSize = 0;
     for (const outcome of outcomes) {
@@ -297,7 +298,7 @@ export async function ingestBatch(kb: KnowledgeBase, paths: string[], options: I
     }
     writtenSinceSave += outcomes.length;
     if (writtenSinceSave >= SAVE_EVERY_DOCUMENTS) {
-      kb.saveVectors();
+      writer.checkpoint();
       writtenSinceSave = 0;
     }
   };
@@ -305,7 +306,7 @@ export async function ingestBatch(kb: KnowledgeBase, paths: string[], options: I
   const window: Array<Promise<Prepared>> = [];
   let next = 0;
   const fill = () => {
-    while (window.length < PREFETCH_FILES && next < files.length) window.push(prepareFile(kb, files[next++]!, options));
+    while (window.length < PREFETCH_FILES && next < files.length) window.push(prepareFile(writer, files[next++]!, options));
   };
   fill();
   while (window.length > 0) {
@@ -326,7 +327,7 @@ export async function ingestBatch(kb: KnowledgeBase, paths: string[], options: I
         report.failed.push(...prepared.failures);
         for (const warning of prepared.warnings) report.warnings.push({ file: prepared.file.id, warning });
         // Records gone from a JSONL file: the file is the source of its records.
-        for (const id of prepared.staleIds) if (kb.remove(id)) report.removed++;
+        for (const id of prepared.staleIds) if (writer.remove(id)) report.removed++;
         for (const doc of prepared.documents) {
           for (const warning of doc.parsed.warnings) report.warnings.push({ file: doc.id, warning });
           group.push(doc);
@@ -336,27 +337,27 @@ export async function ingestBatch(kb: KnowledgeBase, paths: string[], options: I
         break;
     }
     // Lexical-only writes are cheap; with an embedder, a partial group waits for company unless the prefetch ran dry.
-    if (!kb.embedder || window.length === 0) await flush();
+    if (!writer.embeds || window.length === 0) await flush();
     filesDone++;
     progress(prepared.file.id);
   }
   await flush();
 
-  if (options.prune) report.removed += prune(kb, walk);
+  if (options.prune) report.removed += prune(writer, walk);
   report.seconds = (performance.now() - started) / 1000;
   progress();
   return report;
 }
 
 /** Remove documents under the walked inputs whose source file no longer exists. */
-function prune(kb: KnowledgeBase, walk: WalkResult): number {
+function prune(writer: IndexWriter, walk: WalkResult): number {
   let removed = 0;
   for (const prefix of walk.coveredPrefixes) {
-    for (const id of kb.storedHashes(prefix).keys()) {
+    for (const id of writer.storedHashes(prefix).keys()) {
       const filePart = id.includes('#') ? id.slice(0, id.indexOf('#')) : id;
       // A file input's prefix also matches longer ids (a.txt vs a.txt.bak): keep to the file and its records.
       if (!prefix.endsWith('/') && prefix !== '' && filePart !== prefix) continue;
-      if (!fs.existsSync(path.join(walk.root, filePart)) && kb.remove(id)) removed++;
+      if (!fs.existsSync(path.join(walk.root, filePart)) && writer.remove(id)) removed++;
     }
   }
   return removed;

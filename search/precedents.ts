@@ -18,14 +18,15 @@ import type {
   SearchResult,
   StoredDocument,
 } from '../kb/types.ts';
+import type { Searchable } from '../kb/kb.ts';
 import { documentLoader, type DocumentSource } from './answer.ts';
+import { search } from './retrieve.ts';
 import { dice, splitSentences, termsOf, type TextSpan } from '../kb/text/sentences.ts';
 import { fingerprint, nearDuplicate, type TextFingerprint } from '../kb/text/near-duplicates.ts';
 import { HAN_CLASS } from '../kb/text/text.ts';
 
-export interface SearchSource extends DocumentSource {
-  search(query: SearchQuery): Promise<SearchResult>;
-}
+/** A knowledge base as the precedent finder reads it: searchable, and its documents. */
+export interface SearchSource extends DocumentSource, Searchable {}
 
 export interface QueryPart extends TextSpan {
   index: number;
@@ -212,7 +213,7 @@ export async function findSimilar(kb: SearchSource, text: string, options: Simil
     options.excludeDocumentId !== undefined &&
     (hit.citation.documentId === options.excludeDocumentId || (hit.alsoIn ?? []).includes(options.excludeDocumentId));
   const retrieve = async (query: string, k: number) => {
-    const result = await kb.search({
+    const result = await search(kb, {
       // Quotation marks in a proposal are prose (“人才回乡”计划), not the search syntax for an exact phrase.
       text: query.replace(/["“”「」『』]/g, ' '),
       k,

@@ -21,6 +21,8 @@ import { findSimilar, findSimilarToDocument } from '../search/precedents.ts';
 import { PolicyTokenizer, USER_DICT_FILE } from '../kb/index/lexical/tokenizer.ts';
 import { apiNotFound, errorMiddleware, HttpError, notFound } from './errors.ts';
 import { failureLine } from '../ingest/errors.ts';
+import { ingestFile } from '../ingest/ingest.ts';
+import { search } from '../search/retrieve.ts';
 import { generateAnswer, llmSettings, type GeneratedAnswer } from '../search/generate.ts';
 import { openApiDocument } from './openapi.ts';
 import {
@@ -36,10 +38,7 @@ import {
 export const DEFAULT_WEB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'web');
 
 /** What the server needs from the knowledge base (the real `KnowledgeBase` in production). */
-export type KnowledgeBaseApi = Pick<
-  KnowledgeBase,
-  'search' | 'getDocument' | 'listDocuments' | 'health' | 'ingestFile' | 'remove'
->;
+export type KnowledgeBaseApi = Pick<KnowledgeBase, 'retrievalIndexes' | 'getDocument' | 'listDocuments' | 'health' | 'write'>;
 
 export interface AppOptions {
   log?: (message: string) => void;
@@ -179,7 +178,7 @@ export function createApp(kb: KnowledgeBaseApi, config: Config, options: AppOpti
       const k = optionalInt(q.k, 'k', 1, LIMITS.maxK) ?? 10;
       const mode = optionalMode(q.mode);
       const filters = readFilters(q);
-      const result = await kb.search({ text, k, ...(mode ? { mode } : {}), ...(filters ? { filters } : {}) });
+      const result = await search(kb, { text, k, ...(mode ? { mode } : {}), ...(filters ? { filters } : {}) });
       res.json({ query: text, k, ...(filters ? { filters } : {}), ...result });
     }),
   );
@@ -193,7 +192,7 @@ export function createApp(kb: KnowledgeBaseApi, config: Config, options: AppOpti
       const k = optionalInt(body.k, 'k', 1, LIMITS.maxAskK) ?? 8;
       const mode = optionalMode(body.mode);
       const filters = bodyFilters(body.filters);
-      const result = await kb.search({ text: question, k, ...(mode ? { mode } : {}), ...(filters ? { filters } : {}) });
+      const result = await search(kb, { text: question, k, ...(mode ? { mode } : {}), ...(filters ? { filters } : {}) });
       let answer: AnswerResult = extractAnswer(question, result.hits, kb, { questionWords: tokenizer.queryTerms(question).words });
       const problems = verifyCitations(answer.citations, kb);
       if (problems.length > 0) {
@@ -262,7 +261,7 @@ export function createApp(kb: KnowledgeBaseApi, config: Config, options: AppOpti
       const documentId = `uploads/${name}`;
       await fs.promises.rename(file.path, dest);
       try {
-        const result = await kb.ingestFile(dest, documentId);
+        const result = await ingestFile(kb, dest, documentId);
         if (result.status === 'failed') {
           if (!kb.getDocument(documentId)) await fs.promises.rm(dest, { force: true });
           return { file: file.originalname, documentId, status: 'failed', error: result.error };
@@ -350,7 +349,7 @@ export function createApp(kb: KnowledgeBaseApi, config: Config, options: AppOpti
     route(async (req, res) => {
       const id = String(req.params.id);
       const doc = getDocumentOr404(id);
-      if (!kb.remove(id)) throw notFound(`没有 id 为 "${id.slice(0, 200)}" 的文档`);
+      if (!(await kb.write((writer) => writer.remove(id)))) throw notFound(`没有 id 为 "${id.slice(0, 200)}" 的文档`);
       // An uploaded original lives only in the uploads folder; keep no orphan there.
       if (doc.sourcePath && path.dirname(path.resolve(doc.sourcePath)) === path.resolve(uploadsDir)) {
         await fs.promises.rm(doc.sourcePath, { force: true });

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../kb/config.ts';
 import { loadEmbedder, modelFiles } from '../kb/index/vector/embedder.ts';
 import type { Embedder } from '../kb/types.ts';
-import { makeTinyModelDir } from './support/random-bert.ts';
+import { makeTinyModelDir } from '../bench/random-bert.ts';
 import { describeWithSharedCorpus, sharedPath } from './shared-corpus.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'policykb-embedder-'));

@@ -12,6 +12,7 @@ import { loadConfig, type Config } from '../../kb/config.ts';
 import { KnowledgeBase } from '../../kb/kb.ts';
 import { createApp, type AppOptions } from '../../server/app.ts';
 import { hasSharedCorpus, sharedPath, SHARED_CORPUS } from '../shared-corpus.ts';
+import { ingestPaths } from '../../ingest/ingest.ts';
 
 export const PROJECT_CORPUS = path.resolve(process.cwd(), 'corpus');
 export const ADMIN_TOKEN = 'test-admin-token-7f3a';
@@ -35,11 +36,11 @@ export async function buildTestKb(options: { shared?: boolean; env?: Record<stri
     process.cwd(),
   );
   const kb = await KnowledgeBase.open(config, { embedder: null, lexicalOnlyReason: '测试环境未加载向量模型' });
-  const own = await kb.ingestPaths([PROJECT_CORPUS], { root: PROJECT_CORPUS });
+  const own = await ingestPaths(kb, [PROJECT_CORPUS], { root: PROJECT_CORPUS });
   if (own.failed.length > 0) throw new Error(`project corpus failed to ingest: ${JSON.stringify(own.failed)}`);
   const withShared = (options.shared ?? true) && hasSharedCorpus;
   if (withShared) {
-    const report = await kb.ingestPaths(
+    const report = await ingestPaths(kb, 
       SHARED_SLICE.map((p) => sharedPath(p)),
       { root: SHARED_CORPUS },
     );

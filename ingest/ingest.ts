@@ -1,0 +1,48 @@
+/**
+ * Ingest into a knowledge base: the batch (files and folders, from the CLI,
+ * the server's first start, the bench and eval) and the single upload. Both
+ * write through the knowledge base's one IndexWriter, so they queue behind
+ * each other and behind every other write, and the knowledge base never
+ * learns what a file or a parser is.
+ */
+import path from 'node:path';
+import type { KnowledgeBase } from '../kb/kb.ts';
+import type { IngestFileResult, IngestOptions, IngestReport } from '../kb/types.ts';
+import { ingestBatch } from './batch.ts';
+import { readSourceFile } from './extract/index.ts';
+import { parseBytes } from './parse.ts';
+import { contentHash } from './version.ts';
+
+/** Ingest files and folders: passages stored without vectors are embedded first, then the batch runs. */
+export function ingestPaths(kb: KnowledgeBase, paths: string[], options: IngestOptions = {}): Promise<IngestReport> {
+  return kb.write(async (writer) => {
+    await writer.embedMissing();
+    try {
+      return await ingestBatch(writer, paths, options);
+    } finally {
+      writer.checkpoint();
+    }
+  });
+}
+
+/** Index one file under the given document id (the upload endpoint). Errors are values. */
+export function ingestFile(kb: Pick<KnowledgeBase, 'write'>, filePath: string, documentId: string): Promise<IngestFileResult> {
+  return kb.write(async (writer): Promise<IngestFileResult> => {
+    try {
+      const bytes = await readSourceFile(filePath);
+      const hash = contentHash(bytes, writer.config);
+      if (writer.storedHash(documentId) === hash) {
+        const summary = writer.summary(documentId);
+        if (summary) return { status: 'unchanged', document: summary };
+      }
+      const parsed = await parseBytes(bytes, filePath, { passageMaxChars: writer.config.passageMaxChars, displayPath: documentId });
+      const [outcome] = await writer.indexDocuments([{ id: documentId, sourcePath: path.resolve(filePath), contentHash: hash, parsed }]);
+      if (!outcome || outcome.status === 'failed') return { status: 'failed', error: outcome?.error ?? `${documentId}：未写入` };
+      const summary = writer.summary(documentId);
+      if (!summary) return { status: 'failed', error: `${documentId}：写入后找不到文档` };
+      return { status: outcome.status, document: summary };
+    } catch (error) {
+      return { status: 'failed', error: error instanceof Error ? error.message : String(error) };
+    }
+  });
+}
