@@ -1,12 +1,24 @@
+/**
+ * Two projects, one per test folder:
+ *   tests/unit/  in-process tests of modules on small real inputs (corpus/, tests/fixtures/, files of
+ *                ../shared/corpus): no child process, no browser, no HTTP server other than a loopback
+ *                stub, a few seconds per file at most. `npm run test:unit` runs them alone.
+ *   tests/e2e/   the product as users run it: the API and the page over HTTP, the CLIs and `npm start`
+ *                as child processes, crash recovery, whole-corpus sweeps.
+ * Helpers live in tests/support/, committed inputs in tests/fixtures/.
+ */
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['tests/**/*.test.ts'],
     testTimeout: 120_000,
     hookTimeout: 300_000,
     // Native addons (onnxruntime, better-sqlite3) are safest in forked processes.
     pool: 'forks',
     reporters: ['default', './tests/support/summary-reporter.ts'],
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['tests/unit/**/*.test.ts'] } },
+      { extends: true, test: { name: 'e2e', include: ['tests/e2e/**/*.test.ts'] } },
+    ],
   },
 });

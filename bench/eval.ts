@@ -399,7 +399,7 @@ export async function runEval(
       perQuestion.push({ id: question.id, expected: question.expected, firstRelevantRank, top, ...(question.kind ? { kind: question.kind } : {}) });
       if (tokenizer) {
         const asked = await searchKnowledgeBase(kb, { text: question.text, k: ASK_DEFAULT_K, mode });
-        let answered = extractAnswer(question.text, asked.hits, kb, { questionWords: tokenizer.queryTerms(question.text).words });
+        let answered = extractAnswer(question.text, asked.hits, kb, { questionWords: tokenizer.queryTerms(question.text).words, knowsWord: (word) => kb.knowsWord(word) });
         if (verifyCitations(answered.citations, kb).length > 0) answered = { answer: null, citations: [], reason: 'citation check failed' };
         const text = answered.answer ? answered.answer.sentences.map((s) => s.text).join('') : null;
         const gold = text === null ? { share: 0, contains: false } : goldCoverage(text, question.answer ?? '');

@@ -123,11 +123,12 @@ async function main(): Promise<number> {
         const stats = kb.stats();
         const health = kb.health();
         const perPassage = stats.passages > 0 ? Math.round(stats.bytesOnDisk / stats.passages) : 0;
-        const report = { dataDir: config.dataDir, ...stats, bytesPerPassage: perPassage, model: health.model ?? null, index: health.index };
+        const report = { dataDir: config.dataDir, ...stats, kinds: health.kinds, bytesPerPassage: perPassage, model: health.model ?? null, index: health.index };
         if (values.json) console.log(JSON.stringify(report, null, 2));
         else {
           console.log(`data folder     ${config.dataDir}`);
           console.log(`documents       ${stats.documents}`);
+          console.log(`kinds           ${Object.entries(health.kinds).map(([kind, n]) => `${kind} ${n}`).join(', ')}`);
           console.log(`passages        ${stats.passages} (${stats.embedded} with vectors, ${stats.passages - stats.embedded} without)`);
           console.log(`model           ${health.model ? `${health.model.id} (${health.model.dimension} dims)` : 'none (no vectors stored)'}`);
           console.log(`HNSW vectors    ${stats.vectors} (${health.index.state})`);

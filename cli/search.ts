@@ -1,5 +1,5 @@
 /**
- * npm run search -- "<query>" [--k 10] [--mode hybrid|lexical|dense] [--json] [--data DIR]
+ * npm run search -- "<query>" [--k 10] [--mode MODE] [--json] [--data DIR]
  *                   [--kind K]… [--issuer X] [--from D] [--to D] [--prefix P]
  *
  * Prints ranked passages with their citations: title, heading path, pages,
@@ -7,14 +7,12 @@
  */
 import { ConfigError, loadConfig, withDataDir } from '../kb/config.ts';
 import { KnowledgeBase, KnowledgeBaseError } from '../kb/kb.ts';
-import { DOCUMENT_KINDS, type DocumentKind, type RetrievalMode, type SearchFilters, type SearchHit } from '../kb/types.ts';
+import { DOCUMENT_KINDS, RETRIEVAL_MODES, type DocumentKind, type RetrievalMode, type SearchFilters, type SearchHit } from '../kb/types.ts';
 import { parseCommandLine, runCli } from './run.ts';
 import { search } from '../search/retrieve.ts';
 
-const USAGE = `用法 usage: npm run search -- "<查询>" [--k 10] [--mode hybrid|lexical|dense] [--json] [--data 目录]
+const USAGE = `用法 usage: npm run search -- "<查询>" [--k 10] [--mode ${RETRIEVAL_MODES.join('|')}] [--json] [--data 目录]
        [--kind ${DOCUMENT_KINDS.join('|')}]… [--issuer 发文单位] [--from 日期] [--to 日期] [--prefix 路径前缀]`;
-
-const MODES: readonly RetrievalMode[] = ['hybrid', 'lexical', 'dense'];
 
 /** Marks highlight ranges with 【】 (or bold on a terminal). */
 function highlighted(hit: SearchHit, tty: boolean): string {
@@ -68,7 +66,7 @@ async function main(): Promise<number> {
   const k = values.k === undefined ? 10 : Number(values.k);
   if (!Number.isInteger(k) || k < 1) return fail(`--k ${values.k}: expected a positive integer`);
   const mode = (values.mode ?? 'hybrid') as RetrievalMode;
-  if (!MODES.includes(mode)) return fail(`--mode ${values.mode}: expected ${MODES.join('|')}`);
+  if (!(RETRIEVAL_MODES as readonly string[]).includes(mode)) return fail(`--mode ${values.mode}: expected ${RETRIEVAL_MODES.join('|')}`);
   const kinds = values.kind ?? [];
   const badKind = kinds.find((kind) => !(DOCUMENT_KINDS as readonly string[]).includes(kind));
   if (badKind) return fail(`--kind ${badKind}: expected ${DOCUMENT_KINDS.join('|')}`);

@@ -14,6 +14,7 @@ import type { DocumentToIndex, FileFailure, IngestOptions, IngestReport } from '
 import { isIngestError } from './errors.ts';
 import { SUPPORTED_EXTENSIONS, readSourceFile } from './extract/index.ts';
 import { readJsonlRecords } from './jsonl.ts';
+import { recordCollectionKind } from './metadata.ts';
 import { parseBytes, parseRecordText } from './parse.ts';
 import { contentHash } from './version.ts';
 
@@ -224,6 +225,7 @@ async function prepareFile(writer: IndexWriter, file: SourceFile, options: Inges
       const failures: FileFailure[] = [];
       const current = new Set<string>();
       let unchanged = 0;
+      const kind = recordCollectionKind(read.records.map((record) => record.text));
       for (const record of read.records) {
         const id = `${file.id}#${record.recordId}`;
         current.add(id);
@@ -233,7 +235,7 @@ async function prepareFile(writer: IndexWriter, file: SourceFile, options: Inges
           continue;
         }
         try {
-          const parsed = parseRecordText(record.text, id, { passageMaxChars, ...(record.title ? { title: record.title } : {}) });
+          const parsed = parseRecordText(record.text, id, { passageMaxChars, kind, ...(record.title ? { title: record.title } : {}) });
           documents.push({ id, sourcePath: file.absolutePath, contentHash: hash, parsed });
         } catch (error) {
           failures.push(failureOf({ ...file, id }, error));

@@ -9,6 +9,7 @@
 import path from 'node:path';
 import { stripWhitespace } from '../kb/text/text.ts';
 import type { DocumentKind, DocumentMetadata, Paragraph } from '../kb/types.ts';
+import { documentPlace, documentYear } from '../kb/places.ts';
 import { ENDS_WITH_SIGNING_BODY, ORGAN_NAMES } from '../kb/text/organs.ts';
 import { DOC_NUMBER, isDateLine, readByline, splitSignedDate, type Byline } from './structure.ts';
 
@@ -279,6 +280,12 @@ export function extractMetadata(
   const contact = byRole('contact').map((p) => p.text).join(' ');
   if (contact) metadata.contact = contact;
 
+  // Where and when the document is about, for scoped questions (山东省济南市…, 2023年…).
+  const place = documentPlace({ title, ...(metadata.issuer ? { issuer: metadata.issuer } : {}), text: paragraphs.slice(0, 30).map((p) => p.text).join('\n') });
+  if (place) metadata.place = place;
+  const year = documentYear({ ...(metadata.date ? { date: metadata.date } : {}), title });
+  if (year) metadata.year = year;
+
   const kind = classifyKind(title, context, metadata, hints, options.defaultKind);
   // Proposer and proposal title describe what a reply answers; in a policy
   // or a report the same patterns ("各位代表", a cited 《…意见》) mean nothing.
@@ -287,6 +294,36 @@ export function extractMetadata(
     delete metadata.proposalTitle;
   }
   return { kind, metadata };
+}
+
+/**
+ * How a department answers a citizen's message (留言答复): to 网友 or 您,
+ * acknowledging the 留言/来信. Measured on the opening 300 characters: 2,712 of
+ * the 2,816 replies in replies/messages-and-replies.jsonl say one of these,
+ * and 49 of the 2,081 service passages (which are themselves answers to 来信).
+ */
+const CITIZEN_REPLY = /(网友|网民|留言|来信|来电|您好|你好|您反映|您所反映|你反映|您咨询|您的诉求|问政|收悉|UU\d{4,}|感谢您|谢谢您)/;
+const CITIZEN_REPLY_OPENING = 300;
+/** A web page is a 留言答复 only when its title also says it answers someone. */
+const MESSAGE_REPLY_TITLE = /(回复|答复|留言|来信|网友|信箱|问政)/;
+
+export function readsAsCitizenReply(text: string): boolean {
+  return CITIZEN_REPLY.test(text.slice(0, CITIZEN_REPLY_OPENING));
+}
+
+/**
+ * Records of one JSONL collection are one genre: a collection is 留言答复 when
+ * most of its records read as a reply to a citizen, so the few terse ones
+ * ("经查，…") are classified with their siblings (3.7% of the replies file
+ * would be missed one by one; 2.4% of the service passages would be taken).
+ */
+const MESSAGE_REPLY_SHARE = 0.5;
+const COLLECTION_SAMPLE = 400;
+export function recordCollectionKind(texts: readonly string[]): DocumentKind {
+  const sample = texts.slice(0, COLLECTION_SAMPLE);
+  if (sample.length === 0) return 'other';
+  const replies = sample.filter(readsAsCitizenReply).length;
+  return replies / sample.length >= MESSAGE_REPLY_SHARE ? 'message-reply' : 'other';
 }
 
 const POLICY_TITLE = /(通知|通告|公告|意见|办法|决定|方案|规定|细则|规划|计划|纲要|条例|指引|指南|措施|要点|决议|规则|标准|清单|目录|政策|实施|解读|问答|公报|报告)$/;
@@ -308,6 +345,7 @@ function classifyKind(
     if (/人大|代表建议|代表提出|议案/.test(top) || /第\d+号(代表)?建议/.test(top) || /人大/.test(metadata.session ?? '') || /代表/.test(metadata.addressee ?? '')) return 'suggestion-reply';
   }
   if (defaultKind) return defaultKind;
+  if (MESSAGE_REPLY_TITLE.test(title) && readsAsCitizenReply(context.slice(1).join('\n'))) return 'message-reply';
   // The policy collection's front matter names a department; a web capture's does not make it a policy.
   if (hints.department) return 'policy';
   if (POLICY_TITLE.test(title.replace(/[（(][^）)]*[）)]$/, '')) || metadata.docNumber) return 'policy';

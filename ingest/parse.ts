@@ -102,7 +102,7 @@ export async function parseBytes(
 export function parseRecordText(
   text: string,
   file: string,
-  options: ParseOptions & { title?: string },
+  options: ParseOptions & { title?: string; kind?: DocumentKind },
 ): ParsedDocument {
   const extracted: ExtractedDocument = {
     format: 'jsonl',
@@ -114,7 +114,7 @@ export function parseRecordText(
   };
   return parseExtracted(extracted, file, {
     passageMaxChars: options.passageMaxChars,
-    defaultKind: 'other',
+    defaultKind: options.kind ?? 'other',
     record: true,
     ...(options.title ? { title: options.title } : {}),
   });

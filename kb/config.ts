@@ -24,6 +24,14 @@ export interface Config {
   queryInstruction: string;
   /** KB_EMBED_BATCH — passages per inference call. Default 16 */
   embedBatchSize: number;
+  /**
+   * KB_EMBED_URL, KB_EMBED_MODEL, KB_EMBED_KEY — an OpenAI-compatible embedding server (…/v1) used
+   * instead of the in-process model; see kb/index/vector/remote.ts. KB_EMBED_TIMEOUT_MS bounds one request. Default 60000
+   */
+  embedUrl?: string;
+  embedModel?: string;
+  embedKey?: string;
+  embedTimeoutMs: number;
   /** KB_LEXICAL_ONLY — 1 skips the embedder entirely. Default 0 */
   lexicalOnly: boolean;
   /** KB_PASSAGE_CHARS — passage length bound in characters. Default 300 (see ingest/passages.ts). */
@@ -69,6 +77,14 @@ function flag(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(`${name}=${raw}: expected 1 or 0`);
 }
 
+function remoteEmbedding(env: Env): Pick<Config, 'embedUrl' | 'embedModel' | 'embedKey'> {
+  const url = env.KB_EMBED_URL;
+  if (!url) return {};
+  if (!/^https?:\/\/[^/]/.test(url)) throw new ConfigError(`KB_EMBED_URL=${url}: expected an http:// or https:// URL such as http://127.0.0.1:8000/v1`);
+  if (!env.KB_EMBED_MODEL) throw new ConfigError(`KB_EMBED_URL is set but KB_EMBED_MODEL is not: name the model the server should use (it is also recorded with the vectors)`);
+  return { embedUrl: url, embedModel: env.KB_EMBED_MODEL, ...(env.KB_EMBED_KEY ? { embedKey: env.KB_EMBED_KEY } : {}) };
+}
+
 /** `cwd` anchors relative paths, so a config means the same wherever it is used. */
 export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
   const dir = (name: string, fallback: string) => path.resolve(cwd, env[name] || fallback);
@@ -83,6 +99,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     quantized: flag(env, 'KB_MODEL_QUANTIZED', true),
     queryInstruction: env.KB_QUERY_INSTRUCTION ?? '为这个句子生成表示以用于检索相关文章：',
     embedBatchSize: num(env, 'KB_EMBED_BATCH', 16, 1),
+    ...remoteEmbedding(env),
+    embedTimeoutMs: num(env, 'KB_EMBED_TIMEOUT_MS', 60_000, 100),
     lexicalOnly: flag(env, 'KB_LEXICAL_ONLY', false),
     passageMaxChars: num(env, 'KB_PASSAGE_CHARS', 300, 50),
     hnswM: num(env, 'KB_HNSW_M', 16, 2),

@@ -19,19 +19,22 @@
 import path from 'node:path';
 import type { Config } from './config.ts';
 import { loadEmbedder } from './index/vector/embedder.ts';
+import { EmbeddingServiceError } from './index/vector/remote.ts';
 import { LexicalIndex, PolicyTokenizer, USER_DICT_FILE, isCurrentAnalysis } from './index/lexical/lexical.ts';
 import { DataFolderLock } from './lock.ts';
 import { documentMatches, hasFilters } from './filters.ts';
 import { Store, type DocumentFilterRow, type PassageIndexRow, type PassageRow } from './store/store.ts';
-import type {
-  DocumentSummary,
-  DocumentToIndex,
-  Embedder,
-  IndexOutcome,
-  KnowledgeBaseHealth,
-  ListDocumentsOptions,
-  SearchFilters,
-  StoredDocument,
+import {
+  DOCUMENT_KINDS,
+  type DocumentKind,
+  type DocumentSummary,
+  type DocumentToIndex,
+  type Embedder,
+  type IndexOutcome,
+  type KnowledgeBaseHealth,
+  type ListDocumentsOptions,
+  type SearchFilters,
+  type StoredDocument,
 } from './types.ts';
 import { VectorIndex, type HnswParams } from './index/vector/hnsw.ts';
 import { labelsDigest, VectorFile, type VectorIdentity } from './index/vector/vector-file.ts';
@@ -457,6 +460,11 @@ export class KnowledgeBase implements Searchable {
     return indexes;
   }
 
+  /** Whether any passage holds `word` (a jieba word, folded): what the answer stage asks before saying "没有". */
+  knowsWord(word: string): boolean {
+    return this.lexical.wordFrequency(word) > 0;
+  }
+
   getDocument(id: string): StoredDocument | undefined {
     return this.store.getDocument(id);
   }
@@ -476,6 +484,7 @@ export class KnowledgeBase implements Searchable {
     const model = this.store.model() ?? (this.embedder ? { id: this.embedder.modelId, dimension: this.embedder.dimension } : undefined);
     const health: KnowledgeBaseHealth = {
       documents: this.documents.size,
+      kinds: this.kindCounts(),
       passages: this.passageCount,
       mode: this.embedder ? 'hybrid' : 'lexical-only',
       index: { vectors: this.vectors?.count ?? 0, state: this.vectors ? this.vectorState : 'absent' },
@@ -483,6 +492,12 @@ export class KnowledgeBase implements Searchable {
     if (model) health.model = model;
     if (!this.embedder) health.lexicalOnlyReason = this.lexicalOnlyReason ?? 'no embedding model loaded';
     return health;
+  }
+
+  private kindCounts(): Record<DocumentKind, number> {
+    const counts = Object.fromEntries(DOCUMENT_KINDS.map((kind) => [kind, 0])) as Record<DocumentKind, number>;
+    for (const doc of this.documents.values()) counts[doc.kind] = (counts[doc.kind] ?? 0) + 1;
+    return counts;
   }
 
   /**
@@ -560,14 +575,21 @@ export class KnowledgeBase implements Searchable {
     if (this.embedder) {
       const embedder = this.embedder;
       try {
-        const flat = await embedByLength(embedder, items.flatMap((item) => item.parsed.passages.map((p) => p.text)));
-        let at = 0;
-        vectors = items.map((item) => {
-          const own = flat.slice(at, at + item.parsed.passages.length);
-          at += item.parsed.passages.length;
-          return own;
-        });
+        // A changed file or a new parser version re-parses a document whose passages are mostly the same text:
+        // their vectors are kept (same model: the store holds one model's vectors), only new text is embedded.
+        const kept = items.map((item) => (this.store.model() ? this.store.vectorsByText(item.id) : new Map<string, Float32Array>()));
+        const fresh = [...new Set(items.flatMap((item, i) => item.parsed.passages.map((p) => p.text).filter((text) => !kept[i]!.has(text))))];
+        const flat = await embedByLength(embedder, fresh);
+        const embedded = new Map(fresh.map((text, i) => [text, flat[i]!]));
+        vectors = items.map((item, i) => item.parsed.passages.map((p) => kept[i]!.get(p.text) ?? embedded.get(p.text)!));
       } catch (error) {
+        // A server that is down or answers garbage would fail every document the same way: stop the batch, write nothing of this group.
+        if (error instanceof EmbeddingServiceError && error.scope === 'service') {
+          throw new KnowledgeBaseError(
+            `${error.message}。本批次已停止，已写入的文档保持完整；服务恢复后重新运行即可（已完成的文件会被跳过）。 ` +
+              `The batch stopped; documents already written are intact. Run it again when the server is back (finished files are skipped).`,
+          );
+        }
         if (items.length === 1) failures.set(0, `嵌入失败（embedding failed）：${errorMessage(error)}`);
         else {
           const outcomes: IndexOutcome[] = [];

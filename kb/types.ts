@@ -10,8 +10,11 @@
  * citation's quote can always be checked against the stored text.
  */
 
-export type DocumentKind = 'proposal-reply' | 'suggestion-reply' | 'policy' | 'other';
-export const DOCUMENT_KINDS: readonly DocumentKind[] = ['proposal-reply', 'suggestion-reply', 'policy', 'other'];
+/** `message-reply`: a department's official reply to a citizen's message (留言答复), from a JSONL record or a web page. */
+export type DocumentKind = 'proposal-reply' | 'suggestion-reply' | 'message-reply' | 'policy' | 'other';
+export const DOCUMENT_KINDS: readonly DocumentKind[] = ['proposal-reply', 'suggestion-reply', 'message-reply', 'policy', 'other'];
+/** The kinds that answer someone: what the precedent finder searches by default. */
+export const REPLY_KINDS: readonly DocumentKind[] = ['proposal-reply', 'suggestion-reply', 'message-reply'];
 
 export type SourceFormat = 'pdf' | 'docx' | 'html' | 'txt' | 'md' | 'jsonl';
 
@@ -40,6 +43,23 @@ export interface DocumentMetadata {
   addressee?: string;
   /** 联系人/联系电话 lines, kept verbatim. */
   contact?: string;
+  /** The place the document is about (issuer, title, opening text), see kb/places.ts. */
+  place?: Place;
+  /** The year it is about: its date's, else the first its title names. */
+  year?: number;
+}
+
+/** An administrative division a text is about, or the whole country (level 0, 全国). */
+export interface Place {
+  /** 全国, or the division's name (山东省, 济南市). */
+  name: string;
+  /** GB/T 2260 code, when the division is in the data set. */
+  code?: string;
+  level: 0 | 1 | 2 | 3;
+  /** The province it lies in (absent for 全国). */
+  province?: string;
+  /** The prefecture, for a county. */
+  city?: string;
 }
 
 /**
@@ -158,7 +178,8 @@ export interface CleanBlock {
 // ---------------------------------------------------------------------------
 // Knowledge base and retrieval.
 
-export type RetrievalMode = 'hybrid' | 'lexical' | 'dense';
+export const RETRIEVAL_MODES = ['hybrid', 'lexical', 'dense'] as const;
+export type RetrievalMode = (typeof RETRIEVAL_MODES)[number];
 
 export interface SearchFilters {
   kind?: DocumentKind[];
@@ -217,6 +238,10 @@ export interface SearchResult {
 export interface AnswerCitation extends Citation {
   n: number;
   quote: string;
+  /** The place and year the quoted document is about, when known. */
+  place?: string;
+  year?: number;
+  docNumber?: string;
 }
 
 // ---------------------------------------------------------------------------
@@ -261,6 +286,8 @@ export interface StoredDocument extends DocumentSummary {
 
 export interface KnowledgeBaseHealth {
   documents: number;
+  /** Documents per kind (every kind listed, zero included). */
+  kinds: Record<DocumentKind, number>;
   passages: number;
   model?: { id: string; dimension: number };
   mode: 'hybrid' | 'lexical-only';

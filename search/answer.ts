@@ -1,15 +1,37 @@
 /**
- * Extractive answers: one to three sentences taken verbatim from the best
- * retrieved passages, each cited to the paragraph it stands in (heading path,
- * pages, offsets). Nothing is paraphrased, so every quote can be — and is —
- * checked against the stored document text before it leaves the process.
+ * Extractive answers: sentences taken verbatim from the best retrieved
+ * passages, each cited to the paragraph it stands in (heading path, pages,
+ * offsets). Nothing is paraphrased, so every quote can be — and is — checked
+ * against the stored document text before it leaves the process.
+ *
+ * The stage reads the question first (search/question.ts): what kind of fact
+ * it asks for, which place and year it is about, which words name its
+ * subject. A sentence is scored on its own and its document's merits only —
+ * never against the other candidates — so adding an unrelated document
+ * cannot change the answer drawn from an unchanged one. When the knowledge
+ * base lacks the subject, the place, the year or the kind of fact asked for,
+ * the answer is null and the reason says which, in plain words.
  */
-import type { AnswerCitation, Paragraph, SearchHit, StoredDocument } from '../kb/types.ts';
+import type { AnswerCitation, Paragraph, Place, SearchHit, StoredDocument } from '../kb/types.ts';
 import { fingerprint, nearDuplicate, type TextFingerprint } from '../kb/text/near-duplicates.ts';
-import { ENUMERATES, LIST_ITEM } from '../kb/text/numbering.ts';
-import { CLAUSE_STOPS, COLONS, ELLIPSIS, endsWithMark, questionTerms, SENTENCE_STOPS, splitSentences, type TextSpan } from '../kb/text/sentences.ts';
+import { LIST_ITEM, matchEnumerator } from '../kb/text/numbering.ts';
+import { anyMark, CLAUSE_STOPS, COLONS, ELLIPSIS, endsWithMark, PAUSES, questionTerms, SENTENCE_STOPS, splitSentences, type TextSpan } from '../kb/text/sentences.ts';
 import { TermRarity } from '../kb/index/lexical/term-rarity.ts';
 import { comparable } from '../kb/text/text.ts';
+import { documentPlace, documentYear, namesYear, placeMentions, within } from '../kb/places.ts';
+import {
+  analyseQuestion,
+  carriesFact,
+  FACT_NAMES,
+  isFramingWord,
+  paraphrasesOf,
+  STRICT_FACTS,
+  topicPhrase,
+  type FactType,
+  type QuestionAnalysis,
+} from './question.ts';
+
+export { carriesFact, factTypeOf, type FactType } from './question.ts';
 
 export interface DocumentSource {
   getDocument(id: string): StoredDocument | undefined;
@@ -40,6 +62,12 @@ export interface ExtractiveAnswer {
   /** The sentences joined, each followed by its markers, e.g. "…创下了历史新高。[1]" */
   text: string;
   sentences: AnswerSentence[];
+  /** What the question asked for, as read from its wording. */
+  factType?: FactType;
+  /** A list answer (有哪些措施): one item per source paragraph, possibly from several documents. */
+  list?: true;
+  /** Which place and year the quotes are about, in words (东川省 · 2025年); absent when unknown. */
+  about?: string;
 }
 
 export type AnswerResult =
@@ -47,40 +75,55 @@ export type AnswerResult =
   | { answer: null; citations: []; reason: string };
 
 export interface AnswerOptions {
-  /** At most this many sentences (1–3). Default 3. */
+  /** At most this many sentences (1–3), list items aside. Default 3. */
   maxSentences?: number;
   /**
-   * Share of the question's (weighted) terms the best sentence must contain.
-   * Below it the answer is null: an unrelated sentence quoted with a citation
-   * looks authoritative and is worse than no answer.
+   * Share of the question's (weighted) terms the best sentence and its
+   * context must hold. Below it the answer is null: an unrelated sentence
+   * quoted with a citation looks authoritative and is worse than no answer.
    */
   minCoverage?: number;
   /** Further sentences must score at least this share of the best one. */
   relativeCutoff?: number;
   /**
    * The question's content words (the knowledge base's jieba analysis, question
-   * words removed). Without them, character bigrams of the question are used,
-   * whose cross-word pairs (生留, 在本) dilute the coverage measure.
+   * words removed). Without them, character bigrams of the question are used.
    */
   questionWords?: string[];
   /** General-usage rarity of words; default jieba's tables (loaded once per process). */
   rarity?: TermRarity;
+  /** Reads relative years (今年) against this date; default now. */
+  now?: Date;
+  /**
+   * Whether the knowledge base holds a word anywhere (KnowledgeBase.knowsWord).
+   * With it, a question whose subject word no document holds (汽车 in
+   * 新能源汽车补贴) is answered null, naming the word.
+   */
+  knowsWord?: (word: string) => boolean;
 }
 
-/** The kind of fact a question asks for, read from its wording. */
-export type FactType = 'number' | 'date' | 'list';
+/** What is known of a candidate's document, computed once per document. */
+interface DocFacts {
+  doc: StoredDocument;
+  /** Folded, whitespace-free title + text: where terms are looked up. */
+  haystack: string;
+  title: string;
+  place?: Place;
+  year?: number;
+}
 
 interface Candidate {
   span: TextSpan;
-  doc: StoredDocument;
+  facts: DocFacts;
   paragraph: Paragraph;
   /** Folded, whitespace-free sentence text that terms are looked up in. */
   haystack: string;
+  /** The heading path and paragraph around the sentence, folded. */
+  context: string;
   fingerprint: TextFingerprint;
   hitRank: number;
+  coverage: number;
   score: number;
-  /** The question's distinctive terms this sentence's document (text or title) contains. */
-  docTerms: Set<string>;
 }
 
 /** Roles whose sentences can answer; headings, signatures and addressees only echo the question's words. */
@@ -98,19 +141,50 @@ function paragraphAt(doc: StoredDocument, offset: number): Paragraph | undefined
 /** Documents a collapsed hit also stands for; a few are enough to find the best-structured rendition. */
 const MAX_RENDITIONS = 3;
 
-function collectCandidates(hits: SearchHit[], docs: DocumentSource): Candidate[] {
+function factsOf(doc: StoredDocument): DocFacts {
+  const meta = doc.metadata;
+  // Stores written before places were read at ingest: read it here (a few milliseconds per document).
+  const place = meta.place ?? documentPlace({ title: doc.title, ...(meta.issuer ? { issuer: meta.issuer } : {}), text: doc.text });
+  const year = meta.year ?? documentYear({ ...(meta.date ? { date: meta.date } : {}), title: doc.title });
+  return {
+    doc,
+    haystack: comparable(`${doc.title}\n${meta.proposalTitle ?? ''}\n${doc.text}`),
+    title: comparable(`${doc.title}\n${meta.proposalTitle ?? ''}`),
+    ...(place ? { place } : {}),
+    ...(year ? { year } : {}),
+  };
+}
+
+function collectCandidates(hits: SearchHit[], docs: DocumentSource): { candidates: Candidate[]; documents: DocFacts[] } {
   const seen = new Set<string>();
   const load = documentLoader(docs);
+  const facts = new Map<string, DocFacts>();
+  const factsFor = (doc: StoredDocument) => {
+    let f = facts.get(doc.id);
+    if (!f) facts.set(doc.id, (f = factsOf(doc)));
+    return f;
+  };
   const candidates: Candidate[] = [];
   const add = (doc: StoredDocument, paragraph: Paragraph, span: TextSpan, hitRank: number) => {
-    const key = quoteKey({ doc, span, paragraph });
+    const key = `${doc.id}\u0000${span.start}`;
     if (seen.has(key) || span.text.length < MIN_SENTENCE_CHARS) return;
     seen.add(key);
-    candidates.push({ span, doc, paragraph, haystack: comparable(span.text), fingerprint: fingerprint(span.text), hitRank, score: 0, docTerms: new Set() });
+    candidates.push({
+      span,
+      facts: factsFor(doc),
+      paragraph,
+      haystack: comparable(span.text),
+      context: comparable(`${paragraph.headingPath.join('\n')}\n${paragraph.text}`),
+      fingerprint: fingerprint(span.text),
+      hitRank,
+      coverage: 0,
+      score: 0,
+    });
   };
   hits.forEach((hit, i) => {
     const doc = load(hit.citation.documentId);
     if (!doc) return;
+    factsFor(doc);
     const renditions = (hit.alsoIn ?? []).slice(0, MAX_RENDITIONS).map(load).filter((d): d is StoredDocument => d !== undefined);
     // A passage may begin or end mid-sentence; quote whole sentences of the paragraphs it covers.
     for (const paragraph of paragraphsIn(doc, hit.citation.start, hit.citation.end)) {
@@ -130,19 +204,20 @@ function collectCandidates(hits: SearchHit[], docs: DocumentSource): Candidate[]
     }
   });
   const answering = candidates.filter((c) => ANSWERING_ROLES.has(c.paragraph.role));
-  return (answering.length > 0 ? answering : candidates).filter((c) => !isFiller(c.span.text));
+  return { candidates: (answering.length > 0 ? answering : candidates).filter((c) => !isFiller(c.span.text)), documents: [...facts.values()] };
 }
 
 /**
- * The set phrases of a reply letter (收悉, 现答复如下, 感谢您对…的关心和支持):
- * they repeat the proposal's title and topic, so they match a question well,
- * and they answer nothing. Never quoted as an answer.
+ * The set phrases of a reply letter (收悉, 现答复如下, 感谢您对…的关心和支持)
+ * and of a notice's opening (现就…通知如下, 各省、自治区…：): they repeat the
+ * topic, so they match a question well, and they answer nothing. Never quoted.
  */
 const FILLER = [
   /收悉/,
-  /(答复|回复|函复|说明)如下/,
+  /(答复|回复|函复|说明|通知|报告|函告)如下/,
   /感谢.{0,40}(关心|关注|支持|理解|监督)/,
-  /^(此复|特此(答复|函复|回复|说明))/,
+  /^(此复|此致|特此(答复|函复|回复|说明|通知|公告|通告))/,
+  /^敬礼/,
   /^[（(]?联系(人|电话|方式)[:：]/,
   /欢迎.{0,12}(继续|再次|多提)/,
   /敬请.{0,8}(谅解|理解|指正)/,
@@ -150,61 +225,12 @@ const FILLER = [
   // The covering line of a 印发/转发 notice (…已经市人民政府同意，现印发给你们，请认真贯彻执行) names the attachment, not its content.
   /现(将.{0,40})?(印发|转发)给你们/,
   /请(认真)?(遵照|贯彻)执行/,
+  // The addressee line of a notice: 各省、自治区、直辖市财政厅（局）…：
+  /^各(省|市|区|县|地|有关|级|部门|单位|直属|委|办|厅|局|乡|镇|街道).{0,150}[:：]$/,
 ];
 
 export function isFiller(sentence: string): boolean {
   return FILLER.some((re) => re.test(sentence));
-}
-
-/** Read from the question's wording; the first match wins (什么时候 asks for a date even where 多少 appears too). */
-export function factTypeOf(question: string): FactType | undefined {
-  if (/何时|什么时候|什么时间|哪天|哪年|哪一年|几月|几号|哪一天|何日|日期|截止时间|时间节点/.test(question)) return 'date';
-  if (/多少|几[个项种条名家所次年天倍成岁人万亿]|多大|多高|多长|多久|比例|比率|[^效]率|金额|数额|数量|人数|标准是|额度/.test(question)) return 'number';
-  if (/哪些|哪几|什么条件|何种条件|条件是什么|条件有|包括什么|包括哪|内容是什么|要求是什么|有何要求|措施有/.test(question)) return 'list';
-  return undefined;
-}
-
-const HAS_NUMBER = /\d|[%％‰]|百分之|[一二两三四五六七八九十百千万亿]+(个|项|家|所|名|人|元|万|亿|倍|次|条|批|部|辆|吨|天|年|月|成|岁)/;
-const HAS_DATE = /(\d{4}|[〇○零一二三四五六七八九]{4})年|\d{1,2}月|\d{1,2}日|年底|年初|年内|年末|月底|月初|上半年|下半年/;
-const HAS_LIST = new RegExp(`、[^、]+、|${ENUMERATES.source}|[${CLAUSE_STOPS}]|[${COLONS}]$`);
-
-/** Whether a sentence carries the kind of fact asked for. */
-export function carriesFact(sentence: string, type: FactType): boolean {
-  return (type === 'number' ? HAS_NUMBER : type === 'date' ? HAS_DATE : HAS_LIST).test(sentence);
-}
-
-/**
- * Terms frequent among the candidates (吉林 in a Jilin reply) say little about
- * which sentence answers; rare ones (留吉率) say much. Weights are computed over
- * the candidate pool because that is the only collection at hand here.
- */
-function termWeights(question: Iterable<string>, candidates: Candidate[], rarity: TermRarity): Map<string, number> {
-  const weights = new Map<string, number>();
-  const n = candidates.length;
-  for (const term of question) {
-    let df = 0;
-    for (const c of candidates) if (c.haystack.includes(term)) df++;
-    // A word no candidate contains (采取 in 采取了哪些措施) frames the question rather than naming its
-    // subject; weighting it as the rarest word would sink every candidate's coverage.
-    df = Math.max(df, 1);
-    // Longer words are more specific (留吉率 against 留): a mild length factor on top of rarity.
-    // General usage says what the pool cannot: 情况 and 采取 are everywhere, 吉林省 and 留吉率 name a subject.
-    const general = rarity.isDistinctive(term) ? 1.5 : Math.min(1.5, Math.max(0.5, (rarity.idf(term) ?? rarity.medianIdf) / 8));
-    weights.set(term, Math.log(1 + (n + 1) / (df + 0.5)) * Math.sqrt(Math.min(term.length, 4)) * general);
-  }
-  return weights;
-}
-
-/** Credit for a distinctive term the sentence's document names elsewhere (its title, the paragraph before). */
-const DOCUMENT_CREDIT = 0.5;
-
-function coverageOf(candidate: Candidate, weights: Map<string, number>, totalWeight: number): number {
-  let matched = 0;
-  for (const [term, w] of weights) {
-    if (candidate.haystack.includes(term)) matched += w;
-    else if (candidate.docTerms.has(term)) matched += w * DOCUMENT_CREDIT;
-  }
-  return totalWeight > 0 ? matched / totalWeight : 0;
 }
 
 /** Courtesy formulas of reply letters: they echo the proposal's topic and answer nothing. */
@@ -213,25 +239,113 @@ const COURTESY = /感谢|欢迎(继续|再次)|此复|特此(答复|函复|通�
 const ENDS_LIKE_SENTENCE = endsWithMark(SENTENCE_STOPS + CLAUSE_STOPS + ELLIPSIS + COLONS);
 /** A sentence that is complete in itself: no trailing colon or ellipsis leaving it open. */
 const CLOSED_SENTENCE = endsWithMark(SENTENCE_STOPS + CLAUSE_STOPS);
+/** A numbered heading that ends like a sentence (（三）发展老年助餐服务。): it names a topic and states nothing. */
+function isHeadingSentence(text: string): boolean {
+  const numbering = matchEnumerator(text);
+  return numbering !== undefined && text.length - numbering.label.length <= 26 && !INNER_PAUSE.test(text);
+}
+const INNER_PAUSE = anyMark(PAUSES + CLAUSE_STOPS + COLONS);
 
 /** How precisely a citation can say where it stands: a heading path counts more than a page. */
 function whereQuality(c: Candidate): number {
   return (c.paragraph.headingPath.length > 0 ? 2 : 0) + (c.paragraph.pages ? 1 : 0);
 }
 
-/** Added to a sentence that carries the kind of fact asked for (a number for 多少, a date for 何时). */
-const FACT_BONUS = 0.12;
-
-function score(candidate: Candidate, weights: Map<string, number>, totalWeight: number, factType: FactType | undefined): number {
-  // Retrieval order breaks near-ties; very long sentences carry more chance matches, so they pay a little.
-  const rankBonus = 0.04 / candidate.hitRank;
-  const lengthPenalty = Math.max(0, candidate.span.text.length - 120) / 2000;
-  const formPenalty = (COURTESY.test(candidate.span.text) ? 0.3 : 0) + (ENDS_LIKE_SENTENCE.test(candidate.span.text) ? 0 : 0.15);
-  const factBonus = factType && carriesFact(candidate.span.text, factType) ? FACT_BONUS : 0;
-  return coverageOf(candidate, weights, totalWeight) + rankBonus + factBonus - lengthPenalty - formPenalty;
+/** A question term with its weight and the forms a document may use for it. */
+interface Term {
+  term: string;
+  forms: string[];
+  weight: number;
 }
 
-function citationFor(n: number, c: Quoted): AnswerCitation {
+/**
+ * Weights from general usage only (jieba's IDF, place and organisation names,
+ * the policy-term list) and word length — never from the candidate pool, so a
+ * sentence's score does not move when another document joins the pool.
+ */
+function questionTermsWeighted(words: Iterable<string>, rarity: TermRarity): Term[] {
+  const out: Term[] = [];
+  for (const term of words) {
+    const general = rarity.isDistinctive(term) ? 1.5 : Math.min(1.5, Math.max(0.4, (rarity.idf(term) ?? rarity.medianIdf) / 8));
+    const framing = isFramingWord(term) ? 0.4 : 1;
+    out.push({ term, forms: paraphrasesOf(term).map(comparable), weight: Math.sqrt(Math.min(term.length, 4)) * general * framing });
+  }
+  return out;
+}
+
+/** Credit for a term found around the sentence rather than in it. */
+const CONTEXT_CREDIT = 0.6;
+const TITLE_CREDIT = 0.6;
+const DOCUMENT_CREDIT = 0.3;
+const PARAPHRASE_CREDIT = 0.8;
+
+/** Weighted share of the question's terms that the sentence, its paragraph and headings, its title or its document hold. */
+function coverageOf(c: Candidate, terms: Term[], total: number): number {
+  let matched = 0;
+  for (const t of terms) {
+    if (c.haystack.includes(t.forms[0]!)) matched += t.weight;
+    else if (t.forms.slice(1).some((f) => c.haystack.includes(f))) matched += t.weight * PARAPHRASE_CREDIT;
+    else if (t.forms.some((f) => c.context.includes(f))) matched += t.weight * CONTEXT_CREDIT;
+    else if (t.forms.some((f) => c.facts.title.includes(f))) matched += t.weight * TITLE_CREDIT;
+    else if (t.forms.some((f) => c.facts.haystack.includes(f))) matched += t.weight * DOCUMENT_CREDIT;
+  }
+  return total > 0 ? matched / total : 0;
+}
+
+/** Added to a sentence that carries the kind of fact asked for; taken from one that cannot (no figure for 多少). */
+const STRICT_FACT_WEIGHT = 0.22;
+const SOFT_FACT_WEIGHT = 0.08;
+
+/** How a document's place relates to the places a question names. */
+type PlaceFit = 'match' | 'national' | 'conflict' | 'unknown';
+
+function placeFit(facts: DocFacts, places: Place[]): PlaceFit {
+  if (places.length === 0) return 'unknown';
+  const place = facts.place;
+  if (!place) return 'unknown';
+  if (place.level === 0) return 'national';
+  if (places.some((q) => within(place, q) || within(q, place))) return 'match';
+  return 'conflict';
+}
+
+const PLACE_BONUS: Record<PlaceFit, number> = { match: 0.12, national: 0, unknown: 0, conflict: -0.35 };
+
+function score(c: Candidate, analysis: QuestionAnalysis): number {
+  const text = c.span.text;
+  // Retrieval order breaks near-ties; very long sentences carry more chance matches, so they pay a little.
+  const rankBonus = 0.03 / c.hitRank;
+  const lengthPenalty = Math.max(0, text.length - 120) / 2000;
+  const formPenalty =
+    (COURTESY.test(text) ? 0.3 : 0) + (ENDS_LIKE_SENTENCE.test(text) ? 0 : 0.15) + (isHeadingSentence(text) ? 0.2 : 0);
+  let factBonus = 0;
+  const type = analysis.factType;
+  if (type) {
+    const carries = carriesFact(text, type);
+    if (STRICT_FACTS.has(type)) factBonus = carries ? STRICT_FACT_WEIGHT : -STRICT_FACT_WEIGHT;
+    else factBonus = carries ? SOFT_FACT_WEIGHT : 0;
+  }
+  let yearBonus = 0;
+  for (const year of analysis.years) {
+    if (namesYear(text, year)) yearBonus += 0.1;
+    else if (c.facts.year === year) yearBonus += 0.04;
+    else if (c.facts.year !== undefined && !namesYear(c.facts.haystack, year)) yearBonus -= 0.1;
+  }
+  return c.coverage + rankBonus + factBonus + yearBonus + PLACE_BONUS[placeFit(c.facts, analysis.places)] - lengthPenalty - formPenalty;
+}
+
+/** The forms a place goes by in text: its name and short form (山东省, 山东). */
+function placeForms(place: Place): string[] {
+  const short = place.name.replace(/(壮族|回族|维吾尔)?(自治区|特别行政区|省|市|地区|盟)$/, '');
+  return short.length >= 2 && short !== place.name ? [place.name, short] : [place.name];
+}
+
+/** Does a document speak about `place`: is it about it, or does its text name it? */
+function documentNames(facts: DocFacts, place: Place): boolean {
+  if (facts.place && facts.place.level > 0 && (within(facts.place, place) || within(place, facts.place))) return true;
+  return placeForms(place).some((f) => facts.haystack.includes(f));
+}
+
+function citationFor(n: number, c: Quoted, facts: DocFacts | undefined): AnswerCitation {
   return {
     n,
     documentId: c.doc.id,
@@ -241,6 +355,9 @@ function citationFor(n: number, c: Quoted): AnswerCitation {
     start: c.span.start,
     end: c.span.end,
     quote: c.span.text,
+    ...(facts?.place ? { place: facts.place.name } : {}),
+    ...(facts?.year ? { year: facts.year } : {}),
+    ...(c.doc.metadata.docNumber ? { docNumber: c.doc.metadata.docNumber } : {}),
   };
 }
 
@@ -251,6 +368,8 @@ const LIST_MAX_ITEMS = 12;
 const ECHO_CAP = 300;
 const ECHO_MAX_CHARS = 60;
 const ECHO_NOVELTY = 0.3;
+/** Items of a list answer (有哪些措施), one per source paragraph. */
+const MEASURE_ITEMS = 5;
 
 interface Quoted {
   span: TextSpan;
@@ -286,9 +405,9 @@ function* followingInSection(c: Quoted): Generator<Quoted & { newParagraph: bool
 }
 
 /** Share of a sentence's characters that the question's terms do not account for. */
-function novelty(c: Candidate, weights: Map<string, number>): number {
+function novelty(c: Candidate, terms: Term[]): number {
   const covered = new Uint8Array(c.haystack.length);
-  for (const term of weights.keys()) {
+  for (const { term } of terms) {
     for (let at = c.haystack.indexOf(term); at >= 0; at = c.haystack.indexOf(term, at + 1)) covered.fill(1, at, at + term.length);
   }
   const content = [...c.haystack].filter((ch) => /[\p{L}\p{N}]/u.test(ch)).length;
@@ -299,10 +418,11 @@ function novelty(c: Candidate, weights: Map<string, number>): number {
 /**
  * Text that completes a chosen sentence, verbatim from the same section: the
  * items of a list it introduces (…应当同时具备下列条件：), or, when it only
- * restates the question (（一）广西壮族自治区红十字会接收捐款账户信息。), what
+ * restates the question or is a numbered lead (（三）发展老年助餐服务。), what
  * follows it.
  */
-function continuationOf(c: Candidate, weights: Map<string, number>): Quoted[] {
+function continuationOf(candidate: Candidate, terms: Term[]): Quoted[] {
+  const c: Quoted = { span: candidate.span, doc: candidate.facts.doc, paragraph: candidate.paragraph };
   const out: Quoted[] = [];
   if (/[：:]$/.test(c.span.text)) {
     let length = c.span.text.length;
@@ -315,7 +435,7 @@ function continuationOf(c: Candidate, weights: Map<string, number>): Quoted[] {
     }
     return out;
   }
-  if (c.span.text.length <= ECHO_MAX_CHARS && novelty(c, weights) < ECHO_NOVELTY) {
+  if (c.span.text.length <= ECHO_MAX_CHARS && (novelty(candidate, terms) < ECHO_NOVELTY || isHeadingSentence(c.span.text))) {
     let added = 0;
     for (const next of followingInSection(c)) {
       if (added + next.span.text.length > ECHO_CAP || isFiller(next.span.text)) break;
@@ -329,83 +449,115 @@ function continuationOf(c: Candidate, weights: Map<string, number>): Quoted[] {
   return out;
 }
 
+function nullAnswer(reason: string): AnswerResult {
+  return { answer: null, citations: [], reason };
+}
+
 /**
- * The places and organisations a question names (吉林省, 国务院), each with the
- * shorter names it contains (吉林省 → 吉林) that also name it. A name inside a
- * longer word of the question is no name there (交通部 in 交通部门).
+ * The question's subject words the knowledge base holds nowhere, in no form
+ * (汽车 for 新能源汽车补贴, 生产总值): the surest sign it cannot answer.
+ * Only dictionary words and policy terms count — a fragment jieba cut from
+ * the question (能领, 最多贷) is no subject.
  */
-function namedSubjects(qTerms: Set<string>, rarity: TermRarity): Array<{ term: string; forms: string[] }> {
-  const words = [...qTerms];
-  const names = words.filter((t) => t.length >= 2 && rarity.isName(t));
-  return names
-    .filter((t) => !words.some((o) => o !== t && o.includes(t) && !rarity.isName(o)))
-    .filter((t) => !names.some((o) => o !== t && o.includes(t)))
-    .map((term) => ({ term, forms: names.filter((o) => term.includes(o)) }));
+function unknownSubjectWords(terms: Term[], placeWords: Set<string>, rarity: TermRarity, knowsWord: (word: string) => boolean): string[] {
+  const missing: string[] = [];
+  for (const t of terms) {
+    if (t.term.length < 2 || isFramingWord(t.term) || rarity.isVerb(t.term) || placeWords.has(t.term) || /\d/.test(t.term)) continue;
+    if (rarity.idf(t.term) === undefined && !rarity.isDistinctive(t.term)) continue;
+    if (t.forms.some((f) => knowsWord(f))) continue;
+    missing.push(t.term);
+  }
+  // A compound whose parts are all known (财政补贴 = 财政 + 补贴) is a new combination, not an unknown subject.
+  const unknownCompound = (m: string) => {
+    const parts = terms.filter((t) => t.term !== m && t.term.length >= 2 && m.includes(t.term));
+    return parts.length < 2 || parts.some((p) => missing.includes(p.term));
+  };
+  const real = missing.filter(unknownCompound);
+  // Report the longest forms only: 生产总值, not also 总值.
+  return real.filter((m) => !real.some((o) => o !== m && o.includes(m)));
 }
 
 /** Build an extractive answer to `question` from ranked `hits` (best first). */
-export function extractAnswer(
-  question: string,
-  hits: SearchHit[],
-  docs: DocumentSource,
-  options: AnswerOptions = {},
-): AnswerResult {
+export function extractAnswer(question: string, hits: SearchHit[], docs: DocumentSource, options: AnswerOptions = {}): AnswerResult {
   const maxSentences = Math.min(3, Math.max(1, options.maxSentences ?? 3));
-  const minCoverage = options.minCoverage ?? 0.3;
-  const relativeCutoff = options.relativeCutoff ?? 0.75;
+  const minCoverage = options.minCoverage ?? 0.35;
+  const relativeCutoff = options.relativeCutoff ?? 0.8;
   const rarity = options.rarity ?? TermRarity.shared();
+  const analysis = analyseQuestion(question, options.now);
+  const topic = topicPhrase(question, analysis);
 
-  const qTerms = new Set(
-    options.questionWords && options.questionWords.length > 0
-      ? options.questionWords.map(comparable).filter(Boolean)
-      : questionTerms(question),
-  );
-  if (qTerms.size === 0) return { answer: null, citations: [], reason: '问题中没有可用于检索的词语' };
-  if (hits.length === 0) return { answer: null, citations: [], reason: '知识库中没有找到与问题相关的段落' };
+  const words = options.questionWords && options.questionWords.length > 0 ? options.questionWords.map(comparable).filter(Boolean) : [...questionTerms(question)];
+  // A year is scope, not a subject word: it is weighed by the year rules.
+  const yearWords = new Set(analysis.years.map(String));
+  const terms = questionTermsWeighted(new Set(words.filter((w) => !yearWords.has(w))), rarity);
+  if (terms.length === 0) return nullAnswer('问题中没有可用于检索的词语');
+  if (hits.length === 0) return nullAnswer(`知识库中没有关于“${topic}”的内容：没有找到相关的段落`);
 
-  const candidates = collectCandidates(hits, docs);
-  if (candidates.length === 0) return { answer: null, citations: [], reason: '检索到的段落中没有可以作答的句子（只有标题、落款或客套语）' };
+  const collected = collectCandidates(hits, docs);
+  let candidates = collected.candidates;
+  const docFacts = collected.documents;
+  if (candidates.length === 0) return nullAnswer(`知识库中没有关于“${topic}”的内容：检索到的段落只有标题、落款或客套语`);
 
-  // A question that names a place or an organisation (吉林) asks about that subject; a sentence about
-  // another province that shares every other word (留省率 for 留吉率) would be quoted as if it answered.
-  // Coined terms (留吉率) only weigh more: 疫情防控 is as unknown to general text and is no subject.
-  const groups = namedSubjects(qTerms, rarity);
-  if (groups.length > 0) {
-    const docText = new Map<string, string>();
-    for (const c of candidates) {
-      let text = docText.get(c.doc.id);
-      if (text === undefined) docText.set(c.doc.id, (text = comparable(`${c.doc.title ?? ''}\n${c.doc.text}`)));
-      for (const g of groups) for (const form of g.forms) if (text.includes(form)) c.docTerms.add(form);
+  // Place: a question about 吉林 is not answered from a 东川省 document. A national policy still
+  // answers a provincial question when no retrieved document is about that place (soft scope).
+  const placeWords = new Set<string>();
+  for (const place of analysis.places) {
+    for (const form of placeForms(place)) placeWords.add(form);
+    for (const m of placeMentions(question)) placeWords.add(m.form);
+  }
+  for (const t of terms) if (placeMentions(t.term).some((m) => m.form === t.term) || [...placeWords].some((p) => p.includes(t.term) || t.term.includes(p))) placeWords.add(t.term);
+  for (const place of analysis.places) {
+    const local = docFacts.filter((d) => documentNames(d, place));
+    if (local.length > 0) continue;
+    const national = docFacts.filter((d) => d.place?.level === 0);
+    if (national.length === 0) {
+      return nullAnswer(`知识库中没有关于“${topic}”的内容：检索到的文件都不是关于${place.name}的`);
     }
-    const missing = groups.filter((g) => !candidates.some((c) => g.forms.some((f) => c.docTerms.has(f))));
-    if (missing.length > 0) {
-      const named = missing.map((g) => `“${g.term}”`).join('、');
-      return {
-        answer: null,
-        citations: [],
-        reason: `知识库中没有关于${named}的内容：检索到的文件都没有提到${named}，其中的句子不能当作对这个问题的回答`,
-      };
+    candidates = candidates.filter((c) => c.facts.place?.level === 0);
+  }
+
+  // Year: 2019年 asked, and no retrieved document is of 2019 or names it.
+  for (const year of analysis.years) {
+    if (!docFacts.some((d) => d.year === year || namesYear(d.haystack, year))) {
+      return nullAnswer(`知识库中没有关于“${topic}”的内容：检索到的文件都不涉及${year}年`);
     }
   }
 
-  const factType = factTypeOf(question);
-  const weights = termWeights(qTerms, candidates, rarity);
-  const totalWeight = [...weights.values()].reduce((a, b) => a + b, 0);
-  for (const c of candidates) c.score = score(c, weights, totalWeight, factType);
+  const unknown = options.knowsWord ? unknownSubjectWords(terms, placeWords, rarity, options.knowsWord) : [];
+  if (unknown.length > 0) {
+    return nullAnswer(`知识库中没有关于“${topic}”的内容：知识库的文件都没有提到“${unknown.join('”“')}”`);
+  }
+
+  const total = terms.reduce((a, t) => a + t.weight, 0);
+  for (const c of candidates) {
+    c.coverage = coverageOf(c, terms, total);
+    c.score = score(c, analysis);
+  }
   candidates.sort((a, b) => b.score - a.score || a.hitRank - b.hitRank || a.span.start - b.span.start);
 
-  const best = candidates[0]!;
-  const bestCoverage = coverageOf(best, weights, totalWeight);
-  if (bestCoverage < minCoverage) {
-    return {
-      answer: null,
-      citations: [],
-      reason: `没有足够相关的句子：最相关的句子只覆盖了问题中 ${Math.round(bestCoverage * 100)}% 的关键词`,
-    };
+  const relevant = candidates.filter((c) => c.coverage >= minCoverage && !isHeadingSentence(c.span.text));
+  if (relevant.length === 0) {
+    const best = candidates[0]!;
+    const absent = terms
+      .filter((t) => t.weight >= 1 && !t.forms.some((f) => best.haystack.includes(f) || best.context.includes(f)))
+      .map((t) => t.term)
+      .slice(0, 3);
+    return nullAnswer(
+      `知识库中没有直接回答“${topic}”的内容${absent.length > 0 ? `：最接近的段落没有提到“${absent.join('”“')}”` : ''}`,
+    );
+  }
+  const type = analysis.factType;
+  if (type && STRICT_FACTS.has(type) && !relevant.some((c) => carriesFact(c.span.text, type))) {
+    return nullAnswer(`知识库中关于“${topic}”的文件没有给出${FACT_NAMES[type]}`);
   }
 
+  const best = relevant[0]!;
   const chosen: Candidate[] = [best];
-  for (const c of candidates.slice(1)) {
+  const isList = type === 'list' || type === 'procedure';
+  const limit = isList ? MEASURE_ITEMS : maxSentences;
+  const cutoff = isList ? 0.7 : relativeCutoff;
+  const usedParagraphs = new Set<string>([`${best.facts.doc.id}\u0000${best.paragraph.index}`]);
+  for (const c of relevant.slice(1)) {
     // The same sentence in the PDF and the DOCX of one reply is one piece of evidence, not two;
     // cite the rendition that can say where it stands (heading, page).
     const twin = chosen.findIndex((k) => k.span.text === c.span.text || nearDuplicate(k.fingerprint, c.fingerprint));
@@ -413,31 +565,52 @@ export function extractAnswer(
       if (c.span.text === chosen[twin]!.span.text && whereQuality(c) > whereQuality(chosen[twin]!)) chosen[twin] = c;
       continue;
     }
-    if (chosen.length >= maxSentences) continue;
-    if (c.score < best.score * relativeCutoff) continue;
-    if (coverageOf(c, weights, totalWeight) < minCoverage || c.score < minCoverage) continue;
+    if (chosen.length >= limit) continue;
+    if (c.score < best.score * cutoff) continue;
+    if (type && STRICT_FACTS.has(type) && !carriesFact(c.span.text, type)) continue;
+    // A list gives one item per paragraph; a sentence from another place's document does not join an answer about this one.
+    const paragraphKey = `${c.facts.doc.id}\u0000${c.paragraph.index}`;
+    if (isList && usedParagraphs.has(paragraphKey)) continue;
+    if (placeFit(c.facts, analysis.places) === 'conflict' && placeFit(best.facts, analysis.places) !== 'conflict') continue;
+    usedParagraphs.add(paragraphKey);
     chosen.push(c);
   }
 
   const used = new Set<string>();
-  const quoted: Array<Quoted & { continuation: boolean }> = [];
+  const quoted: Array<Quoted & { continuation: boolean; facts: DocFacts }> = [];
   for (const c of chosen) {
-    if (used.has(quoteKey(c))) continue;
-    used.add(quoteKey(c));
-    quoted.push({ ...c, continuation: false });
-    for (const next of continuationOf(c, weights)) {
+    const q = { span: c.span, doc: c.facts.doc, paragraph: c.paragraph };
+    if (used.has(quoteKey(q))) continue;
+    used.add(quoteKey(q));
+    quoted.push({ ...q, continuation: false, facts: c.facts });
+    for (const next of continuationOf(c, terms)) {
       if (used.has(quoteKey(next))) break;
       used.add(quoteKey(next));
-      quoted.push({ ...next, continuation: true });
+      quoted.push({ ...next, continuation: true, facts: c.facts });
     }
   }
 
-  const citations = quoted.map((q, i) => citationFor(i + 1, q));
+  const citations = quoted.map((q, i) => citationFor(i + 1, q, q.facts));
   const sentences: AnswerSentence[] = citations.map((c, i) => ({ text: c.quote, citations: [c.n], ...(quoted[i]!.continuation ? { continuation: true as const } : {}) }));
+  const about = aboutLine(quoted.map((q) => q.facts));
   return {
-    answer: { text: sentences.map((s) => `${s.text}[${s.citations.join('][')}]`).join(''), sentences },
+    answer: {
+      text: sentences.map((s) => `${s.text}[${s.citations.join('][')}]`).join(''),
+      sentences,
+      ...(type ? { factType: type } : {}),
+      ...(isList && chosen.length > 1 ? { list: true as const } : {}),
+      ...(about ? { about } : {}),
+    },
     citations,
   };
+}
+
+/** 东川省 · 2025年 for the documents quoted (several places or years joined with 、). */
+function aboutLine(facts: DocFacts[]): string | undefined {
+  const places = [...new Set(facts.map((f) => f.place?.name).filter((p): p is string => Boolean(p)))];
+  const years = [...new Set(facts.map((f) => f.year).filter((y): y is number => y !== undefined))].sort();
+  const parts = [places.join('、'), years.map((y) => `${y}年`).join('、')].filter(Boolean);
+  return parts.length > 0 ? parts.join(' · ') : undefined;
 }
 
 /** Every citation whose quote is not the stored text at [start, end), described in words. Empty when all hold. */

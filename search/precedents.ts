@@ -24,6 +24,9 @@ import { search } from './retrieve.ts';
 import { dice, splitSentences, termsOf, type TextSpan } from '../kb/text/sentences.ts';
 import { fingerprint, nearDuplicate, type TextFingerprint } from '../kb/text/near-duplicates.ts';
 import { HAN_CLASS } from '../kb/text/text.ts';
+import { substantiveSentences } from '../kb/text/courtesy.ts';
+import { matchEnumerator } from '../kb/text/numbering.ts';
+import { outlineProposal, type ProposalOutline, type Suggestion } from './suggestions.ts';
 
 /** A knowledge base as the precedent finder reads it: searchable, and its documents. */
 export interface SearchSource extends DocumentSource, Searchable {}
@@ -328,4 +331,260 @@ export async function findSimilarToDocument(
   const content = doc.paragraphs.filter((p) => CONTENT_ROLES.has(p.role));
   const text = (content.length > 0 ? content : doc.paragraphs).map((p) => p.text).join('\n');
   return findSimilar(kb, text, { ...options, excludeDocumentId: documentId });
+}
+
+// ---------------------------------------------------------------------------
+// Precedents per suggestion: what a drafter needs to answer a proposal point by point.
+
+export interface PrecedentExcerpt {
+  documentId: string;
+  title: string;
+  kind: DocumentKind;
+  /** Verbatim `doc.text.slice(citation.start, citation.end)`: consecutive sentences of one body paragraph, courtesy cut off. */
+  text: string;
+  /** The quoted sentences, offsets into the document's text. */
+  sentences: TextSpan[];
+  paragraphIndex: number;
+  citation: Citation;
+  /**
+   * Share of the suggestion's content terms (character bigrams, generic
+   * proposal words left out) that the excerpt's paragraph contains, 0..1.
+   * Absolute: it depends only on the two texts, not on what else was retrieved.
+   */
+  coverage: number;
+}
+
+export interface SuggestionPrecedents {
+  suggestion: Suggestion;
+  /** Best first, at most one excerpt per document. */
+  precedents: PrecedentExcerpt[];
+}
+
+export interface PrecedentReply {
+  documentId: string;
+  title: string;
+  kind: DocumentKind;
+  issuer?: string;
+  date?: string;
+  alsoIn?: string[];
+  /** How many suggestions this reply covers (best excerpt's coverage ≥ COVERED_AT). */
+  covered: number;
+  /** Mean over all suggestions of the best excerpt's coverage in this reply, 0..1. */
+  score: number;
+  /** Per suggestion (in the proposal's order) the best excerpt of this reply, or null. */
+  excerpts: Array<PrecedentExcerpt | null>;
+}
+
+export interface PrecedentsResult {
+  outline: ProposalOutline;
+  bySuggestion: SuggestionPrecedents[];
+  replies: PrecedentReply[];
+  /** The coverage from which a suggestion counts as covered. */
+  coveredAt: number;
+  mode: RetrievalMode;
+  lexicalOnly: boolean;
+  notice?: string;
+  tookMs: number;
+}
+
+export interface PrecedentsOptions {
+  /** Replies to return. Default 10. */
+  k?: number;
+  /** Excerpts per suggestion. Default 5. */
+  perSuggestion?: number;
+  /** Passages retrieved per suggestion. Default 30. */
+  perSuggestionK?: number;
+  mode?: RetrievalMode;
+  filters?: SearchFilters;
+}
+
+/**
+ * Words every proposal and reply uses (建议, 加强, 进一步, 我省): their bigrams
+ * are left out of a suggestion's content terms, so coverage counts what the
+ * suggestion is about.
+ */
+const GENERIC_WORDS = [
+  '建议', '关于', '加强', '进一步', '推进', '推动', '完善', '工作', '提高', '加大', '力度', '相关', '有关', '部门',
+  '我省', '我市', '全省', '全市', '我区', '问题', '开展', '建立', '健全', '促进', '落实', '政府', '方面', '情况',
+  '措施', '机制', '体系', '积极', '切实', '不断', '各级', '实施', '做好', '的',
+];
+const GENERIC_TERMS = new Set(GENERIC_WORDS.flatMap((word) => [...termsOf(word)]));
+/**
+ * From this coverage on a suggestion counts as answered by a reply. On the seed
+ * proposal (the seed reply's five headings as suggestions), the answering
+ * section's paragraph covers 0.42–0.86 of its suggestion, other sections of the
+ * same reply at most 0.36 (see tests/precedents.test.ts).
+ */
+export const COVERED_AT = 0.4;
+/** An excerpt longer than this is cut to its best run of sentences: a drafter adapts a paragraph, not a page. */
+const EXCERPT_MAX_CHARS = 320;
+/** A body paragraph this short without a full stop is a sub-heading in all but name. */
+const BARE_HEADING_CHARS = 24;
+
+export function contentTerms(text: string): Set<string> {
+  const terms = termsOf(text);
+  for (const term of GENERIC_TERMS) terms.delete(term);
+  return terms;
+}
+
+/** A heading, or a run-in heading ("1.人才公寓和保障性租赁住房。"), says what follows, not what was done. */
+function isBareHeading(text: string): boolean {
+  const numbered = matchEnumerator(text) !== undefined;
+  if (text.length <= BARE_HEADING_CHARS) return numbered || !/[。；;！!？?]/.test(text);
+  return numbered && !/[。；;！!？?，,]/.test(text);
+}
+
+interface SentenceTerms {
+  span: TextSpan;
+  terms: Set<string>;
+}
+
+/** The paragraphs of a document a precedent may quote: body text, never headings, courtesy or the closing block. */
+interface QuotableParagraph {
+  paragraph: Paragraph;
+  sentences: SentenceTerms[];
+  headingTerms: Set<string>;
+}
+
+function quotableParagraphs(doc: StoredDocument): QuotableParagraph[] {
+  const out: QuotableParagraph[] = [];
+  for (const paragraph of doc.paragraphs) {
+    if (paragraph.role !== 'body' || isBareHeading(paragraph.text)) continue;
+    const sentences = substantiveSentences(paragraph.text, paragraph.start)
+      .filter((span) => !isBareHeading(span.text))
+      .map((span) => ({ span, terms: termsOf(span.text) }));
+    if (sentences.length > 0) out.push({ paragraph, sentences, headingTerms: termsOf(paragraph.headingPath.join('\n')) });
+  }
+  return out;
+}
+
+/** The best run of consecutive sentences of one paragraph for `wanted`, within EXCERPT_MAX_CHARS. */
+function bestRun(sentences: SentenceTerms[], wanted: Set<string>): { first: number; last: number; covered: number } | undefined {
+  let best: { first: number; last: number; covered: number; chars: number } | undefined;
+  for (let first = 0; first < sentences.length; first++) {
+    const union = new Set<string>();
+    for (let last = first; last < sentences.length; last++) {
+      const chars = sentences[last]!.span.end - sentences[first]!.span.start;
+      if (last > first && chars > EXCERPT_MAX_CHARS) break;
+      for (const term of sentences[last]!.terms) if (wanted.has(term)) union.add(term);
+      if (!best || union.size > best.covered || (union.size === best.covered && chars < best.chars)) {
+        best = { first, last, covered: union.size, chars };
+      }
+    }
+  }
+  return best;
+}
+
+/** For each suggestion of a proposal, the best precedent excerpts; and the replies ranked by how many suggestions they answer. */
+export async function findPrecedents(kb: SearchSource, text: string, options: PrecedentsOptions = {}): Promise<PrecedentsResult> {
+  const started = performance.now();
+  const outline = outlineProposal(text);
+  const perSuggestionK = options.perSuggestionK ?? 30;
+  const getDoc = documentLoader(kb);
+  let mode: RetrievalMode = options.mode ?? 'hybrid';
+  let lexicalOnly = false;
+  let notice: string | undefined;
+
+  // Candidate replies: what retrieval finds for any suggestion. Every candidate is then
+  // read against every suggestion, so one reply can serve several.
+  const candidates = new Map<string, StoredDocument>();
+  const renditionOf = new Map<string, string>();
+  const alsoIn = new Map<string, Set<string>>();
+  for (const suggestion of outline.suggestions) {
+    const result = await search(kb, {
+      text: suggestion.text.replace(/["“”「」『』]/g, ' '),
+      k: perSuggestionK,
+      ...(options.mode ? { mode: options.mode } : {}),
+      ...(options.filters ? { filters: options.filters } : {}),
+    });
+    mode = result.mode;
+    lexicalOnly ||= result.lexicalOnly;
+    notice ??= result.notice;
+    for (const hit of result.hits) {
+      const ids = [hit.citation.documentId, ...(hit.alsoIn ?? [])];
+      const known = ids.map((id) => renditionOf.get(id)).find((id) => id !== undefined);
+      const canonical = known ?? hit.citation.documentId;
+      for (const id of ids) {
+        renditionOf.set(id, canonical);
+        if (id !== canonical) {
+          if (!alsoIn.has(canonical)) alsoIn.set(canonical, new Set());
+          alsoIn.get(canonical)!.add(id);
+        }
+      }
+      if (!candidates.has(canonical)) {
+        const doc = getDoc(canonical);
+        if (doc) candidates.set(canonical, doc);
+      }
+    }
+  }
+
+  // The numbering (三、) is no content, whether or not the proposal was cut at it.
+  const wanted = outline.suggestions.map((s) => contentTerms(s.text.slice(matchEnumerator(s.text)?.label.length ?? 0)));
+  const bySuggestion: SuggestionPrecedents[] = outline.suggestions.map((suggestion) => ({ suggestion, precedents: [] }));
+  const replies: PrecedentReply[] = [];
+  for (const doc of candidates.values()) {
+    const paragraphs = quotableParagraphs(doc);
+    const excerpts = wanted.map((terms): PrecedentExcerpt | null => {
+      if (terms.size === 0) return null;
+      // The paragraph is the unit a precedent is judged by (a reply's answer to one point is
+      // one paragraph); its quoted excerpt is the paragraph's best run of sentences.
+      let best: { paragraph: Paragraph; sentences: SentenceTerms[]; covered: number; underHeading: number } | undefined;
+      for (const { paragraph, sentences, headingTerms } of paragraphs) {
+        const covered = new Set<string>();
+        for (const sentence of sentences) for (const term of sentence.terms) if (terms.has(term)) covered.add(term);
+        if (covered.size === 0) continue;
+        // A reply's section heading restates the suggestion it answers: the tie-breaker between paragraphs that cover as much.
+        let underHeading = 0;
+        for (const term of terms) if (headingTerms.has(term)) underHeading++;
+        if (!best || covered.size > best.covered || (covered.size === best.covered && underHeading > best.underHeading)) {
+          best = { paragraph, sentences, covered: covered.size, underHeading };
+        }
+      }
+      if (!best) return null;
+      const run = bestRun(best.sentences, terms)!;
+      const quoted = best.sentences.slice(run.first, run.last + 1).map((s) => s.span);
+      const start = quoted[0]!.start;
+      const end = quoted.at(-1)!.end;
+      return {
+        documentId: doc.id,
+        title: doc.title,
+        kind: doc.kind,
+        text: doc.text.slice(start, end),
+        sentences: quoted,
+        paragraphIndex: best.paragraph.index,
+        citation: { ...citationOf(doc, best.paragraph), start, end },
+        coverage: Math.round((best.covered / terms.size) * 1000) / 1000,
+      };
+    });
+    excerpts.forEach((excerpt, i) => excerpt && bySuggestion[i]!.precedents.push(excerpt));
+    const coverages = excerpts.map((e) => e?.coverage ?? 0);
+    const others = alsoIn.get(doc.id);
+    replies.push({
+      documentId: doc.id,
+      title: doc.title,
+      kind: doc.kind,
+      ...(doc.metadata.issuer ? { issuer: doc.metadata.issuer } : {}),
+      ...(doc.metadata.date ? { date: doc.metadata.date } : {}),
+      ...(others && others.size > 0 ? { alsoIn: [...others] } : {}),
+      covered: coverages.filter((c) => c >= COVERED_AT).length,
+      score: Math.round((coverages.reduce((a, b) => a + b, 0) / Math.max(1, coverages.length)) * 1000) / 1000,
+      excerpts,
+    });
+  }
+  const perSuggestion = options.perSuggestion ?? 5;
+  for (const entry of bySuggestion) {
+    entry.precedents.sort((a, b) => b.coverage - a.coverage || a.text.length - b.text.length);
+    entry.precedents = entry.precedents.slice(0, perSuggestion);
+  }
+  replies.sort((a, b) => b.covered - a.covered || b.score - a.score);
+  return {
+    outline,
+    bySuggestion,
+    replies: replies.slice(0, options.k ?? 10),
+    coveredAt: COVERED_AT,
+    mode,
+    lexicalOnly,
+    ...(notice ? { notice } : {}),
+    tookMs: Math.round(performance.now() - started),
+  };
 }

@@ -79,13 +79,23 @@ export async function retrieve(context: RetrievalIndexes, query: SearchQuery): P
   const depth = Math.max(50, k * 4);
   const lists: { lexical?: number[]; dense?: number[] } = {};
   const ownScores = new Map<number, number>();
+  let lexicalHits: Array<{ key: number; score: number }> = [];
   if (mode !== 'dense') {
-    const hits = context.lexical.search(text, depth, accept);
-    lists.lexical = hits.map((h) => h.key);
-    if (mode === 'lexical') for (const h of hits) ownScores.set(h.key, h.score);
+    lexicalHits = context.lexical.search(text, depth, accept);
+    lists.lexical = lexicalHits.map((h) => h.key);
+    if (mode === 'lexical') for (const h of lexicalHits) ownScores.set(h.key, h.score);
   }
   if (mode !== 'lexical' && context.dense) {
-    const [vector] = await context.dense.embedder.embedQueries([text]);
+    let vector: Float32Array | undefined;
+    try {
+      [vector] = await context.dense.embedder.embedQueries([text]);
+    } catch (error) {
+      // A remote embedding server can be down while the lexical index is fine: hybrid degrades, dense has nothing to give.
+      if (mode === 'dense') throw error;
+      notice = `向量检索暂不可用，本次只用关键词检索 (dense retrieval failed; these are lexical results)：${error instanceof Error ? error.message : String(error)}`;
+      mode = 'lexical';
+      for (const h of lexicalHits) ownScores.set(h.key, h.score);
+    }
     if (vector) {
       const hits = context.dense.search(vector, depth, accept);
       lists.dense = hits.map((h) => h.label);

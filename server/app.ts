@@ -11,11 +11,11 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import express, { type NextFunction, type Request, type Response } from 'express';
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import multer from 'multer';
 import type { Config } from '../kb/config.ts';
 import type { KnowledgeBase } from '../kb/kb.ts';
-import type { DocumentSummary, SearchHit, StoredDocument } from '../kb/types.ts';
+import type { StoredDocument } from '../kb/types.ts';
 import { extractAnswer, verifyCitations, type AnswerResult } from '../search/answer.ts';
 import { findSimilar, findSimilarToDocument } from '../search/precedents.ts';
 import { PolicyTokenizer, USER_DICT_FILE } from '../kb/index/lexical/tokenizer.ts';
@@ -24,21 +24,25 @@ import { failureLine } from '../ingest/errors.ts';
 import { ingestFile } from '../ingest/ingest.ts';
 import { search } from '../search/retrieve.ts';
 import { generateAnswer, llmSettings, type GeneratedAnswer } from '../search/generate.ts';
-import { openApiDocument } from './openapi.ts';
+import { openApiDocument, type RouteContract, type RouteResponse } from './contract/index.ts';
+import { healthRoute, openApiRoute } from './contract/system.ts';
+import { askRoute, searchRoute, similarRoute } from './contract/search.ts';
+import { precedentRoutes } from './routes/precedents.ts';
 import {
-  bodyFilters,
-  jsonObject,
-  LIMITS,
-  optionalInt,
-  optionalMode,
-  readFilters,
-  requiredText,
-} from './params.ts';
+  deleteDocumentRoute,
+  documentFileRoute,
+  documentRoute,
+  documentSimilarRoute,
+  listDocumentsRoute,
+  uploadRoute,
+  type UploadResult,
+} from './contract/documents.ts';
+import { expressPath, handle, type RouteHandler } from './handle.ts';
 
 export const DEFAULT_WEB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'web');
 
 /** What the server needs from the knowledge base (the real `KnowledgeBase` in production). */
-export type KnowledgeBaseApi = Pick<KnowledgeBase, 'retrievalIndexes' | 'getDocument' | 'listDocuments' | 'health' | 'write'>;
+export type KnowledgeBaseApi = Pick<KnowledgeBase, 'retrievalIndexes' | 'knowsWord' | 'getDocument' | 'listDocuments' | 'health' | 'write'>;
 
 export interface AppOptions {
   log?: (message: string) => void;
@@ -57,14 +61,6 @@ const UPLOAD_TYPES: Record<string, string> = {
   '.md': 'text/markdown; charset=utf-8',
 };
 
-export interface UploadResult {
-  file: string;
-  status: 'added' | 'updated' | 'unchanged' | 'failed' | 'rejected';
-  documentId?: string;
-  document?: DocumentSummary;
-  error?: string;
-}
-
 /** A file name that is safe as one path segment: no separators, no control characters, no leading dot. */
 export function safeFileName(name: string): string {
   const base = name.split(/[\\/]/).pop() ?? '';
@@ -78,18 +74,10 @@ export function safeFileName(name: string): string {
   return stem ? `${stem}${ext.toLowerCase()}` : `upload-${Date.now()}${ext.toLowerCase()}`;
 }
 
-function documentView(doc: StoredDocument) {
+function documentView(doc: StoredDocument): RouteResponse<typeof documentRoute> {
   const { text: _text, passages: _passages, sourcePath, ...rest } = doc;
   return { ...rest, hasFile: doc.format === 'jsonl' || (sourcePath !== undefined && fs.existsSync(sourcePath)) };
 }
-
-type Handler = (req: Request, res: Response) => Promise<void> | void;
-/** Express 5 forwards rejected promises to the error middleware; this keeps sync throws on the same path. */
-const route = (handler: Handler) => (req: Request, res: Response, next: NextFunction) => {
-  Promise.resolve()
-    .then(() => handler(req, res))
-    .catch(next);
-};
 
 export function createApp(kb: KnowledgeBaseApi, config: Config, options: AppOptions = {}): express.Express {
   const log = options.log ?? (() => {});
@@ -148,100 +136,66 @@ export function createApp(kb: KnowledgeBaseApi, config: Config, options: AppOpti
     defParamCharset: 'utf8',
   });
 
+  /** Registers a contract's route; admin routes get the token check first. */
+  const serve = <C extends RouteContract>(contract: C, handler: RouteHandler<C>, ...middleware: RequestHandler[]) => {
+    app[contract.method](expressPath(contract), ...(contract.admin ? [requireAdmin] : []), ...middleware, handle(contract, handler));
+  };
+
   const getDocumentOr404 = (id: string): StoredDocument => {
     const doc = kb.getDocument(id);
     if (!doc) throw notFound(`没有 id 为 "${id.slice(0, 200)}" 的文档`);
     return doc;
   };
 
-  app.get(
-    '/api/health',
-    route((_req, res) => {
-      res.json({
-        status: 'ok',
-        ...kb.health(),
-        llm: llm ? { configured: true, model: llm.model } : { configured: false },
-        uploads: { enabled: Boolean(config.adminToken), maxBytes: config.uploadMaxBytes, types: Object.keys(UPLOAD_TYPES) },
-      });
-    }),
-  );
+  serve(healthRoute, () => ({
+    status: 'ok' as const,
+    ...kb.health(),
+    llm: llm ? { configured: true, model: llm.model } : { configured: false },
+    uploads: { enabled: Boolean(config.adminToken), maxBytes: config.uploadMaxBytes, types: Object.keys(UPLOAD_TYPES) },
+  }));
 
-  app.get('/api/openapi.json', (_req, res) => {
-    res.json(openApiDocument);
+  serve(openApiRoute, () => openApiDocument);
+
+  serve(searchRoute, async ({ query: { q: text, k, mode, filters } }) => {
+    const result = await search(kb, { text, k, ...(mode ? { mode } : {}), ...(filters ? { filters } : {}) });
+    return { query: text, k, ...(filters ? { filters } : {}), ...result };
   });
 
-  app.get(
-    '/api/search',
-    route(async (req, res) => {
-      const q = req.query as Record<string, unknown>;
-      const text = requiredText(q.q, 'q', LIMITS.queryChars);
-      const k = optionalInt(q.k, 'k', 1, LIMITS.maxK) ?? 10;
-      const mode = optionalMode(q.mode);
-      const filters = readFilters(q);
-      const result = await search(kb, { text, k, ...(mode ? { mode } : {}), ...(filters ? { filters } : {}) });
-      res.json({ query: text, k, ...(filters ? { filters } : {}), ...result });
-    }),
+  serve(askRoute, async ({ body: { question, k, mode, filters } }) => {
+    const started = performance.now();
+    const result = await search(kb, { text: question, k, ...(mode ? { mode } : {}), ...(filters ? { filters } : {}) });
+    let answer: AnswerResult = extractAnswer(question, result.hits, kb, { questionWords: tokenizer.queryTerms(question).words, knowsWord: (word) => kb.knowsWord(word) });
+    const problems = verifyCitations(answer.citations, kb);
+    if (problems.length > 0) {
+      // Never send a quote the document does not contain; this is a bug worth a loud log line.
+      log(`answer citations failed verification for "${question}": ${problems.join('; ')}`);
+      answer = { answer: null, citations: [], reason: '引文与原文校验不一致，已拒绝作答（详情见服务器日志）' };
+    }
+    let generated: GeneratedAnswer | undefined;
+    if (llm) generated = await generateAnswer(llm, question, result.hits, kb, options.fetchImpl);
+    return {
+      question,
+      answer: answer.answer,
+      ...(answer.reason ? { reason: answer.reason } : {}),
+      citations: answer.citations,
+      verified: true as const,
+      ...(generated ? { generated } : {}),
+      hits: result.hits,
+      mode: result.mode,
+      lexicalOnly: result.lexicalOnly,
+      ...(result.notice ? { notice: result.notice } : {}),
+      tookMs: Math.round(performance.now() - started),
+    };
+  });
+
+  serve(similarRoute, ({ body: { text, k, mode, filters } }) =>
+    findSimilar(kb, text, { k, ...(mode ? { mode } : {}), ...(filters ? { filters } : {}) }),
   );
 
-  app.post(
-    '/api/ask',
-    route(async (req, res) => {
-      const started = performance.now();
-      const body = jsonObject(req.body);
-      const question = requiredText(body.question, 'question', LIMITS.questionChars);
-      const k = optionalInt(body.k, 'k', 1, LIMITS.maxAskK) ?? 8;
-      const mode = optionalMode(body.mode);
-      const filters = bodyFilters(body.filters);
-      const result = await search(kb, { text: question, k, ...(mode ? { mode } : {}), ...(filters ? { filters } : {}) });
-      let answer: AnswerResult = extractAnswer(question, result.hits, kb, { questionWords: tokenizer.queryTerms(question).words });
-      const problems = verifyCitations(answer.citations, kb);
-      if (problems.length > 0) {
-        // Never send a quote the document does not contain; this is a bug worth a loud log line.
-        log(`answer citations failed verification for "${question}": ${problems.join('; ')}`);
-        answer = { answer: null, citations: [], reason: '引文与原文校验不一致，已拒绝作答（详情见服务器日志）' };
-      }
-      let generated: GeneratedAnswer | undefined;
-      if (llm) generated = await generateAnswer(llm, question, result.hits, kb, options.fetchImpl);
-      res.json({
-        question,
-        answer: answer.answer,
-        ...(answer.reason ? { reason: answer.reason } : {}),
-        citations: answer.citations,
-        verified: true,
-        ...(generated ? { generated } : {}),
-        hits: result.hits satisfies SearchHit[],
-        mode: result.mode,
-        lexicalOnly: result.lexicalOnly,
-        ...(result.notice ? { notice: result.notice } : {}),
-        tookMs: Math.round(performance.now() - started),
-      });
-    }),
-  );
-
-  app.post(
-    '/api/similar',
-    route(async (req, res) => {
-      const body = jsonObject(req.body);
-      const text = requiredText(body.text, 'text', LIMITS.similarChars);
-      const k = optionalInt(body.k, 'k', 1, LIMITS.maxSimilarK) ?? 10;
-      const mode = optionalMode(body.mode);
-      const filters = bodyFilters(body.filters);
-      const result = await findSimilar(kb, text, { k, ...(mode ? { mode } : {}), ...(filters ? { filters } : {}) });
-      res.json(result);
-    }),
-  );
-
-  app.get(
-    '/api/documents',
-    route((req, res) => {
-      const q = req.query as Record<string, unknown>;
-      const offset = optionalInt(q.offset, 'offset', 0, 10_000_000) ?? 0;
-      const limit = optionalInt(q.limit, 'limit', 1, LIMITS.maxPageSize) ?? 20;
-      const filters = readFilters(q);
-      const page = kb.listDocuments({ offset, limit, ...(filters ? { filters } : {}) });
-      res.json({ offset, limit, ...page });
-    }),
-  );
+  serve(listDocumentsRoute, ({ query: { offset, limit, filters } }) => {
+    const page = kb.listDocuments({ offset, limit, ...(filters ? { filters } : {}) });
+    return { offset, limit, ...page };
+  });
 
   // Uploads are ingested one at a time: two uploads of the same file name must not interleave.
   let uploadQueue: Promise<unknown> = Promise.resolve();
@@ -278,11 +232,9 @@ export function createApp(kb: KnowledgeBaseApi, config: Config, options: AppOpti
     return next;
   };
 
-  app.post(
-    '/api/documents',
-    requireAdmin,
-    upload.any(),
-    route(async (req, res) => {
+  serve(
+    uploadRoute,
+    async (_input, req, res) => {
       const files = (req.files as Express.Multer.File[] | undefined) ?? [];
       if (files.length === 0) throw new HttpError(400, '没有收到文件：请用 multipart/form-data 上传，字段名 files', 'files');
       const results: UploadResult[] = [];
@@ -294,70 +246,51 @@ export function createApp(kb: KnowledgeBaseApi, config: Config, options: AppOpti
         res.status(status).json({ error: { field: 'files', message: failureLine(first.file, first.error ?? '失败') }, results });
         return;
       }
-      res.status(200).json({ results });
-    }),
+      return { results };
+    },
+    upload.any(),
   );
 
-  app.get(
-    '/api/documents/:id',
-    route((req, res) => {
-      res.json(documentView(getDocumentOr404(String(req.params.id))));
-    }),
-  );
+  serve(documentRoute, ({ params: { id } }) => documentView(getDocumentOr404(id)));
 
-  app.get(
-    '/api/documents/:id/similar',
-    route(async (req, res) => {
-      const id = String(req.params.id);
-      const q = req.query as Record<string, unknown>;
-      const k = optionalInt(q.k, 'k', 1, LIMITS.maxSimilarK) ?? 10;
-      const mode = optionalMode(q.mode);
-      const filters = readFilters(q);
-      const result = await findSimilarToDocument(kb, id, { k, ...(mode ? { mode } : {}), ...(filters ? { filters } : {}) });
-      if (!result) throw notFound(`没有 id 为 "${id.slice(0, 200)}" 的文档`);
-      res.json({ documentId: id, ...result });
-    }),
-  );
+  serve(documentSimilarRoute, async ({ params: { id }, query: { k, mode, filters } }) => {
+    const result = await findSimilarToDocument(kb, id, { k, ...(mode ? { mode } : {}), ...(filters ? { filters } : {}) });
+    if (!result) throw notFound(`没有 id 为 "${id.slice(0, 200)}" 的文档`);
+    return { documentId: id, ...result };
+  });
 
-  app.get(
-    '/api/documents/:id/file',
-    route(async (req, res) => {
-      const doc = getDocumentOr404(String(req.params.id));
-      const fileName = path.basename(doc.id.split('#')[0] ?? doc.id);
-      if (doc.format === 'jsonl') {
-        // One record of a large JSONL file: its text is the original as far as a reader cares.
-        res.type('text/plain; charset=utf-8');
-        res.set('Content-Disposition', `inline; filename*=UTF-8''${encodeURIComponent(`${fileName}.txt`)}`);
-        res.send(doc.text);
-        return;
-      }
-      if (!doc.sourcePath || !fs.existsSync(doc.sourcePath)) throw notFound(`文档 "${doc.id}" 的原始文件已不存在`);
-      const ext = path.extname(doc.sourcePath).toLowerCase();
-      res.type(UPLOAD_TYPES[ext] ?? 'application/octet-stream');
-      res.set('Content-Disposition', `inline; filename*=UTF-8''${encodeURIComponent(fileName)}`);
-      // A stored web page must not run its scripts under this server's origin.
-      if (ext === '.html' || ext === '.htm') res.set('Content-Security-Policy', 'sandbox');
-      await new Promise<void>((resolve, reject) => {
-        res.sendFile(doc.sourcePath!, { dotfiles: 'allow', headers: {} }, (err) => (err ? reject(err) : resolve()));
-      });
-    }),
-  );
+  serve(documentFileRoute, async ({ params: { id } }, _req, res) => {
+    const doc = getDocumentOr404(id);
+    const fileName = path.basename(doc.id.split('#')[0] ?? doc.id);
+    if (doc.format === 'jsonl') {
+      // One record of a large JSONL file: its text is the original as far as a reader cares.
+      res.type('text/plain; charset=utf-8');
+      res.set('Content-Disposition', `inline; filename*=UTF-8''${encodeURIComponent(`${fileName}.txt`)}`);
+      res.send(doc.text);
+      return;
+    }
+    if (!doc.sourcePath || !fs.existsSync(doc.sourcePath)) throw notFound(`文档 "${doc.id}" 的原始文件已不存在`);
+    const ext = path.extname(doc.sourcePath).toLowerCase();
+    res.type(UPLOAD_TYPES[ext] ?? 'application/octet-stream');
+    res.set('Content-Disposition', `inline; filename*=UTF-8''${encodeURIComponent(fileName)}`);
+    // A stored web page must not run its scripts under this server's origin.
+    if (ext === '.html' || ext === '.htm') res.set('Content-Security-Policy', 'sandbox');
+    await new Promise<void>((resolve, reject) => {
+      res.sendFile(doc.sourcePath!, { dotfiles: 'allow', headers: {} }, (err) => (err ? reject(err) : resolve()));
+    });
+  });
 
-  app.delete(
-    '/api/documents/:id',
-    requireAdmin,
-    route(async (req, res) => {
-      const id = String(req.params.id);
-      const doc = getDocumentOr404(id);
-      if (!(await kb.write((writer) => writer.remove(id)))) throw notFound(`没有 id 为 "${id.slice(0, 200)}" 的文档`);
-      // An uploaded original lives only in the uploads folder; keep no orphan there.
-      if (doc.sourcePath && path.dirname(path.resolve(doc.sourcePath)) === path.resolve(uploadsDir)) {
-        await fs.promises.rm(doc.sourcePath, { force: true });
-      }
-      res.json({ removed: id });
-    }),
-  );
+  serve(deleteDocumentRoute, async ({ params: { id } }) => {
+    const doc = getDocumentOr404(id);
+    if (!(await kb.write((writer) => writer.remove(id)))) throw notFound(`没有 id 为 "${id.slice(0, 200)}" 的文档`);
+    // An uploaded original lives only in the uploads folder; keep no orphan there.
+    if (doc.sourcePath && path.dirname(path.resolve(doc.sourcePath)) === path.resolve(uploadsDir)) {
+      await fs.promises.rm(doc.sourcePath, { force: true });
+    }
+    return { removed: id };
+  });
 
+  app.use(precedentRoutes(kb, config));
   app.use('/api', apiNotFound);
   app.use(express.static(webDir, { index: 'index.html', dotfiles: 'ignore' }));
   app.use(errorMiddleware({ log, maxUploadBytes: config.uploadMaxBytes }));

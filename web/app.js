@@ -5,10 +5,11 @@
 const KIND_LABELS = {
   'proposal-reply': '提案答复',
   'suggestion-reply': '建议答复',
+  'message-reply': '留言答复',
   policy: '政策文件',
   other: '其他',
 };
-const REPLY_KINDS = 'proposal-reply,suggestion-reply';
+const REPLY_KINDS = 'proposal-reply,suggestion-reply,message-reply';
 const EXAMPLES = ['高校毕业生留在本省就业有哪些支持政策？', '城区内涝治理采取了哪些措施？', '普惠性民办幼儿园如何认定？'];
 
 const view = document.getElementById('view');
@@ -240,7 +241,7 @@ function filterControls(params, { withYear = true } = {}) {
     'select',
     { name: 'kind', 'aria-label': '文档类型' },
     h('option', { value: '' }, '全部类型'),
-    h('option', { value: REPLY_KINDS }, '答复（提案与建议）'),
+    h('option', { value: REPLY_KINDS }, '答复（提案、建议与留言）'),
     Object.entries(KIND_LABELS).map(([value, label]) => h('option', { value }, label)),
   );
   kind.value = params.get('kind') || '';
@@ -561,32 +562,47 @@ async function renderSimilar(params, isCurrent) {
   });
   textarea.value = sessionStorage.getItem('similar-text') || '';
   const repliesOnly = h('input', { type: 'checkbox', name: 'replies', checked: params.get('replies') !== '0' });
+  const proposalFile = h('input', { type: 'file', name: 'proposal', accept: '.docx,.pdf,.txt', 'aria-label': '上传提案文件' });
   const form = h(
     'form',
     { class: 'similar-form' },
     h('h1', {}, '查找先例答复'),
-    h('p', { class: 'muted' }, '逐句比对新提案与已入库的文件，列出最相似的既往答复，并把新提案的每一句与先例中最接近的段落并排对照。'),
+    h('p', { class: 'muted' }, '按编号（一、（一）1.，无编号时按段）把提案分成各条建议，逐条找出既往答复中最接近的段落，并按覆盖的建议条数排列答复。'),
     textarea,
+    h('label', { class: 'small muted file-pick' }, '或上传提案（DOCX、PDF）：', proposalFile),
     h(
       'div',
       { class: 'form-row' },
-      h('label', { class: 'check' }, repliesOnly, ' 只看答复（提案与建议答复）'),
+      h('label', { class: 'check' }, repliesOnly, ' 只看答复（提案、建议与留言答复）'),
       h('button', { type: 'submit', class: 'btn btn-primary' }, '查找先例答复'),
     ),
   );
   const results = h('section', { class: 'similar-results' });
   view.append(form, results);
 
-  const run = async (request) => {
-    clear(results).append(loading('正在逐句比对…'));
+  const run = async (request, render) => {
+    clear(results).append(loading('正在逐条比对…'));
     try {
       const data = await request();
       if (!isCurrent()) return;
-      clear(results).append(similarResults(data));
+      clear(results).append(render(data));
     } catch (err) {
       if (isCurrent()) clear(results).append(errorBox(err.message));
     }
   };
+
+  proposalFile.addEventListener('change', async () => {
+    const file = proposalFile.files && proposalFile.files[0];
+    if (!file) return;
+    const body = new FormData();
+    body.append('file', file);
+    try {
+      const data = await api('api/proposals/text', { method: 'POST', body });
+      textarea.value = data.text;
+    } catch (err) {
+      clear(results).append(errorBox(err.message));
+    }
+  });
 
   form.addEventListener('submit', (event) => {
     event.preventDefault();
@@ -596,8 +612,8 @@ async function renderSimilar(params, isCurrent) {
       return;
     }
     sessionStorage.setItem('similar-text', text);
-    const filters = repliesOnly.checked ? { kind: REPLY_KINDS.split(',') } : undefined;
-    run(() => api('api/similar', { json: { text, k: 10, ...(filters ? { filters } : {}) } }));
+    const request = { text, k: 10, repliesOnly: repliesOnly.checked };
+    run(() => api('api/precedents', { json: request }), (data) => precedentResults(data, request));
   });
 
   if (docId) {
@@ -606,8 +622,104 @@ async function renderSimilar(params, isCurrent) {
     form.insertBefore(note, textarea);
     textarea.hidden = true;
     form.querySelector('.form-row').hidden = true;
-    await run(() => api(`api/documents/${encodeURIComponent(docId)}/similar?k=10`));
+    await run(() => api(`api/documents/${encodeURIComponent(docId)}/similar?k=10`), similarResults);
   }
+}
+
+function coverageBadge(coverage) {
+  const pct = Math.round(coverage * 100);
+  return h(
+    'span',
+    { class: 'score', title: '覆盖率：先例段落包含本条建议内容词（二字词组，不计“加强、进一步”等通用词）的比例；同一数值在任何查询中含义相同' },
+    h('span', { class: 'score-bar' }, h('span', { class: 'score-fill', style: { width: `${pct}%` } })),
+    `覆盖 ${pct}%`,
+  );
+}
+
+function sourceLink(excerpt) {
+  const where = excerpt.citation.pages ? pagesLabel(excerpt.citation.pages) : excerpt.citation.headingPath.join(' › ') || '正文';
+  return h('a', { class: 'small', href: docHref(excerpt.documentId, { s: excerpt.citation.start, e: excerpt.citation.end }) }, `《${excerpt.title}》 ${where} →`);
+}
+
+function suggestionLabel(suggestion) {
+  return suggestion.label ? suggestion.text : `第${suggestion.index + 1}段：${suggestion.text}`;
+}
+
+/** One earlier document in a precedent list: rank, title, score, meta line, other renditions, and its alignment. */
+function precedentCard(i, doc, score, meta, details) {
+  return h(
+    'li',
+    { class: 'card precedent' },
+    h('div', { class: 'hit-head' }, h('span', { class: 'hit-no' }, String(i + 1)), h('a', { class: 'hit-title', href: docHref(doc.documentId) }, doc.title), score),
+    metaLine(meta),
+    doc.alsoIn && doc.alsoIn.length
+      ? h('div', { class: 'also-in small muted' }, '同一文件的其他版本：', doc.alsoIn.map((id, k) => [k ? '、' : '', h('a', { href: docHref(id) }, id)]))
+      : null,
+    details,
+  );
+}
+
+function precedentResults(data) {
+  const wrap = h('div', {});
+  const n = data.outline.suggestions.length;
+  wrap.append(
+    h(
+      'div',
+      { class: 'results-head' },
+      h('h2', {}, `逐条先例（${n} 条建议）`),
+      h('span', { class: 'muted small' }, `${data.outline.numbered ? '按编号分条' : '无编号，按段分条'} · ${data.lexicalOnly ? '关键词检索' : '混合检索'} · ${Math.round(data.tookMs)} 毫秒`),
+    ),
+  );
+  const perSuggestion = h('ol', { class: 'suggestions' });
+  for (const entry of data.bySuggestion) {
+    perSuggestion.append(
+      h(
+        'li',
+        { class: 'card suggestion' },
+        h('p', { class: 'suggestion-text' }, suggestionLabel(entry.suggestion)),
+        entry.precedents.length === 0
+          ? h('p', { class: 'empty small' }, '没有找到先例段落。')
+          : h(
+              'ol',
+              { class: 'suggestion-precedents' },
+              entry.precedents.map((excerpt) =>
+                h('li', { class: 'excerpt' }, h('div', { class: 'excerpt-head' }, h('span', { class: `kind kind-${excerpt.kind}` }, kindLabel(excerpt.kind)), coverageBadge(excerpt.coverage)), h('p', {}, excerpt.text), sourceLink(excerpt)),
+              ),
+            ),
+      ),
+    );
+  }
+  wrap.append(perSuggestion);
+
+  wrap.append(h('div', { class: 'results-head' }, h('h2', {}, `相似文档（${data.replies.length}）`), h('span', { class: 'muted small' }, `按覆盖的建议条数（覆盖率 ≥ ${Math.round(data.coveredAt * 100)}% 计为覆盖）与平均覆盖率排序`)));
+  if (data.replies.length === 0) {
+    wrap.append(h('p', { class: 'empty' }, '没有找到相似的文档。'));
+    return wrap;
+  }
+  const list = h('ol', { class: 'precedents' });
+  data.replies.forEach((reply, i) => {
+    const pairs = h(
+      'div',
+      { class: 'pairs' },
+      h('div', { class: 'pair pair-head' }, h('div', {}, '建议'), h('div', {}, '先例段落')),
+      reply.excerpts.map((excerpt, k) =>
+        excerpt
+          ? h(
+              'div',
+              { class: 'pair' },
+              h('div', { class: 'pair-query' }, suggestionLabel(data.outline.suggestions[k])),
+              h('div', { class: 'pair-match' }, h('p', {}, excerpt.text), coverageBadge(excerpt.coverage), ' ', sourceLink(excerpt)),
+            )
+          : null,
+      ),
+    );
+    list.append(
+      precedentCard(i, reply, coverageBadge(reply.score), [h('span', { class: `kind kind-${reply.kind}` }, kindLabel(reply.kind)), reply.issuer, reply.date, `覆盖 ${reply.covered}/${n} 条建议`],
+        h('details', { class: 'pair-details', open: i < 2 }, h('summary', {}, `逐条对照（${reply.excerpts.filter(Boolean).length} 条）`), pairs)),
+    );
+  });
+  wrap.append(list);
+  return wrap;
 }
 
 function similarResults(data) {
@@ -658,25 +770,11 @@ function similarResults(data) {
       pairs,
     );
     list.append(
-      h(
-        'li',
-        { class: 'card precedent' },
-        h(
-          'div',
-          { class: 'hit-head' },
-          h('span', { class: 'hit-no' }, String(i + 1)),
-          h('a', { class: 'hit-title', href: docHref(doc.documentId) }, doc.title),
-          h('span', { class: 'score', title: '各句检索名次的平均得分；100% 表示每一句都排在第一' }, h('span', { class: 'score-bar' }, h('span', { class: 'score-fill', style: { width: `${pct}%` } })), `${pct}%`),
-        ),
-        metaLine([
-          h('span', { class: `kind kind-${doc.kind}` }, kindLabel(doc.kind)),
-          doc.issuer,
-          doc.date,
-          `${doc.matchedParts}/${data.parts.length} 句命中`,
-        ]),
-        doc.alsoIn && doc.alsoIn.length
-          ? h('div', { class: 'also-in small muted' }, '同一文件的其他版本：', doc.alsoIn.map((id, k) => [k ? '、' : '', h('a', { href: docHref(id) }, id)]))
-          : null,
+      precedentCard(
+        i,
+        doc,
+        h('span', { class: 'score', title: '各句检索名次的平均得分；100% 表示每一句都排在第一' }, h('span', { class: 'score-bar' }, h('span', { class: 'score-fill', style: { width: `${pct}%` } })), `${pct}%`),
+        [h('span', { class: `kind kind-${doc.kind}` }, kindLabel(doc.kind)), doc.issuer, doc.date, `${doc.matchedParts}/${data.parts.length} 句命中`],
         details,
       ),
     );

@@ -660,6 +660,16 @@ export class Store {
     return rows.map((r) => ({ passageId: r.passage_id, vector: blobToVector(r.vector) }));
   }
 
+  /** A document's stored vectors by passage text: a re-parse that keeps a passage's text keeps its vector. */
+  vectorsByText(documentId: string): Map<string, Float32Array> {
+    const rows = this.sql(
+        `SELECT p.text, e.vector FROM documents d JOIN passages p ON p.doc_key = d.doc_key
+         JOIN embeddings e ON e.label = p.label WHERE d.id = ?`,
+      )
+      .all(documentId) as Array<{ text: string; vector: Buffer }>;
+    return new Map(rows.map((r) => [r.text, blobToVector(r.vector)]));
+  }
+
   /** The passages (with their document's citation fields) for a handful of labels, by label; unknown labels are absent. */
   passagesByLabel(labels: number[]): Map<number, PassageRow> {
     const result = new Map<number, PassageRow>();

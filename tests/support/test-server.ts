@@ -11,7 +11,7 @@ import type { Server } from 'node:http';
 import { loadConfig, type Config } from '../../kb/config.ts';
 import { KnowledgeBase } from '../../kb/kb.ts';
 import { createApp, type AppOptions } from '../../server/app.ts';
-import { hasSharedCorpus, sharedPath, SHARED_CORPUS } from '../shared-corpus.ts';
+import { hasSharedCorpus, sharedPath, SHARED_CORPUS } from './shared-corpus.ts';
 import { ingestPaths } from '../../ingest/ingest.ts';
 
 export const PROJECT_CORPUS = path.resolve(process.cwd(), 'corpus');

@@ -296,6 +296,15 @@ export class LexicalIndex {
     return this.keySlot.has(key);
   }
 
+  /**
+   * How many passages hold `word` (folded) among their jieba words; 0 for a
+   * word no passage ever held. Removed passages count until the next compaction.
+   */
+  wordFrequency(word: string): number {
+    const id = this.textIds[FIELD_WORDS]!.get(word);
+    return id === undefined ? 0 : (this.df[id] ?? 0);
+  }
+
   private newTerm(field: number): number {
     const id = this.termField.length;
     this.termField.push(field);

@@ -25,6 +25,7 @@ export class TermRarity {
     private readonly idfByWord: Map<string, number>,
     private readonly names: Set<string>,
     private readonly domainTerms: Set<string>,
+    private readonly verbs: Set<string>,
     readonly medianIdf: number,
   ) {}
 
@@ -45,9 +46,11 @@ export class TermRarity {
     }
     values.sort((a, b) => a - b);
     const names = new Set<string>();
+    const verbs = new Set<string>();
     for (const line of dictTable.split('\n')) {
       const [word, , tag] = line.trim().split(/\s+/);
       if (word && tag && NAME_TAGS.has(tag) && !GENERAL_PLACES.has(word)) names.add(word);
+      else if (word && (tag === 'v' || tag === 'vd' || tag === 'p' || tag === 'd')) verbs.add(word);
     }
     const domainTerms = new Set<string>();
     for (const line of parseDictionary(policyTerms).split('\n')) {
@@ -55,7 +58,7 @@ export class TermRarity {
       // A policy term general text also uses (养老保险) is common knowledge, not a narrow subject.
       if (word && !idfByWord.has(word)) domainTerms.add(word);
     }
-    return new TermRarity(idfByWord, names, domainTerms, values[Math.floor(values.length / 2)] ?? 10);
+    return new TermRarity(idfByWord, names, domainTerms, verbs, values[Math.floor(values.length / 2)] ?? 10);
   }
 
   private static sharedInstance: TermRarity | undefined;
@@ -73,6 +76,14 @@ export class TermRarity {
   /** General-usage IDF of `word`, undefined for a word general text does not use (留吉率, 普惠性). */
   idf(word: string): number | undefined {
     return this.idfByWord.get(word);
+  }
+
+  /**
+   * A verb, adverb or preposition in jieba's dictionary (购买, 申请, 对于): it
+   * frames what a question asks and names no subject a document must hold.
+   */
+  isVerb(word: string): boolean {
+    return this.verbs.has(word);
   }
 
   /** A place or organisation name the dictionary knows (吉林省, 国务院), general ones (全国, 我省) excepted. */

@@ -26,6 +26,7 @@ import path from 'node:path';
 import { env, pipeline, type FeatureExtractionPipeline } from '@huggingface/transformers';
 import type { Config } from '../../config.ts';
 import type { Embedder, EmbedderLoad } from '../../types.ts';
+import { loadRemoteEmbedder } from './remote.ts';
 
 /** bge (and every BERT) has 512 learned positions: longer input must be cut, not wrapped. */
 const MAX_TOKENS = 512;
@@ -233,6 +234,16 @@ export function loadEmbedder(config: Config, log: (msg: string) => void = () => 
       embedder: null,
       reason: `已按配置关闭向量检索（KB_LEXICAL_ONLY=1），只使用关键词检索。 Dense retrieval is switched off by KB_LEXICAL_ONLY=1; search is lexical-only.`,
     });
+  }
+  if (config.embedUrl) {
+    const url = config.embedUrl;
+    return loadRemoteEmbedder(config, log).then(
+      (embedder): EmbedderLoad => ({ embedder }),
+      (error: unknown): EmbedderLoad => ({
+        embedder: null,
+        reason: `${error instanceof Error ? error.message : String(error)}。请检查 KB_EMBED_URL=${url} 的服务是否在运行。${LEXICAL_ONLY_ZH} Check that the server at KB_EMBED_URL=${url} is running. ${LEXICAL_ONLY_EN}`,
+      }),
+    );
   }
   const result = queue.then(async (): Promise<EmbedderLoad> => {
     try {

@@ -1,0 +1,98 @@
+/** Contracts of the drafter's routes: precedents per suggestion of a proposal, and reading a proposal file. */
+import { z } from 'zod';
+import type { PrecedentsResult } from '../../search/precedents.ts';
+import { citation, retrievalReport, sameShape } from './components.ts';
+import { component, defineRoute } from './define.ts';
+import { bodyFilters, documentKind, fieldsOf, integer, LIMITS, NOT_A_JSON_OBJECT, optionalMode, requiredText } from './fields.ts';
+
+const int = () => z.number().int();
+const textSpan = { text: z.string(), start: int(), end: int() };
+const span = z.strictObject(textSpan);
+
+const suggestion = z.strictObject({
+  ...textSpan,
+  index: int().meta({ description: '第几条建议，从 0 起' }),
+  label: z.string().optional().meta({ description: '提案中的编号（一、（二）3.）；无编号的段落没有' }),
+});
+
+const precedentExcerpt = z.strictObject({
+  documentId: z.string(),
+  title: z.string(),
+  kind: documentKind,
+  text: z.string().meta({ description: '原文摘录：答复正文同一段中的连续句子' }),
+  sentences: z.array(span),
+  paragraphIndex: int(),
+  citation,
+  coverage: z.number().meta({ description: '0–1：建议的实词（字二元组）在该段中出现的比例，只取决于两段文字' }),
+});
+
+const precedentsResult = z.strictObject({
+  outline: z.strictObject({
+    title: span.optional(),
+    preamble: span.optional(),
+    suggestions: z.array(suggestion),
+    numbered: z.boolean().meta({ description: '按编号切分（否则每段一条）' }),
+  }),
+  bySuggestion: z.array(z.strictObject({ suggestion, precedents: z.array(precedentExcerpt) })),
+  replies: z.array(
+    z.strictObject({
+      documentId: z.string(),
+      title: z.string(),
+      kind: documentKind,
+      issuer: z.string().optional(),
+      date: z.string().optional(),
+      alsoIn: z.array(z.string()).optional(),
+      covered: int().meta({ description: '覆盖的建议条数' }),
+      score: z.number(),
+      excerpts: z.array(precedentExcerpt.nullable()).meta({ description: '按建议顺序，本答复中最接近的摘录或 null' }),
+    }),
+  ),
+  coveredAt: z.number().meta({ description: '覆盖率达到此值即算覆盖' }),
+  ...retrievalReport,
+});
+sameShape<z.output<typeof precedentsResult>, PrecedentsResult>(true);
+
+const PROPOSAL =
+  '关于加强城区防洪排涝能力建设的建议\n近年来汛期暴雨频发，老城区多处路段积水严重。\n一、加快排水管网改造，提高泵站抽排能力。\n二、对易涝点逐一排查整治。\n三、建立积水预警机制，及时发布预警。';
+
+export const precedentsRoute = defineRoute({
+  method: 'post',
+  path: '/api/precedents',
+  summary:
+    '逐条建议查找先例：把提案按编号（无编号时按段）分成各条建议，每条给出既往答复中最接近的段落（覆盖率为绝对值），并按覆盖的建议条数对答复排序',
+  body: fieldsOf(
+    z.object({
+      text: requiredText(LIMITS.similarChars),
+      k: integer(1, LIMITS.maxSimilarK).default(10),
+      mode: optionalMode,
+      repliesOnly: z
+        .boolean({ error: '{field} 必须是 true 或 false' })
+        .default(true)
+        .meta({ description: '只在提案、建议和留言答复中查找（filters.kind 给出时以其为准）' }),
+      filters: bodyFilters,
+    }),
+    NOT_A_JSON_OBJECT,
+  ),
+  response: component('PrecedentsResult', precedentsResult),
+  responseDescription: '各条建议的先例与答复排序',
+  errors: [400, 413],
+  examples: [{ summary: '一份分条的建议', body: { text: PROPOSAL, k: 5 } }],
+});
+
+export const PROPOSAL_FILE_TYPES = ['.docx', '.pdf', '.txt'];
+
+export const proposalTextRoute = defineRoute({
+  method: 'post',
+  path: '/api/proposals/text',
+  summary: `读出上传的提案文件（${PROPOSAL_FILE_TYPES.join('、')}）的文本，供逐条查找先例；文件不入库`,
+  rawRequestBody: {
+    required: true,
+    content: { 'multipart/form-data': { schema: { type: 'object', properties: { file: { type: 'string', format: 'binary' } } } } },
+  },
+  response: z.strictObject({ file: z.string(), title: z.string(), text: z.string(), warnings: z.array(z.string()) }),
+  responseDescription: '提案文本',
+  errors: [400, 413, 415, 422],
+  examples: [{ summary: '一份 TXT 提案（表单字段 file）', files: [{ field: 'file', name: '提案.txt', text: PROPOSAL }] }],
+});
+
+export const precedentRoutes = [precedentsRoute, proposalTextRoute];

@@ -1,0 +1,62 @@
+/**
+ * The drafter's routes: precedents per suggestion of a proposal (pasted, or
+ * uploaded as DOCX/PDF), the comparison table as a Word file, and a first
+ * draft of the reply in Word. Their contracts are in server/contract/precedents.ts.
+ */
+import path from 'node:path';
+import express, { type RequestHandler } from 'express';
+import multer from 'multer';
+import type { Config } from '../../kb/config.ts';
+import { REPLY_KINDS, type SearchFilters } from '../../kb/types.ts';
+import { parseBytes } from '../../ingest/parse.ts';
+import { isIngestError } from '../../ingest/errors.ts';
+import { findPrecedents, type SearchSource } from '../../search/precedents.ts';
+import { HttpError, badRequest } from '../errors.ts';
+import type { RouteContract } from '../contract/define.ts';
+import { precedentsRoute, PROPOSAL_FILE_TYPES, proposalTextRoute } from '../contract/precedents.ts';
+import { expressPath, handle, type RouteHandler } from '../handle.ts';
+
+/** `repliesOnly` (default true, as on the page) narrows to the kinds that answer someone, unless filters name kinds. */
+function precedentFilters(filters: SearchFilters | undefined, repliesOnly: boolean): SearchFilters | undefined {
+  if (!repliesOnly || filters?.kind) return filters;
+  return { ...filters, kind: [...REPLY_KINDS] };
+}
+
+export function precedentRoutes(kb: SearchSource, config: Config): express.Router {
+  const router = express.Router();
+  const serve = <C extends RouteContract>(contract: C, handler: RouteHandler<C>, ...middleware: RequestHandler[]) => {
+    router[contract.method](expressPath(contract), ...middleware, handle(contract, handler));
+  };
+  const upload = multer({
+    storage: multer.memoryStorage(),
+    limits: { fileSize: config.uploadMaxBytes, files: 1, fields: 10 },
+    defParamCharset: 'utf8',
+  });
+
+  serve(precedentsRoute, ({ body: { text, k, mode, repliesOnly, filters } }) => {
+    const narrowed = precedentFilters(filters, repliesOnly);
+    return findPrecedents(kb, text, { k, ...(mode ? { mode } : {}), ...(narrowed ? { filters: narrowed } : {}) });
+  });
+
+  serve(
+    proposalTextRoute,
+    async (_input, req) => {
+      const file = req.file;
+      if (!file) throw badRequest('file', '没有收到文件：请用 multipart/form-data 上传，字段名 file');
+      const ext = path.extname(file.originalname).toLowerCase();
+      if (!PROPOSAL_FILE_TYPES.includes(ext)) {
+        throw new HttpError(415, `不支持的提案文件类型${ext ? ` ${ext}` : '（没有扩展名）'}；支持 ${PROPOSAL_FILE_TYPES.join(' ')}`, 'file');
+      }
+      try {
+        const parsed = await parseBytes(new Uint8Array(file.buffer), file.originalname, { passageMaxChars: config.passageMaxChars });
+        return { file: file.originalname, title: parsed.title, text: parsed.paragraphs.map((p) => p.text).join('\n'), warnings: parsed.warnings };
+      } catch (error) {
+        if (isIngestError(error)) throw new HttpError(422, `${file.originalname}：${error.message}`, 'file');
+        throw error;
+      }
+    },
+    upload.single('file'),
+  );
+
+  return router;
+}

@@ -1,0 +1,165 @@
+/**
+ * The page in headless Chromium (Debian's /usr/bin/chromium through
+ * playwright-core) against the real server and a real knowledge base:
+ * search → click a citation → land on the highlighted paragraph; the
+ * precedent finder; an upload; and untrusted document text rendered as text.
+ * Screenshots go to tests/.tmp/ for a human to look at.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasChromium, launchChromium, SHOTS, type LaunchedBrowser } from '../support/chromium.ts';
+import { ADMIN_TOKEN, buildTestKb, serve, type RunningServer, type TestKb } from '../support/test-server.ts';
+import { ingestPaths } from '../../ingest/ingest.ts';
+
+if (!hasChromium) console.warn('[skipped] browser tests: /usr/bin/chromium is missing (apt-get install -y chromium)');
+
+const XSS_ID = 'untrusted/恶意脚本测试.txt';
+const XSS_TEXT = [
+  '关于网页安全测试的答复',
+  '',
+  '一、测试内容',
+  '',
+  '本段包含脚本标签<script>window.__pwned = "script"</script>以及图片标签<img src=x onerror="window.__pwned = \'img\'">，页面必须原样显示这些字符。',
+  '',
+].join('\n');
+
+let t: TestKb;
+let srv: RunningServer;
+let browser: LaunchedBrowser;
+let context: BrowserContext;
+const pageErrors: string[] = [];
+
+async function newPage(width = 1280, height = 900): Promise<Page> {
+  const page = await context.newPage();
+  await page.setViewportSize({ width, height });
+  page.on('pageerror', (err) => pageErrors.push(err.message));
+  return page;
+}
+
+const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: false });
+
+describe.skipIf(!hasChromium)('web page in headless Chromium', () => {
+  beforeAll(async () => {
+    t = await buildTestKb({ shared: false });
+    const untrustedRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'policykb-untrusted-'));
+    fs.mkdirSync(path.join(untrustedRoot, 'untrusted'));
+    fs.writeFileSync(path.join(untrustedRoot, XSS_ID), XSS_TEXT);
+    const report = await ingestPaths(t.kb, [path.join(untrustedRoot, 'untrusted')], { root: untrustedRoot });
+    expect(report.failed).toEqual([]);
+    srv = await serve(t.kb, t.config);
+    browser = await launchChromium();
+    context = browser.context;
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await srv?.close();
+    t?.close();
+  });
+
+  it('searches, shows a cited answer and results, and a citation opens the highlighted paragraph', async () => {
+    const page = await newPage();
+    await page.goto(`${srv.url}/`);
+    await expect.poll(() => page.locator('#banner').textContent()).toContain('仅关键词检索');
+    await shot(page, '01-home');
+    await page.fill('input[name="q"]', '城区内涝治理采取了哪些措施？');
+    await page.click('.search-form button[type="submit"]');
+    await page.waitForSelector('.answer-card .cite');
+    await page.waitForSelector('.hits .hit');
+    expect(await page.locator('.hits .hit').count()).toBeGreaterThan(2);
+    expect(await page.locator('.hits .hit mark').count()).toBeGreaterThan(0);
+    expect(await page.locator('.hits .hit').first().locator('.hit-title').textContent()).toBeTruthy();
+    await shot(page, '02-answer-and-results');
+
+    const quote = (await page.locator('.answer-card .answer-sentence .quote').first().textContent())!;
+    await page.locator('.answer-card .answer-sentence .cite').first().click();
+    const target = page.locator('.doc-body .para.target');
+    await target.waitFor();
+    expect(await page.locator('.doc-body .para.target mark.quote-mark').textContent()).toBe(quote);
+    expect(await target.isVisible()).toBe(true);
+    const box = await target.boundingBox();
+    expect(box!.y).toBeGreaterThanOrEqual(0);
+    expect(box!.y).toBeLessThan(900);
+    expect(await page.locator('.locator').textContent()).toMatch(/引文位置/);
+    expect(await page.locator('.doc-actions a[href*="/file"]').count()).toBe(1);
+    await shot(page, '03-document-at-citation');
+    await page.close();
+  });
+
+  it('shows the page number of a cited paragraph in a PDF', async () => {
+    const page = await newPage();
+    const pdfId = fs.readdirSync(path.resolve('corpus')).find((f) => f.endsWith('.pdf'))!;
+    const doc = t.kb.getDocument(pdfId)!;
+    const onPage2 = doc.paragraphs.find((p) => p.role === 'body' && p.pages && p.pages[0] === 2)!;
+    await page.goto(`${srv.url}/#/doc/${encodeURIComponent(pdfId)}?s=${onPage2.start}&e=${onPage2.start + 10}`);
+    await page.locator('.para.target').waitFor();
+    expect(await page.locator('.locator').textContent()).toContain('第2页');
+    expect(await page.locator('.para.target mark.quote-mark').textContent()).toBe(onPage2.text.slice(0, 10));
+    await shot(page, '04-pdf-page-locator');
+    await page.close();
+  });
+
+  it('finds precedents for a pasted proposal with aligned passages', async () => {
+    const page = await newPage();
+    await page.goto(`${srv.url}/#/similar`);
+    await page.fill('textarea[name="text"]',
+      '关于加强城区防洪排涝能力建设的建议\n近年来汛期暴雨频发，老城区多处路段积水严重。\n一、加快排水管网改造，提高泵站抽排能力。\n二、对易涝点逐一排查整治。\n三、建立积水预警机制，及时发布预警。');
+    await page.click('.similar-form button[type="submit"]');
+    await page.waitForSelector('.precedent');
+    expect(await page.locator('.suggestion').count()).toBe(3);
+    expect(await page.locator('.precedent').first().locator('.hit-title').textContent()).toContain('0093');
+    expect(await page.locator('.precedent').first().locator('.pair:not(.pair-head)').count()).toBeGreaterThanOrEqual(2);
+    await shot(page, '05-precedents');
+    await page.close();
+  });
+
+  it('uploads a file with the admin token and shows the per-file result', async () => {
+    const page = await newPage();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'policykb-upload-'));
+    const file = path.join(dir, '关于口袋公园建设的答复.txt');
+    fs.writeFileSync(file, '关于口袋公园建设的答复\n\n一、建设进展\n\n今年全市新建口袋公园二十八个，改造街角绿地十五处。\n');
+    await page.goto(`${srv.url}/#/upload`);
+    await page.fill('input[name="token"]', ADMIN_TOKEN);
+    await page.setInputFiles('input[name="files"]', file);
+    await page.click('.upload-form button[type="submit"]');
+    await page.waitForSelector('.upload-table');
+    expect(await page.locator('.upload-table .status').first().textContent()).toBe('已新增');
+    expect(await page.locator('.upload-table').textContent()).toContain('关于口袋公园建设的答复.txt');
+    await shot(page, '06-upload');
+    expect(t.kb.getDocument('uploads/关于口袋公园建设的答复.txt')).toBeTruthy();
+    fs.rmSync(dir, { recursive: true, force: true });
+    await page.close();
+  });
+
+  it('renders <script> and <img onerror> inside a document as text, executing nothing', async () => {
+    const page = await newPage();
+    await page.goto(`${srv.url}/#/doc/${encodeURIComponent(XSS_ID)}`);
+    await page.waitForSelector('.doc-body .para');
+    const bodyText = (await page.locator('.doc-body').textContent())!;
+    expect(bodyText).toContain('<script>window.__pwned = "script"</script>');
+    expect(bodyText).toContain('<img src=x onerror=');
+    expect(await page.locator('.doc-body img, .doc-body script').count()).toBe(0);
+    // Also through the search results, where text is cut around highlights.
+    await page.goto(`${srv.url}/#/search?q=${encodeURIComponent('脚本标签 图片标签')}`);
+    await page.waitForSelector('.hits .hit');
+    expect(await page.locator('.hits').textContent()).toContain('<script>');
+    expect(await page.locator('main img, main script').count()).toBe(0);
+    expect(await page.evaluate('typeof window.__pwned')).toBe('undefined');
+    await shot(page, '07-untrusted-text');
+    await page.close();
+  });
+
+  it('is usable on a phone-sized screen', async () => {
+    const page = await newPage(390, 844);
+    await page.goto(`${srv.url}/#/search?q=${encodeURIComponent('普惠性民办幼儿园如何认定？')}`);
+    await page.waitForSelector('.hits .hit');
+    const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+    expect(overflow).toBeLessThanOrEqual(0);
+    await shot(page, '08-mobile');
+    expect(pageErrors).toEqual([]);
+    await page.close();
+  });
+});

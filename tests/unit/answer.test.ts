@@ -1,0 +1,300 @@
+/**
+ * Extractive answers over a real knowledge base (corpus/ plus, when present,
+ * the seed reply with its PDF and DOCX renditions from ../shared/corpus).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import path from 'node:path';
+import { carriesFact, extractAnswer, factTypeOf, isFiller, verifyCitations } from '../../search/answer.ts';
+import { splitSentences } from '../../kb/text/sentences.ts';
+import { PolicyTokenizer } from '../../kb/index/lexical/tokenizer.ts';
+import type { StoredDocument } from '../../kb/types.ts';
+import { describeWithSharedCorpus, sharedPath, SHARED_CORPUS } from '../support/shared-corpus.ts';
+import { buildTestKb, SEED_ID, type TestKb } from '../support/test-server.ts';
+import { search as searchKnowledgeBase } from '../../search/retrieve.ts';
+import { ingestPaths } from '../../ingest/ingest.ts';
+
+let t: TestKb;
+const tokenizer = new PolicyTokenizer();
+
+beforeAll(async () => {
+  t = await buildTestKb({ shared: false });
+});
+afterAll(() => t?.close());
+
+async function ask(question: string, k = 8) {
+  const result = await searchKnowledgeBase(t.kb, { text: question, k });
+  return { hits: result.hits, answer: extractAnswer(question, result.hits, t.kb, { questionWords: tokenizer.queryTerms(question).words, knowsWord: (w) => t.kb.knowsWord(w) }) };
+}
+
+describe('splitSentences', () => {
+  it('keeps exact offsets, closing quotes with their sentence, and cuts overlong sentences at ；', () => {
+    const base = 100;
+    const text = '  一是加强领导。二是“压实责任。”三是加大投入！\n四是强化考核';
+    const spans = splitSentences(text, base);
+    expect(spans.map((s) => s.text)).toEqual(['一是加强领导。', '二是“压实责任。”', '三是加大投入！', '四是强化考核']);
+    for (const s of spans) expect(text.slice(s.start - base, s.end - base)).toBe(s.text);
+    const long = `${'甲'.repeat(90)}；${'乙'.repeat(90)}。`;
+    expect(splitSentences(long).map((s) => s.text.length)).toEqual([91, 91]);
+  });
+});
+
+describe('extractAnswer on the sample corpus', () => {
+  it('quotes whole sentences verbatim, each cited to its own paragraph, at most three', async () => {
+    const { answer } = await ask('灵活就业人员参加职工医保的缴费基数怎么选？');
+    expect(answer.answer, answer.reason).not.toBeNull();
+    expect(answer.citations.length).toBeGreaterThanOrEqual(1);
+    expect(answer.citations.length).toBeLessThanOrEqual(3);
+    expect(answer.citations[0]!.quote).toContain('缴费基数');
+    for (const c of answer.citations) {
+      const doc = t.kb.getDocument(c.documentId) as StoredDocument;
+      expect(doc.text.slice(c.start, c.end)).toBe(c.quote);
+      const paragraph = doc.paragraphs.find((p) => c.start >= p.start && c.end <= p.end)!;
+      expect(paragraph, 'a sentence never straddles paragraphs').toBeTruthy();
+      expect(c.headingPath).toEqual(paragraph.headingPath);
+      expect(paragraph.role).toBe('body');
+      expect(c.quote).toMatch(/[。！？；]$/);
+    }
+    expect(verifyCitations(answer.citations, t.kb)).toEqual([]);
+  });
+
+  it('quotes whole sentences even where the passage starts or ends mid-sentence', async () => {
+    const { hits, answer } = await ask('既有住宅加装电梯的财政补贴标准是多少？');
+    expect(answer.answer).not.toBeNull();
+    for (const c of answer.citations) {
+      const doc = t.kb.getDocument(c.documentId)!;
+      const before = doc.text[c.start - 1];
+      expect(before === undefined || /[\n。！？；”]/.test(before), `quote starts at a sentence start: …${doc.text.slice(c.start - 5, c.start + 5)}`).toBe(true);
+    }
+    expect(hits.length).toBeGreaterThan(0);
+  });
+
+  it('passes over courtesy formulas that only echo the topic', async () => {
+    const { answer } = await ask('高校毕业生留在本省就业有哪些支持政策？');
+    expect(answer.answer).not.toBeNull();
+    for (const c of answer.citations) expect(c.quote).not.toMatch(/感谢|欢迎继续/);
+  });
+
+  it('returns null with a reason when the retrieved sentences do not cover the question', async () => {
+    const floodHits = (await searchKnowledgeBase(t.kb, { text: '城区内涝 排水', k: 8 })).hits;
+    expect(floodHits.length).toBeGreaterThan(0);
+    const question = '灵活就业人员医保补贴多少？';
+    const off = extractAnswer(question, floodHits, t.kb, { questionWords: tokenizer.queryTerms(question).words });
+    expect(off.answer).toBeNull();
+    // The reason names what is missing in words, never a keyword percentage.
+    expect(off.reason).toMatch(/^知识库中没有直接回答“灵活就业人员医保补贴”的内容：最接近的段落没有提到“灵活/);
+    expect(off.reason).not.toMatch(/%/);
+    const none = extractAnswer('任何问题', [], t.kb);
+    expect(none.answer).toBeNull();
+    expect(none.reason).toMatch(/没有找到相关的段落/);
+  });
+
+  it('verifyCitations names a quote that is not the stored text', async () => {
+    const { answer } = await ask('城区内涝治理采取了哪些措施？');
+    const c = answer.citations[0]!;
+    expect(verifyCitations([{ ...c, quote: `${c.quote}。` }], t.kb)).toHaveLength(1);
+    expect(verifyCitations([{ ...c, documentId: 'gone.txt' }], t.kb)[0]).toContain('不存在');
+  });
+});
+
+describe('questions naming a subject the knowledge base lacks', () => {
+  it('does not answer a 吉林 question with 东川省 figures, and says what was not found', async () => {
+    const { hits, answer } = await ask('吉林省高校毕业生留吉率是多少？');
+    // Retrieval does find the 东川省 reply (same topic, same words but the place): the answer must not quote it.
+    expect(hits.some((h) => h.citation.documentId.includes('高校毕业生留省'))).toBe(true);
+    expect(answer.answer).toBeNull();
+    expect(answer.reason).toMatch(/没有关于“吉林/);
+    expect(answer.citations).toEqual([]);
+  });
+
+  it('answers the same question about the province the reply is about, with the rate', async () => {
+    const { answer } = await ask('东川省高校毕业生留省率是多少？');
+    expect(answer.answer, answer.reason).not.toBeNull();
+    expect(answer.citations.some((c) => /留省率为58\.2%/.test(c.quote))).toBe(true);
+    expect(verifyCitations(answer.citations, t.kb)).toEqual([]);
+  });
+});
+
+describe('a sentence that introduces a list', () => {
+  it('brings the list items of the same article, verbatim, in order, each cited', async () => {
+    const { answer } = await ask('普惠性民办幼儿园的认定条件是什么？');
+    expect(answer.answer, answer.reason).not.toBeNull();
+    const sentences = answer.answer!.sentences;
+    const intro = sentences.findIndex((s) => s.text.startsWith('第五条申请认定为普惠性民办幼儿园') && s.text.endsWith('：'));
+    expect(intro).toBeGreaterThanOrEqual(0);
+    const items = sentences.slice(intro + 1, intro + 7);
+    expect(items.map((s) => s.text.slice(0, 3))).toEqual(['（一）', '（二）', '（三）', '（四）', '（五）', '（六）']);
+    for (const item of items) expect(item.continuation).toBe(true);
+    expect(items[5]!.text).toBe('（六）近3年内未发生重大安全责任事故，无违规收费、“小学化”等不良记录。');
+    // 第六条 follows in the same chapter but is no item of 第五条's list.
+    expect(sentences[intro + 7]?.text ?? '').not.toMatch(/^第六条/);
+    const byN = new Map(answer.citations.map((c) => [c.n, c]));
+    for (const s of sentences.slice(intro, intro + 7)) {
+      const c = byN.get(s.citations[0]!)!;
+      expect(c.quote).toBe(s.text);
+      expect(c.headingPath).toEqual(['第二章认定条件', '第五条']);
+    }
+    expect(verifyCitations(answer.citations, t.kb)).toEqual([]);
+  });
+});
+
+describe('reply-letter filler', () => {
+  it('recognises the set phrases of every reply in corpus/ and nothing of their substance', () => {
+    const replies = fs.readdirSync('corpus').filter((f) => f.startsWith('对') && f.endsWith('.txt'));
+    expect(replies.length).toBeGreaterThanOrEqual(4);
+    for (const file of replies) {
+      const sentences = splitSentences(fs.readFileSync(path.join('corpus', file), 'utf8'));
+      const filler = sentences.filter((s) => isFiller(s.text)).map((s) => s.text);
+      expect(filler.some((s) => s.includes('收悉')), file).toBe(true);
+      expect(filler.some((s) => /感谢/.test(s)), file).toBe(true);
+      for (const s of filler) expect(s, file).toMatch(/收悉|答复如下|感谢|欢迎|联系人|特此答复/);
+      expect(filler.length, file).toBeLessThanOrEqual(5);
+    }
+  });
+
+  it('never quotes them, even for a question that repeats a proposal title', async () => {
+    for (const question of ['关于加强城区防洪排涝能力建设的建议', '既有住宅加装电梯的财政补贴标准是多少？', '关于增加城区普惠性学前教育学位供给的建议']) {
+      const { answer } = await ask(question);
+      expect(answer.answer, `${question}: ${answer.reason}`).not.toBeNull();
+      for (const c of answer.citations) {
+        expect(c.quote, question).not.toMatch(/收悉|答复如下|关心和支持/);
+        expect(isFiller(c.quote)).toBe(false);
+      }
+    }
+  });
+});
+
+describe('covering notices', () => {
+  it('never quote the line that hands over the attached measures', async () => {
+    const notice = fs.readFileSync(path.join('corpus', '青州市普惠性民办幼儿园认定和扶持管理办法-通知.txt'), 'utf8');
+    const covering = splitSentences(notice).filter((s) => s.text.includes('现印发给你们'));
+    expect(covering.length).toBe(1);
+    expect(isFiller(covering[0]!.text)).toBe(true);
+    const { answer } = await ask('青州市普惠性民办幼儿园认定和扶持管理办法是什么时候印发的？');
+    for (const c of answer.citations) expect(c.quote).not.toMatch(/印发给你们/);
+  });
+});
+
+describe('the kind of fact asked for', () => {
+  it('reads it from the question', () => {
+    expect(factTypeOf('城区内涝治理什么时候完成？')).toBe('date');
+    expect(factTypeOf('东川省高校毕业生留省率是多少？')).toBe('rate');
+    expect(factTypeOf('单所幼儿园奖补金额最高几万元？')).toBe('amount');
+    expect(factTypeOf('老旧楼房装电梯政府给多少钱？')).toBe('amount');
+    expect(factTypeOf('老年助餐补贴标准是多少？')).toBe('amount');
+    expect(factTypeOf('全省共建成多少个老年食堂？')).toBe('count');
+    expect(factTypeOf('灵活就业人员参保的待遇等待期是多久？')).toBe('deadline');
+    expect(factTypeOf('加装电梯由哪个部门审批？')).toBe('unit');
+    expect(factTypeOf('外地户籍的灵活就业人员能否在就业地参保？')).toBe('yesno');
+    expect(factTypeOf('如何申请提取公积金加装电梯？')).toBe('procedure');
+    expect(factTypeOf('泰州市海陵区审批服务热线是多少？')).toBe('contact');
+    expect(factTypeOf('普惠性民办幼儿园的认定条件是什么？')).toBe('list');
+    expect(factTypeOf('高校毕业生留在本省就业有哪些支持政策？')).toBe('list');
+    expect(factTypeOf('加装电梯的意义')).toBeUndefined();
+    expect(carriesFact('力争到2027年城区排水管网雨水管渠设计重现期达到3至5年一遇', 'date')).toBe(true);
+    expect(carriesFact('领导小组办公室每季度通报工作进展', 'date')).toBe(false);
+  });
+
+  it('prefers a sentence with a date for 什么时候 and one with a figure for 多少', async () => {
+    const when = (await ask('城区内涝治理什么时候完成？')).answer;
+    expect(when.answer, when.reason).not.toBeNull();
+    expect(carriesFact(when.citations[0]!.quote, 'date'), when.citations[0]!.quote).toBe(true);
+    const howMuch = (await ask('普惠性民办幼儿园保教费最高收费标准是多少？')).answer;
+    expect(howMuch.answer, howMuch.reason).not.toBeNull();
+    expect(howMuch.citations[0]!.quote).toMatch(/1280元/);
+  });
+});
+
+describeWithSharedCorpus('extractAnswer with the seed reply in three renditions', () => {
+  it('answers 留吉率 from the seed, quoting the sentence once even though the PDF and DOCX say it too', async () => {
+    const report = await ingestPaths(t.kb, [sharedPath('seed'), sharedPath('generated', '提案答复-公文版式.pdf'), sharedPath('generated', '提案答复-公文版式.docx')], {
+      root: SHARED_CORPUS,
+    });
+    expect(report.failed).toEqual([]);
+    const { answer } = await ask('吉林省高校毕业生留吉率是多少？');
+    expect(answer.answer).not.toBeNull();
+    const first = answer.citations[0]!;
+    expect(first.quote).toMatch(/留吉率超过\s*60%/);
+    expect(first.headingPath[0]).toMatch(/^二、/);
+    expect([SEED_ID, 'generated/提案答复-公文版式.pdf', 'generated/提案答复-公文版式.docx']).toContain(first.documentId);
+    const withRate = answer.citations.filter((c) => /留吉率超过/.test(c.quote));
+    expect(withRate).toHaveLength(1);
+    expect(verifyCitations(answer.citations, t.kb)).toEqual([]);
+  });
+});
+
+describe('the examples of issue 9, on the sample corpus', () => {
+  it('abstains on a subsidy no document mentions, naming the subject in plain words', async () => {
+    const { hits, answer } = await ask('东川省对购买新能源汽车有什么补贴？');
+    // Retrieval finds the graduate reply (新能源装备 industry chain); the answer must not quote it.
+    expect(hits.length).toBeGreaterThan(0);
+    expect(answer.answer).toBeNull();
+    expect(answer.reason).toMatch(/^知识库中没有关于“东川省新能源汽车补贴”的内容/);
+    expect(answer.reason).toContain('“汽车”');
+  });
+
+  it('abstains on a city figure no document gives instead of quoting three unrelated sentences', async () => {
+    const { answer } = await ask('青州市2025年地区生产总值增长目标是多少？');
+    expect(answer.answer).toBeNull();
+    expect(answer.reason).toMatch(/^知识库中没有关于“青州市2025年地区生产总值增长目标”的内容/);
+    expect(answer.reason).not.toMatch(/%/);
+  });
+
+  it('answers the master graduate living allowance with the figure search found', async () => {
+    const { hits, answer } = await ask('在省内企业上班的硕士研究生每个月能领多少生活补助？');
+    expect(hits[0]!.text).toContain('1500元');
+    expect(answer.answer, answer.reason).not.toBeNull();
+    expect(answer.citations[0]!.quote).toContain('1500元');
+    expect(answer.answer!.factType).toBe('amount');
+  });
+
+  it('answers the meal subsidy with the sentence that states it, never the heading', async () => {
+    const { answer } = await ask('老年助餐补贴标准是多少？');
+    expect(answer.answer, answer.reason).not.toBeNull();
+    expect(answer.citations[0]!.quote).toMatch(/每餐分别给予2元至5元的补贴/);
+    for (const c of answer.citations) expect(c.quote).not.toBe('（三）发展老年助餐服务。');
+  });
+
+  it('says which place the quote is about', async () => {
+    const { answer } = await ask('老旧楼房装电梯政府给多少钱？');
+    expect(answer.answer, answer.reason).not.toBeNull();
+    expect(answer.citations[0]!.quote).toContain('每部电梯20万元');
+    expect(answer.citations[0]!.place).toBe('青州市');
+    expect(answer.answer!.about).toMatch(/青州市/);
+  });
+
+  it('answers 有哪些政策 with a short cited list, one item per source paragraph', async () => {
+    const { answer } = await ask('高校毕业生留在本省就业有哪些支持政策？');
+    expect(answer.answer, answer.reason).not.toBeNull();
+    expect(answer.answer!.list).toBe(true);
+    const items = answer.answer!.sentences.filter((s) => !s.continuation);
+    expect(items.length).toBeGreaterThanOrEqual(3);
+    expect(items.length).toBeLessThanOrEqual(5);
+    const paragraphs = items.map((s) => {
+      const c = answer.citations.find((x) => x.n === s.citations[0])!;
+      const doc = t.kb.getDocument(c.documentId)!;
+      return `${c.documentId}#${doc.paragraphs.findIndex((p) => c.start >= p.start && c.end <= p.end)}`;
+    });
+    expect(new Set(paragraphs).size).toBe(paragraphs.length);
+    expect(verifyCitations(answer.citations, t.kb)).toEqual([]);
+  });
+});
+
+describeWithSharedCorpus('a stable answer when an unrelated document is added', () => {
+  it('keeps 每部20万元 for the elevator question after the Beijing work report is ingested', async () => {
+    const question = '老旧楼房装电梯政府给多少钱？';
+    const before = (await ask(question)).answer;
+    expect(before.answer, before.reason).not.toBeNull();
+    expect(before.citations[0]!.quote).toContain('每部电梯20万元');
+    const report = await ingestPaths(t.kb, [sharedPath('pdf', '2024年北京市政府工作报告.pdf')], { root: SHARED_CORPUS });
+    expect(report.failed).toEqual([]);
+    expect(report.added).toBe(1);
+    // The report speaks of 加装电梯 too: retrieval now holds Beijing passages for this question.
+    const { hits, answer: after } = await ask(question);
+    expect(hits.some((h) => h.citation.documentId.startsWith('pdf/'))).toBe(true);
+    expect(after.answer, after.reason).not.toBeNull();
+    expect(after.citations[0]!.quote).toBe(before.citations[0]!.quote);
+    expect(after.citations[0]!.documentId).toBe(before.citations[0]!.documentId);
+    await t.kb.write((writer) => writer.remove('pdf/2024年北京市政府工作报告.pdf'));
+  });
+});

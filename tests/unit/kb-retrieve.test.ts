@@ -1,0 +1,99 @@
+/**
+ * Retrieval details on real documents (lexical-only, no model needed):
+ * near-identical passages collapse into one hit that names the other
+ * documents, metadata filters, and the fusion arithmetic.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../kb/config.ts';
+import { KnowledgeBase } from '../../kb/kb.ts';
+import { dateInRange } from '../../kb/filters.ts';
+import { fuseRankings } from '../../search/retrieve.ts';
+import { search as searchKnowledgeBase } from '../../search/retrieve.ts';
+import { ingestPaths } from '../../ingest/ingest.ts';
+
+const PROJECT_CORPUS = path.resolve('corpus');
+const REPLY = '对市人大十七届四次会议第0056号建议的答复-学前教育学位.txt';
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'policykb-retrieve-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+describe('retrieval over the project corpus', () => {
+  let kb: KnowledgeBase;
+  beforeAll(async () => {
+    const docs = path.join(tmp, 'docs');
+    fs.mkdirSync(path.join(docs, 'copies'), { recursive: true });
+    for (const name of fs.readdirSync(PROJECT_CORPUS)) fs.copyFileSync(path.join(PROJECT_CORPUS, name), path.join(docs, name));
+    // The same reply filed twice, the copy with its lines re-wrapped: whitespace must not make it different.
+    const text = fs.readFileSync(path.join(PROJECT_CORPUS, REPLY), 'utf8');
+    fs.writeFileSync(path.join(docs, 'copies', 'reply-copy.txt'), text.replace(/。/g, '。\n'));
+    kb = await KnowledgeBase.open(loadConfig({ KB_DATA_DIR: path.join(tmp, 'data') }), { embedder: null, log: () => {} });
+    const report = await ingestPaths(kb, [docs]);
+    expect(report.failed).toEqual([]);
+  });
+  afterAll(() => kb.close());
+
+  it('collapses a duplicated passage into one hit naming the other document', async () => {
+    const doc = kb.getDocument(REPLY)!;
+    const body = doc.passages.find((p) => p.text.length > 80)!;
+    const result = await searchKnowledgeBase(kb, { text: body.text.slice(0, 60), k: 10, mode: 'lexical' });
+    const top = result.hits[0]!;
+    expect([REPLY, 'copies/reply-copy.txt']).toContain(top.citation.documentId);
+    expect(top.alsoIn).toEqual([top.citation.documentId === REPLY ? 'copies/reply-copy.txt' : REPLY]);
+    const sameText = result.hits.filter((h) => h.text.replace(/\s/g, '') === top.text.replace(/\s/g, ''));
+    expect(sameText).toHaveLength(1);
+  });
+
+  it('filters by kind, issuer, date and path prefix inside retrieval', async () => {
+    const all = await searchKnowledgeBase(kb, { text: '幼儿园', k: 20, mode: 'lexical' });
+    expect(new Set(all.hits.map((h) => h.kind)).size).toBeGreaterThan(1);
+    const replies = await searchKnowledgeBase(kb, { text: '幼儿园', k: 20, mode: 'lexical', filters: { kind: ['suggestion-reply'] } });
+    expect(replies.hits.length).toBeGreaterThan(0);
+    expect(replies.hits.every((h) => h.kind === 'suggestion-reply')).toBe(true);
+
+    const issuer = kb.getDocument(REPLY)!.metadata.issuer!;
+    expect(issuer).toBeTruthy();
+    const byIssuer = await searchKnowledgeBase(kb, { text: '幼儿园', k: 20, mode: 'lexical', filters: { issuer: issuer.slice(0, 5) } });
+    expect(byIssuer.hits.length).toBeGreaterThan(0);
+    expect(byIssuer.hits.every((h) => h.issuer?.includes(issuer.slice(0, 5)))).toBe(true);
+
+    const year = kb.getDocument(REPLY)!.metadata.date!.slice(0, 4);
+    const inYear = await searchKnowledgeBase(kb, { text: '幼儿园', k: 20, mode: 'lexical', filters: { dateFrom: year, dateTo: year } });
+    expect(inYear.hits.length).toBeGreaterThan(0);
+    expect(inYear.hits.every((h) => h.date?.startsWith(year))).toBe(true);
+
+    const copies = await searchKnowledgeBase(kb, { text: '幼儿园', k: 20, mode: 'lexical', filters: { pathPrefix: 'copies/' } });
+    expect(copies.hits.length).toBeGreaterThan(0);
+    expect(copies.hits.every((h) => h.citation.documentId.startsWith('copies/'))).toBe(true);
+  });
+
+  it('lists documents with the same filters', () => {
+    const page = kb.listDocuments({ filters: { pathPrefix: 'copies/' } });
+    expect(page.total).toBe(1);
+    expect(page.documents[0]?.id).toBe('copies/reply-copy.txt');
+    const paged = kb.listDocuments({ offset: 2, limit: 3 });
+    expect(paged.documents).toHaveLength(3);
+    expect(paged.total).toBe(kb.health().documents);
+  });
+});
+
+describe('fusion and date ranges', () => {
+  it('weighted reciprocal rank: agreement beats a single first place', () => {
+    const fused = fuseRankings({ lexical: [1, 2, 3], dense: [3, 4, 1] }, { lexical: 1, dense: 1 }, 60);
+    expect(fused.map((c) => c.label).slice(0, 2)).toEqual([1, 3]);
+    expect(fused[0]?.ranks).toEqual({ lexical: 1, dense: 3 });
+    expect(fused[0]?.score).toBeCloseTo(1 / 61 + 1 / 63, 12);
+    const lexicalHeavy = fuseRankings({ lexical: [1, 2], dense: [2, 1] }, { lexical: 3, dense: 1 }, 60);
+    expect(lexicalHeavy[0]?.label).toBe(1);
+  });
+
+  it('date bounds accept years and months, inclusively', () => {
+    expect(dateInRange('2024-07-15', '2024', '2024')).toBe(true);
+    expect(dateInRange('2024-07-15', '2024-08', undefined)).toBe(false);
+    expect(dateInRange('2024-07-15', undefined, '2024-07')).toBe(true);
+    expect(dateInRange('2024-07-15', undefined, '2024-07-14')).toBe(false);
+    expect(dateInRange(null, '2020', undefined)).toBe(false);
+    expect(dateInRange(null, undefined, undefined)).toBe(true);
+  });
+});

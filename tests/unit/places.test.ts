@@ -1,0 +1,67 @@
+/**
+ * Places and years: administrative divisions recognised in questions and
+ * documents (china-area-data), the sample corpus's fictional province by its
+ * XX省 form, and the years a question names.
+ */
+import { describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import path from 'node:path';
+import { documentPlace, namesYear, placeMentions, questionPlaces, questionYears, within } from '../../kb/places.ts';
+
+describe('questionPlaces', () => {
+  it('keeps the most specific division of each place a question names', () => {
+    expect(questionPlaces('山东省济南市数字基础设施投资多少？').map((p) => p.name)).toEqual(['济南市']);
+    expect(questionPlaces('泰州市海陵区审批服务热线是多少？')[0]).toMatchObject({ name: '海陵区', level: 3, province: '江苏省', city: '泰州市' });
+    expect(questionPlaces('广西红十字会接收捐款账户')[0]).toMatchObject({ name: '广西壮族自治区', level: 1 });
+    expect(questionPlaces('内江市近期去过武汉的人').map((p) => p.name)).toEqual(['内江市', '武汉市']);
+  });
+
+  it('reads a province the data set lacks from its XX省 form, and never 全省, 我省 or 省内', () => {
+    expect(questionPlaces('东川省对购买新能源汽车有什么补贴？').map((p) => p.name)).toEqual(['东川省']);
+    for (const text of ['全省城镇落户限制已全面取消', '我省每年培养的本专科毕业生', '在省内企业上班的硕士', '您在省政协会议上提出的提案', '其中省级财政']) {
+      expect(placeMentions(text), text).toEqual([]);
+    }
+  });
+
+  it('does not take planning words for counties (城区, 老城区, 新区)', () => {
+    expect(placeMentions('城区排水管网和老城区雨污分流，青州新区').map((m) => m.form)).toEqual([]);
+  });
+});
+
+describe('documentPlace', () => {
+  it('reads each sample document of corpus/ as about 东川省 or its capital 青州市', () => {
+    const corpus = path.resolve('corpus');
+    const places = new Map<string, string | undefined>();
+    for (const file of fs.readdirSync(corpus).filter((f) => /\.(txt|md)$/.test(f))) {
+      places.set(file, documentPlace({ title: file, text: fs.readFileSync(path.join(corpus, file), 'utf8') })?.name);
+    }
+    expect(places.get('东川省医疗保障局2025年工作要点.txt')).toBe('东川省');
+    expect(places.get('青州市城区内涝治理三年行动实施方案.md')).toBe('青州市');
+    expect(places.get('对市人大十七届四次会议第0093号建议的答复-城区防洪排涝.txt')).toBe('青州市');
+    expect(documentPlace({ issuer: '东川省人力资源和社会保障厅', title: '对省政协十二届三次会议第0137号提案的答复', text: '省会青州市及5个区域中心城市' })?.name).toBe('东川省');
+  });
+
+  it('puts a central body at national scope when no division is named', () => {
+    expect(documentPlace({ issuer: '国务院办公厅', title: '关于进一步优化营商环境的意见' })).toEqual({ name: '全国', level: 0 });
+    expect(documentPlace({ title: '会议纪要' })).toBeUndefined();
+  });
+
+  it('relates places by containment', () => {
+    const jinan = questionPlaces('济南市')[0]!;
+    const shandong = questionPlaces('山东省')[0]!;
+    expect(within(jinan, shandong)).toBe(true);
+    expect(within(shandong, jinan)).toBe(false);
+    expect(within(jinan, { name: '全国', level: 0 })).toBe(true);
+  });
+});
+
+describe('years', () => {
+  it('reads written and relative years', () => {
+    const now = new Date('2026-03-01T00:00:00Z');
+    expect(questionYears('青州市2025年地区生产总值增长目标是多少？', now)).toEqual([2025]);
+    expect(questionYears('今年的补贴标准', now)).toEqual([2026]);
+    expect(questionYears('补贴3000元', now)).toEqual([]);
+    expect(namesYear('行动方案（2025—2027年）', 2026)).toBe(true);
+    expect(namesYear('2024年全省', 2025)).toBe(false);
+  });
+});
