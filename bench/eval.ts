@@ -355,7 +355,10 @@ export async function runEval(
         `eval: ingest done: ${report.added} added, ${report.updated} updated, ${report.unchanged} unchanged, ${report.removed} removed, ${report.failed.length} failed, ${report.passages} passages, ${report.seconds.toFixed(1)} s`,
       );
       for (const failure of report.failed.slice(0, 20)) progress(`eval: failed ${failureLine(failure.file, failure.error)}`);
-      fs.writeFileSync(path.join(dataDir, EVAL_MANIFEST), JSON.stringify({ corpus: manifest, writtenAt: new Date().toISOString() }));
+      // A build where files failed (a missing module, an embedding server that went away) is not a
+      // finished build: without a manifest the next run walks the corpus again and retries them.
+      if (report.failed.length === 0) fs.writeFileSync(path.join(dataDir, EVAL_MANIFEST), JSON.stringify({ corpus: manifest, writtenAt: new Date().toISOString() }));
+      else progress(`eval: ${report.failed.length} files failed, so the build is not recorded as finished: the next run retries them`);
     }
 
     const after = kb.health();

@@ -38,7 +38,7 @@ function progressText(p: IngestProgress): { bar: string; stats: string } {
   const eta = p.filesDone > 0 ? (p.elapsedSeconds / p.filesDone) * (p.filesTotal - p.filesDone) : NaN;
   return {
     bar: `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}]`,
-    stats: `${p.filesDone}/${p.filesTotal} files · ${p.passages} passages · ${rate.toFixed(1)} passages/s · ETA ${formatDuration(eta)}`,
+    stats: `${p.filesDone}/${p.filesTotal} files${p.pagesDone > 0 ? ` · ${p.pagesDone} pages` : ''} · ${p.passages} passages · ${rate.toFixed(1)} passages/s · ETA ${formatDuration(eta)}`,
   };
 }
 

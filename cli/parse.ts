@@ -6,6 +6,7 @@
 import { ConfigError, loadConfig } from '../kb/config.ts';
 import type { ParsedDocument } from '../kb/types.ts';
 import { isIngestError } from '../ingest/errors.ts';
+import { configuredOcr } from '../ingest/extract/ocr/pool.ts';
 import { parseFile } from '../ingest/parse.ts';
 
 function present<T extends object>(value: T): Partial<T> {
@@ -51,7 +52,8 @@ async function main(argv: string[]): Promise<number> {
   }
   try {
     const config = loadConfig();
-    const doc = await parseFile(file, { passageMaxChars: config.passageMaxChars });
+    const ocr = configuredOcr(config);
+    const doc = await parseFile(file, { passageMaxChars: config.passageMaxChars, ...(ocr ? { ocr } : {}) });
     process.stdout.write(`${JSON.stringify(toInspection(doc), null, 2)}\n`);
     return 0;
   } catch (error) {

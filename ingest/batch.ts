@@ -13,6 +13,7 @@ import type { IndexWriter } from '../kb/kb.ts';
 import type { DocumentToIndex, FileFailure, IngestOptions, IngestReport } from '../kb/types.ts';
 import { isIngestError } from './errors.ts';
 import { SUPPORTED_EXTENSIONS, readSourceFile } from './extract/index.ts';
+import { configuredOcr, storedHashFor } from './extract/ocr/pool.ts';
 import { readJsonlRecords } from './jsonl.ts';
 import { recordCollectionKind } from './metadata.ts';
 import { parseBytes, parseRecordText } from './parse.ts';
@@ -207,7 +208,7 @@ function failureOf(file: SourceFile, error: unknown): FileFailure {
   return { file: file.id, error: `${path.basename(file.absolutePath)}：${message}` };
 }
 
-async function prepareFile(writer: IndexWriter, file: SourceFile, options: IngestOptions): Promise<Prepared> {
+async function prepareFile(writer: IndexWriter, file: SourceFile, options: IngestOptions, onPage?: (file: string) => void): Promise<Prepared> {
   const passageMaxChars = writer.config.passageMaxChars;
   if (file.jsonl) {
     if (!options.jsonl) {
@@ -251,11 +252,17 @@ async function prepareFile(writer: IndexWriter, file: SourceFile, options: Inges
     const bytes = await readSourceFile(file.absolutePath);
     const hash = contentHash(bytes, writer.config);
     if (writer.storedHash(file.id) === hash) return { kind: 'unchanged', file, documents: 1 };
-    const parsed = await parseBytes(bytes, file.absolutePath, { passageMaxChars, displayPath: file.id });
+    const ocr = configuredOcr(writer.config);
+    const parsed = await parseBytes(bytes, file.absolutePath, {
+      passageMaxChars,
+      displayPath: file.id,
+      ...(ocr ? { ocr } : {}),
+      ...(onPage ? { onPage: () => onPage(file.id) } : {}),
+    });
     return {
       kind: 'parsed',
       file,
-      documents: [{ id: file.id, sourcePath: file.absolutePath, contentHash: hash, parsed }],
+      documents: [{ id: file.id, sourcePath: file.absolutePath, contentHash: storedHashFor(hash, parsed), parsed }],
       unchanged: 0,
       staleIds: [],
       failures: [],
@@ -272,11 +279,13 @@ export async function ingestBatch(writer: IndexWriter, paths: string[], options:
   const report: IngestReport = { added: 0, updated: 0, unchanged: 0, removed: 0, failed: [...walk.failures], passages: 0, seconds: 0, warnings: [] };
   const files = walk.files;
   let filesDone = 0;
+  let pagesDone = 0;
   let writtenSinceSave = 0;
   const progress = (currentFile?: string) =>
     options.onProgress?.({
       filesDone,
       filesTotal: files.length,
+      pagesDone,
       passages: report.passages,
       elapsedSeconds: (performance.now() - started) / 1000,
       ...(currentFile ? { currentFile } : {}),
@@ -305,10 +314,14 @@ export async function ingestBatch(writer: IndexWriter, paths: string[], options:
     }
   };
 
+  const onPage = (file: string) => {
+    pagesDone++;
+    progress(file);
+  };
   const window: Array<Promise<Prepared>> = [];
   let next = 0;
   const fill = () => {
-    while (window.length < PREFETCH_FILES && next < files.length) window.push(prepareFile(writer, files[next++]!, options));
+    while (window.length < PREFETCH_FILES && next < files.length) window.push(prepareFile(writer, files[next++]!, options, onPage));
   };
   fill();
   while (window.length > 0) {

@@ -136,6 +136,18 @@ export function isPageNumberLine(text: string, allowBareNumber: boolean): boolea
   return PAGE_NUMBER_PATTERNS.some((pattern) => pattern.test(compact));
 }
 
+/** Character-weighted mean confidence of the parts that have one (undefined when none does: text that was not OCR'd). */
+export function meanConfidence(parts: Array<{ chars: number; confidence?: number | undefined }>): number | undefined {
+  let weighted = 0;
+  let chars = 0;
+  for (const part of parts) {
+    if (part.confidence === undefined) continue;
+    weighted += part.confidence * part.chars;
+    chars += part.chars;
+  }
+  return chars > 0 ? Math.round((weighted / chars) * 1000) / 1000 : undefined;
+}
+
 // ---------------------------------------------------------------------------
 // Lines with the layout facts the paragraph decision needs.
 
@@ -150,6 +162,8 @@ interface Line {
   indentColumns: number;
   /** Text formats: a blank line preceded this one. */
   blankBefore: boolean;
+  /** OCR'd lines: the recogniser's mean character confidence. */
+  confidence?: number;
 }
 
 /** A line that ends a sentence, a clause, or a lead-in (：), closing quote or bracket included. */
@@ -268,6 +282,7 @@ function collectLines(doc: ExtractedDocument): Line[][] {
         fontSize: source.fontSize,
         indentColumns: indentColumns(raw),
         blankBefore,
+        ...(source.confidence !== undefined ? { confidence: source.confidence } : {}),
       });
       blankBefore = false;
     }
@@ -500,7 +515,13 @@ export function cleanDocument(doc: ExtractedDocument): CleanBlock[] {
     for (const line of lines) {
       for (const part of splitRunOnLine(line.text)) {
         const text = normaliseSpacing(part);
-        if (text) blocks.push({ text, ...(doc.paged ? { pages: [line.page, line.page] as PageSpan } : {}) });
+        if (text) {
+          blocks.push({
+            text,
+            ...(doc.paged ? { pages: [line.page, line.page] as PageSpan } : {}),
+            ...(line.confidence !== undefined ? { confidence: line.confidence } : {}),
+          });
+        }
       }
     }
     return blocks;
@@ -511,10 +532,19 @@ export function cleanDocument(doc: ExtractedDocument): CleanBlock[] {
   const breaks = hasLayout ? pdfBreaks(lines, measurePdfLayout(doc, lines)) : textBreaks(lines, wrapped, fullWidth);
 
   const blocks: CleanBlock[] = [];
-  let current: { pieces: string[]; first: number; last: number; indented: boolean; centered: boolean; fontSize?: number } | undefined;
+  let current: {
+    pieces: string[];
+    first: number;
+    last: number;
+    indented: boolean;
+    centered: boolean;
+    fontSize?: number;
+    confidences: Array<{ chars: number; confidence?: number }>;
+  } | undefined;
   const flush = () => {
     if (!current) return;
     const joined = current.pieces.join('');
+    const confidence = meanConfidence(current.confidences);
     for (const part of wrapped ? [joined] : splitRunOnLine(joined)) {
       const text = normaliseSpacing(part);
       if (!text) continue;
@@ -523,6 +553,7 @@ export function cleanDocument(doc: ExtractedDocument): CleanBlock[] {
       if (current.indented) block.indented = true;
       if (current.centered) block.centered = true;
       if (current.fontSize !== undefined) block.fontSize = current.fontSize;
+      if (confidence !== undefined) block.confidence = confidence;
       blocks.push(block);
     }
     current = undefined;
@@ -538,10 +569,12 @@ export function cleanDocument(doc: ExtractedDocument): CleanBlock[] {
         indented: decision.indented,
         centered: decision.centered,
         fontSize: line.fontSize,
+        confidences: [{ chars: line.text.length, confidence: line.confidence }],
       };
     } else {
       appendLine(current.pieces, line.text);
       current.last = line.page;
+      current.confidences.push({ chars: line.text.length, confidence: line.confidence });
     }
   });
   flush();

@@ -10,6 +10,7 @@ import type { KnowledgeBase } from '../kb/kb.ts';
 import type { IngestFileResult, IngestOptions, IngestReport } from '../kb/types.ts';
 import { ingestBatch } from './batch.ts';
 import { readSourceFile } from './extract/index.ts';
+import { configuredOcr, storedHashFor } from './extract/ocr/pool.ts';
 import { parseBytes } from './parse.ts';
 import { contentHash } from './version.ts';
 
@@ -35,8 +36,9 @@ export function ingestFile(kb: Pick<KnowledgeBase, 'write'>, filePath: string, d
         const summary = writer.summary(documentId);
         if (summary) return { status: 'unchanged', document: summary };
       }
-      const parsed = await parseBytes(bytes, filePath, { passageMaxChars: writer.config.passageMaxChars, displayPath: documentId });
-      const [outcome] = await writer.indexDocuments([{ id: documentId, sourcePath: path.resolve(filePath), contentHash: hash, parsed }]);
+      const ocr = configuredOcr(writer.config);
+      const parsed = await parseBytes(bytes, filePath, { passageMaxChars: writer.config.passageMaxChars, displayPath: documentId, ...(ocr ? { ocr } : {}) });
+      const [outcome] = await writer.indexDocuments([{ id: documentId, sourcePath: path.resolve(filePath), contentHash: storedHashFor(hash, parsed), parsed }]);
       if (!outcome || outcome.status === 'failed') return { status: 'failed', error: outcome?.error ?? `${documentId}：未写入` };
       const summary = writer.summary(documentId);
       if (!summary) return { status: 'failed', error: `${documentId}：写入后找不到文档` };

@@ -6,9 +6,9 @@
  */
 import path from 'node:path';
 import type { DocumentKind, ExtractedDocument, ParsedDocument, SourcePage } from '../kb/types.ts';
-import { cleanDocument } from './clean.ts';
+import { cleanDocument, meanConfidence } from './clean.ts';
 import { IngestError } from './errors.ts';
-import { extractBuffer, extractFile } from './extract/index.ts';
+import { extractBuffer, extractFile, type ExtractOcrOptions } from './extract/index.ts';
 import { extractMetadata, readFrontMatterHints, type MetadataHints } from './metadata.ts';
 import { buildPassages } from './passages.ts';
 import { structureDocument } from './structure.ts';
@@ -17,6 +17,9 @@ export interface ParseOptions {
   /** Passage length bound in characters (Config.passageMaxChars). */
   passageMaxChars: number;
 }
+
+/** Parsing a file may OCR its scanned pages (Config.ocr) and report page progress. */
+export type FileParseOptions = ParseOptions & ExtractOcrOptions & { displayPath?: string };
 
 /** Strip the policy collection's "# department: …" front matter from the first page; return it as hints. */
 function takeFrontMatter(extracted: ExtractedDocument): { document: ExtractedDocument; hints: MetadataHints } {
@@ -73,25 +76,23 @@ export function parseExtracted(
     needsOcr: imageOnlyPages.length > 0,
   };
   if (document.paged) parsed.pageCount = document.pages.length;
+  const ocrPages = document.pages.filter((page) => page.ocrConfidence !== undefined);
+  if (ocrPages.length > 0) {
+    const confidence = meanConfidence(ocrPages.flatMap((page) => page.lines.map((line) => ({ chars: line.text.length, confidence: line.confidence }))));
+    parsed.ocr = { pages: ocrPages.length, confidence: confidence ?? 0 };
+  }
   return parsed;
 }
 
 /** Extract and parse one file. `displayPath` is what `file` will say (a corpus-relative id, an upload's original name). */
-export async function parseFile(
-  filePath: string,
-  options: ParseOptions & { displayPath?: string },
-): Promise<ParsedDocument> {
-  const extracted = await extractFile(filePath);
+export async function parseFile(filePath: string, options: FileParseOptions): Promise<ParsedDocument> {
+  const extracted = await extractFile(filePath, options);
   return parseExtracted(extracted, options.displayPath ?? filePath, { passageMaxChars: options.passageMaxChars });
 }
 
 /** The same for a file already read (the batch reads each file once, to hash and to parse it). */
-export async function parseBytes(
-  bytes: Uint8Array,
-  filePath: string,
-  options: ParseOptions & { displayPath?: string },
-): Promise<ParsedDocument> {
-  const extracted = await extractBuffer(bytes, filePath);
+export async function parseBytes(bytes: Uint8Array, filePath: string, options: FileParseOptions): Promise<ParsedDocument> {
+  const extracted = await extractBuffer(bytes, filePath, options);
   return parseExtracted(extracted, options.displayPath ?? filePath, { passageMaxChars: options.passageMaxChars });
 }
 

@@ -14,13 +14,25 @@
  * their neighbours; `passage.text === doc.text.slice(start, end)` always, so a
  * passage spanning paragraphs contains the "\n" between them. Heading
  * paragraphs are not passages: the indexer stores headingPath separately.
+ * The closing block's signing unit, date, contact line and cc list form
+ * passages of their own (FACT_ROLES), never joined to the body's.
  */
 import { createHash } from 'node:crypto';
 import { PASSAGE_CLAUSE_END, PASSAGE_UNIT_END } from '../kb/text/sentences.ts';
 import type { PageSpan, Paragraph, ParagraphRole, Passage } from '../kb/types.ts';
 
-/** Roles whose text is worth retrieving; sign-off furniture is not. */
+/** Roles whose text is worth retrieving as the document's content. */
 const PASSAGE_ROLES: ReadonlySet<ParagraphRole> = new Set<ParagraphRole>(['body']);
+
+/**
+ * The closing block's facts: who signed, when, whom to call, who got a copy.
+ * Not content, but researchers ask for them ("这份答复的联系电话是多少？"), so
+ * each run of them becomes a passage of its own, cited into the closing block.
+ * 此致/特此答复 and 印发 lines carry nothing to find.
+ */
+const FACT_ROLES: ReadonlySet<ParagraphRole> = new Set<ParagraphRole>(['signature', 'date', 'contact', 'cc']);
+/** Where a facts passage is, for its citation (the sign-off has no heading of its own); also a word people search for. */
+export const CLOSING_BLOCK_HEADING = '落款';
 
 /** A [start, end) piece of one paragraph, in document offsets. */
 interface Piece {
@@ -85,15 +97,14 @@ function toPassage(group: Piece[], text: string, headingPath: string[]): Passage
   };
   const spans = group.map((p) => p.paragraph.pages).filter((p): p is PageSpan => p !== undefined);
   if (spans.length > 0) passage.pages = [Math.min(...spans.map((s) => s[0])), Math.max(...spans.map((s) => s[1]))];
+  // A passage is as trustworthy as its worst-read paragraph.
+  const confidences = group.map((p) => p.paragraph.confidence).filter((c): c is number => c !== undefined);
+  if (confidences.length > 0) passage.confidence = Math.min(...confidences);
   return passage;
 }
 
-/** Runs of consecutive passage-worthy paragraphs under the same headingPath. */
-function sections(paragraphs: Paragraph[]): Paragraph[][] {
-  const eligible = paragraphs.some((p) => PASSAGE_ROLES.has(p.role))
-    ? (p: Paragraph) => PASSAGE_ROLES.has(p.role)
-    // A document with no body (only a title, or only a sign-off) still gets passages.
-    : (p: Paragraph) => p.text.length > 0;
+/** Runs of consecutive paragraphs that `eligible` accepts, under the same headingPath. */
+function sections(paragraphs: Paragraph[], eligible: (p: Paragraph) => boolean): Paragraph[][] {
   const out: Paragraph[][] = [];
   let run: Paragraph[] = [];
   let key = '';
@@ -142,9 +153,17 @@ function rebalanceScraps(groups: Piece[][], max: number): void {
 
 export function buildPassages(paragraphs: Paragraph[], text: string, maxChars: number): Passage[] {
   const max = Math.max(20, Math.floor(maxChars));
+  const hasBody = paragraphs.some((p) => PASSAGE_ROLES.has(p.role));
+  const content = hasBody
+    ? (p: Paragraph) => PASSAGE_ROLES.has(p.role)
+    // A document with no body (only a title, or only a sign-off) still gets passages, of everything.
+    : (p: Paragraph) => p.text.length > 0;
+  const runs = sections(paragraphs, content);
+  if (hasBody) runs.push(...sections(paragraphs, (p) => FACT_ROLES.has(p.role) && p.text.length > 0));
+  runs.sort((a, b) => a[0]!.start - b[0]!.start);
   const passages: Passage[] = [];
-  for (const section of sections(paragraphs)) {
-    const headingPath = section[0]!.headingPath;
+  for (const section of runs) {
+    const headingPath = hasBody && FACT_ROLES.has(section[0]!.role) ? [CLOSING_BLOCK_HEADING] : section[0]!.headingPath;
     const groups: Piece[][] = [];
     let group: Piece[] = [];
     const length = () => (group.length === 0 ? 0 : span(group));

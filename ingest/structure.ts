@@ -396,6 +396,7 @@ export function structureDocument(
     };
     if (headingLevel !== undefined) paragraph.headingLevel = headingLevel;
     if (draft.block.pages) paragraph.pages = [draft.block.pages[0], draft.block.pages[1]];
+    if (draft.block.confidence !== undefined) paragraph.confidence = draft.block.confidence;
     paragraphs.push(paragraph);
     offset = paragraph.end + 1;
   };

@@ -51,6 +51,8 @@ export interface Config {
   adminToken?: string;
   /** KB_UPLOAD_MAX_BYTES — per-file upload limit. Default 50 MiB */
   uploadMaxBytes: number;
+  /** KB_OCR — 0 leaves scanned pages and image files unread (reported as needing OCR) instead of running OCR. Default 1 */
+  ocr: boolean;
   /** KB_LLM_URL, KB_LLM_MODEL, KB_LLM_KEY — optional OpenAI-compatible endpoint for generated answers. */
   llmUrl?: string;
   llmModel?: string;
@@ -112,6 +114,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     port: num(env, 'PORT', 3000, 0),
     adminToken: env.KB_ADMIN_TOKEN || undefined,
     uploadMaxBytes: num(env, 'KB_UPLOAD_MAX_BYTES', 50 * 1024 * 1024, 1),
+    ocr: flag(env, 'KB_OCR', true),
     llmUrl: env.KB_LLM_URL || undefined,
     llmModel: env.KB_LLM_MODEL || undefined,
     llmKey: env.KB_LLM_KEY || undefined,

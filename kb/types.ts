@@ -16,7 +16,7 @@ export const DOCUMENT_KINDS: readonly DocumentKind[] = ['proposal-reply', 'sugge
 /** The kinds that answer someone: what the precedent finder searches by default. */
 export const REPLY_KINDS: readonly DocumentKind[] = ['proposal-reply', 'suggestion-reply', 'message-reply'];
 
-export type SourceFormat = 'pdf' | 'docx' | 'html' | 'txt' | 'md' | 'jsonl';
+export type SourceFormat = 'pdf' | 'docx' | 'doc' | 'ofd' | 'image' | 'html' | 'txt' | 'md' | 'jsonl';
 
 /** 1-based [first, last] pages a paragraph or passage lies on (PDF only). */
 export type PageSpan = [first: number, last: number];
@@ -91,6 +91,8 @@ export interface Paragraph {
   pages?: PageSpan;
   start: number;
   end: number;
+  /** OCR'd paragraphs: mean character confidence, 0–1 (absent for text the source stated). */
+  confidence?: number;
 }
 
 export interface Passage {
@@ -103,6 +105,8 @@ export interface Passage {
   end: number;
   /** Indices of the first and last paragraph the passage covers. */
   paragraphSpan: [first: number, last: number];
+  /** OCR'd passages: the lowest confidence of their paragraphs, 0–1. */
+  confidence?: number;
 }
 
 export interface ParsedDocument {
@@ -121,6 +125,13 @@ export interface ParsedDocument {
   /** True when some page had no text layer: the document is incomplete until OCR. */
   needsOcr: boolean;
   pageCount?: number;
+  /** Pages read by OCR and their mean character confidence, 0–1. */
+  ocr?: OcrSummary;
+}
+
+export interface OcrSummary {
+  pages: number;
+  confidence: number;
 }
 
 // ---------------------------------------------------------------------------
@@ -137,6 +148,8 @@ export interface SourceLine {
   y?: number;
   /** Dominant font size of the line. */
   fontSize?: number;
+  /** OCR'd lines: mean character confidence, 0–1. */
+  confidence?: number;
 }
 
 export interface SourcePage {
@@ -145,8 +158,10 @@ export interface SourcePage {
   lines: SourceLine[];
   width?: number;
   height?: number;
-  /** The page shows something but has no text layer (a scan). */
+  /** The page shows something but has no text layer (a scan) and was not OCR'd. */
   imageOnly?: boolean;
+  /** The page's lines come from OCR; its mean character confidence, 0–1. */
+  ocrConfidence?: number;
 }
 
 export interface ExtractedDocument {
@@ -173,6 +188,8 @@ export interface CleanBlock {
   /** Typographic hints where the source had them. */
   fontSize?: number;
   centered?: boolean;
+  /** OCR'd text: mean character confidence of its lines, 0–1. */
+  confidence?: number;
 }
 
 // ---------------------------------------------------------------------------
@@ -323,6 +340,8 @@ export interface JsonlFields {
 export interface IngestProgress {
   filesDone: number;
   filesTotal: number;
+  /** Pages of paged files (PDF, scans) read so far in this batch; an OCR'd page takes seconds. */
+  pagesDone: number;
   /** Passages written so far in this batch. */
   passages: number;
   elapsedSeconds: number;

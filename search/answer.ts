@@ -233,6 +233,12 @@ export function isFiller(sentence: string): boolean {
   return FILLER.some((re) => re.test(sentence));
 }
 
+/**
+ * The opening of a notice or a news item (为深入贯彻…，特制定如下措施; 记者…获悉): it
+ * names the topic and the authority, and states none of the measures.
+ */
+const PREAMBLE = /^(为(了)?(深入|认真|全面|切实|进一步|更好|坚决|全力|有效|做好|贯彻|落实|加强|支持|确保|帮助|应对|缓解|保障|统筹|推动|减轻|打赢)|根据.{2,60}(精神|要求|部署)|按照.{2,60}(要求|部署))|(特|现)?制定(如下|以下|本)|(措施|意见|通知|方案)如下|记者.{0,20}(获悉|了解到|从.{2,20}获悉)|新闻发布会上/;
+
 /** Courtesy formulas of reply letters: they echo the proposal's topic and answer nothing. */
 const COURTESY = /感谢|欢迎(继续|再次)|此复|特此(答复|函复|通知)|敬请|谢谢|关心和支持|联系人|联系电话/;
 /** A sentence-final mark; a "sentence" without one is a title or heading line that slipped into a body paragraph. */
@@ -292,6 +298,20 @@ function coverageOf(c: Candidate, terms: Term[], total: number): number {
   return total > 0 ? matched / total : 0;
 }
 
+/**
+ * Measured on NCPQA (658 questions, lexical, k=8; share of answers holding the
+ * gold answer): the rest of the best sentence's paragraph, up to 300
+ * characters, 58.4% → 69.3% (200: 67.3%, 500: 69.9%); list items completed
+ * up to 150 characters +2.4 points over none (300: +3.2, but five long items
+ * read as a wall of text). Retrieval rank: 0.03 → 0.1 per 1/rank moved 0.5
+ * points; 0.05 keeps a sentence's score mostly its own (stability). Notice and
+ * news openings (PREAMBLE) at −0.25: +0.1 points, and they read as non-answers.
+ */
+const REST_OF_PARAGRAPH = 300;
+const REST_OF_ITEM = 150;
+const RANK_WEIGHT = 0.05;
+const PREAMBLE_PENALTY = 0.25;
+
 /** Added to a sentence that carries the kind of fact asked for; taken from one that cannot (no figure for 多少). */
 const STRICT_FACT_WEIGHT = 0.22;
 const SOFT_FACT_WEIGHT = 0.08;
@@ -313,9 +333,10 @@ const PLACE_BONUS: Record<PlaceFit, number> = { match: 0.12, national: 0, unknow
 function score(c: Candidate, analysis: QuestionAnalysis): number {
   const text = c.span.text;
   // Retrieval order breaks near-ties; very long sentences carry more chance matches, so they pay a little.
-  const rankBonus = 0.03 / c.hitRank;
+  const rankBonus = RANK_WEIGHT / c.hitRank;
   const lengthPenalty = Math.max(0, text.length - 120) / 2000;
   const formPenalty =
+    (PREAMBLE.test(text) ? PREAMBLE_PENALTY : 0) +
     (COURTESY.test(text) ? 0.3 : 0) + (ENDS_LIKE_SENTENCE.test(text) ? 0 : 0.15) + (isHeadingSentence(text) ? 0.2 : 0);
   let factBonus = 0;
   const type = analysis.factType;
@@ -421,7 +442,7 @@ function novelty(c: Candidate, terms: Term[]): number {
  * restates the question or is a numbered lead (（三）发展老年助餐服务。), what
  * follows it.
  */
-function continuationOf(candidate: Candidate, terms: Term[]): Quoted[] {
+function continuationOf(candidate: Candidate, terms: Term[], restOfParagraph: boolean): Quoted[] {
   const c: Quoted = { span: candidate.span, doc: candidate.facts.doc, paragraph: candidate.paragraph };
   const out: Quoted[] = [];
   if (/[：:]$/.test(c.span.text)) {
@@ -445,6 +466,15 @@ function continuationOf(candidate: Candidate, terms: Term[]): Quoted[] {
       added += next.span.text.length;
       if (added >= 40 || out.length >= 2) break;
     }
+    return out;
+  }
+  // The rest of the paragraph: a sentence that opens a paragraph is often completed by the next (the figure, the condition).
+  const cap = restOfParagraph ? REST_OF_PARAGRAPH : REST_OF_ITEM;
+  let length = c.span.text.length;
+  for (const next of followingInSection(c)) {
+    if (next.newParagraph || isFiller(next.span.text) || length + next.span.text.length > cap) break;
+    out.push(next);
+    length += next.span.text.length;
   }
   return out;
 }
@@ -578,12 +608,12 @@ export function extractAnswer(question: string, hits: SearchHit[], docs: Documen
 
   const used = new Set<string>();
   const quoted: Array<Quoted & { continuation: boolean; facts: DocFacts }> = [];
-  for (const c of chosen) {
+  for (const [i, c] of chosen.entries()) {
     const q = { span: c.span, doc: c.facts.doc, paragraph: c.paragraph };
     if (used.has(quoteKey(q))) continue;
     used.add(quoteKey(q));
     quoted.push({ ...q, continuation: false, facts: c.facts });
-    for (const next of continuationOf(c, terms)) {
+    for (const next of continuationOf(c, terms, i === 0)) {
       if (used.has(quoteKey(next))) break;
       used.add(quoteKey(next));
       quoted.push({ ...next, continuation: true, facts: c.facts });

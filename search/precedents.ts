@@ -458,7 +458,7 @@ function quotableParagraphs(doc: StoredDocument): QuotableParagraph[] {
   return out;
 }
 
-/** The best run of consecutive sentences of one paragraph for `wanted`, within EXCERPT_MAX_CHARS. */
+/** The run of consecutive sentences of one paragraph covering most of `wanted`, within EXCERPT_MAX_CHARS. */
 function bestRun(sentences: SentenceTerms[], wanted: Set<string>): { first: number; last: number; covered: number } | undefined {
   let best: { first: number; last: number; covered: number; chars: number } | undefined;
   for (let first = 0; first < sentences.length; first++) {
@@ -467,7 +467,8 @@ function bestRun(sentences: SentenceTerms[], wanted: Set<string>): { first: numb
       const chars = sentences[last]!.span.end - sentences[first]!.span.start;
       if (last > first && chars > EXCERPT_MAX_CHARS) break;
       for (const term of sentences[last]!.terms) if (wanted.has(term)) union.add(term);
-      if (!best || union.size > best.covered || (union.size === best.covered && chars < best.chars)) {
+      // Ties go to the longer run: a drafter adapts the whole passage, not its one matching sentence.
+      if (!best || union.size > best.covered || (union.size === best.covered && chars > best.chars)) {
         best = { first, last, covered: union.size, chars };
       }
     }

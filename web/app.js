@@ -659,10 +659,43 @@ function precedentCard(i, doc, score, meta, details) {
   );
 }
 
-function precedentResults(data) {
+/** POST `request` and save the Word file the server answers with. */
+async function downloadDocx(path, request, button) {
+  const label = button.textContent;
+  button.disabled = true;
+  button.textContent = '正在生成…';
+  try {
+    const response = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request) });
+    if (!response.ok) {
+      const data = await response.json().catch(() => null);
+      throw new Error((data && data.error && data.error.message) || `请求失败（HTTP ${response.status}）`);
+    }
+    const disposition = response.headers.get('content-disposition') || '';
+    const named = /filename\*=UTF-8''([^;]+)/.exec(disposition);
+    const link = h('a', { download: named ? decodeURIComponent(named[1]) : 'PolicyKB.docx' });
+    // Set directly: h() links only our own routes, and this blob is the server's own answer.
+    link.href = URL.createObjectURL(await response.blob());
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+  } catch (err) {
+    button.after(errorBox(err.message));
+  } finally {
+    button.disabled = false;
+    button.textContent = label;
+  }
+}
+
+function precedentResults(data, request) {
   const wrap = h('div', {});
   const n = data.outline.suggestions.length;
+  const draftButton = h('button', { type: 'button', class: 'btn btn-primary draft-button', title: '公文版式的 Word 初稿：每条建议一节，填入先例段落并以脚注注明出处' }, '生成答复初稿');
+  draftButton.addEventListener('click', () => downloadDocx('api/draft', request, draftButton));
+  const exportButton = h('button', { type: 'button', class: 'btn export-button', title: '建议 | 先例段落 | 出处 | 覆盖率，Word 表格' }, '导出对照表');
+  exportButton.addEventListener('click', () => downloadDocx('api/precedents/export', request, exportButton));
   wrap.append(
+    h('div', { class: 'form-row draft-actions' }, draftButton, exportButton),
     h(
       'div',
       { class: 'results-head' },

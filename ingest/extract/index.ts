@@ -17,11 +17,15 @@ import type { ExtractedDocument } from '../../kb/types.ts';
 import { IngestError } from '../errors.ts';
 import { extractDocx } from './docx.ts';
 import { extractHtml } from './html.ts';
-import { extractPdf } from './pdf.ts';
+import { extractImage, type ImageFormat } from './image.ts';
+import { extractPdf, type PdfOptions } from './pdf.ts';
 import { sniff } from './sniff.ts';
 import { extractPlainText } from './text.ts';
 
-export const SUPPORTED_EXTENSIONS: readonly string[] = ['.pdf', '.docx', '.html', '.htm', '.txt', '.md'];
+export const SUPPORTED_EXTENSIONS: readonly string[] = ['.pdf', '.docx', '.html', '.htm', '.txt', '.md', '.png', '.jpg', '.jpeg', '.tif', '.tiff'];
+
+/** OCR for scanned pages and image files, and page progress; without `ocr`, scans are reported as needing OCR. */
+export type ExtractOcrOptions = PdfOptions;
 
 export interface ExtractOptions {
   /** Files larger than this are refused before reading. Default 512 MiB (a 2,000-page scan is ~400 MiB). */
@@ -66,12 +70,12 @@ export async function readSourceFile(filePath: string, options: ExtractOptions =
   }
 }
 
-export async function extractFile(filePath: string, options: ExtractOptions = {}): Promise<ExtractedDocument> {
-  return extractBuffer(await readSourceFile(filePath, options), filePath);
+export async function extractFile(filePath: string, options: ExtractOptions & ExtractOcrOptions = {}): Promise<ExtractedDocument> {
+  return extractBuffer(await readSourceFile(filePath, options), filePath, options);
 }
 
 /** The same for bytes already in memory (uploads); `file` is the name used for routing and messages. */
-export async function extractBuffer(bytes: Uint8Array, file: string): Promise<ExtractedDocument> {
+export async function extractBuffer(bytes: Uint8Array, file: string, options: ExtractOcrOptions = {}): Promise<ExtractedDocument> {
   if (bytes.length === 0) throw new IngestError(file, '文件为空（empty file）');
   const extension = path.extname(file).toLowerCase();
   const sniffed = sniff(bytes);
@@ -80,8 +84,14 @@ export async function extractBuffer(bytes: Uint8Array, file: string): Promise<Ex
 
   switch (sniffed.kind) {
     case 'pdf': {
-      const doc = await extractPdf(bytes, file);
+      const doc = await extractPdf(bytes, file, options);
       doc.warnings.unshift(...misnamed('.pdf'));
+      return doc;
+    }
+    case 'image': {
+      const doc = await extractImage(bytes, file, sniffed.format, options);
+      const expected: Record<ImageFormat, string[]> = { png: ['.png'], jpeg: ['.jpg', '.jpeg'], tiff: ['.tif', '.tiff'] };
+      if (!expected[sniffed.format].includes(extension)) doc.warnings.unshift(misnamed(`.${sniffed.format}`)[0]!);
       return doc;
     }
     case 'docx': {

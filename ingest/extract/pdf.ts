@@ -18,6 +18,9 @@ import path from 'node:path';
 import { isWide, stripWhitespace } from '../../kb/text/text.ts';
 import type { ExtractedDocument, SourceLine, SourcePage } from '../../kb/types.ts';
 import { IngestError } from '../errors.ts';
+import { buildLines, dropSpacesBetweenWide, isBlank, round, type PlacedItem } from './layout.ts';
+import { harmoniseOcrFontSizes, ocrPageLines } from './ocr/lines.ts';
+import type { OcrEngine, RasterImage } from './ocr/pool.ts';
 import { cleanContainerTitle } from './title.ts';
 
 type PdfJs = typeof import('pdfjs-dist/legacy/build/pdf.mjs');
@@ -42,130 +45,6 @@ function pdfjsDataDirs(): { cMapUrl: string; standardFontDataUrl: string; wasmUr
   // pdf.js checks for a trailing '/' (not path.sep) and concatenates file names onto it.
   const dir = (name: string) => `${path.join(root, name)}/`;
   return { cMapUrl: dir('cmaps'), standardFontDataUrl: dir('standard_fonts'), wasmUrl: dir('wasm'), iccUrl: dir('iccs') };
-}
-
-interface PlacedItem {
-  text: string;
-  x: number;
-  right: number;
-  /** Baseline from the page top. */
-  y: number;
-  fontSize: number;
-}
-
-/** Rounded to 0.01 pt: layout numbers are compared with tolerances, never exactly, and round numbers keep JSON dumps readable. */
-function round(value: number): number {
-  return Math.round(value * 100) / 100;
-}
-
-function isBlank(text: string): boolean {
-  return text.trim() === '';
-}
-
-/**
- * Join the items of one visual line, left to right. A space goes in where the
- * source shows one (a whitespace item, or a gap wider than a third of the
- * font size between runs) but never between two CJK characters: Chinese is
- * set without spaces, and a gap there is letter-spacing or justification.
- */
-function joinLineItems(items: PlacedItem[]): string {
-  let text = '';
-  let pendingSpace = false;
-  let previous: PlacedItem | undefined;
-  for (const item of items) {
-    if (isBlank(item.text)) {
-      pendingSpace = text.length > 0;
-      continue;
-    }
-    if (previous) {
-      // Simulated bold: the same run painted again a fraction of a point to the right.
-      if (item.text === previous.text && Math.abs(item.x - previous.x) < previous.fontSize * 0.3) continue;
-      const gap = item.x - previous.right;
-      if (gap > Math.max(previous.fontSize, item.fontSize) * 0.33) pendingSpace = true;
-    }
-    const piece = item.text.replace(/\s+$/u, '');
-    if (pendingSpace && !(isWide(text[text.length - 1]) && isWide(piece.trimStart()[0]))) {
-      text += ' ';
-    }
-    text += text.endsWith(' ') ? piece.trimStart() : piece;
-    pendingSpace = /\s$/u.test(item.text);
-    previous = item;
-  }
-  return dropSpacesBetweenWide(text.trim());
-}
-
-/** "答 复" → "答复": letter-spaced titles carry real space characters between CJK glyphs. */
-function dropSpacesBetweenWide(text: string): string {
-  if (!text.includes(' ')) return text;
-  return text.replace(/(\S) +(?=(\S))/gu, (match, before: string, after: string) =>
-    isWide(before) && isWide(after) ? before : match);
-}
-
-/** The font size covering most characters of the line. */
-function dominantFontSize(items: PlacedItem[]): number {
-  const weight = new Map<number, number>();
-  for (const item of items) {
-    const size = round(item.fontSize);
-    weight.set(size, (weight.get(size) ?? 0) + item.text.trim().length);
-  }
-  let best = items[0]?.fontSize ?? 0;
-  let bestWeight = -1;
-  for (const [size, w] of weight) {
-    if (w > bestWeight) {
-      best = size;
-      bestWeight = w;
-    }
-  }
-  return best;
-}
-
-/**
- * Group horizontal items into visual lines by baseline. The tolerance is half
- * the larger font size: superscripts and mixed-size runs (a 16 pt body with a
- * 10 pt footnote mark) sit within it, while two consecutive lines are at
- * least a line-height (≥ 1 em) apart.
- */
-function buildLines(items: PlacedItem[]): SourceLine[] {
-  const sorted = items
-    .filter((item) => !isBlank(item.text) || item.right > item.x)
-    .sort((a, b) => a.y - b.y || a.x - b.x);
-  const groups: PlacedItem[][] = [];
-  let current: PlacedItem[] = [];
-  let lineY = 0;
-  let lineSize = 0;
-  for (const item of sorted) {
-    if (current.length > 0 && Math.abs(item.y - lineY) <= Math.max(lineSize, item.fontSize) * 0.5) {
-      current.push(item);
-      if (!isBlank(item.text) && item.fontSize > lineSize) {
-        lineY = item.y;
-        lineSize = item.fontSize;
-      }
-      continue;
-    }
-    if (current.length > 0) groups.push(current);
-    current = [item];
-    lineY = item.y;
-    lineSize = item.fontSize;
-  }
-  if (current.length > 0) groups.push(current);
-
-  const lines: SourceLine[] = [];
-  for (const group of groups) {
-    group.sort((a, b) => a.x - b.x);
-    const text = joinLineItems(group);
-    if (!text) continue;
-    const inked = group.filter((item) => !isBlank(item.text));
-    const fontSize = dominantFontSize(inked);
-    const baselineItem = inked.find((item) => round(item.fontSize) === fontSize) ?? inked[0]!;
-    lines.push({
-      text,
-      x: round(Math.min(...inked.map((item) => item.x))),
-      right: round(Math.max(...inked.map((item) => item.right))),
-      y: round(baselineItem.y),
-      fontSize,
-    });
-  }
-  return lines;
 }
 
 /** Operators that paint a raster image: a page that has them and no text is a scan. */
@@ -302,7 +181,78 @@ function describeOpenFailure(error: unknown): string {
   return `PDF 无法解析（unreadable PDF: ${message.split('\n')[0]}）`;
 }
 
-export async function extractPdf(data: Uint8Array, file: string): Promise<ExtractedDocument> {
+/**
+ * Scans are rendered at 200 dpi for OCR: the recogniser reads each line at 48
+ * px high, and 200 dpi puts 16 pt body text at 44 px; a 300 dpi scan gains
+ * nothing above that, and a 150 dpi one is only resampled.
+ */
+const OCR_PIXELS_PER_POINT = 200 / 72;
+
+interface CanvasAndContext {
+  canvas: { width: number; height: number };
+  context: { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray; width: number; height: number } };
+}
+interface CanvasFactory {
+  create(width: number, height: number): CanvasAndContext;
+  destroy(canvasAndContext: CanvasAndContext): void;
+}
+
+/** The page as pixels, through pdf.js's own renderer on the canvas it brings (@napi-rs/canvas). */
+async function renderPage(doc: PdfDocument, page: PdfPage): Promise<RasterImage> {
+  const viewport = page.getViewport({ scale: OCR_PIXELS_PER_POINT });
+  const factory = doc.canvasFactory as CanvasFactory;
+  const target = factory.create(Math.ceil(viewport.width), Math.ceil(viewport.height));
+  try {
+    type RenderParameters = Parameters<PdfPage['render']>[0];
+    await page.render({ canvas: target.canvas as RenderParameters['canvas'], viewport }).promise;
+    const pixels = target.context.getImageData(0, 0, target.canvas.width, target.canvas.height);
+    return { width: pixels.width, height: pixels.height, channels: 4, data: pixels.data };
+  } finally {
+    factory.destroy(target);
+  }
+}
+
+/**
+ * A page whose text layer is missing or unusable, read by OCR instead. A
+ * page that is "mostly image" keeps its text layer unless OCR finds clearly
+ * more (its typed page number beside a scanned body).
+ */
+async function ocrPage(doc: PdfDocument, page: PdfPage, read: SourcePage, engine: OcrEngine, replaceAlways: boolean): Promise<SourcePage | undefined> {
+  const { lines, confidence } = ocrPageLines(await engine.recognise(await renderPage(doc, page)), OCR_PIXELS_PER_POINT);
+  const chars = (source: SourceLine[]) => source.reduce((sum, line) => sum + stripWhitespace(line.text).length, 0);
+  if (!replaceAlways && chars(lines) < chars(read.lines) * 2) return undefined;
+  const result: SourcePage = { number: read.number, lines };
+  if (read.width !== undefined) result.width = read.width;
+  if (read.height !== undefined) result.height = read.height;
+  if (confidence !== undefined) result.ocrConfidence = confidence;
+  return result;
+}
+
+/** Pages of a PDF as the pixels OCR sees (for the OCR evaluation and tests). */
+export async function renderPdfPages(data: Uint8Array, pageNumbers: number[]): Promise<RasterImage[]> {
+  const pdfjs = await loadPdfJs();
+  const doc = await pdfjs.getDocument({ data: new Uint8Array(data), ...pdfjsDataDirs(), cMapPacked: true, isEvalSupported: false, disableFontFace: true, verbosity: pdfjs.VerbosityLevel.ERRORS }).promise;
+  try {
+    const images: RasterImage[] = [];
+    for (const number of pageNumbers) {
+      const page = await doc.getPage(number);
+      images.push(await renderPage(doc, page));
+      page.cleanup();
+    }
+    return images;
+  } finally {
+    await doc.destroy();
+  }
+}
+
+export interface PdfOptions {
+  /** Reads pages without a usable text layer; without it they are reported as needing OCR. */
+  ocr?: OcrEngine;
+  /** Called after each page, with how many pages were OCR'd so far (progress counts pages). */
+  onPage?: (progress: { page: number; pages: number; ocr: boolean }) => void;
+}
+
+export async function extractPdf(data: Uint8Array, file: string, options: PdfOptions = {}): Promise<ExtractedDocument> {
   const pdfjs = await loadPdfJs();
   const complete = hasEndOfFileMarker(data);
   const task = pdfjs.getDocument({
@@ -334,8 +284,19 @@ export async function extractPdf(data: Uint8Array, file: string): Promise<Extrac
       try {
         page = await doc.getPage(number);
         const read = await readPage(pdfjs, page, imageOps);
-        pages.push(read.page);
-        if (read.mostlyImage) mostlyImagePages.push(number);
+        const unusable = read.page.imageOnly || isUndecodable(read.page);
+        let ocred: SourcePage | undefined;
+        if (options.ocr && (unusable || read.mostlyImage)) {
+          try {
+            ocred = await ocrPage(doc, page, read.page, options.ocr, Boolean(unusable));
+          } catch (error) {
+            // The page stays as read (and flagged as needing OCR); the rest of the file is still indexed.
+            warnings.push(`第${number}页 OCR 失败：${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+          }
+        }
+        pages.push(ocred ?? read.page);
+        if (read.mostlyImage && !ocred) mostlyImagePages.push(number);
+        options.onPage?.({ page: number, pages: doc.numPages, ocr: ocred !== undefined });
       } catch (error) {
         if (error instanceof Error && error.name === 'PasswordException') throw error;
         unreadable.push(number);
@@ -344,13 +305,15 @@ export async function extractPdf(data: Uint8Array, file: string): Promise<Extrac
         page?.cleanup();
       }
     }
+    harmoniseOcrFontSizes(pages);
     if (unreadable.length > 0 && (!complete || unreadable.length === doc.numPages)) {
       throw new IngestError(file, 'PDF 文件已损坏或不完整（truncated or damaged PDF）');
     }
     if (!complete) warnings.push('PDF 文件末尾缺少 %%EOF 标记，文件可能不完整');
     for (const number of unreadable) warnings.push(`第${number}页无法读取，已跳过`);
     for (const page of pages) {
-      if (page.imageOnly) warnings.push(`第${page.number}页没有文本层，需要 OCR`);
+      if (page.ocrConfidence !== undefined) warnings.push(`第${page.number}页由 OCR 识别（平均置信度 ${page.ocrConfidence.toFixed(2)}）`);
+      else if (page.imageOnly) warnings.push(`第${page.number}页没有文本层，需要 OCR`);
       else if (mostlyImagePages.includes(page.number)) warnings.push(`第${page.number}页主要是图片，文字层不完整，可能需要 OCR`);
       else if (isUndecodable(page)) warnings.push(`第${page.number}页的文字无法解码（字体缺少 Unicode 映射），可能需要 OCR`);
     }

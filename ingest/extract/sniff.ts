@@ -8,6 +8,8 @@ import { utf16WithoutBom } from './decode.ts';
 export type Sniffed =
   | { kind: 'pdf' }
   | { kind: 'docx' }
+  /** A scan saved as a picture: read by OCR. */
+  | { kind: 'image'; format: 'png' | 'jpeg' | 'tiff' }
   /** An OLE compound file: a legacy .doc/.xls/.wps, or an encrypted (password-protected) .docx. */
   | { kind: 'ole' }
   /** Another ZIP container (xlsx, pptx, ofd, a plain archive). */
@@ -27,11 +29,7 @@ function ascii(bytes: Uint8Array, start: number, end: number): string {
 
 /** Magic numbers of files people mistake for documents, with what to call them. */
 const SIGNATURES: Array<{ bytes: number[]; offset?: number; label: string }> = [
-  { bytes: [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], label: 'PNG 图片' },
-  { bytes: [0xff, 0xd8, 0xff], label: 'JPEG 图片' },
   { bytes: [0x47, 0x49, 0x46, 0x38], label: 'GIF 图片' },
-  { bytes: [0x49, 0x49, 0x2a, 0x00], label: 'TIFF 图片' },
-  { bytes: [0x4d, 0x4d, 0x00, 0x2a], label: 'TIFF 图片' },
   { bytes: [0x52, 0x61, 0x72, 0x21], label: 'RAR 压缩包' },
   { bytes: [0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c], label: '7z 压缩包' },
   { bytes: [0x1f, 0x8b], label: 'gzip 压缩文件' },
@@ -62,6 +60,9 @@ export function sniff(bytes: Uint8Array): Sniffed {
     return { kind: 'zip', label: 'ZIP 压缩包' };
   }
   if (startsWith(bytes, [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1])) return { kind: 'ole' };
+  if (startsWith(bytes, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return { kind: 'image', format: 'png' };
+  if (startsWith(bytes, [0xff, 0xd8, 0xff])) return { kind: 'image', format: 'jpeg' };
+  if (startsWith(bytes, [0x49, 0x49, 0x2a, 0x00]) || startsWith(bytes, [0x4d, 0x4d, 0x00, 0x2a])) return { kind: 'image', format: 'tiff' };
   for (const signature of SIGNATURES) {
     if (startsWith(bytes, signature.bytes, signature.offset)) return { kind: 'binary', label: signature.label };
   }

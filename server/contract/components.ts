@@ -209,7 +209,7 @@ export const documentSummary = component(
     id: z.string(),
     title: z.string(),
     kind: documentKind,
-    format: z.enum(['pdf', 'docx', 'html', 'txt', 'md', 'jsonl']),
+    format: z.enum(['pdf', 'docx', 'doc', 'ofd', 'image', 'html', 'txt', 'md', 'jsonl']),
     metadata: documentMetadata,
     paragraphCount: int(),
     passageCount: int(),
@@ -230,6 +230,7 @@ export const paragraph = z.strictObject({
   pages: pageSpan.optional(),
   start: int(),
   end: int(),
+  confidence: z.number().min(0).max(1).optional().meta({ description: 'OCR 识别的段落：平均字符置信度（0–1）' }),
 });
 sameShape<z.output<typeof paragraph>, Paragraph>(true);
 

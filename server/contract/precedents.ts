@@ -55,24 +55,27 @@ sameShape<z.output<typeof precedentsResult>, PrecedentsResult>(true);
 const PROPOSAL =
   '关于加强城区防洪排涝能力建设的建议\n近年来汛期暴雨频发，老城区多处路段积水严重。\n一、加快排水管网改造，提高泵站抽排能力。\n二、对易涝点逐一排查整治。\n三、建立积水预警机制，及时发布预警。';
 
+/** A proposal and how to search for its precedents: the body of the precedent, export and draft routes. */
+const proposalRequest = fieldsOf(
+  z.object({
+    text: requiredText(LIMITS.similarChars),
+    k: integer(1, LIMITS.maxSimilarK).default(10),
+    mode: optionalMode,
+    repliesOnly: z
+      .boolean({ error: '{field} 必须是 true 或 false' })
+      .default(true)
+      .meta({ description: '只在提案、建议和留言答复中查找（filters.kind 给出时以其为准）' }),
+    filters: bodyFilters,
+  }),
+  NOT_A_JSON_OBJECT,
+);
+
 export const precedentsRoute = defineRoute({
   method: 'post',
   path: '/api/precedents',
   summary:
     '逐条建议查找先例：把提案按编号（无编号时按段）分成各条建议，每条给出既往答复中最接近的段落（覆盖率为绝对值），并按覆盖的建议条数对答复排序',
-  body: fieldsOf(
-    z.object({
-      text: requiredText(LIMITS.similarChars),
-      k: integer(1, LIMITS.maxSimilarK).default(10),
-      mode: optionalMode,
-      repliesOnly: z
-        .boolean({ error: '{field} 必须是 true 或 false' })
-        .default(true)
-        .meta({ description: '只在提案、建议和留言答复中查找（filters.kind 给出时以其为准）' }),
-      filters: bodyFilters,
-    }),
-    NOT_A_JSON_OBJECT,
-  ),
+  body: proposalRequest,
   response: component('PrecedentsResult', precedentsResult),
   responseDescription: '各条建议的先例与答复排序',
   errors: [400, 413],
@@ -95,4 +98,25 @@ export const proposalTextRoute = defineRoute({
   examples: [{ summary: '一份 TXT 提案（表单字段 file）', files: [{ field: 'file', name: '提案.txt', text: PROPOSAL }] }],
 });
 
-export const precedentRoutes = [precedentsRoute, proposalTextRoute];
+export const precedentsExportRoute = defineRoute({
+  method: 'post',
+  path: '/api/precedents/export',
+  summary: '先例对照表（建议 | 先例段落 | 出处 | 覆盖率）导出为 Word 文件',
+  body: proposalRequest,
+  responseDescription: 'DOCX 文件（Content-Disposition: attachment）',
+  errors: [400, 413],
+  examples: [{ summary: '一份分条的建议的对照表', body: { text: PROPOSAL } }],
+});
+
+export const draftRoute = defineRoute({
+  method: 'post',
+  path: '/api/draft',
+  summary:
+    '生成答复初稿（Word）：公文版式（标题、文号与称谓占位、仿宋三号正文、“— N —”页码、落款占位），每条建议一节，填入最接近的先例段落并以脚注注明出处；纯摘录，不生成新文字',
+  body: proposalRequest,
+  responseDescription: 'DOCX 文件（Content-Disposition: attachment）',
+  errors: [400, 413],
+  examples: [{ summary: '一份分条的建议的答复初稿', body: { text: PROPOSAL } }],
+});
+
+export const precedentRoutes = [precedentsRoute, proposalTextRoute, precedentsExportRoute, draftRoute];

@@ -4,7 +4,7 @@
  * draft of the reply in Word. Their contracts are in server/contract/precedents.ts.
  */
 import path from 'node:path';
-import express, { type RequestHandler } from 'express';
+import express, { type RequestHandler, type Response } from 'express';
 import multer from 'multer';
 import type { Config } from '../../kb/config.ts';
 import { REPLY_KINDS, type SearchFilters } from '../../kb/types.ts';
@@ -12,14 +12,24 @@ import { parseBytes } from '../../ingest/parse.ts';
 import { isIngestError } from '../../ingest/errors.ts';
 import { findPrecedents, type SearchSource } from '../../search/precedents.ts';
 import { HttpError, badRequest } from '../errors.ts';
-import type { RouteContract } from '../contract/define.ts';
-import { precedentsRoute, PROPOSAL_FILE_TYPES, proposalTextRoute } from '../contract/precedents.ts';
+import type { RouteContract, RouteInput } from '../contract/define.ts';
+import { draftRoute, precedentsExportRoute, precedentsRoute, PROPOSAL_FILE_TYPES, proposalTextRoute } from '../contract/precedents.ts';
+import { buildDraft } from '../../search/draft.ts';
+import { comparisonDocx, draftDocx } from '../../search/draft-docx.ts';
 import { expressPath, handle, type RouteHandler } from '../handle.ts';
 
 /** `repliesOnly` (default true, as on the page) narrows to the kinds that answer someone, unless filters name kinds. */
 function precedentFilters(filters: SearchFilters | undefined, repliesOnly: boolean): SearchFilters | undefined {
   if (!repliesOnly || filters?.kind) return filters;
   return { ...filters, kind: [...REPLY_KINDS] };
+}
+
+const DOCX_TYPE = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
+
+function sendDocx(res: Response, bytes: Uint8Array, fileName: string): void {
+  res.type(DOCX_TYPE);
+  res.set('Content-Disposition', `attachment; filename*=UTF-8''${encodeURIComponent(fileName)}`);
+  res.send(Buffer.from(bytes));
 }
 
 export function precedentRoutes(kb: SearchSource, config: Config): express.Router {
@@ -33,9 +43,20 @@ export function precedentRoutes(kb: SearchSource, config: Config): express.Route
     defParamCharset: 'utf8',
   });
 
-  serve(precedentsRoute, ({ body: { text, k, mode, repliesOnly, filters } }) => {
+  const precedentsFor = ({ text, k, mode, repliesOnly, filters }: RouteInput<typeof precedentsRoute>['body']) => {
     const narrowed = precedentFilters(filters, repliesOnly);
     return findPrecedents(kb, text, { k, ...(mode ? { mode } : {}), ...(narrowed ? { filters: narrowed } : {}) });
+  };
+
+  serve(precedentsRoute, ({ body }) => precedentsFor(body));
+
+  serve(precedentsExportRoute, async ({ body }, _req, res) => {
+    sendDocx(res, await comparisonDocx(await precedentsFor(body)), '先例对照表.docx');
+  });
+
+  serve(draftRoute, async ({ body }, _req, res) => {
+    const draft = buildDraft(await precedentsFor(body), kb);
+    sendDocx(res, await draftDocx(draft), `${draft.fileStem}.docx`);
   });
 
   serve(

@@ -113,6 +113,11 @@ describe.skipIf(!hasChromium)('web page in headless Chromium', () => {
     expect(await page.locator('.precedent').first().locator('.hit-title').textContent()).toContain('0093');
     expect(await page.locator('.precedent').first().locator('.pair:not(.pair-head)').count()).toBeGreaterThanOrEqual(2);
     await shot(page, '05-precedents');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('.draft-button')]);
+    expect(download.suggestedFilename()).toBe('答复初稿-关于加强城区防洪排涝能力建设的建议.docx');
+    const saved = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'policykb-dl-')), 'draft.docx');
+    await download.saveAs(saved);
+    expect(fs.readFileSync(saved).subarray(0, 2).toString()).toBe('PK');
     await page.close();
   });
 

@@ -78,10 +78,12 @@ describe('bad text input', () => {
     expect((await failure(write('空白.md', ' \r\n\u3000\n\t'))).message).toMatch(/^空白\.md：文件为空/);
   });
 
-  it('refuses PNG bytes renamed .txt, saying it looks like a PNG image', async () => {
+  it('reads PNG bytes renamed .txt as an image (a scan for OCR), saying so', async () => {
     const png = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8ffff3f0005fe02fea7d6a8f70000000049454e44ae426082', 'hex');
-    const error = await failure(write('照片.txt', png));
-    expect(error.message).toBe('照片.txt：看起来是 PNG 图片，不是文本文件（binary content）');
+    const doc = await extractFile(write('照片.txt', png));
+    expect(doc.format).toBe('image');
+    expect(doc.warnings[0]).toBe('扩展名是 .txt，但内容是 PNG，已按 PNG 读取');
+    expect(doc.pages).toEqual([{ number: 1, lines: [], imageOnly: true }]);
   });
 
   it('refuses other binary content under text names', async () => {
@@ -93,7 +95,7 @@ describe('bad text input', () => {
   it('names unsupported extensions and missing files', async () => {
     expect((await failure(write('表.xls', 'abc'))).message).toMatch(/^表\.xls：不支持的文件类型 \.xls/);
     expect((await failure(path.join(tmp, '不存在.txt'))).message).toBe('不存在.txt：文件不存在（file not found）');
-    expect(SUPPORTED_EXTENSIONS).toEqual(['.pdf', '.docx', '.html', '.htm', '.txt', '.md']);
+    expect(SUPPORTED_EXTENSIONS).toEqual(['.pdf', '.docx', '.html', '.htm', '.txt', '.md', '.png', '.jpg', '.jpeg', '.tif', '.tiff']);
   });
 
   it('says a file cannot be read for lack of permission (root reads anything, so the error is built as fs gives it)', () => {

@@ -64,13 +64,15 @@ describe('passages', () => {
     for (const p of first) expect(p.id).toMatch(/^[0-9a-f]{16}$/);
   });
 
-  it('leaves headings and the sign-off out of passages', () => {
+  it('leaves headings and 此致 out of passages, and gives the closing block’s facts a passage of their own', () => {
     const { paragraphs, text } = doc([
       { text: '一、总体要求', role: 'heading', headingPath: ['一、总体要求'] },
       { text: sentence(50), headingPath: ['一、总体要求'] },
       { text: '此致。', role: 'closing' },
       { text: '2024年7月15日', role: 'date' },
     ]);
-    expect(buildPassages(paragraphs, text, 300).map((p) => p.text)).toEqual([sentence(50)]);
+    const passages = buildPassages(paragraphs, text, 300);
+    expect(passages.map((p) => p.text)).toEqual([sentence(50), '2024年7月15日']);
+    expect(passages[1]!.headingPath).toEqual(['落款']);
   });
 });

@@ -1,0 +1,135 @@
+/**
+ * npm run eval:ocr [-- --pages 5,9,13] [--skip-seed] [--ingest]
+ *
+ * OCR quality and cost on this machine, through the product's own code:
+ *
+ *   1. the scanned seed reply (../shared/corpus/generated/提案答复-扫描件.pdf,
+ *      4 image-only pages at 150 dpi) parsed with OCR: character error rate of
+ *      its paragraphs against the typeset version's 22 paragraphs
+ *      (提案答复-公文版式.paragraphs.json, whitespace removed on both sides),
+ *      the seed metadata and the five section headings;
+ *   2. the GB/T 15834 scan: CER of each page transcribed by hand in
+ *      tests/fixtures/ocr/gbt15834-pages.json against the OCR of that page;
+ *   3. OCR pages per second (seconds per page, render + recognise);
+ *   4. with --ingest, the end-to-end ingest rate of ../shared/corpus/pdf with
+ *      OCR on (a temporary lexical-only knowledge base).
+ *
+ * A measurement, not a test: it prints numbers and never fails on them.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../kb/config.ts';
+import { stripWhitespace } from '../kb/text/text.ts';
+import { ocrPageLines } from '../ingest/extract/ocr/lines.ts';
+import { OcrPool } from '../ingest/extract/ocr/pool.ts';
+import { renderPdfPages } from '../ingest/extract/pdf.ts';
+import { parseFile } from '../ingest/parse.ts';
+import { ingestPaths } from '../ingest/ingest.ts';
+
+/** Levenshtein distance between the whitespace-free texts, over the reference's length. */
+export function characterErrorRate(recognised: string, reference: string): number {
+  const a = [...stripWhitespace(recognised)];
+  const b = [...stripWhitespace(reference)];
+  if (b.length === 0) return a.length === 0 ? 0 : 1;
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]! / b.length;
+}
+
+const SHARED = path.resolve(process.cwd(), '..', 'shared', 'corpus');
+const SEED_METADATA = {
+  docNumber: '吉人社函〔2024〕126号',
+  session: '省政协十三届二次会议',
+  proposalNumber: 26,
+  proposer: '宫健泽',
+  issuer: '吉林省人力资源和社会保障厅',
+  date: '2024-07-15',
+};
+
+async function seedReply(pool: OcrPool): Promise<void> {
+  const reference: string[] = JSON.parse(fs.readFileSync(path.join(SHARED, 'generated', '提案答复-公文版式.paragraphs.json'), 'utf8'));
+  const started = performance.now();
+  const doc = await parseFile(path.join(SHARED, 'generated', '提案答复-扫描件.pdf'), { passageMaxChars: 300, ocr: pool });
+  const seconds = (performance.now() - started) / 1000;
+  const cer = characterErrorRate(doc.paragraphs.map((p) => p.text).join(''), reference.join(''));
+  const metadata = doc.metadata as Record<string, unknown>;
+  const wrong = Object.entries(SEED_METADATA).filter(([key, value]) => metadata[key] !== value).map(([key]) => `${key}=${String(metadata[key])}`);
+  const headings = doc.paragraphs.filter((p) => p.role === 'heading').map((p) => p.text);
+  const expectedHeadings = reference.filter((text) => /^[一二三四五]、/.test(text)).map(stripWhitespace);
+  const headingsExact = expectedHeadings.filter((h) => headings.map(stripWhitespace).includes(h)).length;
+  const paragraphsExact = reference.filter((r) => doc.paragraphs.some((p) => stripWhitespace(p.text) === stripWhitespace(r))).length;
+  console.log(`seed scan: CER ${(cer * 100).toFixed(2)}% over ${stripWhitespace(reference.join('')).length} characters; ` +
+    `metadata ${wrong.length === 0 ? 'exact' : `wrong: ${wrong.join(', ')}`}; headings ${headingsExact}/${expectedHeadings.length} exact; ` +
+    `paragraphs ${paragraphsExact}/${reference.length} exact (whitespace aside); ${doc.paragraphs.length} paragraphs; ` +
+    `mean confidence ${doc.ocr?.confidence ?? 'n/a'}; ${(seconds / (doc.pageCount ?? 1)).toFixed(1)} s/page`);
+}
+
+async function gbt15834(pool: OcrPool, only: number[] | undefined): Promise<void> {
+  const fixture = path.resolve('tests', 'fixtures', 'ocr', 'gbt15834-pages.json');
+  const transcribed: Record<string, string> = JSON.parse(fs.readFileSync(fixture, 'utf8'));
+  const pages = Object.keys(transcribed).map(Number).filter((n) => !only || only.includes(n));
+  const pdf = fs.readFileSync(path.join(SHARED, 'pdf', '标点符号用法GBT15834-2011-扫描件.pdf'));
+  let errors = 0;
+  let characters = 0;
+  let seconds = 0;
+  for (const page of pages) {
+    const started = performance.now();
+    const [image] = await renderPdfPages(pdf, [page]);
+    const { lines, confidence } = ocrPageLines(await pool.recognise(image!), 200 / 72);
+    seconds += (performance.now() - started) / 1000;
+    const reference = transcribed[String(page)]!;
+    const cer = characterErrorRate(lines.map((line) => line.text).join(''), reference);
+    errors += cer * stripWhitespace(reference).length;
+    characters += stripWhitespace(reference).length;
+    console.log(`GB/T 15834 page ${page}: CER ${(cer * 100).toFixed(2)}% over ${stripWhitespace(reference).length} characters, mean confidence ${confidence?.toFixed(3)}`);
+  }
+  if (pages.length > 0) {
+    console.log(`GB/T 15834 ${pages.length} hand-transcribed pages: CER ${((errors / characters) * 100).toFixed(2)}%; OCR ${(pages.length / seconds).toFixed(3)} pages/s (${(seconds / pages.length).toFixed(1)} s/page, render + recognise)`);
+  }
+}
+
+async function ingestPdfFolder(): Promise<void> {
+  const { KnowledgeBase } = await import('../kb/kb.ts');
+  const data = fs.mkdtempSync(path.join(os.tmpdir(), 'kb-ocr-ingest-'));
+  try {
+    const config = loadConfig({ ...process.env, KB_DATA_DIR: data, KB_LEXICAL_ONLY: '1', KB_OCR: '1' });
+    const kb = await KnowledgeBase.open(config, { embedder: null, log: () => {} });
+    let pages = 0;
+    const report = await ingestPaths(kb, [path.join(SHARED, 'pdf')], { onProgress: (p) => { pages = p.pagesDone; } });
+    kb.close();
+    const size = fs.readdirSync(path.join(SHARED, 'pdf')).reduce((sum, f) => sum + fs.statSync(path.join(SHARED, 'pdf', f)).size, 0);
+    console.log(`ingest of pdf/ with OCR: ${report.added} files, ${pages} pages, ${report.passages} passages in ${report.seconds.toFixed(1)} s — ` +
+      `${(pages / report.seconds).toFixed(2)} pages/s, ${(size / 1024 / 1024 / report.seconds).toFixed(2)} MB/s, ${report.failed.length} failed`);
+  } finally {
+    fs.rmSync(data, { recursive: true, force: true });
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
+  if (!fs.existsSync(path.join(SHARED, 'README.md'))) {
+    console.log('eval:ocr needs ../shared/corpus beside the checkout; it is not there.');
+    return;
+  }
+  const pagesArg = argv[argv.indexOf('--pages') + 1];
+  const only = argv.includes('--pages') && pagesArg ? pagesArg.split(',').map(Number) : undefined;
+  const pool = new OcrPool(1);
+  try {
+    console.log(`load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.cpus().length} cores`);
+    if (!argv.includes('--skip-seed')) await seedReply(pool);
+    await gbt15834(pool, only);
+  } finally {
+    await pool.close();
+  }
+  if (argv.includes('--ingest')) await ingestPdfFolder();
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(import.meta.dirname ?? '', 'ocr-eval.ts')) {
+  await main(process.argv.slice(2));
+}
