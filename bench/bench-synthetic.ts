@@ -15,6 +15,7 @@
  * generator), so repeated passages get identical vectors, as with a model.
  */
 import type { Embedder } from '../kb/types.ts';
+import { profileFor } from '../kb/index/vector/profiles.ts';
 
 export const SYNTHETIC_MODEL_PREFIX = 'synthetic/clustered';
 
@@ -96,6 +97,7 @@ export function syntheticEmbedder(vectors: ClusteredVectors, queryModel: Embedde
   return {
     modelId: `${SYNTHETIC_MODEL_PREFIX}-${vectors.dimension}`,
     dimension: vectors.dimension,
+    profile: queryModel?.profile ?? profileFor(`${SYNTHETIC_MODEL_PREFIX}-${vectors.dimension}`, undefined, vectors.dimension),
     embedPassages: (texts) => Promise.resolve(texts.map((text) => vectors.ofText(text))),
     embedQueries: queryModel
       ? (texts) => queryModel.embedQueries(texts)

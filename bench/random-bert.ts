@@ -18,9 +18,7 @@ import { rmSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import onnxProto from 'onnx-proto';
-
-const { onnx } = onnxProto;
+import { buildBertOnnx, type BertArchitecture, type BertWeights } from '../kb/index/vector/onnx-bert.ts';
 
 export interface BertShape {
   layers: number;
@@ -111,181 +109,40 @@ function prng(seed: number): () => number {
 }
 
 /**
- * Graph builder: collects initializers and nodes, and emits each weight
- * MatMul either in float or as the dynamic int8 pattern onnxruntime's
- * quantize_dynamic produces (DynamicQuantizeLinear → MatMulInteger → scale),
- * so the quantized file costs what a real q8 export costs.
+ * Random weights by tensor name (see the file comment for why queries and
+ * keys are near zero), drawn once and cached so the float and the int8 file
+ * hold the same model.
  */
-class GraphBuilder {
-  readonly nodes: InstanceType<typeof onnx.NodeProto>[] = [];
-  readonly initializers: InstanceType<typeof onnx.TensorProto>[] = [];
-  private counter = 0;
-
-  constructor(
-    private readonly random: () => number,
-    private readonly quantized: boolean,
-  ) {}
-
-  name(prefix: string): string {
-    return `${prefix}_${this.counter++}`;
-  }
-
-  node(opType: string, inputs: string[], attributes: Record<string, number | number[]> = {}, outputCount = 1): string[] {
-    const outputs = Array.from({ length: outputCount }, () => this.name(opType));
-    const attribute = Object.entries(attributes).map(([name, value]) =>
-      Array.isArray(value)
-        ? onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INTS, ints: value })
-        : Number.isInteger(value) && name !== 'epsilon' && name !== 'alpha'
-          ? onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INT, i: value })
-          : onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.FLOAT, f: value }),
-    );
-    this.nodes.push(onnx.NodeProto.create({ opType, input: inputs, output: outputs, name: this.name(`${opType}_node`), attribute }));
-    return outputs;
-  }
-
-  op(opType: string, inputs: string[], attributes: Record<string, number | number[]> = {}): string {
-    return this.node(opType, inputs, attributes)[0]!;
-  }
-
-  tensor(dims: number[], data: Float32Array | BigInt64Array | Int8Array | Uint8Array, prefix = 'w'): string {
-    const name = this.name(prefix);
-    const dataType =
-      data instanceof Float32Array
-        ? onnx.TensorProto.DataType.FLOAT
-        : data instanceof BigInt64Array
-          ? onnx.TensorProto.DataType.INT64
-          : data instanceof Int8Array
-            ? onnx.TensorProto.DataType.INT8
-            : onnx.TensorProto.DataType.UINT8;
-    const rawData = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    this.initializers.push(onnx.TensorProto.create({ name, dims, dataType, rawData }));
-    return name;
-  }
-
-  /** Uniform in [-a, a] with a = std·√3, so `std` is the standard deviation. */
-  randomTensor(dims: number[], std: number): string {
-    const size = dims.reduce((a, b) => a * b, 1);
-    const data = new Float32Array(size);
-    const a = std * Math.sqrt(3);
-    for (let i = 0; i < size; i++) data[i] = (this.random() * 2 - 1) * a;
-    return this.tensor(dims, data);
-  }
-
-  constant(values: number[], dims = [values.length]): string {
-    return this.tensor(dims, Float32Array.from(values), 'c');
-  }
-
-  int64(values: number[], dims = [values.length]): string {
-    return this.tensor(dims, BigInt64Array.from(values.map(BigInt)), 'i');
-  }
-
-  /** x·W + b for a random [inDim, outDim] weight. */
-  linear(x: string, inDim: number, outDim: number, std: number): string {
-    const bias = this.randomTensor([outDim], 0.02);
-    if (!this.quantized) return this.op('Add', [this.op('MatMul', [x, this.randomTensor([inDim, outDim], std)]), bias]);
-    const { weights, scale } = this.quantizedWeights(inDim * outDim, std);
-    const [xq, xScale, xZero] = this.node('DynamicQuantizeLinear', [x], {}, 3) as [string, string, string];
-    const product = this.op('MatMulInteger', [xq, this.tensor([inDim, outDim], weights, 'wq'), xZero, this.tensor([], new Int8Array([0]), 'zp')]);
-    const rescale = this.op('Mul', [xScale, this.constant([scale], [])]);
-    return this.op('Add', [this.op('Mul', [this.op('Cast', [product], { to: onnx.TensorProto.DataType.FLOAT }), rescale]), bias]);
-  }
-
-  /** Int8 random weights with one scale, as quantize_dynamic stores them; `std` is their standard deviation. */
-  private quantizedWeights(size: number, std: number): { weights: Int8Array; scale: number } {
-    const weights = new Int8Array(size);
-    const a = std * Math.sqrt(3);
-    const scale = a / 127;
-    for (let i = 0; i < size; i++) weights[i] = Math.round(((this.random() * 2 - 1) * a) / scale);
-    return { weights, scale };
-  }
-
-  /**
-   * A lookup table; quantize_dynamic stores the big word-embedding table as
-   * int8 and dequantizes only the gathered rows, which is most of why the real
-   * model_quantized.onnx is a quarter of model.onnx's size.
-   */
-  embedding(rows: number, width: number, std: number, ids: string): string {
-    if (!this.quantized) return this.op('Gather', [this.randomTensor([rows, width], std), ids]);
-    const { weights, scale } = this.quantizedWeights(rows * width, std);
-    const gathered = this.op('Gather', [this.tensor([rows, width], weights, 'wq'), ids]);
-    return this.op('DequantizeLinear', [gathered, this.constant([scale], []), this.tensor([], new Int8Array([0]), 'zp')]);
-  }
-
-  layerNorm(x: string, hidden: number): string {
-    const gamma = this.constant(new Array<number>(hidden).fill(1));
-    const beta = this.constant(new Array<number>(hidden).fill(0));
-    return this.op('LayerNormalization', [x, gamma, beta], { axis: -1, epsilon: 1e-12 });
-  }
-}
-
-function buildModel(shape: Required<BertShape>, quantized: boolean): Uint8Array {
-  const { layers, hidden, heads, ffn, vocab, maxPositions, seed } = shape;
-  if (hidden % heads !== 0) throw new Error(`hidden ${hidden} is not divisible by heads ${heads}`);
-  const headDim = hidden / heads;
-  // Same seed for both files: the quantized graph is the float one rounded to int8.
-  const g = new GraphBuilder(prng(seed), quantized);
-
-  const words = g.embedding(vocab, hidden, 1, 'input_ids');
-  const seqLen = g.op('Gather', [g.op('Shape', ['input_ids']), g.int64([1], [])], { axis: 0 });
-  const positionIds = g.op('Range', [g.int64([0], []), seqLen, g.int64([1], [])]);
-  const positions = g.op('Gather', [g.randomTensor([maxPositions, hidden], 0.05), positionIds]);
-  const types = g.op('Gather', [g.randomTensor([2, hidden], 0.05), 'token_type_ids']);
-  let x = g.layerNorm(g.op('Add', [g.op('Add', [words, positions]), types]), hidden);
-
-  // BERT's extended attention mask: 0 where attended, -10000 on padding, broadcast over heads and query positions.
-  const maskFloat = g.op('Cast', ['attention_mask'], { to: onnx.TensorProto.DataType.FLOAT });
-  const maskBias = g.op('Unsqueeze', [g.op('Mul', [g.op('Sub', [g.constant([1], []), maskFloat]), g.constant([-10000], [])]), g.int64([1, 2])]);
-  const splitHeads = g.int64([0, 0, heads, headDim]);
-  const mergeHeads = g.int64([0, 0, hidden]);
-  const invSqrtHeadDim = g.constant([1 / Math.sqrt(headDim)], []);
-
-  for (let layer = 0; layer < layers; layer++) {
-    const qkStd = 0.02; // near-uniform attention (see the file comment)
-    const voStd = 3 / Math.sqrt(hidden);
-    const heads4 = (t: string, perm: number[]) => g.op('Transpose', [g.op('Reshape', [t, splitHeads])], { perm });
-    const q = heads4(g.linear(x, hidden, hidden, qkStd), [0, 2, 1, 3]);
-    const k = heads4(g.linear(x, hidden, hidden, qkStd), [0, 2, 3, 1]);
-    const v = heads4(g.linear(x, hidden, hidden, voStd), [0, 2, 1, 3]);
-    const scores = g.op('Add', [g.op('Mul', [g.op('MatMul', [q, k]), invSqrtHeadDim]), maskBias]);
-    const context = g.op('MatMul', [g.op('Softmax', [scores], { axis: -1 }), v]);
-    const merged = g.op('Reshape', [g.op('Transpose', [context], { perm: [0, 2, 1, 3] }), mergeHeads]);
-    x = g.layerNorm(g.op('Add', [g.linear(merged, hidden, hidden, voStd), x]), hidden);
-
-    const inner = g.linear(x, hidden, ffn, 1 / Math.sqrt(hidden));
-    // GELU(h) = 0.5·h·(1 + erf(h/√2)); the Gelu op only exists from opset 20.
-    const erf = g.op('Erf', [g.op('Mul', [inner, g.constant([Math.SQRT1_2], [])])]);
-    const gelu = g.op('Mul', [g.op('Mul', [inner, g.op('Add', [erf, g.constant([1], [])])]), g.constant([0.5], [])]);
-    x = g.layerNorm(g.op('Add', [g.linear(gelu, ffn, hidden, 1 / Math.sqrt(ffn)), x]), hidden);
-  }
-  g.nodes.push(onnx.NodeProto.create({ opType: 'Identity', input: [x], output: ['last_hidden_state'], name: 'output' }));
-
-  const dim = (name: string) => onnx.TensorShapeProto.Dimension.create({ dimParam: name });
-  const valueInfo = (name: string, elemType: number, dims: InstanceType<typeof onnx.TensorShapeProto.Dimension>[]) =>
-    onnx.ValueInfoProto.create({
-      name,
-      type: onnx.TypeProto.create({ tensorType: onnx.TypeProto.Tensor.create({ elemType, shape: onnx.TensorShapeProto.create({ dim: dims }) }) }),
-    });
-  const int64 = onnx.TensorProto.DataType.INT64;
-  const graph = onnx.GraphProto.create({
-    name: 'random_bert',
-    node: g.nodes,
-    initializer: g.initializers,
-    input: ['input_ids', 'attention_mask', 'token_type_ids'].map((n) => valueInfo(n, int64, [dim('batch'), dim('sequence')])),
-    output: [
-      valueInfo('last_hidden_state', onnx.TensorProto.DataType.FLOAT, [
-        dim('batch'),
-        dim('sequence'),
-        onnx.TensorShapeProto.Dimension.create({ dimValue: hidden }),
-      ]),
-    ],
-  });
-  const model = onnx.ModelProto.create({
-    irVersion: 8,
-    producerName: 'policykb-random-bert',
-    opsetImport: [onnx.OperatorSetIdProto.create({ domain: '', version: 17 })],
-    graph,
-  });
-  return onnx.ModelProto.encode(model).finish();
+function randomWeights(shape: Required<BertShape>): BertWeights {
+  const random = prng(shape.seed);
+  const cache = new Map<string, Float32Array>();
+  const std = (name: string): number | 'ones' | 'zeros' => {
+    if (/ln\.w$/.test(name)) return 'ones';
+    if (/ln\.b$/.test(name)) return 'zeros';
+    if (name.endsWith('.b')) return 0.02;
+    if (name === 'emb.word') return 1;
+    if (name === 'emb.pos' || name === 'emb.type') return 0.05;
+    if (/\.(q|k)\.w$/.test(name)) return 0.02;
+    if (/\.(v|ao)\.w$/.test(name)) return 3 / Math.sqrt(shape.hidden);
+    if (name.endsWith('.fi.w')) return 1 / Math.sqrt(shape.hidden);
+    if (name.endsWith('.fo.w')) return 1 / Math.sqrt(shape.ffn);
+    throw new Error(`no random weights for ${name}`);
+  };
+  return (name, dims) => {
+    let tensor = cache.get(name);
+    if (!tensor) {
+      tensor = new Float32Array(dims.reduce((a, b) => a * b, 1));
+      const spread = std(name);
+      if (spread === 'ones') tensor.fill(1);
+      else if (spread !== 'zeros') {
+        // Uniform in [-a, a] with a = std·√3, so `spread` is the standard deviation.
+        const a = spread * Math.sqrt(3);
+        for (let i = 0; i < tensor.length; i++) tensor[i] = (random() * 2 - 1) * a;
+      }
+      cache.set(name, tensor);
+    }
+    return tensor;
+  };
 }
 
 /** Write a transformers.js-loadable random BERT model folder to `dir`. */
@@ -327,8 +184,10 @@ export async function writeRandomBert(dir: string, shape: BertShape): Promise<vo
     fs.writeFile(path.join(dir, 'tokenizer.json'), JSON.stringify(tokenizerJson(vocab, full.maxPositions))),
     fs.writeFile(path.join(dir, 'tokenizer_config.json'), JSON.stringify(tokenizerConfig, null, 2)),
   ]);
-  await fs.writeFile(path.join(dir, 'onnx', 'model.onnx'), buildModel(full, false));
-  await fs.writeFile(path.join(dir, 'onnx', 'model_quantized.onnx'), buildModel(full, true));
+  const arch: BertArchitecture = { ...full, typeVocab: 2, layerNormEps: 1e-12 };
+  const weights = randomWeights(full);
+  await fs.writeFile(path.join(dir, 'onnx', 'model.onnx'), buildBertOnnx(arch, weights, false, 'policykb-random-bert'));
+  await fs.writeFile(path.join(dir, 'onnx', 'model_quantized.onnx'), buildBertOnnx(arch, weights, true, 'policykb-random-bert'));
 }
 
 /** The shape tests use: one layer, 64 wide (at 32 wide, other passages outranked a passage's own text 6 times in 399 instead of once), full bge vocabulary so Chinese text tokenises as it would for the real model. */
@@ -354,7 +213,8 @@ let tinyModel: Promise<{ modelDir: string; modelId: string }> | undefined;
 export function makeTinyModelDir(): Promise<{ modelDir: string; modelId: string }> {
   tinyModel ??= (async () => {
     const generator = await fs.readFile(new URL(import.meta.url));
-    const version = createHash('sha256').update(generator).update(JSON.stringify(TINY_SHAPE)).digest('hex').slice(0, 12);
+    const graph = await fs.readFile(new URL('../../kb/index/vector/onnx-bert.ts', import.meta.url));
+    const version = createHash('sha256').update(generator).update(graph).update(JSON.stringify(TINY_SHAPE)).digest('hex').slice(0, 12);
     const modelDir = path.join(os.tmpdir(), `policykb-tiny-bert-${version}`);
     if (await exists(path.join(modelDir, TINY_MODEL_ID, 'onnx', 'model_quantized.onnx'))) return { modelDir, modelId: TINY_MODEL_ID };
     // Built aside and renamed into place, so a concurrent test never sees half a model.

@@ -6,8 +6,8 @@
 import { ConfigError, loadConfig } from '../kb/config.ts';
 import type { ParsedDocument } from '../kb/types.ts';
 import { isIngestError } from '../ingest/errors.ts';
-import { configuredOcr } from '../ingest/extract/ocr/pool.ts';
-import { parseFile } from '../ingest/parse.ts';
+import { readSourceFile } from '../ingest/extract/index.ts';
+import { parsePool } from '../ingest/parse-pool.ts';
 
 function present<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
@@ -52,8 +52,9 @@ async function main(argv: string[]): Promise<number> {
   }
   try {
     const config = loadConfig();
-    const ocr = configuredOcr(config);
-    const doc = await parseFile(file, { passageMaxChars: config.passageMaxChars, ...(ocr ? { ocr } : {}) });
+    // In a worker under the configured limits, so the CLI shows what ingest would say about a hostile file.
+    const bytes = await readSourceFile(file, { maxBytes: config.parse.maxFileMb * 1024 * 1024 });
+    const doc = await parsePool(config.parse).parse({ bytes, file, passageMaxChars: config.passageMaxChars, ocr: config.ocr });
     process.stdout.write(`${JSON.stringify(toInspection(doc), null, 2)}\n`);
     return 0;
   } catch (error) {

@@ -13,10 +13,11 @@ import type { IndexWriter } from '../kb/kb.ts';
 import type { DocumentToIndex, FileFailure, IngestOptions, IngestReport } from '../kb/types.ts';
 import { isIngestError } from './errors.ts';
 import { SUPPORTED_EXTENSIONS, readSourceFile } from './extract/index.ts';
-import { configuredOcr, storedHashFor } from './extract/ocr/pool.ts';
+import { storedHashFor } from './extract/ocr/pool.ts';
 import { readJsonlRecords } from './jsonl.ts';
 import { recordCollectionKind } from './metadata.ts';
-import { parseBytes, parseRecordText } from './parse.ts';
+import { parseRecordText } from './parse.ts';
+import { parsePool } from './parse-pool.ts';
 import { contentHash } from './version.ts';
 
 /** Files parsed ahead of the one being embedded: enough to hide parsing behind inference, few enough to bound memory. */
@@ -249,14 +250,15 @@ async function prepareFile(writer: IndexWriter, file: SourceFile, options: Inges
     }
   }
   try {
-    const bytes = await readSourceFile(file.absolutePath);
+    const bytes = await readSourceFile(file.absolutePath, { maxBytes: writer.config.parse.maxFileMb * 1024 * 1024 });
     const hash = contentHash(bytes, writer.config);
     if (writer.storedHash(file.id) === hash) return { kind: 'unchanged', file, documents: 1 };
-    const ocr = configuredOcr(writer.config);
-    const parsed = await parseBytes(bytes, file.absolutePath, {
-      passageMaxChars,
+    const parsed = await parsePool(writer.config.parse).parse({
+      bytes,
+      file: file.absolutePath,
       displayPath: file.id,
-      ...(ocr ? { ocr } : {}),
+      passageMaxChars,
+      ocr: writer.config.ocr,
       ...(onPage ? { onPage: () => onPage(file.id) } : {}),
     });
     return {

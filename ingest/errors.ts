@@ -11,6 +11,8 @@ import path from 'node:path';
 export class IngestError extends Error {
   /** The path as the caller gave it. */
   readonly file: string;
+  /** The cause alone, without the file name (what a parse worker sends back). */
+  readonly reason: string;
   /** The low-level error behind it, when there was one (kept for logs, never shown to users). */
   override readonly cause: unknown;
 
@@ -18,6 +20,7 @@ export class IngestError extends Error {
     super(`${path.basename(file)}：${reason}`);
     this.name = 'IngestError';
     this.file = file;
+    this.reason = reason;
     this.cause = cause;
   }
 }

@@ -10,8 +10,8 @@ import type { KnowledgeBase } from '../kb/kb.ts';
 import type { IngestFileResult, IngestOptions, IngestReport } from '../kb/types.ts';
 import { ingestBatch } from './batch.ts';
 import { readSourceFile } from './extract/index.ts';
-import { configuredOcr, storedHashFor } from './extract/ocr/pool.ts';
-import { parseBytes } from './parse.ts';
+import { storedHashFor } from './extract/ocr/pool.ts';
+import { parsePool } from './parse-pool.ts';
 import { contentHash } from './version.ts';
 
 /** Ingest files and folders: passages stored without vectors are embedded first, then the batch runs. */
@@ -30,14 +30,19 @@ export function ingestPaths(kb: KnowledgeBase, paths: string[], options: IngestO
 export function ingestFile(kb: Pick<KnowledgeBase, 'write'>, filePath: string, documentId: string): Promise<IngestFileResult> {
   return kb.write(async (writer): Promise<IngestFileResult> => {
     try {
-      const bytes = await readSourceFile(filePath);
+      const bytes = await readSourceFile(filePath, { maxBytes: writer.config.parse.maxFileMb * 1024 * 1024 });
       const hash = contentHash(bytes, writer.config);
       if (writer.storedHash(documentId) === hash) {
         const summary = writer.summary(documentId);
         if (summary) return { status: 'unchanged', document: summary };
       }
-      const ocr = configuredOcr(writer.config);
-      const parsed = await parseBytes(bytes, filePath, { passageMaxChars: writer.config.passageMaxChars, displayPath: documentId, ...(ocr ? { ocr } : {}) });
+      const parsed = await parsePool(writer.config.parse).parse({
+        bytes,
+        file: filePath,
+        displayPath: documentId,
+        passageMaxChars: writer.config.passageMaxChars,
+        ocr: writer.config.ocr,
+      });
       const [outcome] = await writer.indexDocuments([{ id: documentId, sourcePath: path.resolve(filePath), contentHash: storedHashFor(hash, parsed), parsed }]);
       if (!outcome || outcome.status === 'failed') return { status: 'failed', error: outcome?.error ?? `${documentId}：未写入` };
       const summary = writer.summary(documentId);

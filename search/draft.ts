@@ -11,6 +11,7 @@ import { CN_NUMERAL, matchEnumerator } from '../kb/text/numbering.ts';
 import type { DocumentSource } from './answer.ts';
 import type { PrecedentExcerpt, PrecedentsResult } from './precedents.ts';
 import type { Suggestion } from './suggestions.ts';
+import type { SectionRewrite } from './draft-rewrite.ts';
 
 export interface DraftQuote {
   /** Verbatim text of the cited source at `citation`. */
@@ -26,6 +27,10 @@ export interface DraftSection {
   /** 一、关于“…”的建议: the proposal's numbering, the suggestion's gist. */
   heading: string;
   quotes: DraftQuote[];
+  /** The model's smoothed paragraph (only with KB_LLM_* and rewrite requested). */
+  rewrite?: SectionRewrite;
+  /** Why the model gave no rewrite for this section. */
+  rewriteError?: string;
 }
 
 export interface Draft {

@@ -46,7 +46,7 @@ function endpoint(url: string): string {
   return trimmed.endsWith('/chat/completions') ? trimmed : `${trimmed}/chat/completions`;
 }
 
-export function buildMessages(question: string, hits: SearchHit[]): Array<{ role: 'system' | 'user'; content: string }> {
+export function buildMessages(question: string, hits: SearchHit[]): ChatMessage[] {
   const passages = hits
     .map((h, i) => {
       const where = [h.citation.title, ...h.citation.headingPath].join(' › ');
@@ -66,13 +66,11 @@ export function buildMessages(question: string, hits: SearchHit[]): Array<{ role
 
 const MARKER = /\[(\d{1,3})\]/g;
 
-/** Check a model's reply against the passages it was given. */
-export function checkGenerated(
-  model: string,
-  text: string,
-  hits: SearchHit[],
-  docs: DocumentSource,
-): Extract<GeneratedAnswer, { text: string }> {
+/**
+ * A model's text cut into sentences, each with the source numbers its [n]
+ * markers name (1..sourceCount); markers naming no source are returned apart.
+ */
+export function citedSentences(text: string, sourceCount: number): { sentences: GeneratedSentence[]; used: Set<number>; invalid: Set<number> } {
   const invalid = new Set<number>();
   const used = new Set<number>();
   // A marker after the sentence end ("…新高。[1]") belongs to the sentence before it: move it inside.
@@ -82,7 +80,7 @@ export function checkGenerated(
     const markersOnly = span.text.replace(MARKER, '').trim() === '';
     const numbers = [...span.text.matchAll(MARKER)].map((m) => Number(m[1]));
     const valid = numbers.filter((n) => {
-      const ok = n >= 1 && n <= hits.length;
+      const ok = n >= 1 && n <= sourceCount;
       if (!ok) invalid.add(n);
       else used.add(n);
       return ok;
@@ -95,6 +93,17 @@ export function checkGenerated(
     }
     sentences.push({ text: span.text, citations: [...new Set(valid)], uncited: valid.length === 0 });
   }
+  return { sentences, used, invalid };
+}
+
+/** Check a model's reply against the passages it was given. */
+export function checkGenerated(
+  model: string,
+  text: string,
+  hits: SearchHit[],
+  docs: DocumentSource,
+): Extract<GeneratedAnswer, { text: string }> {
+  const { sentences, used, invalid } = citedSentences(text, hits.length);
   const citations: AnswerCitation[] = [];
   for (const n of [...used].sort((a, b) => a - b)) {
     const c = hits[n - 1]!.citation;
@@ -112,15 +121,14 @@ export function checkGenerated(
   };
 }
 
-/** Ask the configured model; failures come back as `{error}` so the extractive answer still reaches the user. */
-export async function generateAnswer(
+export type ChatMessage = { role: 'system' | 'user'; content: string };
+
+/** One /chat/completions call: the reply's text, or `{error}` in words a user reads. */
+export async function chat(
   settings: LlmSettings,
-  question: string,
-  hits: SearchHit[],
-  docs: DocumentSource,
+  messages: ChatMessage[],
   fetchImpl: typeof fetch = fetch,
-): Promise<GeneratedAnswer> {
-  if (hits.length === 0) return { model: settings.model, error: '没有检索到资料，未调用大模型' };
+): Promise<{ content: string } | { error: string }> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), settings.timeoutMs ?? 60_000);
   try {
@@ -130,18 +138,32 @@ export async function generateAnswer(
         'content-type': 'application/json',
         ...(settings.key ? { authorization: `Bearer ${settings.key}` } : {}),
       },
-      body: JSON.stringify({ model: settings.model, messages: buildMessages(question, hits), temperature: 0 }),
+      body: JSON.stringify({ model: settings.model, messages, temperature: 0 }),
       signal: controller.signal,
     });
-    if (!response.ok) return { model: settings.model, error: `大模型接口返回 HTTP ${response.status}` };
+    if (!response.ok) return { error: `大模型接口返回 HTTP ${response.status}` };
     const data = (await response.json()) as { choices?: Array<{ message?: { content?: unknown } }> };
     const content = data.choices?.[0]?.message?.content;
-    if (typeof content !== 'string' || !content.trim()) return { model: settings.model, error: '大模型接口的回复中没有文本' };
-    return checkGenerated(settings.model, content.trim(), hits, docs);
+    if (typeof content !== 'string' || !content.trim()) return { error: '大模型接口的回复中没有文本' };
+    return { content: content.trim() };
   } catch (err) {
     const reason = controller.signal.aborted ? '请求超时' : (err as Error).message;
-    return { model: settings.model, error: `调用大模型失败：${reason}` };
+    return { error: `调用大模型失败：${reason}` };
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Ask the configured model; failures come back as `{error}` so the extractive answer still reaches the user. */
+export async function generateAnswer(
+  settings: LlmSettings,
+  question: string,
+  hits: SearchHit[],
+  docs: DocumentSource,
+  fetchImpl: typeof fetch = fetch,
+): Promise<GeneratedAnswer> {
+  if (hits.length === 0) return { model: settings.model, error: '没有检索到资料，未调用大模型' };
+  const reply = await chat(settings, buildMessages(question, hits), fetchImpl);
+  if ('error' in reply) return { model: settings.model, error: reply.error };
+  return checkGenerated(settings.model, reply.content, hits, docs);
 }

@@ -290,7 +290,7 @@ export function createApp(kb: KnowledgeBaseApi, config: Config, options: AppOpti
     return { removed: id };
   });
 
-  app.use(precedentRoutes(kb, config));
+  app.use(precedentRoutes(kb, config, options.fetchImpl ? { fetchImpl: options.fetchImpl } : {}));
   app.use('/api', apiNotFound);
   app.use(express.static(webDir, { index: 'index.html', dotfiles: 'ignore' }));
   app.use(errorMiddleware({ log, maxUploadBytes: config.uploadMaxBytes }));

@@ -691,11 +691,13 @@ function precedentResults(data, request) {
   const wrap = h('div', {});
   const n = data.outline.suggestions.length;
   const draftButton = h('button', { type: 'button', class: 'btn btn-primary draft-button', title: '公文版式的 Word 初稿：每条建议一节，填入先例段落并以脚注注明出处' }, '生成答复初稿');
-  draftButton.addEventListener('click', () => downloadDocx('api/draft', request, draftButton));
+  // Offered only when the server has a model; the draft is otherwise purely extractive.
+  const rewrite = health && health.llm && health.llm.configured ? h('input', { type: 'checkbox', name: 'rewrite' }) : null;
+  draftButton.addEventListener('click', () => downloadDocx('api/draft', { ...request, rewrite: Boolean(rewrite && rewrite.checked) }, draftButton));
   const exportButton = h('button', { type: 'button', class: 'btn export-button', title: '建议 | 先例段落 | 出处 | 覆盖率，Word 表格' }, '导出对照表');
   exportButton.addEventListener('click', () => downloadDocx('api/precedents/export', request, exportButton));
   wrap.append(
-    h('div', { class: 'form-row draft-actions' }, draftButton, exportButton),
+    h('div', { class: 'form-row draft-actions' }, draftButton, rewrite ? h('label', { class: 'check small' }, rewrite, ' 大模型据先例改写（保留出处，无出处的句子标黄）') : null, exportButton),
     h(
       'div',
       { class: 'results-head' },

@@ -10,13 +10,14 @@
  * Automatic numbering (w:numPr on the paragraph or its style) is rendered
  * in front of the text, as Word shows it (see docx-numbering.ts).
  */
+import type { ParseLimits } from '../../kb/config.ts';
 import type { ExtractedDocument, SourceLine } from '../../kb/types.ts';
 import { joinLines } from '../clean.ts';
 import { IngestError } from '../errors.ts';
-import { attribute, childElements, childNamed, findElement, ownText, parseXml, type DomNode } from './dom.ts';
+import { attribute, checkMarkupBounds, childElements, childNamed, findElement, ownText, parseXml, type DomNode } from './dom.ts';
 import { ListNumbering, numberReference, styleNumbering, type NumberReference } from './docx-numbering.ts';
 import { cleanContainerTitle } from './title.ts';
-import { ZipArchive, ZipFormatError } from './zip.ts';
+import { ZipArchive, ZipEntryTooLarge, ZipFormatError } from './zip.ts';
 
 /** Containers whose children are body-level content in order. */
 const TRANSPARENT = new Set(['w:sdt', 'w:sdtContent', 'w:customXml', 'w:ins', 'w:moveTo', 'w:smartTag', 'w:hyperlink', 'w:fldSimple', 'mc:AlternateContent', 'mc:Choice']);
@@ -110,27 +111,36 @@ function damaged(file: string, cause: unknown): IngestError {
   return new IngestError(file, 'DOCX 文件已损坏或不完整（damaged or truncated DOCX）', cause);
 }
 
-export function extractDocx(bytes: Uint8Array, file: string): ExtractedDocument {
+export function extractDocx(bytes: Uint8Array, file: string, limits: Pick<ParseLimits, 'maxInflatedMb' | 'maxDepth' | 'maxNodes'>): ExtractedDocument {
   let archive: ZipArchive;
   let documentXml: string | undefined;
   try {
-    archive = new ZipArchive(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    archive = new ZipArchive(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), limits.maxInflatedMb * 1024 * 1024);
     documentXml = archive.readText('word/document.xml');
   } catch (error) {
+    if (error instanceof ZipEntryTooLarge) {
+      throw new IngestError(file, `${error.entry} 解压后超过 ${limits.maxInflatedMb} MiB 上限（KB_PARSE_MAX_INFLATED_MB; zip bomb?）`, error);
+    }
     if (error instanceof ZipFormatError || error instanceof RangeError) throw damaged(file, error);
     throw error;
   }
   if (documentXml === undefined) {
     throw new IngestError(file, '不是 Word 文档：压缩包里没有 word/document.xml（not a DOCX）');
   }
+  checkMarkupBounds(documentXml, limits, file, false);
   const root = parseXml(documentXml);
   const body = findElement(root, 'w:body');
   if (!body) throw damaged(file, new Error('word/document.xml has no w:body'));
   let numbering = new ListNumbering(undefined);
   let styleLists = new Map<string, NumberReference>();
   try {
-    numbering = new ListNumbering(archive.readText('word/numbering.xml'));
-    styleLists = styleNumbering(archive.readText('word/styles.xml'));
+    const part = (name: string): string | undefined => {
+      const xml = archive.readText(name);
+      if (xml) checkMarkupBounds(xml, limits, file, false);
+      return xml;
+    };
+    numbering = new ListNumbering(part('word/numbering.xml'));
+    styleLists = styleNumbering(part('word/styles.xml'));
   } catch (error) {
     if (!(error instanceof ZipFormatError)) throw error;
     // A damaged numbering or styles part costs only the automatic numbers.

@@ -18,10 +18,11 @@
  */
 import { load, type CheerioAPI } from 'cheerio';
 import { countHan, stripWhitespace } from '../../kb/text/text.ts';
+import type { ParseLimits } from '../../kb/config.ts';
 import type { ExtractedDocument, SourceLine } from '../../kb/types.ts';
 import { IngestError } from '../errors.ts';
 import { decodeText, isGbLabel } from './decode.ts';
-import { childElements, type DomNode } from './dom.ts';
+import { checkMarkupBounds, childElements, type DomNode } from './dom.ts';
 import { cleanContainerTitle } from './title.ts';
 
 /** Known article containers of government CMSs, most specific first. */
@@ -293,9 +294,10 @@ function isChromeLine(line: string): boolean {
 
 // ---------------------------------------------------------------------------
 
-export function extractHtml(bytes: Uint8Array, file: string): ExtractedDocument {
+export function extractHtml(bytes: Uint8Array, file: string, limits: Pick<ParseLimits, 'maxDepth' | 'maxNodes'>): ExtractedDocument {
   const html = decodeHtml(bytes);
   if (!html.trim()) throw new IngestError(file, '文件为空（empty file）');
+  checkMarkupBounds(html, limits, file, true);
   const $ = load(html);
   const titleHint = pageTitle($);
   $(NON_CONTENT).remove();

@@ -13,6 +13,7 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { loadParseLimits, type ParseLimits } from '../../kb/config.ts';
 import type { ExtractedDocument } from '../../kb/types.ts';
 import { IngestError } from '../errors.ts';
 import { extractDocx } from './docx.ts';
@@ -27,12 +28,18 @@ export const SUPPORTED_EXTENSIONS: readonly string[] = ['.pdf', '.docx', '.html'
 /** OCR for scanned pages and image files, and page progress; without `ocr`, scans are reported as needing OCR. */
 export type ExtractOcrOptions = PdfOptions;
 
+/** OCR and progress, and the caps every reader applies (default: an unconfigured environment's). */
+export interface ExtractBufferOptions extends ExtractOcrOptions {
+  limits?: ParseLimits;
+}
+
 export interface ExtractOptions {
-  /** Files larger than this are refused before reading. Default 512 MiB (a 2,000-page scan is ~400 MiB). */
+  /** Files larger than this are refused before reading. Default: KB_PARSE_MAX_FILE_MB. */
   maxBytes?: number;
 }
 
-const DEFAULT_MAX_BYTES = 512 * 1024 * 1024;
+/** The limits of an unconfigured environment, for callers (tests, the parse CLI's in-process path) that pass none. */
+export const DEFAULT_PARSE_LIMITS: ParseLimits = loadParseLimits();
 
 function formatBytes(bytes: number): string {
   return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(0)} MiB` : `${(bytes / 1024).toFixed(0)} KiB`;
@@ -52,7 +59,7 @@ export function unreadableFile(filePath: string, error: unknown): IngestError {
  * file is refused by its size, not after filling memory with it).
  */
 export async function readSourceFile(filePath: string, options: ExtractOptions = {}): Promise<Buffer> {
-  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+  const maxBytes = options.maxBytes ?? DEFAULT_PARSE_LIMITS.maxFileMb * 1024 * 1024;
   let stat;
   try {
     stat = await fs.stat(filePath);
@@ -61,7 +68,7 @@ export async function readSourceFile(filePath: string, options: ExtractOptions =
   }
   if (!stat.isFile()) throw new IngestError(filePath, '不是普通文件（not a regular file）');
   if (stat.size > maxBytes) {
-    throw new IngestError(filePath, `文件过大：${formatBytes(stat.size)}，上限 ${formatBytes(maxBytes)}（file too large）`);
+    throw new IngestError(filePath, `文件过大：${formatBytes(stat.size)}，上限 ${formatBytes(maxBytes)}（KB_PARSE_MAX_FILE_MB; file too large）`);
   }
   try {
     return await fs.readFile(filePath);
@@ -75,7 +82,8 @@ export async function extractFile(filePath: string, options: ExtractOptions & Ex
 }
 
 /** The same for bytes already in memory (uploads); `file` is the name used for routing and messages. */
-export async function extractBuffer(bytes: Uint8Array, file: string, options: ExtractOcrOptions = {}): Promise<ExtractedDocument> {
+export async function extractBuffer(bytes: Uint8Array, file: string, options: ExtractBufferOptions = {}): Promise<ExtractedDocument> {
+  const limits = options.limits ?? DEFAULT_PARSE_LIMITS;
   if (bytes.length === 0) throw new IngestError(file, '文件为空（empty file）');
   const extension = path.extname(file).toLowerCase();
   const sniffed = sniff(bytes);
@@ -84,7 +92,7 @@ export async function extractBuffer(bytes: Uint8Array, file: string, options: Ex
 
   switch (sniffed.kind) {
     case 'pdf': {
-      const doc = await extractPdf(bytes, file, options);
+      const doc = await extractPdf(bytes, file, { ...options, limits });
       doc.warnings.unshift(...misnamed('.pdf'));
       return doc;
     }
@@ -95,7 +103,7 @@ export async function extractBuffer(bytes: Uint8Array, file: string, options: Ex
       return doc;
     }
     case 'docx': {
-      const doc = extractDocx(bytes, file);
+      const doc = extractDocx(bytes, file, limits);
       doc.warnings.unshift(...misnamed('.docx'));
       return doc;
     }
@@ -122,11 +130,11 @@ export async function extractBuffer(bytes: Uint8Array, file: string, options: Ex
       throw new IngestError(file, '不是有效的 DOCX 文件：内容是文本，不是 Word 压缩包（not a DOCX）');
     case '.html':
     case '.htm':
-      return extractHtml(bytes, file);
+      return extractHtml(bytes, file, limits);
     case '.md':
-      return extractPlainText(bytes, file, 'md');
+      return extractPlainText(bytes, file, 'md', limits);
     case '.txt':
-      return extractPlainText(bytes, file, 'txt');
+      return extractPlainText(bytes, file, 'txt', limits);
     default:
       throw new IngestError(file, `不支持的文件类型 ${extension || '（无扩展名）'}，支持 ${SUPPORTED_EXTENSIONS.join(' ')}（unsupported file type）`);
   }

@@ -15,6 +15,7 @@
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import type { ParseLimits } from '../../kb/config.ts';
 import { isWide, stripWhitespace } from '../../kb/text/text.ts';
 import type { ExtractedDocument, SourceLine, SourcePage } from '../../kb/types.ts';
 import { IngestError } from '../errors.ts';
@@ -29,7 +30,7 @@ type PdfPage = Awaited<ReturnType<PdfDocument['getPage']>>;
 
 let pdfjsModule: Promise<PdfJs> | undefined;
 /** Loaded on first use: pdf.js is large and most ingests of TXT/HTML never need it. */
-function loadPdfJs(): Promise<PdfJs> {
+export function loadPdfJs(): Promise<PdfJs> {
   pdfjsModule ??= import('pdfjs-dist/legacy/build/pdf.mjs');
   return pdfjsModule;
 }
@@ -252,7 +253,8 @@ export interface PdfOptions {
   onPage?: (progress: { page: number; pages: number; ocr: boolean }) => void;
 }
 
-export async function extractPdf(data: Uint8Array, file: string, options: PdfOptions = {}): Promise<ExtractedDocument> {
+export async function extractPdf(data: Uint8Array, file: string, options: PdfOptions & { limits: Pick<ParseLimits, 'maxPages'> }): Promise<ExtractedDocument> {
+  const { limits } = options;
   const pdfjs = await loadPdfJs();
   const complete = hasEndOfFileMarker(data);
   const task = pdfjs.getDocument({
@@ -273,6 +275,10 @@ export async function extractPdf(data: Uint8Array, file: string, options: PdfOpt
     throw new IngestError(file, describeOpenFailure(error), error);
   }
   try {
+    // The page tree's /Count is what numPages reports; a tree that lists one kid twice per level claims 2^31 pages.
+    if (doc.numPages > limits.maxPages) {
+      throw new IngestError(file, `PDF 声明有 ${doc.numPages} 页，超过 ${limits.maxPages} 页上限（KB_PARSE_MAX_PAGES; too many pages）`);
+    }
     const imageOps = imageOperators(pdfjs);
     const pages: SourcePage[] = [];
     const warnings: string[] = [];

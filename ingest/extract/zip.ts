@@ -4,8 +4,16 @@
  * reader lets a damaged archive fail with a precise reason.
  */
 import zlib from 'node:zlib';
+import { loadParseLimits } from '../../kb/config.ts';
 
 export class ZipFormatError extends Error {}
+
+/** An entry that would inflate past the archive's limit. */
+export class ZipEntryTooLarge extends ZipFormatError {
+  constructor(readonly entry: string) {
+    super(`${entry} inflates past the limit`);
+  }
+}
 
 interface ZipEntry {
   name: string;
@@ -15,13 +23,11 @@ interface ZipEntry {
   localHeaderOffset: number;
 }
 
-/** Refuse to inflate one entry past this: a 200 MiB document.xml is a zip bomb, not a letter. */
-const MAX_ENTRY_BYTES = 200 * 1024 * 1024;
-
 export class ZipArchive {
   private readonly entries = new Map<string, ZipEntry>();
 
-  constructor(private readonly bytes: Buffer) {
+  /** `maxEntryBytes` bounds one inflated entry: a 190 MiB document.xml is a zip bomb, and its XML tree does not fit a heap. */
+  constructor(private readonly bytes: Buffer, private readonly maxEntryBytes = loadParseLimits().maxInflatedMb * 1024 * 1024) {
     const eocd = this.findEndOfCentralDirectory();
     const count = bytes.readUInt16LE(eocd + 10);
     let offset = bytes.readUInt32LE(eocd + 16);
@@ -64,12 +70,15 @@ export class ZipArchive {
     const start = local + 30 + this.bytes.readUInt16LE(local + 26) + this.bytes.readUInt16LE(local + 28);
     const end = start + entry.compressedSize;
     if (end > this.bytes.length) throw new ZipFormatError(`${name} is cut short`);
+    // The directory's size is a claim; maxOutputLength below holds whatever the data really inflates to.
+    if (entry.uncompressedSize > this.maxEntryBytes) throw new ZipEntryTooLarge(name);
     const data = this.bytes.subarray(start, end);
     if (entry.method === 0) return Buffer.from(data);
     if (entry.method !== 8) throw new ZipFormatError(`${name} uses unsupported compression method ${entry.method}`);
     try {
-      return zlib.inflateRawSync(data, { maxOutputLength: MAX_ENTRY_BYTES });
+      return zlib.inflateRawSync(data, { maxOutputLength: this.maxEntryBytes });
     } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new ZipEntryTooLarge(name);
       throw new ZipFormatError(`${name} cannot be inflated: ${(error as Error).message}`);
     }
   }

@@ -397,20 +397,23 @@ export class Store {
     this.sql('DELETE FROM meta WHERE key = ?').run(key);
   }
 
-  /** The model whose vectors the store holds, once anything was embedded. */
-  model(): { id: string; dimension: number } | undefined {
+  /** The model whose vectors the store holds, once anything was embedded; `profile` is its profileKey (absent in stores written before profiles). */
+  model(): { id: string; dimension: number; profile?: string } | undefined {
     const id = this.getMeta('modelId');
     const dimension = this.getMeta('dimension');
-    return id && dimension ? { id, dimension: Number(dimension) } : undefined;
+    const profile = this.getMeta('modelProfile');
+    return id && dimension ? { id, dimension: Number(dimension), ...(profile ? { profile } : {}) } : undefined;
   }
 
-  setModel(model: { id: string; dimension: number } | undefined): void {
+  setModel(model: { id: string; dimension: number; profile: string } | undefined): void {
     if (model) {
       this.setMeta('modelId', model.id);
       this.setMeta('dimension', String(model.dimension));
+      this.setMeta('modelProfile', model.profile);
     } else {
       this.deleteMeta('modelId');
       this.deleteMeta('dimension');
+      this.deleteMeta('modelProfile');
     }
   }
 

@@ -56,19 +56,17 @@ const PROPOSAL =
   '关于加强城区防洪排涝能力建设的建议\n近年来汛期暴雨频发，老城区多处路段积水严重。\n一、加快排水管网改造，提高泵站抽排能力。\n二、对易涝点逐一排查整治。\n三、建立积水预警机制，及时发布预警。';
 
 /** A proposal and how to search for its precedents: the body of the precedent, export and draft routes. */
-const proposalRequest = fieldsOf(
-  z.object({
-    text: requiredText(LIMITS.similarChars),
-    k: integer(1, LIMITS.maxSimilarK).default(10),
-    mode: optionalMode,
-    repliesOnly: z
-      .boolean({ error: '{field} 必须是 true 或 false' })
-      .default(true)
-      .meta({ description: '只在提案、建议和留言答复中查找（filters.kind 给出时以其为准）' }),
-    filters: bodyFilters,
-  }),
-  NOT_A_JSON_OBJECT,
-);
+const proposalFields = z.object({
+  text: requiredText(LIMITS.similarChars),
+  k: integer(1, LIMITS.maxSimilarK).default(10),
+  mode: optionalMode,
+  repliesOnly: z
+    .boolean({ error: '{field} 必须是 true 或 false' })
+    .default(true)
+    .meta({ description: '只在提案、建议和留言答复中查找（filters.kind 给出时以其为准）' }),
+  filters: bodyFilters,
+});
+const proposalRequest = fieldsOf(proposalFields, NOT_A_JSON_OBJECT);
 
 export const precedentsRoute = defineRoute({
   method: 'post',
@@ -108,12 +106,22 @@ export const precedentsExportRoute = defineRoute({
   examples: [{ summary: '一份分条的建议的对照表', body: { text: PROPOSAL } }],
 });
 
+const draftRequest = fieldsOf(
+  proposalFields.extend({
+    rewrite: z
+      .boolean({ error: '{field} 必须是 true 或 false' })
+      .default(false)
+      .meta({ description: '服务器设置了 KB_LLM_URL 时，由大模型据先例改写各节（保留出处标注，无出处的句子标黄）；否则忽略，初稿为纯摘录' }),
+  }),
+  NOT_A_JSON_OBJECT,
+);
+
 export const draftRoute = defineRoute({
   method: 'post',
   path: '/api/draft',
   summary:
     '生成答复初稿（Word）：公文版式（标题、文号与称谓占位、仿宋三号正文、“— N —”页码、落款占位），每条建议一节，填入最接近的先例段落并以脚注注明出处；纯摘录，不生成新文字',
-  body: proposalRequest,
+  body: draftRequest,
   responseDescription: 'DOCX 文件（Content-Disposition: attachment）',
   errors: [400, 413],
   examples: [{ summary: '一份分条的建议的答复初稿', body: { text: PROPOSAL } }],

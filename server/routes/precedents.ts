@@ -16,6 +16,8 @@ import type { RouteContract, RouteInput } from '../contract/define.ts';
 import { draftRoute, precedentsExportRoute, precedentsRoute, PROPOSAL_FILE_TYPES, proposalTextRoute } from '../contract/precedents.ts';
 import { buildDraft } from '../../search/draft.ts';
 import { comparisonDocx, draftDocx } from '../../search/draft-docx.ts';
+import { rewriteDraft } from '../../search/draft-rewrite.ts';
+import { llmSettings } from '../../search/generate.ts';
 import { expressPath, handle, type RouteHandler } from '../handle.ts';
 
 /** `repliesOnly` (default true, as on the page) narrows to the kinds that answer someone, unless filters name kinds. */
@@ -32,8 +34,9 @@ function sendDocx(res: Response, bytes: Uint8Array, fileName: string): void {
   res.send(Buffer.from(bytes));
 }
 
-export function precedentRoutes(kb: SearchSource, config: Config): express.Router {
+export function precedentRoutes(kb: SearchSource, config: Config, options: { fetchImpl?: typeof fetch } = {}): express.Router {
   const router = express.Router();
+  const llm = llmSettings(config);
   const serve = <C extends RouteContract>(contract: C, handler: RouteHandler<C>, ...middleware: RequestHandler[]) => {
     router[contract.method](expressPath(contract), ...middleware, handle(contract, handler));
   };
@@ -54,8 +57,9 @@ export function precedentRoutes(kb: SearchSource, config: Config): express.Route
     sendDocx(res, await comparisonDocx(await precedentsFor(body)), '先例对照表.docx');
   });
 
-  serve(draftRoute, async ({ body }, _req, res) => {
-    const draft = buildDraft(await precedentsFor(body), kb);
+  serve(draftRoute, async ({ body: { rewrite, ...request } }, _req, res) => {
+    let draft = buildDraft(await precedentsFor(request), kb);
+    if (rewrite && llm) draft = await rewriteDraft(llm, draft, options.fetchImpl);
     sendDocx(res, await draftDocx(draft), `${draft.fileStem}.docx`);
   });
 

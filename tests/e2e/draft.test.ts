@@ -112,6 +112,39 @@ describeWithSharedCorpus('POST /api/draft and /api/precedents/export', () => {
     for (const heading of sectionHeadings) expect(parsed.text).toContain(heading.replace(/关于[“"](.+)[”"]的建议$/, '$1'));
   });
 
+  it('with KB_LLM_* and rewrite: true, adds the model\'s paragraph per section, citations as footnote numbers, uncited sentences flagged', async () => {
+    const prompts: string[] = [];
+    const stubModel = (async (_url: string | URL | Request, init?: RequestInit) => {
+      const { messages } = JSON.parse(String(init!.body)) as { messages: Array<{ content: string }> };
+      prompts.push(messages.at(-1)!.content);
+      const content = '我们已构建人才政策体系并持续完善。[1] 下一步将争取更多中央资金。';
+      return new Response(JSON.stringify({ choices: [{ message: { content } }] }), { status: 200, headers: { 'content-type': 'application/json' } });
+    }) as typeof fetch;
+    const withModel = await serve(t.kb, { ...t.config, llmUrl: 'http://127.0.0.1:9/v1', llmModel: 'stub' }, { fetchImpl: stubModel });
+    try {
+      const response = await fetch(`${withModel.url}/api/draft`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: proposal, rewrite: true }) });
+      expect(response.status).toBe(200);
+      const bytes = Buffer.from(await response.arrayBuffer());
+      expect(prompts).toHaveLength(5);
+      // The model sees the suggestion and the section's precedents, numbered.
+      expect(prompts[0]).toContain('落实‘人才强省’政策');
+      expect(prompts[0]).toMatch(/\[1\] （《对省政协十三届二次会议第26号委员提案的答复》/);
+      const xml = new ZipArchive(bytes).read('word/document.xml')!.toString('utf8');
+      expect(xml).toContain('我们已构建人才政策体系并持续完善。');
+      expect(xml).not.toContain('[1]');
+      // The uncited sentence is highlighted; the cited one carries its footnote number in superscript.
+      expect(xml).toMatch(/<w:highlight w:val="yellow"\/>(?:(?!<\/w:r>).)*下一步将争取更多中央资金。/s);
+      expect(xml).toMatch(/<w:vertAlign w:val="superscript"\/>(?:(?!<\/w:r>).)*<w:t[^>]*>1<\/w:t>/s);
+      // The precedents stay below the rewrite, verbatim.
+      const file = path.join(tmp, 'rewritten.docx');
+      fs.writeFileSync(file, bytes);
+      const parsed = await parseFile(file, { passageMaxChars: 300 });
+      expect(parsed.paragraphs.filter((p) => p.role === 'heading').map((p) => p.text)).toEqual(sectionHeadings);
+    } finally {
+      await withModel.close();
+    }
+  });
+
   it('names a missing or oversized proposal as field text', async () => {
     const empty = await post('/api/draft', { text: '' });
     expect(empty.status).toBe(400);

@@ -351,7 +351,7 @@ describe('npm start with a model', () => {
     const started = await npmStart({ ...modelEnv, KB_DATA_DIR: path.join(tmp, 'start-fresh'), KB_CORPUS_DIR: PROJECT_CORPUS });
     try {
       const log = started.output();
-      expect(log).toMatch(/embedder: test\/tiny-bert \(q8, 64 dimensions\) loaded from/);
+      expect(log).toMatch(/embedder: test\/tiny-bert \(q8, 64 dimensions, cls pooling\) loaded from/);
       expect(log).toContain('向量模型 test/tiny-bert（64 维），混合检索');
       expect(log).toMatch(/索引进度 \d+\/10 个文件/);
       expect(log).toMatch(/索引完成：新增 10，.*失败 0/);
@@ -411,8 +411,8 @@ describe('switching to another model', () => {
     const refusal = await KnowledgeBase.open(otherConfig, { log: () => {} }).catch((e: unknown) => e);
     expect(refusal).toBeInstanceOf(KnowledgeBaseError);
     const message = (refusal as Error).message;
-    expect(message).toContain('test/tiny-bert（64 维）');
-    expect(message).toContain(`${OTHER_MODEL_ID}（48 维）`);
+    expect(message).toContain('test/tiny-bert (cls pooling, 64 dimensions');
+    expect(message).toContain(`${OTHER_MODEL_ID} (cls pooling, 48 dimensions`);
     expect(message).toContain('npm run kb -- reembed');
 
     const start = runScript('server/main.ts', [], { ...otherModelEnv, KB_DATA_DIR: dataDir, PORT: '0' });

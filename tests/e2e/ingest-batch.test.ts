@@ -31,6 +31,7 @@ function counting(inner: Embedder): Counting {
     embedder: {
       modelId: inner.modelId,
       dimension: inner.dimension,
+      profile: inner.profile,
       embedQueries: (texts) => inner.embedQueries(texts),
       embedPassages: (texts) => {
         counter.passages += texts.length;

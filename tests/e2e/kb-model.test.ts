@@ -43,6 +43,7 @@ function otherModel(inner: Embedder): Embedder {
   return {
     modelId: 'test/other-model',
     dimension: inner.dimension * 2,
+    profile: { ...inner.profile, id: 'test/other-model', dimension: inner.dimension * 2 },
     embedQueries: async (texts) => widen(await inner.embedQueries(texts)),
     embedPassages: async (texts) => widen(await inner.embedPassages(texts)),
   };
@@ -111,6 +112,28 @@ describe('dense retrieval with the generated model', () => {
 });
 
 describe('model changes', () => {
+  it('refuses to mix vectors of one model id embedded with two profiles (pooling or prefixes), and says how to fix it', async () => {
+    const config = configFor('profile-mismatch');
+    const kb = await KnowledgeBase.open(config, { embedder: tiny, log: () => {} });
+    await ingestPaths(kb, [PROJECT_CORPUS]);
+    kb.close();
+
+    const repooled: Embedder = { ...tiny, profile: { ...tiny.profile, pooling: 'mean', queryPrefix: 'query: ', passagePrefix: 'passage: ' } };
+    repooled.embedQueries = tiny.embedQueries.bind(tiny);
+    repooled.embedPassages = tiny.embedPassages.bind(tiny);
+    const refusal = await KnowledgeBase.open(config, { embedder: repooled, log: () => {} }).catch((e: unknown) => e);
+    expect(refusal).toBeInstanceOf(KnowledgeBaseError);
+    const message = (refusal as Error).message;
+    expect(message).toContain('cls pooling');
+    expect(message).toContain('mean pooling');
+    expect(message).toContain('"passage: "');
+    expect(message).toContain('npm run kb -- reembed');
+
+    const same = await KnowledgeBase.open(config, { embedder: tiny, log: () => {} });
+    expect(same.health().mode).toBe('hybrid');
+    same.close();
+  });
+
   it('refuses to open a store with vectors of another model, naming both and the fix; reembed switches', async () => {
     const config = configFor('mismatch');
     const kb = await KnowledgeBase.open(config, { embedder: tiny, log: () => {} });

