@@ -213,7 +213,7 @@ let tinyModel: Promise<{ modelDir: string; modelId: string }> | undefined;
 export function makeTinyModelDir(): Promise<{ modelDir: string; modelId: string }> {
   tinyModel ??= (async () => {
     const generator = await fs.readFile(new URL(import.meta.url));
-    const graph = await fs.readFile(new URL('../../kb/index/vector/onnx-bert.ts', import.meta.url));
+    const graph = await fs.readFile(new URL('../kb/index/vector/onnx-bert.ts', import.meta.url));
     const version = createHash('sha256').update(generator).update(graph).update(JSON.stringify(TINY_SHAPE)).digest('hex').slice(0, 12);
     const modelDir = path.join(os.tmpdir(), `policykb-tiny-bert-${version}`);
     if (await exists(path.join(modelDir, TINY_MODEL_ID, 'onnx', 'model_quantized.onnx'))) return { modelDir, modelId: TINY_MODEL_ID };
