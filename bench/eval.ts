@@ -291,6 +291,35 @@ function rankDocuments(hits: SearchHit[]): string[] {
   return out;
 }
 
+/** How many passages a question asks for: precedents rank documents by their best passage, so they need room. */
+export function searchK(kind: 'questions' | 'precedents', k: number): number {
+  return kind === 'precedents' ? Math.max(PRECEDENT_PASSAGES, k) : k;
+}
+
+/** Which of the top k results are relevant (questions: passages; precedents: documents), also counting strictly. */
+export function judgeHits(
+  kind: 'questions' | 'precedents',
+  question: EvalQuestion,
+  hits: SearchHit[],
+  k: number,
+): { relevance: boolean[]; strictRelevance: boolean[]; top: string[] } {
+  if (kind === 'questions') {
+    return {
+      relevance: hits.map((hit) => isRelevant(hit, question)),
+      strictRelevance: hits.map((hit) => isRelevant(hit, question, true)),
+      top: hits.map((hit) => hit.citation.documentId),
+    };
+  }
+  const top = rankDocuments(hits).slice(0, k);
+  return {
+    relevance: top.map((id) => id === question.expected),
+    strictRelevance: rankDocuments(hits.map((hit) => ({ ...hit, alsoIn: [] })))
+      .slice(0, k)
+      .map((id) => id === question.expected),
+    top,
+  };
+}
+
 /** Runs the evaluation; `print` receives stdout lines, `progress` stderr lines. */
 export async function runEval(
   options: EvalOptions,
@@ -380,22 +409,9 @@ export async function runEval(
     const k = Math.max(1, options.k);
     for (const question of questions) {
       const t0 = performance.now();
-      const result = await searchKnowledgeBase(kb, { text: question.text, k: kind === 'precedents' ? Math.max(PRECEDENT_PASSAGES, k) : k, mode });
+      const result = await searchKnowledgeBase(kb, { text: question.text, k: searchK(kind, k), mode });
       latencies.push(performance.now() - t0);
-      let relevance: boolean[];
-      let top: string[];
-      let strictRelevance: boolean[];
-      if (kind === 'questions') {
-        relevance = result.hits.map((hit) => isRelevant(hit, question));
-        strictRelevance = result.hits.map((hit) => isRelevant(hit, question, true));
-        top = result.hits.map((hit) => hit.citation.documentId);
-      } else {
-        top = rankDocuments(result.hits).slice(0, k);
-        relevance = top.map((id) => id === question.expected);
-        strictRelevance = rankDocuments(result.hits.map((hit) => ({ ...hit, alsoIn: [] })))
-          .slice(0, k)
-          .map((id) => id === question.expected);
-      }
+      const { relevance, strictRelevance, top } = judgeHits(kind, question, result.hits, k);
       strictOutcomes.push({ id: question.id, relevance: strictRelevance });
       outcomes.push({ id: question.id, relevance, ...(question.kind ? { kind: question.kind } : {}) });
       const firstRelevantRank = relevance.indexOf(true) + 1;
@@ -484,11 +500,14 @@ export async function runEval(
   }
 }
 
-const USAGE = `用法 usage: npm run eval -- --corpus DIR [--exclude PATH]… (--questions FILE | --precedents FILE)
-       [--mode hybrid|lexical|dense] [--k 10] [--data DIR] [--json OUT]
-       [--jsonl-text F [--jsonl-title F] [--jsonl-id F]] [--answers]`;
+const USAGE = `用法 usage: npm run eval -- --corpus DIR [--exclude PATH]… (--questions FILE | --precedents FILE)…
+       [--mode hybrid|lexical|dense|all] [--k 10] [--data DIR] [--json OUT]
+       [--jsonl-text F [--jsonl-title F] [--jsonl-id F]] [--answers]
+  --questions and --precedents may be repeated, and --mode all runs every mode: every set is then
+  asked in every mode against the one knowledge base, and a table of all of them closes the output.`;
 
-export function parseEvalArgs(argv: string[]): EvalOptions {
+/** Every (set, mode) evaluation the command line asks for, in order: sets outer, modes lexical → dense → hybrid. */
+export function parseEvalRuns(argv: string[]): EvalOptions[] {
   let values;
   try {
     ({ values } = parseArgs({
@@ -496,8 +515,8 @@ export function parseEvalArgs(argv: string[]): EvalOptions {
       options: {
         corpus: { type: 'string' },
         exclude: { type: 'string', multiple: true },
-        questions: { type: 'string' },
-        precedents: { type: 'string' },
+        questions: { type: 'string', multiple: true },
+        precedents: { type: 'string', multiple: true },
         mode: { type: 'string' },
         k: { type: 'string' },
         data: { type: 'string' },
@@ -513,8 +532,9 @@ export function parseEvalArgs(argv: string[]): EvalOptions {
     throw new EvalError(`${(error as Error).message}\n${USAGE}`);
   }
   if (!values.corpus) throw new EvalError(`缺少 --corpus (missing --corpus)\n${USAGE}`);
-  const mode = (values.mode ?? 'hybrid') as RetrievalMode;
-  if (!['hybrid', 'lexical', 'dense'].includes(mode)) throw new EvalError(`--mode ${values.mode}：应为 hybrid、lexical 或 dense`);
+  const modeArg = values.mode ?? 'hybrid';
+  if (!['hybrid', 'lexical', 'dense', 'all'].includes(modeArg)) throw new EvalError(`--mode ${values.mode}：应为 hybrid、lexical、dense 或 all`);
+  const modes: RetrievalMode[] = modeArg === 'all' ? ['lexical', 'dense', 'hybrid'] : [modeArg as RetrievalMode];
   const k = values.k === undefined ? 10 : Number(values.k);
   if (!Number.isInteger(k) || k < 1 || k > 100) throw new EvalError(`--k ${values.k}：应为 1 到 100 的整数`);
   if ((values['jsonl-title'] || values['jsonl-id']) && !values['jsonl-text']) throw new EvalError('--jsonl-title/--jsonl-id 需要同时给出 --jsonl-text');
@@ -525,23 +545,54 @@ export function parseEvalArgs(argv: string[]): EvalOptions {
         ...(values['jsonl-id'] ? { idField: values['jsonl-id'] } : {}),
       }
     : undefined;
-  return {
-    corpus: values.corpus,
-    exclude: values.exclude ?? [],
-    ...(values.questions ? { questions: values.questions } : {}),
-    ...(values.precedents ? { precedents: values.precedents } : {}),
-    mode,
-    k,
-    ...(values.data ? { data: values.data } : {}),
-    ...(values.json ? { json: values.json } : {}),
-    ...(jsonl ? { jsonl } : {}),
-    ...(values.answers ? { answers: true } : {}),
-  };
+  const sets: Array<Pick<EvalOptions, 'questions' | 'precedents'>> = [
+    ...(values.questions ?? []).map((questions) => ({ questions })),
+    ...(values.precedents ?? []).map((precedents) => ({ precedents })),
+  ];
+  if (sets.length === 0) sets.push({});
+  const several = sets.length * modes.length > 1;
+  if (several && values.json) throw new EvalError('--json 只用于单个问题集和单个模式 (--json needs one set and one mode)');
+  return sets.flatMap((set) =>
+    modes.map((mode) => ({
+      corpus: values.corpus!,
+      exclude: values.exclude ?? [],
+      ...set,
+      mode,
+      k,
+      ...(values.data ? { data: values.data } : {}),
+      ...(values.json ? { json: values.json } : {}),
+      ...(jsonl ? { jsonl } : {}),
+      ...(values.answers ? { answers: true } : {}),
+    })),
+  );
+}
+
+/** One evaluation's options: the first of what the command line asks for. */
+export function parseEvalArgs(argv: string[]): EvalOptions {
+  return parseEvalRuns(argv)[0]!;
+}
+
+/** The closing table of a run of several sets or modes: one row per (set, mode). */
+export function formatRunTable(rows: Array<{ set: string; report: EvalReport }>): string[] {
+  const out = ['', 'every set × mode:', `  ${'set'.padEnd(28)} ${'mode'.padEnd(8)} ${'n'.padStart(4)}  R@1    R@5    R@10   MRR@10`];
+  for (const { set, report } of rows) {
+    const o = report.overall;
+    out.push(
+      `  ${path.basename(set).padEnd(28)} ${report.mode.padEnd(8)} ${String(o.n).padStart(4)}  ${[o.recall[1]!, o.recall[5]!, o.recall[10]!, o.mrr].map((x) => x.toFixed(3)).join('  ')}`,
+    );
+  }
+  return out;
 }
 
 async function main(): Promise<void> {
   try {
-    await runEval(parseEvalArgs(process.argv.slice(2)));
+    const runs = parseEvalRuns(process.argv.slice(2));
+    const rows: Array<{ set: string; report: EvalReport }> = [];
+    for (const run of runs) {
+      if (runs.length > 1) console.log(`\n=== ${run.questions ?? run.precedents} · --mode ${run.mode}`);
+      rows.push({ set: run.questions ?? run.precedents ?? '', report: await runEval(run) });
+    }
+    if (runs.length > 1) for (const line of formatRunTable(rows)) console.log(line);
   } catch (error) {
     if (error instanceof EvalError || error instanceof ConfigError) {
       console.error(`eval: ${error.message}`);

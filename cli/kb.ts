@@ -8,7 +8,7 @@
  */
 import { ConfigError, loadConfig, withDataDir, type Config } from '../kb/config.ts';
 import { KnowledgeBase, KnowledgeBaseError, type KnowledgeBaseOptions } from '../kb/kb.ts';
-import { DOCUMENT_KINDS, type DocumentKind, type SearchFilters } from '../kb/types.ts';
+import { DOCUMENT_KINDS, type DocumentKind, type DocumentSummary, type SearchFilters } from '../kb/types.ts';
 import { parseCommandLine, runCli } from './run.ts';
 
 const USAGE = `用法 usage: npm run kb -- <command> [--data 目录]
@@ -159,12 +159,15 @@ async function main(): Promise<number> {
       if (typeof kb === 'number') return kb;
       try {
         const page = kb.listDocuments({ filters, offset, limit });
-        if (values.json) console.log(JSON.stringify(page, null, 2));
+        // Failed files have no kind or path filter to match; they are listed with the first page of an unfiltered list.
+        const failures = offset === 0 && kinds.length === 0 && !values.prefix ? kb.failures() : [];
+        if (values.json) console.log(JSON.stringify({ ...page, failures }, null, 2));
         else {
           for (const doc of page.documents) {
-            console.log(`${doc.id}\t${doc.kind}\t${doc.passageCount} passages\t${doc.title}${doc.needsOcr ? '\t(needs OCR)' : ''}`);
+            console.log(`${doc.id}\t${doc.kind}\t${doc.passageCount} passages\t${documentState(doc, config.ocr)}\t${doc.title}`);
           }
-          console.log(`${page.documents.length} of ${page.total} documents (offset ${offset})`);
+          for (const failure of failures) console.log(`${failure.id}\t-\t0 passages\tfailed: ${failure.error}`);
+          console.log(`${page.documents.length} of ${page.total} documents (offset ${offset})${failures.length > 0 ? `, ${failures.length} failed` : ''}`);
         }
         return 0;
       } finally {
@@ -175,6 +178,13 @@ async function main(): Promise<number> {
       console.error(`unknown command ${command}\n${USAGE}`);
       return 1;
   }
+}
+
+/** What `list` says about a document: indexed, OCR'd (pages, mean confidence), or waiting for OCR and why. */
+function documentState(doc: DocumentSummary, ocrOn: boolean): string {
+  if (doc.needsOcr) return ocrOn ? 'needs OCR (OCR failed; see warnings)' : 'needs OCR (OCR off: KB_OCR=0)';
+  if (doc.ocr) return `OCR'd (${doc.ocr.pages} pages, mean confidence ${doc.ocr.confidence.toFixed(2)})`;
+  return 'indexed';
 }
 
 runCli('kb', main);

@@ -303,7 +303,10 @@ export async function ingestBatch(writer: IndexWriter, paths: string[], options:
     group = [];
     groupSize = 0;
     for (const outcome of outcomes) {
-      if (outcome.status === 'failed') report.failed.push({ file: outcome.id, error: outcome.error });
+      if (outcome.status === 'failed') {
+        report.failed.push({ file: outcome.id, error: outcome.error });
+        writer.recordFailure(outcome.id, undefined, outcome.error);
+      }
       else {
         report[outcome.status]++;
         report.passages += outcome.passages;
@@ -335,6 +338,7 @@ export async function ingestBatch(writer: IndexWriter, paths: string[], options:
         break;
       case 'failed':
         report.failed.push(prepared.failure);
+        writer.recordFailure(prepared.failure.file, prepared.file.absolutePath, prepared.failure.error);
         break;
       case 'skipped':
         report.warnings.push({ file: prepared.file.id, warning: prepared.warning });

@@ -26,8 +26,14 @@ export function ingestPaths(kb: KnowledgeBase, paths: string[], options: IngestO
   });
 }
 
-/** Index one file under the given document id (the upload endpoint). Errors are values. */
-export function ingestFile(kb: Pick<KnowledgeBase, 'write'>, filePath: string, documentId: string): Promise<IngestFileResult> {
+/**
+ * Index one file under the given document id (the upload endpoint). Errors are values, and a file that
+ * fails is recorded with its reason. `storedAt` is where the file will live once indexed (an upload is
+ * read from its temporary file and moved there only after it was indexed): the recorded source path
+ * and the name its format is routed by.
+ */
+export function ingestFile(kb: Pick<KnowledgeBase, 'write'>, filePath: string, documentId: string, options: { storedAt?: string } = {}): Promise<IngestFileResult> {
+  const storedAt = options.storedAt ?? filePath;
   return kb.write(async (writer): Promise<IngestFileResult> => {
     try {
       const bytes = await readSourceFile(filePath, { maxBytes: writer.config.parse.maxFileMb * 1024 * 1024 });
@@ -38,18 +44,24 @@ export function ingestFile(kb: Pick<KnowledgeBase, 'write'>, filePath: string, d
       }
       const parsed = await parsePool(writer.config.parse).parse({
         bytes,
-        file: filePath,
+        file: storedAt,
         displayPath: documentId,
         passageMaxChars: writer.config.passageMaxChars,
         ocr: writer.config.ocr,
       });
-      const [outcome] = await writer.indexDocuments([{ id: documentId, sourcePath: path.resolve(filePath), contentHash: storedHashFor(hash, parsed), parsed }]);
-      if (!outcome || outcome.status === 'failed') return { status: 'failed', error: outcome?.error ?? `${documentId}：未写入` };
+      const [outcome] = await writer.indexDocuments([{ id: documentId, sourcePath: path.resolve(storedAt), contentHash: storedHashFor(hash, parsed), parsed }]);
+      if (!outcome || outcome.status === 'failed') {
+        const error = outcome?.error ?? `${documentId}：未写入`;
+        writer.recordFailure(documentId, storedAt, error);
+        return { status: 'failed', error };
+      }
       const summary = writer.summary(documentId);
       if (!summary) return { status: 'failed', error: `${documentId}：写入后找不到文档` };
       return { status: outcome.status, document: summary };
     } catch (error) {
-      return { status: 'failed', error: error instanceof Error ? error.message : String(error) };
+      const message = error instanceof Error ? error.message : String(error);
+      writer.recordFailure(documentId, storedAt, message);
+      return { status: 'failed', error: message };
     }
   });
 }

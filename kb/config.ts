@@ -76,8 +76,12 @@ export interface Config {
   /** KB_WEIGHT_LEXICAL, KB_WEIGHT_DENSE — fusion weights. Default 1 and 1 */
   weightLexical: number;
   weightDense: number;
+  /** KB_FUSION_DEPTH — candidates each retriever hands to fusion. Default 50 */
+  fusionDepth: number;
   /** PORT — HTTP port. Default 3000 */
   port: number;
+  /** KB_HOST — interface to listen on. Default 127.0.0.1 (this machine only); 0.0.0.0 serves every interface. */
+  host: string;
   /** KB_ADMIN_TOKEN — bearer token for upload and delete; unset disables them. */
   adminToken?: string;
   /** KB_UPLOAD_MAX_BYTES — per-file upload limit. Default 50 MiB */
@@ -169,8 +173,11 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     rrfK: num(env, 'KB_RRF_K', 60, 1),
     weightLexical: num(env, 'KB_WEIGHT_LEXICAL', 1),
     weightDense: num(env, 'KB_WEIGHT_DENSE', 1),
+    fusionDepth: num(env, 'KB_FUSION_DEPTH', 50, 1),
     port: num(env, 'PORT', 3000, 0),
-    adminToken: env.KB_ADMIN_TOKEN || undefined,
+    host: env.KB_HOST?.trim() || '127.0.0.1',
+    // Trimmed: a token pasted into an env file with a trailing space or newline could never match the header.
+    adminToken: env.KB_ADMIN_TOKEN?.trim() || undefined,
     uploadMaxBytes: num(env, 'KB_UPLOAD_MAX_BYTES', 50 * 1024 * 1024, 1),
     ocr: flag(env, 'KB_OCR', true),
     llmUrl: env.KB_LLM_URL || undefined,

@@ -26,6 +26,7 @@ import { documentMatches, hasFilters } from './filters.ts';
 import { Store, type DocumentFilterRow, type PassageIndexRow, type PassageRow } from './store/store.ts';
 import {
   DOCUMENT_KINDS,
+  type DocumentFailure,
   type DocumentKind,
   type DocumentSummary,
   type DocumentToIndex,
@@ -86,8 +87,17 @@ export interface DenseSource {
   search(vector: Float32Array, k: number, accept?: (label: number) => boolean): Array<{ label: number; score: number }>;
 }
 
-/** What retrieval (search/retrieve.ts) reads: the derived indexes and the passages they point to. */
-export interface RetrievalIndexes {
+/** The fusion constants (see kb/config.ts for the measurements behind the defaults). */
+export interface FusionSettings {
+  rrfK: number;
+  weightLexical: number;
+  weightDense: number;
+  /** Candidates each retriever hands to fusion (at least 4k). */
+  fusionDepth: number;
+}
+
+/** What retrieval (search/retrieve.ts) reads: the derived indexes and the passages they point to, and how to fuse. */
+export interface RetrievalIndexes extends FusionSettings {
   lexical: LexicalIndex;
   tokenizer: PolicyTokenizer;
   /** null in lexical-only mode. */
@@ -97,9 +107,6 @@ export interface RetrievalIndexes {
   acceptFor(filters: SearchFilters | undefined): ((label: number) => boolean) | undefined;
   /** Passages with their citation fields, for a handful of labels. */
   passages(labels: number[]): Map<number, PassageRow>;
-  rrfK: number;
-  weightLexical: number;
-  weightDense: number;
 }
 
 /** Anything retrieval can search: a KnowledgeBase, or a stand-in in tests. */
@@ -167,6 +174,11 @@ export class IndexWriter {
     return this.target.removeDocument(documentId);
   }
 
+  /** Keep a file that could not be indexed, with its reason, until it indexes or is removed. */
+  recordFailure(documentId: string, sourcePath: string | undefined, error: string): void {
+    this.target.recordFailure(documentId, sourcePath, error);
+  }
+
   /** Embed the passages stored without vectors (ingested while no model could be loaded). */
   embedMissing(onProgress?: (done: number) => void): Promise<number> {
     return this.target.embedMissing(onProgress);
@@ -192,6 +204,7 @@ interface WritableKnowledgeBase {
   summary(documentId: string): DocumentSummary | undefined;
   indexDocuments(items: DocumentToIndex[]): Promise<IndexOutcome[]>;
   removeDocument(documentId: string): boolean;
+  recordFailure(documentId: string, sourcePath: string | undefined, error: string): void;
   embedMissing(onProgress?: (done: number) => void): Promise<number>;
   reembed(onProgress?: (done: number) => void): Promise<number>;
   saveVectors(): void;
@@ -457,6 +470,7 @@ export class KnowledgeBase implements Searchable {
       rrfK: this.config.rrfK,
       weightLexical: this.config.weightLexical,
       weightDense: this.config.weightDense,
+      fusionDepth: this.config.fusionDepth,
     };
     if (this.lexicalOnlyReason) indexes.lexicalOnlyReason = this.lexicalOnlyReason;
     return indexes;
@@ -531,6 +545,11 @@ export class KnowledgeBase implements Searchable {
     return this.store.summary(documentId);
   }
 
+  /** Files that could not be indexed, with their reasons (until they index or are removed). */
+  failures(): DocumentFailure[] {
+    return this.store.failures();
+  }
+
   // -------------------------------------------------------------------------
   // Writing: only through the IndexWriter that write() hands out.
 
@@ -553,6 +572,10 @@ export class KnowledgeBase implements Searchable {
         summary: (id) => this.summary(id),
         indexDocuments: (items) => this.indexDocuments(items),
         removeDocument: (id) => this.removeDocument(id),
+        recordFailure: (id, sourcePath, error) => {
+          this.store.recordFailure(id, sourcePath, error);
+          this.wrote = true;
+        },
         embedMissing: (onProgress) => this.embedMissing(onProgress),
         reembed: (onProgress) => this.reembed(onProgress),
         saveVectors: () => this.saveVectors(),

@@ -93,6 +93,8 @@ export interface Paragraph {
   end: number;
   /** OCR'd paragraphs: mean character confidence, 0–1 (absent for text the source stated). */
   confidence?: number;
+  /** Set when read back from the store and the confidence is below kb/ocr.ts's bound. */
+  lowConfidence?: true;
 }
 
 export interface Passage {
@@ -107,6 +109,8 @@ export interface Passage {
   paragraphSpan: [first: number, last: number];
   /** OCR'd passages: the lowest confidence of their paragraphs, 0–1. */
   confidence?: number;
+  /** Set when read back from the store and the confidence is below kb/ocr.ts's bound: quote with a warning. */
+  lowConfidence?: true;
 }
 
 export interface ParsedDocument {
@@ -127,6 +131,14 @@ export interface ParsedDocument {
   pageCount?: number;
   /** Pages read by OCR and their mean character confidence, 0–1. */
   ocr?: OcrSummary;
+}
+
+/** A file that could not be indexed, kept with its reason so the document list can show it. */
+export interface DocumentFailure {
+  id: string;
+  error: string;
+  /** ISO timestamp of the last failed attempt. */
+  failedAt: string;
 }
 
 export interface OcrSummary {
@@ -239,6 +251,8 @@ export interface SearchHit {
   highlights: Array<[number, number]>;
   /** Other documents holding the same or a near-identical passage, folded into this hit. */
   alsoIn?: string[];
+  /** OCR'd text read with low confidence (kb/ocr.ts): shown with a warning. */
+  lowConfidence?: true;
 }
 
 export interface SearchResult {
@@ -310,6 +324,8 @@ export interface DocumentSummary {
   passageCount: number;
   pageCount?: number;
   needsOcr: boolean;
+  /** Pages read by OCR and their mean confidence. */
+  ocr?: OcrSummary;
   warnings: string[];
   /** ISO timestamp of the last (re)index. */
   indexedAt: string;

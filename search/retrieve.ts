@@ -8,7 +8,7 @@
  * in-memory array lookup; SQLite is asked only for the few passages shown.
  */
 import { highlightRanges } from '../kb/index/lexical/lexical.ts';
-import type { RetrievalIndexes, Searchable } from '../kb/kb.ts';
+import type { FusionSettings, RetrievalIndexes, Searchable } from '../kb/kb.ts';
 import type { PassageRow } from '../kb/store/store.ts';
 import { fingerprint, nearDuplicate, type TextFingerprint } from '../kb/text/near-duplicates.ts';
 import type { RetrievalMode, SearchHit, SearchQuery, SearchResult } from '../kb/types.ts';
@@ -56,9 +56,12 @@ function clampK(k: number | undefined): number {
   return Math.max(1, Math.min(MAX_K, Math.floor(k)));
 }
 
-/** Search a knowledge base (or anything that hands out its retrieval indexes). */
-export function search(kb: Searchable, query: SearchQuery): Promise<SearchResult> {
-  return retrieve(kb.retrievalIndexes(), query);
+/**
+ * Search a knowledge base (or anything that hands out its retrieval indexes). `fusion` overrides the
+ * configured fusion constants for this query (the tuning bench compares settings on one open store).
+ */
+export function search(kb: Searchable, query: SearchQuery, fusion?: Partial<FusionSettings>): Promise<SearchResult> {
+  return retrieve({ ...kb.retrievalIndexes(), ...fusion }, query);
 }
 
 export async function retrieve(context: RetrievalIndexes, query: SearchQuery): Promise<SearchResult> {
@@ -76,7 +79,7 @@ export async function retrieve(context: RetrievalIndexes, query: SearchQuery): P
 
   const accept = context.acceptFor(query.filters);
   // Deeper lists than k: fusion needs overlap, and collapsing duplicates eats some.
-  const depth = Math.max(50, k * 4);
+  const depth = Math.max(context.fusionDepth, k * 4);
   const lists: { lexical?: number[]; dense?: number[] } = {};
   const ownScores = new Map<number, number>();
   let lexicalHits: Array<{ key: number; score: number }> = [];
@@ -160,5 +163,6 @@ function toHit(row: PassageRow, candidate: Candidate, score: number, query: stri
   if (passage.pages) hit.citation.pages = passage.pages;
   if (row.issuer) hit.issuer = row.issuer;
   if (row.date) hit.date = row.date;
+  if (passage.lowConfidence) hit.lowConfidence = true;
   return hit;
 }

@@ -42,7 +42,7 @@ import { expressPath, handle, type RouteHandler } from './handle.ts';
 export const DEFAULT_WEB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'web');
 
 /** What the server needs from the knowledge base (the real `KnowledgeBase` in production). */
-export type KnowledgeBaseApi = Pick<KnowledgeBase, 'retrievalIndexes' | 'knowsWord' | 'getDocument' | 'listDocuments' | 'health' | 'write'>;
+export type KnowledgeBaseApi = Pick<KnowledgeBase, 'retrievalIndexes' | 'knowsWord' | 'getDocument' | 'listDocuments' | 'failures' | 'health' | 'write'>;
 
 export interface AppOptions {
   log?: (message: string) => void;
@@ -59,6 +59,11 @@ const UPLOAD_TYPES: Record<string, string> = {
   '.htm': 'text/html; charset=utf-8',
   '.txt': 'text/plain; charset=utf-8',
   '.md': 'text/markdown; charset=utf-8',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.tif': 'image/tiff',
+  '.tiff': 'image/tiff',
 };
 
 /** A file name that is safe as one path segment: no separators, no control characters, no leading dot. */
@@ -69,9 +74,61 @@ export function safeFileName(name: string): string {
     .replace(/[\u0000-\u001f\u007f<>:"|?*#%]/g, '_')
     .replace(/^\.+/, '_')
     .trim();
-  const ext = path.extname(cleaned);
-  const stem = cleaned.slice(0, cleaned.length - ext.length).slice(0, 120);
-  return stem ? `${stem}${ext.toLowerCase()}` : `upload-${Date.now()}${ext.toLowerCase()}`;
+  const ext = path.extname(cleaned).toLowerCase();
+  const stem = cutToBytes(cleaned.slice(0, cleaned.length - ext.length), MAX_FILE_NAME_BYTES - Buffer.byteLength(ext));
+  return stem ? `${stem}${ext}` : `upload-${Date.now()}${ext}`;
+}
+
+/** Linux and macOS file systems take at most 255 bytes per name: 85 Chinese characters in UTF-8. */
+const MAX_FILE_NAME_BYTES = 255;
+
+/** The longest prefix of whole characters (grapheme clusters: an emoji with its modifiers stays whole) within `maxBytes` of UTF-8. */
+export function cutToBytes(text: string, maxBytes: number): string {
+  if (Buffer.byteLength(text) <= maxBytes) return text;
+  let result = '';
+  let bytes = 0;
+  for (const { segment } of new Intl.Segmenter('zh', { granularity: 'grapheme' }).segment(text)) {
+    bytes += Buffer.byteLength(segment);
+    if (bytes > maxBytes) break;
+    result += segment;
+  }
+  return result;
+}
+
+/** The policy a stored web page is served under: its scripts never run, and it loads nothing from anywhere. */
+export const STORED_HTML_POLICY = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:";
+
+/**
+ * Every JSON response passes through this: the server's own folders (the
+ * model folder named in a lexical-only reason, the data folder in a library's
+ * error message) are replaced by the variable that sets them.
+ */
+export function serverPathRedactor(config: Pick<Config, 'dataDir' | 'modelDir' | 'corpusDir'>): (key: string, value: unknown) => unknown {
+  const folders = ([
+    [config.modelDir, 'KB_MODEL_DIR'],
+    [config.dataDir, 'KB_DATA_DIR'],
+    [config.corpusDir, 'KB_CORPUS_DIR'],
+    [process.cwd(), '.'],
+  ] as Array<[string, string]>).sort((a, b) => b[0].length - a[0].length);
+  return (_key, value) => {
+    if (typeof value !== 'string' || !value.includes(path.sep)) return value;
+    let result = value;
+    for (const [folder, name] of folders) if (result.includes(folder)) result = result.split(folder).join(name);
+    return result;
+  };
+}
+
+/** Where multer writes uploads while they arrive and are parsed. */
+function incomingUploadsDir(config: Pick<Config, 'dataDir'>): string {
+  return path.join(config.dataDir, 'uploads', '.incoming');
+}
+
+/** At start nothing is being uploaded: temporary files there were left by a crash or a kill mid-upload. */
+export function removeAbandonedUploads(config: Pick<Config, 'dataDir'>): number {
+  const dir = incomingUploadsDir(config);
+  const names = fs.existsSync(dir) ? fs.readdirSync(dir) : [];
+  for (const name of names) fs.rmSync(path.join(dir, name), { recursive: true, force: true });
+  return names.length;
 }
 
 function documentView(doc: StoredDocument): RouteResponse<typeof documentRoute> {
@@ -83,13 +140,14 @@ export function createApp(kb: KnowledgeBaseApi, config: Config, options: AppOpti
   const log = options.log ?? (() => {});
   const webDir = options.webDir ?? DEFAULT_WEB_DIR;
   const uploadsDir = path.join(config.dataDir, 'uploads');
-  const incomingDir = path.join(uploadsDir, '.incoming');
+  const incomingDir = incomingUploadsDir(config);
   const llm = llmSettings(config);
   // The same analysis the lexical index applies, so the answer's notion of "the question's words" matches retrieval's.
   const tokenizer = new PolicyTokenizer({ userDictPath: path.join(config.dataDir, USER_DICT_FILE) });
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  app.set('json replacer', serverPathRedactor(config));
 
   app.use((req, res, next) => {
     res.set('X-Content-Type-Options', 'nosniff');
@@ -194,7 +252,9 @@ export function createApp(kb: KnowledgeBaseApi, config: Config, options: AppOpti
 
   serve(listDocumentsRoute, ({ query: { offset, limit, filters } }) => {
     const page = kb.listDocuments({ offset, limit, ...(filters ? { filters } : {}) });
-    return { offset, limit, ...page };
+    // Failed files match no kind or place filter; they come with the first page of the unfiltered list.
+    const failures = offset === 0 && !filters ? kb.failures() : [];
+    return { offset, limit, ...page, ...(failures.length > 0 ? { failures } : {}) };
   });
 
   // Uploads are ingested one at a time: two uploads of the same file name must not interleave.
@@ -213,18 +273,19 @@ export function createApp(kb: KnowledgeBaseApi, config: Config, options: AppOpti
       }
       const dest = path.join(uploadsDir, name);
       const documentId = `uploads/${name}`;
-      await fs.promises.rename(file.path, dest);
+      // Parsed from the temporary file; the stored original is replaced only once its new version is indexed,
+      // so a failed re-upload leaves both the indexed document and its file as they were.
       try {
-        const result = await ingestFile(kb, dest, documentId);
-        if (result.status === 'failed') {
-          if (!kb.getDocument(documentId)) await fs.promises.rm(dest, { force: true });
-          return { file: file.originalname, documentId, status: 'failed', error: result.error };
-        }
+        const result = await ingestFile(kb, file.path, documentId, { storedAt: dest });
+        if (result.status === 'failed') return { file: file.originalname, documentId, status: 'failed', error: result.error };
+        if (result.status === 'unchanged' && fs.existsSync(dest)) await fs.promises.rm(file.path, { force: true });
+        else await fs.promises.rename(file.path, dest);
         return { file: file.originalname, documentId, status: result.status, document: result.document };
       } catch (err) {
-        log(`upload ingest of ${dest} threw: ${(err as Error).stack ?? String(err)}`);
-        if (!kb.getDocument(documentId)) await fs.promises.rm(dest, { force: true });
+        log(`upload ingest of ${documentId} threw: ${(err as Error).stack ?? String(err)}`);
         return { file: file.originalname, documentId, status: 'failed', error: `入库失败：${(err as Error).message}` };
+      } finally {
+        await fs.promises.rm(file.path, { force: true });
       }
     };
     const next = uploadQueue.then(run, run);
@@ -274,7 +335,8 @@ export function createApp(kb: KnowledgeBaseApi, config: Config, options: AppOpti
     res.type(UPLOAD_TYPES[ext] ?? 'application/octet-stream');
     res.set('Content-Disposition', `inline; filename*=UTF-8''${encodeURIComponent(fileName)}`);
     // A stored web page must not run its scripts under this server's origin.
-    if (ext === '.html' || ext === '.htm') res.set('Content-Security-Policy', 'sandbox');
+    // …nor load anything from the network (a tracking image, a remote stylesheet): inline styles and data: images only.
+    if (ext === '.html' || ext === '.htm') res.set('Content-Security-Policy', STORED_HTML_POLICY);
     await new Promise<void>((resolve, reject) => {
       res.sendFile(doc.sourcePath!, { dotfiles: 'allow', headers: {} }, (err) => (err ? reject(err) : resolve()));
     });

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import { ConfigError, loadConfig, type Config } from '../kb/config.ts';
 import { KnowledgeBase, KnowledgeBaseError } from '../kb/kb.ts';
-import { createApp } from './app.ts';
+import { createApp, removeAbandonedUploads } from './app.ts';
 import { TermRarity } from '../kb/index/lexical/term-rarity.ts';
 import { failureLine } from '../ingest/errors.ts';
 import { ingestPaths } from '../ingest/ingest.ts';
@@ -78,15 +78,18 @@ async function main(): Promise<void> {
 
   // The answer stage's word-rarity tables take ~0.6 s to load; pay that now, not on the first question.
   TermRarity.shared();
+  const abandoned = removeAbandonedUploads(config);
+  if (abandoned > 0) log(`已删除 ${abandoned} 个中断上传留下的临时文件（uploads/.incoming）`);
   const app = createApp(kb, config, { log });
-  const server = app.listen(config.port, () => {
+  const server = app.listen(config.port, config.host, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
-    log(`PolicyKB 已启动：http://localhost:${port}/`);
+    const shown = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
+    log(`PolicyKB 已启动：http://${shown}:${port}/${config.host === '127.0.0.1' ? '（只接受本机访问；KB_HOST=0.0.0.0 对外提供服务）' : ''}`);
     if (!config.adminToken) log('未设置 KB_ADMIN_TOKEN：上传与删除已停用');
   });
   server.on('error', (err) => {
-    log(`无法监听端口 ${config.port}：${err.message}（用 PORT 指定其他端口）`);
+    log(`无法监听 ${config.host}:${config.port}：${err.message}（用 PORT 指定其他端口，KB_HOST 指定其他地址）`);
     process.exit(1);
   });
   const shutdown = () => {

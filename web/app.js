@@ -429,7 +429,8 @@ function hitCard(hit, index) {
       c.pages ? h('span', { class: 'page-badge' }, pagesLabel(c.pages)) : null,
     ]),
     c.headingPath.length ? h('div', { class: 'hit-path' }, headingTrail(c.headingPath)) : null,
-    h('p', { class: 'snippet' }, highlighted(hit.text, hit.highlights)),
+    hit.lowConfidence ? h('div', { class: 'low-confidence-note small', role: 'note' }, 'OCR 识别置信度低，引用前请核对原件') : null,
+    h('p', { class: `snippet${hit.lowConfidence ? ' low-confidence' : ''}` }, highlighted(hit.text, hit.highlights)),
     h('div', { class: 'hit-foot' }, rankBadges(hit.ranks || {}), h('a', { class: 'small', href: link }, '查看原文 →')),
   );
 }
@@ -505,6 +506,9 @@ async function renderDocument(id, params, isCurrent) {
   if (doc.needsOcr || (doc.warnings && doc.warnings.length)) {
     head.append(h('div', { class: 'alert alert-warn' }, doc.needsOcr ? '部分页面没有文本层，内容不完整（需要 OCR）。' : null, (doc.warnings || []).join('；')));
   }
+  if (doc.ocr) {
+    head.append(h('p', { class: 'muted small' }, `${doc.ocr.pages} 页由 OCR 识别，平均置信度 ${doc.ocr.confidence.toFixed(2)}；置信度低的段落以虚线标出，引用前请核对原件。`));
+  }
 
   const locator = target
     ? h(
@@ -530,10 +534,11 @@ async function renderDocument(id, params, isCurrent) {
       h(
         tag,
         {
-          class: `para role-${paragraph.role}${isTarget ? ' target' : ''}${paragraph.role === 'heading' && paragraph.headingLevel ? ` level-${paragraph.headingLevel}` : ''}`,
+          class: `para role-${paragraph.role}${isTarget ? ' target' : ''}${paragraph.role === 'heading' && paragraph.headingLevel ? ` level-${paragraph.headingLevel}` : ''}${paragraph.lowConfidence ? ' low-confidence' : ''}`,
           id: `para-${paragraph.index}`,
           dataset: { index: String(paragraph.index), start: String(paragraph.start), end: String(paragraph.end) },
-          title: paragraph.pages ? pagesLabel(paragraph.pages) : undefined,
+          title: [paragraph.pages ? pagesLabel(paragraph.pages) : '', paragraph.confidence !== undefined ? `OCR 置信度 ${paragraph.confidence.toFixed(2)}` : '']
+            .filter(Boolean).join('，') || undefined,
         },
         isTarget ? paragraphWithQuote(paragraph, s, e) : paragraph.text,
       ),
@@ -821,6 +826,13 @@ function similarResults(data) {
 // ---------------------------------------------------------------------------
 // Document list
 
+/** A document's state in the list: indexed, OCR'd (pages, confidence), or waiting for OCR. */
+function documentState(d) {
+  if (d.needsOcr) return h('span', { class: 'status status-needs-ocr', title: (d.warnings || []).join('；') }, '需要 OCR');
+  if (d.ocr) return h('span', { class: 'status status-ocr' }, `OCR（${d.ocr.pages} 页，置信度 ${d.ocr.confidence.toFixed(2)}）`);
+  return h('span', { class: 'status status-added' }, '已索引');
+}
+
 async function renderDocuments(params, isCurrent) {
   const offset = Math.max(0, Number(params.get('offset')) || 0);
   const limit = 20;
@@ -841,7 +853,7 @@ async function renderDocuments(params, isCurrent) {
     h(
       'table',
       { class: 'doc-table' },
-      h('thead', {}, h('tr', {}, h('th', {}, '标题'), h('th', {}, '类型'), h('th', {}, '单位'), h('th', {}, '日期'), h('th', {}, '段落'))),
+      h('thead', {}, h('tr', {}, h('th', {}, '标题'), h('th', {}, '类型'), h('th', {}, '单位'), h('th', {}, '日期'), h('th', {}, '段落'), h('th', {}, '状态'))),
       h(
         'tbody',
         {},
@@ -854,6 +866,16 @@ async function renderDocuments(params, isCurrent) {
             h('td', {}, d.metadata.issuer || ''),
             h('td', {}, d.metadata.date || ''),
             h('td', {}, String(d.paragraphCount)),
+            h('td', {}, documentState(d)),
+          ),
+        ),
+        (page.failures || []).map((f) =>
+          h(
+            'tr',
+            { class: 'status-failed' },
+            h('td', {}, h('div', { class: 'doc-id small' }, f.id)),
+            h('td', { colspan: '4' }, f.error),
+            h('td', {}, h('span', { class: 'status status-failed' }, '失败')),
           ),
         ),
       ),
@@ -878,7 +900,22 @@ const STATUS_LABELS = { added: '已新增', updated: '已更新', unchanged: '�
 function renderUpload() {
   const token = h('input', { type: 'password', name: 'token', autocomplete: 'off', placeholder: 'KB_ADMIN_TOKEN', 'aria-label': '管理员令牌', required: true });
   token.value = sessionStorage.getItem('admin-token') || '';
-  const files = h('input', { type: 'file', name: 'files', multiple: true, accept: '.pdf,.docx,.html,.htm,.txt,.md', 'aria-label': '选择文件', required: true });
+  const types = health?.uploads?.types || ['.pdf', '.docx', '.html', '.htm', '.txt', '.md'];
+  const files = h('input', { type: 'file', name: 'files', multiple: true, accept: types.join(','), 'aria-label': '选择文件', required: true });
+  const drop = h('div', { class: 'drop-zone', role: 'group', 'aria-label': '拖放文件' }, '把文件拖到这里，或点击上方选择文件');
+  drop.addEventListener('dragover', (event) => {
+    event.preventDefault();
+    drop.classList.add('drag-over');
+  });
+  drop.addEventListener('dragleave', () => drop.classList.remove('drag-over'));
+  drop.addEventListener('drop', (event) => {
+    event.preventDefault();
+    drop.classList.remove('drag-over');
+    if (event.dataTransfer && event.dataTransfer.files.length > 0) {
+      files.files = event.dataTransfer.files;
+      clear(drop).append(`已选择 ${event.dataTransfer.files.length} 个文件：${[...event.dataTransfer.files].map((f) => f.name).join('、')}`);
+    }
+  });
   const progress = h('progress', { max: '100', value: '0', hidden: true });
   const status = h('p', { class: 'muted small', 'aria-live': 'polite' });
   const results = h('section', { class: 'upload-results' });
@@ -888,10 +925,11 @@ function renderUpload() {
     'form',
     { class: 'upload-form card' },
     h('h1', {}, '上传文件入库'),
-    h('p', { class: 'muted' }, `支持 PDF、DOCX、HTML、TXT、MD。${limitText}同名文件会替换原有版本。`),
+    h('p', { class: 'muted' }, `支持 ${types.join(' ')}（扫描件和图片经 OCR 识别）。${limitText}同名文件会替换原有版本。`),
     enabled ? null : h('div', { class: 'alert alert-warn' }, '服务器未设置 KB_ADMIN_TOKEN，上传已停用。'),
     h('label', { class: 'field' }, h('span', {}, '管理员令牌'), token),
     h('label', { class: 'field' }, h('span', {}, '文件'), files),
+    drop,
     h('div', { class: 'form-row' }, h('button', { type: 'submit', class: 'btn btn-primary', disabled: !enabled }, '上传并入库'), progress),
     status,
   );

@@ -30,7 +30,7 @@ export function utf16WithoutBom(bytes: Uint8Array): 'utf-16le' | 'utf-16be' | un
   return undefined;
 }
 
-function countReplacements(text: string): number {
+export function countReplacements(text: string): number {
   let count = 0;
   for (let i = text.indexOf('\ufffd'); i !== -1; i = text.indexOf('\ufffd', i + 1)) count++;
   return count;
@@ -56,13 +56,39 @@ export function decodeText(bytes: Uint8Array): DecodedText {
   try {
     return { text: new TextDecoder('utf-8', { fatal: true }).decode(bytes), encoding: 'utf-8', replaced: 0 };
   } catch {
-    // A UTF-8 file cut mid-character or with one stray byte is still UTF-8:
+    // A UTF-8 file cut mid-character or with a few stray bytes is still UTF-8:
     // read as GB18030 every character would turn to mojibake. GBK text read as
-    // UTF-8 breaks on nearly every character, so the fewer breaks decide.
-    const gb = decodeAs(bytes, 'gb18030');
+    // UTF-8 breaks on nearly every character, and yields few valid multi-byte
+    // characters between the breaks.
     const utf8 = decodeAs(bytes, 'utf-8');
+    if (onlyTheTailIsCut(bytes) || utf8.replaced * 10 <= nonAsciiCharacters(utf8.text)) return utf8;
+    const gb = decodeAs(bytes, 'gb18030');
     return utf8.replaced < gb.replaced ? utf8 : gb;
   }
+}
+
+/** Valid UTF-8 up to an incomplete last character: a download or copy cut short (a one-character file too). */
+function onlyTheTailIsCut(bytes: Uint8Array): boolean {
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(bytes, { stream: true });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function nonAsciiCharacters(text: string): number {
+  let count = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code > 0x7f && code !== 0xfffd) count++;
+  }
+  return count;
+}
+
+/** The warning a document carries when its text needed replacement characters. */
+export function replacementWarning(decoded: { replaced: number; encoding: string }): string[] {
+  return decoded.replaced > 0 ? [`有 ${decoded.replaced} 个字符无法按 ${decoded.encoding.toUpperCase()} 解码，已替换为 �`] : [];
 }
 
 /** Labels HTML pages use in <meta charset> for the GB family; all decode as GB18030. */

@@ -21,7 +21,7 @@ import { countHan, stripWhitespace } from '../../kb/text/text.ts';
 import type { ParseLimits } from '../../kb/config.ts';
 import type { ExtractedDocument, SourceLine } from '../../kb/types.ts';
 import { IngestError } from '../errors.ts';
-import { decodeText, isGbLabel } from './decode.ts';
+import { countReplacements, decodeText, isGbLabel, replacementWarning } from './decode.ts';
 import { checkMarkupBounds, childElements, type DomNode } from './dom.ts';
 import { cleanContainerTitle } from './title.ts';
 
@@ -80,12 +80,14 @@ function decoderFor(label: string): InstanceType<typeof TextDecoder> | undefined
  * UTF-8. Otherwise the declared charset decides (GB labels as GB18030, their
  * superset), and without one, GB18030.
  */
-function decodeHtml(bytes: Uint8Array): string {
+function decodeHtml(bytes: Uint8Array): { text: string; encoding: string; replaced: number } {
   const sniffed = decodeText(bytes);
-  if (sniffed.encoding !== 'gb18030') return sniffed.text;
+  if (sniffed.encoding !== 'gb18030') return sniffed;
   const charset = declaredCharset(bytes);
   const decoder = charset ? decoderFor(charset) : undefined;
-  return decoder ? decoder.decode(bytes) : sniffed.text;
+  if (!decoder) return sniffed;
+  const text = decoder.decode(bytes);
+  return { text, encoding: decoder.encoding, replaced: countReplacements(text) };
 }
 
 // ---------------------------------------------------------------------------
@@ -295,7 +297,8 @@ function isChromeLine(line: string): boolean {
 // ---------------------------------------------------------------------------
 
 export function extractHtml(bytes: Uint8Array, file: string, limits: Pick<ParseLimits, 'maxDepth' | 'maxNodes'>): ExtractedDocument {
-  const html = decodeHtml(bytes);
+  const decoded = decodeHtml(bytes);
+  const html = decoded.text;
   if (!html.trim()) throw new IngestError(file, '文件为空（empty file）');
   checkMarkupBounds(html, limits, file, true);
   const $ = load(html);
@@ -318,7 +321,7 @@ export function extractHtml(bytes: Uint8Array, file: string, limits: Pick<ParseL
   // CMS templates print an attachments heading even when the list under it is empty.
   while (kept.length > 0 && EMPTY_TRAILER.test(kept[kept.length - 1]!)) kept.pop();
   const lines: SourceLine[] = kept.map((text) => ({ text }));
-  const warnings: string[] = [];
+  const warnings = replacementWarning(decoded);
   if (lines.length === 0) {
     throw new IngestError(file, '网页中没有找到正文（no article text in the page）');
   }

@@ -10,7 +10,7 @@
 import type { ParseLimits } from '../../kb/config.ts';
 import type { ExtractedDocument, SourceLine } from '../../kb/types.ts';
 import { IngestError } from '../errors.ts';
-import { decodeText } from './decode.ts';
+import { decodeText, replacementWarning } from './decode.ts';
 
 /** Share of U+FFFD above which a GB18030 fallback is more likely the wrong encoding than a few bad bytes. */
 const MAX_REPLACED_SHARE = 0.01;
@@ -34,7 +34,7 @@ export function extractPlainText(bytes: Uint8Array, file: string, format: 'txt' 
     if (share > MAX_REPLACED_SHARE) {
       throw new IngestError(file, `无法识别文本编码，不是 UTF-8/UTF-16/GBK（unknown text encoding）`);
     }
-    warnings.push(`有 ${decoded.replaced} 个字符无法按 ${decoded.encoding.toUpperCase()} 解码，已替换为 �`);
+    warnings.push(...replacementWarning(decoded));
   }
   const lines: SourceLine[] = text
     .replace(/\n+$/, '')

@@ -14,6 +14,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { isLowConfidence } from '../ocr.ts';
 import type {
   DocumentKind,
   DocumentMetadata,
@@ -22,6 +23,8 @@ import type {
   Paragraph,
   ParagraphRole,
   ParsedDocument,
+  DocumentFailure,
+  OcrSummary,
   Passage,
   SourceFormat,
   StoredDocument,
@@ -29,7 +32,14 @@ import type {
 
 export const STORE_FILE = 'kb.sqlite';
 /** The version SCHEMA creates; older stores are brought to it by MIGRATIONS. */
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
+
+const FAILURES_TABLE = `CREATE TABLE IF NOT EXISTS failures (
+  id TEXT PRIMARY KEY,
+  source_path TEXT,
+  error TEXT NOT NULL,
+  failed_at TEXT NOT NULL
+) WITHOUT ROWID;`;
 
 /**
  * Forward migrations, in order: MIGRATIONS[v - 1] takes a store from version
@@ -45,7 +55,16 @@ const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [
     db.exec("ALTER TABLE passages DROP COLUMN text_key; DELETE FROM meta WHERE key = 'generation'");
     db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('storeId', ?)").run(randomUUID());
   },
+  // 2 → 3: OCR'd documents record their OCR'd pages and mean confidence, paragraphs and passages
+  // their confidence; files that failed to index are remembered with their reason.
+  (db) => {
+    db.exec(`ALTER TABLE documents ADD COLUMN ocr TEXT;
+      ALTER TABLE paragraphs ADD COLUMN confidence REAL;
+      ALTER TABLE passages ADD COLUMN confidence REAL;
+      ${FAILURES_TABLE}`);
+  },
 ];
+
 
 /** The first 16 bytes of every SQLite database file. */
 const SQLITE_HEADER = 'SQLite format 3\u0000';
@@ -69,7 +88,9 @@ CREATE TABLE IF NOT EXISTS documents (
   page_count INTEGER,
   paragraph_count INTEGER NOT NULL,
   passage_count INTEGER NOT NULL,
-  indexed_at TEXT NOT NULL
+  indexed_at TEXT NOT NULL,
+  -- JSON {pages, confidence} when pages were OCR'd
+  ocr TEXT
 );
 CREATE TABLE IF NOT EXISTS paragraphs (
   doc_key INTEGER NOT NULL,
@@ -83,6 +104,8 @@ CREATE TABLE IF NOT EXISTS paragraphs (
   end INTEGER NOT NULL,
   -- NULL when the text is doc.text.slice(start, end), as the parser promises
   text TEXT,
+  -- mean OCR confidence; NULL for text the source stated
+  confidence REAL,
   PRIMARY KEY (doc_key, idx)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS passages (
@@ -99,10 +122,13 @@ CREATE TABLE IF NOT EXISTS passages (
   para_first INTEGER NOT NULL,
   para_last INTEGER NOT NULL,
   -- the lexical analyser's storable form, so opening never re-runs jieba
-  lexical TEXT NOT NULL
+  lexical TEXT NOT NULL,
+  -- lowest OCR confidence of its paragraphs; NULL for text the source stated
+  confidence REAL
 );
 CREATE INDEX IF NOT EXISTS passages_by_doc ON passages (doc_key, seq);
 CREATE TABLE IF NOT EXISTS embeddings (label INTEGER PRIMARY KEY, vector BLOB NOT NULL);
+${FAILURES_TABLE}
 `;
 
 export interface DocumentWrite {
@@ -179,6 +205,7 @@ interface DocumentRowDb {
   paragraph_count: number;
   passage_count: number;
   indexed_at: string;
+  ocr: string | null;
 }
 
 interface PassageRowDb {
@@ -194,10 +221,11 @@ interface PassageRowDb {
   end: number;
   para_first: number;
   para_last: number;
+  confidence: number | null;
 }
 
 const SUMMARY_COLUMNS =
-  'doc_key, id, source_path, content_hash, title, kind, format, metadata, issuer, date, warnings, needs_ocr, page_count, paragraph_count, passage_count, indexed_at';
+  'doc_key, id, source_path, content_hash, title, kind, format, metadata, issuer, date, warnings, needs_ocr, page_count, paragraph_count, passage_count, indexed_at, ocr';
 
 const FILTER_COLUMNS = 'doc_key, id, kind, issuer, date';
 
@@ -242,6 +270,7 @@ function toSummary(row: DocumentRowDb): DocumentSummary {
     indexedAt: row.indexed_at,
   };
   if (row.page_count !== null) summary.pageCount = row.page_count;
+  if (row.ocr !== null) summary.ocr = JSON.parse(row.ocr) as OcrSummary;
   return summary;
 }
 
@@ -256,6 +285,8 @@ function toPassage(row: PassageRowDb): Passage {
   };
   const pages = pageSpan(row.page_first, row.page_last);
   if (pages) passage.pages = pages;
+  if (row.confidence !== null) passage.confidence = row.confidence;
+  if (isLowConfidence(passage.confidence)) passage.lowConfidence = true;
   return passage;
 }
 
@@ -453,8 +484,8 @@ export class Store {
       const meta = parsed.metadata;
       const info = this.sql(
           `INSERT INTO documents (id, source_path, content_hash, title, kind, format, metadata, issuer, date, text, warnings,
-             needs_ocr, page_count, paragraph_count, passage_count, indexed_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+             needs_ocr, page_count, paragraph_count, passage_count, indexed_at, ocr)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           input.id,
@@ -473,11 +504,13 @@ export class Store {
           parsed.paragraphs.length,
           parsed.passages.length,
           new Date().toISOString(),
+          parsed.ocr ? JSON.stringify(parsed.ocr) : null,
         );
+      this.sql('DELETE FROM failures WHERE id = ?').run(input.id);
       const docKey = Number(info.lastInsertRowid);
       const insertParagraph = this.sql(
-        `INSERT INTO paragraphs (doc_key, idx, role, heading_path, heading_level, page_first, page_last, start, end, text)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO paragraphs (doc_key, idx, role, heading_path, heading_level, page_first, page_last, start, end, text, confidence)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       );
       for (const p of parsed.paragraphs) {
         const sliceMatches = parsed.text.slice(p.start, p.end) === p.text;
@@ -492,12 +525,13 @@ export class Store {
           p.start,
           p.end,
           sliceMatches ? null : p.text,
+          p.confidence ?? null,
         );
       }
       const insertPassage = this.sql(
         `INSERT INTO passages (doc_key, seq, passage_id, text, heading_path, page_first, page_last, start, end,
-           para_first, para_last, lexical)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           para_first, para_last, lexical, confidence)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       );
       const insertEmbedding = this.sql('INSERT INTO embeddings (label, vector) VALUES (?, ?)');
       const added: PassageIndexRow[] = [];
@@ -516,6 +550,7 @@ export class Store {
           p.paragraphSpan[0],
           p.paragraphSpan[1],
           lexical,
+          p.confidence ?? null,
         );
         const label = Number(row.lastInsertRowid);
         const vector = input.embeddings?.[seq];
@@ -543,9 +578,22 @@ export class Store {
     return { docKey: doc.doc_key, labels };
   }
 
+  /** A file that could not be indexed, remembered with its reason until it indexes (writeDocument) or is removed. */
+  recordFailure(id: string, sourcePath: string | undefined, error: string): void {
+    this.sql(`INSERT INTO failures (id, source_path, error, failed_at) VALUES (?, ?, ?, ?)
+      ON CONFLICT (id) DO UPDATE SET source_path = excluded.source_path, error = excluded.error, failed_at = excluded.failed_at`)
+      .run(id, sourcePath ?? null, error, new Date().toISOString());
+  }
+
+  failures(): DocumentFailure[] {
+    const rows = this.sql('SELECT id, error, failed_at FROM failures ORDER BY id').all() as Array<{ id: string; error: string; failed_at: string }>;
+    return rows.map((r) => ({ id: r.id, error: r.error, failedAt: r.failed_at }));
+  }
+
   /** Remove a document; its passage labels, or undefined when there was none. */
   removeDocument(documentId: string): { docKey: number; labels: number[] } | undefined {
     const run = this.db.transaction(() => {
+      this.sql('DELETE FROM failures WHERE id = ?').run(documentId);
       const removed = this.deleteDocumentRows(documentId);
       return removed;
     });
@@ -681,7 +729,7 @@ export class Store {
     const rows = this.db
       .prepare(
         `SELECT p.label, p.doc_key, p.seq, p.passage_id, p.text, p.heading_path, p.page_first, p.page_last, p.start, p.end,
-           p.para_first, p.para_last, d.id AS document_id, d.title, d.kind, d.issuer, d.date
+           p.para_first, p.para_last, p.confidence, d.id AS document_id, d.title, d.kind, d.issuer, d.date
          FROM passages p JOIN documents d ON d.doc_key = p.doc_key WHERE p.label IN (${placeholders})`,
       )
       .all(...labels) as Array<PassageRowDb & { document_id: string; title: string; kind: string; issuer: string | null; date: string | null }>;
@@ -710,7 +758,7 @@ export class Store {
       | (DocumentRowDb & { text: string })
       | undefined;
     if (!row) return undefined;
-    const paragraphRows = this.sql('SELECT idx, role, heading_path, heading_level, page_first, page_last, start, end, text FROM paragraphs WHERE doc_key = ? ORDER BY idx')
+    const paragraphRows = this.sql('SELECT idx, role, heading_path, heading_level, page_first, page_last, start, end, text, confidence FROM paragraphs WHERE doc_key = ? ORDER BY idx')
       .all(row.doc_key) as Array<{
       idx: number;
       role: string;
@@ -721,6 +769,7 @@ export class Store {
       start: number;
       end: number;
       text: string | null;
+      confidence: number | null;
     }>;
     const paragraphs = paragraphRows.map((p): Paragraph => {
       const paragraph: Paragraph = {
@@ -734,11 +783,13 @@ export class Store {
       if (p.heading_level !== null) paragraph.headingLevel = p.heading_level;
       const pages = pageSpan(p.page_first, p.page_last);
       if (pages) paragraph.pages = pages;
+      if (p.confidence !== null) paragraph.confidence = p.confidence;
+      if (isLowConfidence(paragraph.confidence)) paragraph.lowConfidence = true;
       return paragraph;
     });
     const passages = (
       this.sql(
-          'SELECT label, doc_key, seq, passage_id, text, heading_path, page_first, page_last, start, end, para_first, para_last FROM passages WHERE doc_key = ? ORDER BY seq',
+          'SELECT label, doc_key, seq, passage_id, text, heading_path, page_first, page_last, start, end, para_first, para_last, confidence FROM passages WHERE doc_key = ? ORDER BY seq',
         )
         .all(row.doc_key) as PassageRowDb[]
     ).map(toPassage);

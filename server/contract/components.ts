@@ -85,6 +85,7 @@ export const searchHit = component(
     score: z.number(),
     ranks: z.strictObject({ lexical: int().optional(), dense: int().optional() }).meta({ description: '各检索器给出的名次，从 1 起' }),
     highlights: z.array(z.tuple([int(), int()])).meta({ description: 'text 中命中词的 [start, end) 范围' }),
+    lowConfidence: z.literal(true).optional().meta({ description: 'OCR 识别置信度低的段落，引用前请核对原件' }),
     alsoIn: z.array(z.string()).optional().meta({ description: '内容相同或几乎相同、已并入本条的其他文档' }),
   }),
 );
@@ -215,6 +216,8 @@ export const documentSummary = component(
     passageCount: int(),
     pageCount: int().optional(),
     needsOcr: z.boolean(),
+    ocr: z.strictObject({ pages: int(), confidence: z.number().min(0).max(1) }).optional()
+      .meta({ description: 'OCR 识别的页数与平均字符置信度' }),
     warnings: z.array(z.string()),
     indexedAt: z.string(),
   }),
@@ -231,6 +234,7 @@ export const paragraph = z.strictObject({
   start: int(),
   end: int(),
   confidence: z.number().min(0).max(1).optional().meta({ description: 'OCR 识别的段落：平均字符置信度（0–1）' }),
+  lowConfidence: z.literal(true).optional().meta({ description: 'OCR 置信度低' }),
 });
 sameShape<z.output<typeof paragraph>, Paragraph>(true);
 

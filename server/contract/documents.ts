@@ -26,6 +26,8 @@ export const listDocumentsRoute = defineRoute({
     limit: z.number().int(),
     total: z.number().int(),
     documents: z.array(documentSummary),
+    failures: z.array(z.strictObject({ id: z.string(), error: z.string(), failedAt: z.string() })).optional()
+      .meta({ description: '未能入库的文件及原因（只随不带筛选的第一页返回）' }),
   }),
   responseDescription: '一页文档',
   errors: [400],

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EvalError, goldCoverage, parseEvalArgs, runEval, type EvalOptions } from '../../bench/eval.ts';
+import { EvalError, goldCoverage, parseEvalArgs, parseEvalRuns, runEval, type EvalOptions } from '../../bench/eval.ts';
 import { loadConfig } from '../../kb/config.ts';
 
 let tmp: string;
@@ -175,6 +175,16 @@ describe('npm run eval', () => {
     expect(lines.some((l) => l.includes('rule: an answer holds the gold answer'))).toBe(true);
     expect(lines[lines.length - 1]).toMatch(/^recall@1=/);
     await expect(runEval(options({ precedents: 'precedents.jsonl', answers: true }), () => {}, () => {})).rejects.toThrow(/--answers/);
+  });
+
+  it('repeated sets and --mode all ask every set in every mode, sets outer', () => {
+    const runs = parseEvalRuns(['--corpus', 'c', '--questions', 'a.jsonl', '--questions', 'b.jsonl', '--precedents', 'p.jsonl', '--mode', 'all']);
+    expect(runs.map((r) => `${r.questions ?? r.precedents}:${r.mode}`)).toEqual([
+      'a.jsonl:lexical', 'a.jsonl:dense', 'a.jsonl:hybrid',
+      'b.jsonl:lexical', 'b.jsonl:dense', 'b.jsonl:hybrid',
+      'p.jsonl:lexical', 'p.jsonl:dense', 'p.jsonl:hybrid',
+    ]);
+    expect(() => parseEvalRuns(['--corpus', 'c', '--questions', 'a', '--mode', 'all', '--json', 'out.json'])).toThrow(/--json/);
   });
 
   it('goldCoverage: contained, or half of a longer gold answer quoted in runs of four or more characters', () => {

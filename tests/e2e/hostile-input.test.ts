@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../kb/config.ts';
 import { KnowledgeBase } from '../../kb/kb.ts';
 import { parsePool } from '../../ingest/parse-pool.ts';
+import { removeAbandonedUploads, STORED_HTML_POLICY } from '../../server/app.ts';
 import { ADMIN_TOKEN, buildTestKb, serve, type RunningServer, type TestKb } from '../support/test-server.ts';
 import { docxBomb, docxNestedRuns, htmlNestedDivs, manyLinesText, pdfRepeatedKids } from '../support/hostile-files.ts';
 import { search as searchKnowledgeBase } from '../../search/retrieve.ts';
@@ -50,6 +51,86 @@ describe('a server parsing the worst file keeps answering', () => {
     const body = (await response.json()) as { error: { message: string } };
     expect(body.error.message).toContain('嵌套.html：解析超过 20 秒上限，已中止（KB_PARSE_TIMEOUT_S');
     expect((await fetch(`${server.url}/api/health`)).status).toBe(200);
+  });
+});
+
+describe('uploads never lose the stored original and keep names within 255 bytes', () => {
+  let test: TestKb;
+  let server: RunningServer;
+  beforeAll(async () => {
+    // The shape of the real reason when the model is missing: it names the server's model folder.
+    test = await buildTestKb({ shared: false, lexicalOnlyReason: (config) => `找不到模型文件 ${config.modelDir}/Xenova/onnx/model_quantized.onnx` });
+    server = await serve(test.kb, test.config);
+  });
+  afterAll(async () => {
+    await server?.close();
+    test?.close();
+  });
+  const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
+  const upload = async (name: string, content: string | Buffer) => {
+    const form = new FormData();
+    form.append('files', new Blob([content]), name);
+    const response = await fetch(`${server.url}/api/documents`, { method: 'POST', body: form, headers: auth });
+    return { status: response.status, body: (await response.json()) as { results: Array<{ documentId?: string; status: string }> } };
+  };
+  const incoming = () => fs.readdirSync(path.join(test.dataDir, 'uploads', '.incoming'));
+
+  it('a failed re-upload leaves the indexed document and its file as they were, and no temporary file', async () => {
+    expect((await upload('见习通知.txt', GOOD)).status).toBe(200);
+    const id = encodeURIComponent('uploads/见习通知.txt');
+    const broken = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(64)]);
+    expect((await upload('见习通知.txt', broken)).status).toBe(422);
+    expect(await (await fetch(`${server.url}/api/documents/${id}/file`)).text()).toBe(GOOD);
+    expect(((await (await fetch(`${server.url}/api/documents/${id}`)).json()) as { title: string }).title).toBe('关于做好2025年高校毕业生就业工作的通知');
+    expect(incoming()).toEqual([]);
+  });
+
+  it('a name of 90 Chinese characters is cut to 255 bytes; a cut never splits an emoji; both can be read and deleted', async () => {
+    for (const name of [`${'关于'.repeat(45)}.txt`, `${'答'.repeat(82)}👩‍👩‍👧.txt`]) {
+      const { status, body } = await upload(name, GOOD);
+      expect(status).toBe(200);
+      const stored = body.results[0]!.documentId!.replace(/^uploads\//, '');
+      expect(Buffer.byteLength(stored)).toBeLessThanOrEqual(255);
+      expect(() => encodeURIComponent(stored)).not.toThrow();
+      expect(stored).not.toMatch(/\u200d\.txt$/u);
+      const id = encodeURIComponent(body.results[0]!.documentId!);
+      expect((await fetch(`${server.url}/api/documents/${id}`)).status).toBe(200);
+      expect((await fetch(`${server.url}/api/documents/${id}/file`)).status).toBe(200);
+      expect((await fetch(`${server.url}/api/documents/${id}`, { method: 'DELETE', headers: auth })).status).toBe(200);
+    }
+    expect(incoming()).toEqual([]);
+  });
+
+  it('temporary files a crash left behind are removed at start', () => {
+    fs.writeFileSync(path.join(test.dataDir, 'uploads', '.incoming', '1700000000000-abandoned'), 'half an upload');
+    expect(removeAbandonedUploads(test.config)).toBe(1);
+    expect(incoming()).toEqual([]);
+  });
+
+  it('serves a stored web page under a policy that blocks every network load', async () => {
+    const page = '<html><head><link rel="stylesheet" href="http://example.invalid/x.css"></head><body><div class="content"><p>关于做好2025年高校毕业生就业工作的通知，各区人民政府，现将有关事项通知如下。</p><img src="http://example.invalid/t.gif"></div></body></html>';
+    expect((await upload('网页.html', page)).status).toBe(200);
+    const response = await fetch(`${server.url}/api/documents/${encodeURIComponent('uploads/网页.html')}/file`);
+    expect(response.headers.get('content-security-policy')).toBe(STORED_HTML_POLICY);
+    expect(STORED_HTML_POLICY).toMatch(/^sandbox; default-src 'none';/);
+  });
+
+  it('names no server folder in health or in a search notice', async () => {
+    const health = await (await fetch(`${server.url}/api/health`)).text();
+    expect(health).toContain('KB_MODEL_DIR/Xenova');
+    const search = await (await fetch(`${server.url}/api/search?q=${encodeURIComponent('就业')}`)).text();
+    for (const body of [health, search]) {
+      expect(body).not.toContain(test.config.modelDir);
+      expect(body).not.toContain(test.dataDir);
+    }
+  });
+});
+
+describe('safer defaults', () => {
+  it('listens on 127.0.0.1 unless KB_HOST says otherwise, and trims the admin token', () => {
+    expect(loadConfig({}).host).toBe('127.0.0.1');
+    expect(loadConfig({ KB_HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
+    expect(loadConfig({ KB_ADMIN_TOKEN: ' s3cret\n' }).adminToken).toBe('s3cret');
   });
 });
 

@@ -29,13 +29,15 @@ export interface TestKb {
   close(): void;
 }
 
-export async function buildTestKb(options: { shared?: boolean; env?: Record<string, string> } = {}): Promise<TestKb> {
+export async function buildTestKb(
+  options: { shared?: boolean; env?: Record<string, string>; lexicalOnlyReason?: (config: Config) => string } = {},
+): Promise<TestKb> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'policykb-test-'));
   const config = loadConfig(
     { KB_DATA_DIR: dataDir, KB_CORPUS_DIR: PROJECT_CORPUS, KB_LEXICAL_ONLY: '1', KB_ADMIN_TOKEN: ADMIN_TOKEN, KB_UPLOAD_MAX_BYTES: '200000', ...options.env },
     process.cwd(),
   );
-  const kb = await KnowledgeBase.open(config, { embedder: null, lexicalOnlyReason: '测试环境未加载向量模型' });
+  const kb = await KnowledgeBase.open(config, { embedder: null, lexicalOnlyReason: options.lexicalOnlyReason?.(config) ?? '测试环境未加载向量模型' });
   const own = await ingestPaths(kb, [PROJECT_CORPUS], { root: PROJECT_CORPUS });
   if (own.failed.length > 0) throw new Error(`project corpus failed to ingest: ${JSON.stringify(own.failed)}`);
   const withShared = (options.shared ?? true) && hasSharedCorpus;
