@@ -35,6 +35,7 @@ import {
   type KnowledgeBaseHealth,
   type ListDocumentsOptions,
   type ModelProfile,
+  type ModelStatus,
   type SearchFilters,
   type StoredDocument,
 } from './types.ts';
@@ -212,9 +213,10 @@ interface WritableKnowledgeBase {
 
 export class KnowledgeBase implements Searchable {
   readonly config: Config;
-  readonly embedder: Embedder | null;
-  readonly lexicalOnlyReason: string | undefined;
   readonly readOnly: boolean;
+  private currentEmbedder: Embedder | null;
+  private currentLexicalOnlyReason: string | undefined;
+  private modelStatus: ModelStatus | undefined;
 
   private readonly store: Store;
   private readonly lock: DataFolderLock | undefined;
@@ -246,8 +248,8 @@ export class KnowledgeBase implements Searchable {
     this.store = store;
     this.lock = lock;
     this.readOnly = lock === undefined;
-    this.embedder = embedder;
-    this.lexicalOnlyReason = embedder ? undefined : lexicalOnlyReason;
+    this.currentEmbedder = embedder;
+    this.currentLexicalOnlyReason = embedder ? undefined : lexicalOnlyReason;
     this.log = log;
     this.tokenizer = new PolicyTokenizer({ userDictPath: path.join(config.dataDir, USER_DICT_FILE) });
     this.lexical = new LexicalIndex(this.tokenizer);
@@ -310,6 +312,44 @@ export class KnowledgeBase implements Searchable {
       lock?.release();
       throw error;
     }
+  }
+
+  /** The model that embeds queries and passages; null while lexical-only (it can arrive later: attachEmbedder). */
+  get embedder(): Embedder | null {
+    return this.currentEmbedder;
+  }
+
+  /** Why there is no embedder, with the technical detail (health and the log; search results get a short notice). */
+  get lexicalOnlyReason(): string | undefined {
+    return this.currentLexicalOnlyReason;
+  }
+
+  setLexicalOnlyReason(reason: string): void {
+    if (!this.currentEmbedder) this.currentLexicalOnlyReason = reason;
+  }
+
+  /** Progress of a model being obtained in the background (server/model-startup.ts), shown by health(). */
+  setModelStatus(status: ModelStatus): void {
+    this.modelStatus = status;
+  }
+
+  /**
+   * Switch a knowledge base opened lexical-only to `embedder` (once `npm
+   * start` has obtained the model). Refuses, like open(), a model whose
+   * vectors would mix with the stored ones. Passages stored without vectors
+   * stay so until embedMissing. Queued behind every write, so no write sees
+   * the model change under it.
+   */
+  attachEmbedder(embedder: Embedder): Promise<void> {
+    const run = async () => {
+      checkModel(this.store, embedder, false, !this.readOnly, this.log);
+      await this.loadVectors({ id: embedder.modelId, dimension: embedder.dimension });
+      this.currentEmbedder = embedder;
+      this.currentLexicalOnlyReason = undefined;
+    };
+    const next = this.writeTail.then(run, run);
+    this.writeTail = next.catch(() => undefined);
+    return next;
   }
 
   // -------------------------------------------------------------------------
@@ -472,8 +512,18 @@ export class KnowledgeBase implements Searchable {
       weightDense: this.config.weightDense,
       fusionDepth: this.config.fusionDepth,
     };
-    if (this.lexicalOnlyReason) indexes.lexicalOnlyReason = this.lexicalOnlyReason;
+    // One short line in every result; the technical reason is in health() and the log.
+    if (!this.embedder) indexes.lexicalOnlyReason = this.userLexicalOnlyNotice();
     return indexes;
+  }
+
+  private userLexicalOnlyNotice(): string {
+    const state = this.modelStatus?.state;
+    if (state === 'obtaining' || state === 'loading' || state === 'embedding') {
+      return '语义检索模型正在准备中，完成后自动切换为混合检索 (the embedding model is being prepared)';
+    }
+    if (this.config.lexicalOnly) return '已按配置关闭语义检索 (KB_LEXICAL_ONLY=1)';
+    return '语义检索模型未加载，原因见 /api/health 与服务日志 (no embedding model loaded; the reason is in /api/health and the log)';
   }
 
   /** Whether any passage holds `word` (a jieba word, folded): what the answer stage asks before saying "没有". */
@@ -507,6 +557,7 @@ export class KnowledgeBase implements Searchable {
     };
     if (model) health.model = { id: model.id, dimension: model.dimension };
     if (!this.embedder) health.lexicalOnlyReason = this.lexicalOnlyReason ?? 'no embedding model loaded';
+    if (this.modelStatus) health.modelStatus = { ...this.modelStatus };
     return health;
   }
 

@@ -339,6 +339,19 @@ export interface StoredDocument extends DocumentSummary {
   sourcePath?: string;
 }
 
+/** Where the embedding model stands while `npm start` obtains it in the background (server/model-startup.ts). */
+export interface ModelStatus {
+  state: 'obtaining' | 'loading' | 'embedding' | 'ready' | 'unavailable';
+  /** The model id (KB_MODEL). */
+  model: string;
+  /** One short line for users, in Chinese: what the page's banner shows. */
+  message: string;
+  /** The current step or the failure, in technical words (for operators). */
+  step?: string;
+  /** 0–1, when the step measures itself. */
+  progress?: number;
+}
+
 export interface KnowledgeBaseHealth {
   documents: number;
   /** Documents per kind (every kind listed, zero included). */
@@ -346,8 +359,10 @@ export interface KnowledgeBaseHealth {
   passages: number;
   model?: { id: string; dimension: number };
   mode: 'hybrid' | 'lexical-only';
-  /** Why there are no embeddings, in words a user understands. */
+  /** Why there are no embeddings, with the technical detail an operator needs (not repeated in search results). */
   lexicalOnlyReason?: string;
+  /** Present while (and after) `npm start` obtains the model in the background. */
+  modelStatus?: ModelStatus;
   index: { vectors: number; state: 'ready' | 'rebuilt' | 'absent' };
 }
 

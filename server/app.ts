@@ -55,6 +55,9 @@ export interface AppOptions {
 const UPLOAD_TYPES: Record<string, string> = {
   '.pdf': 'application/pdf',
   '.docx': 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+  '.doc': 'application/msword',
+  '.wps': 'application/vnd.ms-works',
+  '.ofd': 'application/ofd',
   '.html': 'text/html; charset=utf-8',
   '.htm': 'text/html; charset=utf-8',
   '.txt': 'text/plain; charset=utf-8',

@@ -10,6 +10,7 @@ import { createApp, removeAbandonedUploads } from './app.ts';
 import { TermRarity } from '../kb/index/lexical/term-rarity.ts';
 import { failureLine } from '../ingest/errors.ts';
 import { ingestPaths } from '../ingest/ingest.ts';
+import { modelMustBeObtained, prepareModelInBackground, PREPARING_REASON } from './model-startup.ts';
 
 const log = (message: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${message}`);
 
@@ -62,9 +63,14 @@ async function embedMissingVectors(kb: KnowledgeBase): Promise<void> {
 async function main(): Promise<void> {
   const config = loadConfig();
   log(`数据目录 ${config.dataDir}`);
-  const kb = await KnowledgeBase.open(config, { log });
+  // A missing model is obtained after the server is up (model-startup.ts): users get lexical results meanwhile.
+  const obtainLater = modelMustBeObtained(config);
+  const kb = await KnowledgeBase.open(config, obtainLater ? { embedder: null, lexicalOnlyReason: PREPARING_REASON, log } : { log });
   const health = kb.health();
-  if (health.mode === 'lexical-only') {
+  if (obtainLater) {
+    kb.setModelStatus({ state: 'obtaining', model: config.model, message: '正在获取语义检索模型' });
+    log(`向量模型 ${config.model} 不在 ${config.modelDir}：启动后在后台获取，获取前只用关键词检索`);
+  } else if (health.mode === 'lexical-only') {
     log('!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!');
     log('!! 仅关键词检索（lexical-only）：语义检索已停用，原因见上一行 LEXICAL-ONLY；页面顶部会显示同样的提示。');
     log('!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!');
@@ -72,7 +78,7 @@ async function main(): Promise<void> {
     log(`向量模型 ${health.model?.id ?? config.model}（${health.model?.dimension ?? '?'} 维），混合检索`);
   }
   if (health.documents === 0) await ingestSampleCorpus(kb, config);
-  else await embedMissingVectors(kb);
+  else if (!obtainLater) await embedMissingVectors(kb);
   const after = kb.health();
   log(`知识库：${after.documents} 个文档，${after.passages} 个段落`);
 
@@ -87,6 +93,7 @@ async function main(): Promise<void> {
     const shown = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
     log(`PolicyKB 已启动：http://${shown}:${port}/${config.host === '127.0.0.1' ? '（只接受本机访问；KB_HOST=0.0.0.0 对外提供服务）' : ''}`);
     if (!config.adminToken) log('未设置 KB_ADMIN_TOKEN：上传与删除已停用');
+    if (obtainLater) void prepareModelInBackground(kb, config, log);
   });
   server.on('error', (err) => {
     log(`无法监听 ${config.host}:${config.port}：${err.message}（用 PORT 指定其他端口，KB_HOST 指定其他地址）`);

@@ -15,6 +15,7 @@ const EXAMPLES = ['高校毕业生留在本省就业有哪些支持政策？', '
 const view = document.getElementById('view');
 const banner = document.getElementById('banner');
 let health = null;
+let healthTimer = undefined;
 
 // ---------------------------------------------------------------------------
 // DOM helpers
@@ -217,14 +218,20 @@ async function loadHealth() {
     banner.append('无法读取知识库状态：服务器未响应');
     return;
   }
-  if (health.mode === 'lexical-only') {
+  const model = health.modelStatus;
+  clearTimeout(healthTimer);
+  if (model && ['obtaining', 'loading', 'embedding'].includes(model.state)) {
+    // npm start is obtaining the model in the background: show its progress until search turns hybrid.
     banner.hidden = false;
     banner.className = 'banner banner-warn';
-    banner.append(
-      h('strong', {}, '仅关键词检索模式：'),
-      withFullStop(health.lexicalOnlyReason || '没有加载向量模型'),
-      ' 语义检索不可用，换一种说法提问可能找不到结果。',
-    );
+    const percent = typeof model.progress === 'number' ? `（${Math.round(model.progress * 100)}%）` : '';
+    banner.append(h('strong', {}, '语义检索准备中：'), `${model.message}${percent}。现在先按关键词检索，完成后自动切换为混合检索。`);
+    healthTimer = setTimeout(loadHealth, 3000);
+  } else if (health.mode === 'lexical-only') {
+    // One short line for users; the technical reason is in /api/health and the server log.
+    banner.hidden = false;
+    banner.className = 'banner banner-warn';
+    banner.append(h('strong', {}, '仅关键词检索：'), '语义检索模型不可用，换一种说法提问可能找不到结果。');
   } else {
     banner.hidden = true;
   }

@@ -17,13 +17,15 @@ import { loadParseLimits, type ParseLimits } from '../../kb/config.ts';
 import type { ExtractedDocument } from '../../kb/types.ts';
 import { IngestError } from '../errors.ts';
 import { extractDocx } from './docx.ts';
+import { extractDoc, oleContents } from './doc.ts';
 import { extractHtml } from './html.ts';
+import { extractOfd } from './ofd.ts';
 import { extractImage, type ImageFormat } from './image.ts';
 import { extractPdf, type PdfOptions } from './pdf.ts';
 import { sniff } from './sniff.ts';
 import { extractPlainText } from './text.ts';
 
-export const SUPPORTED_EXTENSIONS: readonly string[] = ['.pdf', '.docx', '.html', '.htm', '.txt', '.md', '.png', '.jpg', '.jpeg', '.tif', '.tiff'];
+export const SUPPORTED_EXTENSIONS: readonly string[] = ['.pdf', '.docx', '.doc', '.wps', '.ofd', '.html', '.htm', '.txt', '.md', '.png', '.jpg', '.jpeg', '.tif', '.tiff'];
 
 /** OCR for scanned pages and image files, and page progress; without `ocr`, scans are reported as needing OCR. */
 export type ExtractOcrOptions = PdfOptions;
@@ -107,10 +109,28 @@ export async function extractBuffer(bytes: Uint8Array, file: string, options: Ex
       doc.warnings.unshift(...misnamed('.docx'));
       return doc;
     }
-    case 'ole':
-      throw new IngestError(file, extension === '.docx'
-        ? 'Word 文档已加密，或是旧版 .doc 改了扩展名（encrypted DOCX or legacy .doc）；请去掉密码或另存为 .docx'
-        : '看起来是旧版 Office 文档（.doc/.xls/.wps），请另存为 .docx（legacy Office file）');
+    case 'ole': {
+      const contents = oleContents(bytes);
+      if (contents.kind === 'encrypted-ooxml' || (contents.kind === 'word' && contents.encrypted)) {
+        throw new IngestError(file, 'Word 文档已加密，需要密码才能打开（encrypted Word document）；请去掉密码后再上传');
+      }
+      if (contents.kind === 'excel') throw new IngestError(file, '看起来是 Excel 表格（.xls），不是支持的文档格式（unsupported legacy Office file）');
+      if (contents.kind === 'powerpoint') throw new IngestError(file, '看起来是 PowerPoint 演示文稿（.ppt），不是支持的文档格式（unsupported legacy Office file）');
+      if (contents.kind === 'unknown') {
+        // A .doc cut short loses the directory that names its streams.
+        throw new IngestError(file, extension === '.doc' || extension === '.wps'
+          ? 'Word 文档已损坏或不完整（damaged or truncated .doc）'
+          : '是 OLE 复合文件，但不是 Word 文档（not a Word document）');
+      }
+      const doc = await extractDoc(bytes, file);
+      if (extension !== '.doc' && extension !== '.wps') doc.warnings.unshift(...misnamed('.doc'));
+      return doc;
+    }
+    case 'ofd': {
+      const doc = extractOfd(bytes, file, limits);
+      doc.warnings.unshift(...misnamed('.ofd'));
+      return doc;
+    }
     case 'zip':
       throw new IngestError(file, extension === '.docx'
         ? `不是 Word 文档：看起来是 ${sniffed.label}（not a DOCX）`
@@ -128,6 +148,11 @@ export async function extractBuffer(bytes: Uint8Array, file: string, options: Ex
       throw new IngestError(file, '不是有效的 PDF 文件：缺少 %PDF 文件头，内容是文本（not a PDF）');
     case '.docx':
       throw new IngestError(file, '不是有效的 DOCX 文件：内容是文本，不是 Word 压缩包（not a DOCX）');
+    case '.doc':
+    case '.wps':
+      throw new IngestError(file, `不是有效的 Word 文档：内容是文本，不是 ${extension} 文件（not a Word document）`);
+    case '.ofd':
+      throw new IngestError(file, '不是有效的 OFD 文件：内容是文本，不是 OFD 压缩包（not an OFD）');
     case '.html':
     case '.htm':
       return extractHtml(bytes, file, limits);

@@ -8,6 +8,8 @@ import { utf16WithoutBom } from './decode.ts';
 export type Sniffed =
   | { kind: 'pdf' }
   | { kind: 'docx' }
+  /** OFD (GB/T 33190): a ZIP with OFD.xml at its root. */
+  | { kind: 'ofd' }
   /** A scan saved as a picture: read by OCR. */
   | { kind: 'image'; format: 'png' | 'jpeg' | 'tiff' }
   /** An OLE compound file: a legacy .doc/.xls/.wps, or an encrypted (password-protected) .docx. */
@@ -56,7 +58,7 @@ export function sniff(bytes: Uint8Array): Sniffed {
     if (head.includes('word/') || tail.includes('word/document.xml')) return { kind: 'docx' };
     if (head.includes('xl/') || tail.includes('xl/workbook')) return { kind: 'zip', label: 'Excel 表格（.xlsx）' };
     if (head.includes('ppt/') || tail.includes('ppt/presentation')) return { kind: 'zip', label: 'PowerPoint 演示文稿（.pptx）' };
-    if (head.includes('OFD.xml')) return { kind: 'zip', label: 'OFD 版式文件' };
+    if (head.includes('OFD.xml') || tail.includes('OFD.xml')) return { kind: 'ofd' };
     return { kind: 'zip', label: 'ZIP 压缩包' };
   }
   if (startsWith(bytes, [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1])) return { kind: 'ole' };

@@ -245,6 +245,16 @@ export const knowledgeBaseHealth = {
   model: z.strictObject({ id: z.string(), dimension: int() }).optional(),
   mode: z.enum(['hybrid', 'lexical-only']),
   lexicalOnlyReason: z.string().optional(),
+  modelStatus: z
+    .strictObject({
+      state: z.enum(['obtaining', 'loading', 'embedding', 'ready', 'unavailable']),
+      model: z.string(),
+      message: z.string(),
+      step: z.string().optional(),
+      progress: z.number().min(0).max(1).optional(),
+    })
+    .optional()
+    .meta({ description: '`npm start` 在后台获取语义模型时的进度（获取、加载、生成向量、就绪或不可用）' }),
   index: z.strictObject({ vectors: int(), state: z.enum(['ready', 'rebuilt', 'absent']) }),
 };
 sameShape<z.output<z.ZodObject<typeof knowledgeBaseHealth>>, KnowledgeBaseHealth>(true);

@@ -6,7 +6,7 @@
  * that embeds and a delete that leaves the HNSW index, and a model change
  * that is refused until `npm run kb -- reembed` re-embeds the store.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,6 +15,7 @@ import { runEval } from '../../bench/eval.ts';
 import { loadConfig, type Config } from '../../kb/config.ts';
 import { KnowledgeBase, KnowledgeBaseError } from '../../kb/kb.ts';
 import { makeTinyModelDir, writeRandomBert } from '../../bench/random-bert.ts';
+import { npmStart } from '../support/npm-start.ts';
 import { hasChromium, launchChromium, SHOTS } from '../support/chromium.ts';
 import { ADMIN_TOKEN, PROJECT_CORPUS, serve, type RunningServer } from '../support/test-server.ts';
 import { search as searchKnowledgeBase } from '../../search/retrieve.ts';
@@ -313,38 +314,6 @@ describe('a knowledge base built without a model', () => {
     }
   });
 });
-
-interface StartedServer {
-  url: string;
-  output(): string;
-  stop(): Promise<void>;
-}
-
-/** `npm start` (server/main.ts) in a child process, resolved once it says where it listens. */
-function npmStart(env: Record<string, string>): Promise<StartedServer> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], { env: { ...process.env, ...env, PORT: '0' } });
-  let output = '';
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return new Promise<StartedServer>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString('utf8');
-      const listening = /已启动：(http:\/\/localhost:\d+)\//.exec(output);
-      if (listening) {
-        resolve({
-          url: listening[1]!.replace('localhost', '127.0.0.1'),
-          output: () => output,
-          stop: async () => {
-            child.kill('SIGTERM');
-            await exited;
-          },
-        });
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    void exited.then(() => reject(new Error(`server/main.ts exited before listening:\n${output}`)));
-  });
-}
 
 describe('npm start with a model', () => {
   it('loads the model, embeds the corpus with progress on an empty store, and serves hybrid', async () => {

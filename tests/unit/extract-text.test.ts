@@ -95,7 +95,7 @@ describe('bad text input', () => {
   it('names unsupported extensions and missing files', async () => {
     expect((await failure(write('表.xls', 'abc'))).message).toMatch(/^表\.xls：不支持的文件类型 \.xls/);
     expect((await failure(path.join(tmp, '不存在.txt'))).message).toBe('不存在.txt：文件不存在（file not found）');
-    expect(SUPPORTED_EXTENSIONS).toEqual(['.pdf', '.docx', '.html', '.htm', '.txt', '.md', '.png', '.jpg', '.jpeg', '.tif', '.tiff']);
+    expect(SUPPORTED_EXTENSIONS).toEqual(['.pdf', '.docx', '.doc', '.wps', '.ofd', '.html', '.htm', '.txt', '.md', '.png', '.jpg', '.jpeg', '.tif', '.tiff']);
   });
 
   it('says a file cannot be read for lack of permission (root reads anything, so the error is built as fs gives it)', () => {

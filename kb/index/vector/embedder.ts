@@ -103,6 +103,12 @@ export class TransformersEmbedder implements Embedder {
   }
 }
 
+/** Why the model could not be obtained, with every source's reason and the fix (also for `npm start`'s background acquisition). */
+export function modelUnavailableReason(config: Config, attempts: string[]): string {
+  const folder = modelFolder(config);
+  return `${unavailableMessage(config, folder, missingModelFiles(folder, config.quantized), attempts)} ${LEXICAL_ONLY_ZH} ${LEXICAL_ONLY_EN}`;
+}
+
 function unavailableMessage(config: Config, folder: string, missing: string[], attempts: string[]): string {
   const sources = config.modelSources.length > 0 ? config.modelSources.join(', ') : 'none';
   return (

