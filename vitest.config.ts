@@ -7,6 +7,7 @@
  *                as child processes, crash recovery, whole-corpus sweeps.
  * Helpers live in tests/support/, committed inputs in tests/fixtures/.
  */
+import os from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -15,9 +16,12 @@ export default defineConfig({
     hookTimeout: 300_000,
     // Native addons (onnxruntime, better-sqlite3) are safest in forked processes.
     pool: 'forks',
+    // Vitest's default leaves one core idle (cores − 1 workers): on a 2-core machine that ran the files one at a time.
+    maxWorkers: os.availableParallelism(),
     reporters: ['default', './tests/support/summary-reporter.ts'],
     projects: [
-      { extends: true, test: { name: 'unit', include: ['tests/unit/**/*.test.ts'] } },
+      // Unit files share one module cache per worker: most of a small file's time was importing pdf.js, jieba and transformers again.
+      { extends: true, test: { name: 'unit', include: ['tests/unit/**/*.test.ts'], isolate: false } },
       { extends: true, test: { name: 'e2e', include: ['tests/e2e/**/*.test.ts'] } },
     ],
   },

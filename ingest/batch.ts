@@ -10,6 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { IndexWriter } from '../kb/kb.ts';
+import { recordDocumentId, sourceFileOf } from '../kb/document-id.ts';
 import type { DocumentToIndex, FileFailure, IngestOptions, IngestReport } from '../kb/types.ts';
 import { isIngestError } from './errors.ts';
 import { SUPPORTED_EXTENSIONS, readSourceFile } from './extract/index.ts';
@@ -110,6 +111,14 @@ function isIndexable(name: string): { ok: boolean; jsonl: boolean } {
   return { ok: (SUPPORTED_EXTENSIONS as readonly string[]).includes(ext), jsonl: false };
 }
 
+function realPathOf(p: string): string | undefined {
+  try {
+    return fs.realpathSync(p);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Collect the files to ingest, sorted, with their ids. `skipDir` keeps e.g. the data folder out. */
 export function walkInputs(paths: string[], options: { root?: string; exclude?: string[]; skipDir?: string }): WalkResult {
   const failures: FileFailure[] = [];
@@ -134,8 +143,19 @@ export function walkInputs(paths: string[], options: { root?: string; exclude?: 
   const coveredPrefixes: string[] = [];
   const relativeOf = (absolute: string) => toPosix(path.relative(root, absolute));
   const skipDir = options.skipDir ? path.resolve(options.skipDir) : undefined;
+  // Confinement: what a symlink points to must lie under the root (corpus/x.txt -> /etc/shadow was indexed and
+  // served), and a folder is read once however many links lead to it (a loop turned 7 files into 203 documents).
+  const realRoot = realPathOf(root) ?? root;
+  const underRoot = (real: string) => real === realRoot || real.startsWith(realRoot.endsWith(path.sep) ? realRoot : realRoot + path.sep);
+  const foldersRead = new Set<string>();
 
   const visit = (dir: string) => {
+    const realDir = realPathOf(dir) ?? dir;
+    if (foldersRead.has(realDir)) {
+      failures.push({ file: relativeOf(dir), error: `${relativeOf(dir)}：符号链接指向已读过的目录（循环或重复），已跳过（symlink loop）` });
+      return;
+    }
+    foldersRead.add(realDir);
     let entries: fs.Dirent[];
     try {
       entries = fs.readdirSync(dir, { withFileTypes: true });
@@ -152,13 +172,15 @@ export function walkInputs(paths: string[], options: { root?: string; exclude?: 
       let isDir = entry.isDirectory();
       let isFile = entry.isFile();
       if (entry.isSymbolicLink()) {
-        try {
-          const stat = fs.statSync(absolute);
-          isDir = stat.isDirectory();
-          isFile = stat.isFile();
-        } catch {
-          continue; // dangling link
+        const real = realPathOf(absolute);
+        if (real === undefined) continue; // dangling link
+        if (!underRoot(real)) {
+          failures.push({ file: relative, error: `${relative}：符号链接指向根目录之外，已拒绝（symlink outside the root）` });
+          continue;
         }
+        const stat = fs.statSync(real);
+        isDir = stat.isDirectory();
+        isFile = stat.isFile();
       }
       if (isDir) {
         if (skipDir && absolute === skipDir) continue;
@@ -172,7 +194,8 @@ export function walkInputs(paths: string[], options: { root?: string; exclude?: 
 
   for (const input of inputs) {
     const relative = relativeOf(input.absolutePath);
-    if (relative.startsWith('..')) {
+    const real = realPathOf(input.absolutePath);
+    if (relative.startsWith('..') || (real !== undefined && !underRoot(real))) {
       failures.push({ file: input.given, error: `${input.given}：不在根目录 ${root} 之下（outside the root folder）` });
       continue;
     }
@@ -222,14 +245,14 @@ async function prepareFile(writer: IndexWriter, file: SourceFile, options: Inges
     try {
       const read = readJsonlRecords(file.absolutePath, options.jsonl);
       if (read.skipReason) return { kind: 'skipped', file, warning: read.skipReason };
-      const stored = writer.storedHashes(`${file.id}#`);
+      const stored = writer.storedHashes(recordDocumentId(file.id, ''));
       const documents: DocumentToIndex[] = [];
       const failures: FileFailure[] = [];
       const current = new Set<string>();
       let unchanged = 0;
       const kind = recordCollectionKind(read.records.map((record) => record.text));
       for (const record of read.records) {
-        const id = `${file.id}#${record.recordId}`;
+        const id = recordDocumentId(file.id, record.recordId);
         current.add(id);
         const hash = contentHash(record.hash, writer.config);
         if (stored.get(id) === hash) {
@@ -375,10 +398,12 @@ function prune(writer: IndexWriter, walk: WalkResult): number {
   let removed = 0;
   for (const prefix of walk.coveredPrefixes) {
     for (const id of writer.storedHashes(prefix).keys()) {
-      const filePart = id.includes('#') ? id.slice(0, id.indexOf('#')) : id;
+      const filePart = sourceFileOf(id);
       // A file input's prefix also matches longer ids (a.txt vs a.txt.bak): keep to the file and its records.
-      if (!prefix.endsWith('/') && prefix !== '' && filePart !== prefix) continue;
-      if (!fs.existsSync(path.join(walk.root, filePart)) && writer.remove(id)) removed++;
+      if (!prefix.endsWith('/') && prefix !== '' && filePart !== prefix && id !== prefix) continue;
+      // The id itself first: 第1号#附件.txt is a file, whatever its '#' looks like.
+      const exists = fs.existsSync(path.join(walk.root, id)) || fs.existsSync(path.join(walk.root, filePart));
+      if (!exists && writer.remove(id)) removed++;
     }
   }
   return removed;

@@ -5,7 +5,7 @@
  * shared: clean → structure → metadata → passages.
  */
 import path from 'node:path';
-import type { ParseLimits } from '../kb/config.ts';
+import { sourceFileOf } from '../kb/document-id.ts';
 import type { DocumentKind, ExtractedDocument, ParsedDocument, SourcePage } from '../kb/types.ts';
 import { cleanDocument, meanConfidence } from './clean.ts';
 import { IngestError } from './errors.ts';
@@ -35,7 +35,7 @@ function takeFrontMatter(extracted: ExtractedDocument): { document: ExtractedDoc
 }
 
 function fallbackTitle(file: string): string {
-  const base = path.basename(file.split('#')[0] ?? file).replace(/\.[^.]+$/, '');
+  const base = path.basename(sourceFileOf(file)).replace(/\.[^.]+$/, '');
   return base.replace(/^\d+[a-z]?_/, '').replace(/_/g, ' ');
 }
 

@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import multer from 'multer';
 import type { Config } from '../kb/config.ts';
+import { sourceFileOf } from '../kb/document-id.ts';
 import type { KnowledgeBase } from '../kb/kb.ts';
 import type { StoredDocument } from '../kb/types.ts';
 import { extractAnswer, verifyCitations, type AnswerResult } from '../search/answer.ts';
@@ -325,7 +326,7 @@ export function createApp(kb: KnowledgeBaseApi, config: Config, options: AppOpti
 
   serve(documentFileRoute, async ({ params: { id } }, _req, res) => {
     const doc = getDocumentOr404(id);
-    const fileName = path.basename(doc.id.split('#')[0] ?? doc.id);
+    const fileName = path.basename(sourceFileOf(doc.id));
     if (doc.format === 'jsonl') {
       // One record of a large JSONL file: its text is the original as far as a reader cares.
       res.type('text/plain; charset=utf-8');

@@ -961,7 +961,7 @@ function renderUpload() {
     });
     xhr.addEventListener('load', () => {
       progress.value = 100;
-      let body = null;
+      let body;
       try {
         body = JSON.parse(xhr.responseText);
       } catch {

@@ -6,7 +6,7 @@
 import type { ExtractedDocument, SourcePage } from '../../kb/types.ts';
 import { IngestError } from '../errors.ts';
 import { harmoniseOcrFontSizes, ocrPageLines } from './ocr/lines.ts';
-import type { OcrEngine, RasterImage } from './ocr/pool.ts';
+import type { RasterImage } from './ocr/pool.ts';
 import type { PdfOptions } from './pdf.ts';
 
 export type ImageFormat = 'png' | 'jpeg' | 'tiff';
@@ -35,7 +35,7 @@ function damagedImage(file: string, format: ImageFormat, error: unknown): Ingest
 }
 
 export async function extractImage(bytes: Uint8Array, file: string, format: ImageFormat, options: PdfOptions = {}): Promise<ExtractedDocument> {
-  let frames = 1;
+  let frames: number;
   try {
     const sharp = (await import('sharp')).default;
     const metadata = await sharp(bytes, { limitInputPixels: MAX_PIXELS }).metadata();

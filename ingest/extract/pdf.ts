@@ -16,7 +16,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { ParseLimits } from '../../kb/config.ts';
-import { isWide, stripWhitespace } from '../../kb/text/text.ts';
+import { stripWhitespace } from '../../kb/text/text.ts';
 import type { ExtractedDocument, SourceLine, SourcePage } from '../../kb/types.ts';
 import { IngestError } from '../errors.ts';
 import { buildLines, dropSpacesBetweenWide, isBlank, round, type PlacedItem } from './layout.ts';

@@ -7,6 +7,12 @@ import http from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import type { RouteContract } from '../../server/contract/define.ts';
+import { documentRoute, documentSimilarRoute, listDocumentsRoute, uploadResult, uploadRoute } from '../../server/contract/documents.ts';
+import { askRoute, searchRoute, similarRoute } from '../../server/contract/search.ts';
+import { healthRoute } from '../../server/contract/system.ts';
+import { callOk, readError, type ErrorReply, type RouteRequest } from '../support/api-client.ts';
 import { describeWithSharedCorpus } from '../support/shared-corpus.ts';
 import { ADMIN_TOKEN, buildTestKb, PROJECT_CORPUS, SEED_ID, serve, type RunningServer, type TestKb } from '../support/test-server.ts';
 
@@ -24,30 +30,21 @@ afterAll(async () => {
   t?.close();
 });
 
-interface Reply {
-  status: number;
-  headers: Headers;
-  body: any;
-  text: string;
-}
+/** The route's 200 body, typed and checked against the route's contract. */
+const ok = <C extends RouteContract>(route: C, request: RouteRequest = {}) => callOk(srv.url, route, request);
+const okAt = <C extends RouteContract>(url: string, route: C, request: RouteRequest = {}) => callOk(url, route, request);
 
-async function call(method: string, url: string, init: { json?: unknown; body?: RequestInit['body']; headers?: Record<string, string> } = {}): Promise<Reply> {
+/** Any request, by hand: the reply with its body read as the contract's Error (for requests meant to fail). */
+async function call(method: string, url: string, init: { json?: unknown; body?: RequestInit['body']; headers?: Record<string, string> } = {}): Promise<ErrorReply> {
   const headers: Record<string, string> = { ...(init.headers ?? {}) };
   let body = init.body;
   if (init.json !== undefined) {
     headers['content-type'] = 'application/json';
     body = JSON.stringify(init.json);
   }
-  const response = await fetch(`${srv.url}${url}`, { method, headers, ...(body !== undefined ? { body } : {}) });
-  const text = await response.text();
-  let parsed: any = undefined;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    parsed = undefined;
-  }
-  if (response.status >= 400) errorBodies.push(text);
-  return { status: response.status, headers: response.headers, body: parsed, text };
+  const reply = await readError(await fetch(`${srv.url}${url}`, { method, headers, ...(body !== undefined ? { body } : {}) }));
+  if (reply.status >= 400) errorBodies.push(reply.text);
+  return reply;
 }
 
 const get = (url: string) => call('GET', url);
@@ -55,56 +52,55 @@ const enc = encodeURIComponent;
 
 /** Rebuild a quote from the paragraphs the API serves: independent of the server's own check. */
 async function quoteFromServedParagraphs(documentId: string, start: number, end: number): Promise<string> {
-  const doc = (await get(`/api/documents/${enc(documentId)}`)).body;
-  const p = doc.paragraphs.find((x: any) => start >= x.start && end <= x.end);
+  const doc = await ok(documentRoute, { params: { id: documentId } });
+  const p = doc.paragraphs.find((x) => start >= x.start && end <= x.end);
   expect(p, `a paragraph containing [${start}, ${end}) of ${documentId}`).toBeTruthy();
-  return p.text.slice(start - p.start, end - p.start);
+  return p!.text.slice(start - p!.start, end - p!.start);
 }
 
-function expectFieldError(reply: Reply, status: number, field: string) {
+function expectFieldError(reply: ErrorReply, status: number, field: string) {
   expect(reply.status, reply.text).toBe(status);
-  expect(reply.body?.error?.field, reply.text).toBe(field);
-  expect(typeof reply.body.error.message).toBe('string');
-  expect(reply.body.error.message.length).toBeGreaterThan(0);
+  expect(reply.body?.error.field, reply.text).toBe(field);
+  expect(reply.body!.error.message.length).toBeGreaterThan(0);
 }
+
+/** An upload that failed as a whole still lists each file's result beside the error. */
+const failedUploadResults = (reply: ErrorReply) => z.object({ results: z.array(uploadResult) }).parse(JSON.parse(reply.text)).results;
 
 const SAMPLE_REPLY_0093 = '对市人大十七届四次会议第0093号建议的答复-城区防洪排涝.txt';
 
 describe('health', () => {
   it('reports counts, lexical-only mode and its reason', async () => {
-    const r = await get('/api/health');
-    expect(r.status).toBe(200);
-    expect(r.body.documents).toBeGreaterThanOrEqual(10);
-    expect(r.body.passages).toBeGreaterThan(r.body.documents);
-    expect(r.body.mode).toBe('lexical-only');
-    expect(r.body.lexicalOnlyReason).toContain('向量模型');
-    expect(r.body.index.state).toBe('absent');
-    expect(r.body.uploads.enabled).toBe(true);
+    const health = await ok(healthRoute);
+    expect(health.documents).toBeGreaterThanOrEqual(10);
+    expect(health.passages).toBeGreaterThan(health.documents);
+    expect(health.mode).toBe('lexical-only');
+    expect(health.lexicalOnlyReason).toContain('向量模型');
+    expect(health.index.state).toBe('absent');
+    expect(health.uploads.enabled).toBe(true);
   });
 });
 
 describe('search', () => {
   it('returns passages with citations, highlight ranges and retriever ranks', async () => {
-    const r = await get(`/api/search?q=${enc('城区内涝 排水管网')}&k=5`);
-    expect(r.status).toBe(200);
-    expect(r.body.hits.length).toBeGreaterThan(0);
-    expect(r.body.hits.length).toBeLessThanOrEqual(5);
-    expect(r.body.lexicalOnly).toBe(true);
-    const hit = r.body.hits[0];
+    const r = await ok(searchRoute, { query: { q: '城区内涝 排水管网', k: '5' } });
+    expect(r.hits.length).toBeGreaterThan(0);
+    expect(r.hits.length).toBeLessThanOrEqual(5);
+    expect(r.lexicalOnly).toBe(true);
+    const hit = r.hits[0]!;
     expect(hit.citation.documentId).toMatch(/内涝|防洪/);
     expect(hit.ranks.lexical).toBe(1);
     expect(hit.highlights.length).toBeGreaterThan(0);
-    const marked = hit.highlights.map(([s, e]: [number, number]) => hit.text.slice(s, e)).join('|');
+    const marked = hit.highlights.map(([s, e]) => hit.text.slice(s, e)).join('|');
     expect(marked).toMatch(/内涝|排水|管网/);
     // The citation's offsets point at the passage's own text in the stored document.
     expect(await quoteFromServedParagraphs(hit.citation.documentId, hit.citation.start, hit.citation.start + 10)).toBe(hit.text.slice(0, 10));
   });
 
   it('applies the kind filter', async () => {
-    const r = await get(`/api/search?q=${enc('幼儿园')}&kind=policy&k=20`);
-    expect(r.status).toBe(200);
-    expect(r.body.hits.length).toBeGreaterThan(0);
-    for (const hit of r.body.hits) expect(hit.kind).toBe('policy');
+    const r = await ok(searchRoute, { query: { q: '幼儿园', kind: 'policy', k: '20' } });
+    expect(r.hits.length).toBeGreaterThan(0);
+    for (const hit of r.hits) expect(hit.kind).toBe('policy');
   });
 
   it('names the field of every bad parameter', async () => {
@@ -126,25 +122,24 @@ describe('search', () => {
 
 describe('ask', () => {
   it('answers from the sample corpus with verified, paragraph-level citations', async () => {
-    const r = await call('POST', '/api/ask', { json: { question: '城区内涝治理采取了哪些措施？' } });
-    expect(r.status).toBe(200);
-    expect(r.body.answer, r.body.reason).not.toBeNull();
+    const r = await ok(askRoute, { body: { question: '城区内涝治理采取了哪些措施？' } });
+    expect(r.answer, r.reason).not.toBeNull();
+    const answer = r.answer!;
     // 采取了哪些措施 asks for a list: up to five items, one per source paragraph.
-    expect(r.body.answer.list).toBe(true);
-    expect(r.body.answer.sentences.length).toBeGreaterThanOrEqual(2);
-    expect(r.body.answer.sentences.filter((s: { continuation?: boolean }) => !s.continuation).length).toBeLessThanOrEqual(5);
-    for (const c of r.body.citations) {
+    expect(answer.list).toBe(true);
+    expect(answer.sentences.length).toBeGreaterThanOrEqual(2);
+    expect(answer.sentences.filter((s) => !s.continuation).length).toBeLessThanOrEqual(5);
+    for (const c of r.citations) {
       expect(await quoteFromServedParagraphs(c.documentId, c.start, c.end)).toBe(c.quote);
-      expect(r.body.answer.text).toContain(`${c.quote}[${c.n}]`);
+      expect(answer.text).toContain(`${c.quote}[${c.n}]`);
     }
   });
 
   it('says why when nothing is relevant enough', async () => {
-    const r = await call('POST', '/api/ask', { json: { question: '火星上的猫喜欢吃什么口味的罐头？' } });
-    expect(r.status).toBe(200);
-    expect(r.body.answer).toBeNull();
-    expect(r.body.citations).toEqual([]);
-    expect(r.body.reason).toMatch(/没有/);
+    const r = await ok(askRoute, { body: { question: '火星上的猫喜欢吃什么口味的罐头？' } });
+    expect(r.answer).toBeNull();
+    expect(r.citations).toEqual([]);
+    expect(r.reason).toMatch(/没有/);
   });
 
   it('rejects malformed requests with the field named', async () => {
@@ -158,7 +153,7 @@ describe('ask', () => {
     expectFieldError(await call('POST', '/api/ask', { json: { question: '问'.repeat(501) } }), 400, 'question');
     const huge = await call('POST', '/api/ask', { json: { question: 'x'.repeat(2_000_000) } });
     expectFieldError(huge, 413, 'body');
-    expect(huge.body.error.message).toContain('1 MB');
+    expect(huge.body!.error.message).toContain('1 MB');
   });
 });
 
@@ -167,10 +162,9 @@ describe('precedent finder', () => {
     const proposal =
       '关于加强城区防洪排涝能力建设的建议。近年来汛期暴雨频发，老城区多处路段积水严重，车辆被淹、商户进水。' +
       '建议加快雨污分流和排水管网改造，打通断头管，提高泵站抽排能力。建议对易涝点逐一排查整治，建立积水预警和应急抢险机制。';
-    const r = await call('POST', '/api/similar', { json: { text: proposal, k: 5 } });
-    expect(r.status).toBe(200);
-    expect(r.body.parts.length).toBeGreaterThanOrEqual(3);
-    const top = r.body.documents[0];
+    const r = await ok(similarRoute, { body: { text: proposal, k: 5 } });
+    expect(r.parts.length).toBeGreaterThanOrEqual(3);
+    const top = r.documents[0]!;
     expect(top.documentId).toBe(SAMPLE_REPLY_0093);
     expect(top.score).toBeGreaterThan(0);
     expect(top.pairs.length).toBeGreaterThanOrEqual(2);
@@ -182,11 +176,10 @@ describe('precedent finder', () => {
   });
 
   it('finds documents similar to a stored one, leaving it out', async () => {
-    const r = await get(`/api/documents/${enc(SAMPLE_REPLY_0093)}/similar?k=3`);
-    expect(r.status).toBe(200);
-    expect(r.body.documents.length).toBeGreaterThan(0);
-    expect(r.body.documents.map((d: any) => d.documentId)).not.toContain(SAMPLE_REPLY_0093);
-    expect(r.body.documents[0].documentId).toMatch(/内涝|防洪/);
+    const r = await ok(documentSimilarRoute, { params: { id: SAMPLE_REPLY_0093 }, query: { k: '3' } });
+    expect(r.documents.length).toBeGreaterThan(0);
+    expect(r.documents.map((d) => d.documentId)).not.toContain(SAMPLE_REPLY_0093);
+    expect(r.documents[0]!.documentId).toMatch(/内涝|防洪/);
     expect((await get(`/api/documents/${enc('no/such.txt')}/similar`)).status).toBe(404);
   });
 
@@ -199,30 +192,29 @@ describe('precedent finder', () => {
 
 describe('documents', () => {
   it('lists with paging and filters', async () => {
-    const all = await get('/api/documents?limit=3');
-    expect(all.status).toBe(200);
-    expect(all.body.documents.length).toBe(3);
-    expect(all.body.total).toBeGreaterThanOrEqual(10);
-    const next = await get('/api/documents?limit=3&offset=3');
-    expect(next.body.documents.map((d: any) => d.id)).not.toEqual(all.body.documents.map((d: any) => d.id));
-    const replies = await get('/api/documents?kind=proposal-reply,suggestion-reply&limit=200');
-    expect(replies.body.total).toBeGreaterThanOrEqual(5);
-    for (const d of replies.body.documents) expect(['proposal-reply', 'suggestion-reply']).toContain(d.kind);
+    const all = await ok(listDocumentsRoute, { query: { limit: '3' } });
+    expect(all.documents.length).toBe(3);
+    expect(all.total).toBeGreaterThanOrEqual(10);
+    const next = await ok(listDocumentsRoute, { query: { limit: '3', offset: '3' } });
+    expect(next.documents.map((d) => d.id)).not.toEqual(all.documents.map((d) => d.id));
+    const replies = await ok(listDocumentsRoute, { query: { kind: 'proposal-reply,suggestion-reply', limit: '200' } });
+    expect(replies.total).toBeGreaterThanOrEqual(5);
+    for (const d of replies.documents) expect(['proposal-reply', 'suggestion-reply']).toContain(d.kind);
     expectFieldError(await get('/api/documents?limit=0'), 400, 'limit');
     expectFieldError(await get('/api/documents?offset=-3'), 400, 'offset');
   });
 
   it('serves one document with paragraphs, heading paths and pages, and never the server path', async () => {
     const pdfId = fs.readdirSync(PROJECT_CORPUS).find((f) => f.endsWith('.pdf'))!;
-    const r = await get(`/api/documents/${enc(pdfId)}`);
-    expect(r.status).toBe(200);
-    expect(r.body.id).toBe(pdfId);
-    expect(r.body.format).toBe('pdf');
-    expect(r.body.hasFile).toBe(true);
-    expect(r.body.sourcePath).toBeUndefined();
-    expect(r.body.paragraphs.length).toBeGreaterThan(5);
-    expect(r.body.paragraphs.some((p: any) => p.pages && p.pages[0] >= 2)).toBe(true);
-    expect(r.body.paragraphs.some((p: any) => p.headingPath.length > 0)).toBe(true);
+    const r = await ok(documentRoute, { params: { id: pdfId } });
+    expect(r.id).toBe(pdfId);
+    expect(r.format).toBe('pdf');
+    expect(r.hasFile).toBe(true);
+    // The contract's Document is strict: a sourcePath in the response would have failed the check above.
+    expect('sourcePath' in r).toBe(false);
+    expect(r.paragraphs.length).toBeGreaterThan(5);
+    expect(r.paragraphs.some((p) => p.pages && p.pages[0] >= 2)).toBe(true);
+    expect(r.paragraphs.some((p) => p.headingPath.length > 0)).toBe(true);
     const file = await fetch(`${srv.url}/api/documents/${enc(pdfId)}/file`);
     expect(file.status).toBe(200);
     expect(file.headers.get('content-type')).toBe('application/pdf');
@@ -237,14 +229,14 @@ describe('documents', () => {
     for (const url of ['/api/documents/nope.txt', `/api/documents/${enc('a/b#3')}/file`, '/api/documents/nope.txt/similar']) {
       const r = await get(url);
       expect(r.status, url).toBe(404);
-      expect(r.body.error.message).toBeTruthy();
+      expect(r.body?.error.message).toBeTruthy();
     }
     const unknownRoute = await get('/api/no-such-endpoint');
     expect(unknownRoute.status).toBe(404);
-    expect(unknownRoute.body.error.message).toBe('没有这个接口：GET /api/no-such-endpoint');
+    expect(unknownRoute.body?.error.message).toBe('没有这个接口：GET /api/no-such-endpoint');
     const unencodedId = await get('/api/documents/a/b/c');
     expect(unencodedId.status).toBe(404);
-    expect(unencodedId.body.error.message).toMatch(/GET \/api\/documents\/a\/b\/c.*encodeURIComponent/);
+    expect(unencodedId.body?.error.message).toMatch(/GET \/api\/documents\/a\/b\/c.*encodeURIComponent/);
   });
 
   it('names the id when its percent-encoding is broken', async () => {
@@ -272,20 +264,19 @@ describe('upload and delete', () => {
   });
 
   it('ingests uploads (UTF-8 names kept), answers from them, serves and deletes them', async () => {
-    const r = await call('POST', '/api/documents', { body: form(['雨水花园答复.txt', uploadText], ['病毒.exe', 'MZ']), headers: auth });
-    expect(r.status, r.text).toBe(200);
-    const [ok, rejected] = r.body.results;
-    expect(ok.status).toBe('added');
-    expect(ok.file).toBe('雨水花园答复.txt');
-    expect(ok.documentId).toBe('uploads/雨水花园答复.txt');
-    expect(rejected.status).toBe('rejected');
-    expect(rejected.error).toContain('.exe');
+    const r = await ok(uploadRoute, { form: form(['雨水花园答复.txt', uploadText], ['病毒.exe', 'MZ']), headers: auth });
+    const [added, rejected] = r.results;
+    expect(added!.status).toBe('added');
+    expect(added!.file).toBe('雨水花园答复.txt');
+    expect(added!.documentId).toBe('uploads/雨水花园答复.txt');
+    expect(rejected!.status).toBe('rejected');
+    expect(rejected!.error).toContain('.exe');
     expect(fs.existsSync(path.join(t.dataDir, 'uploads', '雨水花园答复.txt'))).toBe(true);
 
-    const search = await get(`/api/search?q=${enc('雨水花园')}&k=3`);
-    expect(search.body.hits[0].citation.documentId).toBe('uploads/雨水花园答复.txt');
-    const again = await call('POST', '/api/documents', { body: form(['雨水花园答复.txt', uploadText]), headers: auth });
-    expect(again.body.results[0].status).toBe('unchanged');
+    const search = await ok(searchRoute, { query: { q: '雨水花园', k: '3' } });
+    expect(search.hits[0]!.citation.documentId).toBe('uploads/雨水花园答复.txt');
+    const again = await ok(uploadRoute, { form: form(['雨水花园答复.txt', uploadText]), headers: auth });
+    expect(again.results[0]!.status).toBe('unchanged');
     const file = await fetch(`${srv.url}/api/documents/${enc('uploads/雨水花园答复.txt')}/file`);
     expect(file.headers.get('content-type')).toContain('text/plain');
     expect(await file.text()).toBe(uploadText);
@@ -295,17 +286,16 @@ describe('upload and delete', () => {
     expect(fs.existsSync(path.join(t.dataDir, 'uploads', '雨水花园答复.txt'))).toBe(false);
     expect((await get(`/api/documents/${enc('uploads/雨水花园答复.txt')}`)).status).toBe(404);
     expect((await call('DELETE', `/api/documents/${enc('uploads/雨水花园答复.txt')}`, { headers: auth })).status).toBe(404);
-    const after = await get(`/api/search?q=${enc('雨水花园')}&k=3`);
-    expect(after.body.hits.map((h: any) => h.citation.documentId)).not.toContain('uploads/雨水花园答复.txt');
+    const after = await ok(searchRoute, { query: { q: '雨水花园', k: '3' } });
+    expect(after.hits.map((h) => h.citation.documentId)).not.toContain('uploads/雨水花园答复.txt');
   });
 
   it('answers 404 for the file of a document whose original is gone', async () => {
-    const r = await call('POST', '/api/documents', { body: form(['会消失的文件.txt', uploadText.replace('十二处', '十三处')]), headers: auth });
-    expect(r.status).toBe(200);
+    await ok(uploadRoute, { form: form(['会消失的文件.txt', uploadText.replace('十二处', '十三处')]), headers: auth });
     fs.rmSync(path.join(t.dataDir, 'uploads', '会消失的文件.txt'));
     const file = await get(`/api/documents/${enc('uploads/会消失的文件.txt')}/file`);
     expect(file.status).toBe(404);
-    expect(file.body.error.message).toContain('原始文件');
+    expect(file.body?.error.message).toContain('原始文件');
   });
 
   it('413 over the size limit, 415 for unsupported types, 422 for a corrupt file, 400 for no file', async () => {
@@ -315,11 +305,11 @@ describe('upload and delete', () => {
     expect(fs.readdirSync(path.join(t.dataDir, 'uploads', '.incoming'))).toEqual([]);
     const unsupported = await call('POST', '/api/documents', { body: form(['x.exe', 'MZ'], ['y.zip', 'PK']), headers: auth });
     expectFieldError(unsupported, 415, 'files');
-    expect(unsupported.body.results).toHaveLength(2);
+    expect(failedUploadResults(unsupported)).toHaveLength(2);
     const corrupt = await call('POST', '/api/documents', { body: form(['坏文件.pdf', '%PDF-1.7 this is not a pdf']), headers: auth });
     expectFieldError(corrupt, 422, 'files');
-    expect(corrupt.body.results[0].status).toBe('failed');
-    expect(corrupt.body.error.message).toMatch(/^坏文件\.pdf：PDF/);
+    expect(failedUploadResults(corrupt)[0]!.status).toBe('failed');
+    expect(corrupt.body?.error.message).toMatch(/^坏文件\.pdf：PDF/);
     expect(fs.existsSync(path.join(t.dataDir, 'uploads', '坏文件.pdf'))).toBe(false);
     expectFieldError(await call('POST', '/api/documents', { body: new FormData(), headers: auth }), 400, 'files');
     const broken = await call('POST', '/api/documents', {
@@ -332,7 +322,7 @@ describe('upload and delete', () => {
 
 describe('generated answers through an OpenAI-compatible endpoint', () => {
   it('sends numbered passages, accepts only retrieved citations and flags uncited sentences', async () => {
-    const seen: any[] = [];
+    const seen: Array<{ url: string | undefined; auth: string | undefined; body: { model: string; messages: Array<{ content: string }> } }> = [];
     const fake = http.createServer((req, res) => {
       let raw = '';
       req.on('data', (c) => (raw += c));
@@ -351,29 +341,25 @@ describe('generated answers through an OpenAI-compatible endpoint', () => {
     const config = { ...t.config, llmUrl: `http://127.0.0.1:${port}/v1`, llmModel: 'fake-model', llmKey: 'sk-test' };
     const llmServer = await serve(t.kb, config);
     try {
-      const response = await fetch(`${llmServer.url}/api/ask`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ question: '城区内涝治理采取了哪些措施？', k: 4 }),
-      });
-      const body = (await response.json()) as any;
-      expect(response.status).toBe(200);
+      const body = await okAt(llmServer.url, askRoute, { body: { question: '城区内涝治理采取了哪些措施？', k: 4 } });
       expect(seen).toHaveLength(1);
-      expect(seen[0].url).toBe('/v1/chat/completions');
-      expect(seen[0].auth).toBe('Bearer sk-test');
-      expect(seen[0].body.model).toBe('fake-model');
-      const prompt = seen[0].body.messages.map((m: any) => m.content).join('\n');
+      const call = seen[0]!;
+      expect(call.url).toBe('/v1/chat/completions');
+      expect(call.auth).toBe('Bearer sk-test');
+      expect(call.body.model).toBe('fake-model');
+      const prompt = call.body.messages.map((m) => m.content).join('\n');
       expect(prompt).toContain('[1]');
-      expect(prompt).toContain(body.hits[0].text);
+      expect(prompt).toContain(body.hits[0]!.text);
       expect(prompt).not.toContain('[5]');
 
       const g = body.generated;
+      if (!g || !('text' in g)) throw new Error(`no generated answer: ${JSON.stringify(g)}`);
       expect(g.model).toBe('fake-model');
       expect(g.invalidCitations).toEqual([99]);
-      expect(g.sentences.map((s: any) => s.citations)).toEqual([[1], [2], []]);
-      expect(g.sentences.map((s: any) => s.uncited)).toEqual([false, false, true]);
+      expect(g.sentences.map((s) => s.citations)).toEqual([[1], [2], []]);
+      expect(g.sentences.map((s) => s.uncited)).toEqual([false, false, true]);
       expect(g.uncitedSentences).toBe(1);
-      expect(g.citations.map((c: any) => c.n)).toEqual([1, 2]);
+      expect(g.citations.map((c) => c.n)).toEqual([1, 2]);
       for (const c of g.citations) expect(await quoteFromServedParagraphs(c.documentId, c.start, c.start + 8)).toBe(c.quote.slice(0, 8));
       // The extractive answer is still there beside the generated one.
       expect(body.answer).not.toBeNull();
@@ -387,10 +373,8 @@ describe('generated answers through an OpenAI-compatible endpoint', () => {
     const config = { ...t.config, llmUrl: 'http://127.0.0.1:9/v1', llmModel: 'nobody' };
     const s = await serve(t.kb, config);
     try {
-      const r = await fetch(`${s.url}/api/ask`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ question: '城区内涝治理' }) });
-      const body = (await r.json()) as any;
-      expect(r.status).toBe(200);
-      expect(body.generated.error).toContain('调用大模型失败');
+      const body = await okAt(s.url, askRoute, { body: { question: '城区内涝治理' } });
+      expect(body.generated && 'error' in body.generated ? body.generated.error : undefined).toContain('调用大模型失败');
     } finally {
       await s.close();
     }
@@ -399,14 +383,13 @@ describe('generated answers through an OpenAI-compatible endpoint', () => {
 
 describeWithSharedCorpus('acceptance on the shared corpus slice', () => {
   it('answers 留吉率 with the seed reply sentence under heading 二、, quote verified', async () => {
-    const r = await call('POST', '/api/ask', { json: { question: '吉林省高校毕业生留吉率是多少？' } });
-    expect(r.status).toBe(200);
-    expect(r.body.answer, r.body.reason).not.toBeNull();
-    const first = r.body.citations[0];
+    const r = await ok(askRoute, { body: { question: '吉林省高校毕业生留吉率是多少？' } });
+    expect(r.answer, r.reason).not.toBeNull();
+    const first = r.citations[0]!;
     expect(first.quote).toMatch(/留吉率超过\s*60%/);
     expect(first.documentId).toBe(SEED_ID);
     expect(first.headingPath[0]).toMatch(/^二、/);
-    expect(r.body.answer.sentences[0].text).toBe(first.quote);
+    expect(r.answer!.sentences[0]!.text).toBe(first.quote);
     expect(await quoteFromServedParagraphs(first.documentId, first.start, first.end)).toBe(first.quote);
   });
 
@@ -418,19 +401,17 @@ describeWithSharedCorpus('acceptance on the shared corpus slice', () => {
       '建议扩大高校毕业生在省内就业的岗位供给，提高毕业生留省比例，支持高校与企业共建实习基地和科研平台。',
       '建议优化创新创业环境，对引进的高层次人才给予项目资金支持，让人才愿意来、留得住。',
     ].join('\n');
-    const r = await call('POST', '/api/similar', { json: { text: proposal, k: 10 } });
-    expect(r.status).toBe(200);
-    const ids = r.body.documents.map((d: any) => d.documentId);
+    const r = await ok(similarRoute, { body: { text: proposal, k: 10 } });
+    const ids = r.documents.map((d) => d.documentId);
     expect(ids.slice(0, 3)).toContain(SEED_ID);
-    const seed = r.body.documents.find((d: any) => d.documentId === SEED_ID);
+    const seed = r.documents.find((d) => d.documentId === SEED_ID)!;
     expect(seed.pairs.length).toBeGreaterThanOrEqual(2);
   });
 });
 
 describe('robustness', () => {
   it('never leaks a stack trace and stays up after all the bad requests above', async () => {
-    const health = await get('/api/health');
-    expect(health.status).toBe(200);
+    expect((await ok(healthRoute)).status).toBe('ok');
     expect(errorBodies.length).toBeGreaterThan(20);
     for (const body of errorBodies) {
       expect(body).not.toMatch(/\bat\s+\S+\s+\(|node_modules|\.ts:\d+|Error:/);

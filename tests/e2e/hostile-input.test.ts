@@ -168,3 +168,24 @@ describe('a batch with every hostile file indexes the good ones and names each l
     }
   });
 });
+
+describe('--prune and a # in a file name', () => {
+  it('keeps 第1号#附件.txt while it exists, removes it once it is gone', async () => {
+    const corpus = path.join(tmp, 'hash');
+    fs.mkdirSync(corpus);
+    const file = path.join(corpus, '第1号#附件.txt');
+    fs.writeFileSync(file, GOOD);
+    const kb = await KnowledgeBase.open(loadConfig({ KB_DATA_DIR: path.join(tmp, 'hash-data'), KB_LEXICAL_ONLY: '1' }), { embedder: null });
+    try {
+      expect((await ingestPaths(kb, [corpus], { root: corpus })).added).toBe(1);
+      for (let run = 0; run < 2; run++) {
+        expect(await ingestPaths(kb, [corpus], { root: corpus, prune: true })).toMatchObject({ unchanged: 1, removed: 0 });
+      }
+      expect(kb.getDocument('第1号#附件.txt')).toBeDefined();
+      fs.rmSync(file);
+      expect((await ingestPaths(kb, [corpus], { root: corpus, prune: true })).removed).toBe(1);
+    } finally {
+      kb.close();
+    }
+  });
+});

@@ -17,12 +17,17 @@ import { KnowledgeBase, KnowledgeBaseError } from '../../kb/kb.ts';
 import { makeTinyModelDir, writeRandomBert } from '../../bench/random-bert.ts';
 import { npmStart } from '../support/npm-start.ts';
 import { hasChromium, launchChromium, SHOTS } from '../support/chromium.ts';
-import { ADMIN_TOKEN, PROJECT_CORPUS, serve, type RunningServer } from '../support/test-server.ts';
+import { ADMIN_TOKEN, buildTestKb, PROJECT_CORPUS, serve, type RunningServer } from '../support/test-server.ts';
+import { openCachedKb } from '../support/kb-cache.ts';
+import type { RouteContract, RouteResponse } from '../../server/contract/define.ts';
+import { deleteDocumentRoute, documentRoute, documentSimilarRoute, uploadRoute } from '../../server/contract/documents.ts';
+import { askRoute, searchRoute, similarRoute } from '../../server/contract/search.ts';
+import { healthRoute } from '../../server/contract/system.ts';
 import { search as searchKnowledgeBase } from '../../search/retrieve.ts';
 import { ingestPaths } from '../../ingest/ingest.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'policykb-hybrid-'));
-const dataDir = path.join(tmp, 'data');
+let dataDir: string;
 /** A second model: another id and another width, as switching to a different real model would be. */
 const OTHER_MODEL_ID = 'test/tiny-bert-48';
 
@@ -39,10 +44,12 @@ beforeAll(async () => {
   const otherModelDir = path.join(tmp, 'models');
   await writeRandomBert(path.join(otherModelDir, ...OTHER_MODEL_ID.split('/')), { layers: 1, hidden: 48, heads: 2, ffn: 96, seed: 7 });
   otherModelEnv = { KB_MODEL_DIR: otherModelDir, KB_MODEL: OTHER_MODEL_ID, KB_MODEL_DOWNLOAD: '0' };
-  config = loadConfig({ ...modelEnv, KB_DATA_DIR: dataDir, KB_ADMIN_TOKEN: ADMIN_TOKEN, KB_UPLOAD_MAX_BYTES: '200000' });
-  kb = await KnowledgeBase.open(config, { log: () => {} });
-  const report = await ingestPaths(kb, [PROJECT_CORPUS], { root: PROJECT_CORPUS });
-  expect(report.failed).toEqual([]);
+  // The sample corpus embedded with the tiny model: built once per change of its inputs, copied here.
+  ({ kb, config, dataDir } = await openCachedKb({
+    env: { ...modelEnv, KB_ADMIN_TOKEN: ADMIN_TOKEN, KB_UPLOAD_MAX_BYTES: '200000' },
+    sources: [{ paths: [PROJECT_CORPUS], options: { root: PROJECT_CORPUS } }],
+    check: ([report]) => expect(report!.failed).toEqual([]),
+  }));
   srv = await serve(kb, config);
 });
 
@@ -52,28 +59,25 @@ afterAll(async () => {
     kb?.close();
   }
   fs.rmSync(tmp, { recursive: true, force: true });
+  if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function json(url: string, init: RequestInit = {}): Promise<{ status: number; body: any; text: string }> {
-  const response = await fetch(`${srv.url}${url}`, init);
+/** A request to `route` at `url`; a 200 body is typed and checked against the route's contract. */
+async function json<C extends RouteContract>(route: C, url: string, init: RequestInit = {}): Promise<{ status: number; body: RouteResponse<C>; text: string }> {
+  const response = await fetch(url.startsWith('http') ? url : `${srv.url}${url}`, init);
   const text = await response.text();
-  let body: any;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    body = undefined;
-  }
-  return { status: response.status, body, text };
+  if (response.status !== 200) return { status: response.status, body: undefined as RouteResponse<C>, text };
+  return { status: response.status, body: route.response!.parse(JSON.parse(text)) as RouteResponse<C>, text };
 }
-const post = (url: string, payload: unknown) =>
-  json(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload) });
+const post = <C extends RouteContract>(route: C, url: string, payload: unknown) =>
+  json(route, url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload) });
 const enc = encodeURIComponent;
 
 const KINDERGARTEN_REPLY = '对市人大十七届四次会议第0056号建议的答复-学前教育学位.txt';
 
 describe('the server with a model', () => {
   it('health says hybrid, names the model and its dimension, and every passage has a vector', async () => {
-    const r = await json('/api/health');
+    const r = await json(healthRoute, '/api/health');
     expect(r.status).toBe(200);
     expect(r.body.mode).toBe('hybrid');
     expect(r.body.model).toEqual({ id: 'test/tiny-bert', dimension: 64 });
@@ -83,32 +87,32 @@ describe('the server with a model', () => {
   });
 
   it('hybrid search fuses both retrievers: hits carry dense ranks and lexical ranks', async () => {
-    const r = await json(`/api/search?q=${enc('普惠性民办幼儿园如何认定和扶持？')}&k=20&mode=hybrid`);
+    const r = await json(searchRoute, `/api/search?q=${enc('普惠性民办幼儿园如何认定和扶持？')}&k=20&mode=hybrid`);
     expect(r.status, r.text).toBe(200);
     expect(r.body.mode).toBe('hybrid');
     expect(r.body.lexicalOnly).toBe(false);
     expect(r.body.notice).toBeUndefined();
-    const hits: any[] = r.body.hits;
+    const hits = r.body.hits;
     expect(hits.length).toBe(20);
     expect(hits.some((h) => h.ranks.dense !== undefined)).toBe(true);
     expect(hits.some((h) => h.ranks.lexical !== undefined)).toBe(true);
     // Lexical evidence still leads: the 认定 notice is the top document.
-    expect(hits[0].citation.documentId).toBe('青州市普惠性民办幼儿园认定和扶持管理办法-通知.txt');
+    expect(hits[0]!.citation.documentId).toBe('青州市普惠性民办幼儿园认定和扶持管理办法-通知.txt');
     // Fused scores are reciprocal-rank sums, best first.
-    for (let i = 1; i < hits.length; i++) expect(hits[i].score).toBeLessThanOrEqual(hits[i - 1].score);
+    for (let i = 1; i < hits.length; i++) expect(hits[i]!.score).toBeLessThanOrEqual(hits[i - 1]!.score);
   });
 
   it("dense mode answers from vectors alone, and a passage's own text ranks it first", async () => {
-    const doc = (await json(`/api/documents/${enc(KINDERGARTEN_REPLY)}`)).body;
+    const doc = (await json(documentRoute, `/api/documents/${enc(KINDERGARTEN_REPLY)}`)).body;
     expect(doc.paragraphs.length).toBeGreaterThan(3);
     const stored = kb.getDocument(KINDERGARTEN_REPLY)!;
     const passages = stored.passages.filter((p) => p.text.length >= 40).slice(0, 4);
     expect(passages.length).toBe(4);
     for (const passage of passages) {
-      const r = await json(`/api/search?q=${enc(passage.text)}&k=5&mode=dense`);
+      const r = await json(searchRoute, `/api/search?q=${enc(passage.text)}&k=5&mode=dense`);
       expect(r.status, r.text).toBe(200);
       expect(r.body.mode).toBe('dense');
-      const top = r.body.hits[0];
+      const top = r.body.hits[0]!;
       expect(top.passageId).toBe(passage.id);
       expect(top.ranks).toEqual({ dense: 1 });
       // A dense hit's score is the cosine similarity of unit vectors.
@@ -118,43 +122,43 @@ describe('the server with a model', () => {
   });
 
   it('asks in hybrid mode and every quote is verified against the stored text', async () => {
-    const r = await post('/api/ask', { question: '城区内涝治理采取了哪些措施？', mode: 'hybrid' });
+    const r = await post(askRoute, '/api/ask', { question: '城区内涝治理采取了哪些措施？', mode: 'hybrid' });
     expect(r.status, r.text).toBe(200);
     expect(r.body.mode).toBe('hybrid');
     expect(r.body.lexicalOnly).toBe(false);
     expect(r.body.verified).toBe(true);
     expect(r.body.answer, r.body.reason).not.toBeNull();
     expect(r.body.citations.length).toBeGreaterThan(0);
-    expect(r.body.hits.some((h: any) => h.ranks.dense !== undefined)).toBe(true);
+    expect(r.body.hits.some((h) => h.ranks.dense !== undefined)).toBe(true);
     for (const c of r.body.citations) {
       const doc = kb.getDocument(c.documentId)!;
       expect(doc.text.slice(c.start, c.end)).toBe(c.quote);
-      expect(r.body.answer.text).toContain(`${c.quote}[${c.n}]`);
+      expect(r.body.answer!.text).toContain(`${c.quote}[${c.n}]`);
     }
   });
 
   it('finds precedents for a pasted proposal through the hybrid retriever', async () => {
     const proposal =
       '关于加强城区防洪排涝能力建设的建议。近年来汛期暴雨频发，老城区多处路段积水严重。建议加快排水管网改造，提高泵站抽排能力。建议对易涝点逐一排查整治，建立积水预警机制。';
-    const r = await post('/api/similar', { text: proposal, k: 5 });
+    const r = await post(similarRoute, '/api/similar', { text: proposal, k: 5 });
     expect(r.status, r.text).toBe(200);
     expect(r.body.mode).toBe('hybrid');
     expect(r.body.lexicalOnly).toBe(false);
-    expect(r.body.documents[0].documentId).toContain('0093');
-    expect(r.body.documents[0].pairs.length).toBeGreaterThanOrEqual(2);
-    const dense = await post('/api/similar', { text: proposal, k: 5, mode: 'dense' });
+    expect(r.body.documents[0]!.documentId).toContain('0093');
+    expect(r.body.documents[0]!.pairs.length).toBeGreaterThanOrEqual(2);
+    const dense = await post(similarRoute, '/api/similar', { text: proposal, k: 5, mode: 'dense' });
     expect(dense.status, dense.text).toBe(200);
     expect(dense.body.mode).toBe('dense');
     expect(dense.body.documents.length).toBeGreaterThan(0);
-    const byDocument = await json(`/api/documents/${enc(KINDERGARTEN_REPLY)}/similar?k=3`);
+    const byDocument = await json(documentSimilarRoute, `/api/documents/${enc(KINDERGARTEN_REPLY)}/similar?k=3`);
     expect(byDocument.status, byDocument.text).toBe(200);
     expect(byDocument.body.mode).toBe('hybrid');
-    expect(byDocument.body.documents.map((d: any) => d.documentId)).not.toContain(KINDERGARTEN_REPLY);
+    expect(byDocument.body.documents.map((d) => d.documentId)).not.toContain(KINDERGARTEN_REPLY);
   });
 
   it('an upload embeds its passages into the HNSW index and a delete takes them out again', async () => {
     const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
-    const before = (await json('/api/health')).body;
+    const before = (await json(healthRoute, '/api/health')).body;
     const text = [
       '关于推进社区口袋公园建设的答复',
       '',
@@ -169,45 +173,45 @@ describe('the server with a model', () => {
     ].join('\n');
     const form = new FormData();
     form.append('files', new Blob([text]), '口袋公园答复.txt');
-    const up = await json('/api/documents', { method: 'POST', body: form, headers: auth });
+    const up = await json(uploadRoute, '/api/documents', { method: 'POST', body: form, headers: auth });
     expect(up.status, up.text).toBe(200);
-    const result = up.body.results[0];
+    const result = up.body.results[0]!;
     expect(result.status).toBe('added');
-    const added: number = result.document.passageCount;
+    const added: number = result.document!.passageCount;
     expect(added).toBeGreaterThan(0);
 
-    const after = (await json('/api/health')).body;
+    const after = (await json(healthRoute, '/api/health')).body;
     expect(after.passages).toBe(before.passages + added);
     expect(after.index.vectors).toBe(before.index.vectors + added);
     expect(kb.stats().embedded).toBe(after.passages);
 
     const uploaded = kb.getDocument('uploads/口袋公园答复.txt')!;
     const target = uploaded.passages.find((p) => p.text.length >= 40)!;
-    const found = await json(`/api/search?q=${enc(target.text)}&k=5&mode=dense`);
-    expect(found.body.hits[0].passageId).toBe(target.id);
+    const found = await json(searchRoute, `/api/search?q=${enc(target.text)}&k=5&mode=dense`);
+    expect(found.body.hits[0]!.passageId).toBe(target.id);
 
     // A changed file under the same name replaces the old passages' vectors with the new ones.
     const revised = text.replace('二十八个', '三十一个') + '\n三、资金保障\n\n市财政安排专项资金一千二百万元，对各区口袋公园建设按照新增绿地面积给予以奖代补，并将养护经费纳入年度预算。\n';
     const second = new FormData();
     second.append('files', new Blob([revised]), '口袋公园答复.txt');
-    const update = await json('/api/documents', { method: 'POST', body: second, headers: auth });
+    const update = await json(uploadRoute, '/api/documents', { method: 'POST', body: second, headers: auth });
     expect(update.status, update.text).toBe(200);
-    expect(update.body.results[0].status).toBe('updated');
-    const revisedCount: number = update.body.results[0].document.passageCount;
+    expect(update.body.results[0]!.status).toBe('updated');
+    const revisedCount: number = update.body.results[0]!.document!.passageCount;
     expect(revisedCount).toBeGreaterThan(added);
-    const afterUpdate = (await json('/api/health')).body;
+    const afterUpdate = (await json(healthRoute, '/api/health')).body;
     expect(afterUpdate.index.vectors).toBe(before.index.vectors + revisedCount);
     expect(afterUpdate.index.vectors).toBe(afterUpdate.passages);
-    const stale = await json(`/api/search?q=${enc(target.text)}&k=20&mode=dense`);
-    expect(stale.body.hits.map((h: any) => h.passageId)).not.toContain(target.id);
+    const stale = await json(searchRoute, `/api/search?q=${enc(target.text)}&k=20&mode=dense`);
+    expect(stale.body.hits.map((h) => h.passageId)).not.toContain(target.id);
 
-    const del = await json(`/api/documents/${enc('uploads/口袋公园答复.txt')}`, { method: 'DELETE', headers: auth });
+    const del = await json(deleteDocumentRoute, `/api/documents/${enc('uploads/口袋公园答复.txt')}`, { method: 'DELETE', headers: auth });
     expect(del.status, del.text).toBe(200);
-    const afterDelete = (await json('/api/health')).body;
+    const afterDelete = (await json(healthRoute, '/api/health')).body;
     expect(afterDelete.passages).toBe(before.passages);
     expect(afterDelete.index.vectors).toBe(before.index.vectors);
-    const gone = await json(`/api/search?q=${enc(target.text)}&k=20&mode=dense`);
-    expect(gone.body.hits.map((h: any) => h.citation.documentId)).not.toContain('uploads/口袋公园答复.txt');
+    const gone = await json(searchRoute, `/api/search?q=${enc(target.text)}&k=20&mode=dense`);
+    expect(gone.body.hits.map((h) => h.citation.documentId)).not.toContain('uploads/口袋公园答复.txt');
   });
 });
 
@@ -290,7 +294,7 @@ describe('npm run eval with a model', () => {
   });
 });
 
-const getJson = async (url: string): Promise<any> => (await fetch(url)).json();
+
 
 describe('a knowledge base built without a model', () => {
   it('gets its vectors at the next ingest with a model, and the log says so before embedding', async () => {
@@ -325,7 +329,7 @@ describe('npm start with a model', () => {
       expect(log).toMatch(/索引进度 \d+\/10 个文件/);
       expect(log).toMatch(/索引完成：新增 10，.*失败 0/);
       expect(log).not.toContain('LEXICAL-ONLY');
-      const health = await getJson(`${started.url}/api/health`);
+      const health = (await json(healthRoute, `${started.url}/api/health`)).body;
       expect(health.mode).toBe('hybrid');
       expect(health.model).toEqual({ id: 'test/tiny-bert', dimension: 64 });
       expect(health.index.vectors).toBe(health.passages);
@@ -335,26 +339,27 @@ describe('npm start with a model', () => {
   });
 
   it('gives vectors to passages stored while no model was loaded, before serving', async () => {
-    const dataDir = path.join(tmp, 'start-late-model');
-    const lexical = await npmStart({ ...modelEnv, KB_LEXICAL_ONLY: '1', KB_DATA_DIR: dataDir, KB_CORPUS_DIR: PROJECT_CORPUS });
-    const before = await getJson(`${lexical.url}/api/health`);
-    await lexical.stop();
+    // The sample corpus as a lexical-only `npm start` leaves it (the tests' shared build of it).
+    const lexical = await buildTestKb({ shared: false });
+    const before = lexical.kb.health();
+    lexical.kb.close();
     expect(before.mode).toBe('lexical-only');
     expect(before.index.vectors).toBe(0);
 
-    const started = await npmStart({ ...modelEnv, KB_DATA_DIR: dataDir, KB_CORPUS_DIR: PROJECT_CORPUS });
+    const started = await npmStart({ ...modelEnv, KB_DATA_DIR: lexical.dataDir, KB_CORPUS_DIR: PROJECT_CORPUS });
     try {
       expect(started.output()).toContain(`${before.passages} of ${before.passages} passages have no vectors yet`);
       expect(started.output()).toMatch(new RegExp(`${before.passages} 个段落还没有向量[^]*嵌入完成：${before.passages} 个段落`));
-      const health = await getJson(`${started.url}/api/health`);
+      const health = (await json(healthRoute, `${started.url}/api/health`)).body;
       expect(health.mode).toBe('hybrid');
       expect(health.passages).toBe(before.passages);
       expect(health.index.vectors).toBe(health.passages);
       const passage = kb.getDocument(KINDERGARTEN_REPLY)!.passages.find((p) => p.text.length >= 40)!;
-      const dense = await getJson(`${started.url}/api/search?q=${enc(passage.text)}&k=3&mode=dense`);
-      expect(dense.hits[0].passageId).toBe(passage.id);
+      const dense = (await json(searchRoute, `${started.url}/api/search?q=${enc(passage.text)}&k=3&mode=dense`)).body;
+      expect(dense.hits[0]!.passageId).toBe(passage.id);
     } finally {
       await started.stop();
+      fs.rmSync(lexical.dataDir, { recursive: true, force: true });
     }
   });
 });

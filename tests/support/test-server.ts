@@ -3,16 +3,14 @@
  * corpus/ (and, when present, a small slice of ../shared/corpus), served by
  * the real app on an ephemeral loopback port. Used by the API and browser tests.
  */
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { loadConfig, type Config } from '../../kb/config.ts';
-import { KnowledgeBase } from '../../kb/kb.ts';
+import type { Config } from '../../kb/config.ts';
+import type { KnowledgeBase } from '../../kb/kb.ts';
+import { openCachedKb } from './kb-cache.ts';
 import { createApp, type AppOptions } from '../../server/app.ts';
 import { hasSharedCorpus, sharedPath, SHARED_CORPUS } from './shared-corpus.ts';
-import { ingestPaths } from '../../ingest/ingest.ts';
 
 export const PROJECT_CORPUS = path.resolve(process.cwd(), 'corpus');
 export const ADMIN_TOKEN = 'test-admin-token-7f3a';
@@ -29,35 +27,30 @@ export interface TestKb {
   close(): void;
 }
 
+/**
+ * The sample corpus (and the shared slice when present), lexical-only: built
+ * once per change of its inputs (tests/support/kb-cache.ts), each caller
+ * getting its own copy.
+ */
 export async function buildTestKb(
   options: { shared?: boolean; env?: Record<string, string>; lexicalOnlyReason?: (config: Config) => string } = {},
 ): Promise<TestKb> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'policykb-test-'));
-  const config = loadConfig(
-    { KB_DATA_DIR: dataDir, KB_CORPUS_DIR: PROJECT_CORPUS, KB_LEXICAL_ONLY: '1', KB_ADMIN_TOKEN: ADMIN_TOKEN, KB_UPLOAD_MAX_BYTES: '200000', ...options.env },
-    process.cwd(),
-  );
-  const kb = await KnowledgeBase.open(config, { embedder: null, lexicalOnlyReason: options.lexicalOnlyReason?.(config) ?? '测试环境未加载向量模型' });
-  const own = await ingestPaths(kb, [PROJECT_CORPUS], { root: PROJECT_CORPUS });
-  if (own.failed.length > 0) throw new Error(`project corpus failed to ingest: ${JSON.stringify(own.failed)}`);
   const withShared = (options.shared ?? true) && hasSharedCorpus;
-  if (withShared) {
-    const report = await ingestPaths(kb, 
-      SHARED_SLICE.map((p) => sharedPath(p)),
-      { root: SHARED_CORPUS },
-    );
-    if (report.added + report.updated + report.unchanged === 0) throw new Error('shared corpus slice ingested nothing');
-  }
-  return {
-    kb,
-    config,
-    dataDir,
-    withShared,
-    close() {
-      kb.close();
-      fs.rmSync(dataDir, { recursive: true, force: true });
+  const cached = await openCachedKb({
+    env: { KB_CORPUS_DIR: PROJECT_CORPUS, KB_LEXICAL_ONLY: '1', KB_ADMIN_TOKEN: ADMIN_TOKEN, KB_UPLOAD_MAX_BYTES: '200000', ...options.env },
+    openOptions: { embedder: null, lexicalOnlyReason: '测试环境未加载向量模型' },
+    sources: [
+      { paths: [PROJECT_CORPUS], options: { root: PROJECT_CORPUS } },
+      ...(withShared ? [{ paths: SHARED_SLICE.map((p) => sharedPath(p)), options: { root: SHARED_CORPUS } }] : []),
+    ],
+    check: ([own, shared]) => {
+      if (own!.failed.length > 0) throw new Error(`project corpus failed to ingest: ${JSON.stringify(own!.failed)}`);
+      if (shared && shared.added + shared.updated + shared.unchanged === 0) throw new Error('shared corpus slice ingested nothing');
     },
-  };
+  }, {
+    openOptions: (config) => ({ embedder: null, lexicalOnlyReason: options.lexicalOnlyReason?.(config) ?? '测试环境未加载向量模型' }),
+  });
+  return { ...cached, withShared };
 }
 
 export interface RunningServer {

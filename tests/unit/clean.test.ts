@@ -53,7 +53,7 @@ function pdf(pages: SourceLine[][]): ExtractedDocument {
 }
 
 describe('clean: PDF lines → paragraphs', () => {
-  const header = (page: number) => pdfLine('某某省人民政府公报', 60, { x: 230, right: 370, fontSize: 10.5 });
+  const header = (_page: number) => pdfLine('某某省人民政府公报', 60, { x: 230, right: 370, fontSize: 10.5 });
   const footer = (page: number) => pdfLine(`— ${page} —`, 766, { x: 281, right: 320, fontSize: 14 });
   const doc = pdf([
     [

