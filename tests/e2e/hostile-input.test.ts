@@ -12,7 +12,7 @@ import { KnowledgeBase } from '../../kb/kb.ts';
 import { parsePool } from '../../ingest/parse-pool.ts';
 import { removeAbandonedUploads, STORED_HTML_POLICY } from '../../server/app.ts';
 import { ADMIN_TOKEN, buildTestKb, serve, type RunningServer, type TestKb } from '../support/test-server.ts';
-import { docxBomb, docxNestedRuns, htmlNestedDivs, manyLinesText, pdfRepeatedKids } from '../support/hostile-files.ts';
+import { docxBomb, docxNestedRuns, htmlNestedDivs, manyLinesText, pdfRepeatedKids } from '../../bench/hostile-files.ts';
 import { search as searchKnowledgeBase } from '../../search/retrieve.ts';
 import { ingestPaths } from '../../ingest/ingest.ts';
 
