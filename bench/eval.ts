@@ -49,14 +49,16 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, withDataDir, type Config } from '../kb/config.ts';
 import { KnowledgeBase } from '../kb/kb.ts';
+import type { JsonlFields } from '../kb/types.ts';
 import { formatSummaryLine, percentile, summarize, summarizeByKind, type RankedOutcome, type MetricSummary } from './metrics.ts';
-import type { JsonlFields, RetrievalMode, SearchHit } from '../kb/types.ts';
+import type { RetrievalMode, SearchHit } from '../kb/types.ts';
 import { extractAnswer, verifyCitations } from '../search/answer.ts';
 import { PolicyTokenizer, USER_DICT_FILE } from '../kb/index/lexical/tokenizer.ts';
 import { walkInputs } from '../ingest/batch.ts';
 import { PARSER_VERSION } from '../ingest/version.ts';
 import { failureLine } from '../ingest/errors.ts';
 import { stripWhitespace } from '../kb/text/text.ts';
+import { questionPlaces, within } from '../kb/places.ts';
 import { search as searchKnowledgeBase } from '../search/retrieve.ts';
 import { ingestPaths } from '../ingest/ingest.ts';
 
@@ -92,6 +94,14 @@ export interface EvalOptions {
   jsonl?: JsonlFields;
   /** Also answer every question as `POST /api/ask` does and score the answers. */
   answers?: boolean;
+  /**
+   * With `answers`: questions the corpus cannot answer (`{id, question}` lines),
+   * whose non-null answers are false answers. Default bench/unanswerable.jsonl
+   * when it exists; bench/paraphrase.jsonl, when it exists, is answered and
+   * scored like the questions.
+   */
+  unanswerable?: string;
+  paraphrase?: string;
   /** Environment configuration (model, passage size …); `dataDir` is replaced by the eval data folder. */
   config?: Config;
   cwd?: string;
@@ -101,6 +111,8 @@ export interface EvalQuestion {
   id: string;
   text: string;
   kind?: string;
+  /** Scoped questions: the place the question is about (济南市); its top hit must not be another place's. */
+  place?: string;
   /** Questions: the file relative to the corpus; precedents: the document id. */
   expected: string;
   /** Questions only: the answer, whitespace removed. */
@@ -121,6 +133,12 @@ export interface EvalReport {
   questions: Array<{ id: string; kind?: string; expected: string; firstRelevantRank: number; top: string[] }>;
   /** With `--answers`. */
   answers?: AnswerQualityReport;
+  /** With `--answers` and an unanswerable set. */
+  unanswerable?: UnanswerableReport;
+  /** With `--answers` and a paraphrase set. */
+  paraphrase?: AnswerQualityReport;
+  /** Questions that name a place: how many top hits come from another place. */
+  scope?: { n: number; wrongPlaceTop1: number; examples: Array<{ id: string; place: string; top: string; topPlace: string }> };
   lastLine: string;
 }
 
@@ -138,6 +156,13 @@ export interface AnswerQualityReport {
   containsGoldWhenRetrieved: number;
   rule: string;
   perQuestion: Array<{ id: string; answer: string | null; reason?: string; goldShare: number; contains: boolean }>;
+}
+
+export interface UnanswerableReport {
+  n: number;
+  /** Share of the questions that got an answer: each is a false answer. */
+  falseAnswers: number;
+  perQuestion: Array<{ id: string; question: string; answer: string | null; reason?: string }>;
 }
 
 export const GOLD_RULE =
@@ -220,7 +245,8 @@ export function readQuestions(file: string, kind: 'questions' | 'precedents'): E
       if (!text || !answer || !expected) {
         throw new EvalError(`${where}：问题行需要 question、answer 和 file（或 doc）字段 (a question line needs question, answer and file)`);
       }
-      out.push({ id, text, expected: toPosix(expected), answer: stripWhitespace(answer), ...(kindField ? { kind: kindField } : {}) });
+      const place = str('place');
+      out.push({ id, text, expected: toPosix(expected), answer: stripWhitespace(answer), ...(kindField ? { kind: kindField } : {}), ...(place ? { place } : {}) });
     } else {
       const text = str('query');
       const expected = str('document');
@@ -289,6 +315,66 @@ function rankDocuments(hits: SearchHit[]): string[] {
     }
   }
   return out;
+}
+
+type AnswerRow = AnswerQualityReport['perQuestion'][number] & { retrieved: boolean };
+
+/** One question answered as `POST /api/ask` answers it (same k, same analysis, same citation check), scored against its gold answer. */
+async function answerAsAsked(kb: KnowledgeBase, tokenizer: PolicyTokenizer, question: EvalQuestion, mode: RetrievalMode): Promise<AnswerRow> {
+  const { answered, hits } = await ask(kb, tokenizer, question.text, mode);
+  const text = answered.answer ? answered.answer.sentences.map((s) => s.text).join('') : null;
+  const gold = text === null ? { share: 0, contains: false } : goldCoverage(text, question.answer ?? '');
+  const retrieved = hits.some((hit) => isRelevant(hit, question));
+  return { id: question.id, answer: text, ...(answered.reason ? { reason: answered.reason } : {}), goldShare: gold.share, contains: gold.contains, retrieved };
+}
+
+async function ask(kb: KnowledgeBase, tokenizer: PolicyTokenizer, question: string, mode: RetrievalMode) {
+  const asked = await searchKnowledgeBase(kb, { text: question, k: ASK_DEFAULT_K, mode });
+  let answered = extractAnswer(question, asked.hits, kb, { questionWords: tokenizer.queryTerms(question).words, knowsWord: (word) => kb.knowsWord(word), wordShare: (word) => kb.wordShare(word) });
+  if (verifyCitations(answered.citations, kb).length > 0) answered = { answer: null, citations: [], reason: 'citation check failed' };
+  return { answered, hits: asked.hits };
+}
+
+function answerQuality(rows: AnswerRow[]): AnswerQualityReport {
+  const n = Math.max(rows.length, 1);
+  const retrieved = rows.filter((r) => r.retrieved);
+  return {
+    n: rows.length,
+    containsGold: rows.filter((r) => r.contains).length / n,
+    nullAnswers: rows.filter((r) => r.answer === null).length / n,
+    coversHalfGold: rows.filter((r) => r.goldShare >= GOLD_COVERAGE).length / n,
+    goldRetrieved: retrieved.length / n,
+    containsGoldWhenRetrieved: retrieved.length > 0 ? retrieved.filter((r) => r.contains).length / retrieved.length : 0,
+    rule: GOLD_RULE,
+    perQuestion: rows.map(({ retrieved: _, ...row }) => row),
+  };
+}
+
+/** `{id, question}` lines of questions the corpus cannot answer. */
+export function readUnanswerable(file: string): Array<{ id: string; question: string }> {
+  const out: Array<{ id: string; question: string }> = [];
+  fs.readFileSync(file, 'utf8').split(/\r?\n/).forEach((line, index) => {
+    if (!line.trim()) return;
+    let record: { id?: unknown; question?: unknown };
+    try {
+      record = JSON.parse(line) as typeof record;
+    } catch {
+      throw new EvalError(`${file}:${index + 1}：不是合法的 JSON 行 (not a JSON line)`);
+    }
+    if (typeof record.question !== 'string') throw new EvalError(`${file}:${index + 1}：需要 question 字段 (a line needs question)`);
+    out.push({ id: typeof record.id === 'string' ? record.id : String(index + 1), question: record.question });
+  });
+  return out;
+}
+
+async function askUnanswerable(kb: KnowledgeBase, tokenizer: PolicyTokenizer, questions: Array<{ id: string; question: string }>, mode: RetrievalMode): Promise<UnanswerableReport> {
+  const perQuestion: UnanswerableReport['perQuestion'] = [];
+  for (const q of questions) {
+    const { answered } = await ask(kb, tokenizer, q.question, mode);
+    const answer = answered.answer ? answered.answer.sentences.map((s) => s.text).join('') : null;
+    perQuestion.push({ id: q.id, question: q.question, answer, ...(answered.reason ? { reason: answered.reason } : {}) });
+  }
+  return { n: questions.length, falseAnswers: perQuestion.filter((r) => r.answer !== null).length / Math.max(questions.length, 1), perQuestion };
 }
 
 /** How many passages a question asks for: precedents rank documents by their best passage, so they need room. */
@@ -398,9 +484,8 @@ export async function runEval(
     if (options.answers && kind !== 'questions') throw new EvalError('--answers 只用于 --questions (--answers needs --questions)');
     // The tokenizer the server builds for /api/ask: the knowledge base's user dictionary included.
     const tokenizer = options.answers ? new PolicyTokenizer({ userDictPath: path.join(config.dataDir, USER_DICT_FILE) }) : undefined;
-    const answerRows: AnswerQualityReport['perQuestion'] = [];
-    let goldRetrieved = 0;
-    let containsWhenRetrieved = 0;
+    const answerRows: AnswerRow[] = [];
+    const scoped: NonNullable<EvalReport['scope']> = { n: 0, wrongPlaceTop1: 0, examples: [] };
 
     const outcomes: RankedOutcome[] = [];
     const strictOutcomes: RankedOutcome[] = [];
@@ -416,30 +501,33 @@ export async function runEval(
       outcomes.push({ id: question.id, relevance, ...(question.kind ? { kind: question.kind } : {}) });
       const firstRelevantRank = relevance.indexOf(true) + 1;
       perQuestion.push({ id: question.id, expected: question.expected, firstRelevantRank, top, ...(question.kind ? { kind: question.kind } : {}) });
-      if (tokenizer) {
-        const asked = await searchKnowledgeBase(kb, { text: question.text, k: ASK_DEFAULT_K, mode });
-        let answered = extractAnswer(question.text, asked.hits, kb, { questionWords: tokenizer.queryTerms(question.text).words, knowsWord: (word) => kb.knowsWord(word) });
-        if (verifyCitations(answered.citations, kb).length > 0) answered = { answer: null, citations: [], reason: 'citation check failed' };
-        const text = answered.answer ? answered.answer.sentences.map((s) => s.text).join('') : null;
-        const gold = text === null ? { share: 0, contains: false } : goldCoverage(text, question.answer ?? '');
-        const retrieved = asked.hits.some((hit) => isRelevant(hit, question));
-        if (retrieved) goldRetrieved++;
-        if (retrieved && gold.contains) containsWhenRetrieved++;
-        answerRows.push({ id: question.id, answer: text, ...(answered.reason ? { reason: answered.reason } : {}), goldShare: gold.share, contains: gold.contains });
+      if (question.place && result.hits[0]) {
+        const topId = result.hits[0].citation.documentId;
+        const topPlace = kb.summary(topId)?.metadata.place;
+        const asked = questionPlaces(question.place)[0];
+        scoped.n++;
+        if (topPlace && asked && topPlace.level > 0 && !within(topPlace, asked) && !within(asked, topPlace)) {
+          scoped.wrongPlaceTop1++;
+          scoped.examples.push({ id: question.id, place: question.place, top: topId, topPlace: topPlace.name });
+        }
+      }
+      if (tokenizer) answerRows.push(await answerAsAsked(kb, tokenizer, question, mode));
+    }
+    const answers = tokenizer ? answerQuality(answerRows) : undefined;
+    let unanswerable: UnanswerableReport | undefined;
+    let paraphrase: AnswerQualityReport | undefined;
+    if (tokenizer) {
+      const unanswerableFile = options.unanswerable ?? path.join(cwd, 'bench', 'unanswerable.jsonl');
+      if (fs.existsSync(unanswerableFile)) unanswerable = await askUnanswerable(kb, tokenizer, readUnanswerable(unanswerableFile), mode);
+      const paraphraseFile = options.paraphrase ?? path.join(cwd, 'bench', 'paraphrase.jsonl');
+      if (fs.existsSync(paraphraseFile)) {
+        const rows: AnswerRow[] = [];
+        for (const question of readQuestions(paraphraseFile, 'questions')) {
+          rows.push(await answerAsAsked(kb, tokenizer, { ...question, expected: corpusDocumentId(question.expected, corpus) }, mode));
+        }
+        paraphrase = answerQuality(rows);
       }
     }
-    const answers: AnswerQualityReport | undefined = tokenizer
-      ? {
-          n: answerRows.length,
-          containsGold: answerRows.filter((r) => r.contains).length / answerRows.length,
-          nullAnswers: answerRows.filter((r) => r.answer === null).length / answerRows.length,
-          coversHalfGold: answerRows.filter((r) => r.goldShare >= GOLD_COVERAGE).length / answerRows.length,
-          goldRetrieved: goldRetrieved / answerRows.length,
-          containsGoldWhenRetrieved: goldRetrieved > 0 ? containsWhenRetrieved / goldRetrieved : 0,
-          rule: GOLD_RULE,
-          perQuestion: answerRows,
-        }
-      : undefined;
 
     const overall = summarize(outcomes);
     const strict = summarize(strictOutcomes);
@@ -472,6 +560,18 @@ export async function runEval(
       print(`  rule: ${GOLD_RULE}`);
       print(`  answers quoting >= ${GOLD_COVERAGE * 100}% of the gold answer's characters, whatever their length: ${pct(answers.coversHalfGold)}`);
     }
+    if (paraphrase) {
+      const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+      print(`answers on the paraphrase set: n=${paraphrase.n}  answered ${pct(1 - paraphrase.nullAnswers)}  holds gold ${pct(paraphrase.containsGold)}  null ${pct(paraphrase.nullAnswers)}`);
+    }
+    if (unanswerable) {
+      print(`answers on the unanswerable set: n=${unanswerable.n}  false answers ${(unanswerable.falseAnswers * 100).toFixed(1)}%`);
+      for (const row of unanswerable.perQuestion.filter((r) => r.answer !== null)) print(`  answered: ${row.id} ${row.question} → ${row.answer!.slice(0, 60)}`);
+    }
+    if (scoped.n > 0) {
+      print(`scoped questions: n=${scoped.n}  top-1 from another place: ${scoped.wrongPlaceTop1}`);
+      for (const e of scoped.examples) print(`  ${e.id} (${e.place}) → ${e.top} (${e.topPlace})`);
+    }
     const lastLine = formatSummaryLine(overall, mode);
     const report: EvalReport = {
       mode,
@@ -485,6 +585,9 @@ export async function runEval(
       missed,
       questions: perQuestion,
       ...(answers ? { answers } : {}),
+      ...(unanswerable ? { unanswerable } : {}),
+      ...(paraphrase ? { paraphrase } : {}),
+      ...(scoped.n > 0 ? { scope: scoped } : {}),
       lastLine,
     };
     if (options.json) {
@@ -525,6 +628,8 @@ export function parseEvalRuns(argv: string[]): EvalOptions[] {
         'jsonl-title': { type: 'string' },
         'jsonl-id': { type: 'string' },
         answers: { type: 'boolean' },
+        unanswerable: { type: 'string' },
+        paraphrase: { type: 'string' },
       },
       allowPositionals: false,
     }));
@@ -563,6 +668,8 @@ export function parseEvalRuns(argv: string[]): EvalOptions[] {
       ...(values.json ? { json: values.json } : {}),
       ...(jsonl ? { jsonl } : {}),
       ...(values.answers ? { answers: true } : {}),
+      ...(values.unanswerable ? { unanswerable: values.unanswerable } : {}),
+      ...(values.paraphrase ? { paraphrase: values.paraphrase } : {}),
     })),
   );
 }

@@ -50,7 +50,7 @@ async function startServer(): Promise<{ url: string; child: ChildProcess }> {
       const text = chunk.toString();
       process.stderr.write(text);
       buffered += text;
-      const m = /http:\/\/localhost:(\d+)\//.exec(buffered);
+      const m = /已启动：http:\/\/[^\s/]+:(\d+)\//.exec(buffered);
       if (m) {
         clearTimeout(timer);
         resolve(`http://127.0.0.1:${m[1]}`);

@@ -1,5 +1,5 @@
 /**
- * npm run eval:ocr [-- --pages 5,9,13] [--skip-seed] [--ingest]
+ * npm run eval:ocr [-- --pages 5,9,13] [--skip-seed] [--ingest | --ingest-only]
  *
  * OCR quality and cost on this machine, through the product's own code:
  *
@@ -102,11 +102,21 @@ async function ingestPdfFolder(): Promise<void> {
     const config = loadConfig({ ...process.env, KB_DATA_DIR: data, KB_LEXICAL_ONLY: '1', KB_OCR: '1' });
     const kb = await KnowledgeBase.open(config, { embedder: null, log: () => {} });
     let pages = 0;
-    const report = await ingestPaths(kb, [path.join(SHARED, 'pdf')], { onProgress: (p) => { pages = p.pagesDone; } });
+    let lastPages = 0;
+    const report = await ingestPaths(kb, [path.join(SHARED, 'pdf')], {
+      onProgress: (p) => {
+        pages = p.pagesDone;
+        if (pages !== lastPages) {
+          lastPages = pages;
+          console.error(`  ${p.filesDone}/${p.filesTotal} files, ${pages} pages, ${p.elapsedSeconds.toFixed(0)} s${p.currentFile ? ` (${p.currentFile})` : ''}`);
+        }
+      },
+    });
     kb.close();
     const size = fs.readdirSync(path.join(SHARED, 'pdf')).reduce((sum, f) => sum + fs.statSync(path.join(SHARED, 'pdf', f)).size, 0);
     console.log(`ingest of pdf/ with OCR: ${report.added} files, ${pages} pages, ${report.passages} passages in ${report.seconds.toFixed(1)} s — ` +
       `${(pages / report.seconds).toFixed(2)} pages/s, ${(size / 1024 / 1024 / report.seconds).toFixed(2)} MB/s, ${report.failed.length} failed`);
+    for (const failure of report.failed) console.log(`  failed: ${failure.error}`);
   } finally {
     fs.rmSync(data, { recursive: true, force: true });
   }
@@ -119,6 +129,10 @@ async function main(argv: string[]): Promise<void> {
   }
   const pagesArg = argv[argv.indexOf('--pages') + 1];
   const only = argv.includes('--pages') && pagesArg ? pagesArg.split(',').map(Number) : undefined;
+  if (argv.includes('--ingest-only')) {
+    await ingestPdfFolder();
+    return;
+  }
   const pool = new OcrPool(1);
   try {
     console.log(`load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.cpus().length} cores`);

@@ -531,6 +531,11 @@ export class KnowledgeBase implements Searchable {
     return this.lexical.wordFrequency(word) > 0;
   }
 
+  /** Share of the passages that hold `word` (0..1): how common a word is in this knowledge base. */
+  wordShare(word: string): number {
+    return this.lexical.size > 0 ? Math.min(1, this.lexical.wordFrequency(word) / this.lexical.size) : 0;
+  }
+
   getDocument(id: string): StoredDocument | undefined {
     return this.store.getDocument(id);
   }

@@ -324,13 +324,15 @@ const CONTENT_ROLES = new Set(['title', 'heading', 'body']);
 export async function findSimilarToDocument(
   kb: SearchSource,
   documentId: string,
-  options: SimilarOptions = {},
+  options: SimilarOptions & { maxQueryChars?: number } = {},
 ): Promise<SimilarResult | undefined> {
   const doc = kb.getDocument(documentId);
   if (!doc) return undefined;
   const content = doc.paragraphs.filter((p) => CONTENT_ROLES.has(p.role));
-  const text = (content.length > 0 ? content : doc.paragraphs).map((p) => p.text).join('\n');
-  return findSimilar(kb, text, { ...options, excludeDocumentId: documentId });
+  const { maxQueryChars = Infinity, ...similar } = options;
+  // A 65k-passage document as one query froze the server for 26 s and answered 49 MB: its opening stands for it.
+  const text = (content.length > 0 ? content : doc.paragraphs).map((p) => p.text).join('\n').slice(0, maxQueryChars);
+  return findSimilar(kb, text, { ...similar, excludeDocumentId: documentId });
 }
 
 // ---------------------------------------------------------------------------

@@ -68,7 +68,8 @@ const CN_NUMERAL = '一二两三四五六七八九十百千万亿〇零';
 const CLASSIFIER = '个项家所名人次条批户套处件座栋辆张吨份支场台间位种类床部公里平方米亩元万亿倍';
 
 const FACT_PATTERNS: Record<FactType, RegExp> = {
-  amount: new RegExp(`[${DIGITS}][${DIGITS}.,，]*\\s*(万|亿|千)?\\s*(元|块)|[${CN_NUMERAL}]+(万|亿)?元|免(收|费|缴|征)|全额|减半|不超过.{0,6}元|元[/／]`),
+  // A sum is often stated against a base (平均工资的60%, 上年度的1.5倍).
+  amount: new RegExp(`[${DIGITS}][${DIGITS}.,，]*\\s*(万|亿|千)?\\s*(元|块)|(工资|收入|基数|费用|标准|金额|价格|租金|成本|费|额)的[${DIGITS}.]+\\s*[%％]|[${CN_NUMERAL}]+(万|亿)?元|免(收|费|缴|征)|全额|减半|不超过.{0,6}元|元[/／]`),
   rate: new RegExp(`[${DIGITS}]+(\\.[${DIGITS}]+)?\\s*[%％‰]|百分之|[一二三四五六七八九]成|[${DIGITS}.]+个百分点|减半|[${DIGITS}.]+倍`),
   count: new RegExp(`[${DIGITS}][${DIGITS}.,]*\\s*(万|亿)?\\s*[${CLASSIFIER}]|[${CN_NUMERAL}]+[${CLASSIFIER}]`),
   number: new RegExp(`[${DIGITS}]|[%％‰]|百分之|[${CN_NUMERAL}]+[${CLASSIFIER}]`),

@@ -23,7 +23,6 @@ import { PolicyTokenizer, USER_DICT_FILE } from '../kb/index/lexical/tokenizer.t
 import { apiNotFound, errorMiddleware, HttpError, notFound } from './errors.ts';
 import { failureLine } from '../ingest/errors.ts';
 import { ingestFile } from '../ingest/ingest.ts';
-import { search } from '../search/retrieve.ts';
 import { generateAnswer, llmSettings, type GeneratedAnswer } from '../search/generate.ts';
 import { openApiDocument, type RouteContract, type RouteResponse } from './contract/index.ts';
 import { healthRoute, openApiRoute } from './contract/system.ts';
@@ -39,11 +38,13 @@ import {
   type UploadResult,
 } from './contract/documents.ts';
 import { expressPath, handle, type RouteHandler } from './handle.ts';
+import { LIMITS } from './contract/fields.ts';
+import { search as searchKnowledgeBase } from '../search/retrieve.ts';
 
 export const DEFAULT_WEB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'web');
 
 /** What the server needs from the knowledge base (the real `KnowledgeBase` in production). */
-export type KnowledgeBaseApi = Pick<KnowledgeBase, 'retrievalIndexes' | 'knowsWord' | 'getDocument' | 'listDocuments' | 'failures' | 'health' | 'write'>;
+export type KnowledgeBaseApi = Pick<KnowledgeBase, 'retrievalIndexes' | 'knowsWord' | 'wordShare' | 'getDocument' | 'listDocuments' | 'failures' | 'health' | 'write'>;
 
 export interface AppOptions {
   log?: (message: string) => void;
@@ -135,9 +136,15 @@ export function removeAbandonedUploads(config: Pick<Config, 'dataDir'>): number 
   return names.length;
 }
 
-function documentView(doc: StoredDocument): RouteResponse<typeof documentRoute> {
-  const { text: _text, passages: _passages, sourcePath, ...rest } = doc;
-  return { ...rest, hasFile: doc.format === 'jsonl' || (sourcePath !== undefined && fs.existsSync(sourcePath)) };
+function documentView(doc: StoredDocument, page: { paragraphOffset: number; paragraphLimit: number }): RouteResponse<typeof documentRoute> {
+  const { text: _text, passages: _passages, sourcePath, paragraphs, ...rest } = doc;
+  return {
+    ...rest,
+    hasFile: doc.format === 'jsonl' || (sourcePath !== undefined && fs.existsSync(sourcePath)),
+    paragraphs: paragraphs.slice(page.paragraphOffset, page.paragraphOffset + page.paragraphLimit),
+    paragraphOffset: page.paragraphOffset,
+    paragraphTotal: paragraphs.length,
+  };
 }
 
 export function createApp(kb: KnowledgeBaseApi, config: Config, options: AppOptions = {}): express.Express {
@@ -219,14 +226,14 @@ export function createApp(kb: KnowledgeBaseApi, config: Config, options: AppOpti
   serve(openApiRoute, () => openApiDocument);
 
   serve(searchRoute, async ({ query: { q: text, k, mode, filters } }) => {
-    const result = await search(kb, { text, k, ...(mode ? { mode } : {}), ...(filters ? { filters } : {}) });
+    const result = await searchKnowledgeBase(kb, { text, k, ...(mode ? { mode } : {}), ...(filters ? { filters } : {}) });
     return { query: text, k, ...(filters ? { filters } : {}), ...result };
   });
 
   serve(askRoute, async ({ body: { question, k, mode, filters } }) => {
     const started = performance.now();
-    const result = await search(kb, { text: question, k, ...(mode ? { mode } : {}), ...(filters ? { filters } : {}) });
-    let answer: AnswerResult = extractAnswer(question, result.hits, kb, { questionWords: tokenizer.queryTerms(question).words, knowsWord: (word) => kb.knowsWord(word) });
+    const result = await searchKnowledgeBase(kb, { text: question, k, ...(mode ? { mode } : {}), ...(filters ? { filters } : {}) });
+    let answer: AnswerResult = extractAnswer(question, result.hits, kb, { questionWords: tokenizer.queryTerms(question).words, knowsWord: (word) => kb.knowsWord(word), wordShare: (word) => kb.wordShare(word) });
     const problems = verifyCitations(answer.citations, kb);
     if (problems.length > 0) {
       // Never send a quote the document does not contain; this is a bug worth a loud log line.
@@ -316,10 +323,10 @@ export function createApp(kb: KnowledgeBaseApi, config: Config, options: AppOpti
     upload.any(),
   );
 
-  serve(documentRoute, ({ params: { id } }) => documentView(getDocumentOr404(id)));
+  serve(documentRoute, ({ params: { id }, query }) => documentView(getDocumentOr404(id), query));
 
   serve(documentSimilarRoute, async ({ params: { id }, query: { k, mode, filters } }) => {
-    const result = await findSimilarToDocument(kb, id, { k, ...(mode ? { mode } : {}), ...(filters ? { filters } : {}) });
+    const result = await findSimilarToDocument(kb, id, { k, maxQueryChars: LIMITS.similarChars, ...(mode ? { mode } : {}), ...(filters ? { filters } : {}) });
     if (!result) throw notFound(`没有 id 为 "${id.slice(0, 200)}" 的文档`);
     return { documentId: id, ...result };
   });

@@ -37,13 +37,22 @@ export const listDocumentsRoute = defineRoute({
 export const documentRoute = defineRoute({
   method: 'get',
   path: '/api/documents/{id}',
-  summary: '文档元数据与段落（标题路径、页码、偏移）',
+  summary: `文档元数据与段落（标题路径、页码、偏移）；段落分页，每次最多 ${LIMITS.maxParagraphs} 段`,
   params: documentIdParams,
+  query: fieldsOf(
+    z.object({
+      paragraphOffset: integer(0, LIMITS.maxOffset).default(0),
+      paragraphLimit: integer(1, LIMITS.maxParagraphs).default(LIMITS.maxParagraphs),
+    }),
+    '{field} 无效',
+  ),
   response: component(
     'Document',
     documentSummary.extend({
       hasFile: z.boolean().meta({ description: '原始文件可以从 /file 取得' }),
-      paragraphs: z.array(paragraph),
+      paragraphs: z.array(paragraph).meta({ description: `从 paragraphOffset 起最多 paragraphLimit 段（上限 ${LIMITS.maxParagraphs}）` }),
+      paragraphOffset: z.number().int(),
+      paragraphTotal: z.number().int().meta({ description: '文档的段落总数' }),
     }),
   ),
   responseDescription: '文档',
@@ -64,7 +73,7 @@ export const documentFileRoute = defineRoute({
 export const documentSimilarRoute = defineRoute({
   method: 'get',
   path: '/api/documents/{id}/similar',
-  summary: '与某一已入库文档相似的其他文档（先例）',
+  summary: `与某一已入库文档相似的其他文档（先例）；以文档正文的前 ${LIMITS.similarChars} 字为查询`,
   params: documentIdParams,
   query: fieldsOf(
     z.object({ k: integer(1, LIMITS.maxSimilarK).default(10), mode: optionalMode, ...filterShape }),

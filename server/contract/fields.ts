@@ -18,6 +18,8 @@ export const LIMITS = {
   maxAskK: 20,
   maxSimilarK: 50,
   maxPageSize: 200,
+  /** Paragraphs one document read returns: a 5M-paragraph document was 458 MB in one response and froze the server. */
+  maxParagraphs: 2000,
   maxOffset: 10_000_000,
   issuerChars: 100,
   prefixChars: 500,

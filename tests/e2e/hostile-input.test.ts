@@ -101,6 +101,21 @@ describe('uploads never lose the stored original and keep names within 255 bytes
     expect(incoming()).toEqual([]);
   });
 
+  it('reads a long document a page of paragraphs at a time, the cap stated in the OpenAPI document', async () => {
+    const paragraphs = Array.from({ length: 3000 }, (_, i) => `<p>第${i + 1}项事项办理要求。</p>`).join('');
+    expect((await upload('长文.html', `<html><body><div class="content"><p>关于印发长文的通知</p>${paragraphs}</div></body></html>`)).status).toBe(200);
+    const url = `${server.url}/api/documents/${encodeURIComponent('uploads/长文.html')}`;
+    const first = (await (await fetch(url)).json()) as { paragraphs: Array<{ index: number }>; paragraphTotal: number; paragraphOffset: number };
+    expect(first.paragraphs.length).toBe(2000);
+    expect(first.paragraphTotal).toBeGreaterThan(3000);
+    const rest = (await (await fetch(`${url}?paragraphOffset=2000`)).json()) as typeof first;
+    expect(rest.paragraphs[0]!.index).toBe(first.paragraphs[1999]!.index + 1);
+    expect(rest.paragraphOffset + rest.paragraphs.length).toBe(first.paragraphTotal);
+    expect((await fetch(`${url}?paragraphLimit=2001`)).status).toBe(400);
+    const openapi = JSON.stringify(await (await fetch(`${server.url}/api/openapi.json`)).json());
+    expect(openapi).toMatch(/"name":"paragraphLimit"[^}]*"maximum":2000/);
+  });
+
   it('temporary files a crash left behind are removed at start', () => {
     fs.writeFileSync(path.join(test.dataDir, 'uploads', '.incoming', '1700000000000-abandoned'), 'half an upload');
     expect(removeAbandonedUploads(test.config)).toBe(1);

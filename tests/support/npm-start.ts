@@ -14,7 +14,7 @@ export function npmStart(env: Record<string, string>): Promise<StartedServer> {
   return new Promise<StartedServer>((resolve, reject) => {
     const onData = (chunk: Buffer) => {
       output += chunk.toString('utf8');
-      const listening = /已启动：(http:\/\/localhost:\d+)\//.exec(output);
+      const listening = /已启动：(http:\/\/[^\s/]+:\d+)\//.exec(output);
       if (listening) {
         resolve({
           url: listening[1]!.replace('localhost', '127.0.0.1'),

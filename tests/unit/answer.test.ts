@@ -24,7 +24,7 @@ afterAll(() => t?.close());
 
 async function ask(question: string, k = 8) {
   const result = await searchKnowledgeBase(t.kb, { text: question, k });
-  return { hits: result.hits, answer: extractAnswer(question, result.hits, t.kb, { questionWords: tokenizer.queryTerms(question).words, knowsWord: (w) => t.kb.knowsWord(w) }) };
+  return { hits: result.hits, answer: extractAnswer(question, result.hits, t.kb, { questionWords: tokenizer.queryTerms(question).words, knowsWord: (w) => t.kb.knowsWord(w), wordShare: (w) => t.kb.wordShare(w) }) };
 }
 
 describe('splitSentences', () => {
@@ -295,6 +295,6 @@ describeWithSharedCorpus('a stable answer when an unrelated document is added', 
     expect(after.answer, after.reason).not.toBeNull();
     expect(after.citations[0]!.quote).toBe(before.citations[0]!.quote);
     expect(after.citations[0]!.documentId).toBe(before.citations[0]!.documentId);
-    await t.kb.write((writer) => writer.remove('pdf/2024年北京市政府工作报告.pdf'));
+    (await t.kb.write((writer) => writer.remove('pdf/2024年北京市政府工作报告.pdf')));
   });
 });
