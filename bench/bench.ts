@@ -57,6 +57,7 @@ import { folderBytes, fmt, fmtBytes, fmtLatency, latencyOf, renderTable, timeEac
 import { BGE_SHAPE_MODEL_ID, makeBgeShapeModel } from './make-model.ts';
 import { search as searchKnowledgeBase } from '../search/retrieve.ts';
 import { ingestPaths } from '../ingest/ingest.ts';
+import { benchEmbedders, formatEmbedderRates, samplePassages } from './bench-embedders.ts';
 
 const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SHARED_CORPUS = path.resolve(PROJECT_ROOT, '..', 'shared', 'corpus');
@@ -730,11 +731,28 @@ async function run(options: BenchOptions): Promise<void> {
   }
 }
 
+/** `--embedders`: only the side-by-side embedding rates of the real model (bench/bench-embedders.ts). */
+async function runEmbedders(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { embedders: { type: 'boolean' }, 'embed-passages': { type: 'string', default: '64' }, 'server-pid': { type: 'string' } },
+    strict: true,
+  });
+  const config = loadConfig();
+  const folder = path.join(SHARED_CORPUS, 'ncpqa', 'docs');
+  if (!fs.existsSync(folder)) throw new Error(`${folder} is missing: the embedder bench samples NCPQA passages`);
+  const passages = await samplePassages(folder, Number(values['embed-passages']), config.passageMaxChars);
+  progress(`embedding ${passages.length} NCPQA passages (mean ${Math.round(passages.reduce((n, p) => n + p.length, 0) / passages.length)} characters) with each embedder …`);
+  const rates = await benchEmbedders(config, passages, progress, values['server-pid'] ? Number(values['server-pid']) : undefined);
+  process.stdout.write(`embedders, side by side:\n${formatEmbedderRates(rates).join('\n')}\n`);
+}
+
 const invokedDirectly = process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
 if (invokedDirectly) {
   const args = process.argv.slice(2);
   try {
     if (args[0] === '--probe-open' && args[1]) await runProbe(args[1]);
+    else if (args.includes('--embedders')) await runEmbedders(args);
     else await run(parseOptions(args));
   } catch (error) {
     console.error(`bench: ${errorMessage(error)}`);

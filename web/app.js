@@ -365,6 +365,51 @@ function citationList(citations) {
         c.headingPath.length ? h('span', { class: 'sep' }, ' › ') : null,
         headingTrail(c.headingPath),
         c.pages ? h('span', { class: 'page-badge' }, pagesLabel(c.pages)) : null,
+        c.place || c.year ? h('span', { class: 'muted small' }, ` · ${[c.place, c.year ? `${c.year}年` : ''].filter(Boolean).join(' ')}`) : null,
+        c.quote ? copyQuoteButton(c) : null,
+      ),
+    ),
+  );
+}
+
+/** 《标题》（文号）第X页: how drafters cite a quote in a document. */
+function sourceLine(c) {
+  const number = c.docNumber ? `（${c.docNumber}）` : '';
+  const page = c.pages ? (c.pages[0] === c.pages[1] ? `第${c.pages[0]}页` : `第${c.pages[0]}–${c.pages[1]}页`) : '';
+  return `《${c.title}》${number}${page}`;
+}
+
+function copyQuoteButton(c) {
+  const button = h('button', { type: 'button', class: 'btn-link small copy-quote', title: '复制引文及出处：《标题》（文号）第X页' }, '复制引文');
+  button.addEventListener('click', async () => {
+    const text = `“${c.quote}”——${sourceLine(c)}`;
+    try {
+      await navigator.clipboard.writeText(text);
+      button.textContent = '已复制';
+    } catch {
+      button.textContent = '复制失败，请手动选择';
+    }
+  });
+  return button;
+}
+
+/** A no-answer card still shows where to look: the best passages, marked as possibly relevant, never as an answer. */
+function possiblyRelevant(hits) {
+  if (!hits || hits.length === 0) return null;
+  return h(
+    'div',
+    { class: 'possibly-relevant' },
+    h('div', { class: 'card-label' }, '可能相关的原文'),
+    h(
+      'ul',
+      {},
+      hits.slice(0, 3).map((hit) =>
+        h(
+          'li',
+          {},
+          h('a', { href: docHref(hit.citation.documentId, { s: hit.citation.start, e: hit.citation.end }) }, hit.citation.title),
+          h('p', { class: 'snippet small' }, hit.text.length > 120 ? `${hit.text.slice(0, 120)}…` : hit.text),
+        ),
       ),
     ),
   );
@@ -372,22 +417,40 @@ function citationList(citations) {
 
 function answerCard(result) {
   const card = h('article', { class: 'card answer-card', 'aria-label': '回答' });
-  card.append(h('div', { class: 'card-label' }, '摘录回答', h('span', { class: 'badge badge-ok', title: '每条引文都已与原文逐字核对' }, '引文已核对')));
   if (!result.answer) {
+    // No quote, nothing verified: the card says so instead of wearing the badge.
     card.classList.add('answer-empty');
-    card.append(h('p', { class: 'no-answer' }, '没有找到足够相关的原文句子。'), h('p', { class: 'muted' }, result.reason || ''));
+    card.append(
+      h('div', { class: 'card-label' }, '摘录回答', h('span', { class: 'badge badge-muted', title: '没有给出回答，因此没有引文需要核对' }, '未作答')),
+      h('p', { class: 'no-answer' }, '知识库里没有找到能回答这个问题的原文句子。'),
+      h('p', { class: 'muted' }, result.reason || ''),
+      possiblyRelevant(result.hits),
+    );
   } else {
+    const verified = result.verified === true && result.citations.length > 0;
+    card.append(
+      h(
+        'div',
+        { class: 'card-label' },
+        result.answer.list ? '摘录回答（分条列出）' : '摘录回答',
+        verified ? h('span', { class: 'badge badge-ok', title: '每条引文都已与原文逐字核对' }, '引文已核对') : null,
+        result.answer.about ? h('span', { class: 'badge badge-scope', title: '引文所在文件涉及的地区和年份' }, result.answer.about) : null,
+      ),
+    );
     const byN = new Map(result.citations.map((c) => [c.n, c]));
-    const body = h('div', { class: 'answer-text' });
+    const body = h(result.answer.list ? 'ol' : 'div', { class: 'answer-text' + (result.answer.list ? ' answer-list' : '') });
+    let item = null;
     for (const sentence of result.answer.sentences) {
-      body.append(
-        h(
-          'p',
-          { class: 'answer-sentence' },
-          h('span', { class: 'quote' }, sentence.text),
-          sentence.citations.map((n) => (byN.has(n) ? citationMarker(byN.get(n)) : null)),
-        ),
+      const line = h(
+        'span',
+        { class: 'answer-sentence' },
+        h('span', { class: 'quote' }, sentence.text),
+        sentence.citations.map((n) => (byN.has(n) ? citationMarker(byN.get(n)) : null)),
       );
+      if (result.answer.list) {
+        if (!sentence.continuation || !item) body.append((item = h('li', {}, line)));
+        else item.append(line);
+      } else body.append(h('p', {}, line));
     }
     card.append(body, citationList(result.citations));
   }
@@ -415,30 +478,65 @@ function generatedBlock(generated) {
   return box;
 }
 
-function rankBadges(ranks) {
-  const parts = [];
-  if (ranks.lexical) parts.push(h('span', { class: 'rank', title: '关键词检索名次' }, `词 #${ranks.lexical}`));
-  if (ranks.dense) parts.push(h('span', { class: 'rank', title: '语义检索名次' }, `义 #${ranks.dense}`));
-  return parts;
+/** Why a passage is listed, in words; the retrievers' ranks go in the tooltip. */
+function matchBadge(ranks) {
+  const both = ranks.lexical && ranks.dense;
+  const label = both ? '关键词与语义都匹配' : ranks.lexical ? '关键词匹配' : ranks.dense ? '语义相近' : '';
+  if (!label) return null;
+  const detail = [ranks.lexical ? `关键词检索第 ${ranks.lexical} 名` : '', ranks.dense ? `语义检索第 ${ranks.dense} 名` : ''].filter(Boolean).join('，');
+  return h('span', { class: 'rank', title: detail }, label);
 }
 
-function hitCard(hit, index) {
-  const c = hit.citation;
-  const link = docHref(c.documentId, { s: c.start, e: c.end });
+/** One card per document, its best passages inside, in the order of its best passage. */
+function groupByDocument(hits) {
+  const groups = new Map();
+  hits.forEach((hit, index) => {
+    const id = hit.citation.documentId;
+    if (!groups.has(id)) groups.set(id, { id, first: index, hits: [] });
+    groups.get(id).hits.push(hit);
+  });
+  return [...groups.values()];
+}
+
+function documentCard(group, index) {
+  const best = group.hits[0];
+  const c = best.citation;
   return h(
     'li',
-    { class: 'card hit' },
-    h('div', { class: 'hit-head' }, h('span', { class: 'hit-no' }, String(index + 1)), h('a', { class: 'hit-title', href: link }, c.title)),
-    metaLine([
-      h('span', { class: `kind kind-${hit.kind}` }, kindLabel(hit.kind)),
-      hit.issuer,
-      hit.date,
-      c.pages ? h('span', { class: 'page-badge' }, pagesLabel(c.pages)) : null,
-    ]),
-    c.headingPath.length ? h('div', { class: 'hit-path' }, headingTrail(c.headingPath)) : null,
+    { class: 'card hit doc-group' },
+    h('div', { class: 'hit-head' }, h('span', { class: 'hit-no' }, String(index + 1)), h('a', { class: 'hit-title', href: docHref(c.documentId, {}) }, c.title)),
+    metaLine([h('span', { class: `kind kind-${best.kind}` }, kindLabel(best.kind)), best.issuer, best.date, group.hits.length > 1 ? `${group.hits.length} 段相关` : null]),
+    groupPassages(group.hits),
+  );
+}
+
+/** A document's best passages shown, the rest folded away: a long plan would otherwise fill the page. */
+const SHOWN_PASSAGES = 3;
+
+function groupPassages(hits) {
+  const cards = hits.map(passageBlock);
+  if (cards.length <= SHOWN_PASSAGES) return cards;
+  return [
+    ...cards.slice(0, SHOWN_PASSAGES),
+    h('details', { class: 'more-passages' }, h('summary', { class: 'small' }, `本文件还有 ${cards.length - SHOWN_PASSAGES} 段相关`), cards.slice(SHOWN_PASSAGES)),
+  ];
+}
+
+function passageBlock(hit) {
+  const link = docHref(hit.citation.documentId, { s: hit.citation.start, e: hit.citation.end });
+  return h(
+    'div',
+    { class: 'passage' },
+    hit.citation.headingPath.length ? h('div', { class: 'hit-path' }, headingTrail(hit.citation.headingPath)) : null,
     hit.lowConfidence ? h('div', { class: 'low-confidence-note small', role: 'note' }, 'OCR 识别置信度低，引用前请核对原件') : null,
     h('p', { class: `snippet${hit.lowConfidence ? ' low-confidence' : ''}` }, highlighted(hit.text, hit.highlights)),
-    h('div', { class: 'hit-foot' }, rankBadges(hit.ranks || {}), h('a', { class: 'small', href: link }, '查看原文 →')),
+    h(
+      'div',
+      { class: 'hit-foot' },
+      matchBadge(hit.ranks || {}),
+      hit.citation.pages ? h('span', { class: 'page-badge' }, pagesLabel(hit.citation.pages)) : null,
+      h('a', { class: 'small', href: link }, '查看原文 →'),
+    ),
   );
 }
 
@@ -448,13 +546,13 @@ function resultList(result) {
     h(
       'div',
       { class: 'results-head' },
-      h('h2', {}, `相关段落（${result.hits.length}）`),
+      h('h2', {}, `相关文件（${groupByDocument(result.hits).length}），段落 ${result.hits.length}`),
       h('span', { class: 'muted small' }, `${result.mode === 'hybrid' ? '混合检索' : result.mode === 'dense' ? '语义检索' : '关键词检索'} · ${Math.round(result.tookMs)} 毫秒`),
     ),
   );
   if (result.notice) wrap.append(h('p', { class: 'muted small' }, result.notice));
   if (result.hits.length === 0) wrap.append(h('p', { class: 'empty' }, '没有找到相关段落。试试换个说法，或放宽筛选条件。'));
-  else wrap.append(h('ol', { class: 'hits' }, result.hits.map(hitCard)));
+  else wrap.append(h('ol', { class: 'hits' }, groupByDocument(result.hits).map(documentCard)));
   return wrap;
 }
 

@@ -69,10 +69,27 @@ describe.skipIf(!hasChromium)('web page in headless Chromium', () => {
     await page.click('.search-form button[type="submit"]');
     await page.waitForSelector('.answer-card .cite');
     await page.waitForSelector('.hits .hit');
-    expect(await page.locator('.hits .hit').count()).toBeGreaterThan(2);
+    // One card per document, its passages inside; each document's title once.
+    const titles = await page.locator('.hits .hit .hit-title').allTextContents();
+    expect(new Set(titles).size).toBe(titles.length);
+    expect(await page.locator('.hits .hit .passage').count()).toBeGreaterThan(titles.length);
     expect(await page.locator('.hits .hit mark').count()).toBeGreaterThan(0);
-    expect(await page.locator('.hits .hit').first().locator('.hit-title').textContent()).toBeTruthy();
+    // Ranks in words, the numbers in the tooltip.
+    const badge = page.locator('.hits .rank').first();
+    expect(await badge.textContent()).toMatch(/关键词匹配|语义相近|关键词与语义都匹配/);
+    expect(await badge.getAttribute('title')).toMatch(/第 \d+ 名/);
+    expect(await page.locator('.answer-card .badge-ok').textContent()).toBe('引文已核对');
     await shot(page, '02-answer-and-results');
+
+    // A question the knowledge base cannot answer: no verification badge, the best passages as 可能相关的原文.
+    await page.goto(`${srv.url}/#/search?q=${encodeURIComponent('东川省对购买新能源汽车有什么补贴？')}`);
+    await page.waitForSelector('.answer-card.answer-empty');
+    expect(await page.locator('.answer-card .badge-ok').count()).toBe(0);
+    expect(await page.locator('.answer-card').textContent()).toContain('东川省新能源汽车补贴');
+    expect(await page.locator('.answer-card .possibly-relevant .card-label').textContent()).toBe('可能相关的原文');
+    await shot(page, '03-no-answer');
+    await page.goto(`${srv.url}/#/search?q=${encodeURIComponent('城区内涝治理采取了哪些措施？')}`);
+    await page.waitForSelector('.answer-card .cite');
 
     const quote = (await page.locator('.answer-card .answer-sentence .quote').first().textContent())!;
     await page.locator('.answer-card .answer-sentence .cite').first().click();
