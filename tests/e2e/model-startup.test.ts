@@ -11,7 +11,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { makeTinyModelDir } from '../support/random-bert.ts';
+import { makeTinyModelDir } from '../../bench/random-bert.ts';
 import { npmStart } from '../support/npm-start.ts';
 import { serveModelMirror } from '../support/model-mirror.ts';
 import { hasChromium, launchChromium, type LaunchedBrowser } from '../support/chromium.ts';
