@@ -506,23 +506,37 @@ function documentCard(group, index) {
     { class: 'card hit doc-group' },
     h('div', { class: 'hit-head' }, h('span', { class: 'hit-no' }, String(index + 1)), h('a', { class: 'hit-title', href: docHref(c.documentId, {}) }, c.title)),
     metaLine([h('span', { class: `kind kind-${best.kind}` }, kindLabel(best.kind)), best.issuer, best.date, group.hits.length > 1 ? `${group.hits.length} 段相关` : null]),
-    group.hits.map((hit) => {
-      const link = docHref(hit.citation.documentId, { s: hit.citation.start, e: hit.citation.end });
-      return h(
-        'div',
-        { class: 'passage' },
-        hit.citation.headingPath.length ? h('div', { class: 'hit-path' }, headingTrail(hit.citation.headingPath)) : null,
-        hit.lowConfidence ? h('div', { class: 'low-confidence-note small', role: 'note' }, 'OCR 识别置信度低，引用前请核对原件') : null,
-        h('p', { class: `snippet${hit.lowConfidence ? ' low-confidence' : ''}` }, highlighted(hit.text, hit.highlights)),
-        h(
-          'div',
-          { class: 'hit-foot' },
-          matchBadge(hit.ranks || {}),
-          hit.citation.pages ? h('span', { class: 'page-badge' }, pagesLabel(hit.citation.pages)) : null,
-          h('a', { class: 'small', href: link }, '查看原文 →'),
-        ),
-      );
-    }),
+    groupPassages(group.hits),
+  );
+}
+
+/** A document's best passages shown, the rest folded away: a long plan would otherwise fill the page. */
+const SHOWN_PASSAGES = 3;
+
+function groupPassages(hits) {
+  const cards = hits.map(passageBlock);
+  if (cards.length <= SHOWN_PASSAGES) return cards;
+  return [
+    ...cards.slice(0, SHOWN_PASSAGES),
+    h('details', { class: 'more-passages' }, h('summary', { class: 'small' }, `本文件还有 ${cards.length - SHOWN_PASSAGES} 段相关`), cards.slice(SHOWN_PASSAGES)),
+  ];
+}
+
+function passageBlock(hit) {
+  const link = docHref(hit.citation.documentId, { s: hit.citation.start, e: hit.citation.end });
+  return h(
+    'div',
+    { class: 'passage' },
+    hit.citation.headingPath.length ? h('div', { class: 'hit-path' }, headingTrail(hit.citation.headingPath)) : null,
+    hit.lowConfidence ? h('div', { class: 'low-confidence-note small', role: 'note' }, 'OCR 识别置信度低，引用前请核对原件') : null,
+    h('p', { class: `snippet${hit.lowConfidence ? ' low-confidence' : ''}` }, highlighted(hit.text, hit.highlights)),
+    h(
+      'div',
+      { class: 'hit-foot' },
+      matchBadge(hit.ranks || {}),
+      hit.citation.pages ? h('span', { class: 'page-badge' }, pagesLabel(hit.citation.pages)) : null,
+      h('a', { class: 'small', href: link }, '查看原文 →'),
+    ),
   );
 }
 
