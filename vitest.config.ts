@@ -7,7 +7,6 @@
  *                as child processes, crash recovery, whole-corpus sweeps.
  * Helpers live in tests/support/, committed inputs in tests/fixtures/.
  */
-import os from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -16,8 +15,8 @@ export default defineConfig({
     hookTimeout: 300_000,
     // Native addons (onnxruntime, better-sqlite3) are safest in forked processes.
     pool: 'forks',
-    // Vitest's default leaves one core idle (cores − 1 workers): on a 2-core machine that ran the files one at a time.
-    maxWorkers: os.availableParallelism(),
+    // Vitest's default (cores − 1 workers) runs files one at a time on 2 cores. Two workers were tried: on the
+    // shared machine at load 16–20, tests that spawn `npm start` or the ingest CLI then hit their 120 s timeouts.
     reporters: ['default', './tests/support/summary-reporter.ts'],
     projects: [
       // Unit files share one module cache per worker: most of a small file's time was importing pdf.js, jieba and transformers again.

@@ -44,7 +44,8 @@ import { parseArgs } from 'node:util';
 import MiniSearch from 'minisearch';
 import { loadConfig, type Config } from '../kb/config.ts';
 import { loadEmbedder, modelFiles, modelFolder } from '../kb/index/vector/embedder.ts';
-import { KnowledgeBase, VECTOR_FILE } from '../kb/kb.ts';
+import { KnowledgeBase } from '../kb/kb.ts';
+import { VECTOR_FILE } from '../kb/index/vector/vector-file.ts';
 import { LexicalIndex, PolicyTokenizer } from '../kb/index/lexical/lexical.ts';
 import { Store } from '../kb/store/store.ts';
 import { splitAnalysed } from '../kb/index/lexical/tokenizer.ts';
@@ -54,6 +55,8 @@ import { walkInputs, type SourceFile } from '../ingest/batch.ts';
 import { ClusteredVectors, exactTopK, prng, syntheticEmbedder } from './bench-synthetic.ts';
 import { folderBytes, fmt, fmtBytes, fmtLatency, latencyOf, renderTable, timeEach, type Latency, type TableSection } from './bench-report.ts';
 import { BGE_SHAPE_MODEL_ID, makeBgeShapeModel } from './make-model.ts';
+import { search as searchKnowledgeBase } from '../search/retrieve.ts';
+import { ingestPaths } from '../ingest/ingest.ts';
 import { benchEmbedders, formatEmbedderRates, samplePassages } from './bench-embedders.ts';
 
 const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -249,7 +252,7 @@ async function ingestUpTo(kb: KnowledgeBase, root: string, files: SourceFile[], 
   for (let at = 0; at < files.length && passages < targetPassages; at += chunk) {
     const slice = files.slice(at, at + chunk);
     for (const file of slice) bytes += fs.statSync(file.absolutePath).size;
-    const report = await kb.ingestPaths(
+    const report = await ingestPaths(kb, 
       slice.map((f) => f.absolutePath),
       { root },
     );
@@ -299,11 +302,11 @@ async function runProbe(dataDir: string): Promise<void> {
 
 async function searchLatency(kb: KnowledgeBase, queries: string[], mode: RetrievalMode): Promise<{ latency: Latency; emptyResults: number; reportedMode: string }> {
   // Warm-up: first calls pay for JIT and SQLite page cache, which a running server has long paid.
-  for (const text of queries.slice(0, 10)) await kb.search({ text, k: 10, mode });
+  for (const text of queries.slice(0, 10)) await searchKnowledgeBase(kb, { text, k: 10, mode });
   let empty = 0;
   let reportedMode: string = mode;
   const latency = await timeEach(queries, async (text) => {
-    const result = await kb.search({ text, k: 10, mode });
+    const result = await searchKnowledgeBase(kb, { text, k: 10, mode });
     if (result.hits.length === 0) empty++;
     reportedMode = result.mode;
   });
@@ -556,7 +559,7 @@ async function run(options: BenchOptions): Promise<void> {
     do {
       const roundDir = `${sampleDir}-${ingestRuns.length + 1}`;
       const sampleKb = await KnowledgeBase.open({ ...config, dataDir: roundDir }, { embedder: model.embedder, log: kbLog });
-      const report = await sampleKb.ingestPaths(
+      const report = await ingestPaths(sampleKb, 
         sampleFiles.map((f) => f.absolutePath),
         { root: options.corpus },
       );
@@ -599,7 +602,7 @@ async function run(options: BenchOptions): Promise<void> {
     progress(`3/7 dense side: ${denseLabel}`);
     kb = await KnowledgeBase.open(lexicalConfig, { embedder: denseEmbedder, log: kbLog });
     const denseStarted = performance.now();
-    const embedded = await kb.embedMissing();
+    const embedded = await kb.write((writer) => writer.embedMissing());
     const vectorBuildSeconds = (performance.now() - denseStarted) / 1000;
 
     // 4. Query latency.

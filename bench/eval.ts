@@ -48,7 +48,8 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, withDataDir, type Config } from '../kb/config.ts';
-import { KnowledgeBase, type JsonlFields } from '../kb/kb.ts';
+import { KnowledgeBase } from '../kb/kb.ts';
+import type { JsonlFields } from '../kb/types.ts';
 import { formatSummaryLine, percentile, summarize, summarizeByKind, type RankedOutcome, type MetricSummary } from './metrics.ts';
 import type { RetrievalMode, SearchHit } from '../kb/types.ts';
 import { extractAnswer, verifyCitations } from '../search/answer.ts';
@@ -58,6 +59,8 @@ import { PARSER_VERSION } from '../ingest/version.ts';
 import { failureLine } from '../ingest/errors.ts';
 import { stripWhitespace } from '../kb/text/text.ts';
 import { questionPlaces, within } from '../kb/places.ts';
+import { search as searchKnowledgeBase } from '../search/retrieve.ts';
+import { ingestPaths } from '../ingest/ingest.ts';
 
 export const EVAL_MANIFEST = 'eval-manifest.json';
 /** Passages retrieved per precedent query: documents are ranked by their best passage, so a document needs room. */
@@ -326,7 +329,7 @@ async function answerAsAsked(kb: KnowledgeBase, tokenizer: PolicyTokenizer, ques
 }
 
 async function ask(kb: KnowledgeBase, tokenizer: PolicyTokenizer, question: string, mode: RetrievalMode) {
-  const asked = await kb.search({ text: question, k: ASK_DEFAULT_K, mode });
+  const asked = await searchKnowledgeBase(kb, { text: question, k: ASK_DEFAULT_K, mode });
   let answered = extractAnswer(question, asked.hits, kb, { questionWords: tokenizer.queryTerms(question).words, knowsWord: (word) => kb.knowsWord(word), wordShare: (word) => kb.wordShare(word) });
   if (verifyCitations(answered.citations, kb).length > 0) answered = { answer: null, citations: [], reason: 'citation check failed' };
   return { answered, hits: asked.hits };
@@ -452,7 +455,7 @@ export async function runEval(
     } else {
       progress(`eval: building the knowledge base of ${corpus} in ${dataDir} …`);
       let lastLine = 0;
-      const report = await kb.ingestPaths([corpus], {
+      const report = await ingestPaths(kb, [corpus], {
         root: corpus,
         exclude: options.exclude,
         ...(options.jsonl ? { jsonl: options.jsonl } : {}),
@@ -491,7 +494,7 @@ export async function runEval(
     const k = Math.max(1, options.k);
     for (const question of questions) {
       const t0 = performance.now();
-      const result = await kb.search({ text: question.text, k: searchK(kind, k), mode });
+      const result = await searchKnowledgeBase(kb, { text: question.text, k: searchK(kind, k), mode });
       latencies.push(performance.now() - t0);
       const { relevance, strictRelevance, top } = judgeHits(kind, question, result.hits, k);
       strictOutcomes.push({ id: question.id, relevance: strictRelevance });

@@ -18,7 +18,7 @@ import { loadParseLimits } from '../kb/config.ts';
 import { isIngestError } from '../ingest/errors.ts';
 import { ZipArchive } from '../ingest/extract/zip.ts';
 import { ParsePool } from '../ingest/parse-pool.ts';
-import { zipArchive } from '../tests/support/hostile-files.ts';
+import { zipArchive } from './hostile-files.ts';
 
 function option(name: string, fallback: string): string {
   const at = process.argv.indexOf(`--${name}`);

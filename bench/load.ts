@@ -17,7 +17,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { percentile } from './metrics.ts';
-import { docxBomb, docxNestedRuns, htmlNestedDivs, manyLinesText, pdfRepeatedKids } from '../tests/support/hostile-files.ts';
+import { docxBomb, docxNestedRuns, htmlNestedDivs, manyLinesText, pdfRepeatedKids } from './hostile-files.ts';
 
 /** A request still unanswered after this counts as a timeout (the probe's clients gave up at 20 s). */
 const TIMEOUT_MS = 20_000;

@@ -10,7 +10,7 @@
  * with KB_MODEL_DIR=<models dir> KB_MODEL=random/bge-small-zh-shape.
  */
 import path from 'node:path';
-import { BGE_SMALL_ZH_SHAPE, writeRandomBert } from '../tests/support/random-bert.ts';
+import { BGE_SMALL_ZH_SHAPE, writeRandomBert } from './random-bert.ts';
 
 export const BGE_SHAPE_MODEL_ID = 'random/bge-small-zh-shape';
 

@@ -25,6 +25,7 @@ import { ocrPageLines } from '../ingest/extract/ocr/lines.ts';
 import { OcrPool } from '../ingest/extract/ocr/pool.ts';
 import { renderPdfPages } from '../ingest/extract/pdf.ts';
 import { parseFile } from '../ingest/parse.ts';
+import { ingestPaths } from '../ingest/ingest.ts';
 
 /** Levenshtein distance between the whitespace-free texts, over the reference's length. */
 export function characterErrorRate(recognised: string, reference: string): number {
@@ -102,7 +103,7 @@ async function ingestPdfFolder(): Promise<void> {
     const kb = await KnowledgeBase.open(config, { embedder: null, log: () => {} });
     let pages = 0;
     let lastPages = 0;
-    const report = await kb.ingestPaths([path.join(SHARED, 'pdf')], {
+    const report = await ingestPaths(kb, [path.join(SHARED, 'pdf')], {
       onProgress: (p) => {
         pages = p.pagesDone;
         if (pages !== lastPages) {

@@ -19,9 +19,10 @@ import { loadConfig } from '../kb/config.ts';
 import { KnowledgeBase } from '../kb/kb.ts';
 import { loadEmbedder } from '../kb/index/vector/embedder.ts';
 import type { Embedder, RetrievalMode } from '../kb/types.ts';
-import type { FusionSettings } from '../search/retrieve.ts';
+import type { FusionSettings } from '../kb/kb.ts';
 import { corpusDocumentId, defaultDataDir, judgeHits, parseEvalRuns, readQuestions, searchK, type EvalQuestion } from './eval.ts';
 import { summarize, type MetricSummary, type RankedOutcome } from './metrics.ts';
+import { search as searchKnowledgeBase } from '../search/retrieve.ts';
 
 const RRF_K = [5, 10, 20, 30, 60, 100];
 const WEIGHT_DENSE = [0.5, 0.75, 1, 1.5, 2];
@@ -52,7 +53,7 @@ function cachingEmbedder(inner: Embedder): Embedder {
 async function measure(kb: KnowledgeBase, set: EvalSet, mode: RetrievalMode, fusion?: Partial<FusionSettings>): Promise<{ overall: MetricSummary; outcomes: RankedOutcome[] }> {
   const outcomes: RankedOutcome[] = [];
   for (const question of set.questions) {
-    const result = await kb.search({ text: question.text, k: searchK(set.kind, 10), mode }, fusion);
+    const result = await searchKnowledgeBase(kb, { text: question.text, k: searchK(set.kind, 10), mode }, fusion);
     const { relevance } = judgeHits(set.kind, question, result.hits, 10);
     outcomes.push({ id: question.id, relevance, ...(question.kind ? { kind: question.kind } : {}) });
   }

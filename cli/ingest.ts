@@ -1,17 +1,23 @@
 /**
  * npm run ingest -- <files or folders…> [--exclude PATH]… [--prune] [--data DIR]
- *                   [--jsonl-text F --jsonl-title F --jsonl-id F] [--root DIR] [--progress-every SECONDS]
+ *                   [--jsonl-text F --jsonl-title F --jsonl-id F] [--root DIR] [--progress-every SECONDS] [--wait]
+ *
+ * Only one process writes a data folder at a time (kb/lock.ts): while the
+ * server or another ingest holds it, this refuses, naming the holder; with
+ * --wait it waits for the holder to finish.
  *
  * Exit status: 0 when every file succeeded, 2 when some failed (each listed
  * with its cause), 1 when the knowledge base could not be opened at all.
  */
 import { loadConfig, withDataDir, ConfigError } from '../kb/config.ts';
-import { KnowledgeBase, KnowledgeBaseError, type IngestProgress } from '../kb/kb.ts';
+import { KnowledgeBase, KnowledgeBaseError } from '../kb/kb.ts';
+import type { IngestProgress } from '../kb/types.ts';
+import { ingestPaths } from '../ingest/ingest.ts';
 import { parseCommandLine, runCli } from './run.ts';
 import { failureLine } from '../ingest/errors.ts';
 
 const USAGE = `用法 usage: npm run ingest -- <文件或目录…> [--exclude 路径或通配]… [--prune] [--data 目录]
-       [--jsonl-text 字段 [--jsonl-title 字段] [--jsonl-id 字段]] [--root 目录] [--progress-every 秒]`;
+       [--jsonl-text 字段 [--jsonl-title 字段] [--jsonl-id 字段]] [--root 目录] [--progress-every 秒] [--wait]`;
 
 /** Plain progress lines when stderr is not a terminal: one every few seconds, not one per file (--progress-every changes it). */
 const PLAIN_PROGRESS_EVERY_SECONDS = 5;
@@ -76,6 +82,7 @@ async function main(): Promise<number> {
       'jsonl-title': { type: 'string' },
       'jsonl-id': { type: 'string' },
       'progress-every': { type: 'string' },
+      wait: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     USAGE,
@@ -94,7 +101,7 @@ async function main(): Promise<number> {
   let kb: KnowledgeBase;
   try {
     const config = withDataDir(loadConfig(), values.data);
-    kb = await KnowledgeBase.open(config, { log: (m) => console.error(m) });
+    kb = await KnowledgeBase.open(config, { log: (m) => console.error(m), ...(values.wait ? { lockWaitMs: Infinity } : {}) });
   } catch (error) {
     if (error instanceof KnowledgeBaseError || error instanceof ConfigError) {
       console.error(error.message);
@@ -118,7 +125,7 @@ async function main(): Promise<number> {
   const progress = makeProgressReporter(progressEvery * 1000);
   try {
     const jsonlText = values['jsonl-text'];
-    const report = await kb.ingestPaths(positionals, {
+    const report = await ingestPaths(kb, positionals, {
       ...(values.root ? { root: values.root } : {}),
       exclude: values.exclude ?? [],
       prune: values.prune === true,

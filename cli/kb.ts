@@ -62,6 +62,8 @@ async function main(): Promise<number> {
   const log = (m: string) => console.error(m);
   // Maintenance commands need no model: the stored vectors are kept in step without one.
   const noModel: KnowledgeBaseOptions = { embedder: null, lexicalOnlyReason: 'not needed for this command', log };
+  // stats and list only read: they work beside a running server (which holds the writer lock).
+  const reading: KnowledgeBaseOptions = { ...noModel, readOnly: true };
 
   switch (command) {
     case 'remove': {
@@ -72,14 +74,17 @@ async function main(): Promise<number> {
       const kb = await open(config, noModel);
       if (typeof kb === 'number') return kb;
       try {
-        let missing = 0;
-        for (const id of rest) {
-          if (kb.remove(id)) console.log(`removed ${id}`);
-          else {
-            console.error(`没有这个文档 no such document: ${id}`);
-            missing++;
+        const missing = await kb.write((writer) => {
+          let notFound = 0;
+          for (const id of rest) {
+            if (writer.remove(id)) console.log(`removed ${id}`);
+            else {
+              console.error(`没有这个文档 no such document: ${id}`);
+              notFound++;
+            }
           }
-        }
+          return notFound;
+        });
         return missing > 0 ? 2 : 0;
       } finally {
         kb.close();
@@ -96,12 +101,14 @@ async function main(): Promise<number> {
         const started = performance.now();
         const total = kb.health().passages;
         let lastPrint = 0;
-        const done = await kb.reembed((n) => {
-          if (Date.now() - lastPrint > 5000) {
-            lastPrint = Date.now();
-            console.error(`progress: ${n}/${total} passages embedded`);
-          }
-        });
+        const done = await kb.write((writer) =>
+          writer.reembed((n) => {
+            if (Date.now() - lastPrint > 5000) {
+              lastPrint = Date.now();
+              console.error(`progress: ${n}/${total} passages embedded`);
+            }
+          }),
+        );
         const seconds = (performance.now() - started) / 1000;
         console.log(`re-embedded ${done} passages with ${kb.embedder.modelId} (${kb.embedder.dimension} dims) in ${seconds.toFixed(1)} s`);
         return 0;
@@ -110,7 +117,7 @@ async function main(): Promise<number> {
       }
     }
     case 'stats': {
-      const kb = await open(config, noModel);
+      const kb = await open(config, reading);
       if (typeof kb === 'number') return kb;
       try {
         const stats = kb.stats();
@@ -148,7 +155,7 @@ async function main(): Promise<number> {
       const filters: SearchFilters = {};
       if (kinds.length > 0) filters.kind = kinds as DocumentKind[];
       if (values.prefix) filters.pathPrefix = values.prefix;
-      const kb = await open(config, noModel);
+      const kb = await open(config, reading);
       if (typeof kb === 'number') return kb;
       try {
         const page = kb.listDocuments({ filters, offset, limit });

@@ -9,6 +9,7 @@ import { ConfigError, loadConfig, withDataDir } from '../kb/config.ts';
 import { KnowledgeBase, KnowledgeBaseError } from '../kb/kb.ts';
 import { DOCUMENT_KINDS, RETRIEVAL_MODES, type DocumentKind, type RetrievalMode, type SearchFilters, type SearchHit } from '../kb/types.ts';
 import { parseCommandLine, runCli } from './run.ts';
+import { search } from '../search/retrieve.ts';
 
 const USAGE = `用法 usage: npm run search -- "<查询>" [--k 10] [--mode ${RETRIEVAL_MODES.join('|')}] [--json] [--data 目录]
        [--kind ${DOCUMENT_KINDS.join('|')}]… [--issuer 发文单位] [--from 日期] [--to 日期] [--prefix 路径前缀]`;
@@ -85,7 +86,10 @@ async function main(): Promise<number> {
     // A lexical query needs no model: skip loading it (and say so only if dense was asked).
     kb = await KnowledgeBase.open(
       config,
-      mode === 'lexical' ? { embedder: null, lexicalOnlyReason: '--mode lexical', log: () => {} } : { log: (m) => console.error(m) },
+      // Read-only: searching works beside a running server or ingest, which hold the writer lock.
+      mode === 'lexical'
+        ? { embedder: null, lexicalOnlyReason: '--mode lexical', log: () => {}, readOnly: true }
+        : { log: (m) => console.error(m), readOnly: true },
     );
   } catch (error) {
     if (error instanceof KnowledgeBaseError || error instanceof ConfigError) {
@@ -95,7 +99,7 @@ async function main(): Promise<number> {
     throw error;
   }
   try {
-    const result = await kb.search({ text, k, mode, filters });
+    const result = await search(kb, { text, k, mode, filters });
     if (values.json) {
       console.log(JSON.stringify(result, null, 2));
       return 0;

@@ -9,9 +9,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { contentHash, type DocumentToIndex, type IngestOptions, type KnowledgeBase } from '../kb/kb.ts';
+import type { IndexWriter } from '../kb/kb.ts';
 import { recordDocumentId, sourceFileOf } from '../kb/document-id.ts';
-import type { FileFailure, IngestReport } from '../kb/types.ts';
+import type { DocumentToIndex, FileFailure, IngestOptions, IngestReport } from '../kb/types.ts';
 import { isIngestError } from './errors.ts';
 import { SUPPORTED_EXTENSIONS, readSourceFile } from './extract/index.ts';
 import { storedHashFor } from './extract/ocr/pool.ts';
@@ -19,6 +19,7 @@ import { readJsonlRecords } from './jsonl.ts';
 import { recordCollectionKind } from './metadata.ts';
 import { parseRecordText } from './parse.ts';
 import { parsePool } from './parse-pool.ts';
+import { contentHash } from './version.ts';
 
 /** Files parsed ahead of the one being embedded: enough to hide parsing behind inference, few enough to bound memory. */
 const PREFETCH_FILES = 4;
@@ -231,8 +232,8 @@ function failureOf(file: SourceFile, error: unknown): FileFailure {
   return { file: file.id, error: `${path.basename(file.absolutePath)}：${message}` };
 }
 
-async function prepareFile(kb: KnowledgeBase, file: SourceFile, options: IngestOptions, onPage?: (file: string) => void): Promise<Prepared> {
-  const passageMaxChars = kb.config.passageMaxChars;
+async function prepareFile(writer: IndexWriter, file: SourceFile, options: IngestOptions, onPage?: (file: string) => void): Promise<Prepared> {
+  const passageMaxChars = writer.config.passageMaxChars;
   if (file.jsonl) {
     if (!options.jsonl) {
       return {
@@ -244,7 +245,7 @@ async function prepareFile(kb: KnowledgeBase, file: SourceFile, options: IngestO
     try {
       const read = readJsonlRecords(file.absolutePath, options.jsonl);
       if (read.skipReason) return { kind: 'skipped', file, warning: read.skipReason };
-      const stored = kb.storedHashes(recordDocumentId(file.id, ''));
+      const stored = writer.storedHashes(recordDocumentId(file.id, ''));
       const documents: DocumentToIndex[] = [];
       const failures: FileFailure[] = [];
       const current = new Set<string>();
@@ -253,7 +254,7 @@ async function prepareFile(kb: KnowledgeBase, file: SourceFile, options: IngestO
       for (const record of read.records) {
         const id = recordDocumentId(file.id, record.recordId);
         current.add(id);
-        const hash = contentHash(record.hash, kb.config);
+        const hash = contentHash(record.hash, writer.config);
         if (stored.get(id) === hash) {
           unchanged++;
           continue;
@@ -272,15 +273,15 @@ async function prepareFile(kb: KnowledgeBase, file: SourceFile, options: IngestO
     }
   }
   try {
-    const bytes = await readSourceFile(file.absolutePath, { maxBytes: kb.config.parse.maxFileMb * 1024 * 1024 });
-    const hash = contentHash(bytes, kb.config);
-    if (kb.storedHash(file.id) === hash) return { kind: 'unchanged', file, documents: 1 };
-    const parsed = await parsePool(kb.config.parse).parse({
+    const bytes = await readSourceFile(file.absolutePath, { maxBytes: writer.config.parse.maxFileMb * 1024 * 1024 });
+    const hash = contentHash(bytes, writer.config);
+    if (writer.storedHash(file.id) === hash) return { kind: 'unchanged', file, documents: 1 };
+    const parsed = await parsePool(writer.config.parse).parse({
       bytes,
       file: file.absolutePath,
       displayPath: file.id,
       passageMaxChars,
-      ocr: kb.config.ocr,
+      ocr: writer.config.ocr,
       ...(onPage ? { onPage: () => onPage(file.id) } : {}),
     });
     return {
@@ -297,9 +298,9 @@ async function prepareFile(kb: KnowledgeBase, file: SourceFile, options: IngestO
   }
 }
 
-export async function ingestBatch(kb: KnowledgeBase, paths: string[], options: IngestOptions = {}): Promise<IngestReport> {
+export async function ingestBatch(writer: IndexWriter, paths: string[], options: IngestOptions = {}): Promise<IngestReport> {
   const started = performance.now();
-  const walk = walkInputs(paths, { ...(options.root ? { root: options.root } : {}), exclude: options.exclude ?? [], skipDir: kb.config.dataDir });
+  const walk = walkInputs(paths, { ...(options.root ? { root: options.root } : {}), exclude: options.exclude ?? [], skipDir: writer.config.dataDir });
   const report: IngestReport = { added: 0, updated: 0, unchanged: 0, removed: 0, failed: [...walk.failures], passages: 0, seconds: 0, warnings: [] };
   const files = walk.files;
   let filesDone = 0;
@@ -316,18 +317,18 @@ export async function ingestBatch(kb: KnowledgeBase, paths: string[], options: I
     });
 
   // Documents are embedded in groups that fill the model's batches (JSONL records are short).
-  const groupPassages = Math.max(128, kb.config.embedBatchSize * 8);
+  const groupPassages = Math.max(128, writer.config.embedBatchSize * 8);
   let group: DocumentToIndex[] = [];
   let groupSize = 0;
   const flush = async () => {
     if (group.length === 0) return;
-    const outcomes = await kb.indexDocuments(group);
+    const outcomes = await writer.indexDocuments(group);
     group = [];
     groupSize = 0;
     for (const outcome of outcomes) {
       if (outcome.status === 'failed') {
         report.failed.push({ file: outcome.id, error: outcome.error });
-        kb.recordFailure(outcome.id, undefined, outcome.error);
+        writer.recordFailure(outcome.id, undefined, outcome.error);
       }
       else {
         report[outcome.status]++;
@@ -336,7 +337,7 @@ export async function ingestBatch(kb: KnowledgeBase, paths: string[], options: I
     }
     writtenSinceSave += outcomes.length;
     if (writtenSinceSave >= SAVE_EVERY_DOCUMENTS) {
-      kb.saveVectors();
+      writer.checkpoint();
       writtenSinceSave = 0;
     }
   };
@@ -348,7 +349,7 @@ export async function ingestBatch(kb: KnowledgeBase, paths: string[], options: I
   const window: Array<Promise<Prepared>> = [];
   let next = 0;
   const fill = () => {
-    while (window.length < PREFETCH_FILES && next < files.length) window.push(prepareFile(kb, files[next++]!, options, onPage));
+    while (window.length < PREFETCH_FILES && next < files.length) window.push(prepareFile(writer, files[next++]!, options, onPage));
   };
   fill();
   while (window.length > 0) {
@@ -360,7 +361,7 @@ export async function ingestBatch(kb: KnowledgeBase, paths: string[], options: I
         break;
       case 'failed':
         report.failed.push(prepared.failure);
-        kb.recordFailure(prepared.failure.file, prepared.file.absolutePath, prepared.failure.error);
+        writer.recordFailure(prepared.failure.file, prepared.file.absolutePath, prepared.failure.error);
         break;
       case 'skipped':
         report.warnings.push({ file: prepared.file.id, warning: prepared.warning });
@@ -370,7 +371,7 @@ export async function ingestBatch(kb: KnowledgeBase, paths: string[], options: I
         report.failed.push(...prepared.failures);
         for (const warning of prepared.warnings) report.warnings.push({ file: prepared.file.id, warning });
         // Records gone from a JSONL file: the file is the source of its records.
-        for (const id of prepared.staleIds) if (kb.remove(id)) report.removed++;
+        for (const id of prepared.staleIds) if (writer.remove(id)) report.removed++;
         for (const doc of prepared.documents) {
           for (const warning of doc.parsed.warnings) report.warnings.push({ file: doc.id, warning });
           group.push(doc);
@@ -380,29 +381,29 @@ export async function ingestBatch(kb: KnowledgeBase, paths: string[], options: I
         break;
     }
     // Lexical-only writes are cheap; with an embedder, a partial group waits for company unless the prefetch ran dry.
-    if (!kb.embedder || window.length === 0) await flush();
+    if (!writer.embeds || window.length === 0) await flush();
     filesDone++;
     progress(prepared.file.id);
   }
   await flush();
 
-  if (options.prune) report.removed += prune(kb, walk);
+  if (options.prune) report.removed += prune(writer, walk);
   report.seconds = (performance.now() - started) / 1000;
   progress();
   return report;
 }
 
 /** Remove documents under the walked inputs whose source file no longer exists. */
-function prune(kb: KnowledgeBase, walk: WalkResult): number {
+function prune(writer: IndexWriter, walk: WalkResult): number {
   let removed = 0;
   for (const prefix of walk.coveredPrefixes) {
-    for (const id of kb.storedHashes(prefix).keys()) {
+    for (const id of writer.storedHashes(prefix).keys()) {
       const filePart = sourceFileOf(id);
       // A file input's prefix also matches longer ids (a.txt vs a.txt.bak): keep to the file and its records.
       if (!prefix.endsWith('/') && prefix !== '' && filePart !== prefix && id !== prefix) continue;
       // The id itself first: 第1号#附件.txt is a file, whatever its '#' looks like.
       const exists = fs.existsSync(path.join(walk.root, id)) || fs.existsSync(path.join(walk.root, filePart));
-      if (!exists && kb.remove(id)) removed++;
+      if (!exists && writer.remove(id)) removed++;
     }
   }
   return removed;

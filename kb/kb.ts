@@ -1,44 +1,47 @@
 /**
  * The knowledge base: one SQLite store (the truth), a lexical index and an
  * HNSW vector index (both derived from the store and rebuilt from it), and
- * the retrieval that fuses them. The server, the CLIs and the batch ingester
- * all go through this class.
+ * the retrieval that fuses them. Readers (the server's queries, the search
+ * CLI, the bench) use its read methods; everything that changes it goes
+ * through the one IndexWriter that `write()` hands out, one piece of work at
+ * a time in this process and — by the data folder's writer lock (lock.ts) —
+ * one writing process at a time. Ingest orchestration lives in ingest/ and
+ * writes through that writer; this module knows nothing of files or parsing.
  *
  * Crash safety rests on three facts: each document is one store transaction;
- * passage labels are never reused; and the HNSW file's sidecar records the
- * store generation (and embedding epoch) it reflects. On open, a missing
- * HNSW file is rebuilt from the stored vectors, and a stale one is reconciled
- * (missing vectors added, vanished ones deleted) — so after a kill -9 the
+ * passage labels are never reused within a store; and the HNSW file is used
+ * only when its sidecar proves which store state it reflects (vector-file.ts).
+ * On open, an unprovable HNSW file is rebuilt from the stored vectors and a
+ * stale one is reconciled (missing vectors added, every label the store does
+ * not know removed) — so after a kill -9, or another process's writes, the
  * vector index always ends up holding exactly the store's embedded passages.
  */
-import { createHash } from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from './config.ts';
 import { loadEmbedder } from './index/vector/embedder.ts';
 import { EmbeddingServiceError } from './index/vector/remote.ts';
-import { PARSER_VERSION } from '../ingest/version.ts';
 import { LexicalIndex, PolicyTokenizer, USER_DICT_FILE, isCurrentAnalysis } from './index/lexical/lexical.ts';
-import { documentMatches, hasFilters, retrieve, type DenseSource, type FusionSettings, type RetrievalContext } from '../search/retrieve.ts';
-import { Store, type DocumentFilterRow, type PassageIndexRow } from './store/store.ts';
+import { DataFolderLock } from './lock.ts';
+import { documentMatches, hasFilters } from './filters.ts';
+import { Store, type DocumentFilterRow, type PassageIndexRow, type PassageRow } from './store/store.ts';
 import {
   DOCUMENT_KINDS,
   type DocumentFailure,
   type DocumentKind,
   type DocumentSummary,
+  type DocumentToIndex,
   type Embedder,
-  type IngestReport,
+  type IndexOutcome,
   type KnowledgeBaseHealth,
+  type ListDocumentsOptions,
   type ModelProfile,
   type ModelStatus,
-  type ParsedDocument,
   type SearchFilters,
-  type SearchQuery,
-  type SearchResult,
   type StoredDocument,
 } from './types.ts';
 import { VectorIndex, type HnswParams } from './index/vector/hnsw.ts';
 import { describeProfile, profileKey } from './index/vector/profiles.ts';
+import { labelsDigest, VectorFile, type VectorIdentity } from './index/vector/vector-file.ts';
 
 export interface KnowledgeBaseOptions {
   /** An embedder to use; `null` means lexical-only on purpose. When absent, one is loaded from the config. */
@@ -54,108 +57,261 @@ export interface KnowledgeBaseOptions {
   allowModelChange?: boolean;
 }
 
-/** Which fields of a JSONL record make a document. */
-export interface JsonlFields {
-  textField: string;
-  titleField?: string;
-  /** Without it, the 1-based line number is the record id. */
-  idField?: string;
-}
-
-export interface IngestProgress {
-  filesDone: number;
-  filesTotal: number;
-  /** Pages of paged files (PDF, scans) read so far in this batch; an OCR'd page takes seconds. */
-  pagesDone: number;
-  /** Passages written so far in this batch. */
-  passages: number;
-  elapsedSeconds: number;
-  currentFile?: string;
-}
-
-export interface IngestOptions {
-  /** Document ids are paths relative to this folder; default: the common root of `paths`. */
-  root?: string;
-  /** Sub-paths or simple globs to skip. */
-  exclude?: string[];
-  /** Remove documents whose files are gone (under the given paths). */
-  prune?: boolean;
-  jsonl?: JsonlFields;
-  onProgress?: (progress: IngestProgress) => void;
-}
-
-export type IngestFileResult =
-  | { status: 'added' | 'updated' | 'unchanged'; document: DocumentSummary }
-  | { status: 'failed'; error: string };
-
-export interface ListDocumentsOptions {
-  filters?: SearchFilters;
-  offset?: number;
-  limit?: number;
-}
-
-/** A document ready to be written: parsed, with its id and the hash that says when it changed. */
-export interface DocumentToIndex {
-  id: string;
-  sourcePath?: string;
-  contentHash: string;
-  parsed: ParsedDocument;
-}
-
-export type IndexOutcome = { id: string; status: 'added' | 'updated'; passages: number } | { id: string; status: 'failed'; error: string };
-
-/** A refusal to open the store as configured (model mismatch, unreadable data folder), with the fix in the message. */
+/** A refusal to open the store as configured (model mismatch, unreadable data folder, a writer already at work), with the fix in the message. */
 export class KnowledgeBaseError extends Error {}
 
-export const VECTOR_FILE = 'vectors.hnsw';
-export const VECTOR_SIDECAR = 'vectors.json';
-
-interface VectorSidecar {
-  generation: number;
-  epoch: number;
-  modelId: string;
-  dimension: number;
-  count: number;
+export interface KnowledgeBaseOptions {
+  /** An embedder to use; `null` means lexical-only on purpose. When absent, one is loaded from the config. */
+  embedder?: Embedder | null;
+  /** Why `embedder` is null, shown in health() and search notices. */
+  lexicalOnlyReason?: string;
+  log?: (message: string) => void;
+  /**
+   * Open even though the store holds vectors of another model, dropping them
+   * (what `npm run kb -- reembed` does before re-embedding). Without it such
+   * a store is refused.
+   */
+  allowModelChange?: boolean;
+  /**
+   * Open for reading only: no writer lock is taken, nothing in the data
+   * folder is changed (an HNSW file that needs work is rebuilt or reconciled
+   * in memory only), and write() refuses. For searching beside a running writer.
+   */
+  readOnly?: boolean;
+  /** How long to wait for another process's writer lock before giving up (default: do not wait). */
+  lockWaitMs?: number;
 }
 
-/** Hash of a file's bytes plus what shapes its passages: a different passage bound or parser version re-parses everything. */
-export function contentHash(bytes: Uint8Array | string, config: Pick<Config, 'passageMaxChars'>): string {
-  return `${createHash('sha256').update(bytes).digest('hex')}:p${config.passageMaxChars}:v${PARSER_VERSION}`;
+/** The dense half of retrieval: an embedder and a vector index searchable with a label filter. */
+export interface DenseSource {
+  embedder: Embedder;
+  search(vector: Float32Array, k: number, accept?: (label: number) => boolean): Array<{ label: number; score: number }>;
+}
+
+/** The fusion constants (see kb/config.ts for the measurements behind the defaults). */
+export interface FusionSettings {
+  rrfK: number;
+  weightLexical: number;
+  weightDense: number;
+  /** Candidates each retriever hands to fusion (at least 4k). */
+  fusionDepth: number;
+}
+
+/** What retrieval (search/retrieve.ts) reads: the derived indexes and the passages they point to, and how to fuse. */
+export interface RetrievalIndexes extends FusionSettings {
+  lexical: LexicalIndex;
+  tokenizer: PolicyTokenizer;
+  /** null in lexical-only mode. */
+  dense: DenseSource | null;
+  lexicalOnlyReason?: string;
+  /** Label filter for a query's filters (undefined: no filter). */
+  acceptFor(filters: SearchFilters | undefined): ((label: number) => boolean) | undefined;
+  /** Passages with their citation fields, for a handful of labels. */
+  passages(labels: number[]): Map<number, PassageRow>;
+}
+
+/** Anything retrieval can search: a KnowledgeBase, or a stand-in in tests. */
+export interface Searchable {
+  retrievalIndexes(): RetrievalIndexes;
 }
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-export class KnowledgeBase {
+/**
+ * The one write path of a knowledge base, handed out by KnowledgeBase.write()
+ * and valid only while that piece of work runs. Ingest (ingest/ingest.ts),
+ * uploads, removal and re-embedding all write through it.
+ */
+export class IndexWriter {
+  private open = true;
+
+  /** @internal Only KnowledgeBase.write() makes writers. */
+  constructor(private readonly kb: WritableKnowledgeBase) {}
+
+  private get target(): WritableKnowledgeBase {
+    if (!this.open) throw new Error('IndexWriter used after its write() ended');
+    return this.kb;
+  }
+
+  /** @internal */
+  close(): void {
+    this.open = false;
+  }
+
+  get config(): Config {
+    return this.target.config;
+  }
+
+  /** Whether written passages get vectors (an embedder is loaded). */
+  get embeds(): boolean {
+    return this.target.embedder !== null;
+  }
+
+  storedHash(documentId: string): string | undefined {
+    return this.target.storedHash(documentId);
+  }
+
+  storedHashes(prefix = ''): Map<string, string> {
+    return this.target.storedHashes(prefix);
+  }
+
+  summary(documentId: string): DocumentSummary | undefined {
+    return this.target.summary(documentId);
+  }
+
+  /**
+   * Analyse, embed (in one call for all the documents' passages, so short
+   * documents still fill the model's batches) and write each document in its
+   * own transaction. A document the embedder chokes on fails alone.
+   */
+  indexDocuments(items: DocumentToIndex[]): Promise<IndexOutcome[]> {
+    return this.target.indexDocuments(items);
+  }
+
+  /** Remove a document from the store and both indexes; false when there was no such document. */
+  remove(documentId: string): boolean {
+    return this.target.removeDocument(documentId);
+  }
+
+  /** Keep a file that could not be indexed, with its reason, until it indexes or is removed. */
+  recordFailure(documentId: string, sourcePath: string | undefined, error: string): void {
+    this.target.recordFailure(documentId, sourcePath, error);
+  }
+
+  /** Embed the passages stored without vectors (ingested while no model could be loaded). */
+  embedMissing(onProgress?: (done: number) => void): Promise<number> {
+    return this.target.embedMissing(onProgress);
+  }
+
+  /** Drop every vector and embed every passage again with the configured model. */
+  reembed(onProgress?: (done: number) => void): Promise<number> {
+    return this.target.reembed(onProgress);
+  }
+
+  /** Save the vector index if it changed (a long batch does so every few hundred documents and at its end), so a crash loses little index work. */
+  checkpoint(): void {
+    this.target.saveVectors();
+  }
+}
+
+/** What IndexWriter calls on its knowledge base: the write half, not reachable otherwise. */
+interface WritableKnowledgeBase {
   readonly config: Config;
+  readonly embedder: Embedder | null;
+  storedHash(documentId: string): string | undefined;
+  storedHashes(prefix: string): Map<string, string>;
+  summary(documentId: string): DocumentSummary | undefined;
+  indexDocuments(items: DocumentToIndex[]): Promise<IndexOutcome[]>;
+  removeDocument(documentId: string): boolean;
+  recordFailure(documentId: string, sourcePath: string | undefined, error: string): void;
+  embedMissing(onProgress?: (done: number) => void): Promise<number>;
+  reembed(onProgress?: (done: number) => void): Promise<number>;
+  saveVectors(): void;
+}
+
+export class KnowledgeBase implements Searchable {
+  readonly config: Config;
+  readonly readOnly: boolean;
   private currentEmbedder: Embedder | null;
   private currentLexicalOnlyReason: string | undefined;
   private modelStatus: ModelStatus | undefined;
 
   private readonly store: Store;
+  private readonly lock: DataFolderLock | undefined;
   private readonly log: (message: string) => void;
   private readonly tokenizer: PolicyTokenizer;
   private readonly lexical: LexicalIndex;
+  private readonly vectorFile: VectorFile;
   private vectors: VectorIndex | null = null;
   private vectorState: KnowledgeBaseHealth['index']['state'] = 'absent';
   private vectorsDirty = false;
   private wrote = false;
+  private closed = false;
 
   // What search needs per passage and per document, in memory: no SQL per candidate.
   private labelDoc = new Int32Array(1024);
   private readonly documents = new Map<number, DocumentFilterRow>();
   private passageCount = 0;
-  private exclusiveTail: Promise<unknown> = Promise.resolve();
+  private writeTail: Promise<unknown> = Promise.resolve();
 
-  private constructor(config: Config, store: Store, embedder: Embedder | null, lexicalOnlyReason: string | undefined, log: (m: string) => void) {
+  private constructor(
+    config: Config,
+    store: Store,
+    lock: DataFolderLock | undefined,
+    embedder: Embedder | null,
+    lexicalOnlyReason: string | undefined,
+    log: (m: string) => void,
+  ) {
     this.config = config;
     this.store = store;
+    this.lock = lock;
+    this.readOnly = lock === undefined;
     this.currentEmbedder = embedder;
     this.currentLexicalOnlyReason = embedder ? undefined : lexicalOnlyReason;
     this.log = log;
     this.tokenizer = new PolicyTokenizer({ userDictPath: path.join(config.dataDir, USER_DICT_FILE) });
     this.lexical = new LexicalIndex(this.tokenizer);
+    this.vectorFile = new VectorFile(config.dataDir);
+  }
+
+  static async open(config: Config, options: KnowledgeBaseOptions = {}): Promise<KnowledgeBase> {
+    const log = options.log ?? ((message: string) => console.error(message));
+    let lock: DataFolderLock | undefined;
+    if (!options.readOnly) {
+      try {
+        lock = await DataFolderLock.acquire(config.dataDir, {
+          waitMs: options.lockWaitMs ?? 0,
+          onWait: (holder) =>
+            log(`waiting for the writer lock of ${config.dataDir}, held by ${holder ? `process ${holder.pid} (${holder.command})` : 'another process'} …`),
+        });
+      } catch (error) {
+        throw new KnowledgeBaseError(errorMessage(error));
+      }
+    }
+    try {
+      let embedder: Embedder | null;
+      let reason: string | undefined = options.lexicalOnlyReason;
+      if (options.embedder !== undefined) {
+        embedder = options.embedder;
+        if (!embedder) reason ??= '未配置嵌入模型，只使用关键词检索。 No embedding model was given; search is lexical-only.';
+      } else {
+        const loaded = await loadEmbedder(config, log);
+        embedder = loaded.embedder;
+        reason = loaded.reason;
+      }
+      let store: Store;
+      try {
+        store = Store.open(config.dataDir, { readOnly: options.readOnly === true });
+      } catch (error) {
+        throw new KnowledgeBaseError(`无法打开知识库 ${config.dataDir}：${errorMessage(error)} (cannot open the store)`);
+      }
+      try {
+        checkModel(store, embedder, options.allowModelChange === true && !options.readOnly, !options.readOnly, log);
+        const kb = new KnowledgeBase(config, store, lock, embedder, reason, log);
+        kb.loadLexical();
+        // Without a model the vector file is left alone (KB_LEXICAL_ONLY never touches it); the next
+        // open with a model reconciles it with whatever was written meanwhile.
+        if (embedder) await kb.loadVectors({ id: embedder.modelId, dimension: embedder.dimension });
+        const counts = store.counts();
+        if (embedder && counts.embedded < counts.passages) {
+          log(
+            `${counts.passages - counts.embedded} of ${counts.passages} passages have no vectors yet (stored while no model was loaded): ` +
+              'dense search misses them until they are embedded (npm start, npm run ingest and npm run kb -- reembed do it)',
+          );
+        }
+        // A caller that passes `embedder: null` chose lexical-only and says so itself; a model that failed to load is announced here.
+        if (!embedder && options.embedder === undefined) log(`知识库为纯关键词模式 (LEXICAL-ONLY)：${reason ?? '没有加载向量模型 (no embedding model loaded)'}`);
+        return kb;
+      } catch (error) {
+        store.close();
+        throw error;
+      }
+    } catch (error) {
+      lock?.release();
+      throw error;
+    }
   }
 
   /** The model that embeds queries and passages; null while lexical-only (it can arrive later: attachEmbedder). */
@@ -181,56 +337,19 @@ export class KnowledgeBase {
    * Switch a knowledge base opened lexical-only to `embedder` (once `npm
    * start` has obtained the model). Refuses, like open(), a model whose
    * vectors would mix with the stored ones. Passages stored without vectors
-   * stay so until embedMissing.
+   * stay so until embedMissing. Queued behind every write, so no write sees
+   * the model change under it.
    */
   attachEmbedder(embedder: Embedder): Promise<void> {
-    return this.exclusive(async () => {
-      checkModel(this.store, embedder, false, this.log);
+    const run = async () => {
+      checkModel(this.store, embedder, false, !this.readOnly, this.log);
       await this.loadVectors({ id: embedder.modelId, dimension: embedder.dimension });
       this.currentEmbedder = embedder;
       this.currentLexicalOnlyReason = undefined;
-    });
-  }
-
-  static async open(config: Config, options: KnowledgeBaseOptions = {}): Promise<KnowledgeBase> {
-    const log = options.log ?? ((message: string) => console.error(message));
-    let embedder: Embedder | null;
-    let reason: string | undefined = options.lexicalOnlyReason;
-    if (options.embedder !== undefined) {
-      embedder = options.embedder;
-      if (!embedder) reason ??= '未配置嵌入模型，只使用关键词检索。 No embedding model was given; search is lexical-only.';
-    } else {
-      const loaded = await loadEmbedder(config, log);
-      embedder = loaded.embedder;
-      reason = loaded.reason;
-    }
-    let store: Store;
-    try {
-      store = Store.open(config.dataDir);
-    } catch (error) {
-      throw new KnowledgeBaseError(`无法打开知识库 ${config.dataDir}：${errorMessage(error)} (cannot open the store)`);
-    }
-    try {
-      checkModel(store, embedder, options.allowModelChange === true, log);
-      const kb = new KnowledgeBase(config, store, embedder, reason, log);
-      kb.loadLexical();
-      // Without a model the stored vectors still get maintained (a removal must leave the HNSW file too).
-      const vectorModel = embedder ? { id: embedder.modelId, dimension: embedder.dimension } : store.model();
-      if (vectorModel) await kb.loadVectors(vectorModel);
-      const counts = store.counts();
-      if (embedder && counts.embedded < counts.passages) {
-        log(
-          `${counts.passages - counts.embedded} of ${counts.passages} passages have no vectors yet (stored while no model was loaded): ` +
-            'dense search misses them until they are embedded (npm start, npm run ingest and npm run kb -- reembed do it)',
-        );
-      }
-      // A caller that passes `embedder: null` chose lexical-only and says so itself; a model that failed to load is announced here.
-      if (!embedder && options.embedder === undefined) log(`知识库为纯关键词模式 (LEXICAL-ONLY)：${reason ?? '没有加载向量模型 (no embedding model loaded)'}`);
-      return kb;
-    } catch (error) {
-      store.close();
-      throw error;
-    }
+    };
+    const next = this.writeTail.then(run, run);
+    this.writeTail = next.catch(() => undefined);
+    return next;
   }
 
   // -------------------------------------------------------------------------
@@ -259,9 +378,7 @@ export class KnowledgeBase {
         this.vectors.remove(label);
         this.vectorsDirty = true;
       }
-      if (label < this.labelDoc.length) {
-        this.labelDoc[label] = 0;
-      }
+      if (label < this.labelDoc.length) this.labelDoc[label] = 0;
     }
   }
 
@@ -277,7 +394,7 @@ export class KnowledgeBase {
       }
       this.addToMemory(row);
     }
-    if (stale.length > 0) {
+    if (stale.length > 0 && !this.readOnly) {
       this.store.updateLexical(stale);
       this.log(`lexical: re-analysed ${stale.length} passages stored by an older analyser`);
     }
@@ -291,106 +408,78 @@ export class KnowledgeBase {
     return { M: this.config.hnswM, efConstruction: this.config.hnswEfConstruction, ef: this.config.hnswEf };
   }
 
-  private get vectorFile(): string {
-    return path.join(this.config.dataDir, VECTOR_FILE);
-  }
-
-  private get sidecarFile(): string {
-    return path.join(this.config.dataDir, VECTOR_SIDECAR);
-  }
-
-  private epoch(): number {
-    return this.store.vectorEpoch();
-  }
-
-  private readSidecar(): VectorSidecar | undefined {
-    try {
-      return JSON.parse(fs.readFileSync(this.sidecarFile, 'utf8')) as VectorSidecar;
-    } catch {
-      return undefined;
-    }
+  /** Which vectors an index of this store must hold, label set aside; undefined before anything was embedded. */
+  private vectorIdentity(): VectorIdentity | undefined {
+    const model = this.store.model() ?? (this.embedder ? { id: this.embedder.modelId, dimension: this.embedder.dimension } : undefined);
+    if (!model) return undefined;
+    return { storeId: this.store.storeId(), epoch: this.store.vectorEpoch(), modelId: model.id, dimension: model.dimension };
   }
 
   private async loadVectors(model: { id: string; dimension: number }): Promise<void> {
-    const counts = this.store.counts();
-    const sidecar = this.readSidecar();
-    const generation = this.store.generation();
-    const sameVectors = sidecar && sidecar.epoch === this.epoch() && sidecar.modelId === model.id && sidecar.dimension === model.dimension;
-    if (sameVectors && fs.existsSync(this.vectorFile)) {
-      try {
-        const index = await VectorIndex.load(this.vectorFile, model.dimension, this.hnswParams);
-        this.vectors = index;
-        if (sidecar.generation === generation && index.count === counts.embedded) {
-          this.vectorState = 'ready';
-          return;
-        }
-        const { added, removed } = this.reconcileVectors(index);
-        this.log(
-          `HNSW index ${this.vectorFile} was stale (generation ${sidecar.generation}, store ${generation}): reconciled from the store, +${added} −${removed} vectors, now ${index.count}`,
-        );
-        this.vectorState = 'rebuilt';
-        this.saveVectors();
+    const identity: VectorIdentity = { storeId: this.store.storeId(), epoch: this.store.vectorEpoch(), modelId: model.id, dimension: model.dimension };
+    const stored = this.store.embeddedLabels();
+    const file = this.vectorFile.file;
+    const loaded = await this.vectorFile.load(identity, this.hnswParams);
+    if (loaded.status === 'loaded') {
+      const index = loaded.index;
+      this.vectors = index;
+      if (loaded.sidecar.labels === labelsDigest(stored)) {
+        this.vectorState = 'ready';
         return;
-      } catch (error) {
-        this.log(`HNSW index ${this.vectorFile} unreadable (${errorMessage(error)}): rebuilding from the store`);
       }
-    } else if (counts.embedded > 0) {
-      this.log(`HNSW index ${this.vectorFile} ${fs.existsSync(this.vectorFile) ? 'belongs to other vectors' : 'is missing'}: rebuilding from ${counts.embedded} stored vectors`);
+      const { added, removed } = this.reconcileVectors(index, stored);
+      this.log(`HNSW index ${file} was stale (it held ${loaded.sidecar.count} vectors, the store ${stored.length}): reconciled from the store, +${added} −${removed} vectors, now ${index.count}`);
+      this.vectorState = 'rebuilt';
+      this.vectorsDirty = true;
+      if (!this.readOnly) this.saveVectors();
+      return;
     }
+    if (stored.length > 0) this.log(`HNSW index ${file} ${loaded.reason}: rebuilding from ${stored.length} stored vectors`);
     const started = performance.now();
-    const index = VectorIndex.create(model.dimension, this.hnswParams, Math.max(1024, Math.ceil(counts.embedded * 1.2)));
+    const index = VectorIndex.create(model.dimension, this.hnswParams, Math.max(1024, Math.ceil(stored.length * 1.2)));
     for (const { label, vector } of this.store.embeddingRows()) index.add(label, vector);
     this.vectors = index;
-    if (counts.embedded > 0) {
+    if (stored.length > 0) {
       this.log(`HNSW index rebuilt: ${index.count} vectors in ${((performance.now() - started) / 1000).toFixed(1)} s`);
       this.vectorState = 'rebuilt';
-      this.saveVectors();
+      this.vectorsDirty = true;
+      if (!this.readOnly) this.saveVectors();
     } else {
       this.vectorState = 'ready';
     }
   }
 
-  /** Make a loaded index hold exactly the store's vectors; labels are never reused, so a label present in both is the same vector. */
-  private reconcileVectors(index: VectorIndex): { added: number; removed: number } {
-    let added = 0;
+  /**
+   * Make a loaded index hold exactly the store's vectors: add what it lacks,
+   * remove every label the store does not know (however high: a store
+   * recreated under it starts its labels again). Labels are never reused
+   * within one store, and the sidecar proved it is this store's index, so a
+   * label present in both is the same vector.
+   */
+  private reconcileVectors(index: VectorIndex, storedLabels: Uint32Array): { added: number; removed: number } {
+    const stored = new Set(storedLabels);
     let removed = 0;
-    let maxLabel = 0;
-    const stored = new Set<number>();
+    for (const label of [...index.labels()]) {
+      if (!stored.has(label)) {
+        index.remove(label);
+        removed++;
+      }
+    }
+    let added = 0;
     for (const { label, vector } of this.store.embeddingRows()) {
-      stored.add(label);
-      maxLabel = Math.max(maxLabel, label);
       if (!index.has(label)) {
         index.add(label, vector);
         added++;
       }
     }
-    if (index.count !== stored.size) {
-      const highest = Math.max(maxLabel, this.store.maxLabel());
-      for (let label = 0; label <= highest && index.count > stored.size; label++) {
-        if (index.has(label) && !stored.has(label)) {
-          index.remove(label);
-          removed++;
-        }
-      }
-    }
     return { added, removed };
   }
 
-  /** Write the HNSW file and then its sidecar; a crash between the two only makes the next open reconcile. */
-  saveVectors(): void {
-    const model = this.store.model() ?? (this.embedder ? { id: this.embedder.modelId, dimension: this.embedder.dimension } : undefined);
-    if (!this.vectors || !model) return;
-    this.vectors.save(this.vectorFile);
-    const sidecar: VectorSidecar = {
-      generation: this.store.generation(),
-      epoch: this.epoch(),
-      modelId: model.id,
-      dimension: model.dimension,
-      count: this.vectors.count,
-    };
-    const temp = `${this.sidecarFile}.${process.pid}.tmp`;
-    fs.writeFileSync(temp, JSON.stringify(sidecar, null, 2));
-    fs.renameSync(temp, this.sidecarFile);
+  /** Write the HNSW file and its sidecar if they changed (never in read-only mode). */
+  private saveVectors(): void {
+    const identity = this.vectorIdentity();
+    if (!this.vectors || !this.vectorsDirty || !identity || this.readOnly) return;
+    this.vectorFile.save(this.vectors, identity);
     this.vectorsDirty = false;
   }
 
@@ -407,11 +496,12 @@ export class KnowledgeBase {
     return (label) => label < labelDoc.length && accepted[labelDoc[label]!] === 1;
   }
 
-  private retrievalContext(): RetrievalContext {
+  /** The indexes search/retrieve.ts reads, as they stand now. */
+  retrievalIndexes(): RetrievalIndexes {
     const vectors = this.vectors;
     const dense: DenseSource | null =
       this.embedder && vectors ? { embedder: this.embedder, search: (vector, k, accept) => vectors.search(vector, k, accept) } : null;
-    const context: RetrievalContext = {
+    const indexes: RetrievalIndexes = {
       lexical: this.lexical,
       tokenizer: this.tokenizer,
       dense,
@@ -423,13 +513,17 @@ export class KnowledgeBase {
       fusionDepth: this.config.fusionDepth,
     };
     // One short line in every result; the technical reason is in health() and the log.
-    if (!this.embedder) context.lexicalOnlyReason = this.userLexicalOnlyNotice();
-    return context;
+    if (!this.embedder) indexes.lexicalOnlyReason = this.userLexicalOnlyNotice();
+    return indexes;
   }
 
-  /** `fusion` overrides the configured fusion constants for this query (the tuning bench compares settings on one open store). */
-  search(query: SearchQuery, fusion?: Partial<FusionSettings>): Promise<SearchResult> {
-    return retrieve({ ...this.retrievalContext(), ...fusion }, query);
+  private userLexicalOnlyNotice(): string {
+    const state = this.modelStatus?.state;
+    if (state === 'obtaining' || state === 'loading' || state === 'embedding') {
+      return '语义检索模型正在准备中，完成后自动切换为混合检索 (the embedding model is being prepared)';
+    }
+    if (this.config.lexicalOnly) return '已按配置关闭语义检索 (KB_LEXICAL_ONLY=1)';
+    return '语义检索模型未加载，原因见 /api/health 与服务日志 (no embedding model loaded; the reason is in /api/health and the log)';
   }
 
   /** Whether any passage holds `word` (a jieba word, folded): what the answer stage asks before saying "没有". */
@@ -478,27 +572,14 @@ export class KnowledgeBase {
     return counts;
   }
 
-  private userLexicalOnlyNotice(): string {
-    const state = this.modelStatus?.state;
-    if (state === 'obtaining' || state === 'loading' || state === 'embedding') {
-      return '语义检索模型正在准备中，完成后自动切换为混合检索 (the embedding model is being prepared)';
-    }
-    if (this.config.lexicalOnly) return '已按配置关闭语义检索 (KB_LEXICAL_ONLY=1)';
-    return '语义检索模型未加载，原因见 /api/health 与服务日志 (no embedding model loaded; the reason is in /api/health and the log)';
-  }
-
-  /** Store counts straight from SQLite (the CLI's `stats`, the tests' consistency checks). */
+  /**
+   * Store counts straight from SQLite (the CLI's `stats`, the tests' consistency checks); `vectors` is
+   * the loaded index's count, or without a model the saved file's.
+   */
   stats(): { documents: number; passages: number; embedded: number; vectors: number; lexical: number; bytesOnDisk: number } {
     const counts = this.store.counts();
-    let bytes = this.store.bytesOnDisk();
-    for (const file of [this.vectorFile, this.sidecarFile]) {
-      try {
-        bytes += fs.statSync(file).size;
-      } catch {
-        // no vector files in lexical-only mode
-      }
-    }
-    return { ...counts, vectors: this.vectors?.count ?? 0, lexical: this.lexical.size, bytesOnDisk: bytes };
+    const bytes = this.store.bytesOnDisk() + this.vectorFile.bytesOnDisk();
+    return { ...counts, vectors: this.vectors?.count ?? this.vectorFile.savedCount() ?? 0, lexical: this.lexical.size, bytesOnDisk: bytes };
   }
 
   /** The stored passage vectors of a document, in passage order (empty without embeddings). */
@@ -520,22 +601,53 @@ export class KnowledgeBase {
     return this.store.summary(documentId);
   }
 
-  // -------------------------------------------------------------------------
-  // Writing.
-
-  /** Ingest and removal run one at a time (the server may upload while a batch runs). */
-  exclusive<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.exclusiveTail.then(work, work);
-    this.exclusiveTail = run.catch(() => undefined);
-    return run;
+  /** Files that could not be indexed, with their reasons (until they index or are removed). */
+  failures(): DocumentFailure[] {
+    return this.store.failures();
   }
 
+  // -------------------------------------------------------------------------
+  // Writing: only through the IndexWriter that write() hands out.
+
   /**
-   * Analyse, embed (in one call for all the documents' passages, so short
-   * documents still fill the model's batches) and write each document in its
-   * own transaction. A document the embedder chokes on fails alone.
+   * Run `work` with the knowledge base's IndexWriter, after every write
+   * started before it (the server may take an upload while a batch runs).
+   * The HNSW file is saved by checkpoint() and at close, not after every
+   * write: an upload must not rewrite a 200 MB file, and the store is the truth.
    */
-  async indexDocuments(items: DocumentToIndex[]): Promise<IndexOutcome[]> {
+  write<T>(work: (writer: IndexWriter) => Promise<T> | T): Promise<T> {
+    if (this.readOnly) {
+      return Promise.reject(new KnowledgeBaseError(`知识库 ${this.config.dataDir} 以只读方式打开，不能写入 (opened read-only: cannot write)`));
+    }
+    const run = async (): Promise<T> => {
+      const writer = new IndexWriter({
+        config: this.config,
+        embedder: this.embedder,
+        storedHash: (id) => this.storedHash(id),
+        storedHashes: (prefix) => this.storedHashes(prefix),
+        summary: (id) => this.summary(id),
+        indexDocuments: (items) => this.indexDocuments(items),
+        removeDocument: (id) => this.removeDocument(id),
+        recordFailure: (id, sourcePath, error) => {
+          this.store.recordFailure(id, sourcePath, error);
+          this.wrote = true;
+        },
+        embedMissing: (onProgress) => this.embedMissing(onProgress),
+        reembed: (onProgress) => this.reembed(onProgress),
+        saveVectors: () => this.saveVectors(),
+      });
+      try {
+        return await work(writer);
+      } finally {
+        writer.close();
+      }
+    };
+    const next = this.writeTail.then(run, run);
+    this.writeTail = next.catch(() => undefined);
+    return next;
+  }
+
+  private async indexDocuments(items: DocumentToIndex[]): Promise<IndexOutcome[]> {
     const analysed = items.map((item) =>
       item.parsed.passages.map((p) => this.tokenizer.analyze({ text: p.text, title: item.parsed.title, headingPath: p.headingPath, documentId: item.id })),
     );
@@ -599,18 +711,7 @@ export class KnowledgeBase {
     });
   }
 
-  /** Files that could not be indexed, with their reasons (until they index or are removed). */
-  failures(): DocumentFailure[] {
-    return this.store.failures();
-  }
-
-  recordFailure(id: string, sourcePath: string | undefined, error: string): void {
-    this.store.recordFailure(id, sourcePath, error);
-    this.wrote = true;
-  }
-
-  /** Remove a document from the store and both indexes; false when there was no such document. */
-  remove(documentId: string): boolean {
+  private removeDocument(documentId: string): boolean {
     const removed = this.store.removeDocument(documentId);
     if (!removed) return false;
     this.wrote = true;
@@ -619,8 +720,7 @@ export class KnowledgeBase {
     return true;
   }
 
-  /** Embed the passages stored without vectors (ingested while no model could be loaded). */
-  async embedMissing(onProgress?: (done: number) => void): Promise<number> {
+  private async embedMissing(onProgress?: (done: number) => void): Promise<number> {
     if (!this.embedder || !this.vectors) return 0;
     const embedder = this.embedder;
     const counts = this.store.counts();
@@ -653,74 +753,27 @@ export class KnowledgeBase {
     return done;
   }
 
-  /** Drop every vector and embed every passage again with the configured model. */
-  reembed(onProgress?: (done: number) => void): Promise<number> {
-    return this.exclusive(async () => {
-      if (!this.embedder) throw new KnowledgeBaseError(`无法重新嵌入：${this.lexicalOnlyReason ?? 'no embedding model loaded'}`);
-      this.store.dropEmbeddings();
-      this.vectors = VectorIndex.create(this.embedder.dimension, this.hnswParams, Math.max(1024, Math.ceil(this.passageCount * 1.2)));
-      this.vectorState = 'rebuilt';
-      const done = await this.embedMissing(onProgress);
-      this.saveVectors();
-      return done;
-    });
-  }
-
-  ingestPaths(paths: string[], options: IngestOptions = {}): Promise<IngestReport> {
-    return this.exclusive(async () => {
-      const { ingestBatch } = await import('../ingest/batch.ts');
-      await this.embedMissing();
-      try {
-        return await ingestBatch(this, paths, options);
-      } finally {
-        if (this.vectorsDirty) this.saveVectors();
-      }
-    });
-  }
-
-  /**
-   * Index one file under the given document id (the upload endpoint).
-   * `storedAt` is where the file will live once indexed (an upload is read
-   * from its temporary file and moved there only after it was indexed): the
-   * recorded source path and the name its format is routed by.
-   */
-  ingestFile(filePath: string, documentId: string, options: { storedAt?: string } = {}): Promise<IngestFileResult> {
-    const storedAt = options.storedAt ?? filePath;
-    return this.exclusive(async (): Promise<IngestFileResult> => {
-      try {
-        const [{ parsePool }, { readSourceFile }, { storedHashFor }] = await Promise.all([
-          import('../ingest/parse-pool.ts'),
-          import('../ingest/extract/index.ts'),
-          import('../ingest/extract/ocr/pool.ts'),
-        ]);
-        const bytes = await readSourceFile(filePath, { maxBytes: this.config.parse.maxFileMb * 1024 * 1024 });
-        const hash = contentHash(bytes, this.config);
-        const existing = this.store.contentHash(documentId);
-        if (existing === hash) {
-          const summary = this.store.summary(documentId);
-          if (summary) return { status: 'unchanged', document: summary };
-        }
-        const parsed = await parsePool(this.config.parse).parse({ bytes, file: storedAt, displayPath: documentId, passageMaxChars: this.config.passageMaxChars, ocr: this.config.ocr });
-        const [outcome] = await this.indexDocuments([{ id: documentId, sourcePath: path.resolve(storedAt), contentHash: storedHashFor(hash, parsed), parsed }]);
-        if (!outcome || outcome.status === 'failed') {
-          const error = outcome?.error ?? `${documentId}：未写入`;
-          this.recordFailure(documentId, storedAt, error);
-          return { status: 'failed', error };
-        }
-        const summary = this.store.summary(documentId);
-        if (!summary) return { status: 'failed', error: `${documentId}：写入后找不到文档` };
-        return { status: outcome.status, document: summary };
-      } catch (error) {
-        this.recordFailure(documentId, storedAt, errorMessage(error));
-        return { status: 'failed', error: errorMessage(error) };
-      }
-    });
+  private async reembed(onProgress?: (done: number) => void): Promise<number> {
+    if (!this.embedder) throw new KnowledgeBaseError(`无法重新嵌入：${this.lexicalOnlyReason ?? 'no embedding model loaded'}`);
+    this.store.dropEmbeddings();
+    this.vectors = VectorIndex.create(this.embedder.dimension, this.hnswParams, Math.max(1024, Math.ceil(this.passageCount * 1.2)));
+    this.vectorState = 'rebuilt';
+    this.vectorsDirty = true;
+    const done = await this.embedMissing(onProgress);
+    this.saveVectors();
+    return done;
   }
 
   close(): void {
-    if (this.vectorsDirty) this.saveVectors();
-    if (this.wrote) this.store.checkpoint();
-    this.store.close();
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      if (this.vectorsDirty) this.saveVectors();
+      if (this.wrote) this.store.checkpoint();
+      this.store.close();
+    } finally {
+      this.lock?.release();
+    }
   }
 }
 
@@ -744,21 +797,21 @@ function modelRecord(embedder: Embedder): { id: string; dimension: number; profi
 }
 
 /** Refuse to mix vectors of two models, or of one model pooled or prefixed two ways; name both and the fix. */
-function checkModel(store: Store, embedder: Embedder | null, allowChange: boolean, log: (m: string) => void): void {
+function checkModel(store: Store, embedder: Embedder | null, allowChange: boolean, mayWrite: boolean, log: (m: string) => void): void {
   const stored = store.model();
   if (!stored || !embedder) return;
   const current = modelRecord(embedder);
   if (stored.id === current.id && stored.dimension === current.dimension && (stored.profile ?? current.profile) === current.profile) {
     // A store written before profiles were recorded was built by this model's only way of embedding then.
-    if (!stored.profile) store.setModel(current);
-    return;
-  }
-  if (store.counts().embedded === 0) {
-    store.setModel(undefined);
+    if (!stored.profile && mayWrite) store.setModel(current);
     return;
   }
   const was = stored.profile ? describeProfile(JSON.parse(stored.profile) as ModelProfile) : `${stored.id} (${stored.dimension} dimensions)`;
   const now = describeProfile(embedder.profile);
+  if (store.counts().embedded === 0) {
+    if (mayWrite) store.setModel(undefined);
+    return;
+  }
   if (allowChange) {
     log(`store holds vectors of ${was}; dropping them for ${now}`);
     store.dropEmbeddings();

@@ -381,3 +381,53 @@ export interface IngestReport {
   seconds: number;
   warnings: Array<{ file: string; warning: string }>;
 }
+
+/** Which fields of a JSONL record make a document. */
+export interface JsonlFields {
+  textField: string;
+  titleField?: string;
+  /** Without it, the 1-based line number is the record id. */
+  idField?: string;
+}
+
+export interface IngestProgress {
+  filesDone: number;
+  filesTotal: number;
+  /** Pages of paged files (PDF, scans) read so far in this batch; an OCR'd page takes seconds. */
+  pagesDone: number;
+  /** Passages written so far in this batch. */
+  passages: number;
+  elapsedSeconds: number;
+  currentFile?: string;
+}
+
+export interface IngestOptions {
+  /** Document ids are paths relative to this folder; default: the common root of `paths`. */
+  root?: string;
+  /** Sub-paths or simple globs to skip. */
+  exclude?: string[];
+  /** Remove documents whose files are gone (under the given paths). */
+  prune?: boolean;
+  jsonl?: JsonlFields;
+  onProgress?: (progress: IngestProgress) => void;
+}
+
+export type IngestFileResult =
+  | { status: 'added' | 'updated' | 'unchanged'; document: DocumentSummary }
+  | { status: 'failed'; error: string };
+
+export interface ListDocumentsOptions {
+  filters?: SearchFilters;
+  offset?: number;
+  limit?: number;
+}
+
+/** A document ready to be written: parsed, with its id and the hash that says when it changed. */
+export interface DocumentToIndex {
+  id: string;
+  sourcePath?: string;
+  contentHash: string;
+  parsed: ParsedDocument;
+}
+
+export type IndexOutcome = { id: string; status: 'added' | 'updated'; passages: number } | { id: string; status: 'failed'; error: string };

@@ -7,15 +7,8 @@
  * can still be checked against its source. Without KB_LLM_URL the draft is
  * purely extractive.
  */
-import type { Draft, DraftSection } from './draft.ts';
-import { chat, citedSentences, type ChatMessage, type GeneratedSentence, type LlmSettings } from './generate.ts';
-
-export interface SectionRewrite {
-  model: string;
-  sentences: GeneratedSentence[];
-  /** Markers naming no precedent of the section. */
-  invalidCitations: number[];
-}
+import type { Draft, DraftSection, SectionRewrite } from './draft.ts';
+import { chat, citedSentences, type ChatMessage, type LlmSettings } from './generate.ts';
 
 export function rewriteMessages(section: DraftSection): ChatMessage[] {
   const sources = section.quotes.map((q, i) => `[${i + 1}] （${q.source}）\n${q.text}`).join('\n\n');

@@ -11,7 +11,15 @@ import { CN_NUMERAL, matchEnumerator } from '../kb/text/numbering.ts';
 import type { DocumentSource } from './answer.ts';
 import type { PrecedentExcerpt, PrecedentsResult } from './precedents.ts';
 import type { Suggestion } from './suggestions.ts';
-import type { SectionRewrite } from './draft-rewrite.ts';
+import type { GeneratedSentence } from './generate.ts';
+
+/** A section rewritten in prose by the LLM (search/draft-rewrite.ts), its sentences cited. */
+export interface SectionRewrite {
+  model: string;
+  sentences: GeneratedSentence[];
+  /** Markers naming no precedent of the section. */
+  invalidCitations: number[];
+}
 
 export interface DraftQuote {
   /** Verbatim text of the cited source at `citation`. */

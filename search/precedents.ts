@@ -18,7 +18,9 @@ import type {
   SearchResult,
   StoredDocument,
 } from '../kb/types.ts';
+import type { Searchable } from '../kb/kb.ts';
 import { documentLoader, type DocumentSource } from './answer.ts';
+import { search } from './retrieve.ts';
 import { dice, splitSentences, termsOf, type TextSpan } from '../kb/text/sentences.ts';
 import { fingerprint, nearDuplicate, type TextFingerprint } from '../kb/text/near-duplicates.ts';
 import { HAN_CLASS } from '../kb/text/text.ts';
@@ -26,9 +28,8 @@ import { substantiveSentences } from '../kb/text/courtesy.ts';
 import { matchEnumerator } from '../kb/text/numbering.ts';
 import { outlineProposal, type ProposalOutline, type Suggestion } from './suggestions.ts';
 
-export interface SearchSource extends DocumentSource {
-  search(query: SearchQuery): Promise<SearchResult>;
-}
+/** A knowledge base as the precedent finder reads it: searchable, and its documents. */
+export interface SearchSource extends DocumentSource, Searchable {}
 
 export interface QueryPart extends TextSpan {
   index: number;
@@ -215,7 +216,7 @@ export async function findSimilar(kb: SearchSource, text: string, options: Simil
     options.excludeDocumentId !== undefined &&
     (hit.citation.documentId === options.excludeDocumentId || (hit.alsoIn ?? []).includes(options.excludeDocumentId));
   const retrieve = async (query: string, k: number) => {
-    const result = await kb.search({
+    const result = await search(kb, {
       // Quotation marks in a proposal are prose (“人才回乡”计划), not the search syntax for an exact phrase.
       text: query.replace(/["“”「」『』]/g, ' '),
       k,
@@ -495,7 +496,7 @@ export async function findPrecedents(kb: SearchSource, text: string, options: Pr
   /** Per suggestion, each candidate's 1-based rank among the distinct replies retrieval found for it. */
   const retrievalRanks = outline.suggestions.map(() => new Map<string, number>());
   for (const [index, suggestion] of outline.suggestions.entries()) {
-    const result = await kb.search({
+    const result = await search(kb, {
       text: suggestion.text.replace(/["“”「」『』]/g, ' '),
       k: perSuggestionK,
       ...(options.mode ? { mode: options.mode } : {}),

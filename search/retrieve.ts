@@ -7,70 +7,14 @@
  * matching passages exist. Everything a query touches per candidate is an
  * in-memory array lookup; SQLite is asked only for the few passages shown.
  */
-import { highlightRanges, type LexicalIndex, type PolicyTokenizer } from '../kb/index/lexical/lexical.ts';
+import { highlightRanges } from '../kb/index/lexical/lexical.ts';
+import type { FusionSettings, RetrievalIndexes, Searchable } from '../kb/kb.ts';
 import type { PassageRow } from '../kb/store/store.ts';
 import { fingerprint, nearDuplicate, type TextFingerprint } from '../kb/text/near-duplicates.ts';
-import type { DocumentKind, Embedder, RetrievalMode, SearchFilters, SearchHit, SearchQuery, SearchResult } from '../kb/types.ts';
-
-/** What filters read about a document. */
-export interface DocumentFacts {
-  id: string;
-  kind: DocumentKind;
-  issuer: string | null;
-  date: string | null;
-}
-
-/** The dense half: an embedder and a vector index searchable with a label filter. */
-export interface DenseSource {
-  embedder: Embedder;
-  search(vector: Float32Array, k: number, accept?: (label: number) => boolean): Array<{ label: number; score: number }>;
-}
-
-export interface RetrievalContext extends FusionSettings {
-  lexical: LexicalIndex;
-  tokenizer: PolicyTokenizer;
-  /** null in lexical-only mode. */
-  dense: DenseSource | null;
-  lexicalOnlyReason?: string;
-  /** Label filter for a query's filters (undefined: no filter). */
-  acceptFor(filters: SearchFilters | undefined): ((label: number) => boolean) | undefined;
-  /** Passages with their citation fields, for a handful of labels. */
-  passages(labels: number[]): Map<number, PassageRow>;
-}
-
-/** The fusion constants (see kb/config.ts for the measurements behind the defaults). */
-export interface FusionSettings {
-  rrfK: number;
-  weightLexical: number;
-  weightDense: number;
-  /** Candidates each retriever hands to fusion (at least 4k). */
-  fusionDepth: number;
-}
+import type { RetrievalMode, SearchHit, SearchQuery, SearchResult } from '../kb/types.ts';
 
 export const DEFAULT_K = 10;
 export const MAX_K = 100;
-
-/** Does a document's ISO date fall in an inclusive range given as YYYY, YYYY-MM or YYYY-MM-DD? */
-export function dateInRange(date: string | null, from: string | undefined, to: string | undefined): boolean {
-  if (!from && !to) return true;
-  if (!date) return false;
-  // Comparing the date's prefix of the bound's length makes "2024" as an upper bound include 2024-12-31.
-  if (from && date.slice(0, from.length) < from) return false;
-  if (to && date.slice(0, to.length) > to) return false;
-  return true;
-}
-
-export function documentMatches(doc: DocumentFacts, filters: SearchFilters): boolean {
-  if (filters.kind && filters.kind.length > 0 && !filters.kind.includes(doc.kind)) return false;
-  if (filters.issuer && !(doc.issuer ?? '').includes(filters.issuer)) return false;
-  if (filters.pathPrefix && !doc.id.startsWith(filters.pathPrefix)) return false;
-  return dateInRange(doc.date, filters.dateFrom, filters.dateTo);
-}
-
-export function hasFilters(filters: SearchFilters | undefined): filters is SearchFilters {
-  if (!filters) return false;
-  return Boolean((filters.kind && filters.kind.length > 0) || filters.issuer || filters.pathPrefix || filters.dateFrom || filters.dateTo);
-}
 
 interface Candidate {
   label: number;
@@ -112,7 +56,15 @@ function clampK(k: number | undefined): number {
   return Math.max(1, Math.min(MAX_K, Math.floor(k)));
 }
 
-export async function retrieve(context: RetrievalContext, query: SearchQuery): Promise<SearchResult> {
+/**
+ * Search a knowledge base (or anything that hands out its retrieval indexes). `fusion` overrides the
+ * configured fusion constants for this query (the tuning bench compares settings on one open store).
+ */
+export function search(kb: Searchable, query: SearchQuery, fusion?: Partial<FusionSettings>): Promise<SearchResult> {
+  return retrieve({ ...kb.retrievalIndexes(), ...fusion }, query);
+}
+
+export async function retrieve(context: RetrievalIndexes, query: SearchQuery): Promise<SearchResult> {
   const started = performance.now();
   const k = clampK(query.k);
   const asked: RetrievalMode = query.mode ?? 'hybrid';
@@ -191,7 +143,7 @@ function noteDuplicate(kept: SearchHit, row: PassageRow): void {
   if (!also.includes(row.documentId)) also.push(row.documentId);
 }
 
-function toHit(row: PassageRow, candidate: Candidate, score: number, query: string, context: RetrievalContext): SearchHit {
+function toHit(row: PassageRow, candidate: Candidate, score: number, query: string, context: RetrievalIndexes): SearchHit {
   const { passage } = row;
   const hit: SearchHit = {
     passageId: passage.id,

@@ -23,6 +23,7 @@ import { findSimilar, findSimilarToDocument } from '../search/precedents.ts';
 import { PolicyTokenizer, USER_DICT_FILE } from '../kb/index/lexical/tokenizer.ts';
 import { apiNotFound, errorMiddleware, HttpError, notFound } from './errors.ts';
 import { failureLine } from '../ingest/errors.ts';
+import { ingestFile } from '../ingest/ingest.ts';
 import { generateAnswer, llmSettings, type GeneratedAnswer } from '../search/generate.ts';
 import { openApiDocument, type RouteContract, type RouteResponse } from './contract/index.ts';
 import { healthRoute, openApiRoute } from './contract/system.ts';
@@ -39,14 +40,12 @@ import {
 } from './contract/documents.ts';
 import { expressPath, handle, type RouteHandler } from './handle.ts';
 import { LIMITS } from './contract/fields.ts';
+import { search as searchKnowledgeBase } from '../search/retrieve.ts';
 
 export const DEFAULT_WEB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'web');
 
 /** What the server needs from the knowledge base (the real `KnowledgeBase` in production). */
-export type KnowledgeBaseApi = Pick<
-  KnowledgeBase,
-  'search' | 'knowsWord' | 'wordShare' | 'getDocument' | 'listDocuments' | 'failures' | 'health' | 'ingestFile' | 'remove'
->;
+export type KnowledgeBaseApi = Pick<KnowledgeBase, 'retrievalIndexes' | 'knowsWord' | 'wordShare' | 'getDocument' | 'listDocuments' | 'failures' | 'health' | 'write'>;
 
 export interface AppOptions {
   log?: (message: string) => void;
@@ -244,13 +243,13 @@ export function createApp(kb: KnowledgeBaseApi, config: Config, options: AppOpti
   serve(openApiRoute, () => openApiDocument);
 
   serve(searchRoute, async ({ query: { q: text, k, mode, filters } }) => {
-    const result = await kb.search({ text, k, ...(mode ? { mode } : {}), ...(filters ? { filters } : {}) });
+    const result = await searchKnowledgeBase(kb, { text, k, ...(mode ? { mode } : {}), ...(filters ? { filters } : {}) });
     return { query: text, k, ...(filters ? { filters } : {}), ...result };
   });
 
   serve(askRoute, async ({ body: { question, k, mode, filters } }) => {
     const started = performance.now();
-    const result = await kb.search({ text: question, k, ...(mode ? { mode } : {}), ...(filters ? { filters } : {}) });
+    const result = await searchKnowledgeBase(kb, { text: question, k, ...(mode ? { mode } : {}), ...(filters ? { filters } : {}) });
     let answer: AnswerResult = extractAnswer(question, result.hits, kb, { questionWords: tokenizer.queryTerms(question).words, knowsWord: (word) => kb.knowsWord(word), wordShare: (word) => kb.wordShare(word) });
     const problems = verifyCitations(answer.citations, kb);
     if (problems.length > 0) {
@@ -305,7 +304,7 @@ export function createApp(kb: KnowledgeBaseApi, config: Config, options: AppOpti
       // Parsed from the temporary file; the stored original is replaced only once its new version is indexed,
       // so a failed re-upload leaves both the indexed document and its file as they were.
       try {
-        const result = await kb.ingestFile(file.path, documentId, { storedAt: dest });
+        const result = await ingestFile(kb, file.path, documentId, { storedAt: dest });
         if (result.status === 'failed') return { file: file.originalname, documentId, status: 'failed', error: result.error };
         if (result.status === 'unchanged' && fs.existsSync(dest)) await fs.promises.rm(file.path, { force: true });
         else await fs.promises.rename(file.path, dest);
@@ -373,7 +372,7 @@ export function createApp(kb: KnowledgeBaseApi, config: Config, options: AppOpti
 
   serve(deleteDocumentRoute, async ({ params: { id } }) => {
     const doc = getDocumentOr404(id);
-    if (!kb.remove(id)) throw notFound(`没有 id 为 "${id.slice(0, 200)}" 的文档`);
+    if (!(await kb.write((writer) => writer.remove(id)))) throw notFound(`没有 id 为 "${id.slice(0, 200)}" 的文档`);
     // An uploaded original lives only in the uploads folder; keep no orphan there.
     if (doc.sourcePath && path.dirname(path.resolve(doc.sourcePath)) === path.resolve(uploadsDir)) {
       await fs.promises.rm(doc.sourcePath, { force: true });

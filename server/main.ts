@@ -9,6 +9,7 @@ import { KnowledgeBase, KnowledgeBaseError } from '../kb/kb.ts';
 import { createApp, listen, removeAbandonedUploads } from './app.ts';
 import { TermRarity } from '../kb/index/lexical/term-rarity.ts';
 import { failureLine } from '../ingest/errors.ts';
+import { ingestPaths } from '../ingest/ingest.ts';
 import { modelMustBeObtained, prepareModelInBackground, PREPARING_REASON } from './model-startup.ts';
 
 const log = (message: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${message}`);
@@ -20,7 +21,7 @@ async function ingestSampleCorpus(kb: KnowledgeBase, config: Config): Promise<vo
   }
   log(`知识库为空，正在索引 ${config.corpusDir} …`);
   let lastLine = 0;
-  const report = await kb.ingestPaths([config.corpusDir], {
+  const report = await ingestPaths(kb, [config.corpusDir], {
     root: config.corpusDir,
     onProgress: (p) => {
       const now = Date.now();
@@ -48,8 +49,8 @@ async function embedMissingVectors(kb: KnowledgeBase): Promise<void> {
   log(`${missing} 个段落还没有向量（入库时没有加载向量模型），正在用 ${kb.embedder.modelId} 嵌入 …`);
   const started = performance.now();
   let lastLine = Date.now();
-  const done = await kb.exclusive(() =>
-    kb.embedMissing((n) => {
+  const done = await kb.write((writer) =>
+    writer.embedMissing((n) => {
       if (Date.now() - lastLine < 5000) return;
       lastLine = Date.now();
       log(`  嵌入进度 ${n}/${missing} 个段落，${((performance.now() - started) / 1000).toFixed(0)} 秒`);

@@ -56,8 +56,8 @@ export async function prepareModelInBackground(kb: KnowledgeBase, config: Config
     if (missing > 0) log(`${missing} 个段落还没有向量，正在用 ${load.embedder.modelId} 嵌入 …`);
     const started = performance.now();
     let lastLine = Date.now();
-    const done = await kb.exclusive(() =>
-      kb.embedMissing((n) => {
+    const done = await kb.write((writer) =>
+      writer.embedMissing((n) => {
         kb.setModelStatus({ state: 'embedding', model, message: '正在为已入库的段落生成向量', step: `${n}/${missing}`, progress: n / Math.max(missing, 1) });
         if (Date.now() - lastLine < 5000) return;
         lastLine = Date.now();

@@ -49,9 +49,10 @@ const FAILURES_TABLE = `CREATE TABLE IF NOT EXISTS failures (
 const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [
   // 1 → 2: duplicates fold on the passage texts themselves (search/retrieve.ts), so the
   // 32-bit hash of the normalised text goes; every store gets an identity that the HNSW
-  // sidecar records, so a vector file can never be taken for another store's.
+  // sidecar records, so a vector file can never be taken for another store's; the HNSW
+  // sidecar no longer trusts a store generation, so none is kept.
   (db) => {
-    db.exec('ALTER TABLE passages DROP COLUMN text_key');
+    db.exec("ALTER TABLE passages DROP COLUMN text_key; DELETE FROM meta WHERE key = 'generation'");
     db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('storeId', ?)").run(randomUUID());
   },
   // 2 → 3: OCR'd documents record their OCR'd pages and mean confidence, paragraphs and passages
@@ -318,8 +319,8 @@ function checkStoreFile(file: string): boolean {
   return true;
 }
 
-/** Bring an existing store to SCHEMA_VERSION, or refuse one that is foreign or newer. */
-function migrate(db: Database.Database, file: string): void {
+/** The schema version of an existing store; refuses a database that is foreign or newer than this code. */
+function schemaVersionOf(db: Database.Database, file: string): number {
   const hasMeta = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get() !== undefined;
   const row = hasMeta ? (db.prepare("SELECT value FROM meta WHERE key = 'schemaVersion'").get() as { value: string } | undefined) : undefined;
   if (!row) {
@@ -329,7 +330,15 @@ function migrate(db: Database.Database, file: string): void {
   if (!Number.isInteger(version) || version < 1 || version > SCHEMA_VERSION) {
     throw new Error(`${file}: store schema version ${row.value}, this PolicyKB reads versions 1–${SCHEMA_VERSION}; use a newer PolicyKB or re-ingest into a new data folder`);
   }
+  return version;
+}
+
+/** Bring an existing store to SCHEMA_VERSION. */
+function migrate(db: Database.Database, file: string, version: number, readOnly: boolean): void {
   if (version === SCHEMA_VERSION) return;
+  if (readOnly) {
+    throw new Error(`${file}: store schema version ${version} must be migrated to ${SCHEMA_VERSION} first; open it once for writing (npm start, npm run ingest)`);
+  }
   db.transaction(() => {
     for (let v = version; v < SCHEMA_VERSION; v++) MIGRATIONS[v - 1]!(db);
     db.prepare("UPDATE meta SET value = ? WHERE key = 'schemaVersion'").run(String(SCHEMA_VERSION));
@@ -351,12 +360,19 @@ export class Store {
     this.db = db;
   }
 
-  static open(dataDir: string): Store {
+  /**
+   * Open (or create) the store of a data folder. `readOnly`: a reader beside a
+   * running writer; it never migrates (the writer does that), and refuses a
+   * store that needs it.
+   */
+  static open(dataDir: string, options: { readOnly?: boolean } = {}): Store {
     fs.mkdirSync(dataDir, { recursive: true });
     const file = path.join(dataDir, STORE_FILE);
     const existed = checkStoreFile(file);
     const db = new Database(file);
     try {
+      // Read before anything is set: a foreign database must be left exactly as it was.
+      const version = existed ? schemaVersionOf(db, file) : undefined;
       // A 512-d float32 vector is a 2 KiB blob: at SQLite's default 4 KiB page
       // only one fits per page (4.1 KB each, measured); 16 KiB pages hold seven
       // (2.3 KB each). Takes effect only when the file is new, so it must come
@@ -366,7 +382,7 @@ export class Store {
       // NORMAL in WAL mode: a power cut may lose the last commits but never
       // corrupts; a killed process loses nothing that was committed.
       db.pragma('synchronous = NORMAL');
-      if (existed) migrate(db, file);
+      if (version !== undefined) migrate(db, file, version, options.readOnly === true);
       else {
         db.transaction(() => {
           db.exec(SCHEMA);
@@ -410,15 +426,6 @@ export class Store {
 
   deleteMeta(key: string): void {
     this.sql('DELETE FROM meta WHERE key = ?').run(key);
-  }
-
-  /** Bumped by every change to passages or embeddings; the HNSW sidecar records the generation it reflects. */
-  generation(): number {
-    return Number(this.getMeta('generation') ?? 0);
-  }
-
-  private bumpGeneration(): void {
-    this.setMeta('generation', String(this.generation() + 1));
   }
 
   /** The model whose vectors the store holds, once anything was embedded; `profile` is its profileKey (absent in stores written before profiles). */
@@ -550,7 +557,6 @@ export class Store {
         if (vector) insertEmbedding.run(label, vectorToBlob(vector));
         added.push({ label, docKey, lexical, text: p.text });
       });
-      this.bumpGeneration();
       const result: WriteResult = { docKey, removedLabels: removed?.labels ?? [], added, replaced: removed !== undefined };
       if (removed) result.removedDocKey = removed.docKey;
       return result;
@@ -589,7 +595,6 @@ export class Store {
     const run = this.db.transaction(() => {
       this.sql('DELETE FROM failures WHERE id = ?').run(documentId);
       const removed = this.deleteDocumentRows(documentId);
-      if (removed) this.bumpGeneration();
       return removed;
     });
     return run.immediate();
@@ -659,6 +664,11 @@ export class Store {
     for (const r of rows) yield { label: r.label, vector: blobToVector(r.vector) };
   }
 
+  /** The labels of every stored vector, ascending: what a vector index built from this store must hold. */
+  embeddedLabels(): Uint32Array {
+    return Uint32Array.from(this.db.prepare('SELECT label FROM embeddings ORDER BY label').pluck().all() as number[]);
+  }
+
   /** Passages stored without a vector (ingested while no model could be loaded), in label order. */
   passagesWithoutEmbedding(limit: number): Array<{ label: number; text: string }> {
     return this.sql(
@@ -675,7 +685,6 @@ export class Store {
       );
       const stored: number[] = [];
       for (const e of entries) if (insert.run(vectorToBlob(e.vector), e.label).changes > 0) stored.push(e.label);
-      this.bumpGeneration();
       return stored;
     });
     return run.immediate();
@@ -689,7 +698,6 @@ export class Store {
         this.setModel(undefined);
         // A new epoch tells a saved HNSW file its vectors are of the old model, even where labels match.
         this.setMeta('vectorEpoch', String(this.vectorEpoch() + 1));
-        this.bumpGeneration();
       })
       .immediate();
   }

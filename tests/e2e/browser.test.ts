@@ -12,6 +12,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasChromium, launchChromium, SHOTS, type LaunchedBrowser } from '../support/chromium.ts';
 import { ADMIN_TOKEN, buildTestKb, serve, type RunningServer, type TestKb } from '../support/test-server.ts';
+import { ingestPaths } from '../../ingest/ingest.ts';
 
 if (!hasChromium) console.warn('[skipped] browser tests: /usr/bin/chromium is missing (apt-get install -y chromium)');
 
@@ -46,7 +47,7 @@ describe.skipIf(!hasChromium)('web page in headless Chromium', () => {
     const untrustedRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'policykb-untrusted-'));
     fs.mkdirSync(path.join(untrustedRoot, 'untrusted'));
     fs.writeFileSync(path.join(untrustedRoot, XSS_ID), XSS_TEXT);
-    const report = await t.kb.ingestPaths([path.join(untrustedRoot, 'untrusted')], { root: untrustedRoot });
+    const report = await ingestPaths(t.kb, [path.join(untrustedRoot, 'untrusted')], { root: untrustedRoot });
     expect(report.failed).toEqual([]);
     srv = await serve(t.kb, t.config);
     browser = await launchChromium();

@@ -14,6 +14,7 @@ import { splitSentences } from '../../kb/text/sentences.ts';
 import type { ParsedDocument } from '../../kb/types.ts';
 import { buildTestKb, SEED_ID, serve, type RunningServer, type TestKb } from '../support/test-server.ts';
 import { describeWithSharedCorpus, SHARED_CORPUS, sharedPath } from '../support/shared-corpus.ts';
+import { ingestPaths } from '../../ingest/ingest.ts';
 
 const DOCX = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
 
@@ -25,7 +26,7 @@ describeWithSharedCorpus('POST /api/draft and /api/precedents/export', () => {
   let sectionHeadings: string[];
   beforeAll(async () => {
     t = await buildTestKb({ shared: false });
-    await t.kb.ingestPaths([sharedPath('seed')], { root: SHARED_CORPUS });
+    await ingestPaths(t.kb, [sharedPath('seed')], { root: SHARED_CORPUS });
     srv = await serve(t.kb, t.config);
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'policykb-draft-'));
     const seed = t.kb.getDocument(SEED_ID)!;

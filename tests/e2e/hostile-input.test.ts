@@ -12,7 +12,9 @@ import { KnowledgeBase } from '../../kb/kb.ts';
 import { parsePool } from '../../ingest/parse-pool.ts';
 import { removeAbandonedUploads, STORED_HTML_POLICY } from '../../server/app.ts';
 import { ADMIN_TOKEN, buildTestKb, serve, type RunningServer, type TestKb } from '../support/test-server.ts';
-import { docxBomb, docxNestedRuns, htmlNestedDivs, manyLinesText, pdfRepeatedKids } from '../support/hostile-files.ts';
+import { docxBomb, docxNestedRuns, htmlNestedDivs, manyLinesText, pdfRepeatedKids } from '../../bench/hostile-files.ts';
+import { search as searchKnowledgeBase } from '../../search/retrieve.ts';
+import { ingestPaths } from '../../ingest/ingest.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'policykb-hostile-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -164,7 +166,7 @@ describe('a batch with every hostile file indexes the good ones and names each l
     const kb = await KnowledgeBase.open(config, { embedder: null });
     try {
       for (let run = 0; run < 2; run++) {
-        const report = await kb.ingestPaths([corpus], { root: corpus });
+        const report = await ingestPaths(kb, [corpus], { root: corpus });
         expect(run === 0 ? report.added : report.unchanged).toBe(1);
         const errors = Object.fromEntries(report.failed.map((f) => [f.file, f.error]));
         expect(errors).toEqual({
@@ -175,7 +177,7 @@ describe('a batch with every hostile file indexes the good ones and names each l
           '5-行.txt': expect.stringContaining('KB_PARSE_MAX_LINES'),
         });
       }
-      expect(kb.search({ text: '就业见习补贴', k: 3 })).toBeDefined();
+      expect(searchKnowledgeBase(kb, { text: '就业见习补贴', k: 3 })).toBeDefined();
     } finally {
       kb.close();
     }
@@ -190,13 +192,13 @@ describe('--prune and a # in a file name', () => {
     fs.writeFileSync(file, GOOD);
     const kb = await KnowledgeBase.open(loadConfig({ KB_DATA_DIR: path.join(tmp, 'hash-data'), KB_LEXICAL_ONLY: '1' }), { embedder: null });
     try {
-      expect((await kb.ingestPaths([corpus], { root: corpus })).added).toBe(1);
+      expect((await ingestPaths(kb, [corpus], { root: corpus })).added).toBe(1);
       for (let run = 0; run < 2; run++) {
-        expect(await kb.ingestPaths([corpus], { root: corpus, prune: true })).toMatchObject({ unchanged: 1, removed: 0 });
+        expect(await ingestPaths(kb, [corpus], { root: corpus, prune: true })).toMatchObject({ unchanged: 1, removed: 0 });
       }
       expect(kb.getDocument('第1号#附件.txt')).toBeDefined();
       fs.rmSync(file);
-      expect((await kb.ingestPaths([corpus], { root: corpus, prune: true })).removed).toBe(1);
+      expect((await ingestPaths(kb, [corpus], { root: corpus, prune: true })).removed).toBe(1);
     } finally {
       kb.close();
     }

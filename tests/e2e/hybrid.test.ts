@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runEval } from '../../bench/eval.ts';
 import { loadConfig, type Config } from '../../kb/config.ts';
 import { KnowledgeBase, KnowledgeBaseError } from '../../kb/kb.ts';
-import { makeTinyModelDir, writeRandomBert } from '../support/random-bert.ts';
+import { makeTinyModelDir, writeRandomBert } from '../../bench/random-bert.ts';
 import { npmStart } from '../support/npm-start.ts';
 import { hasChromium, launchChromium, SHOTS } from '../support/chromium.ts';
 import { ADMIN_TOKEN, buildTestKb, PROJECT_CORPUS, serve, type RunningServer } from '../support/test-server.ts';
@@ -23,6 +23,8 @@ import type { RouteContract, RouteResponse } from '../../server/contract/define.
 import { deleteDocumentRoute, documentRoute, documentSimilarRoute, uploadRoute } from '../../server/contract/documents.ts';
 import { askRoute, searchRoute, similarRoute } from '../../server/contract/search.ts';
 import { healthRoute } from '../../server/contract/system.ts';
+import { search as searchKnowledgeBase } from '../../search/retrieve.ts';
+import { ingestPaths } from '../../ingest/ingest.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'policykb-hybrid-'));
 let dataDir: string;
@@ -298,7 +300,7 @@ describe('a knowledge base built without a model', () => {
   it('gets its vectors at the next ingest with a model, and the log says so before embedding', async () => {
     const lateDir = path.join(tmp, 'late-model');
     const lexical = await KnowledgeBase.open(loadConfig({ ...modelEnv, KB_DATA_DIR: lateDir }), { embedder: null, log: () => {} });
-    await lexical.ingestPaths([PROJECT_CORPUS], { root: PROJECT_CORPUS });
+    await ingestPaths(lexical, [PROJECT_CORPUS], { root: PROJECT_CORPUS });
     const passages = lexical.stats().passages;
     lexical.close();
 
@@ -306,7 +308,7 @@ describe('a knowledge base built without a model', () => {
     const withModel = await KnowledgeBase.open(loadConfig({ ...modelEnv, KB_DATA_DIR: lateDir }), { log: (m) => logs.push(m) });
     try {
       expect(logs.join('\n')).toContain(`${passages} of ${passages} passages have no vectors yet`);
-      const report = await withModel.ingestPaths([PROJECT_CORPUS], { root: PROJECT_CORPUS });
+      const report = await ingestPaths(withModel, [PROJECT_CORPUS], { root: PROJECT_CORPUS });
       expect(report.unchanged).toBe(10);
       expect(logs.join('\n')).toContain(`embedding ${passages} passages stored without vectors with test/tiny-bert`);
       expect(logs.join('\n')).toContain(`embedded ${passages} passages that had been stored without vectors`);
@@ -316,6 +318,13 @@ describe('a knowledge base built without a model', () => {
     }
   });
 });
+
+/**
+ * Each of these starts the server in a child process that loads the model and
+ * embeds the sample corpus: 30–60 s alone, past the default 120 s when the
+ * whole suite shares two cores.
+ */
+const NPM_START_TIMEOUT_MS = 300_000;
 
 describe('npm start with a model', () => {
   it('loads the model, embeds the corpus with progress on an empty store, and serves hybrid', async () => {
@@ -334,7 +343,7 @@ describe('npm start with a model', () => {
     } finally {
       await started.stop();
     }
-  });
+  }, NPM_START_TIMEOUT_MS);
 
   it('gives vectors to passages stored while no model was loaded, before serving', async () => {
     // The sample corpus as a lexical-only `npm start` leaves it (the tests' shared build of it).
@@ -359,7 +368,7 @@ describe('npm start with a model', () => {
       await started.stop();
       fs.rmSync(lexical.dataDir, { recursive: true, force: true });
     }
-  });
+  }, NPM_START_TIMEOUT_MS);
 });
 
 /** Run a project CLI the way `npm run …` does, with the given environment on top of this process's. */
@@ -404,7 +413,7 @@ describe('switching to another model', () => {
       expect(health.model).toEqual({ id: OTHER_MODEL_ID, dimension: 48 });
       expect(health.index).toEqual({ vectors: passages, state: 'ready' });
       const passage = switched.getDocument(KINDERGARTEN_REPLY)!.passages.find((p) => p.text.length >= 40)!;
-      const dense = await switched.search({ text: passage.text, k: 3, mode: 'dense' });
+      const dense = await searchKnowledgeBase(switched, { text: passage.text, k: 3, mode: 'dense' });
       expect(dense.hits[0]?.passageId).toBe(passage.id);
     } finally {
       switched.close();

@@ -12,7 +12,9 @@ import { loadEmbedder } from '../../kb/index/vector/embedder.ts';
 import { KnowledgeBase } from '../../kb/kb.ts';
 import type { Embedder } from '../../kb/types.ts';
 import { makeExcluder, walkInputs } from '../../ingest/batch.ts';
-import { makeTinyModelDir } from '../support/random-bert.ts';
+import { makeTinyModelDir } from '../../bench/random-bert.ts';
+import { search as searchKnowledgeBase } from '../../search/retrieve.ts';
+import { ingestPaths } from '../../ingest/ingest.ts';
 
 const PROJECT_CORPUS = path.resolve('corpus');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'policykb-batch-'));
@@ -82,7 +84,7 @@ describe('batch ingest of the project corpus', () => {
     const counter = counting(tiny);
     const kb = await KnowledgeBase.open(config, { embedder: counter.embedder, log: () => {} });
     try {
-      const report = await kb.ingestPaths([docs]);
+      const report = await ingestPaths(kb, [docs]);
       expect(report.failed).toEqual([]);
       expect(report.added).toBe(corpusFiles.length);
       expect(report.passages).toBeGreaterThan(corpusFiles.length);
@@ -101,7 +103,7 @@ describe('batch ingest of the project corpus', () => {
     const counter = counting(tiny);
     const kb = await KnowledgeBase.open(config, { embedder: counter.embedder, log: () => {} });
     try {
-      const report = await kb.ingestPaths([docs]);
+      const report = await ingestPaths(kb, [docs]);
       expect(report).toMatchObject({ added: 0, updated: 0, unchanged: corpusFiles.length, removed: 0, passages: 0 });
       expect(counter.passages).toBe(0);
       expect(kb.stats().passages).toBe(firstPassages);
@@ -120,7 +122,7 @@ describe('batch ingest of the project corpus', () => {
     const kb = await KnowledgeBase.open(config, { embedder: counter.embedder, log: () => {} });
     try {
       const before = kb.getDocument('对省政协十二届三次会议第0137号提案的答复-高校毕业生留省.txt')!;
-      const report = await kb.ingestPaths([docs]);
+      const report = await ingestPaths(kb, [docs]);
       expect(report).toMatchObject({ added: 0, updated: 1, unchanged: corpusFiles.length - 1 });
       const after = kb.getDocument('对省政协十二届三次会议第0137号提案的答复-高校毕业生留省.txt')!;
       expect(after.text).toContain('61.7%');
@@ -132,7 +134,7 @@ describe('batch ingest of the project corpus', () => {
       expect(changed.length).toBeLessThan(after.passages.length);
       expect(counter.passages).toBe(changed.length);
       expect(kb.stats().passages).toBe(firstPassages - before.passages.length + after.passages.length);
-      const hits = await kb.search({ text: '高校毕业生留省率', k: 50, mode: 'hybrid' });
+      const hits = await searchKnowledgeBase(kb, { text: '高校毕业生留省率', k: 50, mode: 'hybrid' });
       const texts = hits.hits.map((h) => h.text).join('\n');
       expect(texts).toContain('61.7%');
       expect(texts).not.toContain('58.2%');
@@ -149,16 +151,16 @@ describe('batch ingest of the project corpus', () => {
     try {
       const passagesBefore = kb.getDocument(gone)!.passages.length;
       const statsBefore = kb.stats();
-      const withoutPrune = await kb.ingestPaths([docs]);
+      const withoutPrune = await ingestPaths(kb, [docs]);
       expect(withoutPrune.removed).toBe(0);
       expect(kb.getDocument(gone)).toBeDefined();
-      const report = await kb.ingestPaths([docs], { prune: true });
+      const report = await ingestPaths(kb, [docs], { prune: true });
       expect(report.removed).toBe(1);
       expect(kb.getDocument(gone)).toBeUndefined();
       const stats = kb.stats();
       expect(stats.passages).toBe(statsBefore.passages - passagesBefore);
       expect(stats.vectors).toBe(statsBefore.vectors - passagesBefore);
-      const hits = await kb.search({ text: '城区防洪排涝', k: 50, mode: 'hybrid' });
+      const hits = await searchKnowledgeBase(kb, { text: '城区防洪排涝', k: 50, mode: 'hybrid' });
       expect(hits.hits.map((h) => h.citation.documentId)).not.toContain(gone);
       expectConsistent(kb);
     } finally {
@@ -180,17 +182,17 @@ describe('batch ingest of the project corpus', () => {
     try {
       const doc = kb.getDocument(id)!;
       const before = kb.stats();
-      expect(kb.remove(id)).toBe(true);
-      expect(kb.remove(id)).toBe(false);
+      expect(await kb.write((writer) => writer.remove(id))).toBe(true);
+      expect(await kb.write((writer) => writer.remove(id))).toBe(false);
       expect(kb.getDocument(id)).toBeUndefined();
       expect(kb.passageVectors(id)).toEqual([]);
       const after = kb.stats();
       expect(after.passages).toBe(before.passages - doc.passages.length);
       expect(after.vectors).toBe(before.vectors - doc.passages.length);
       const firstPassage = doc.passages[0]!.text;
-      const dense = await kb.search({ text: firstPassage, k: 20, mode: 'dense' });
+      const dense = await searchKnowledgeBase(kb, { text: firstPassage, k: 20, mode: 'dense' });
       expect(dense.hits.map((h) => h.citation.documentId)).not.toContain(id);
-      const lexical = await kb.search({ text: '内涝治理三年行动', k: 50, mode: 'lexical' });
+      const lexical = await searchKnowledgeBase(kb, { text: '内涝治理三年行动', k: 50, mode: 'lexical' });
       expect(lexical.hits.map((h) => h.citation.documentId)).not.toContain(id);
       expectConsistent(kb);
     } finally {
@@ -206,7 +208,7 @@ describe('batch ingest of the project corpus', () => {
     fs.writeFileSync(path.join(mixed, 'empty.txt'), '');
     const kb = await KnowledgeBase.open({ ...baseConfig, dataDir: path.join(tmp, 'data-mixed') }, { embedder: null, log: () => {} });
     try {
-      const report = await kb.ingestPaths([mixed]);
+      const report = await ingestPaths(kb, [mixed]);
       expect(report.added).toBe(1);
       expect(report.failed.map((f) => f.file).sort()).toEqual(['broken.pdf', 'empty.txt']);
       for (const failure of report.failed) {
@@ -236,19 +238,19 @@ describe('JSONL records', () => {
   it('each record is a document `<file>#<record id>` titled from its title field; files lacking the text field are skipped with a warning', async () => {
     const kb = await KnowledgeBase.open({ ...baseConfig, dataDir: path.join(tmp, 'data-jsonl') }, { embedder: null, log: () => {} });
     try {
-      const report = await kb.ingestPaths([folder], { jsonl: { textField: 'reply', titleField: 'subject', idField: 'id' } });
+      const report = await ingestPaths(kb, [folder], { jsonl: { textField: 'reply', titleField: 'subject', idField: 'id' } });
       expect(report.failed).toEqual([]);
       expect(report.added).toBe(3);
       expect(report.warnings.map((w) => w.file)).toContain('replies/no-text.jsonl');
       const doc = kb.getDocument('replies/messages.jsonl#r2');
       expect(doc?.title).toBe('幼儿园学位不足');
       expect(doc?.format).toBe('jsonl');
-      const hits = await kb.search({ text: '加装电梯补贴', mode: 'lexical' });
+      const hits = await searchKnowledgeBase(kb, { text: '加装电梯补贴', mode: 'lexical' });
       expect(hits.hits[0]?.citation.documentId).toBe('replies/messages.jsonl#r1');
 
       // A record dropped from the file is removed on the next run; unchanged ones are skipped.
       fs.writeFileSync(path.join(folder, 'replies', 'messages.jsonl'), records.slice(0, 2).map((r) => JSON.stringify(r)).join('\n') + '\n');
-      const again = await kb.ingestPaths([folder], { jsonl: { textField: 'reply', titleField: 'subject', idField: 'id' } });
+      const again = await ingestPaths(kb, [folder], { jsonl: { textField: 'reply', titleField: 'subject', idField: 'id' } });
       expect(again).toMatchObject({ added: 0, updated: 0, unchanged: 2, removed: 1 });
       expect(kb.getDocument('replies/messages.jsonl#r3')).toBeUndefined();
     } finally {
@@ -259,7 +261,7 @@ describe('JSONL records', () => {
   it('without --jsonl-text a JSONL file is skipped with a warning, not a failure', async () => {
     const kb = await KnowledgeBase.open({ ...baseConfig, dataDir: path.join(tmp, 'data-jsonl-none') }, { embedder: null, log: () => {} });
     try {
-      const report = await kb.ingestPaths([folder]);
+      const report = await ingestPaths(kb, [folder]);
       expect(report.failed).toEqual([]);
       expect(report.added).toBe(0);
       expect(report.warnings.find((w) => w.file === 'replies/messages.jsonl')?.warning).toMatch(/--jsonl-text/);

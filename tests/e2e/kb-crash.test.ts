@@ -12,9 +12,9 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { STORE_FILE } from '../../kb/store/store.ts';
-import { VECTOR_FILE, VECTOR_SIDECAR } from '../../kb/kb.ts';
+import { labelsDigest, VECTOR_FILE, VECTOR_SIDECAR, type VectorSidecar } from '../../kb/index/vector/vector-file.ts';
 import { VectorIndex } from '../../kb/index/vector/hnsw.ts';
-import { makeTinyModelDir } from '../support/random-bert.ts';
+import { makeTinyModelDir } from '../../bench/random-bert.ts';
 import { describeWithSharedCorpus, hasSharedCorpus, sharedPath } from '../support/shared-corpus.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'policykb-crash-'));
@@ -84,7 +84,8 @@ interface StoreSnapshot {
   torn: string[];
   /** Passage rows sharing document and position (duplicates). */
   duplicates: number;
-  generation: number;
+  /** Digest of the embedded labels: what the HNSW sidecar must say it reflects. */
+  labels: string;
   model: string | undefined;
 }
 
@@ -104,7 +105,7 @@ function snapshot(dataDir: string): StoreSnapshot {
       embedded: one('SELECT count(*) AS n FROM embeddings'),
       torn: docs.filter((d) => d.n !== d.passage_count).map((d) => d.id),
       duplicates: one('SELECT count(*) AS n FROM (SELECT doc_key, seq FROM passages GROUP BY doc_key, seq HAVING count(*) > 1)'),
-      generation: Number(meta('generation') ?? 0),
+      labels: labelsDigest(db.prepare('SELECT label FROM embeddings').pluck().all() as number[]),
       model: meta('modelId'),
     };
   } finally {
@@ -142,9 +143,9 @@ describeWithSharedCorpus('kill -9 during a batch ingest', () => {
     expect(resumed.duplicates).toBe(0);
     expect(resumed.embedded).toBe(resumed.passages);
 
-    // The saved HNSW file reflects the final store generation and holds exactly its vectors.
-    const sidecar = JSON.parse(fs.readFileSync(path.join(crashed, VECTOR_SIDECAR), 'utf8')) as { generation: number; dimension: number; count: number };
-    expect(sidecar.generation).toBe(resumed.generation);
+    // The saved HNSW file says it reflects exactly the store's embedded passages, and holds them.
+    const sidecar = JSON.parse(fs.readFileSync(path.join(crashed, VECTOR_SIDECAR), 'utf8')) as VectorSidecar;
+    expect(sidecar.labels).toBe(resumed.labels);
     const index = await VectorIndex.load(path.join(crashed, VECTOR_FILE), sidecar.dimension, { M: 16, efConstruction: 200, ef: 100 });
     expect(index.count).toBe(resumed.embedded);
     expect(sidecar.count).toBe(resumed.embedded);

@@ -10,10 +10,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../../kb/config.ts';
-import { loadEmbedder } from '../../kb/index/vector/embedder.ts';
-import { KnowledgeBase, KnowledgeBaseError, VECTOR_FILE, VECTOR_SIDECAR } from '../../kb/kb.ts';
+import { KnowledgeBase, KnowledgeBaseError } from '../../kb/kb.ts';
+import { VECTOR_FILE, VECTOR_SIDECAR } from '../../kb/index/vector/vector-file.ts';
 import type { Embedder } from '../../kb/types.ts';
-import { makeTinyModelDir } from '../support/random-bert.ts';
+import { tinyModel } from '../support/tiny-model.ts';
+import { search as searchKnowledgeBase } from '../../search/retrieve.ts';
+import { ingestPaths } from '../../ingest/ingest.ts';
 
 const PROJECT_CORPUS = path.resolve('corpus');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'policykb-kbmodel-'));
@@ -23,11 +25,7 @@ let modelEnv: Record<string, string>;
 let tiny: Embedder;
 
 beforeAll(async () => {
-  const { modelDir, modelId } = await makeTinyModelDir();
-  modelEnv = { KB_MODEL_DIR: modelDir, KB_MODEL: modelId, KB_MODEL_DOWNLOAD: '0' };
-  const load = await loadEmbedder(loadConfig(modelEnv));
-  if (!load.embedder) throw new Error(load.reason);
-  tiny = load.embedder;
+  ({ env: modelEnv, embedder: tiny } = await tinyModel());
 });
 
 function configFor(name: string, extra: Record<string, string> = {}): Config {
@@ -55,7 +53,7 @@ describe('dense retrieval with the generated model', () => {
   let kb: KnowledgeBase;
   beforeAll(async () => {
     kb = await KnowledgeBase.open(configFor('dense'), { log: () => {} });
-    const report = await kb.ingestPaths([PROJECT_CORPUS]);
+    const report = await ingestPaths(kb, [PROJECT_CORPUS]);
     expect(report.failed).toEqual([]);
   });
   afterAll(() => kb.close());
@@ -73,7 +71,7 @@ describe('dense retrieval with the generated model', () => {
     const passages = doc.passages.filter((p) => p.text.length >= 40);
     expect(passages.length).toBeGreaterThan(3);
     for (const passage of passages) {
-      const result = await kb.search({ text: passage.text, k: 5, mode: 'dense' });
+      const result = await searchKnowledgeBase(kb, { text: passage.text, k: 5, mode: 'dense' });
       expect(result.mode).toBe('dense');
       expect(result.lexicalOnly).toBe(false);
       expect(result.hits[0]?.passageId).toBe(passage.id);
@@ -83,7 +81,7 @@ describe('dense retrieval with the generated model', () => {
   });
 
   it('hybrid hits carry citations and the rank each retriever gave them', async () => {
-    const result = await kb.search({ text: '普惠性民办幼儿园认定', k: 5, mode: 'hybrid' });
+    const result = await searchKnowledgeBase(kb, { text: '普惠性民办幼儿园认定', k: 5, mode: 'hybrid' });
     expect(result.mode).toBe('hybrid');
     const hit = result.hits[0]!;
     expect(hit.citation.documentId).toBe('青州市普惠性民办幼儿园认定和扶持管理办法-通知.txt');
@@ -95,13 +93,13 @@ describe('dense retrieval with the generated model', () => {
   });
 
   it('filters apply inside both retrievers', async () => {
-    const onlyPolicies = await kb.search({ text: '幼儿园学位', k: 10, mode: 'hybrid', filters: { kind: ['policy'] } });
+    const onlyPolicies = await searchKnowledgeBase(kb, { text: '幼儿园学位', k: 10, mode: 'hybrid', filters: { kind: ['policy'] } });
     expect(onlyPolicies.hits.length).toBeGreaterThan(0);
     expect(onlyPolicies.hits.every((h) => h.kind === 'policy')).toBe(true);
-    const prefix = await kb.search({ text: '幼儿园学位', k: 10, mode: 'dense', filters: { pathPrefix: '对市人大' } });
+    const prefix = await searchKnowledgeBase(kb, { text: '幼儿园学位', k: 10, mode: 'dense', filters: { pathPrefix: '对市人大' } });
     expect(prefix.hits.length).toBeGreaterThan(0);
     expect(prefix.hits.every((h) => h.citation.documentId.startsWith('对市人大'))).toBe(true);
-    const none = await kb.search({ text: '幼儿园学位', k: 10, mode: 'hybrid', filters: { dateFrom: '2099' } });
+    const none = await searchKnowledgeBase(kb, { text: '幼儿园学位', k: 10, mode: 'hybrid', filters: { dateFrom: '2099' } });
     expect(none.hits).toEqual([]);
   });
 
@@ -117,7 +115,7 @@ describe('model changes', () => {
   it('refuses to mix vectors of one model id embedded with two profiles (pooling or prefixes), and says how to fix it', async () => {
     const config = configFor('profile-mismatch');
     const kb = await KnowledgeBase.open(config, { embedder: tiny, log: () => {} });
-    await kb.ingestPaths([PROJECT_CORPUS]);
+    await ingestPaths(kb, [PROJECT_CORPUS]);
     kb.close();
 
     const repooled: Embedder = { ...tiny, profile: { ...tiny.profile, pooling: 'mean', queryPrefix: 'query: ', passagePrefix: 'passage: ' } };
@@ -139,7 +137,7 @@ describe('model changes', () => {
   it('refuses to open a store with vectors of another model, naming both and the fix; reembed switches', async () => {
     const config = configFor('mismatch');
     const kb = await KnowledgeBase.open(config, { embedder: tiny, log: () => {} });
-    await kb.ingestPaths([PROJECT_CORPUS]);
+    await ingestPaths(kb, [PROJECT_CORPUS]);
     const passages = kb.stats().passages;
     kb.close();
 
@@ -155,7 +153,7 @@ describe('model changes', () => {
 
     const switched = await KnowledgeBase.open(config, { embedder: other, allowModelChange: true, log: () => {} });
     try {
-      const done = await switched.reembed();
+      const done = await switched.write((writer) => writer.reembed());
       expect(done).toBe(passages);
       const stats = switched.stats();
       expect(stats.embedded).toBe(passages);
@@ -180,17 +178,17 @@ describe('lexical-only fallback', () => {
       expect(health.mode).toBe('lexical-only');
       expect(health.lexicalOnlyReason).toMatch(/test\/tiny-bert/);
       expect(logs.join('\n')).toMatch(/LEXICAL-ONLY/);
-      const report = await kb.ingestPaths([PROJECT_CORPUS]);
+      const report = await ingestPaths(kb, [PROJECT_CORPUS]);
       expect(report.failed).toEqual([]);
       expect(kb.stats().embedded).toBe(0);
       for (const mode of ['hybrid', 'dense'] as const) {
-        const result = await kb.search({ text: '高校毕业生留省', mode });
+        const result = await searchKnowledgeBase(kb, { text: '高校毕业生留省', mode });
         expect(result.mode).toBe('lexical');
         expect(result.lexicalOnly).toBe(true);
         expect(result.notice).toMatch(/lexical-only/);
         expect(result.hits[0]?.citation.documentId).toContain('高校毕业生留省');
       }
-      const lexical = await kb.search({ text: '高校毕业生留省', mode: 'lexical' });
+      const lexical = await searchKnowledgeBase(kb, { text: '高校毕业生留省', mode: 'lexical' });
       expect(lexical.notice).toBeUndefined();
     } finally {
       kb.close();
@@ -200,7 +198,7 @@ describe('lexical-only fallback', () => {
     const withModel = await KnowledgeBase.open(configFor('lexical'), { log: () => {} });
     try {
       expect(withModel.health().mode).toBe('hybrid');
-      const report = await withModel.ingestPaths([PROJECT_CORPUS]);
+      const report = await ingestPaths(withModel, [PROJECT_CORPUS]);
       expect(report).toMatchObject({ added: 0, updated: 0, failed: [] });
       expect(report.unchanged).toBeGreaterThan(0);
       const stats = withModel.stats();
@@ -229,7 +227,7 @@ describe('the HNSW file is derived from the store', () => {
   it('is rebuilt when missing and reconciled when stale, always matching the store', async () => {
     const config = configFor('derived');
     const kb = await KnowledgeBase.open(config, { embedder: tiny, log: () => {} });
-    await kb.ingestPaths([PROJECT_CORPUS]);
+    await ingestPaths(kb, [PROJECT_CORPUS]);
     const embedded = kb.stats().embedded;
     kb.close();
 
@@ -241,7 +239,7 @@ describe('the HNSW file is derived from the store', () => {
     // Remove a document but make the saved file stale, as a kill before saving would.
     const sidecar = fs.readFileSync(path.join(config.dataDir, VECTOR_SIDECAR), 'utf8');
     const victim = rebuilt.getDocument('青州市城区内涝治理三年行动实施方案.md')!;
-    expect(rebuilt.remove(victim.id)).toBe(true);
+    expect(await rebuilt.write((writer) => writer.remove(victim.id))).toBe(true);
     const vectorBytes = fs.readFileSync(path.join(config.dataDir, VECTOR_FILE));
     rebuilt.close();
     fs.writeFileSync(path.join(config.dataDir, VECTOR_FILE), vectorBytes);
@@ -253,7 +251,7 @@ describe('the HNSW file is derived from the store', () => {
       const stats = reconciled.stats();
       expect(stats.embedded).toBe(embedded - victim.passages.length);
       expect(stats.vectors).toBe(stats.embedded);
-      const dense = await reconciled.search({ text: victim.passages[0]!.text, k: 20, mode: 'dense' });
+      const dense = await searchKnowledgeBase(reconciled, { text: victim.passages[0]!.text, k: 20, mode: 'dense' });
       expect(dense.hits.map((h) => h.citation.documentId)).not.toContain(victim.id);
     } finally {
       reconciled.close();

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { makeTinyModelDir } from '../support/random-bert.ts';
+import { makeTinyModelDir } from '../../bench/random-bert.ts';
 import { serveModelMirror } from '../support/model-mirror.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'policykb-model-cli-'));

@@ -11,7 +11,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { makeTinyModelDir } from '../support/random-bert.ts';
+import { makeTinyModelDir } from '../../bench/random-bert.ts';
 import { npmStart } from '../support/npm-start.ts';
 import { serveModelMirror } from '../support/model-mirror.ts';
 import { hasChromium, launchChromium, type LaunchedBrowser } from '../support/chromium.ts';
@@ -19,6 +19,14 @@ import { PROJECT_CORPUS } from '../support/test-server.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'policykb-model-startup-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+/** One sample document is corpus enough, and keeps each start short (the PDFs of corpus/ take most of its indexing time). */
+const CORPUS = path.join(tmp, 'corpus');
+const DOCUMENT = '青州市普惠性民办幼儿园认定和扶持管理办法-通知.txt';
+fs.mkdirSync(CORPUS);
+fs.copyFileSync(path.join(PROJECT_CORPUS, DOCUMENT), path.join(CORPUS, DOCUMENT));
+/** Each test starts the server in a child process; alone 20–50 s, longer when the whole suite shares two cores. */
+const START_TIMEOUT_MS = 300_000;
 
 async function getJson(url: string): Promise<Record<string, unknown>> {
   const response = await fetch(url);
@@ -35,7 +43,7 @@ describe('npm start obtains a missing model in the background', () => {
     let browser: LaunchedBrowser | undefined;
     const server = await npmStart({
       KB_DATA_DIR: path.join(tmp, 'data'),
-      KB_CORPUS_DIR: PROJECT_CORPUS,
+      KB_CORPUS_DIR: CORPUS,
       KB_MODEL: modelId,
       KB_MODEL_DIR: path.join(tmp, 'models'),
       KB_MODEL_MIRROR: mirror.url,
@@ -78,7 +86,7 @@ describe('npm start obtains a missing model in the background', () => {
       await server.stop();
       await mirror.close();
     }
-  });
+  }, START_TIMEOUT_MS);
 
   it('stays lexical where no source answers: one short notice in results, the technical reason in /api/health and the log', async () => {
     const closed = net.createServer();
@@ -87,7 +95,7 @@ describe('npm start obtains a missing model in the background', () => {
     await new Promise((resolve) => closed.close(resolve));
     const server = await npmStart({
       KB_DATA_DIR: path.join(tmp, 'data-unavailable'),
-      KB_CORPUS_DIR: PROJECT_CORPUS,
+      KB_CORPUS_DIR: CORPUS,
       KB_MODEL_DIR: path.join(tmp, 'no-models'),
       KB_MODEL_MIRROR: `http://127.0.0.1:${port}/`,
       KB_MODEL_SOURCES: 'hub',
@@ -106,5 +114,5 @@ describe('npm start obtains a missing model in the background', () => {
     } finally {
       await server.stop();
     }
-  });
+  }, START_TIMEOUT_MS);
 });

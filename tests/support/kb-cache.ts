@@ -15,7 +15,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, type Config } from '../../kb/config.ts';
-import { KnowledgeBase, type IngestOptions, type KnowledgeBaseOptions } from '../../kb/kb.ts';
+import { KnowledgeBase, type KnowledgeBaseOptions } from '../../kb/kb.ts';
+import type { IngestOptions, IngestReport } from '../../kb/types.ts';
+import { ingestPaths } from '../../ingest/ingest.ts';
 
 const CACHE_DIR = path.resolve(process.cwd(), 'node_modules', '.cache', 'policykb-test-kb');
 /** What decides the stored analysis: the pipeline, the store, the indexes, and the exact dependency versions. */
@@ -32,7 +34,7 @@ export interface KbBuild {
   openOptions?: Pick<KnowledgeBaseOptions, 'embedder' | 'lexicalOnlyReason'>;
   sources: KbSource[];
   /** Called on the built knowledge base before it is stored, e.g. to check the ingest report. */
-  check?: (reports: Awaited<ReturnType<KnowledgeBase['ingestPaths']>>[]) => void;
+  check?: (reports: IngestReport[]) => void;
 }
 
 function filesUnder(entry: string): string[] {
@@ -64,7 +66,7 @@ async function buildInto(dir: string, build: KbBuild): Promise<void> {
   const kb = await KnowledgeBase.open(config, { log: () => {}, ...build.openOptions });
   try {
     const reports = [];
-    for (const source of build.sources) reports.push(await kb.ingestPaths(source.paths, source.options ?? {}));
+    for (const source of build.sources) reports.push(await ingestPaths(kb, source.paths, source.options ?? {}));
     build.check?.(reports);
   } finally {
     kb.close();

@@ -9,7 +9,7 @@
  * centred at 22 pt, signature and date right-aligned, "— N —" page numbers),
  * so the reader sees what a real OFD export of the letter holds.
  */
-import { zipArchive } from './hostile-files.ts';
+import { zipArchive } from '../../bench/hostile-files.ts';
 
 export type OfdAlign = 'indent' | 'left' | 'centre' | 'right';
 export interface OfdParagraph {

@@ -11,6 +11,8 @@ import { PolicyTokenizer } from '../../kb/index/lexical/tokenizer.ts';
 import type { StoredDocument } from '../../kb/types.ts';
 import { describeWithSharedCorpus, sharedPath, SHARED_CORPUS } from '../support/shared-corpus.ts';
 import { buildTestKb, SEED_ID, type TestKb } from '../support/test-server.ts';
+import { search as searchKnowledgeBase } from '../../search/retrieve.ts';
+import { ingestPaths } from '../../ingest/ingest.ts';
 
 let t: TestKb;
 const tokenizer = new PolicyTokenizer();
@@ -21,7 +23,7 @@ beforeAll(async () => {
 afterAll(() => t?.close());
 
 async function ask(question: string, k = 8) {
-  const result = await t.kb.search({ text: question, k });
+  const result = await searchKnowledgeBase(t.kb, { text: question, k });
   return { hits: result.hits, answer: extractAnswer(question, result.hits, t.kb, { questionWords: tokenizer.queryTerms(question).words, knowsWord: (w) => t.kb.knowsWord(w), wordShare: (w) => t.kb.wordShare(w) }) };
 }
 
@@ -74,7 +76,7 @@ describe('extractAnswer on the sample corpus', () => {
   });
 
   it('returns null with a reason when the retrieved sentences do not cover the question', async () => {
-    const floodHits = (await t.kb.search({ text: '城区内涝 排水', k: 8 })).hits;
+    const floodHits = (await searchKnowledgeBase(t.kb, { text: '城区内涝 排水', k: 8 })).hits;
     expect(floodHits.length).toBeGreaterThan(0);
     const question = '灵活就业人员医保补贴多少？';
     const off = extractAnswer(question, floodHits, t.kb, { questionWords: tokenizer.queryTerms(question).words });
@@ -205,7 +207,7 @@ describe('the kind of fact asked for', () => {
 
 describeWithSharedCorpus('extractAnswer with the seed reply in three renditions', () => {
   it('answers 留吉率 from the seed, quoting the sentence once even though the PDF and DOCX say it too', async () => {
-    const report = await t.kb.ingestPaths([sharedPath('seed'), sharedPath('generated', '提案答复-公文版式.pdf'), sharedPath('generated', '提案答复-公文版式.docx')], {
+    const report = await ingestPaths(t.kb, [sharedPath('seed'), sharedPath('generated', '提案答复-公文版式.pdf'), sharedPath('generated', '提案答复-公文版式.docx')], {
       root: SHARED_CORPUS,
     });
     expect(report.failed).toEqual([]);
@@ -284,7 +286,7 @@ describeWithSharedCorpus('a stable answer when an unrelated document is added', 
     const before = (await ask(question)).answer;
     expect(before.answer, before.reason).not.toBeNull();
     expect(before.citations[0]!.quote).toContain('每部电梯20万元');
-    const report = await t.kb.ingestPaths([sharedPath('pdf', '2024年北京市政府工作报告.pdf')], { root: SHARED_CORPUS });
+    const report = await ingestPaths(t.kb, [sharedPath('pdf', '2024年北京市政府工作报告.pdf')], { root: SHARED_CORPUS });
     expect(report.failed).toEqual([]);
     expect(report.added).toBe(1);
     // The report speaks of 加装电梯 too: retrieval now holds Beijing passages for this question.
@@ -293,6 +295,6 @@ describeWithSharedCorpus('a stable answer when an unrelated document is added', 
     expect(after.answer, after.reason).not.toBeNull();
     expect(after.citations[0]!.quote).toBe(before.citations[0]!.quote);
     expect(after.citations[0]!.documentId).toBe(before.citations[0]!.documentId);
-    t.kb.remove('pdf/2024年北京市政府工作报告.pdf');
+    (await t.kb.write((writer) => writer.remove('pdf/2024年北京市政府工作报告.pdf')));
   });
 });

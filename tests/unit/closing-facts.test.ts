@@ -10,6 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../kb/config.ts';
 import { KnowledgeBase } from '../../kb/kb.ts';
 import { parseFile } from '../../ingest/parse.ts';
+import { search as searchKnowledgeBase } from '../../search/retrieve.ts';
+import { ingestPaths } from '../../ingest/ingest.ts';
 
 const PROJECT_CORPUS = path.resolve('corpus');
 const GRADUATES = '对省政协十二届三次会议第0137号提案的答复-高校毕业生留省.txt';
@@ -40,13 +42,13 @@ describe('closing-block facts', () => {
     let kb: KnowledgeBase;
     beforeAll(async () => {
       kb = await KnowledgeBase.open(loadConfig({ KB_DATA_DIR: path.join(tmp, 'data') }), { embedder: null, log: () => {} });
-      const report = await kb.ingestPaths([PROJECT_CORPUS]);
+      const report = await ingestPaths(kb, [PROJECT_CORPUS]);
       expect(report.failed).toEqual([]);
     });
     afterAll(() => kb.close());
 
     it('answers "这份答复的联系电话是多少？" within the document, with a citation into the closing block', async () => {
-      const result = await kb.search({ text: '这份答复的联系电话是多少？', k: 3, mode: 'lexical', filters: { pathPrefix: GRADUATES } });
+      const result = await searchKnowledgeBase(kb, { text: '这份答复的联系电话是多少？', k: 3, mode: 'lexical', filters: { pathPrefix: GRADUATES } });
       const top = result.hits[0]!;
       expect(top.text).toContain('0871-6539 2207');
       const doc = kb.getDocument(GRADUATES)!;
@@ -58,17 +60,17 @@ describe('closing-block facts', () => {
 
     it('finds the contact person first, and the signing unit and date among the top hits, of the document asked about', async () => {
       const filters = { pathPrefix: ELDERLY_CARE };
-      const person = await kb.search({ text: '这份答复的联系人是谁？', k: 3, mode: 'lexical', filters });
+      const person = await searchKnowledgeBase(kb, { text: '这份答复的联系人是谁？', k: 3, mode: 'lexical', filters });
       expect(person.hits[0]!.text).toContain('联系人：刘欣然');
       expect(person.hits[0]!.citation.headingPath).toEqual(['落款']);
       // A PDF letter: the signing unit and the date come from its last page.
-      const signed = await kb.search({ text: '这份答复的落款日期是哪天？', k: 3, mode: 'lexical', filters });
+      const signed = await searchKnowledgeBase(kb, { text: '这份答复的落款日期是哪天？', k: 3, mode: 'lexical', filters });
       const facts = signed.hits.find((hit) => hit.citation.headingPath[0] === '落款');
       expect(facts?.text).toMatch(/东川省民政厅\n2025年6月27日/);
     });
 
     it('lists every letter’s contact line for the phone question asked of the whole corpus', async () => {
-      const result = await kb.search({ text: '这份答复的联系电话是多少？', k: 5, mode: 'lexical' });
+      const result = await searchKnowledgeBase(kb, { text: '这份答复的联系电话是多少？', k: 5, mode: 'lexical' });
       expect(result.hits).toHaveLength(5);
       for (const hit of result.hits) expect(hit.text).toMatch(/联系电话：0871-\d{4} \d{4}/);
     });

@@ -8,7 +8,7 @@ import { loadConfig, type Config } from '../../kb/config.ts';
 import { loadEmbedder, modelFiles } from '../../kb/index/vector/embedder.ts';
 import { BGE_SMALL_ZH } from '../../kb/index/vector/profiles.ts';
 import type { Embedder } from '../../kb/types.ts';
-import { makeTinyModelDir } from '../support/random-bert.ts';
+import { makeTinyModelDir } from '../../bench/random-bert.ts';
 import { describeWithSharedCorpus, sharedPath } from '../support/shared-corpus.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'policykb-embedder-'));

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { extractFile } from '../../ingest/extract/index.ts';
 import { parseBytes, parseFile } from '../../ingest/parse.ts';
 import type { ParagraphRole, ParsedDocument } from '../../kb/types.ts';
-import { zipArchive } from '../support/hostile-files.ts';
+import { zipArchive } from '../../bench/hostile-files.ts';
 import { buildOfd, type OfdAlign } from '../support/ofd.ts';
 
 const SAMPLE_DOCX = path.resolve('corpus', '对省政协十二届三次会议第0352号提案的答复-灵活就业人员医保.docx');

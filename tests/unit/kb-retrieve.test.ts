@@ -9,7 +9,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../kb/config.ts';
 import { KnowledgeBase } from '../../kb/kb.ts';
-import { dateInRange, fuseRankings } from '../../search/retrieve.ts';
+import { dateInRange } from '../../kb/filters.ts';
+import { fuseRankings } from '../../search/retrieve.ts';
+import { search as searchKnowledgeBase } from '../../search/retrieve.ts';
+import { ingestPaths } from '../../ingest/ingest.ts';
 
 const PROJECT_CORPUS = path.resolve('corpus');
 const REPLY = '对市人大十七届四次会议第0056号建议的答复-学前教育学位.txt';
@@ -26,7 +29,7 @@ describe('retrieval over the project corpus', () => {
     const text = fs.readFileSync(path.join(PROJECT_CORPUS, REPLY), 'utf8');
     fs.writeFileSync(path.join(docs, 'copies', 'reply-copy.txt'), text.replace(/。/g, '。\n'));
     kb = await KnowledgeBase.open(loadConfig({ KB_DATA_DIR: path.join(tmp, 'data') }), { embedder: null, log: () => {} });
-    const report = await kb.ingestPaths([docs]);
+    const report = await ingestPaths(kb, [docs]);
     expect(report.failed).toEqual([]);
   });
   afterAll(() => kb.close());
@@ -34,7 +37,7 @@ describe('retrieval over the project corpus', () => {
   it('collapses a duplicated passage into one hit naming the other document', async () => {
     const doc = kb.getDocument(REPLY)!;
     const body = doc.passages.find((p) => p.text.length > 80)!;
-    const result = await kb.search({ text: body.text.slice(0, 60), k: 10, mode: 'lexical' });
+    const result = await searchKnowledgeBase(kb, { text: body.text.slice(0, 60), k: 10, mode: 'lexical' });
     const top = result.hits[0]!;
     expect([REPLY, 'copies/reply-copy.txt']).toContain(top.citation.documentId);
     expect(top.alsoIn).toEqual([top.citation.documentId === REPLY ? 'copies/reply-copy.txt' : REPLY]);
@@ -43,24 +46,24 @@ describe('retrieval over the project corpus', () => {
   });
 
   it('filters by kind, issuer, date and path prefix inside retrieval', async () => {
-    const all = await kb.search({ text: '幼儿园', k: 20, mode: 'lexical' });
+    const all = await searchKnowledgeBase(kb, { text: '幼儿园', k: 20, mode: 'lexical' });
     expect(new Set(all.hits.map((h) => h.kind)).size).toBeGreaterThan(1);
-    const replies = await kb.search({ text: '幼儿园', k: 20, mode: 'lexical', filters: { kind: ['suggestion-reply'] } });
+    const replies = await searchKnowledgeBase(kb, { text: '幼儿园', k: 20, mode: 'lexical', filters: { kind: ['suggestion-reply'] } });
     expect(replies.hits.length).toBeGreaterThan(0);
     expect(replies.hits.every((h) => h.kind === 'suggestion-reply')).toBe(true);
 
     const issuer = kb.getDocument(REPLY)!.metadata.issuer!;
     expect(issuer).toBeTruthy();
-    const byIssuer = await kb.search({ text: '幼儿园', k: 20, mode: 'lexical', filters: { issuer: issuer.slice(0, 5) } });
+    const byIssuer = await searchKnowledgeBase(kb, { text: '幼儿园', k: 20, mode: 'lexical', filters: { issuer: issuer.slice(0, 5) } });
     expect(byIssuer.hits.length).toBeGreaterThan(0);
     expect(byIssuer.hits.every((h) => h.issuer?.includes(issuer.slice(0, 5)))).toBe(true);
 
     const year = kb.getDocument(REPLY)!.metadata.date!.slice(0, 4);
-    const inYear = await kb.search({ text: '幼儿园', k: 20, mode: 'lexical', filters: { dateFrom: year, dateTo: year } });
+    const inYear = await searchKnowledgeBase(kb, { text: '幼儿园', k: 20, mode: 'lexical', filters: { dateFrom: year, dateTo: year } });
     expect(inYear.hits.length).toBeGreaterThan(0);
     expect(inYear.hits.every((h) => h.date?.startsWith(year))).toBe(true);
 
-    const copies = await kb.search({ text: '幼儿园', k: 20, mode: 'lexical', filters: { pathPrefix: 'copies/' } });
+    const copies = await searchKnowledgeBase(kb, { text: '幼儿园', k: 20, mode: 'lexical', filters: { pathPrefix: 'copies/' } });
     expect(copies.hits.length).toBeGreaterThan(0);
     expect(copies.hits.every((h) => h.citation.documentId.startsWith('copies/'))).toBe(true);
   });

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadParseLimits } from '../../kb/config.ts';
 import { parseBytes } from '../../ingest/parse.ts';
-import { docxBomb, docxNestedRuns, htmlNestedDivs, manyLinesText, pdfRepeatedKids } from '../support/hostile-files.ts';
+import { docxBomb, docxNestedRuns, htmlNestedDivs, manyLinesText, pdfRepeatedKids } from '../../bench/hostile-files.ts';
 
 const limits = loadParseLimits({});
 const parse = (bytes: Uint8Array, file: string) => parseBytes(bytes, file, { passageMaxChars: 300, limits });
