@@ -59,10 +59,10 @@ describe('DOCX reader', () => {
     ]);
   });
 
-  it('refuses an OLE file named .docx as encrypted or legacy Word', async () => {
+  it('refuses an OLE file named .docx whose streams name no Word document', async () => {
     const file = path.join(tmp, '加密.docx');
     fs.writeFileSync(file, Buffer.concat([Buffer.from('d0cf11e0a1b11ae1', 'hex'), Buffer.alloc(504)]));
-    expect((await failure(file)).message).toMatch(/^加密\.docx：Word 文档已加密，或是旧版 \.doc/);
+    expect((await failure(file)).message).toMatch(/^加密\.docx：是 OLE 复合文件，但不是 Word 文档/);
   });
 
   it('refuses a ZIP without word/document.xml', async () => {
