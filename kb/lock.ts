@@ -141,7 +141,7 @@ function tryTake(file: string, me: LockHolder): 'taken' | LockHolder | undefined
     }
     const holder = readHolder(file);
     if (holder === undefined) {
-      let age = 0;
+      let age: number;
       try {
         age = Date.now() - fs.statSync(file).mtimeMs;
       } catch {

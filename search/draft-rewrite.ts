@@ -7,7 +7,7 @@
  * can still be checked against its source. Without KB_LLM_URL the draft is
  * purely extractive.
  */
-import type { Draft, DraftSection, SectionRewrite } from './draft.ts';
+import type { Draft, DraftSection } from './draft.ts';
 import { chat, citedSentences, type ChatMessage, type LlmSettings } from './generate.ts';
 
 export function rewriteMessages(section: DraftSection): ChatMessage[] {

@@ -14,8 +14,6 @@ import type {
   RetrievalMode,
   SearchFilters,
   SearchHit,
-  SearchQuery,
-  SearchResult,
   StoredDocument,
 } from '../kb/types.ts';
 import type { Searchable } from '../kb/kb.ts';

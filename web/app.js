@@ -160,11 +160,6 @@ function parseHash() {
 }
 
 
-/** The reason is a sentence of its own (often Chinese then English); only a bare phrase needs a stop. */
-function withFullStop(text) {
-  return /[.。!！]\s*$/.test(text) ? text.trim() : `${text}。`;
-}
-
 function setNav(name) {
   for (const a of document.querySelectorAll('[data-nav]')) a.classList.toggle('active', a.dataset.nav === name);
 }
