@@ -228,9 +228,10 @@ describe.skipIf(!hasChromium)('the page with a model', () => {
       await expect.poll(() => page.locator('#footer-status').textContent()).toContain('混合检索（test/tiny-bert）');
       expect(await page.locator('#banner').isHidden()).toBe(true);
       expect(await page.locator('.results-head').textContent()).toContain('混合检索');
-      const badges = await page.locator('.hits .hit .rank').allTextContents();
-      expect(badges.some((b) => /^义 #\d+$/.test(b))).toBe(true);
-      expect(badges.some((b) => /^词 #\d+$/.test(b))).toBe(true);
+      // Badges say in words which retriever found the passage; the ranks are in the tooltip.
+      const badges = await page.locator('.hits .hit .rank').evaluateAll((els) => els.map((el) => ({ label: el.textContent ?? '', detail: el.getAttribute('title') ?? '' })));
+      expect(badges.some((b) => /语义/.test(b.label) && /语义检索第 \d+ 名/.test(b.detail))).toBe(true);
+      expect(badges.some((b) => /关键词/.test(b.label) && /关键词检索第 \d+ 名/.test(b.detail))).toBe(true);
       await page.screenshot({ path: path.join(SHOTS, 'hybrid-01-results.png'), fullPage: false });
       expect(pageErrors).toEqual([]);
     } finally {
