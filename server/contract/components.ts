@@ -146,18 +146,23 @@ sameShape<z.output<typeof generatedAnswer>, GeneratedAnswer>(true);
 
 const queryPart = z.strictObject({ index: int(), text: z.string(), start: int(), end: int() });
 
+/** How a ranked earlier document is named in the precedent finders' results. */
+export const rankedDocumentFields = {
+  documentId: z.string(),
+  title: z.string(),
+  kind: documentKind,
+  issuer: z.string().optional(),
+  date: z.string().optional(),
+  alsoIn: z.array(z.string()).optional(),
+};
+
 export const similarResult = z.strictObject({
   parts: z.array(queryPart),
   documents: z.array(
     z.strictObject({
-      documentId: z.string(),
-      title: z.string(),
-      kind: documentKind,
-      issuer: z.string().optional(),
-      date: z.string().optional(),
+      ...rankedDocumentFields,
       score: z.number().meta({ description: '0–1：各句检索名次的平均得分，1 表示每一句都排第一' }),
       matchedParts: int(),
-      alsoIn: z.array(z.string()).optional(),
       pairs: z.array(
         z.strictObject({
           query: queryPart,

@@ -1,7 +1,7 @@
 /** Contracts of the drafter's routes: precedents per suggestion of a proposal, and reading a proposal file. */
 import { z } from 'zod';
 import type { PrecedentsResult } from '../../search/precedents.ts';
-import { citation, retrievalReport, sameShape } from './components.ts';
+import { citation, rankedDocumentFields, retrievalReport, sameShape } from './components.ts';
 import { component, defineRoute } from './define.ts';
 import { bodyFilters, documentKind, fieldsOf, integer, LIMITS, NOT_A_JSON_OBJECT, optionalMode, requiredText } from './fields.ts';
 
@@ -36,12 +36,7 @@ const precedentsResult = z.strictObject({
   bySuggestion: z.array(z.strictObject({ suggestion, precedents: z.array(precedentExcerpt) })),
   replies: z.array(
     z.strictObject({
-      documentId: z.string(),
-      title: z.string(),
-      kind: documentKind,
-      issuer: z.string().optional(),
-      date: z.string().optional(),
-      alsoIn: z.array(z.string()).optional(),
+      ...rankedDocumentFields,
       covered: int().meta({ description: '覆盖的建议条数' }),
       score: z.number(),
       excerpts: z.array(precedentExcerpt.nullable()).meta({ description: '按建议顺序，本答复中最接近的摘录或 null' }),
