@@ -77,7 +77,18 @@ export type ParagraphRole =
   | 'date'
   | 'contact'
   | 'cc'
-  | 'note'; // 印发 lines, attachments list, anything after the sign-off
+  | 'note' // 印发 lines, attachments list, anything after the sign-off
+  | 'table-header' // a table's column headings, cells joined by TABLE_CELL_SEPARATOR
+  | 'table-row'; // one row of a table, each cell led by its column heading (ingest/extract/table.ts)
+
+/**
+ * Cells of a table row are joined with this in the row's text, in the
+ * document text and the viewer alike: " | " reads as a column break in an
+ * answer, and a "|" inside a cell is written "｜" so the split is exact.
+ */
+export const TABLE_CELL_SEPARATOR = ' | ';
+/** Between a column heading and its cell in a row's text: "正确写法：《关于……的函》". */
+export const TABLE_HEADING_MARK = '：';
 
 export interface Paragraph {
   /** Position in the document, 0-based. */
@@ -162,6 +173,14 @@ export interface SourceLine {
   fontSize?: number;
   /** OCR'd lines: mean character confidence, 0–1. */
   confidence?: number;
+  /** The line is one row of a table: it stays a paragraph of its own. */
+  table?: TableRowMark;
+}
+
+/** Which table (numbered in document order) a row belongs to, and whether it is a heading row. */
+export interface TableRowMark {
+  table: number;
+  header: boolean;
 }
 
 export interface SourcePage {
@@ -202,6 +221,8 @@ export interface CleanBlock {
   centered?: boolean;
   /** OCR'd text: mean character confidence of its lines, 0–1. */
   confidence?: number;
+  /** A table row (never joined to its neighbours). */
+  table?: TableRowMark;
 }
 
 // ---------------------------------------------------------------------------
