@@ -96,29 +96,18 @@ const PASSAGES: AnalysisFields[] = [
 
 const QUERIES = ['城区内涝 排水管网', '普惠性幼儿园收费标准', '城区排水设施', '办学许可证', '财政保障资金', '加装电梯补贴多少钱？'];
 
+const field = (weight: number, k1: number, b: number) => ({ weight, k1, b });
+const off = field(0, 1.2, 0.75);
+
 const PARAMETER_SETS: Array<{ name: string; params: LexicalParams }> = [
   { name: 'the defaults', params: DEFAULT_LEXICAL_PARAMS },
   {
     name: 'passage words only, no length normalisation',
-    params: {
-      ...DEFAULT_LEXICAL_PARAMS,
-      words: { weight: 1, k1: 1.2, b: 0 },
-      bigrams: { weight: 0, k1: 1.2, b: 0.75 },
-      contextWords: { weight: 0, k1: 1.2, b: 0.75 },
-      contextBigrams: { weight: 0, k1: 1.2, b: 0.75 },
-      documentWords: { weight: 0, k1: 1.2, b: 0.75 },
-      documentBigrams: { weight: 0, k1: 1.2, b: 0.75 },
-    },
+    params: { ...DEFAULT_LEXICAL_PARAMS, words: field(1, 1.2, 0), bigrams: off, contextWords: off, contextBigrams: off, documentWords: off, documentBigrams: off },
   },
   {
     name: 'full length normalisation, heavy documents',
-    params: {
-      ...DEFAULT_LEXICAL_PARAMS,
-      bigrams: { weight: 0.7, k1: 2, b: 1 },
-      contextBigrams: { weight: 1.5, k1: 0.5, b: 1 },
-      documentWords: { weight: 3, k1: 1.5, b: 1 },
-      documentBigrams: { weight: 2, k1: 0.3, b: 0.2 },
-    },
+    params: { ...DEFAULT_LEXICAL_PARAMS, bigrams: field(0.7, 2, 1), contextBigrams: field(1.5, 0.5, 1), documentWords: field(3, 1.5, 1), documentBigrams: field(2, 0.3, 0.2) },
   },
 ];
 
