@@ -28,6 +28,7 @@ import { openApiDocument, type RouteContract, type RouteResponse } from './contr
 import { healthRoute, openApiRoute } from './contract/system.ts';
 import { askRoute, searchRoute, similarRoute } from './contract/search.ts';
 import { precedentRoutes } from './routes/precedents.ts';
+import { feedbackRoutes, type FeedbackSource } from './routes/feedback.ts';
 import {
   deleteDocumentRoute,
   documentFileRoute,
@@ -47,7 +48,8 @@ export const DEFAULT_WEB_DIR = path.resolve(path.dirname(fileURLToPath(import.me
 export type KnowledgeBaseApi = Pick<
   KnowledgeBase,
   'retrievalIndexes' | 'knowsWord' | 'wordShare' | 'getDocument' | 'documentPage' | 'paragraphIndexAt' | 'listDocuments' | 'failures' | 'health' | 'write'
->;
+> &
+  FeedbackSource;
 
 export interface AppOptions {
   log?: (message: string) => void;
@@ -388,6 +390,7 @@ export function createApp(kb: KnowledgeBaseApi, config: Config, options: AppOpti
   });
 
   app.use(precedentRoutes(kb, config, options.fetchImpl ? { fetchImpl: options.fetchImpl } : {}));
+  app.use(feedbackRoutes(kb, config, requireAdmin));
   app.use('/api', apiNotFound);
   app.use(express.static(webDir, { index: 'index.html', dotfiles: 'ignore' }));
   app.use(errorMiddleware({ log, maxUploadBytes: config.uploadMaxBytes }));
