@@ -18,17 +18,17 @@ import type { Config } from '../kb/config.ts';
 import { sourceFileOf } from '../kb/document-id.ts';
 import type { KnowledgeBase } from '../kb/kb.ts';
 import type { StoredDocument } from '../kb/types.ts';
-import { extractAnswer, verifyCitations, type AnswerResult } from '../search/answer.ts';
+import { ask } from '../search/ask.ts';
 import { findSimilar, findSimilarToDocument } from '../search/precedents.ts';
-import { PolicyTokenizer, USER_DICT_FILE } from '../kb/index/lexical/tokenizer.ts';
 import { apiNotFound, errorMiddleware, HttpError, notFound } from './errors.ts';
 import { failureLine } from '../ingest/errors.ts';
 import { ingestFile } from '../ingest/ingest.ts';
-import { generateAnswer, llmSettings, type GeneratedAnswer } from '../search/generate.ts';
+import { llmSettings } from '../search/generate.ts';
 import { openApiDocument, type RouteContract, type RouteResponse } from './contract/index.ts';
 import { healthRoute, openApiRoute } from './contract/system.ts';
 import { askRoute, searchRoute, similarRoute } from './contract/search.ts';
 import { precedentRoutes } from './routes/precedents.ts';
+import { feedbackRoutes, type FeedbackSource } from './routes/feedback.ts';
 import {
   deleteDocumentRoute,
   documentFileRoute,
@@ -45,7 +45,8 @@ import { search as searchKnowledgeBase } from '../search/retrieve.ts';
 export const DEFAULT_WEB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'web');
 
 /** What the server needs from the knowledge base (the real `KnowledgeBase` in production). */
-export type KnowledgeBaseApi = Pick<KnowledgeBase, 'retrievalIndexes' | 'passageVectors' | 'knowsWord' | 'wordShare' | 'getDocument' | 'listDocuments' | 'failures' | 'health' | 'write'>;
+export type KnowledgeBaseApi = Pick<KnowledgeBase, 'retrievalIndexes' | 'passageVectors' | 'knowsWord' | 'wordShare' | 'getDocument' | 'listDocuments' | 'failures' | 'health' | 'write'> &
+  FeedbackSource;
 
 export interface AppOptions {
   log?: (message: string) => void;
@@ -170,8 +171,6 @@ export function createApp(kb: KnowledgeBaseApi, config: Config, options: AppOpti
   const uploadsDir = path.join(config.dataDir, 'uploads');
   const incomingDir = incomingUploadsDir(config);
   const llm = llmSettings(config);
-  // The same analysis the lexical index applies, so the answer's notion of "the question's words" matches retrieval's.
-  const tokenizer = new PolicyTokenizer({ userDictPath: path.join(config.dataDir, USER_DICT_FILE) });
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
@@ -249,27 +248,20 @@ export function createApp(kb: KnowledgeBaseApi, config: Config, options: AppOpti
 
   serve(askRoute, async ({ body: { question, k, mode, filters } }) => {
     const started = performance.now();
-    const result = await searchKnowledgeBase(kb, { text: question, k, ...(mode ? { mode } : {}), ...(filters ? { filters } : {}) });
-    let answer: AnswerResult = extractAnswer(question, result.hits, kb, { questionWords: tokenizer.queryTerms(question).words, knowsWord: (word) => kb.knowsWord(word), wordShare: (word) => kb.wordShare(word) });
-    const problems = verifyCitations(answer.citations, kb);
-    if (problems.length > 0) {
-      // Never send a quote the document does not contain; this is a bug worth a loud log line.
-      log(`answer citations failed verification for "${question}": ${problems.join('; ')}`);
-      answer = { answer: null, citations: [], reason: '引文与原文校验不一致，已拒绝作答（详情见服务器日志）' };
-    }
-    let generated: GeneratedAnswer | undefined;
-    if (llm) generated = await generateAnswer(llm, question, result.hits, kb, options.fetchImpl);
+    const asked = await ask(kb, { question, k, ...(mode ? { mode } : {}), ...(filters ? { filters } : {}) }, { ...(llm ? { llm } : {}), ...(options.fetchImpl ? { fetchImpl: options.fetchImpl } : {}) });
+    if (asked.citationProblems.length > 0) log(`answer citations failed verification for "${question}": ${asked.citationProblems.join('; ')}`);
+    const { answer, retrieval } = asked;
     return {
       question,
       answer: answer.answer,
       ...(answer.reason ? { reason: answer.reason } : {}),
       citations: answer.citations,
       verified: true as const,
-      ...(generated ? { generated } : {}),
-      hits: result.hits,
-      mode: result.mode,
-      lexicalOnly: result.lexicalOnly,
-      ...(result.notice ? { notice: result.notice } : {}),
+      ...(asked.generated ? { generated: asked.generated } : {}),
+      hits: retrieval.hits,
+      mode: retrieval.mode,
+      lexicalOnly: retrieval.lexicalOnly,
+      ...(retrieval.notice ? { notice: retrieval.notice } : {}),
       tookMs: Math.round(performance.now() - started),
     };
   });
@@ -381,6 +373,7 @@ export function createApp(kb: KnowledgeBaseApi, config: Config, options: AppOpti
   });
 
   app.use(precedentRoutes(kb, config, options.fetchImpl ? { fetchImpl: options.fetchImpl } : {}));
+  app.use(feedbackRoutes(kb, config, requireAdmin));
   app.use('/api', apiNotFound);
   app.use(express.static(webDir, { index: 'index.html', dotfiles: 'ignore' }));
   app.use(errorMiddleware({ log, maxUploadBytes: config.uploadMaxBytes }));

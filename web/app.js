@@ -367,11 +367,11 @@ function citationList(citations) {
   );
 }
 
-/** 《标题》（文号）第X页: how drafters cite a quote in a document. */
+/** 《标题》（文号）第X页: how drafters cite a quote in a document; a 《》 inside the title becomes 〈〉, as nested title marks do. */
 function sourceLine(c) {
+  const title = c.title.replace(/《/g, '〈').replace(/》/g, '〉');
   const number = c.docNumber ? `（${c.docNumber}）` : '';
-  const page = c.pages ? (c.pages[0] === c.pages[1] ? `第${c.pages[0]}页` : `第${c.pages[0]}–${c.pages[1]}页`) : '';
-  return `《${c.title}》${number}${page}`;
+  return `《${title}》${number}${pagesLabel(c.pages)}`;
 }
 
 function copyQuoteButton(c) {
@@ -398,7 +398,7 @@ function possiblyRelevant(hits) {
     h(
       'ul',
       {},
-      hits.slice(0, 3).map((hit) =>
+      groupByDocument(hits).slice(0, 3).map(({ hits: [hit] }) =>
         h(
           'li',
           {},
@@ -450,7 +450,72 @@ function answerCard(result) {
     card.append(body, citationList(result.citations));
   }
   if (result.generated) card.append(generatedBlock(result.generated));
+  card.append(feedbackBar(result));
   return card;
+}
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+/** A thumb drawn as SVG: emoji need a colour-emoji font, which many office machines (and headless Chromium on Debian) lack. */
+function thumbIcon(direction = 'up') {
+  const svg = document.createElementNS(SVG_NS, 'svg');
+  svg.setAttribute('viewBox', '0 0 24 24');
+  svg.setAttribute('aria-hidden', 'true');
+  svg.setAttribute('class', `thumb thumb-${direction}`);
+  const path = document.createElementNS(SVG_NS, 'path');
+  path.setAttribute('d', 'M2 10h4v11H2zM8 21V10l5-8c1.7 0 2.6 1.2 2.2 2.9L14.3 9H20a2 2 0 0 1 2 2.3l-1.4 8A2 2 0 0 1 18.6 21z');
+  svg.append(path);
+  return svg;
+}
+
+/** 👍/👎 on the answer (or on the absence of one), with an optional correction: stored for the evaluation set. */
+function feedbackBar(result) {
+  const status = h('span', { class: 'feedback-status small muted', 'aria-live': 'polite' });
+  const correction = h('textarea', {
+    name: 'correction',
+    rows: '2',
+    maxlength: '2000',
+    placeholder: '可选：正确的回答是什么，或它在哪份文件里',
+    'aria-label': '更正',
+  });
+  const submit = h('button', { type: 'submit', class: 'btn btn-small' }, '提交');
+  const form = h('form', { class: 'feedback-form', hidden: true }, correction, submit);
+  const up = h('button', { type: 'button', class: 'btn-feedback feedback-up', title: '回答正确' }, thumbIcon(), '对');
+  const down = h('button', { type: 'button', class: 'btn-feedback feedback-down', title: '回答有误或本应作答，可附更正' }, thumbIcon('down'), '不对');
+  const bar = h('div', { class: 'feedback' }, h('span', { class: 'small muted' }, result.answer ? '这个回答对吗？' : '不作答对吗？'), up, down, status, form);
+  const send = async (verdict) => {
+    up.disabled = down.disabled = submit.disabled = true;
+    const text = correction.value.trim();
+    try {
+      await api('api/feedback', {
+        json: {
+          question: result.question,
+          answer: result.answer ? result.answer.text : null,
+          citations: result.citations.map((c) => ({ documentId: c.documentId, title: c.title, start: c.start, end: c.end, quote: c.quote, ...(c.pages ? { pages: c.pages } : {}) })),
+          verdict,
+          ...(text ? { correction: text } : {}),
+          mode: result.mode,
+        },
+      });
+      (verdict === 'up' ? up : down).classList.add('chosen');
+      form.hidden = true;
+      clear(status).append('谢谢，已记录。');
+    } catch (err) {
+      up.disabled = down.disabled = submit.disabled = false;
+      clear(status).append(`没有记录：${err.message}`);
+    }
+  };
+  up.addEventListener('click', () => send('up'));
+  down.addEventListener('click', () => {
+    down.classList.add('chosen');
+    form.hidden = false;
+    correction.focus();
+  });
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    send('down');
+  });
+  return bar;
 }
 
 function generatedBlock(generated) {

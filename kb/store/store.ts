@@ -25,14 +25,16 @@ import type {
   ParsedDocument,
   DocumentFailure,
   OcrSummary,
+  AnswerFeedback,
   Passage,
+  StoredFeedback,
   SourceFormat,
   StoredDocument,
 } from '../types.ts';
 
 export const STORE_FILE = 'kb.sqlite';
 /** The version SCHEMA creates; older stores are brought to it by MIGRATIONS. */
-const SCHEMA_VERSION = 3;
+const SCHEMA_VERSION = 4;
 
 const FAILURES_TABLE = `CREATE TABLE IF NOT EXISTS failures (
   id TEXT PRIMARY KEY,
@@ -40,6 +42,14 @@ const FAILURES_TABLE = `CREATE TABLE IF NOT EXISTS failures (
   error TEXT NOT NULL,
   failed_at TEXT NOT NULL
 ) WITHOUT ROWID;`;
+
+/** Readers' verdicts on answers (kb/types.ts AnswerFeedback as JSON): apart from the documents, read by nothing that searches. */
+const FEEDBACK_TABLE = `CREATE TABLE IF NOT EXISTS feedback (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  created_at TEXT NOT NULL,
+  verdict TEXT NOT NULL,
+  entry TEXT NOT NULL
+);`;
 
 /**
  * Forward migrations, in order: MIGRATIONS[v - 1] takes a store from version
@@ -62,6 +72,10 @@ const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [
       ALTER TABLE paragraphs ADD COLUMN confidence REAL;
       ALTER TABLE passages ADD COLUMN confidence REAL;
       ${FAILURES_TABLE}`);
+  },
+  // 3 → 4: readers' 👍/👎 and corrections on answers.
+  (db) => {
+    db.exec(FEEDBACK_TABLE);
   },
 ];
 
@@ -129,6 +143,7 @@ CREATE TABLE IF NOT EXISTS passages (
 CREATE INDEX IF NOT EXISTS passages_by_doc ON passages (doc_key, seq);
 CREATE TABLE IF NOT EXISTS embeddings (label INTEGER PRIMARY KEY, vector BLOB NOT NULL);
 ${FAILURES_TABLE}
+${FEEDBACK_TABLE}
 `;
 
 export interface DocumentWrite {
@@ -590,6 +605,23 @@ export class Store {
     return rows.map((r) => ({ id: r.id, error: r.error, failedAt: r.failed_at }));
   }
 
+  /** Keep a reader's verdict on an answer; the stored line, with its id and time. */
+  addFeedback(entry: AnswerFeedback): StoredFeedback {
+    const time = new Date().toISOString();
+    const info = this.sql('INSERT INTO feedback (created_at, verdict, entry) VALUES (?, ?, ?)').run(time, entry.verdict, JSON.stringify(entry));
+    return { id: Number(info.lastInsertRowid), time, ...entry };
+  }
+
+  feedbackCount(): number {
+    return (this.sql('SELECT count(*) AS n FROM feedback').get() as { n: number }).n;
+  }
+
+  /** Every stored verdict, oldest first. */
+  *feedback(): IterableIterator<StoredFeedback> {
+    const rows = this.db.prepare('SELECT id, created_at, entry FROM feedback ORDER BY id').iterate() as IterableIterator<{ id: number; created_at: string; entry: string }>;
+    for (const r of rows) yield { id: r.id, time: r.created_at, ...(JSON.parse(r.entry) as AnswerFeedback) };
+  }
+
   /** Remove a document; its passage labels, or undefined when there was none. */
   removeDocument(documentId: string): { docKey: number; labels: number[] } | undefined {
     const run = this.db.transaction(() => {
@@ -746,6 +778,12 @@ export class Store {
       });
     }
     return result;
+  }
+
+  /** A document's whole text and nothing else (no paragraphs, no passages): checking a quote against it costs one read. */
+  documentText(documentId: string): string | undefined {
+    const row = this.sql('SELECT text FROM documents WHERE id = ?').get(documentId) as { text: string } | undefined;
+    return row?.text;
   }
 
   summary(documentId: string): DocumentSummary | undefined {

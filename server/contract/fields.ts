@@ -23,6 +23,13 @@ export const LIMITS = {
   maxOffset: 10_000_000,
   issuerChars: 100,
   prefixChars: 500,
+  /** A verdict on an answer: what it judged is at most an answer's size (1–3 sentences, or a list of a few paragraphs' sentences). */
+  feedbackAnswerChars: 4000,
+  feedbackCitations: 20,
+  feedbackQuoteChars: 2000,
+  feedbackCorrectionChars: 2000,
+  titleChars: 500,
+  documentIdChars: 1000,
 } as const;
 
 /** Longest piece of a bad value repeated back in a message. */
