@@ -47,7 +47,17 @@ export const DEFAULT_WEB_DIR = path.resolve(path.dirname(fileURLToPath(import.me
 /** What the server needs from the knowledge base (the real `KnowledgeBase` in production). */
 export type KnowledgeBaseApi = Pick<
   KnowledgeBase,
-  'retrievalIndexes' | 'knowsWord' | 'wordShare' | 'getDocument' | 'documentPage' | 'paragraphIndexAt' | 'listDocuments' | 'failures' | 'health' | 'write'
+  | 'retrievalIndexes'
+  | 'passageVectors'
+  | 'knowsWord'
+  | 'wordShare'
+  | 'getDocument'
+  | 'documentPage'
+  | 'paragraphIndexAt'
+  | 'listDocuments'
+  | 'failures'
+  | 'health'
+  | 'write'
 > &
   FeedbackSource;
 
