@@ -45,7 +45,7 @@ import { search as searchKnowledgeBase } from '../search/retrieve.ts';
 export const DEFAULT_WEB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'web');
 
 /** What the server needs from the knowledge base (the real `KnowledgeBase` in production). */
-export type KnowledgeBaseApi = Pick<KnowledgeBase, 'retrievalIndexes' | 'knowsWord' | 'wordShare' | 'getDocument' | 'listDocuments' | 'failures' | 'health' | 'write'> &
+export type KnowledgeBaseApi = Pick<KnowledgeBase, 'retrievalIndexes' | 'passageVectors' | 'knowsWord' | 'wordShare' | 'getDocument' | 'listDocuments' | 'failures' | 'health' | 'write'> &
   FeedbackSource;
 
 export interface AppOptions {

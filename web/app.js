@@ -806,6 +806,18 @@ function coverageBadge(coverage) {
   );
 }
 
+/** The calibrated probability that a precedent answers the same problem (search/similarity.ts); absent without a model. */
+function similarityBadge(similarity) {
+  if (similarity === undefined || similarity === null) return null;
+  const pct = Math.round(similarity * 100);
+  return h(
+    'span',
+    { class: `score similarity${similarity >= 0.5 ? ' similarity-high' : ''}`, title: '相似度：嵌入模型的余弦相似度，经在先例集上拟合的逻辑曲线换算为“回答的是同一问题”的概率；同一数值在任何查询中含义相同，50% 即一半把握' },
+    h('span', { class: 'score-bar' }, h('span', { class: 'score-fill', style: { width: `${pct}%` } })),
+    `相似度 ${pct}%`,
+  );
+}
+
 function sourceLink(excerpt) {
   const where = excerpt.citation.pages ? pagesLabel(excerpt.citation.pages) : excerpt.citation.headingPath.join(' › ') || '正文';
   return h('a', { class: 'small', href: docHref(excerpt.documentId, { s: excerpt.citation.start, e: excerpt.citation.end }) }, `《${excerpt.title}》 ${where} →`);
@@ -888,7 +900,7 @@ function precedentResults(data, request) {
               'ol',
               { class: 'suggestion-precedents' },
               entry.precedents.map((excerpt) =>
-                h('li', { class: 'excerpt' }, h('div', { class: 'excerpt-head' }, h('span', { class: `kind kind-${excerpt.kind}` }, kindLabel(excerpt.kind)), coverageBadge(excerpt.coverage)), h('p', {}, excerpt.text), sourceLink(excerpt)),
+                h('li', { class: 'excerpt' }, h('div', { class: 'excerpt-head' }, h('span', { class: `kind kind-${excerpt.kind}` }, kindLabel(excerpt.kind)), similarityBadge(excerpt.similarity), ' ', coverageBadge(excerpt.coverage)), h('p', {}, excerpt.text), sourceLink(excerpt)),
               ),
             ),
       ),
@@ -913,13 +925,13 @@ function precedentResults(data, request) {
               'div',
               { class: 'pair' },
               h('div', { class: 'pair-query' }, suggestionLabel(data.outline.suggestions[k])),
-              h('div', { class: 'pair-match' }, h('p', {}, excerpt.text), coverageBadge(excerpt.coverage), ' ', sourceLink(excerpt)),
+              h('div', { class: 'pair-match' }, h('p', {}, excerpt.text), similarityBadge(excerpt.similarity), ' ', coverageBadge(excerpt.coverage), ' ', sourceLink(excerpt)),
             )
           : null,
       ),
     );
     list.append(
-      precedentCard(i, reply, coverageBadge(reply.score), [h('span', { class: `kind kind-${reply.kind}` }, kindLabel(reply.kind)), reply.issuer, reply.date, `覆盖 ${reply.covered}/${n} 条建议`],
+      precedentCard(i, reply, h('span', { class: 'badges' }, similarityBadge(reply.similarity), ' ', coverageBadge(reply.score)), [h('span', { class: `kind kind-${reply.kind}` }, kindLabel(reply.kind)), reply.issuer, reply.date, `覆盖 ${reply.covered}/${n} 条建议`],
         h('details', { class: 'pair-details', open: i < 2 }, h('summary', {}, `逐条对照（${reply.excerpts.filter(Boolean).length} 条）`), pairs)),
     );
   });
@@ -978,7 +990,9 @@ function similarResults(data) {
       precedentCard(
         i,
         doc,
-        h('span', { class: 'score', title: '各句检索名次的平均得分；100% 表示每一句都排在第一' }, h('span', { class: 'score-bar' }, h('span', { class: 'score-fill', style: { width: `${pct}%` } })), `${pct}%`),
+        // The calibrated probability when the model gives one; the rank-based score is relative (the first is always near 100%).
+        similarityBadge(doc.similarity) ??
+          h('span', { class: 'score', title: '各句检索名次的平均得分（相对分：排第一的总接近 100%）' }, h('span', { class: 'score-bar' }, h('span', { class: 'score-fill', style: { width: `${pct}%` } })), `名次分 ${pct}%`),
         [h('span', { class: `kind kind-${doc.kind}` }, kindLabel(doc.kind)), doc.issuer, doc.date, `${doc.matchedParts}/${data.parts.length} 句命中`],
         details,
       ),
