@@ -26,6 +26,8 @@ import { documentMatches, hasFilters } from './filters.ts';
 import { Store, type DocumentFilterRow, type PassageIndexRow, type PassageRow } from './store/store.ts';
 import {
   DOCUMENT_KINDS,
+  type AnswerFeedback,
+  type StoredFeedback,
   type DocumentFailure,
   type DocumentKind,
   type DocumentSummary,
@@ -37,6 +39,7 @@ import {
   type ModelProfile,
   type ModelStatus,
   type SearchFilters,
+  type DocumentPage,
   type StoredDocument,
 } from './types.ts';
 import { VectorIndex, type HnswParams } from './index/vector/hnsw.ts';
@@ -540,6 +543,21 @@ export class KnowledgeBase implements Searchable {
     return this.store.getDocument(id);
   }
 
+  /** One page of a document's paragraphs, read by key range (never the whole document). */
+  documentPage(id: string, page: { offset: number; limit: number; maxChars: number }): DocumentPage | undefined {
+    return this.store.documentPage(id, page);
+  }
+
+  /** Index of the paragraph that holds text offset `at`. */
+  paragraphIndexAt(id: string, at: number): number | undefined {
+    return this.store.paragraphIndexAt(id, at);
+  }
+
+  /** A document's text alone, without reading its paragraphs and passages. */
+  documentText(id: string): string | undefined {
+    return this.store.documentText(id);
+  }
+
   listDocuments(options: ListDocumentsOptions = {}): { total: number; documents: DocumentSummary[] } {
     const { filters } = options;
     const accept = hasFilters(filters)
@@ -604,6 +622,24 @@ export class KnowledgeBase implements Searchable {
   /** Files that could not be indexed, with their reasons (until they index or are removed). */
   failures(): DocumentFailure[] {
     return this.store.failures();
+  }
+
+  /**
+   * Keep a reader's verdict on an answer; undefined when the store already
+   * holds KB_FEEDBACK_MAX of them. Not queued behind write(): it is one
+   * synchronous insert into a table no index reads, so it can neither wait
+   * minutes behind an OCR'd upload nor land inside a document's transaction.
+   */
+  recordFeedback(entry: AnswerFeedback): StoredFeedback | undefined {
+    if (this.readOnly) throw new KnowledgeBaseError(`知识库 ${this.config.dataDir} 以只读方式打开，不能写入 (opened read-only: cannot write)`);
+    if (this.store.feedbackCount() >= this.config.feedbackMax) return undefined;
+    this.wrote = true;
+    return this.store.addFeedback(entry);
+  }
+
+  /** Every stored verdict, oldest first (the JSONL export). */
+  feedback(): IterableIterator<StoredFeedback> {
+    return this.store.feedback();
   }
 
   // -------------------------------------------------------------------------

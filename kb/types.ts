@@ -296,6 +296,45 @@ export interface AnswerCitation extends Citation {
   docNumber?: string;
 }
 
+export const FEEDBACK_VERDICTS = ['up', 'down'] as const;
+/** 👍 (the answer is right) or 👎 (it is wrong, or there should have been one). */
+export type FeedbackVerdict = (typeof FEEDBACK_VERDICTS)[number];
+
+/** A quote the judged answer gave: where it stands and what it says. */
+export interface FeedbackCitation {
+  documentId: string;
+  title: string;
+  start: number;
+  end: number;
+  quote: string;
+  pages?: PageSpan;
+}
+
+/**
+ * A reader's verdict on one answer, with an optional correction: a line of
+ * the evaluation set to be (`npm run kb -- feedback`). Kept apart from the
+ * documents: nothing in it reaches search.
+ */
+export interface AnswerFeedback {
+  question: string;
+  /** The answer judged; null when the knowledge base gave none. */
+  answer: string | null;
+  citations: FeedbackCitation[];
+  verdict: FeedbackVerdict;
+  /** What the answer should have said, or where it stands. */
+  correction?: string;
+  /** The retrieval mode that produced the answer. */
+  mode: RetrievalMode;
+  /** The embedding model loaded when the verdict came (absent: lexical-only). */
+  model?: string;
+}
+
+export interface StoredFeedback extends AnswerFeedback {
+  id: number;
+  /** ISO time the verdict was stored. */
+  time: string;
+}
+
 // ---------------------------------------------------------------------------
 // Contracts between the stages (implemented in kb/index/vector/embedder.ts,
 // kb/index/vector/hnsw.ts and kb/kb.ts).
@@ -356,6 +395,16 @@ export interface StoredDocument extends DocumentSummary {
   text: string;
   paragraphs: Paragraph[];
   passages: Passage[];
+  /** Absolute path of the original file when the knowledge base still knows it. */
+  sourcePath?: string;
+}
+
+/** A document's summary with one page of its paragraphs: what a reader of a long document is sent at a time. */
+export interface DocumentPage extends DocumentSummary {
+  paragraphs: Paragraph[];
+  /** Index of the first paragraph of the page. */
+  paragraphOffset: number;
+  paragraphTotal: number;
   /** Absolute path of the original file when the knowledge base still knows it. */
   sourcePath?: string;
 }

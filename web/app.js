@@ -367,11 +367,11 @@ function citationList(citations) {
   );
 }
 
-/** 《标题》（文号）第X页: how drafters cite a quote in a document. */
+/** 《标题》（文号）第X页: how drafters cite a quote in a document; a 《》 inside the title becomes 〈〉, as nested title marks do. */
 function sourceLine(c) {
+  const title = c.title.replace(/《/g, '〈').replace(/》/g, '〉');
   const number = c.docNumber ? `（${c.docNumber}）` : '';
-  const page = c.pages ? (c.pages[0] === c.pages[1] ? `第${c.pages[0]}页` : `第${c.pages[0]}–${c.pages[1]}页`) : '';
-  return `《${c.title}》${number}${page}`;
+  return `《${title}》${number}${pagesLabel(c.pages)}`;
 }
 
 function copyQuoteButton(c) {
@@ -398,7 +398,7 @@ function possiblyRelevant(hits) {
     h(
       'ul',
       {},
-      hits.slice(0, 3).map((hit) =>
+      groupByDocument(hits).slice(0, 3).map(({ hits: [hit] }) =>
         h(
           'li',
           {},
@@ -450,7 +450,72 @@ function answerCard(result) {
     card.append(body, citationList(result.citations));
   }
   if (result.generated) card.append(generatedBlock(result.generated));
+  card.append(feedbackBar(result));
   return card;
+}
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+/** A thumb drawn as SVG: emoji need a colour-emoji font, which many office machines (and headless Chromium on Debian) lack. */
+function thumbIcon(direction = 'up') {
+  const svg = document.createElementNS(SVG_NS, 'svg');
+  svg.setAttribute('viewBox', '0 0 24 24');
+  svg.setAttribute('aria-hidden', 'true');
+  svg.setAttribute('class', `thumb thumb-${direction}`);
+  const path = document.createElementNS(SVG_NS, 'path');
+  path.setAttribute('d', 'M2 10h4v11H2zM8 21V10l5-8c1.7 0 2.6 1.2 2.2 2.9L14.3 9H20a2 2 0 0 1 2 2.3l-1.4 8A2 2 0 0 1 18.6 21z');
+  svg.append(path);
+  return svg;
+}
+
+/** 👍/👎 on the answer (or on the absence of one), with an optional correction: stored for the evaluation set. */
+function feedbackBar(result) {
+  const status = h('span', { class: 'feedback-status small muted', 'aria-live': 'polite' });
+  const correction = h('textarea', {
+    name: 'correction',
+    rows: '2',
+    maxlength: '2000',
+    placeholder: '可选：正确的回答是什么，或它在哪份文件里',
+    'aria-label': '更正',
+  });
+  const submit = h('button', { type: 'submit', class: 'btn btn-small' }, '提交');
+  const form = h('form', { class: 'feedback-form', hidden: true }, correction, submit);
+  const up = h('button', { type: 'button', class: 'btn-feedback feedback-up', title: '回答正确' }, thumbIcon(), '对');
+  const down = h('button', { type: 'button', class: 'btn-feedback feedback-down', title: '回答有误或本应作答，可附更正' }, thumbIcon('down'), '不对');
+  const bar = h('div', { class: 'feedback' }, h('span', { class: 'small muted' }, result.answer ? '这个回答对吗？' : '不作答对吗？'), up, down, status, form);
+  const send = async (verdict) => {
+    up.disabled = down.disabled = submit.disabled = true;
+    const text = correction.value.trim();
+    try {
+      await api('api/feedback', {
+        json: {
+          question: result.question,
+          answer: result.answer ? result.answer.text : null,
+          citations: result.citations.map((c) => ({ documentId: c.documentId, title: c.title, start: c.start, end: c.end, quote: c.quote, ...(c.pages ? { pages: c.pages } : {}) })),
+          verdict,
+          ...(text ? { correction: text } : {}),
+          mode: result.mode,
+        },
+      });
+      (verdict === 'up' ? up : down).classList.add('chosen');
+      form.hidden = true;
+      clear(status).append('谢谢，已记录。');
+    } catch (err) {
+      up.disabled = down.disabled = submit.disabled = false;
+      clear(status).append(`没有记录：${err.message}`);
+    }
+  };
+  up.addEventListener('click', () => send('up'));
+  down.addEventListener('click', () => {
+    down.classList.add('chosen');
+    form.hidden = false;
+    correction.focus();
+  });
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    send('down');
+  });
+  return bar;
 }
 
 function generatedBlock(generated) {
@@ -616,14 +681,46 @@ function tableRow(paragraph, attributes, table, quote) {
   return row;
 }
 
+/**
+ * The document query that loads the page of paragraphs holding the citation: by paragraph index (p),
+ * by text offset (s); else the page holding paragraph `around` (no highlight) or starting at `from`.
+ * The server sends at most one page.
+ */
+function documentPageQuery(params) {
+  const index = (name) => (params.has(name) && /^\d+$/.test(params.get(name)) ? Number(params.get(name)) : undefined);
+  const p = index('p');
+  const s = index('s');
+  const around = index('around');
+  const from = index('from');
+  if (p !== undefined) return `?paragraph=${p}`;
+  if (s !== undefined) return `?at=${s}`;
+  if (around !== undefined) return `?paragraph=${around}`;
+  if (from !== undefined) return `?paragraphOffset=${from}`;
+  return '';
+}
+
+/** Links to the neighbouring pages of a document longer than one page of paragraphs. */
+function documentPager(doc) {
+  const first = doc.paragraphOffset;
+  const next = first + doc.paragraphs.length;
+  if (first === 0 && next >= doc.paragraphTotal) return null;
+  return h(
+    'div',
+    { class: 'pager doc-pager' },
+    first > 0 ? h('a', { class: 'btn', href: docHref(doc.id, { around: first - 1 }) }, '上一页') : null,
+    h('span', { class: 'muted small' }, `第 ${first + 1}–${next} 段，共 ${doc.paragraphTotal} 段`),
+    next < doc.paragraphTotal ? h('a', { class: 'btn', href: docHref(doc.id, { from: next }) }, '下一页') : null,
+  );
+}
+
 async function renderDocument(id, params, isCurrent) {
   view.append(loading('正在打开文档…'));
-  const doc = await api(`api/documents/${encodeURIComponent(id)}`);
-  if (!isCurrent()) return;
-  clear(view);
   const s = params.has('s') ? Number(params.get('s')) : undefined;
   const e = params.has('e') ? Number(params.get('e')) : undefined;
   const p = params.has('p') ? Number(params.get('p')) : undefined;
+  const doc = await api(`api/documents/${encodeURIComponent(id)}${documentPageQuery(params)}`);
+  if (!isCurrent()) return;
+  clear(view);
   let target = null;
   if (Number.isInteger(p)) target = doc.paragraphs.find((x) => x.index === p) || null;
   else if (Number.isInteger(s)) target = doc.paragraphs.find((x) => s >= x.start && s < x.end) || doc.paragraphs.find((x) => x.start >= s) || null;
@@ -697,7 +794,9 @@ async function renderDocument(id, params, isCurrent) {
     const tag = paragraph.role === 'heading' ? 'h3' : 'p';
     body.append(h(tag, attributes, isTarget ? paragraphWithQuote(paragraph, s, e) : paragraph.text));
   }
-  view.append(head, locator, body);
+  const pager = documentPager(doc);
+  // The helper skips absent parts; the DOM's own append would write them as the text "null".
+  append(view, [head, locator, pager, body, pager ? pager.cloneNode(true) : null]);
   if (target) {
     const el = document.getElementById(`para-${target.index}`);
     if (el) requestAnimationFrame(() => el.scrollIntoView({ block: 'center' }));
@@ -794,6 +893,18 @@ function coverageBadge(coverage) {
   );
 }
 
+/** The calibrated probability that a precedent answers the same problem (search/similarity.ts); absent without a model. */
+function similarityBadge(similarity) {
+  if (similarity === undefined || similarity === null) return null;
+  const pct = Math.round(similarity * 100);
+  return h(
+    'span',
+    { class: `score similarity${similarity >= 0.5 ? ' similarity-high' : ''}`, title: '相似度：嵌入模型的余弦相似度，经在先例集上拟合的逻辑曲线换算为“回答的是同一问题”的概率；同一数值在任何查询中含义相同，50% 即一半把握' },
+    h('span', { class: 'score-bar' }, h('span', { class: 'score-fill', style: { width: `${pct}%` } })),
+    `相似度 ${pct}%`,
+  );
+}
+
 function sourceLink(excerpt) {
   const where = excerpt.citation.pages ? pagesLabel(excerpt.citation.pages) : excerpt.citation.headingPath.join(' › ') || '正文';
   return h('a', { class: 'small', href: docHref(excerpt.documentId, { s: excerpt.citation.start, e: excerpt.citation.end }) }, `《${excerpt.title}》 ${where} →`);
@@ -876,7 +987,7 @@ function precedentResults(data, request) {
               'ol',
               { class: 'suggestion-precedents' },
               entry.precedents.map((excerpt) =>
-                h('li', { class: 'excerpt' }, h('div', { class: 'excerpt-head' }, h('span', { class: `kind kind-${excerpt.kind}` }, kindLabel(excerpt.kind)), coverageBadge(excerpt.coverage)), h('p', {}, excerpt.text), sourceLink(excerpt)),
+                h('li', { class: 'excerpt' }, h('div', { class: 'excerpt-head' }, h('span', { class: `kind kind-${excerpt.kind}` }, kindLabel(excerpt.kind)), similarityBadge(excerpt.similarity), ' ', coverageBadge(excerpt.coverage)), h('p', {}, excerpt.text), sourceLink(excerpt)),
               ),
             ),
       ),
@@ -901,13 +1012,13 @@ function precedentResults(data, request) {
               'div',
               { class: 'pair' },
               h('div', { class: 'pair-query' }, suggestionLabel(data.outline.suggestions[k])),
-              h('div', { class: 'pair-match' }, h('p', {}, excerpt.text), coverageBadge(excerpt.coverage), ' ', sourceLink(excerpt)),
+              h('div', { class: 'pair-match' }, h('p', {}, excerpt.text), similarityBadge(excerpt.similarity), ' ', coverageBadge(excerpt.coverage), ' ', sourceLink(excerpt)),
             )
           : null,
       ),
     );
     list.append(
-      precedentCard(i, reply, coverageBadge(reply.score), [h('span', { class: `kind kind-${reply.kind}` }, kindLabel(reply.kind)), reply.issuer, reply.date, `覆盖 ${reply.covered}/${n} 条建议`],
+      precedentCard(i, reply, h('span', { class: 'badges' }, similarityBadge(reply.similarity), ' ', coverageBadge(reply.score)), [h('span', { class: `kind kind-${reply.kind}` }, kindLabel(reply.kind)), reply.issuer, reply.date, `覆盖 ${reply.covered}/${n} 条建议`],
         h('details', { class: 'pair-details', open: i < 2 }, h('summary', {}, `逐条对照（${reply.excerpts.filter(Boolean).length} 条）`), pairs)),
     );
   });
@@ -966,7 +1077,9 @@ function similarResults(data) {
       precedentCard(
         i,
         doc,
-        h('span', { class: 'score', title: '各句检索名次的平均得分；100% 表示每一句都排在第一' }, h('span', { class: 'score-bar' }, h('span', { class: 'score-fill', style: { width: `${pct}%` } })), `${pct}%`),
+        // The calibrated probability when the model gives one; the rank-based score is relative (the first is always near 100%).
+        similarityBadge(doc.similarity) ??
+          h('span', { class: 'score', title: '各句检索名次的平均得分（相对分：排第一的总接近 100%）' }, h('span', { class: 'score-bar' }, h('span', { class: 'score-fill', style: { width: `${pct}%` } })), `名次分 ${pct}%`),
         [h('span', { class: `kind kind-${doc.kind}` }, kindLabel(doc.kind)), doc.issuer, doc.date, `${doc.matchedParts}/${data.parts.length} 句命中`],
         details,
       ),
