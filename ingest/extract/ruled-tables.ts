@@ -170,30 +170,22 @@ export function rasterSegments(image: RasterImage, pixelsPerPoint: number): Segm
     ink[p] = opaque && luminance < INK ? 1 : 0;
   }
   const segments: Segment[] = [];
-  const minH = width * RASTER_MIN_H_SHARE;
-  for (let y = 0; y < height; y++) {
-    let run = 0;
-    for (let x = 0; x <= width; x++) {
-      if (x < width && ink[y * width + x]) {
-        run++;
-        continue;
+  // Runs of ink along each line of pixels: rows (across the width) for horizontal rules, columns for vertical ones.
+  const scan = (axis: Segment['axis'], lines: number, length: number, pixel: (line: number, along: number) => number, min: number) => {
+    for (let line = 0; line < lines; line++) {
+      let run = 0;
+      for (let along = 0; along <= length; along++) {
+        if (along < length && ink[pixel(line, along)]) {
+          run++;
+          continue;
+        }
+        if (run >= min) segments.push({ axis, at: line / pixelsPerPoint, from: (along - run) / pixelsPerPoint, to: along / pixelsPerPoint });
+        run = 0;
       }
-      if (run >= minH) segments.push({ axis: 'h', at: y / pixelsPerPoint, from: (x - run) / pixelsPerPoint, to: x / pixelsPerPoint });
-      run = 0;
     }
-  }
-  const minV = RASTER_MIN_V_POINTS * pixelsPerPoint;
-  for (let x = 0; x < width; x++) {
-    let run = 0;
-    for (let y = 0; y <= height; y++) {
-      if (y < height && ink[y * width + x]) {
-        run++;
-        continue;
-      }
-      if (run >= minV) segments.push({ axis: 'v', at: x / pixelsPerPoint, from: (y - run) / pixelsPerPoint, to: y / pixelsPerPoint });
-      run = 0;
-    }
-  }
+  };
+  scan('h', height, width, (y, x) => y * width + x, width * RASTER_MIN_H_SHARE);
+  scan('v', width, height, (x, y) => y * width + x, RASTER_MIN_V_POINTS * pixelsPerPoint);
   return segments;
 }
 
@@ -236,7 +228,7 @@ interface Grid {
 }
 
 /** Groups of horizontal and vertical lines that cross each other: at least two of each make a grid. */
-export function grids(segments: Segment[]): Grid[] {
+function grids(segments: Segment[]): Grid[] {
   const merged = mergeSegments(segments);
   const hs = merged.filter((s) => s.axis === 'h');
   const vs = merged.filter((s) => s.axis === 'v');
