@@ -637,14 +637,46 @@ function paragraphWithQuote(paragraph, start, end) {
   return highlighted(paragraph.text, [[from, to]], 'quote-mark');
 }
 
+/**
+ * The document query that loads the page of paragraphs holding the citation: by paragraph index (p),
+ * by text offset (s); else the page holding paragraph `around` (no highlight) or starting at `from`.
+ * The server sends at most one page.
+ */
+function documentPageQuery(params) {
+  const index = (name) => (params.has(name) && /^\d+$/.test(params.get(name)) ? Number(params.get(name)) : undefined);
+  const p = index('p');
+  const s = index('s');
+  const around = index('around');
+  const from = index('from');
+  if (p !== undefined) return `?paragraph=${p}`;
+  if (s !== undefined) return `?at=${s}`;
+  if (around !== undefined) return `?paragraph=${around}`;
+  if (from !== undefined) return `?paragraphOffset=${from}`;
+  return '';
+}
+
+/** Links to the neighbouring pages of a document longer than one page of paragraphs. */
+function documentPager(doc) {
+  const first = doc.paragraphOffset;
+  const next = first + doc.paragraphs.length;
+  if (first === 0 && next >= doc.paragraphTotal) return null;
+  return h(
+    'div',
+    { class: 'pager doc-pager' },
+    first > 0 ? h('a', { class: 'btn', href: docHref(doc.id, { around: first - 1 }) }, '上一页') : null,
+    h('span', { class: 'muted small' }, `第 ${first + 1}–${next} 段，共 ${doc.paragraphTotal} 段`),
+    next < doc.paragraphTotal ? h('a', { class: 'btn', href: docHref(doc.id, { from: next }) }, '下一页') : null,
+  );
+}
+
 async function renderDocument(id, params, isCurrent) {
   view.append(loading('正在打开文档…'));
-  const doc = await api(`api/documents/${encodeURIComponent(id)}`);
-  if (!isCurrent()) return;
-  clear(view);
   const s = params.has('s') ? Number(params.get('s')) : undefined;
   const e = params.has('e') ? Number(params.get('e')) : undefined;
   const p = params.has('p') ? Number(params.get('p')) : undefined;
+  const doc = await api(`api/documents/${encodeURIComponent(id)}${documentPageQuery(params)}`);
+  if (!isCurrent()) return;
+  clear(view);
   let target = null;
   if (Number.isInteger(p)) target = doc.paragraphs.find((x) => x.index === p) || null;
   else if (Number.isInteger(s)) target = doc.paragraphs.find((x) => s >= x.start && s < x.end) || doc.paragraphs.find((x) => x.start >= s) || null;
@@ -709,7 +741,9 @@ async function renderDocument(id, params, isCurrent) {
       ),
     );
   }
-  view.append(head, locator, body);
+  const pager = documentPager(doc);
+  // The helper skips absent parts; the DOM's own append would write them as the text "null".
+  append(view, [head, locator, pager, body, pager ? pager.cloneNode(true) : null]);
   if (target) {
     const el = document.getElementById(`para-${target.index}`);
     if (el) requestAnimationFrame(() => el.scrollIntoView({ block: 'center' }));
