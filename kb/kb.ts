@@ -40,6 +40,7 @@ import {
   type ModelProfile,
   type ModelStatus,
   type SearchFilters,
+  type DocumentPage,
   type StoredDocument,
 } from './types.ts';
 import { VectorIndex, type HnswParams } from './index/vector/hnsw.ts';
@@ -548,6 +549,16 @@ export class KnowledgeBase implements Searchable {
 
   getDocument(id: string): StoredDocument | undefined {
     return this.store.getDocument(id);
+  }
+
+  /** One page of a document's paragraphs, read by key range (never the whole document). */
+  documentPage(id: string, page: { offset: number; limit: number; maxChars: number }): DocumentPage | undefined {
+    return this.store.documentPage(id, page);
+  }
+
+  /** Index of the paragraph that holds text offset `at`. */
+  paragraphIndexAt(id: string, at: number): number | undefined {
+    return this.store.paragraphIndexAt(id, at);
   }
 
   /** A document's text alone, without reading its paragraphs and passages. */

@@ -695,15 +695,47 @@ function paragraphWithQuote(paragraph, start, end) {
   return highlighted(paragraph.text, [[from, to]], 'quote-mark');
 }
 
+/**
+ * The document query that loads the page of paragraphs holding the citation: by paragraph index (p),
+ * by text offset (s); else the page holding paragraph `around` (no highlight) or starting at `from`.
+ * The server sends at most one page.
+ */
+function documentPageQuery(params) {
+  const index = (name) => (params.has(name) && /^\d+$/.test(params.get(name)) ? Number(params.get(name)) : undefined);
+  const p = index('p');
+  const s = index('s');
+  const around = index('around');
+  const from = index('from');
+  if (p !== undefined) return `?paragraph=${p}`;
+  if (s !== undefined) return `?at=${s}`;
+  if (around !== undefined) return `?paragraph=${around}`;
+  if (from !== undefined) return `?paragraphOffset=${from}`;
+  return '';
+}
+
+/** Links to the neighbouring pages of a document longer than one page of paragraphs. */
+function documentPager(doc) {
+  const first = doc.paragraphOffset;
+  const next = first + doc.paragraphs.length;
+  if (first === 0 && next >= doc.paragraphTotal) return null;
+  return h(
+    'div',
+    { class: 'pager doc-pager' },
+    first > 0 ? h('a', { class: 'btn', href: docHref(doc.id, { around: first - 1 }) }, '上一页') : null,
+    h('span', { class: 'muted small' }, `第 ${first + 1}–${next} 段，共 ${doc.paragraphTotal} 段`),
+    next < doc.paragraphTotal ? h('a', { class: 'btn', href: docHref(doc.id, { from: next }) }, '下一页') : null,
+  );
+}
+
 async function renderDocument(id, params, isCurrent) {
   view.append(loading('正在打开文档…'));
-  /** @type {DocumentResult} */
-  const doc = await api(`api/documents/${encodeURIComponent(id)}`);
-  if (!isCurrent()) return;
-  clear(view);
   const s = params.has('s') ? Number(params.get('s')) : undefined;
   const e = params.has('e') ? Number(params.get('e')) : undefined;
   const p = params.has('p') ? Number(params.get('p')) : undefined;
+  /** @type {DocumentResult} */
+  const doc = await api(`api/documents/${encodeURIComponent(id)}${documentPageQuery(params)}`);
+  if (!isCurrent()) return;
+  clear(view);
   let target = null;
   if (Number.isInteger(p)) target = doc.paragraphs.find((x) => x.index === p) || null;
   else if (s !== undefined && Number.isInteger(s)) target = doc.paragraphs.find((x) => s >= x.start && s < x.end) || doc.paragraphs.find((x) => x.start >= s) || null;
@@ -768,7 +800,9 @@ async function renderDocument(id, params, isCurrent) {
       ),
     );
   }
-  append(view, [head, locator, body]);
+  const pager = documentPager(doc);
+  // The helper skips absent parts; the DOM's own append would write them as the text "null".
+  append(view, [head, locator, pager, body, pager ? pager.cloneNode(true) : null]);
   if (target) {
     const el = document.getElementById(`para-${target.index}`);
     if (el) requestAnimationFrame(() => el.scrollIntoView({ block: 'center' }));
@@ -866,6 +900,18 @@ function coverageBadge(coverage) {
   );
 }
 
+/** The calibrated probability that a precedent answers the same problem (search/similarity.ts); absent without a model. */
+function similarityBadge(similarity) {
+  if (similarity === undefined || similarity === null) return null;
+  const pct = Math.round(similarity * 100);
+  return h(
+    'span',
+    { class: `score similarity${similarity >= 0.5 ? ' similarity-high' : ''}`, title: '相似度：嵌入模型的余弦相似度，经在先例集上拟合的逻辑曲线换算为“回答的是同一问题”的概率；同一数值在任何查询中含义相同，50% 即一半把握' },
+    h('span', { class: 'score-bar' }, h('span', { class: 'score-fill', style: { width: `${pct}%` } })),
+    `相似度 ${pct}%`,
+  );
+}
+
 function sourceLink(excerpt) {
   const where = excerpt.citation.pages ? pagesLabel(excerpt.citation.pages) : excerpt.citation.headingPath.join(' › ') || '正文';
   return h('a', { class: 'small', href: docHref(excerpt.documentId, { s: excerpt.citation.start, e: excerpt.citation.end }) }, `《${excerpt.title}》 ${where} →`);
@@ -952,7 +998,7 @@ function precedentResults(data, request) {
               'ol',
               { class: 'suggestion-precedents' },
               entry.precedents.map((excerpt) =>
-                h('li', { class: 'excerpt' }, h('div', { class: 'excerpt-head' }, h('span', { class: `kind kind-${excerpt.kind}` }, kindLabel(excerpt.kind)), coverageBadge(excerpt.coverage)), h('p', {}, excerpt.text), sourceLink(excerpt)),
+                h('li', { class: 'excerpt' }, h('div', { class: 'excerpt-head' }, h('span', { class: `kind kind-${excerpt.kind}` }, kindLabel(excerpt.kind)), similarityBadge(excerpt.similarity), ' ', coverageBadge(excerpt.coverage)), h('p', {}, excerpt.text), sourceLink(excerpt)),
               ),
             ),
       ),
@@ -977,13 +1023,13 @@ function precedentResults(data, request) {
               'div',
               { class: 'pair' },
               h('div', { class: 'pair-query' }, suggestionLabel(data.outline.suggestions[k])),
-              h('div', { class: 'pair-match' }, h('p', {}, excerpt.text), coverageBadge(excerpt.coverage), ' ', sourceLink(excerpt)),
+              h('div', { class: 'pair-match' }, h('p', {}, excerpt.text), similarityBadge(excerpt.similarity), ' ', coverageBadge(excerpt.coverage), ' ', sourceLink(excerpt)),
             )
           : null,
       ),
     );
     list.append(
-      precedentCard(i, reply, coverageBadge(reply.score), [h('span', { class: `kind kind-${reply.kind}` }, kindLabel(reply.kind)), reply.issuer, reply.date, `覆盖 ${reply.covered}/${n} 条建议`],
+      precedentCard(i, reply, h('span', { class: 'badges' }, similarityBadge(reply.similarity), ' ', coverageBadge(reply.score)), [h('span', { class: `kind kind-${reply.kind}` }, kindLabel(reply.kind)), reply.issuer, reply.date, `覆盖 ${reply.covered}/${n} 条建议`],
         h('details', { class: 'pair-details', open: i < 2 }, h('summary', {}, `逐条对照（${reply.excerpts.filter(Boolean).length} 条）`), pairs)),
     );
   });
@@ -1043,7 +1089,9 @@ function similarResults(data) {
       precedentCard(
         i,
         doc,
-        h('span', { class: 'score', title: '各句检索名次的平均得分；100% 表示每一句都排在第一' }, h('span', { class: 'score-bar' }, h('span', { class: 'score-fill', style: { width: `${pct}%` } })), `${pct}%`),
+        // The calibrated probability when the model gives one; the rank-based score is relative (the first is always near 100%).
+        similarityBadge(doc.similarity) ??
+          h('span', { class: 'score', title: '各句检索名次的平均得分（相对分：排第一的总接近 100%）' }, h('span', { class: 'score-bar' }, h('span', { class: 'score-fill', style: { width: `${pct}%` } })), `名次分 ${pct}%`),
         [h('span', { class: `kind kind-${doc.kind}` }, kindLabel(doc.kind)), doc.issuer, doc.date, `${doc.matchedParts}/${data.parts.length} 句命中`],
         details,
       ),

@@ -10,7 +10,7 @@
  * Labels are the store's integer passage keys: every derived index (BM25F,
  * HNSW) is keyed by them, and they are never reused for another passage.
  */
-import type { AnswerFeedback, DocumentFailure, DocumentKind, DocumentSummary, ParsedDocument, Passage, StoredDocument, StoredFeedback } from '../types.ts';
+import type { AnswerFeedback, DocumentFailure, DocumentKind, DocumentPage, DocumentSummary, ParsedDocument, Passage, StoredDocument, StoredFeedback } from '../types.ts';
 
 export interface DocumentWrite {
   id: string;
@@ -133,6 +133,10 @@ export interface DocumentStore {
   documentText(documentId: string): string | undefined;
   summary(documentId: string): DocumentSummary | undefined;
   getDocument(documentId: string): StoredDocument | undefined;
+  /** One page of a document's paragraphs (at most `limit` from `offset`, cut at `maxChars`), reading only the text they cover. */
+  documentPage(documentId: string, page: { offset: number; limit: number; maxChars: number }): DocumentPage | undefined;
+  /** Index of the paragraph holding text offset `at` (the last one starting at or before it). */
+  paragraphIndexAt(documentId: string, at: number): number | undefined;
   /** Summaries in id order; `accept` filters on the document key. */
   listSummaries(accept: (docKey: number) => boolean, offset: number, limit: number): { total: number; documents: DocumentSummary[] };
 }

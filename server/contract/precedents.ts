@@ -24,6 +24,7 @@ const precedentExcerpt = z.strictObject({
   paragraphIndex: int(),
   citation,
   coverage: z.number().meta({ description: '0–1：建议的实词（字二元组）在该段中出现的比例，只取决于两段文字' }),
+  similarity: z.number().optional().meta({ description: '0–1：经校准的概率，该段回答的是这条建议的问题（嵌入模型余弦经逻辑曲线映射）；无模型时没有' }),
 });
 
 const precedentsResult = z.strictObject({
@@ -38,7 +39,8 @@ const precedentsResult = z.strictObject({
     z.strictObject({
       ...rankedDocumentFields,
       covered: int().meta({ description: '覆盖的建议条数' }),
-      score: z.number(),
+      score: z.number().meta({ description: '0–1：各条建议最佳摘录覆盖率的平均值' }),
+      similarity: z.number().optional().meta({ description: '0–1：各条建议“本答复回答了该问题”的校准概率的平均值；无模型时没有' }),
       excerpts: z.array(precedentExcerpt.nullable()).meta({ description: '按建议顺序，本答复中最接近的摘录或 null' }),
     }),
   ),

@@ -107,7 +107,7 @@ describeWithSharedCorpus('POST /api/draft and /api/precedents/export', () => {
     const { file } = await download('/api/precedents/export', { text: proposal }, 'compare.docx');
     const parsed = await parseFile(file, { passageMaxChars: 300 });
     expect(parsed.text).toContain('覆盖率');
-    expect(parsed.text).toContain('《对省政协十三届二次会议第26号委员提案的答复》');
+    expect(parsed.text).toContain('《关于加强我省创新创业人才队伍建设的建议（第26号提案）的答复》');
     expect(parsed.text).toMatch(/\d+%/);
     for (const heading of sectionHeadings) expect(parsed.text).toContain(heading.replace(/关于[“"](.+)[”"]的建议$/, '$1'));
   });
@@ -128,7 +128,7 @@ describeWithSharedCorpus('POST /api/draft and /api/precedents/export', () => {
       expect(prompts).toHaveLength(5);
       // The model sees the suggestion and the section's precedents, numbered.
       expect(prompts[0]).toContain('落实‘人才强省’政策');
-      expect(prompts[0]).toMatch(/\[1\] （《对省政协十三届二次会议第26号委员提案的答复》/);
+      expect(prompts[0]).toMatch(/\[1\] （《关于加强我省创新创业人才队伍建设的建议（第26号提案）的答复》/);
       const xml = new ZipArchive(bytes).read('word/document.xml')!.toString('utf8');
       expect(xml).toContain('我们已构建人才政策体系并持续完善。');
       expect(xml).not.toContain('[1]');

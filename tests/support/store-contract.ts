@@ -73,6 +73,21 @@ export function describeStoreContract(name: string, openStore: StoreOpener): voi
       store.close();
     });
 
+    it('reads a page of paragraphs, and finds the paragraph holding an offset', () => {
+      const { store } = fresh();
+      write(store, 'flood.txt', TEXTS.flood);
+      const whole = store.getDocument('flood.txt')!;
+      const page = store.documentPage('flood.txt', { offset: 1, limit: 1, maxChars: 10_000 });
+      expect(page?.paragraphOffset).toBe(1);
+      expect(page?.paragraphTotal).toBe(whole.paragraphs.length);
+      expect(page?.paragraphs.map((p) => p.text)).toEqual([whole.paragraphs[1]!.text]);
+      expect(store.documentPage('gone.txt', { offset: 0, limit: 1, maxChars: 100 })).toBeUndefined();
+      const last = whole.paragraphs[whole.paragraphs.length - 1]!;
+      expect(store.paragraphIndexAt('flood.txt', last.start + 1)).toBe(last.index);
+      expect(store.paragraphIndexAt('flood.txt', 0)).toBe(0);
+      store.close();
+    });
+
     it('replaces a document on rewrite with new labels, never reusing the old ones', () => {
       const { store } = fresh();
       const first = write(store, 'flood.txt', TEXTS.flood, 'v1');
