@@ -935,8 +935,8 @@ function precedentCard(i, doc, score, meta, details) {
   );
 }
 
-/** POST `request` and save the Word file the server answers with. */
-async function downloadDocx(path, request, button) {
+/** POST `request` and save the file (Word or Excel) the server answers with. */
+async function downloadFile(path, request, button) {
   const label = button.textContent;
   button.disabled = true;
   button.textContent = '正在生成…';
@@ -973,11 +973,13 @@ function precedentResults(data, request) {
   const draftButton = h('button', { type: 'button', class: 'btn btn-primary draft-button', title: '公文版式的 Word 初稿：每条建议一节，填入先例段落并以脚注注明出处' }, '生成答复初稿');
   // Offered only when the server has a model; the draft is otherwise purely extractive.
   const rewrite = health && health.llm && health.llm.configured ? h('input', { type: 'checkbox', name: 'rewrite' }) : null;
-  draftButton.addEventListener('click', () => downloadDocx('api/draft', { ...request, rewrite: Boolean(rewrite && rewrite.checked) }, draftButton));
-  const exportButton = h('button', { type: 'button', class: 'btn export-button', title: '建议 | 先例段落 | 出处 | 覆盖率，Word 表格' }, '导出对照表');
-  exportButton.addEventListener('click', () => downloadDocx('api/precedents/export', request, exportButton));
+  draftButton.addEventListener('click', () => downloadFile('api/draft', { ...request, rewrite: Boolean(rewrite && rewrite.checked) }, draftButton));
+  const exportButton = h('button', { type: 'button', class: 'btn export-button', title: '建议 | 先例段落 | 出处 | 覆盖率，Word 表格' }, '对照表（Word）');
+  exportButton.addEventListener('click', () => downloadFile('api/precedents/export', request, exportButton));
+  const exportXlsxButton = h('button', { type: 'button', class: 'btn export-xlsx-button', title: '建议 | 先例段落 | 出处 | 覆盖率，Excel 表：每个先例一行，可排序筛选' }, '对照表（Excel）');
+  exportXlsxButton.addEventListener('click', () => downloadFile('api/precedents/export', { ...request, format: 'xlsx' }, exportXlsxButton));
   wrap.append(
-    h('div', { class: 'form-row draft-actions' }, draftButton, rewrite ? h('label', { class: 'check small' }, rewrite, ' 大模型据先例改写（保留出处，无出处的句子标黄）') : null, exportButton),
+    h('div', { class: 'form-row draft-actions' }, draftButton, rewrite ? h('label', { class: 'check small' }, rewrite, ' 大模型据先例改写（保留出处，无出处的句子标黄）') : null, exportButton, exportXlsxButton),
     h(
       'div',
       { class: 'results-head' },
