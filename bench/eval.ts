@@ -52,6 +52,7 @@ import { KnowledgeBase } from '../kb/kb.ts';
 import type { JsonlFields } from '../kb/types.ts';
 import { formatSummaryLine, percentile, summarize, summarizeByKind, type RankedOutcome, type MetricSummary } from './metrics.ts';
 import type { RetrievalMode, SearchHit } from '../kb/types.ts';
+import { hitSimilarities } from '../search/semantic.ts';
 import { extractAnswer, verifyCitations } from '../search/answer.ts';
 import { PolicyTokenizer, USER_DICT_FILE } from '../kb/index/lexical/tokenizer.ts';
 import { walkInputs } from '../ingest/batch.ts';
@@ -330,7 +331,13 @@ async function answerAsAsked(kb: KnowledgeBase, tokenizer: PolicyTokenizer, ques
 
 async function ask(kb: KnowledgeBase, tokenizer: PolicyTokenizer, question: string, mode: RetrievalMode) {
   const asked = await searchKnowledgeBase(kb, { text: question, k: ASK_DEFAULT_K, mode });
-  let answered = extractAnswer(question, asked.hits, kb, { questionWords: tokenizer.queryTerms(question).words, knowsWord: (word) => kb.knowsWord(word), wordShare: (word) => kb.wordShare(word) });
+  const similarity = await hitSimilarities(kb, question, asked.hits, asked.mode);
+  let answered = extractAnswer(question, asked.hits, kb, {
+    questionWords: tokenizer.queryTerms(question).words,
+    knowsWord: (word) => kb.knowsWord(word),
+    wordShare: (word) => kb.wordShare(word),
+    ...(similarity ? { semantic: { similarity } } : {}),
+  });
   if (verifyCitations(answered.citations, kb).length > 0) answered = { answer: null, citations: [], reason: 'citation check failed' };
   return { answered, hits: asked.hits };
 }

@@ -12,6 +12,8 @@ import type { FusionSettings, RetrievalIndexes, Searchable } from '../kb/kb.ts';
 import type { PassageRow } from '../kb/store/store.ts';
 import { fingerprint, nearDuplicate, type TextFingerprint } from '../kb/text/near-duplicates.ts';
 import type { RetrievalMode, SearchHit, SearchQuery, SearchResult } from '../kb/types.ts';
+import { preferScope, questionScope } from './scope.ts';
+import { questionVector } from './semantic.ts';
 
 export const DEFAULT_K = 10;
 export const MAX_K = 100;
@@ -91,7 +93,7 @@ export async function retrieve(context: RetrievalIndexes, query: SearchQuery): P
   if (mode !== 'lexical' && context.dense) {
     let vector: Float32Array | undefined;
     try {
-      [vector] = await context.dense.embedder.embedQueries([text]);
+      vector = await questionVector(context.dense.embedder, text);
     } catch (error) {
       // A remote embedding server can be down while the lexical index is fine: hybrid degrades, dense has nothing to give.
       if (mode === 'dense') throw error;
@@ -105,7 +107,8 @@ export async function retrieve(context: RetrievalIndexes, query: SearchQuery): P
       if (mode === 'dense') for (const h of hits) ownScores.set(h.label, h.score);
     }
   }
-  const fused = fuseRankings(lists, { lexical: context.weightLexical, dense: context.weightDense }, context.rrfK);
+  const fusedOnly = fuseRankings(lists, { lexical: context.weightLexical, dense: context.weightDense }, context.rrfK);
+  const fused = context.scopeOf ? preferScope(fusedOnly, questionScope(text), context.scopeOf) : fusedOnly;
 
   // A passage whose text (or nearly: kb/text/near-duplicates.ts) a better one already has is folded into it:
   // the same text in two renditions is one hit, shown with alsoIn. Compared on the texts themselves.

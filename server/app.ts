@@ -18,6 +18,7 @@ import type { Config } from '../kb/config.ts';
 import { sourceFileOf } from '../kb/document-id.ts';
 import type { KnowledgeBase } from '../kb/kb.ts';
 import type { StoredDocument } from '../kb/types.ts';
+import { hitSimilarities } from '../search/semantic.ts';
 import { extractAnswer, verifyCitations, type AnswerResult } from '../search/answer.ts';
 import { findSimilar, findSimilarToDocument } from '../search/precedents.ts';
 import { PolicyTokenizer, USER_DICT_FILE } from '../kb/index/lexical/tokenizer.ts';
@@ -45,7 +46,7 @@ import { search as searchKnowledgeBase } from '../search/retrieve.ts';
 export const DEFAULT_WEB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'web');
 
 /** What the server needs from the knowledge base (the real `KnowledgeBase` in production). */
-export type KnowledgeBaseApi = Pick<KnowledgeBase, 'retrievalIndexes' | 'knowsWord' | 'wordShare' | 'getDocument' | 'listDocuments' | 'failures' | 'health' | 'write'>;
+export type KnowledgeBaseApi = Pick<KnowledgeBase, 'retrievalIndexes' | 'knowsWord' | 'wordShare' | 'passageVectors' | 'getDocument' | 'listDocuments' | 'failures' | 'health' | 'write'>;
 
 export interface AppOptions {
   log?: (message: string) => void;
@@ -250,7 +251,13 @@ export function createApp(kb: KnowledgeBaseApi, config: Config, options: AppOpti
   serve(askRoute, async ({ body: { question, k, mode, filters } }) => {
     const started = performance.now();
     const result = await searchKnowledgeBase(kb, { text: question, k, ...(mode ? { mode } : {}), ...(filters ? { filters } : {}) });
-    let answer: AnswerResult = extractAnswer(question, result.hits, kb, { questionWords: tokenizer.queryTerms(question).words, knowsWord: (word) => kb.knowsWord(word), wordShare: (word) => kb.wordShare(word) });
+    const similarity = await hitSimilarities(kb, question, result.hits, result.mode);
+    let answer: AnswerResult = extractAnswer(question, result.hits, kb, {
+      questionWords: tokenizer.queryTerms(question).words,
+      knowsWord: (word) => kb.knowsWord(word),
+      wordShare: (word) => kb.wordShare(word),
+      ...(similarity ? { semantic: { similarity } } : {}),
+    });
     const problems = verifyCitations(answer.citations, kb);
     if (problems.length > 0) {
       // Never send a quote the document does not contain; this is a bug worth a loud log line.

@@ -22,6 +22,7 @@ import type {
   PageSpan,
   Paragraph,
   ParagraphRole,
+  Place,
   ParsedDocument,
   DocumentFailure,
   OcrSummary,
@@ -165,6 +166,9 @@ export interface DocumentFilterRow {
   kind: DocumentKind;
   issuer: string | null;
   date: string | null;
+  /** The place and year the document is about (metadata read at ingest): soft ranking evidence, see search/scope.ts. */
+  place?: Place;
+  year?: number;
 }
 
 export interface PassageRow {
@@ -227,7 +231,7 @@ interface PassageRowDb {
 const SUMMARY_COLUMNS =
   'doc_key, id, source_path, content_hash, title, kind, format, metadata, issuer, date, warnings, needs_ocr, page_count, paragraph_count, passage_count, indexed_at, ocr';
 
-const FILTER_COLUMNS = 'doc_key, id, kind, issuer, date';
+const FILTER_COLUMNS = "doc_key, id, kind, issuer, date, json_extract(metadata, '$.place') AS place, json_extract(metadata, '$.year') AS year";
 
 interface FilterRowDb {
   doc_key: number;
@@ -235,10 +239,15 @@ interface FilterRowDb {
   kind: string;
   issuer: string | null;
   date: string | null;
+  place: string | null;
+  year: number | null;
 }
 
 function toFilterRow(r: FilterRowDb): DocumentFilterRow {
-  return { docKey: r.doc_key, id: r.id, kind: r.kind as DocumentKind, issuer: r.issuer, date: r.date };
+  const row: DocumentFilterRow = { docKey: r.doc_key, id: r.id, kind: r.kind as DocumentKind, issuer: r.issuer, date: r.date };
+  if (r.place) row.place = JSON.parse(r.place) as Place;
+  if (typeof r.year === 'number') row.year = r.year;
+  return row;
 }
 
 function pageSpan(first: number | null, last: number | null): PageSpan | undefined {

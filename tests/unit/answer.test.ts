@@ -253,6 +253,8 @@ describe('the examples of issue 9, on the sample corpus', () => {
     expect(answer.answer, answer.reason).not.toBeNull();
     expect(answer.citations[0]!.quote).toMatch(/每餐分别给予2元至5元的补贴/);
     for (const c of answer.citations) expect(c.quote).not.toBe('（三）发展老年助餐服务。');
+    // The reply's title opens with 关于省政协…: that names no province 关于省.
+    expect(answer.answer!.about).toMatch(/^东川省/);
   });
 
   it('says which place the quote is about', async () => {
@@ -261,6 +263,15 @@ describe('the examples of issue 9, on the sample corpus', () => {
     expect(answer.citations[0]!.quote).toContain('每部电梯20万元');
     expect(answer.citations[0]!.place).toBe('青州市');
     expect(answer.answer!.about).toMatch(/青州市/);
+  });
+
+  it('answers a figure question with the sentence that states the figure, not the rest of its paragraph', async () => {
+    const { answer } = await ask('老旧楼房装电梯政府给多少钱？');
+    expect(answer.answer, answer.reason).not.toBeNull();
+    // The paragraph goes on with the year's spending (8460万元) and the next measure: other facts, not this answer.
+    expect(answer.answer!.sentences).toHaveLength(1);
+    expect(answer.answer!.text).toMatch(/每部电梯20万元[^[]*\[1\]$/);
+    expect(answer.answer!.text).not.toContain('8460万元');
   });
 
   it('answers 有哪些政策 with a short cited list, one item per source paragraph', async () => {
