@@ -19,9 +19,7 @@
  */
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { loadConfig } from '../kb/config.ts';
 import { KnowledgeBase } from '../kb/kb.ts';
-import { loadEmbedder } from '../kb/index/vector/embedder.ts';
 import { questionPlaces, within } from '../kb/places.ts';
 import { PolicyTokenizer } from '../kb/index/lexical/tokenizer.ts';
 import type { RetrievalMode, SearchHit } from '../kb/types.ts';
@@ -29,8 +27,8 @@ import { extractAnswer, verifyCitations, type SemanticEvidence } from '../search
 import { search as searchKnowledgeBase } from '../search/retrieve.ts';
 import { SCOPE_FACTORS, type ScopeFactors } from '../search/scope.ts';
 import { hitSimilarities } from '../search/semantic.ts';
-import { ASK_DEFAULT_K, corpusDocumentId, defaultDataDir, goldCoverage, judgeHits, parseEvalRuns, readQuestions, readUnanswerable, type EvalQuestion } from './eval.ts';
-import { cachingEmbedder } from './tune-fusion.ts';
+import { ASK_DEFAULT_K, corpusDocumentId, goldCoverage, judgeHits, readQuestions, readUnanswerable, type EvalQuestion } from './eval.ts';
+import { openTuningKb } from './tune-fusion.ts';
 
 interface AnswerSet {
   name: string;
@@ -135,15 +133,8 @@ for (const unknownWordMatch of [0.88, 0.9, 0.92, 1.1]) SEMANTIC_GRID.push({ unkn
 for (const minCoverage of [0, 0.1, 0.2, 0.3]) SEMANTIC_GRID.push({ minCoverage });
 
 async function main(): Promise<void> {
-  const runs = parseEvalRuns(process.argv.slice(2));
+  const { runs, cwd, corpus, kb } = await openTuningKb(process.argv.slice(2), 'tune-answers', { readOnly: true });
   const first = runs[0]!;
-  const cwd = process.cwd();
-  const corpus = path.resolve(cwd, first.corpus);
-  const base = loadConfig(process.env, cwd);
-  const dataDir = first.data ? path.resolve(cwd, first.data) : defaultDataDir(first, base, cwd);
-  const load = await loadEmbedder(base, (m) => console.error(m));
-  if (!load.embedder) throw new Error(`tune-answers needs an embedding model: ${load.reason}`);
-  const kb = await KnowledgeBase.open({ ...base, dataDir }, { readOnly: true, embedder: cachingEmbedder(load.embedder), log: (m) => console.error(m) });
   const tokenizer = new PolicyTokenizer();
   try {
     const relative = (q: EvalQuestion) => ({ ...q, expected: corpusDocumentId(q.expected, corpus) });
