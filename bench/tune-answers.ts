@@ -114,15 +114,13 @@ function row(sets: AnswerSet[], scores: SetScore[]): string {
     .join(' | ');
 }
 
+const NO_SCOPE = { samePlace: 1, enclosingPlace: 1, otherPlace: 1, sameYear: 1, otherYear: 1 };
 const SCOPE_GRID: Array<Partial<ScopeFactors>> = [
-  { samePlace: 1, enclosingPlace: 1, otherPlace: 1, sameYear: 1, otherYear: 1 },
+  NO_SCOPE,
   {},
-  { samePlace: 1.5, enclosingPlace: 1.2, otherPlace: 0.5 },
-  { samePlace: 3, enclosingPlace: 1.5, otherPlace: 0.25 },
-  { samePlace: 2, enclosingPlace: 1.5, otherPlace: 0.2 },
-  { samePlace: 4, enclosingPlace: 2, otherPlace: 0.1 },
-  { sameYear: 1, otherYear: 1 },
-  { sameYear: 1.6, otherYear: 0.6 },
+  { samePlace: 2, enclosingPlace: 1.3, otherPlace: 0.35 },
+  { samePlace: 1.3, enclosingPlace: 1.1, otherPlace: 0.7 },
+  { ...NO_SCOPE, sameYear: 1.3, otherYear: 0.8 },
 ];
 
 const SEMANTIC_GRID: Array<Omit<SemanticEvidence, 'similarity'> | null> = [null, {}];
@@ -131,9 +129,11 @@ for (const match of [0.84, 0.85, 0.86, 0.87, 0.88, 0.89]) {
 }
 for (const unknownWordMatch of [0.88, 0.9, 0.92, 1.1]) SEMANTIC_GRID.push({ unknownWordMatch });
 for (const minCoverage of [0, 0.1, 0.2, 0.3]) SEMANTIC_GRID.push({ minCoverage });
+for (const floor of [0.8, 0.82, 0.83, 0.84, 0.85, 0.86]) SEMANTIC_GRID.push({ floor }, { floor, match: 0.88 });
 
 async function main(): Promise<void> {
-  const { runs, cwd, corpus, kb } = await openTuningKb(process.argv.slice(2), 'tune-answers', { readOnly: true });
+  const modes = (process.env.TUNE_MODES ?? 'lexical,hybrid').split(',') as RetrievalMode[];
+  const { runs, cwd, corpus, kb } = await openTuningKb(process.argv.slice(2), 'tune-answers', { readOnly: true, lexicalOnly: !modes.includes('hybrid') });
   const first = runs[0]!;
   const tokenizer = new PolicyTokenizer();
   try {
@@ -150,7 +150,7 @@ async function main(): Promise<void> {
     ];
     const defaults = { ...SCOPE_FACTORS };
     const only = process.env.TUNE_ONLY ?? 'scope,semantic';
-    for (const mode of ['lexical', 'hybrid'] as const) {
+    for (const mode of modes) {
       if (only.includes('scope')) {
         console.log(`\n${mode}: place/year factors (semantic evidence at its defaults):`);
         for (const point of SCOPE_GRID) {
@@ -168,7 +168,7 @@ async function main(): Promise<void> {
       console.log(`\n${mode}: the model's evidence in the answer stage (null: none, as without a model):`);
       for (const point of SEMANTIC_GRID) {
         const scores = sets.map((set, i) => answerSet(kb, tokenizer, set, asked[i]!, point));
-        console.log(`  ${JSON.stringify(point).padEnd(48)} macro ${macro(sets, scores).toFixed(3)}  ${row(sets, scores)}`);
+        console.log(`  ${JSON.stringify(point).padEnd(36)} macro ${macro(sets, scores).toFixed(3)}  ${row(sets, scores)}`);
       }
     }
   } finally {

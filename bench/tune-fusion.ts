@@ -64,16 +64,20 @@ const score = (s: MetricSummary) => (s.recall[5]! + s.mrr) / 2;
 const cells = (s: MetricSummary) => `R@5 ${s.recall[5]!.toFixed(3)} R@10 ${s.recall[10]!.toFixed(3)} MRR ${s.mrr.toFixed(3)}`;
 
 /** The knowledge base `npm run eval` built for this command line, opened with the model (each query embedded once). */
-export async function openTuningKb(argv: string[], tool: string, options: { readOnly?: boolean } = {}) {
+export async function openTuningKb(argv: string[], tool: string, options: { readOnly?: boolean; lexicalOnly?: boolean } = {}) {
   const runs = parseEvalRuns(argv);
   const first = runs[0]!;
   const cwd = process.cwd();
   const corpus = path.resolve(cwd, first.corpus);
   const base = loadConfig(process.env, cwd);
   const dataDir = first.data ? path.resolve(cwd, first.data) : defaultDataDir(first, base, cwd);
-  const load = await loadEmbedder(base, (m) => console.error(m));
-  if (!load.embedder) throw new Error(`${tool} needs an embedding model: ${load.reason}`);
-  const kb = await KnowledgeBase.open({ ...base, dataDir }, { ...options, embedder: cachingEmbedder(load.embedder), log: (m) => console.error(m) });
+  let embedder: Embedder | null = null;
+  if (!options.lexicalOnly) {
+    const load = await loadEmbedder(base, (m) => console.error(m));
+    if (!load.embedder) throw new Error(`${tool} needs an embedding model: ${load.reason}`);
+    embedder = cachingEmbedder(load.embedder);
+  }
+  const kb = await KnowledgeBase.open({ ...base, dataDir }, { readOnly: options.readOnly ?? false, embedder, log: (m) => console.error(m) });
   return { runs, cwd, corpus, base, dataDir, kb };
 }
 

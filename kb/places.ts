@@ -11,6 +11,7 @@
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Place } from './types.ts';
+import { TermRarity } from './index/lexical/term-rarity.ts';
 
 export type { Place };
 
@@ -140,7 +141,9 @@ export function placeMentions(text: string): PlaceMention[] {
   for (const m of text.matchAll(UNKNOWN_PROVINCE)) {
     const prefix = m[1]!;
     const at = m.index;
-    if (NOT_PROVINCE_PREFIX.test(prefix) || /[全我本该各外分跨两三四五六多数]$|[您你我他她在是为了从对向将]/.test(prefix) || byForm.has(prefix) || byForm.has(m[0])) continue;
+    if (NOT_PROVINCE_PREFIX.test(prefix) || /[全我本该各外分跨两三四五六多数]$|[您你我他她在是为了从对向将与有而经呈待需非]/.test(prefix) || byForm.has(prefix) || byForm.has(m[0])) continue;
+    // A verb or preposition before 省 (根据省…, 加强省委…, 推动省…) opens a phrase about the province, it names none.
+    if (TermRarity.shared().isVerb(prefix)) continue;
     if (out.some((o) => at >= o.at && at < o.at + o.form.length)) continue;
     const division: Division = { code: '', name: m[0], level: 1, province: m[0] };
     out.push({ division, at, form: m[0] });

@@ -30,6 +30,7 @@ import {
   type FactType,
   type QuestionAnalysis,
 } from './question.ts';
+import { placeForms } from './scope.ts';
 
 export { carriesFact, factTypeOf, type FactType } from './question.ts';
 
@@ -122,6 +123,8 @@ export interface SemanticEvidence {
   unknownWordMatch?: number;
   /** The share of the question's terms a close passage's sentence must still hold. Default SEMANTIC_MIN_COVERAGE. */
   minCoverage?: number;
+  /** Below this cosine a passage does not answer, whatever words it shares with the question. Default SEMANTIC_FLOOR. */
+  floor?: number;
 }
 
 /** What is known of a candidate's document, computed once per document. */
@@ -310,10 +313,12 @@ const DOCUMENT_CREDIT = 0.3;
 const PARAPHRASE_CREDIT = 0.8;
 
 /** Weighted share of the question's terms that the sentence, its paragraph and headings, its title or its document hold. */
-function coverageOf(c: Candidate, terms: Term[], total: number): number {
+function coverageOf(c: Candidate, terms: Term[], total: number, placeTerms: Set<string> = new Set()): number {
   let matched = 0;
   for (const t of terms) {
-    if (c.haystack.includes(t.forms[0]!)) matched += t.weight;
+    // The place asked (东川省) is met by a document about that place, whether or not the sentence repeats it (我省).
+    if (placeTerms.has(t.term)) matched += t.weight;
+    else if (c.haystack.includes(t.forms[0]!)) matched += t.weight;
     else if (t.forms.slice(1).some((f) => c.haystack.includes(f))) matched += t.weight * PARAPHRASE_CREDIT;
     else if (t.forms.some((f) => c.context.includes(f))) matched += t.weight * CONTEXT_CREDIT;
     else if (t.forms.some((f) => c.facts.title.includes(f))) matched += t.weight * TITLE_CREDIT;
@@ -359,6 +364,9 @@ function placeFit(facts: DocFacts, places: Place[]): PlaceFit {
   return 'conflict';
 }
 
+/** The most local level of place (1 province) a national document answers for when no local one is retrieved. */
+const NATIONAL_ANSWERS_UP_TO_LEVEL = 1;
+
 const PLACE_BONUS: Record<PlaceFit, number> = { match: 0.12, national: 0, unknown: 0, conflict: -0.35 };
 
 function score(c: Candidate, analysis: QuestionAnalysis): number {
@@ -385,11 +393,6 @@ function score(c: Candidate, analysis: QuestionAnalysis): number {
   return c.coverage + rankBonus + factBonus + yearBonus + PLACE_BONUS[placeFit(c.facts, analysis.places)] - lengthPenalty - formPenalty;
 }
 
-/** The forms a place goes by in text: its name and short form (山东省, 山东). */
-function placeForms(place: Place): string[] {
-  const short = place.name.replace(/(壮族|回族|维吾尔)?(自治区|特别行政区|省|市|地区|盟)$/, '');
-  return short.length >= 2 && short !== place.name ? [place.name, short] : [place.name];
-}
 
 /** Does a document speak about `place`: is it about it, or does its text name it? */
 function documentNames(facts: DocFacts, place: Place): boolean {
@@ -591,6 +594,7 @@ type KeyWord = Term & { parts: Term[] };
 const SEMANTIC_MATCH = 0.86;
 const SEMANTIC_UNKNOWN_WORD_MATCH = 0.9;
 const SEMANTIC_MIN_COVERAGE = 0.15;
+const SEMANTIC_FLOOR = 0;
 const SEMANTIC_WEIGHT = 1;
 const SEMANTIC_BASE = 0.8;
 
@@ -599,6 +603,7 @@ interface SemanticSettings {
   match: number;
   unknownWordMatch: number;
   minCoverage: number;
+  floor: number;
   weight: number;
 }
 
@@ -609,6 +614,7 @@ function semanticSettings(evidence: SemanticEvidence | undefined): SemanticSetti
     match: evidence.match ?? SEMANTIC_MATCH,
     unknownWordMatch: evidence.unknownWordMatch ?? SEMANTIC_UNKNOWN_WORD_MATCH,
     minCoverage: evidence.minCoverage ?? SEMANTIC_MIN_COVERAGE,
+    floor: evidence.floor ?? SEMANTIC_FLOOR,
     weight: evidence.weight ?? SEMANTIC_WEIGHT,
   };
 }
@@ -646,7 +652,9 @@ export function extractAnswer(question: string, hits: SearchHit[], docs: Documen
     const local = docFacts.filter((d) => documentNames(d, place));
     if (local.length > 0) continue;
     const national = docFacts.filter((d) => d.place?.level === 0);
-    if (national.length === 0) {
+    // A national policy answers for a province (the province applies it); for a city or county it says
+    // nothing of that place's own figure (葫芦岛市纳税申报期, 固原市贫困劳动力补贴): measured in the README.
+    if (national.length === 0 || place.level > NATIONAL_ANSWERS_UP_TO_LEVEL) {
       return nullAnswer(`知识库中没有关于“${topic}”的内容：检索到的文件都不是关于${place.name}的`);
     }
     candidates = candidates.filter((c) => c.facts.place?.level === 0);
@@ -687,7 +695,7 @@ export function extractAnswer(question: string, hits: SearchHit[], docs: Documen
 
   const total = terms.reduce((a, t) => a + t.weight, 0);
   for (const c of candidates) {
-    c.coverage = coverageOf(c, terms, total);
+    c.coverage = coverageOf(c, terms, total, placeFit(c.facts, analysis.places) === 'match' ? placeWords : undefined);
     c.score = score(c, analysis) + (semantic && c.similarity !== undefined ? semantic.weight * (c.similarity - SEMANTIC_BASE) : 0);
   }
   candidates.sort((a, b) => b.score - a.score || a.hitRank - b.hitRank || a.span.start - b.span.start);
@@ -696,7 +704,8 @@ export function extractAnswer(question: string, hits: SearchHit[], docs: Documen
   const covering = candidates.filter(
     (c) => (c.coverage >= minCoverage || (close(c) && c.coverage >= (semantic?.minCoverage ?? 0))) && !isHeadingSentence(c.span.text),
   );
-  const relevant = covering.filter((c) => absentKeyWords(c, keys).length === 0 || close(c));
+  const tooFar = (c: Candidate) => semantic !== undefined && c.similarity !== undefined && c.similarity < semantic.floor;
+  const relevant = covering.filter((c) => (absentKeyWords(c, keys).length === 0 || close(c)) && !tooFar(c));
   if (relevant.length === 0 && covering.length > 0) {
     const absent = absentKeyWords(covering[0]!, keys);
     return nullAnswer(`知识库中没有关于“${topic}”的内容：相关的文件都没有提到“${absent.join('”“')}”`);
