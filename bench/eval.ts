@@ -33,9 +33,8 @@
  * `npm run kb -- reembed --data DIR` that switches it).
  *
  * Answers (`--answers`, questions only): each question is also answered the
- * way `POST /api/ask` answers it (the same search with the server's default
- * k, the same `extractAnswer` with the same question analysis, the same
- * citation check) and the report adds the share of questions whose answer
+ * through the same `ask` as `POST /api/ask` (search/ask.ts: the server's
+ * default k, question analysis and citation check) and the report adds the share of questions whose answer
  * holds the gold answer (see `goldCoverage` for the rule) and the share
  * answered null.
  *
@@ -52,9 +51,7 @@ import { KnowledgeBase } from '../kb/kb.ts';
 import type { JsonlFields } from '../kb/types.ts';
 import { formatSummaryLine, percentile, summarize, summarizeByKind, type RankedOutcome, type MetricSummary } from './metrics.ts';
 import type { RetrievalMode, SearchHit } from '../kb/types.ts';
-import { hitSimilarities } from '../search/semantic.ts';
-import { extractAnswer, verifyCitations } from '../search/answer.ts';
-import { PolicyTokenizer, USER_DICT_FILE } from '../kb/index/lexical/tokenizer.ts';
+import { ask, ASK_DEFAULT_K } from '../search/ask.ts';
 import { walkInputs } from '../ingest/batch.ts';
 import { PARSER_VERSION } from '../ingest/version.ts';
 import { failureLine } from '../ingest/errors.ts';
@@ -66,8 +63,6 @@ import { ingestPaths } from '../ingest/ingest.ts';
 export const EVAL_MANIFEST = 'eval-manifest.json';
 /** Passages retrieved per precedent query: documents are ranked by their best passage, so a document needs room. */
 const PRECEDENT_PASSAGES = 100;
-/** The k `POST /api/ask` searches with when the request names none (server/app.ts). */
-export const ASK_DEFAULT_K = 8;
 /** A gold answer longer than the extractive answer counts when at least this share of its characters is quoted. */
 export const GOLD_COVERAGE = 0.5;
 /** Shared runs shorter than this are chance (的, 和, 工作) and cover nothing. */
@@ -321,25 +316,12 @@ function rankDocuments(hits: SearchHit[]): string[] {
 type AnswerRow = AnswerQualityReport['perQuestion'][number] & { retrieved: boolean };
 
 /** One question answered as `POST /api/ask` answers it (same k, same analysis, same citation check), scored against its gold answer. */
-async function answerAsAsked(kb: KnowledgeBase, tokenizer: PolicyTokenizer, question: EvalQuestion, mode: RetrievalMode): Promise<AnswerRow> {
-  const { answered, hits } = await ask(kb, tokenizer, question.text, mode);
+async function answerAsAsked(kb: KnowledgeBase, question: EvalQuestion, mode: RetrievalMode): Promise<AnswerRow> {
+  const { answer: answered, retrieval: { hits } } = await ask(kb, { question: question.text, mode });
   const text = answered.answer ? answered.answer.sentences.map((s) => s.text).join('') : null;
   const gold = text === null ? { share: 0, contains: false } : goldCoverage(text, question.answer ?? '');
   const retrieved = hits.some((hit) => isRelevant(hit, question));
   return { id: question.id, answer: text, ...(answered.reason ? { reason: answered.reason } : {}), goldShare: gold.share, contains: gold.contains, retrieved };
-}
-
-async function ask(kb: KnowledgeBase, tokenizer: PolicyTokenizer, question: string, mode: RetrievalMode) {
-  const asked = await searchKnowledgeBase(kb, { text: question, k: ASK_DEFAULT_K, mode });
-  const similarity = await hitSimilarities(kb, question, asked.hits, asked.mode);
-  let answered = extractAnswer(question, asked.hits, kb, {
-    questionWords: tokenizer.queryTerms(question).words,
-    knowsWord: (word) => kb.knowsWord(word),
-    wordShare: (word) => kb.wordShare(word),
-    ...(similarity ? { semantic: { similarity } } : {}),
-  });
-  if (verifyCitations(answered.citations, kb).length > 0) answered = { answer: null, citations: [], reason: 'citation check failed' };
-  return { answered, hits: asked.hits };
 }
 
 function answerQuality(rows: AnswerRow[]): AnswerQualityReport {
@@ -374,10 +356,10 @@ export function readUnanswerable(file: string): Array<{ id: string; question: st
   return out;
 }
 
-async function askUnanswerable(kb: KnowledgeBase, tokenizer: PolicyTokenizer, questions: Array<{ id: string; question: string }>, mode: RetrievalMode): Promise<UnanswerableReport> {
+async function askUnanswerable(kb: KnowledgeBase, questions: Array<{ id: string; question: string }>, mode: RetrievalMode): Promise<UnanswerableReport> {
   const perQuestion: UnanswerableReport['perQuestion'] = [];
   for (const q of questions) {
-    const { answered } = await ask(kb, tokenizer, q.question, mode);
+    const { answer: answered } = await ask(kb, { question: q.question, mode });
     const answer = answered.answer ? answered.answer.sentences.map((s) => s.text).join('') : null;
     perQuestion.push({ id: q.id, question: q.question, answer, ...(answered.reason ? { reason: answered.reason } : {}) });
   }
@@ -489,8 +471,7 @@ export async function runEval(
     print(`${questions.length} ${kind} from ${questionFile} · mode=${mode} · first question after ${secondsToFirstQuestion.toFixed(1)} s`);
 
     if (options.answers && kind !== 'questions') throw new EvalError('--answers 只用于 --questions (--answers needs --questions)');
-    // The tokenizer the server builds for /api/ask: the knowledge base's user dictionary included.
-    const tokenizer = options.answers ? new PolicyTokenizer({ userDictPath: path.join(config.dataDir, USER_DICT_FILE) }) : undefined;
+    const answering = Boolean(options.answers);
     const answerRows: AnswerRow[] = [];
     const scoped: NonNullable<EvalReport['scope']> = { n: 0, wrongPlaceTop1: 0, examples: [] };
 
@@ -518,19 +499,19 @@ export async function runEval(
           scoped.examples.push({ id: question.id, place: question.place, top: topId, topPlace: topPlace.name });
         }
       }
-      if (tokenizer) answerRows.push(await answerAsAsked(kb, tokenizer, question, mode));
+      if (answering) answerRows.push(await answerAsAsked(kb, question, mode));
     }
-    const answers = tokenizer ? answerQuality(answerRows) : undefined;
+    const answers = answering ? answerQuality(answerRows) : undefined;
     let unanswerable: UnanswerableReport | undefined;
     let paraphrase: AnswerQualityReport | undefined;
-    if (tokenizer) {
+    if (answering) {
       const unanswerableFile = options.unanswerable ?? path.join(cwd, 'bench', 'unanswerable.jsonl');
-      if (fs.existsSync(unanswerableFile)) unanswerable = await askUnanswerable(kb, tokenizer, readUnanswerable(unanswerableFile), mode);
+      if (fs.existsSync(unanswerableFile)) unanswerable = await askUnanswerable(kb, readUnanswerable(unanswerableFile), mode);
       const paraphraseFile = options.paraphrase ?? path.join(cwd, 'bench', 'paraphrase.jsonl');
       if (fs.existsSync(paraphraseFile)) {
         const rows: AnswerRow[] = [];
         for (const question of readQuestions(paraphraseFile, 'questions')) {
-          rows.push(await answerAsAsked(kb, tokenizer, { ...question, expected: corpusDocumentId(question.expected, corpus) }, mode));
+          rows.push(await answerAsAsked(kb, { ...question, expected: corpusDocumentId(question.expected, corpus) }, mode));
         }
         paraphrase = answerQuality(rows);
       }

@@ -17,7 +17,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { percentile } from './metrics.ts';
-import { docxBomb, docxNestedRuns, htmlNestedDivs, manyLinesText, pdfRepeatedKids } from './hostile-files.ts';
+import { docxBomb, docxNestedRuns, htmlNestedDivs, manyLinesText, pdfRepeatedKids, pdfRepeatedObjects } from './hostile-files.ts';
 
 /** A request still unanswered after this counts as a timeout (the probe's clients gave up at 20 s). */
 const TIMEOUT_MS = 20_000;
@@ -29,6 +29,7 @@ function hostileFiles(): Array<[string, Buffer]> {
     ['嵌套.html', htmlNestedDivs(100_000)],
     ['嵌套.docx', docxNestedRuns(200_000)],
     ['行.txt', manyLinesText(5_000_000)],
+    ['重复.pdf', pdfRepeatedObjects(3000)],
   ];
 }
 

@@ -27,8 +27,11 @@ import { extractAnswer, verifyCitations, type SemanticEvidence } from '../search
 import { search as searchKnowledgeBase } from '../search/retrieve.ts';
 import { SCOPE_FACTORS, type ScopeFactors } from '../search/scope.ts';
 import { hitSimilarities } from '../search/semantic.ts';
-import { ASK_DEFAULT_K, corpusDocumentId, goldCoverage, judgeHits, readQuestions, readUnanswerable, type EvalQuestion } from './eval.ts';
-import { openTuningKb } from './tune-fusion.ts';
+import { corpusDocumentId, defaultDataDir, parseEvalRuns, goldCoverage, judgeHits, readQuestions, readUnanswerable, type EvalQuestion } from './eval.ts';
+import { cachingEmbedder } from './tune-fusion.ts';
+import { ASK_DEFAULT_K } from '../search/ask.ts';
+import { loadConfig } from '../kb/config.ts';
+import { loadEmbedder } from '../kb/index/vector/embedder.ts';
 
 interface AnswerSet {
   name: string;
@@ -123,18 +126,27 @@ const SCOPE_GRID: Array<Partial<ScopeFactors>> = [
   { ...NO_SCOPE, sameYear: 1.3, otherYear: 0.8 },
 ];
 
-const SEMANTIC_GRID: Array<Omit<SemanticEvidence, 'similarity'> | null> = [null, {}];
-for (const match of [0.84, 0.85, 0.86, 0.87, 0.88, 0.89]) {
-  for (const weight of [0, 1, 2]) SEMANTIC_GRID.push({ match, weight });
-}
-for (const unknownWordMatch of [0.88, 0.9, 0.92, 1.1]) SEMANTIC_GRID.push({ unknownWordMatch });
-for (const minCoverage of [0, 0.1, 0.2, 0.3]) SEMANTIC_GRID.push({ minCoverage });
-for (const floor of [0.8, 0.82, 0.83, 0.84, 0.85, 0.86]) SEMANTIC_GRID.push({ floor }, { floor, match: 0.88 });
+const SEMANTIC_GRID: Array<Omit<SemanticEvidence, 'similarity'> | null> = [
+  null,
+  { floor: 0.84, match: 0.88 },
+  { floor: 0.86, match: 0.88 },
+  { floor: 0.86, match: 0.9, unknownWordMatch: 0.92 },
+  { floor: 0.88, match: 0.9, unknownWordMatch: 0.92 },
+  { floor: 0.85, match: 0.9, unknownWordMatch: 1.1, weight: 2 },
+  { floor: 0.87, match: 0.89, unknownWordMatch: 0.91, weight: 2 },
+  { floor: 0.86, match: 0.92, unknownWordMatch: 1.1 },
+];
 
 async function main(): Promise<void> {
   const modes = (process.env.TUNE_MODES ?? 'lexical,hybrid').split(',') as RetrievalMode[];
-  const { runs, cwd, corpus, kb } = await openTuningKb(process.argv.slice(2), 'tune-answers', { readOnly: true, lexicalOnly: !modes.includes('hybrid') });
-  const first = runs[0]!;
+  const first = parseEvalRuns(process.argv.slice(2))[0]!;
+  const cwd = process.cwd();
+  const corpus = path.resolve(cwd, first.corpus);
+  const base = loadConfig(process.env, cwd);
+  const load = modes.includes('hybrid') ? await loadEmbedder(base, (m) => console.error(m)) : undefined;
+  if (load && !load.embedder) throw new Error(`tune-answers needs an embedding model for hybrid: ${load.reason}`);
+  const dataDir = first.data ? path.resolve(cwd, first.data) : defaultDataDir(first, base, cwd);
+  const kb = await KnowledgeBase.open({ ...base, dataDir }, { readOnly: true, embedder: load?.embedder ? cachingEmbedder(load.embedder) : null, log: (m) => console.error(m) });
   const tokenizer = new PolicyTokenizer();
   try {
     const relative = (q: EvalQuestion) => ({ ...q, expected: corpusDocumentId(q.expected, corpus) });

@@ -1,11 +1,14 @@
 /**
  * npm run kb -- remove <document id>… | reembed | stats | list [--kind K] [--prefix P] [--offset N] [--limit N]
- *               [--data DIR] [--json]
+ *               | feedback [--out FILE] [--data DIR] [--json]
  *
  * `reembed` drops every stored vector and embeds every passage again with the
  * configured model: the fix when the store was built with another model, and
  * the way to give vectors to passages ingested while no model was available.
  */
+import fs from 'node:fs';
+import { once } from 'node:events';
+import { feedbackLine } from '../kb/feedback.ts';
 import { ConfigError, loadConfig, withDataDir, type Config } from '../kb/config.ts';
 import { KnowledgeBase, KnowledgeBaseError, type KnowledgeBaseOptions } from '../kb/kb.ts';
 import { DOCUMENT_KINDS, type DocumentKind, type DocumentSummary, type SearchFilters } from '../kb/types.ts';
@@ -15,7 +18,8 @@ const USAGE = `用法 usage: npm run kb -- <command> [--data 目录]
   remove <文档 id>…       remove documents from the store and both indexes
   reembed                 re-embed every passage with the configured model (KB_MODEL)
   stats                   counts, model, index state, size on disk
-  list [--kind K] [--prefix P] [--offset N] [--limit N] [--json]`;
+  list [--kind K] [--prefix P] [--offset N] [--limit N] [--json]
+  feedback [--out 文件]    readers' 👍/👎 and corrections as JSONL (stdout, or the file)`;
 
 async function open(config: Config, options: KnowledgeBaseOptions): Promise<KnowledgeBase | number> {
   try {
@@ -38,6 +42,7 @@ async function main(): Promise<number> {
       prefix: { type: 'string' },
       offset: { type: 'string' },
       limit: { type: 'string' },
+      out: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     USAGE,
@@ -169,6 +174,25 @@ async function main(): Promise<number> {
           for (const failure of failures) console.log(`${failure.id}\t-\t0 passages\tfailed: ${failure.error}`);
           console.log(`${page.documents.length} of ${page.total} documents (offset ${offset})${failures.length > 0 ? `, ${failures.length} failed` : ''}`);
         }
+        return 0;
+      } finally {
+        kb.close();
+      }
+    }
+    case 'feedback': {
+      const kb = await open(config, reading);
+      if (typeof kb === 'number') return kb;
+      try {
+        // Opened here so a bad path is a clear error now, not an unhandled stream event later.
+        const out = values.out ? fs.createWriteStream(values.out, { fd: fs.openSync(values.out, 'w') }) : process.stdout;
+        let count = 0;
+        for (const entry of kb.feedback()) {
+          // Respect back-pressure: an export of 100,000 verdicts must not sit in memory.
+          if (!out.write(`${feedbackLine(entry)}\n`)) await once(out, 'drain');
+          count++;
+        }
+        if (values.out) await new Promise<void>((resolve, reject) => (out as fs.WriteStream).end((error?: Error | null) => (error ? reject(error) : resolve())));
+        console.error(`${count} 条评价 verdicts exported${values.out ? ` to ${values.out}` : ''}`);
         return 0;
       } finally {
         kb.close();

@@ -12,7 +12,7 @@
 import { continuesNumbering, matchEnumerator } from '../kb/text/numbering.ts';
 import { CLAUSE_STOPS, CLOSING_BRACKETS, COLONS, CONTINUATION_START, endsWithMark, SENTENCE_STOPS } from '../kb/text/sentences.ts';
 import { isWide, stripWhitespace } from '../kb/text/text.ts';
-import type { CleanBlock, ExtractedDocument, PageSpan } from '../kb/types.ts';
+import type { CleanBlock, ExtractedDocument, PageSpan, TableRowMark } from '../kb/types.ts';
 
 // ---------------------------------------------------------------------------
 // Character-level normalisation (joinLines also serves the DOCX reader).
@@ -164,6 +164,7 @@ interface Line {
   blankBefore: boolean;
   /** OCR'd lines: the recogniser's mean character confidence. */
   confidence?: number;
+  table?: TableRowMark;
 }
 
 /** A line that ends a sentence, a clause, or a lead-in (：), closing quote or bracket included. */
@@ -283,6 +284,7 @@ function collectLines(doc: ExtractedDocument): Line[][] {
         indentColumns: indentColumns(raw),
         blankBefore,
         ...(source.confidence !== undefined ? { confidence: source.confidence } : {}),
+        ...(source.table ? { table: source.table } : {}),
       });
       blankBefore = false;
     }
@@ -295,6 +297,7 @@ function dropFurniture(pages: Line[][], paged: boolean): Line[][] {
   return pages.map((lines) =>
     lines.filter((line, i) => {
       const atEdge = i < 2 || i >= lines.length - 2;
+      if (line.table) return true;
       if (isPageNumberLine(line.text, paged && atEdge)) return false;
       if (atEdge && furniture.has(furnitureKey(line.text))) return false;
       return true;
@@ -505,6 +508,14 @@ function leadingHeadline(text: string): string | undefined {
   return headline;
 }
 
+/** A table row is a paragraph of its own whatever its layout: the reader already made it one line. */
+function tableBlock(line: Line, paged: boolean): CleanBlock {
+  const block: CleanBlock = { text: normaliseSpacing(line.text), table: line.table! };
+  if (paged) block.pages = [line.page, line.page];
+  if (line.confidence !== undefined) block.confidence = line.confidence;
+  return block;
+}
+
 export function cleanDocument(doc: ExtractedDocument): CleanBlock[] {
   const pages = dropFurniture(collectLines(doc), doc.paged);
   const lines = pages.flat();
@@ -513,6 +524,10 @@ export function cleanDocument(doc: ExtractedDocument): CleanBlock[] {
   if (doc.linesAreParagraphs) {
     const blocks: CleanBlock[] = [];
     for (const line of lines) {
+      if (line.table) {
+        blocks.push(tableBlock(line, doc.paged));
+        continue;
+      }
       for (const part of splitRunOnLine(line.text)) {
         const text = normaliseSpacing(part);
         if (text) {
@@ -560,6 +575,11 @@ export function cleanDocument(doc: ExtractedDocument): CleanBlock[] {
   };
   lines.forEach((line, i) => {
     const decision = breaks[i]!;
+    if (line.table) {
+      flush();
+      blocks.push(tableBlock(line, doc.paged));
+      return;
+    }
     if (decision.start || !current) {
       flush();
       current = {

@@ -15,7 +15,11 @@
  * passage spanning paragraphs contains the "\n" between them. Heading
  * paragraphs are not passages: the indexer stores headingPath separately.
  * The closing block's signing unit, date, contact line and cc list form
- * passages of their own (FACT_ROLES), never joined to the body's.
+ * passages of their own (FACT_ROLES), never joined to the body's. A table
+ * row is a passage of its own: its text already carries its column headings
+ * and its headingPath the table's caption, so it reads alone; joined to the
+ * next row, the headings of one would seem to describe the other. A heading
+ * row says nothing by itself and is no passage.
  */
 import { createHash } from 'node:crypto';
 import { PASSAGE_CLAUSE_END, PASSAGE_UNIT_END } from '../kb/text/sentences.ts';
@@ -153,13 +157,16 @@ function rebalanceScraps(groups: Piece[][], max: number): void {
 
 export function buildPassages(paragraphs: Paragraph[], text: string, maxChars: number): Passage[] {
   const max = Math.max(20, Math.floor(maxChars));
-  const hasBody = paragraphs.some((p) => PASSAGE_ROLES.has(p.role));
+  const hasBody = paragraphs.some((p) => PASSAGE_ROLES.has(p.role) || p.role === 'table-row');
   const content = hasBody
     ? (p: Paragraph) => PASSAGE_ROLES.has(p.role)
     // A document with no body (only a title, or only a sign-off) still gets passages, of everything.
     : (p: Paragraph) => p.text.length > 0;
   const runs = sections(paragraphs, content);
-  if (hasBody) runs.push(...sections(paragraphs, (p) => FACT_ROLES.has(p.role) && p.text.length > 0));
+  if (hasBody) {
+    runs.push(...sections(paragraphs, (p) => FACT_ROLES.has(p.role) && p.text.length > 0));
+    runs.push(...paragraphs.filter((p) => p.role === 'table-row').map((row) => [row]));
+  }
   runs.sort((a, b) => a[0]!.start - b[0]!.start);
   const passages: Passage[] = [];
   for (const section of runs) {

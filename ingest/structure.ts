@@ -338,7 +338,7 @@ function assignClosing(drafts: Draft[]): void {
   let anchored = false;
   for (let i = drafts.length - 1; i >= 0 && drafts.length - i <= 14; i--) {
     const draft = drafts[i]!;
-    if (draft.role !== 'body') break;
+    if (draft.role !== 'body' || draft.block.table) break;
     const text = stripWhitespace(draft.text);
     const anchor = isDateLine(text) || CLOSING_LINE.test(text) || CC_LINE.test(text) || /印发$/.test(text) || splitSignedDate(text) !== undefined;
     const furniture = anchor || CONTACT_LINE.test(text) || NOTE_LINE.test(text)
@@ -364,6 +364,23 @@ function assignClosing(drafts: Draft[]): void {
   for (let i = Math.max(first, dateAt + 1); i < drafts.length; i++) {
     if (drafts[i]!.role === 'signature') drafts[i]!.role = 'note';
   }
+}
+
+/** Longer than this, the paragraph before a table is text leading into it, not its caption. */
+const CAPTION_MAX_CHARS = 40;
+
+/**
+ * A table's caption is the short line right above it ("表1 版面尺寸",
+ * "第一类：公文标题"), in every format: DOCX and PDF set it as a paragraph, and
+ * the HTML reader gives <caption> as the line before the rows. It joins the
+ * rows' headingPath, so each row's citation and index entry carry it; a
+ * heading that is already the section is not repeated.
+ */
+function tableCaption(before: Paragraph | undefined, path: string[]): string | undefined {
+  if (!before || before.role.startsWith('table') || before.role === 'note') return undefined;
+  const text = before.text;
+  if (text.length > CAPTION_MAX_CHARS || ENDS_LIKE_SENTENCE.test(text) || path.includes(text)) return undefined;
+  return text;
 }
 
 /**
@@ -411,7 +428,16 @@ export function structureDocument(
     return stack.length;
   };
 
+  const captions = new Map<number, string | undefined>();
   for (const draft of drafts) {
+    const table = draft.block.table;
+    if (table) {
+      // A row is a row wherever front matter or sign-off rules would place it.
+      if (!captions.has(table.table)) captions.set(table.table, tableCaption(paragraphs[paragraphs.length - 1], stack.map((e) => e.text)));
+      const caption = captions.get(table.table);
+      push({ ...draft, role: table.header ? 'table-header' : 'table-row' }, [...stack.map((e) => e.text), ...(caption ? [caption] : [])]);
+      continue;
+    }
     if (draft.role === 'title' && !title) title = draft.text;
     if (draft.role !== 'body') {
       // Front matter and sign-off belong to no section.

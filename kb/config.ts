@@ -30,6 +30,11 @@ export interface ParseLimits {
   maxNodes: number;
   /** KB_PARSE_MAX_PAGES — PDF pages. Default 5,000 */
   maxPages: number;
+  /**
+   * KB_PARSE_MAX_PDF_RESCAN_MB — what pdf.js would re-read to rebuild a damaged cross-reference table:
+   * it re-parses every repeated object definition up to the end of the file. Default 64
+   */
+  maxPdfRescanMb: number;
   /** KB_PARSE_MAX_LINES — lines of a text file. Default 1,000,000 */
   maxLines: number;
 }
@@ -93,6 +98,14 @@ export interface Config {
   adminToken?: string;
   /** KB_UPLOAD_MAX_BYTES — per-file upload limit. Default 50 MiB */
   uploadMaxBytes: number;
+  /**
+   * KB_FEEDBACK_MAX — verdicts the store keeps; past it anonymous 👍/👎 are refused until an operator
+   * exports them. A verdict is at most ~50 KB (the contract's caps), so the default bounds the table near 5 GB
+   * in the worst case and ~50 MB for real ones (~500 bytes each). Default 100,000
+   */
+  feedbackMax: number;
+  /** KB_FEEDBACK_PER_MINUTE — verdicts one client address may post per minute. Default 30 */
+  feedbackPerMinute: number;
   /** KB_OCR — 0 leaves scanned pages and image files unread (reported as needing OCR) instead of running OCR. Default 1 */
   ocr: boolean;
   /** KB_LLM_URL, KB_LLM_MODEL, KB_LLM_KEY — optional OpenAI-compatible endpoint for generated answers. */
@@ -133,6 +146,7 @@ export function loadParseLimits(env: Env = {}): ParseLimits {
     maxDepth: num(env, 'KB_PARSE_MAX_DEPTH', 512, 16),
     maxNodes: num(env, 'KB_PARSE_MAX_NODES', 2_000_000, 1000),
     maxPages: num(env, 'KB_PARSE_MAX_PAGES', 5000, 1),
+    maxPdfRescanMb: num(env, 'KB_PARSE_MAX_PDF_RESCAN_MB', 64, 1),
     maxLines: num(env, 'KB_PARSE_MAX_LINES', 1_000_000, 1000),
   };
 }
@@ -186,6 +200,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     // Trimmed: a token pasted into an env file with a trailing space or newline could never match the header.
     adminToken: env.KB_ADMIN_TOKEN?.trim() || undefined,
     uploadMaxBytes: num(env, 'KB_UPLOAD_MAX_BYTES', 50 * 1024 * 1024, 1),
+    feedbackMax: num(env, 'KB_FEEDBACK_MAX', 100_000, 0),
+    feedbackPerMinute: num(env, 'KB_FEEDBACK_PER_MINUTE', 30, 1),
     ocr: flag(env, 'KB_OCR', true),
     llmUrl: env.KB_LLM_URL || undefined,
     llmModel: env.KB_LLM_MODEL || undefined,

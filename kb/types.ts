@@ -77,7 +77,18 @@ export type ParagraphRole =
   | 'date'
   | 'contact'
   | 'cc'
-  | 'note'; // 印发 lines, attachments list, anything after the sign-off
+  | 'note' // 印发 lines, attachments list, anything after the sign-off
+  | 'table-header' // a table's column headings, cells joined by TABLE_CELL_SEPARATOR
+  | 'table-row'; // one row of a table, each cell led by its column heading (ingest/extract/table.ts)
+
+/**
+ * Cells of a table row are joined with this in the row's text, in the
+ * document text and the viewer alike: " | " reads as a column break in an
+ * answer, and a "|" inside a cell is written "｜" so the split is exact.
+ */
+export const TABLE_CELL_SEPARATOR = ' | ';
+/** Between a column heading and its cell in a row's text: "正确写法：《关于……的函》". */
+export const TABLE_HEADING_MARK = '：';
 
 export interface Paragraph {
   /** Position in the document, 0-based. */
@@ -162,6 +173,14 @@ export interface SourceLine {
   fontSize?: number;
   /** OCR'd lines: mean character confidence, 0–1. */
   confidence?: number;
+  /** The line is one row of a table: it stays a paragraph of its own. */
+  table?: TableRowMark;
+}
+
+/** Which table (numbered in document order) a row belongs to, and whether it is a heading row. */
+export interface TableRowMark {
+  table: number;
+  header: boolean;
 }
 
 export interface SourcePage {
@@ -202,6 +221,8 @@ export interface CleanBlock {
   centered?: boolean;
   /** OCR'd text: mean character confidence of its lines, 0–1. */
   confidence?: number;
+  /** A table row (never joined to its neighbours). */
+  table?: TableRowMark;
 }
 
 // ---------------------------------------------------------------------------
@@ -275,6 +296,45 @@ export interface AnswerCitation extends Citation {
   docNumber?: string;
 }
 
+export const FEEDBACK_VERDICTS = ['up', 'down'] as const;
+/** 👍 (the answer is right) or 👎 (it is wrong, or there should have been one). */
+export type FeedbackVerdict = (typeof FEEDBACK_VERDICTS)[number];
+
+/** A quote the judged answer gave: where it stands and what it says. */
+export interface FeedbackCitation {
+  documentId: string;
+  title: string;
+  start: number;
+  end: number;
+  quote: string;
+  pages?: PageSpan;
+}
+
+/**
+ * A reader's verdict on one answer, with an optional correction: a line of
+ * the evaluation set to be (`npm run kb -- feedback`). Kept apart from the
+ * documents: nothing in it reaches search.
+ */
+export interface AnswerFeedback {
+  question: string;
+  /** The answer judged; null when the knowledge base gave none. */
+  answer: string | null;
+  citations: FeedbackCitation[];
+  verdict: FeedbackVerdict;
+  /** What the answer should have said, or where it stands. */
+  correction?: string;
+  /** The retrieval mode that produced the answer. */
+  mode: RetrievalMode;
+  /** The embedding model loaded when the verdict came (absent: lexical-only). */
+  model?: string;
+}
+
+export interface StoredFeedback extends AnswerFeedback {
+  id: number;
+  /** ISO time the verdict was stored. */
+  time: string;
+}
+
 // ---------------------------------------------------------------------------
 // Contracts between the stages (implemented in kb/index/vector/embedder.ts,
 // kb/index/vector/hnsw.ts and kb/kb.ts).
@@ -335,6 +395,16 @@ export interface StoredDocument extends DocumentSummary {
   text: string;
   paragraphs: Paragraph[];
   passages: Passage[];
+  /** Absolute path of the original file when the knowledge base still knows it. */
+  sourcePath?: string;
+}
+
+/** A document's summary with one page of its paragraphs: what a reader of a long document is sent at a time. */
+export interface DocumentPage extends DocumentSummary {
+  paragraphs: Paragraph[];
+  /** Index of the first paragraph of the page. */
+  paragraphOffset: number;
+  paragraphTotal: number;
   /** Absolute path of the original file when the knowledge base still knows it. */
   sourcePath?: string;
 }

@@ -10,6 +10,7 @@
 import type {
   Citation,
   DocumentKind,
+  DocumentPage,
   Paragraph,
   RetrievalMode,
   SearchFilters,
@@ -25,9 +26,10 @@ import { HAN_CLASS } from '../kb/text/text.ts';
 import { substantiveSentences } from '../kb/text/courtesy.ts';
 import { matchEnumerator } from '../kb/text/numbering.ts';
 import { outlineProposal, type ProposalOutline, type Suggestion } from './suggestions.ts';
+import { SimilarityScorer, type VectorSource } from './similarity.ts';
 
-/** A knowledge base as the precedent finder reads it: searchable, and its documents. */
-export interface SearchSource extends DocumentSource, Searchable {}
+/** A knowledge base as the precedent finder reads it: searchable, its documents, and (with a model) their passage vectors. */
+export interface SearchSource extends DocumentSource, Searchable, Partial<VectorSource> {}
 
 export interface QueryPart extends TextSpan {
   index: number;
@@ -59,6 +61,11 @@ export interface SimilarDocument {
    * averaged with the same measure for the whole text; 1 = ranked first everywhere.
    */
   score: number;
+  /**
+   * 0..1, absolute: the calibrated probability that this document answers the same problem as the
+   * query (search/similarity.ts). Present when the embedding model has a fitted curve.
+   */
+  similarity?: number;
   /** How many query parts retrieved this document. */
   matchedParts: number;
   /** Other documents holding the same text (the PDF and DOCX of one reply): one precedent, not several. */
@@ -286,6 +293,12 @@ export async function findSimilar(kb: SearchSource, text: string, options: Simil
     }
     kept.push({ acc, sample });
   }
+  const scorer = SimilarityScorer.for(kb);
+  const wholeQuery = scorer ? await scorer.query(text.slice(0, WHOLE_TEXT_CHARS)) : undefined;
+  const similarityOf = (doc: StoredDocument) => {
+    const cosine = scorer && wholeQuery ? scorer.bestCosine(wholeQuery, doc.id, doc.passages) : undefined;
+    return cosine === undefined ? {} : { similarity: scorer!.probability(cosine) };
+  };
   const documents: SimilarDocument[] = kept.map(({ acc }) => {
     // Keep the strongest pairs, then show them in the order of the query.
     const pairs = [...acc.pairs]
@@ -299,6 +312,7 @@ export async function findSimilar(kb: SearchSource, text: string, options: Simil
       ...(acc.hit.issuer ? { issuer: acc.hit.issuer } : acc.doc.metadata.issuer ? { issuer: acc.doc.metadata.issuer } : {}),
       ...(acc.hit.date ? { date: acc.hit.date } : acc.doc.metadata.date ? { date: acc.doc.metadata.date } : {}),
       score: Math.round(scoreOf(acc) * 1000) / 1000,
+      ...similarityOf(acc.doc),
       matchedParts: acc.pairs.length,
       ...(acc.alsoIn.size > 0 ? { alsoIn: [...acc.alsoIn] } : {}),
       pairs,
@@ -318,18 +332,46 @@ export async function findSimilar(kb: SearchSource, text: string, options: Simil
 /** Roles that carry what a document is about; addressee lines, signatures and contacts would match every letter. */
 const CONTENT_ROLES = new Set(['title', 'heading', 'body']);
 
-/** Precedents for a stored document: its content paragraphs are the query; the document itself is left out. */
+/** Reads a document a page of paragraphs at a time (KnowledgeBase.documentPage). */
+export interface PagedDocumentSource {
+  documentPage(id: string, page: { offset: number; limit: number; maxChars: number }): DocumentPage | undefined;
+}
+
+/** Paragraphs read per page while collecting a document's opening: enough for most documents in one read. */
+const OPENING_PAGE_PARAGRAPHS = 200;
+
+/**
+ * Precedents for a stored document: its content paragraphs are the query; the document itself is left out.
+ * Only the opening is read, a page at a time: a 65k-passage document as one query froze the server for
+ * 26 s and answered 49 MB.
+ */
 export async function findSimilarToDocument(
-  kb: SearchSource,
+  kb: SearchSource & PagedDocumentSource,
   documentId: string,
   options: SimilarOptions & { maxQueryChars?: number } = {},
 ): Promise<SimilarResult | undefined> {
-  const doc = kb.getDocument(documentId);
-  if (!doc) return undefined;
-  const content = doc.paragraphs.filter((p) => CONTENT_ROLES.has(p.role));
   const { maxQueryChars = Infinity, ...similar } = options;
-  // A 65k-passage document as one query froze the server for 26 s and answered 49 MB: its opening stands for it.
-  const text = (content.length > 0 ? content : doc.paragraphs).map((p) => p.text).join('\n').slice(0, maxQueryChars);
+  const content: string[] = [];
+  const any: string[] = [];
+  let contentChars = 0;
+  let anyChars = 0;
+  for (let offset = 0; contentChars < maxQueryChars; ) {
+    const page = kb.documentPage(documentId, { offset, limit: OPENING_PAGE_PARAGRAPHS, maxChars: Math.min(maxQueryChars, Number.MAX_SAFE_INTEGER) });
+    if (!page) return undefined;
+    for (const p of page.paragraphs) {
+      if (CONTENT_ROLES.has(p.role)) {
+        content.push(p.text);
+        contentChars += p.text.length + 1;
+      }
+      if (anyChars < maxQueryChars) {
+        any.push(p.text);
+        anyChars += p.text.length + 1;
+      }
+    }
+    offset += page.paragraphs.length;
+    if (page.paragraphs.length === 0 || offset >= page.paragraphTotal) break;
+  }
+  const text = (content.length > 0 ? content : any).join('\n').slice(0, maxQueryChars);
   return findSimilar(kb, text, { ...similar, excludeDocumentId: documentId });
 }
 
@@ -352,6 +394,12 @@ export interface PrecedentExcerpt {
    * Absolute: it depends only on the two texts, not on what else was retrieved.
    */
   coverage: number;
+  /**
+   * 0..1, absolute: the calibrated probability (search/similarity.ts) that the quoted paragraph
+   * answers the suggestion, from the model's cosine of the suggestion and the paragraph's passages.
+   * Present when the embedding model has a fitted curve.
+   */
+  similarity?: number;
 }
 
 export interface SuggestionPrecedents {
@@ -371,6 +419,11 @@ export interface PrecedentReply {
   covered: number;
   /** Mean over all suggestions of the best excerpt's coverage in this reply, 0..1. */
   score: number;
+  /**
+   * Mean over all suggestions of the calibrated probability (search/similarity.ts) that this reply
+   * answers the suggestion, from its best passage; 0..1, absolute. Present when the model has a fitted curve.
+   */
+  similarity?: number;
   /** Per suggestion (in the proposal's order) the best excerpt of this reply, or null. */
   excerpts: Array<PrecedentExcerpt | null>;
 }
@@ -525,6 +578,10 @@ export async function findPrecedents(kb: SearchSource, text: string, options: Pr
 
   // The numbering (三、) is no content, whether or not the proposal was cut at it.
   const wanted = outline.suggestions.map((s) => contentTerms(s.text.slice(matchEnumerator(s.text)?.label.length ?? 0)));
+  const scorer = candidates.size > 0 ? SimilarityScorer.for(kb) : undefined;
+  const suggestionVectors: Float32Array[] = [];
+  // One at a time, like the retrievals above: the embedder is shared with every other request.
+  if (scorer) for (const s of outline.suggestions) suggestionVectors.push(await scorer.query(s.text.replace(/["“”「」『』]/g, ' ')));
   const bySuggestion: SuggestionPrecedents[] = outline.suggestions.map((suggestion) => ({ suggestion, precedents: [] }));
   const replies: PrecedentReply[] = [];
   /**
@@ -536,7 +593,12 @@ export async function findPrecedents(kb: SearchSource, text: string, options: Pr
   const orderOf = new Map<PrecedentReply, number>();
   for (const doc of candidates.values()) {
     const paragraphs = quotableParagraphs(doc);
-    const excerpts = wanted.map((terms): PrecedentExcerpt | null => {
+    const excerptSimilarity = (suggestion: number, paragraph: Paragraph) => {
+      const cosine = scorer?.bestCosine(suggestionVectors[suggestion]!, doc.id, doc.passages, paragraph);
+      return cosine === undefined ? {} : { similarity: scorer!.probability(cosine) };
+    };
+    const replyCosines = scorer ? suggestionVectors.map((q) => scorer.bestCosine(q, doc.id, doc.passages)) : [];
+    const excerpts = wanted.map((terms, i): PrecedentExcerpt | null => {
       if (terms.size === 0) return null;
       // The paragraph is the unit a precedent is judged by (a reply's answer to one point is
       // one paragraph); its quoted excerpt is the paragraph's best run of sentences.
@@ -566,6 +628,7 @@ export async function findPrecedents(kb: SearchSource, text: string, options: Pr
         paragraphIndex: best.paragraph.index,
         citation: { ...citationOf(doc, best.paragraph), start, end },
         coverage: Math.round((best.covered / terms.size) * 1000) / 1000,
+        ...excerptSimilarity(i, best.paragraph),
       };
     });
     excerpts.forEach((excerpt, i) => excerpt && bySuggestion[i]!.precedents.push(excerpt));
@@ -584,6 +647,9 @@ export async function findPrecedents(kb: SearchSource, text: string, options: Pr
       ...(others && others.size > 0 ? { alsoIn: [...others] } : {}),
       covered: coverages.filter((c) => c >= COVERED_AT).length,
       score: Math.round((coverages.reduce((a, b) => a + b, 0) / Math.max(1, coverages.length)) * 1000) / 1000,
+      ...(scorer && replyCosines.every((c) => c !== undefined)
+        ? { similarity: Math.round((replyCosines.reduce((sum, c) => sum + scorer.probability(c), 0) / Math.max(1, replyCosines.length)) * 1000) / 1000 }
+        : {}),
       excerpts,
     };
     replies.push(reply);

@@ -17,19 +17,18 @@ import multer from 'multer';
 import type { Config } from '../kb/config.ts';
 import { sourceFileOf } from '../kb/document-id.ts';
 import type { KnowledgeBase } from '../kb/kb.ts';
-import type { StoredDocument } from '../kb/types.ts';
-import { hitSimilarities } from '../search/semantic.ts';
-import { extractAnswer, verifyCitations, type AnswerResult } from '../search/answer.ts';
+import type { DocumentPage } from '../kb/types.ts';
+import { ask } from '../search/ask.ts';
 import { findSimilar, findSimilarToDocument } from '../search/precedents.ts';
-import { PolicyTokenizer, USER_DICT_FILE } from '../kb/index/lexical/tokenizer.ts';
 import { apiNotFound, errorMiddleware, HttpError, notFound } from './errors.ts';
 import { failureLine } from '../ingest/errors.ts';
 import { ingestFile } from '../ingest/ingest.ts';
-import { generateAnswer, llmSettings, type GeneratedAnswer } from '../search/generate.ts';
+import { llmSettings } from '../search/generate.ts';
 import { openApiDocument, type RouteContract, type RouteResponse } from './contract/index.ts';
 import { healthRoute, openApiRoute } from './contract/system.ts';
 import { askRoute, searchRoute, similarRoute } from './contract/search.ts';
 import { precedentRoutes } from './routes/precedents.ts';
+import { feedbackRoutes, type FeedbackSource } from './routes/feedback.ts';
 import {
   deleteDocumentRoute,
   documentFileRoute,
@@ -46,7 +45,21 @@ import { search as searchKnowledgeBase } from '../search/retrieve.ts';
 export const DEFAULT_WEB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'web');
 
 /** What the server needs from the knowledge base (the real `KnowledgeBase` in production). */
-export type KnowledgeBaseApi = Pick<KnowledgeBase, 'retrievalIndexes' | 'knowsWord' | 'wordShare' | 'passageVectors' | 'getDocument' | 'listDocuments' | 'failures' | 'health' | 'write'>;
+export type KnowledgeBaseApi = Pick<
+  KnowledgeBase,
+  | 'retrievalIndexes'
+  | 'passageVectors'
+  | 'knowsWord'
+  | 'wordShare'
+  | 'getDocument'
+  | 'documentPage'
+  | 'paragraphIndexAt'
+  | 'listDocuments'
+  | 'failures'
+  | 'health'
+  | 'write'
+> &
+  FeedbackSource;
 
 export interface AppOptions {
   log?: (message: string) => void;
@@ -138,15 +151,9 @@ export function removeAbandonedUploads(config: Pick<Config, 'dataDir'>): number 
   return names.length;
 }
 
-function documentView(doc: StoredDocument, page: { paragraphOffset: number; paragraphLimit: number }): RouteResponse<typeof documentRoute> {
-  const { text: _text, passages: _passages, sourcePath, paragraphs, ...rest } = doc;
-  return {
-    ...rest,
-    hasFile: doc.format === 'jsonl' || (sourcePath !== undefined && fs.existsSync(sourcePath)),
-    paragraphs: paragraphs.slice(page.paragraphOffset, page.paragraphOffset + page.paragraphLimit),
-    paragraphOffset: page.paragraphOffset,
-    paragraphTotal: paragraphs.length,
-  };
+function documentView(doc: DocumentPage): RouteResponse<typeof documentRoute> {
+  const { sourcePath, ...rest } = doc;
+  return { ...rest, hasFile: doc.format === 'jsonl' || (sourcePath !== undefined && fs.existsSync(sourcePath)) };
 }
 
 /**
@@ -171,8 +178,6 @@ export function createApp(kb: KnowledgeBaseApi, config: Config, options: AppOpti
   const uploadsDir = path.join(config.dataDir, 'uploads');
   const incomingDir = incomingUploadsDir(config);
   const llm = llmSettings(config);
-  // The same analysis the lexical index applies, so the answer's notion of "the question's words" matches retrieval's.
-  const tokenizer = new PolicyTokenizer({ userDictPath: path.join(config.dataDir, USER_DICT_FILE) });
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
@@ -228,9 +233,11 @@ export function createApp(kb: KnowledgeBaseApi, config: Config, options: AppOpti
     app[contract.method](expressPath(contract), ...(contract.admin ? [requireAdmin] : []), ...middleware, handle(contract, handler));
   };
 
-  const getDocumentOr404 = (id: string): StoredDocument => {
-    const doc = kb.getDocument(id);
-    if (!doc) throw notFound(`没有 id 为 "${id.slice(0, 200)}" 的文档`);
+  const noSuchDocument = (id: string) => notFound(`没有 id 为 "${id.slice(0, 200)}" 的文档`);
+  /** A document's summary and source path without any of its paragraphs. */
+  const summaryOr404 = (id: string): DocumentPage => {
+    const doc = kb.documentPage(id, { offset: 0, limit: 0, maxChars: 0 });
+    if (!doc) throw noSuchDocument(id);
     return doc;
   };
 
@@ -250,33 +257,20 @@ export function createApp(kb: KnowledgeBaseApi, config: Config, options: AppOpti
 
   serve(askRoute, async ({ body: { question, k, mode, filters } }) => {
     const started = performance.now();
-    const result = await searchKnowledgeBase(kb, { text: question, k, ...(mode ? { mode } : {}), ...(filters ? { filters } : {}) });
-    const similarity = await hitSimilarities(kb, question, result.hits, result.mode);
-    let answer: AnswerResult = extractAnswer(question, result.hits, kb, {
-      questionWords: tokenizer.queryTerms(question).words,
-      knowsWord: (word) => kb.knowsWord(word),
-      wordShare: (word) => kb.wordShare(word),
-      ...(similarity ? { semantic: { similarity } } : {}),
-    });
-    const problems = verifyCitations(answer.citations, kb);
-    if (problems.length > 0) {
-      // Never send a quote the document does not contain; this is a bug worth a loud log line.
-      log(`answer citations failed verification for "${question}": ${problems.join('; ')}`);
-      answer = { answer: null, citations: [], reason: '引文与原文校验不一致，已拒绝作答（详情见服务器日志）' };
-    }
-    let generated: GeneratedAnswer | undefined;
-    if (llm) generated = await generateAnswer(llm, question, result.hits, kb, options.fetchImpl);
+    const asked = await ask(kb, { question, k, ...(mode ? { mode } : {}), ...(filters ? { filters } : {}) }, { ...(llm ? { llm } : {}), ...(options.fetchImpl ? { fetchImpl: options.fetchImpl } : {}) });
+    if (asked.citationProblems.length > 0) log(`answer citations failed verification for "${question}": ${asked.citationProblems.join('; ')}`);
+    const { answer, retrieval } = asked;
     return {
       question,
       answer: answer.answer,
       ...(answer.reason ? { reason: answer.reason } : {}),
       citations: answer.citations,
       verified: true as const,
-      ...(generated ? { generated } : {}),
-      hits: result.hits,
-      mode: result.mode,
-      lexicalOnly: result.lexicalOnly,
-      ...(result.notice ? { notice: result.notice } : {}),
+      ...(asked.generated ? { generated: asked.generated } : {}),
+      hits: retrieval.hits,
+      mode: retrieval.mode,
+      lexicalOnly: retrieval.lexicalOnly,
+      ...(retrieval.notice ? { notice: retrieval.notice } : {}),
       tookMs: Math.round(performance.now() - started),
     };
   });
@@ -311,10 +305,16 @@ export function createApp(kb: KnowledgeBaseApi, config: Config, options: AppOpti
       // Parsed from the temporary file; the stored original is replaced only once its new version is indexed,
       // so a failed re-upload leaves both the indexed document and its file as they were.
       try {
-        const result = await ingestFile(kb, file.path, documentId, { storedAt: dest });
+        // The file moves into place in the writer's turn: a delete or another ingest of this name cannot
+        // run between indexing and the move (and leave a file without its document, or the reverse).
+        const result = await ingestFile(kb, file.path, documentId, {
+          storedAt: dest,
+          onIndexed: async (status) => {
+            if (status === 'unchanged' && fs.existsSync(dest)) await fs.promises.rm(file.path, { force: true });
+            else await fs.promises.rename(file.path, dest);
+          },
+        });
         if (result.status === 'failed') return { file: file.originalname, documentId, status: 'failed', error: result.error };
-        if (result.status === 'unchanged' && fs.existsSync(dest)) await fs.promises.rm(file.path, { force: true });
-        else await fs.promises.rename(file.path, dest);
         return { file: file.originalname, documentId, status: result.status, document: result.document };
       } catch (err) {
         log(`upload ingest of ${documentId} threw: ${(err as Error).stack ?? String(err)}`);
@@ -347,22 +347,29 @@ export function createApp(kb: KnowledgeBaseApi, config: Config, options: AppOpti
     upload.any(),
   );
 
-  serve(documentRoute, ({ params: { id }, query }) => documentView(getDocumentOr404(id), query));
+  serve(documentRoute, ({ params: { id }, query: { paragraphOffset, paragraphLimit, paragraph, at } }) => {
+    // A citation deep in a long document opens the page that holds it.
+    const target = paragraph ?? (at !== undefined ? kb.paragraphIndexAt(id, at) : undefined);
+    const offset = target !== undefined ? target - (target % paragraphLimit) : paragraphOffset;
+    const doc = kb.documentPage(id, { offset, limit: paragraphLimit, maxChars: LIMITS.maxParagraphChars });
+    if (!doc) throw noSuchDocument(id);
+    return documentView(doc);
+  });
 
   serve(documentSimilarRoute, async ({ params: { id }, query: { k, mode, filters } }) => {
     const result = await findSimilarToDocument(kb, id, { k, maxQueryChars: LIMITS.similarChars, ...(mode ? { mode } : {}), ...(filters ? { filters } : {}) });
-    if (!result) throw notFound(`没有 id 为 "${id.slice(0, 200)}" 的文档`);
+    if (!result) throw noSuchDocument(id);
     return { documentId: id, ...result };
   });
 
   serve(documentFileRoute, async ({ params: { id } }, _req, res) => {
-    const doc = getDocumentOr404(id);
+    const doc = summaryOr404(id);
     const fileName = path.basename(sourceFileOf(doc.id));
     if (doc.format === 'jsonl') {
       // One record of a large JSONL file: its text is the original as far as a reader cares.
       res.type('text/plain; charset=utf-8');
       res.set('Content-Disposition', `inline; filename*=UTF-8''${encodeURIComponent(`${fileName}.txt`)}`);
-      res.send(doc.text);
+      res.send(kb.getDocument(id)?.text ?? '');
       return;
     }
     if (!doc.sourcePath || !fs.existsSync(doc.sourcePath)) throw notFound(`文档 "${doc.id}" 的原始文件已不存在`);
@@ -378,16 +385,22 @@ export function createApp(kb: KnowledgeBaseApi, config: Config, options: AppOpti
   });
 
   serve(deleteDocumentRoute, async ({ params: { id } }) => {
-    const doc = getDocumentOr404(id);
-    if (!(await kb.write((writer) => writer.remove(id)))) throw notFound(`没有 id 为 "${id.slice(0, 200)}" 的文档`);
-    // An uploaded original lives only in the uploads folder; keep no orphan there.
-    if (doc.sourcePath && path.dirname(path.resolve(doc.sourcePath)) === path.resolve(uploadsDir)) {
-      await fs.promises.rm(doc.sourcePath, { force: true });
-    }
+    const doc = summaryOr404(id);
+    // An uploaded original lives only in the uploads folder; keep no orphan there. Removed in the writer's
+    // turn, so an upload of the same name cannot land its new file in between and lose it.
+    const removed = await kb.write(async (writer) => {
+      if (!writer.remove(id)) return false;
+      if (doc.sourcePath && path.dirname(path.resolve(doc.sourcePath)) === path.resolve(uploadsDir)) {
+        await fs.promises.rm(doc.sourcePath, { force: true });
+      }
+      return true;
+    });
+    if (!removed) throw noSuchDocument(id);
     return { removed: id };
   });
 
   app.use(precedentRoutes(kb, config, options.fetchImpl ? { fetchImpl: options.fetchImpl } : {}));
+  app.use(feedbackRoutes(kb, config, requireAdmin));
   app.use('/api', apiNotFound);
   app.use(express.static(webDir, { index: 'index.html', dotfiles: 'ignore' }));
   app.use(errorMiddleware({ log, maxUploadBytes: config.uploadMaxBytes }));

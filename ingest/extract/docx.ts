@@ -1,9 +1,10 @@
 /**
  * DOCX reader: word/document.xml, body paragraphs in document order, one
  * SourceLine per paragraph (`linesAreParagraphs`). Headers and footers are
- * page furniture and are not read. Table rows become one line each, cells
- * joined by " | ", so a row's facts stay together for retrieval; a one-cell
- * row (a layout box around the text) gives its paragraphs one line each.
+ * page furniture and are not read. A table's rows become one line each with
+ * their column headings (table.ts), so a row's facts stay together for
+ * retrieval; a table without two rows of two filled cells (a layout box
+ * around the text) gives its paragraphs one line each.
  * Text boxes (the 红头 of many templates) come out as their own lines, and
  * `mc:Fallback` is skipped because it repeats the text of `mc:Choice`.
  *
@@ -16,6 +17,7 @@ import { joinLines } from '../clean.ts';
 import { IngestError } from '../errors.ts';
 import { attribute, checkMarkupBounds, childElements, childNamed, findElement, ownText, parseXml, type DomNode } from './dom.ts';
 import { ListNumbering, numberReference, styleNumbering, type NumberReference } from './docx-numbering.ts';
+import { isDataTable, tableLines } from './table.ts';
 import { cleanContainerTitle } from './title.ts';
 import { ZipArchive, ZipEntryTooLarge, ZipFormatError } from './zip.ts';
 
@@ -29,6 +31,8 @@ interface Collector {
   numbering: ListNumbering;
   /** Paragraph style id → the list it numbers. */
   styleLists: Map<string, NumberReference>;
+  /** Tables read so far in the document (a nested table counts too): the next one's number. */
+  tables: { count: number };
 }
 
 function withLines(collector: Collector, lines: SourceLine[] = []): Collector {
@@ -81,21 +85,37 @@ function childrenThrough(node: DomNode, name: string): DomNode[] {
     child.name === name ? [child] : TRANSPARENT.has(child.name ?? '') ? childElements(child).filter((inner) => inner.name === name) : []);
 }
 
+/** Columns a cell spans (w:gridSpan). */
+function gridSpan(cell: DomNode): number {
+  const span = Number(attribute(childNamed(childNamed(cell, 'w:tcPr'), 'w:gridSpan'), 'w:val'));
+  return Number.isInteger(span) && span > 1 && span < 64 ? span : 1;
+}
+
+/** A row marked "repeat as header row at the top of each page" (w:tblHeader) is a heading row. */
+function isHeaderRow(row: DomNode): boolean {
+  const flag = childNamed(childNamed(row, 'w:trPr'), 'w:tblHeader');
+  return flag !== undefined && !['0', 'false', 'off'].includes(attribute(flag, 'w:val') ?? '');
+}
+
 function readTable(table: DomNode, out: Collector): void {
-  for (const row of childrenThrough(table, 'w:tr')) {
-    const cells = childrenThrough(row, 'w:tc');
-    const cellLines = cells.map((cell) => {
-      const collected = withLines(out);
-      readBlocks(cell, collected);
-      return collected.lines;
-    });
-    const filled = cellLines.filter((lines) => lines.length > 0);
-    if (filled.length === 1) {
-      out.lines.push(...filled[0]!);
-    } else if (filled.length > 1) {
-      out.lines.push({ text: filled.map((lines) => lines.map((line) => line.text).join(' ')).join(' | ') });
-    }
+  const rows = childrenThrough(table, 'w:tr');
+  const cellLines = rows.map((row) => childrenThrough(row, 'w:tc').map((cell) => {
+    const collected = withLines(out);
+    readBlocks(cell, collected);
+    return { lines: collected.lines, span: gridSpan(cell) };
+  }));
+  const grid = cellLines.map((cells) => cells.flatMap(({ lines, span }) => {
+    const text = lines.map((line) => line.text).join(' ');
+    return [text, ...Array<string>(span - 1).fill(text)];
+  }));
+  if (!isDataTable(grid)) {
+    // A layout table: its cells' paragraphs are read as the page's own.
+    for (const cells of cellLines) for (const { lines } of cells) out.lines.push(...lines);
+    return;
   }
+  let headerRows = 0;
+  while (headerRows < rows.length && isHeaderRow(rows[headerRows]!)) headerRows++;
+  out.lines.push(...tableLines({ rows: grid, headerRows: headerRows > 0 ? headerRows : 'guess' }, out.tables.count++));
 }
 
 function readBlocks(container: DomNode, out: Collector): void {
@@ -145,7 +165,7 @@ export function extractDocx(bytes: Uint8Array, file: string, limits: Pick<ParseL
     if (!(error instanceof ZipFormatError)) throw error;
     // A damaged numbering or styles part costs only the automatic numbers.
   }
-  const collected: Collector = { lines: [], numbering, styleLists };
+  const collected: Collector = { lines: [], numbering, styleLists, tables: { count: 0 } };
   readBlocks(body, collected);
 
   let titleHint: string | undefined;

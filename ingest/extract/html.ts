@@ -13,8 +13,10 @@
  * dropped.
  *
  * Lines are block-level paragraphs (p, div text, li, headings, split at
- * <br>); a table row is one line with cells joined by " | ", except a
- * one-cell row (a layout table), whose content is read as ordinary blocks.
+ * <br>); a table's rows are one line each with their column headings
+ * (table.ts), except in a layout table (no two rows of two filled cells),
+ * whose content is read as ordinary blocks. <caption> is the line before
+ * the rows, where the structure stage looks for every format's caption.
  */
 import { load, type CheerioAPI } from 'cheerio';
 import { countHan, stripWhitespace } from '../../kb/text/text.ts';
@@ -23,6 +25,7 @@ import type { ExtractedDocument, SourceLine } from '../../kb/types.ts';
 import { IngestError } from '../errors.ts';
 import { countReplacements, decodeText, isGbLabel, replacementWarning } from './decode.ts';
 import { checkMarkupBounds, childElements, type DomNode } from './dom.ts';
+import { isDataTable, tableLines } from './table.ts';
 import { cleanContainerTitle } from './title.ts';
 
 /** Known article containers of government CMSs, most specific first. */
@@ -220,8 +223,10 @@ function collapse(text: string): string {
 }
 
 class LineBuilder {
-  readonly lines: string[] = [];
+  readonly lines: SourceLine[] = [];
   private current = '';
+  /** Tables read so far: the next one's number. */
+  tables = 0;
 
   text(value: string): void {
     this.current += collapse(value);
@@ -229,8 +234,13 @@ class LineBuilder {
 
   break(): void {
     const line = this.current.trim();
-    if (line) this.lines.push(line);
+    if (line) this.lines.push({ text: line });
     this.current = '';
+  }
+
+  table(lines: SourceLine[]): void {
+    this.break();
+    this.lines.push(...lines);
   }
 }
 
@@ -246,22 +256,49 @@ function cellText(cell: DomNode): string {
   const builder = new LineBuilder();
   walkBlocks(cell, builder);
   builder.break();
-  return builder.lines.join(' ');
+  return builder.lines.map((line) => line.text).join(' ');
 }
 
-function walkTableRow(row: DomNode, builder: LineBuilder): void {
-  const cells = childElements(row).filter((cell) => cell.name === 'td' || cell.name === 'th');
-  const texts = cells.map(cellText);
-  const filled = texts.filter((text) => text !== '');
-  builder.break();
-  if (filled.length === 1) {
-    // A layout table: the one cell is a page region, read as blocks.
-    const only = cells[texts.findIndex((text) => text !== '')]!;
-    walkBlocks(only, builder);
-  } else if (filled.length > 1) {
-    builder.text(filled.join(' | '));
+/** Rows of this table, not of a table nested in one of its cells. */
+function tableRows(table: DomNode): DomNode[] {
+  return childElements(table).flatMap((child) =>
+    child.name === 'tr' ? [child] : ['thead', 'tbody', 'tfoot'].includes(child.name ?? '') ? childElements(child).filter((row) => row.name === 'tr') : []);
+}
+
+function span(cell: DomNode): number {
+  const value = Number(cell.attribs?.colspan);
+  return Number.isInteger(value) && value > 1 && value < 64 ? value : 1;
+}
+
+function walkTable(table: DomNode, builder: LineBuilder): void {
+  const rows = tableRows(table);
+  const cells = rows.map((row) => childElements(row).filter((cell) => (cell.name === 'td' || cell.name === 'th') && !isRemovable(cell)));
+  const grid = cells.map((row) => row.flatMap((cell) => {
+    const text = cellText(cell);
+    return [text, ...Array<string>(span(cell) - 1).fill(text)];
+  }));
+  if (!isDataTable(grid)) {
+    // A layout table: a one-cell row is a page region, read as blocks; a lone row of cells stays one line.
+    cells.forEach((row, index) => {
+      const texts = grid[index]!.filter((text) => text !== '');
+      builder.break();
+      if (texts.length === 1) walkBlocks(row.find((cell) => cellText(cell) !== '')!, builder);
+      else if (texts.length > 1) builder.text(texts.join(' | '));
+      builder.break();
+    });
+    return;
   }
-  builder.break();
+  const caption = childElements(table).find((child) => child.name === 'caption');
+  if (caption) {
+    builder.break();
+    walkBlocks(caption, builder);
+    builder.break();
+  }
+  // Heading rows: those in <thead>, or leading rows made only of <th>.
+  const inHead = (row: DomNode) => row.parent?.name === 'thead';
+  let headerRows = 0;
+  while (headerRows < rows.length && (inHead(rows[headerRows]!) || cells[headerRows]!.every((cell) => cell.name === 'th'))) headerRows++;
+  builder.table(tableLines({ rows: grid, headerRows: headerRows > 0 ? headerRows : 'guess' }, builder.tables++));
 }
 
 function walkBlocks(node: DomNode, builder: LineBuilder): void {
@@ -275,8 +312,8 @@ function walkBlocks(node: DomNode, builder: LineBuilder): void {
     const name = child.name ?? '';
     if (name === 'br') {
       builder.break();
-    } else if (name === 'tr') {
-      walkTableRow(child, builder);
+    } else if (name === 'table') {
+      walkTable(child, builder);
     } else if (BLOCK_TAGS.has(name)) {
       builder.break();
       walkBlocks(child, builder);
@@ -317,10 +354,9 @@ export function extractHtml(bytes: Uint8Array, file: string, limits: Pick<ParseL
   if (container) walkBlocks(container, builder);
   builder.break();
 
-  const kept = builder.lines.filter((line) => !isChromeLine(line));
+  const lines = builder.lines.filter((line) => line.table || !isChromeLine(line.text));
   // CMS templates print an attachments heading even when the list under it is empty.
-  while (kept.length > 0 && EMPTY_TRAILER.test(kept[kept.length - 1]!)) kept.pop();
-  const lines: SourceLine[] = kept.map((text) => ({ text }));
+  while (lines.length > 0 && EMPTY_TRAILER.test(lines[lines.length - 1]!.text)) lines.pop();
   const warnings = replacementWarning(decoded);
   if (lines.length === 0) {
     throw new IngestError(file, '网页中没有找到正文（no article text in the page）');

@@ -161,7 +161,8 @@ export const similarResult = z.strictObject({
   documents: z.array(
     z.strictObject({
       ...rankedDocumentFields,
-      score: z.number().meta({ description: '0–1：各句检索名次的平均得分，1 表示每一句都排第一' }),
+      score: z.number().meta({ description: '0–1：各句检索名次的平均得分，1 表示每一句都排第一（相对分，仅用于排序）' }),
+      similarity: z.number().optional().meta({ description: '0–1：经校准的“同一问题”概率（嵌入模型余弦经逻辑曲线映射），同一数值在任何查询中含义相同；无模型时没有' }),
       matchedParts: int(),
       pairs: z.array(
         z.strictObject({
@@ -232,7 +233,8 @@ sameShape<z.output<typeof documentSummary>, DocumentSummary>(true);
 export const paragraph = z.strictObject({
   index: int(),
   text: z.string(),
-  role: z.enum(['title', 'docNumber', 'addressee', 'heading', 'body', 'closing', 'signature', 'date', 'contact', 'cc', 'note']),
+  role: z.enum(['title', 'docNumber', 'addressee', 'heading', 'body', 'closing', 'signature', 'date', 'contact', 'cc', 'note', 'table-header', 'table-row'])
+    .meta({ description: "table-header：表格的列标题行；table-row：表格的一行，单元格以 ' | ' 分隔、各带列标题（列标题：内容）" }),
   headingPath: z.array(z.string()),
   headingLevel: int().optional(),
   pages: pageSpan.optional(),

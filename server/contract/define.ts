@@ -15,7 +15,7 @@ import { badRequest } from '../errors.ts';
 export type HttpMethod = 'get' | 'post' | 'delete';
 
 /** A status a route can answer besides 200, with what it means there. */
-export type ErrorStatus = 400 | 401 | 403 | 404 | 413 | 415 | 422;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 413 | 415 | 422 | 429;
 
 export interface RouteContract {
   method: HttpMethod;

@@ -20,9 +20,18 @@ export const LIMITS = {
   maxPageSize: 200,
   /** Paragraphs one document read returns: a 5M-paragraph document was 458 MB in one response and froze the server. */
   maxParagraphs: 2000,
+  /** Characters of paragraph text one document read returns at most (a page stops early rather than exceed it; one paragraph always comes). */
+  maxParagraphChars: 1_000_000,
   maxOffset: 10_000_000,
   issuerChars: 100,
   prefixChars: 500,
+  /** A verdict on an answer: what it judged is at most an answer's size (1–3 sentences, or a list of a few paragraphs' sentences). */
+  feedbackAnswerChars: 4000,
+  feedbackCitations: 20,
+  feedbackQuoteChars: 2000,
+  feedbackCorrectionChars: 2000,
+  titleChars: 500,
+  documentIdChars: 1000,
 } as const;
 
 /** Longest piece of a bad value repeated back in a message. */

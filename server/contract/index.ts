@@ -19,12 +19,13 @@
  */
 import type { RouteContract } from './define.ts';
 import { documentRoutes } from './documents.ts';
+import { feedbackRoutes } from './feedback.ts';
 import { buildOpenApiDocument } from './openapi.ts';
 import { precedentRoutes } from './precedents.ts';
 import { searchRoutes } from './search.ts';
 import { systemRoutes } from './system.ts';
 
-export const ROUTES: readonly RouteContract[] = [...systemRoutes, ...searchRoutes, ...precedentRoutes, ...documentRoutes];
+export const ROUTES: readonly RouteContract[] = [...systemRoutes, ...searchRoutes, ...precedentRoutes, ...documentRoutes, ...feedbackRoutes];
 
 export const openApiDocument = buildOpenApiDocument(ROUTES);
 

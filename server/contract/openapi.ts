@@ -14,6 +14,7 @@ const ERROR_TEXT: Record<ErrorStatus, string> = {
   413: '文件或请求体过大',
   415: '不支持的文件类型',
   422: '文件无法入库',
+  429: '提交过于频繁，或存储的反馈已达上限',
 };
 
 type JsonSchema = Record<string, unknown>;

@@ -24,6 +24,7 @@ const precedentExcerpt = z.strictObject({
   paragraphIndex: int(),
   citation,
   coverage: z.number().meta({ description: '0–1：建议的实词（字二元组）在该段中出现的比例，只取决于两段文字' }),
+  similarity: z.number().optional().meta({ description: '0–1：经校准的概率，该段回答的是这条建议的问题（嵌入模型余弦经逻辑曲线映射）；无模型时没有' }),
 });
 
 const precedentsResult = z.strictObject({
@@ -38,7 +39,8 @@ const precedentsResult = z.strictObject({
     z.strictObject({
       ...rankedDocumentFields,
       covered: int().meta({ description: '覆盖的建议条数' }),
-      score: z.number(),
+      score: z.number().meta({ description: '0–1：各条建议最佳摘录覆盖率的平均值' }),
+      similarity: z.number().optional().meta({ description: '0–1：各条建议“本答复回答了该问题”的校准概率的平均值；无模型时没有' }),
       excerpts: z.array(precedentExcerpt.nullable()).meta({ description: '按建议顺序，本答复中最接近的摘录或 null' }),
     }),
   ),
@@ -91,14 +93,24 @@ export const proposalTextRoute = defineRoute({
   examples: [{ summary: '一份 TXT 提案（表单字段 file）', files: [{ field: 'file', name: '提案.txt', text: PROPOSAL }] }],
 });
 
+export const EXPORT_FORMATS = ['docx', 'xlsx'] as const;
+
 export const precedentsExportRoute = defineRoute({
   method: 'post',
   path: '/api/precedents/export',
-  summary: '先例对照表（建议 | 先例段落 | 出处 | 覆盖率）导出为 Word 文件',
-  body: proposalRequest,
-  responseDescription: 'DOCX 文件（Content-Disposition: attachment）',
+  summary: '先例对照表（建议 | 先例段落 | 出处 | 覆盖率）导出为 Word（docx）或 Excel（xlsx）文件',
+  body: fieldsOf(
+    proposalFields.extend({
+      format: z.enum(EXPORT_FORMATS).default('docx').meta({ description: 'docx：Word 表格；xlsx：Excel 表，每个先例一行，覆盖率为数值' }),
+    }),
+    NOT_A_JSON_OBJECT,
+  ),
+  responseDescription: 'DOCX 或 XLSX 文件（Content-Disposition: attachment）',
   errors: [400, 413],
-  examples: [{ summary: '一份分条的建议的对照表', body: { text: PROPOSAL } }],
+  examples: [
+    { summary: '一份分条的建议的对照表（Word）', body: { text: PROPOSAL } },
+    { summary: '同一对照表（Excel）', body: { text: PROPOSAL, format: 'xlsx' } },
+  ],
 });
 
 const draftRequest = fieldsOf(

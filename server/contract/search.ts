@@ -1,6 +1,7 @@
 /** Contracts of the retrieval routes: search, ask (extractive answer), similar (precedent finder). */
 import { z } from 'zod';
 import { answerCitation, extractiveAnswer, generatedAnswer, retrievalReport, searchFilters, searchHit, similarResult } from './components.ts';
+import { ASK_DEFAULT_K } from '../../search/ask.ts';
 import { component, defineRoute } from './define.ts';
 import { bodyFilters, fieldsOf, filterShape, integer, LIMITS, NOT_A_JSON_OBJECT, optionalMode, requiredText, toSearchFilters } from './fields.ts';
 
@@ -35,7 +36,7 @@ export const searchRoute = defineRoute({
 const askBody = fieldsOf(
   z.object({
     question: requiredText(LIMITS.questionChars),
-    k: integer(1, LIMITS.maxAskK).default(8).meta({ description: '检索的段落数' }),
+    k: integer(1, LIMITS.maxAskK).default(ASK_DEFAULT_K).meta({ description: '检索的段落数' }),
     mode: optionalMode,
     filters: bodyFilters,
   }),

@@ -79,6 +79,8 @@ describe.skipIf(!hasChromium)('web page in headless Chromium', () => {
     expect(await badge.textContent()).toMatch(/关键词匹配|语义相近|关键词与语义都匹配/);
     expect(await badge.getAttribute('title')).toMatch(/第 \d+ 名/);
     expect(await page.locator('.answer-card .badge-ok').textContent()).toBe('引文已核对');
+    expect(await page.locator('.answer-card .feedback-up').count()).toBe(1);
+    expect(await page.locator('.answer-card .feedback-down').count()).toBe(1);
     await shot(page, '02-answer-and-results');
 
     // A question the knowledge base cannot answer: no verification badge, the best passages as 可能相关的原文.
@@ -87,6 +89,8 @@ describe.skipIf(!hasChromium)('web page in headless Chromium', () => {
     expect(await page.locator('.answer-card .badge-ok').count()).toBe(0);
     expect(await page.locator('.answer-card').textContent()).toContain('东川省新能源汽车补贴');
     expect(await page.locator('.answer-card .possibly-relevant .card-label').textContent()).toBe('可能相关的原文');
+    expect(await page.locator('.answer-card .possibly-relevant li').count()).toBeGreaterThan(0);
+    expect(await page.locator('.answer-card .badge-muted').textContent()).toBe('未作答');
     await shot(page, '03-no-answer');
     await page.goto(`${srv.url}/#/search?q=${encodeURIComponent('城区内涝治理采取了哪些措施？')}`);
     await page.waitForSelector('.answer-card .cite');
@@ -103,6 +107,51 @@ describe.skipIf(!hasChromium)('web page in headless Chromium', () => {
     expect(await page.locator('.locator').textContent()).toMatch(/引文位置/);
     expect(await page.locator('.doc-actions a[href*="/file"]').count()).toBe(1);
     await shot(page, '03-document-at-citation');
+    await page.close();
+  });
+
+  it('copies a quote with its source as drafters cite it, and takes 👍/👎 with a correction on every answer card', async () => {
+    const page = await newPage();
+    const question = '老旧楼房装电梯政府给多少钱？';
+    await page.goto(`${srv.url}/#/search?q=${encodeURIComponent(question)}`);
+    await page.waitForSelector('.answer-card .cite');
+    // The clipboard as the page sees it: what a click would paste.
+    await page.evaluate(`(() => {
+      window.__copied = [];
+      Object.defineProperty(navigator.clipboard, 'writeText', { value: async (text) => { window.__copied.push(text); } });
+    })()`);
+    await page.locator('.answer-card .copy-quote').first().click();
+    await expect.poll(() => page.locator('.answer-card .copy-quote').first().textContent()).toBe('已复制');
+    const [copied] = await page.evaluate<string[]>('window.__copied');
+    expect([...t.kb.feedback()]).toEqual([]);
+    const doc = t.kb.getDocument('对市人大十七届四次会议第0112号建议的答复-既有住宅加装电梯.pdf')!;
+    // “quote”——《标题》（文号）第X页, the quote exactly as the document has it.
+    const match = /^“(.+)”——《(.+)》（(.+)）第(\d+)页$/u.exec(copied!);
+    expect(match, copied).not.toBeNull();
+    expect(doc.text).toContain(match![1]);
+    expect(match![2]).toBe(doc.title);
+    expect(match![3]).toBe('青建函〔2025〕67号');
+    const para = doc.paragraphs.find((p) => p.text.includes(match![1]!))!;
+    expect(Number(match![4])).toBe(para.pages![0]);
+
+    // 👎 opens an optional correction; the verdict is stored with the answer and its verified quotes.
+    await page.locator('.answer-card .feedback-down').click();
+    await page.fill('.answer-card .feedback-form textarea', '每部补助20万元');
+    await shot(page, '09-feedback-buttons');
+    await page.click('.answer-card .feedback-form button[type="submit"]');
+    await expect.poll(() => page.locator('.answer-card .feedback-status').textContent()).toBe('谢谢，已记录。');
+    const [stored] = [...t.kb.feedback()];
+    expect(stored).toMatchObject({ question, verdict: 'down', correction: '每部补助20万元', mode: 'lexical' });
+    expect(stored!.answer).toBeTruthy();
+    expect(stored!.citations.length).toBeGreaterThan(0);
+    expect(await page.locator('.answer-card .feedback-down.chosen').count()).toBe(1);
+
+    // A card without an answer asks too, and 👍 there (rightly abstained) is stored as such.
+    await page.goto(`${srv.url}/#/search?q=${encodeURIComponent('东川省对购买新能源汽车有什么补贴？')}`);
+    await page.waitForSelector('.answer-card.answer-empty .feedback-up');
+    await page.locator('.answer-card .feedback-up').click();
+    await expect.poll(() => page.locator('.answer-card .feedback-status').textContent()).toBe('谢谢，已记录。');
+    expect([...t.kb.feedback()].at(-1)).toMatchObject({ question: '东川省对购买新能源汽车有什么补贴？', answer: null, citations: [], verdict: 'up' });
     await page.close();
   });
 

@@ -3,13 +3,24 @@
  * and the JSONL record sets (records, not documents) parses without a crash:
  * each either gives a document whose offsets hold, or a one-line IngestError.
  * Prints pages per second and every warning, for the operator's record.
+ *
+ * The PDFs' parses are also compared with reviewed snapshots,
+ * tests/snapshots/parse/shared/<file>.txt, so a change to any heuristic shows
+ * as a diff; after reviewing it, `npx vitest run tests/e2e/parse-corpus.test.ts -u`
+ * writes the new ones (the sample corpus: tests/unit/parse-snapshots.test.ts).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect, it } from 'vitest';
 import { isIngestError } from '../../ingest/errors.ts';
 import { parseFile } from '../../ingest/parse.ts';
+import type { ParsedDocument } from '../../kb/types.ts';
+import { parseSnapshot } from '../support/parse-snapshot.ts';
 import { describeWithSharedCorpus, SHARED_CORPUS } from '../support/shared-corpus.ts';
+
+const SNAPSHOTS = path.resolve(import.meta.dirname, '..', 'snapshots', 'parse', 'shared');
+/** The PDFs as the sweep parsed them, for the snapshot comparison after it. */
+const parsedPdfs = new Map<string, ParsedDocument>();
 
 function corpusFiles(): string[] {
   const out: string[] = [];
@@ -49,6 +60,7 @@ describeWithSharedCorpus('parse: the whole shared corpus (except laws/ and JSONL
         if (doc.passages.length === 0 && !doc.needsOcr) crashes.push(`${id}: no passages`);
         passages += doc.passages.length;
         if (doc.format === 'pdf') {
+          parsedPdfs.set(id, doc);
           pages += doc.pageCount ?? 0;
           pdfSeconds += (performance.now() - t) / 1000;
         }
@@ -68,5 +80,15 @@ describeWithSharedCorpus('parse: the whole shared corpus (except laws/ and JSONL
     expect(crashes).toEqual([]);
     // Only the text file that is nothing but "===PAGE n===" markers has no text.
     expect(rejected).toEqual(['01_招生细则_原文.txt：没有可提取的文本（no extractable text）']);
+  });
+
+  it('parses the PDFs as their reviewed snapshots say', async () => {
+    const pdfs = corpusFiles().filter((file) => file.endsWith('.pdf'));
+    expect(pdfs.length).toBeGreaterThanOrEqual(8);
+    for (const file of pdfs) {
+      const id = path.relative(SHARED_CORPUS, file);
+      const doc = parsedPdfs.get(id) ?? (await parseFile(file, { passageMaxChars: 300, displayPath: id }));
+      await expect(parseSnapshot(doc), id).toMatchFileSnapshot(path.join(SNAPSHOTS, `${id.replaceAll('/', '__')}.txt`));
+    }
   });
 });

@@ -306,13 +306,14 @@ describe('schema versions', () => {
     kb.close();
     const file = path.join(config.dataDir, STORE_FILE);
     // Make it what version 1 wrote: a text_key column, a generation counter, no storeId (version 2),
-    // no OCR columns and no failures table (version 3).
+    // no OCR columns and no failures table (version 3), no feedback table (version 4).
     const db = new Database(file);
     db.exec(`ALTER TABLE passages ADD COLUMN text_key INTEGER NOT NULL DEFAULT 0;
       ALTER TABLE documents DROP COLUMN ocr;
       ALTER TABLE paragraphs DROP COLUMN confidence;
       ALTER TABLE passages DROP COLUMN confidence;
       DROP TABLE failures;
+      DROP TABLE feedback;
       UPDATE meta SET value = '1' WHERE key = 'schemaVersion';
       DELETE FROM meta WHERE key = 'storeId';
       INSERT INTO meta (key, value) VALUES ('generation', '12');`);
@@ -321,6 +322,9 @@ describe('schema versions', () => {
     const migrated = await KnowledgeBase.open(config, { embedder: null, log: () => {} });
     try {
       expect((await search(migrated, { text: '学前教育学位', k: 3, mode: 'lexical' })).hits.length).toBeGreaterThan(0);
+      // Version 4's feedback table is there and takes a verdict.
+      migrated.recordFeedback({ question: '学前教育学位', answer: null, citations: [], verdict: 'down', mode: 'lexical' });
+      expect([...migrated.feedback()].map((f) => f.question)).toEqual(['学前教育学位']);
     } finally {
       migrated.close();
     }
@@ -329,7 +333,7 @@ describe('schema versions', () => {
     const meta = new Map((check.prepare('SELECT key, value FROM meta').all() as Array<{ key: string; value: string }>).map((r) => [r.key, r.value]));
     check.close();
     expect(columns).not.toContain('text_key');
-    expect(meta.get('schemaVersion')).toBe('3');
+    expect(meta.get('schemaVersion')).toBe('4');
     expect(meta.get('storeId')).toMatch(/^[0-9a-f-]{36}$/);
     expect(meta.has('generation')).toBe(false);
 

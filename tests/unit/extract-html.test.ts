@@ -37,7 +37,7 @@ describe('HTML reader on a GB2312 page', () => {
       '一、申领对象',
       '在本市登记失业的人员。',
       '补贴项目 | 标准',
-      '求职创业补贴 | 每人2000元',
+      '补贴项目：求职创业补贴 | 标准：每人2000元',
     ]);
   });
 
@@ -65,7 +65,7 @@ describe('HTML reader on a GB2312 page', () => {
       fs.writeFileSync(file, decoded);
       const lines = texts(await extractFile(file));
       expect(lines).toContain('为做好就业补贴申领工作，现将有关事项通知如下。');
-      expect(lines).toContain('求职创业补贴 | 每人2000元');
+      expect(lines).toContain('补贴项目：求职创业补贴 | 标准：每人2000元');
       expect(lines.join('\n')).not.toMatch(CHROME_ANYWHERE);
       expect(lines.filter((line) => CHROME_LINES.has(line))).toEqual([]);
     } finally {
