@@ -128,11 +128,9 @@ const SCOPE_GRID: Array<Partial<ScopeFactors>> = [
 
 const SEMANTIC_GRID: Array<Omit<SemanticEvidence, 'similarity'> | null> = [
   null,
-  { floor: 0.84, match: 0.88 },
-  { floor: 0.86, match: 0.88 },
   { floor: 0.86, match: 0.9, unknownWordMatch: 0.92 },
+  { floor: 0.84, match: 0.88 },
   { floor: 0.88, match: 0.9, unknownWordMatch: 0.92 },
-  { floor: 0.85, match: 0.9, unknownWordMatch: 1.1, weight: 2 },
   { floor: 0.87, match: 0.89, unknownWordMatch: 0.91, weight: 2 },
   { floor: 0.86, match: 0.92, unknownWordMatch: 1.1 },
 ];

@@ -591,10 +591,10 @@ type KeyWord = Term & { parts: Term[] };
  * a unit of cosine adds to a sentence's score, SEMANTIC_BASE the cosine of a
  * passage merely on the topic (it adds nothing).
  */
-const SEMANTIC_MATCH = 0.86;
-const SEMANTIC_UNKNOWN_WORD_MATCH = 0.9;
+const SEMANTIC_MATCH = 0.9;
+const SEMANTIC_UNKNOWN_WORD_MATCH = 0.92;
 const SEMANTIC_MIN_COVERAGE = 0.15;
-const SEMANTIC_FLOOR = 0;
+const SEMANTIC_FLOOR = 0.86;
 const SEMANTIC_WEIGHT = 1;
 const SEMANTIC_BASE = 0.8;
 
@@ -705,7 +705,11 @@ export function extractAnswer(question: string, hits: SearchHit[], docs: Documen
     (c) => (c.coverage >= minCoverage || (close(c) && c.coverage >= (semantic?.minCoverage ?? 0))) && !isHeadingSentence(c.span.text),
   );
   const tooFar = (c: Candidate) => semantic !== undefined && c.similarity !== undefined && c.similarity < semantic.floor;
-  const relevant = covering.filter((c) => (absentKeyWords(c, keys).length === 0 || close(c)) && !tooFar(c));
+  const keyed = covering.filter((c) => absentKeyWords(c, keys).length === 0 || close(c));
+  const relevant = keyed.filter((c) => !tooFar(c));
+  if (relevant.length === 0 && keyed.length > 0) {
+    return nullAnswer(`知识库中没有关于“${topic}”的内容：检索到的段落与问题说的不是一回事`);
+  }
   if (relevant.length === 0 && covering.length > 0) {
     const absent = absentKeyWords(covering[0]!, keys);
     return nullAnswer(`知识库中没有关于“${topic}”的内容：相关的文件都没有提到“${absent.join('”“')}”`);

@@ -294,6 +294,38 @@ describe('the examples of issue 9, on the sample corpus', () => {
   });
 });
 
+describe("the embedding model's word in the answer stage", () => {
+  async function askWith(question: string, similarity: number | undefined) {
+    const result = await searchKnowledgeBase(t.kb, { text: question, k: 8 });
+    return extractAnswer(question, result.hits, t.kb, {
+      questionWords: tokenizer.queryTerms(question).words,
+      knowsWord: (w) => t.kb.knowsWord(w),
+      wordShare: (w) => t.kb.wordShare(w),
+      ...(similarity === undefined ? {} : { semantic: { similarity: result.hits.map(() => similarity) } }),
+    });
+  }
+
+  it('answers a question worded away from the text (升降梯 for 电梯) when the model finds the passage close, and only then', async () => {
+    const question = '老旧楼房装升降梯政府给多少钱？';
+    // Without the model (or with a passage it finds merely on the topic) the word no document holds decides: null.
+    const lexical = await askWith(question, undefined);
+    expect(lexical.answer).toBeNull();
+    expect(lexical.reason).toContain('“升降梯”');
+    expect((await askWith(question, 0.8)).answer).toBeNull();
+    const close = await askWith(question, 0.95);
+    expect(close.answer, close.reason).not.toBeNull();
+    expect(close.citations[0]!.quote).toContain('每部电梯20万元');
+  });
+
+  it('does not answer from passages the model finds far from the question, whatever words they share', async () => {
+    const question = '老旧楼房装电梯政府给多少钱？';
+    expect((await askWith(question, undefined)).answer).not.toBeNull();
+    const far = await askWith(question, 0.5);
+    expect(far.answer).toBeNull();
+    expect(far.reason).toMatch(/^知识库中没有关于“.+”的内容：检索到的段落与问题说的不是一回事$/);
+  });
+});
+
 describeWithSharedCorpus('a stable answer when an unrelated document is added', () => {
   it('keeps 每部20万元 for the elevator question after the Beijing work report is ingested', async () => {
     const question = '老旧楼房装电梯政府给多少钱？';
