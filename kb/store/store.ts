@@ -15,6 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { isLowConfidence } from '../ocr.ts';
+import type { DocumentFilterRow, DocumentStore, DocumentWrite, PassageIndexRow, PassageOpenRow, PassageRow, WriteResult } from './document-store.ts';
 import type {
   DocumentKind,
   DocumentMetadata,
@@ -23,7 +24,6 @@ import type {
   PageSpan,
   Paragraph,
   ParagraphRole,
-  ParsedDocument,
   DocumentFailure,
   OcrSummary,
   AnswerFeedback,
@@ -146,63 +146,6 @@ CREATE TABLE IF NOT EXISTS embeddings (label INTEGER PRIMARY KEY, vector BLOB NO
 ${FAILURES_TABLE}
 ${FEEDBACK_TABLE}
 `;
-
-export interface DocumentWrite {
-  id: string;
-  sourcePath?: string;
-  contentHash: string;
-  parsed: ParsedDocument;
-  /** One analysed lexical form per passage, in passage order. */
-  lexical: string[];
-  /** One vector per passage, or none at all (lexical-only). */
-  embeddings?: Float32Array[];
-}
-
-/** What the in-memory indexes need to know about one stored passage. */
-export interface PassageIndexRow {
-  label: number;
-  docKey: number;
-  lexical: string;
-  text: string;
-}
-
-/** A passage as opening needs it: the index row plus what re-analysing it takes. */
-export interface PassageOpenRow extends PassageIndexRow {
-  documentId: string;
-  title: string;
-  /** JSON of the heading path: parsed only when the passage must be re-analysed, which opening rarely needs. */
-  headingPathJson: string;
-}
-
-/** What filters need about a document, kept in memory. */
-export interface DocumentFilterRow {
-  docKey: number;
-  id: string;
-  kind: DocumentKind;
-  issuer: string | null;
-  date: string | null;
-}
-
-export interface PassageRow {
-  label: number;
-  docKey: number;
-  documentId: string;
-  title: string;
-  kind: DocumentKind;
-  issuer: string | null;
-  date: string | null;
-  passage: Passage;
-}
-
-export interface WriteResult {
-  docKey: number;
-  /** Labels of the passages the write replaced (to drop from the indexes). */
-  removedLabels: number[];
-  added: PassageIndexRow[];
-  replaced: boolean;
-  /** The replaced document's old key, when there was one. */
-  removedDocKey?: number;
-}
 
 interface DocumentRowDb {
   doc_key: number;
@@ -398,7 +341,10 @@ function migrate(db: Database.Database, file: string, version: number, readOnly:
   })();
 }
 
-export class Store {
+export type { DocumentFilterRow, DocumentStore, DocumentWrite, PassageIndexRow, PassageOpenRow, PassageRow, WriteResult } from './document-store.ts';
+
+/** The SQLite implementation of DocumentStore (kb/store/document-store.ts). */
+export class Store implements DocumentStore {
   readonly file: string;
   private readonly db: Database.Database;
   /**

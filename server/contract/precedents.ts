@@ -93,14 +93,24 @@ export const proposalTextRoute = defineRoute({
   examples: [{ summary: '一份 TXT 提案（表单字段 file）', files: [{ field: 'file', name: '提案.txt', text: PROPOSAL }] }],
 });
 
+export const EXPORT_FORMATS = ['docx', 'xlsx'] as const;
+
 export const precedentsExportRoute = defineRoute({
   method: 'post',
   path: '/api/precedents/export',
-  summary: '先例对照表（建议 | 先例段落 | 出处 | 覆盖率）导出为 Word 文件',
-  body: proposalRequest,
-  responseDescription: 'DOCX 文件（Content-Disposition: attachment）',
+  summary: '先例对照表（建议 | 先例段落 | 出处 | 覆盖率）导出为 Word（docx）或 Excel（xlsx）文件',
+  body: fieldsOf(
+    proposalFields.extend({
+      format: z.enum(EXPORT_FORMATS).default('docx').meta({ description: 'docx：Word 表格；xlsx：Excel 表，每个先例一行，覆盖率为数值' }),
+    }),
+    NOT_A_JSON_OBJECT,
+  ),
+  responseDescription: 'DOCX 或 XLSX 文件（Content-Disposition: attachment）',
   errors: [400, 413],
-  examples: [{ summary: '一份分条的建议的对照表', body: { text: PROPOSAL } }],
+  examples: [
+    { summary: '一份分条的建议的对照表（Word）', body: { text: PROPOSAL } },
+    { summary: '同一对照表（Excel）', body: { text: PROPOSAL, format: 'xlsx' } },
+  ],
 });
 
 const draftRequest = fieldsOf(

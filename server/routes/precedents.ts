@@ -16,6 +16,7 @@ import type { RouteContract, RouteInput } from '../contract/define.ts';
 import { draftRoute, precedentsExportRoute, precedentsRoute, PROPOSAL_FILE_TYPES, proposalTextRoute } from '../contract/precedents.ts';
 import { buildDraft } from '../../search/draft.ts';
 import { comparisonDocx, draftDocx } from '../../search/draft-docx.ts';
+import { comparisonXlsx } from '../../search/comparison.ts';
 import { rewriteDraft } from '../../search/draft-rewrite.ts';
 import { llmSettings } from '../../search/generate.ts';
 import { expressPath, handle, type RouteHandler } from '../handle.ts';
@@ -27,9 +28,10 @@ function precedentFilters(filters: SearchFilters | undefined, repliesOnly: boole
 }
 
 const DOCX_TYPE = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
+const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
-function sendDocx(res: Response, bytes: Uint8Array, fileName: string): void {
-  res.type(DOCX_TYPE);
+function sendFile(res: Response, bytes: Uint8Array, type: string, fileName: string): void {
+  res.type(type);
   res.set('Content-Disposition', `attachment; filename*=UTF-8''${encodeURIComponent(fileName)}`);
   res.send(Buffer.from(bytes));
 }
@@ -53,14 +55,16 @@ export function precedentRoutes(kb: SearchSource, config: Config, options: { fet
 
   serve(precedentsRoute, ({ body }) => precedentsFor(body));
 
-  serve(precedentsExportRoute, async ({ body }, _req, res) => {
-    sendDocx(res, await comparisonDocx(await precedentsFor(body)), '先例对照表.docx');
+  serve(precedentsExportRoute, async ({ body: { format, ...request } }, _req, res) => {
+    const result = await precedentsFor(request);
+    if (format === 'xlsx') sendFile(res, await comparisonXlsx(result), XLSX_TYPE, '先例对照表.xlsx');
+    else sendFile(res, await comparisonDocx(result), DOCX_TYPE, '先例对照表.docx');
   });
 
   serve(draftRoute, async ({ body: { rewrite, ...request } }, _req, res) => {
     let draft = buildDraft(await precedentsFor(request), kb);
     if (rewrite && llm) draft = await rewriteDraft(llm, draft, options.fetchImpl);
-    sendDocx(res, await draftDocx(draft), `${draft.fileStem}.docx`);
+    sendFile(res, await draftDocx(draft), DOCX_TYPE, `${draft.fileStem}.docx`);
   });
 
   serve(

@@ -205,7 +205,7 @@ async function load(config: Config, log: (msg: string) => void, onProgress: (p: 
   let extractor: FeatureExtractionPipeline;
   try {
     extractor = (await withTimeout(
-      pipeline('feature-extraction', config.model, { dtype }),
+      pipeline<'feature-extraction'>('feature-extraction', config.model, { dtype }),
       LOCAL_LOAD_TIMEOUT_MS,
       `timed out after ${LOCAL_LOAD_TIMEOUT_MS / 1000} s`,
     )) as FeatureExtractionPipeline;
