@@ -113,3 +113,19 @@ export function pdfRepeatedKids(levels: number): Buffer {
 export function manyLinesText(lines: number): Buffer {
   return Buffer.from('字\n'.repeat(lines));
 }
+
+/**
+ * A PDF without a usable cross-reference table that defines one object `copies`
+ * times, each copy an unterminated dictionary (the shape of a fuzz finding,
+ * hangs-case-376.pdf). pdf.js rebuilds the table by scanning the file and re-parses
+ * every repeated definition to the end of the file: quadratic, minutes for 200 KB.
+ */
+export function pdfRepeatedObjects(copies: number): Buffer {
+  let pdf = '%PDF-1.7\n';
+  pdf += '1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n';
+  pdf += '2 0 obj\n<< /Type /Pages /Kids [3 0 R] /Count 1 >>\nendobj\n';
+  pdf += '3 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 100] >>\nendobj\n';
+  for (let i = 0; i < copies; i++) pdf += '6 0 obj\n<< /Filter /Standard /O <dce759fd5980betica /Subtype /Type1 >>\nendobj\n';
+  pdf += 'trailer\n<< /Root 1 0 R /Size 7 >>\nstartxref\n999999999\n%%EOF\n';
+  return Buffer.from(pdf, 'latin1');
+}

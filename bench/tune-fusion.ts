@@ -45,7 +45,7 @@ interface EvalSet {
 }
 
 /** Each distinct query is embedded once however many grid points ask it. */
-function cachingEmbedder(inner: Embedder): Embedder {
+export function cachingEmbedder(inner: Embedder): Embedder {
   const cache = new Map<string, Float32Array>();
   return {
     modelId: inner.modelId,

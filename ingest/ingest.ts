@@ -30,9 +30,16 @@ export function ingestPaths(kb: KnowledgeBase, paths: string[], options: IngestO
  * Index one file under the given document id (the upload endpoint). Errors are values, and a file that
  * fails is recorded with its reason. `storedAt` is where the file will live once indexed (an upload is
  * read from its temporary file and moved there only after it was indexed): the recorded source path
- * and the name its format is routed by.
+ * and the name its format is routed by. `onIndexed` runs within the same turn of the writer, after the
+ * document is indexed (or found unchanged) and before any other write — a delete or another ingest of
+ * the same id — can start: where an upload moves its file into place.
  */
-export function ingestFile(kb: Pick<KnowledgeBase, 'write'>, filePath: string, documentId: string, options: { storedAt?: string } = {}): Promise<IngestFileResult> {
+export function ingestFile(
+  kb: Pick<KnowledgeBase, 'write'>,
+  filePath: string,
+  documentId: string,
+  options: { storedAt?: string; onIndexed?: (status: 'added' | 'updated' | 'unchanged') => Promise<void> | void } = {},
+): Promise<IngestFileResult> {
   const storedAt = options.storedAt ?? filePath;
   return kb.write(async (writer): Promise<IngestFileResult> => {
     try {
@@ -40,7 +47,10 @@ export function ingestFile(kb: Pick<KnowledgeBase, 'write'>, filePath: string, d
       const hash = contentHash(bytes, writer.config);
       if (writer.storedHash(documentId) === hash) {
         const summary = writer.summary(documentId);
-        if (summary) return { status: 'unchanged', document: summary };
+        if (summary) {
+          await options.onIndexed?.('unchanged');
+          return { status: 'unchanged', document: summary };
+        }
       }
       const parsed = await parsePool(writer.config.parse).parse({
         bytes,
@@ -55,6 +65,7 @@ export function ingestFile(kb: Pick<KnowledgeBase, 'write'>, filePath: string, d
         writer.recordFailure(documentId, storedAt, error);
         return { status: 'failed', error };
       }
+      await options.onIndexed?.(outcome.status);
       const summary = writer.summary(documentId);
       if (!summary) return { status: 'failed', error: `${documentId}：写入后找不到文档` };
       return { status: outcome.status, document: summary };

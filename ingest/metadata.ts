@@ -77,6 +77,45 @@ export function readFrontMatterHints(lines: string[]): { hints: MetadataHints; c
   return keyed ? { hints, consumed } : { hints: {}, consumed: 0 };
 }
 
+/**
+ * The Chinese title a legal database's link carries (pkulaw.com's
+ * `…?keyword=山东省人民政府办公厅关于开展 “智慧山东” 试点工作的意见`), for a policy
+ * file whose own text starts at its body and whose `# title` line is English.
+ * Only a keyword that reads as a document's title counts: some links carry a
+ * search word (人工智能). The database's spacing around Chinese is dropped.
+ */
+export function titleFromSource(source: string | undefined): string | undefined {
+  if (!source) return undefined;
+  let keyword: string | null;
+  try {
+    keyword = new URL(source).searchParams.get('keyword');
+  } catch {
+    return undefined;
+  }
+  if (!keyword) return undefined;
+  const title = keyword
+    .replace(/(?<![A-Za-z0-9])\s+|\s+(?![A-Za-z0-9])/g, '')
+    .replace(/^《([^《》]+)》?$/u, '$1')
+    .replace(/^([^《》]+)》$/u, '$1');
+  if (title.length < 8 || !/\p{Script=Han}/u.test(title)) return undefined;
+  return POLICY_TITLE.test(title.replace(/[（(][^）)]*[）)]$/, '')) ? title : undefined;
+}
+
+/**
+ * A reply titled only by the proposal's number ("对省政协十三届二次会议第26号委员提案的答复")
+ * is named by its subject, the proposal's own title, keeping the number:
+ * "关于加强我省创新创业人才队伍建设的建议（第26号提案）的答复". Titles that name
+ * the subject already stay as they are.
+ */
+export function replyTitle(title: string, kind: DocumentKind, metadata: DocumentMetadata): string {
+  const subject = metadata.proposalTitle;
+  if ((kind !== 'proposal-reply' && kind !== 'suggestion-reply') || !subject || stripWhitespace(title).includes(subject)) return title;
+  const numbered = /第\s*([0-9０-９]+)\s*号\s*(?:委员|代表)?\s*(提案|建议|议案)/u.exec(title);
+  if (!numbered) return title;
+  const answer = /(答复|复函|回复)(意见)?$/.exec(title)?.[0] ?? '答复';
+  return `${subject}（第${numbered[1]}号${numbered[2]}）的${answer}`;
+}
+
 const CN_DIGITS: Record<string, number> = { '〇': 0, '○': 0, '零': 0, '一': 1, '二': 2, '两': 2, '三': 3, '四': 4, '五': 5, '六': 6, '七': 7, '八': 8, '九': 9 };
 
 function parseChineseNumber(text: string): number | undefined {
@@ -246,6 +285,7 @@ export function extractMetadata(
     const fromTitle = /^([\p{Script=Han}、]{2,40}?)关于/u.exec(title)?.[1];
     if (fromTitle && ENDS_WITH_SIGNING_BODY.test(fromTitle)) metadata.issuer = splitJointOrgans(fromTitle).join('、');
     else if (byline.issuer) metadata.issuer = byline.issuer;
+    else if (printedBy(byRole('note'))) metadata.issuer = printedBy(byRole('note'))!;
     else if (hints.department) metadata.issuer = hints.department;
   }
 
@@ -294,6 +334,15 @@ export function extractMetadata(
     delete metadata.proposalTitle;
   }
   return { kind, metadata };
+}
+
+/** "山东省人民政府办公厅2019年3月15日印发": the organ of the 印发 line under the 抄送 block, in the document's own words. */
+function printedBy(notes: Paragraph[]): string | undefined {
+  for (const note of notes) {
+    const organ = /^(.+?)\d{4}年\d{1,2}月\d{1,2}日印发$/u.exec(stripWhitespace(note.text))?.[1];
+    if (organ && ORGAN_NAMES.test(organ)) return organ;
+  }
+  return undefined;
 }
 
 /**

@@ -10,7 +10,7 @@ import type { DocumentKind, ExtractedDocument, ParsedDocument, SourcePage } from
 import { cleanDocument, meanConfidence } from './clean.ts';
 import { IngestError } from './errors.ts';
 import { extractBuffer, readSourceFile, type ExtractBufferOptions } from './extract/index.ts';
-import { extractMetadata, readFrontMatterHints, type MetadataHints } from './metadata.ts';
+import { extractMetadata, readFrontMatterHints, replyTitle, titleFromSource, type MetadataHints } from './metadata.ts';
 import { buildPassages } from './passages.ts';
 import { structureDocument } from './structure.ts';
 
@@ -53,9 +53,9 @@ export function parseExtracted(
   const titleHint = document.titleHint?.trim() || hints.title;
   const structured = structureDocument(blocks, { ...(titleHint ? { titleHint } : {}), findFrontMatter: !options.record });
   // The English translation line of the policy collection is a last resort:
-  // better than a file number, worse than any Chinese title.
-  const title = options.title || structured.title || titleHint || hints.englishTitle || fallbackTitle(file);
-  const { kind, metadata } = extractMetadata(structured.paragraphs, title, {
+  // better than a file number, worse than any Chinese title (a legal database's link may carry one).
+  const statedTitle = options.title || structured.title || titleHint || titleFromSource(hints.source) || hints.englishTitle || fallbackTitle(file);
+  const { kind, metadata } = extractMetadata(structured.paragraphs, statedTitle, {
     file,
     hints,
     ...(options.defaultKind ? { defaultKind: options.defaultKind } : {}),
@@ -68,7 +68,7 @@ export function parseExtracted(
     file,
     format: document.format,
     kind,
-    title,
+    title: replyTitle(statedTitle, kind, metadata),
     metadata,
     text: structured.text,
     paragraphs: structured.paragraphs,

@@ -30,6 +30,11 @@ export interface ParseLimits {
   maxNodes: number;
   /** KB_PARSE_MAX_PAGES — PDF pages. Default 5,000 */
   maxPages: number;
+  /**
+   * KB_PARSE_MAX_PDF_RESCAN_MB — what pdf.js would re-read to rebuild a damaged cross-reference table:
+   * it re-parses every repeated object definition up to the end of the file. Default 64
+   */
+  maxPdfRescanMb: number;
   /** KB_PARSE_MAX_LINES — lines of a text file. Default 1,000,000 */
   maxLines: number;
 }
@@ -143,6 +148,7 @@ export function loadParseLimits(env: Env = {}): ParseLimits {
     maxDepth: num(env, 'KB_PARSE_MAX_DEPTH', 512, 16),
     maxNodes: num(env, 'KB_PARSE_MAX_NODES', 2_000_000, 1000),
     maxPages: num(env, 'KB_PARSE_MAX_PAGES', 5000, 1),
+    maxPdfRescanMb: num(env, 'KB_PARSE_MAX_PDF_RESCAN_MB', 64, 1),
     maxLines: num(env, 'KB_PARSE_MAX_LINES', 1_000_000, 1000),
   };
 }

@@ -399,6 +399,16 @@ export interface StoredDocument extends DocumentSummary {
   sourcePath?: string;
 }
 
+/** A document's summary with one page of its paragraphs: what a reader of a long document is sent at a time. */
+export interface DocumentPage extends DocumentSummary {
+  paragraphs: Paragraph[];
+  /** Index of the first paragraph of the page. */
+  paragraphOffset: number;
+  paragraphTotal: number;
+  /** Absolute path of the original file when the knowledge base still knows it. */
+  sourcePath?: string;
+}
+
 /** Where the embedding model stands while `npm start` obtains it in the background (server/model-startup.ts). */
 export interface ModelStatus {
   state: 'obtaining' | 'loading' | 'embedding' | 'ready' | 'unavailable';

@@ -10,6 +10,7 @@
 import type {
   Citation,
   DocumentKind,
+  DocumentPage,
   Paragraph,
   RetrievalMode,
   SearchFilters,
@@ -331,19 +332,66 @@ export async function findSimilar(kb: SearchSource, text: string, options: Simil
 /** Roles that carry what a document is about; addressee lines, signatures and contacts would match every letter. */
 const CONTENT_ROLES = new Set(['title', 'heading', 'body']);
 
-/** Precedents for a stored document: its content paragraphs are the query; the document itself is left out. */
+/** Reads a document a page of paragraphs at a time (KnowledgeBase.documentPage). */
+export interface PagedDocumentSource {
+  documentPage(id: string, page: { offset: number; limit: number; maxChars: number }): DocumentPage | undefined;
+}
+
+/** Paragraphs read per page while collecting a document's opening: enough for most documents in one read. */
+const OPENING_PAGE_PARAGRAPHS = 200;
+
+/**
+ * A stored document as a query: its content paragraphs, one a line (so its numbering still splits it),
+ * at most `maxQueryChars`; undefined when there is no such document. Only the opening is read, a page
+ * at a time: a 65k-passage document as one query froze the server for 26 s and answered 49 MB.
+ */
+export function documentQueryText(kb: PagedDocumentSource, documentId: string, maxQueryChars = Infinity): string | undefined {
+  const content: string[] = [];
+  const any: string[] = [];
+  let contentChars = 0;
+  let anyChars = 0;
+  for (let offset = 0; contentChars < maxQueryChars; ) {
+    const page = kb.documentPage(documentId, { offset, limit: OPENING_PAGE_PARAGRAPHS, maxChars: Math.min(maxQueryChars, Number.MAX_SAFE_INTEGER) });
+    if (!page) return undefined;
+    for (const p of page.paragraphs) {
+      if (CONTENT_ROLES.has(p.role)) {
+        content.push(p.text);
+        contentChars += p.text.length + 1;
+      }
+      if (anyChars < maxQueryChars) {
+        any.push(p.text);
+        anyChars += p.text.length + 1;
+      }
+    }
+    offset += page.paragraphs.length;
+    if (page.paragraphs.length === 0 || offset >= page.paragraphTotal) break;
+  }
+  return (content.length > 0 ? content : any).join('\n').slice(0, maxQueryChars);
+}
+
+/** Whole-text precedents for a stored document: its content is the query; the document itself is left out. */
 export async function findSimilarToDocument(
-  kb: SearchSource,
+  kb: SearchSource & PagedDocumentSource,
   documentId: string,
   options: SimilarOptions & { maxQueryChars?: number } = {},
 ): Promise<SimilarResult | undefined> {
-  const doc = kb.getDocument(documentId);
-  if (!doc) return undefined;
-  const content = doc.paragraphs.filter((p) => CONTENT_ROLES.has(p.role));
-  const { maxQueryChars = Infinity, ...similar } = options;
-  // A 65k-passage document as one query froze the server for 26 s and answered 49 MB: its opening stands for it.
-  const text = (content.length > 0 ? content : doc.paragraphs).map((p) => p.text).join('\n').slice(0, maxQueryChars);
-  return findSimilar(kb, text, { ...similar, excludeDocumentId: documentId });
+  const { maxQueryChars, ...similar } = options;
+  const text = documentQueryText(kb, documentId, maxQueryChars);
+  return text === undefined ? undefined : findSimilar(kb, text, { ...similar, excludeDocumentId: documentId });
+}
+
+/**
+ * Precedents per suggestion for a stored document (a proposal, or a reply whose numbered sections
+ * then play the suggestions): the document itself, and its other renditions, are left out.
+ */
+export async function findPrecedentsForDocument(
+  kb: SearchSource & PagedDocumentSource,
+  documentId: string,
+  options: Omit<PrecedentsOptions, 'excludeDocumentId'> & { maxQueryChars?: number } = {},
+): Promise<PrecedentsResult | undefined> {
+  const { maxQueryChars, ...precedents } = options;
+  const text = documentQueryText(kb, documentId, maxQueryChars);
+  return text === undefined ? undefined : findPrecedents(kb, text, { ...precedents, excludeDocumentId: documentId });
 }
 
 // ---------------------------------------------------------------------------
@@ -420,6 +468,8 @@ export interface PrecedentsOptions {
   perSuggestionK?: number;
   mode?: RetrievalMode;
   filters?: SearchFilters;
+  /** Leave this document out (the stored document the query came from), with its other renditions. */
+  excludeDocumentId?: string;
 }
 
 /**
@@ -529,6 +579,7 @@ export async function findPrecedents(kb: SearchSource, text: string, options: Pr
     notice ??= result.notice;
     for (const hit of result.hits) {
       const ids = [hit.citation.documentId, ...(hit.alsoIn ?? [])];
+      if (options.excludeDocumentId !== undefined && ids.includes(options.excludeDocumentId)) continue;
       const known = ids.map((id) => renditionOf.get(id)).find((id) => id !== undefined);
       const canonical = known ?? hit.citation.documentId;
       for (const id of ids) {

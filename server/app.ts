@@ -17,10 +17,10 @@ import multer from 'multer';
 import type { Config } from '../kb/config.ts';
 import { sourceFileOf } from '../kb/document-id.ts';
 import type { KnowledgeBase } from '../kb/kb.ts';
-import type { StoredDocument } from '../kb/types.ts';
+import type { DocumentPage } from '../kb/types.ts';
 import { ask } from '../search/ask.ts';
 import { findSimilar, findSimilarToDocument } from '../search/precedents.ts';
-import { apiNotFound, errorMiddleware, HttpError, notFound } from './errors.ts';
+import { apiNotFound, errorMiddleware, HttpError, noSuchDocument, notFound } from './errors.ts';
 import { failureLine } from '../ingest/errors.ts';
 import { ingestFile } from '../ingest/ingest.ts';
 import { llmSettings } from '../search/generate.ts';
@@ -45,7 +45,20 @@ import { search as searchKnowledgeBase } from '../search/retrieve.ts';
 export const DEFAULT_WEB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'web');
 
 /** What the server needs from the knowledge base (the real `KnowledgeBase` in production). */
-export type KnowledgeBaseApi = Pick<KnowledgeBase, 'retrievalIndexes' | 'passageVectors' | 'knowsWord' | 'wordShare' | 'getDocument' | 'listDocuments' | 'failures' | 'health' | 'write'> &
+export type KnowledgeBaseApi = Pick<
+  KnowledgeBase,
+  | 'retrievalIndexes'
+  | 'passageVectors'
+  | 'knowsWord'
+  | 'wordShare'
+  | 'getDocument'
+  | 'documentPage'
+  | 'paragraphIndexAt'
+  | 'listDocuments'
+  | 'failures'
+  | 'health'
+  | 'write'
+> &
   FeedbackSource;
 
 export interface AppOptions {
@@ -138,15 +151,9 @@ export function removeAbandonedUploads(config: Pick<Config, 'dataDir'>): number 
   return names.length;
 }
 
-function documentView(doc: StoredDocument, page: { paragraphOffset: number; paragraphLimit: number }): RouteResponse<typeof documentRoute> {
-  const { text: _text, passages: _passages, sourcePath, paragraphs, ...rest } = doc;
-  return {
-    ...rest,
-    hasFile: doc.format === 'jsonl' || (sourcePath !== undefined && fs.existsSync(sourcePath)),
-    paragraphs: paragraphs.slice(page.paragraphOffset, page.paragraphOffset + page.paragraphLimit),
-    paragraphOffset: page.paragraphOffset,
-    paragraphTotal: paragraphs.length,
-  };
+function documentView(doc: DocumentPage): RouteResponse<typeof documentRoute> {
+  const { sourcePath, ...rest } = doc;
+  return { ...rest, hasFile: doc.format === 'jsonl' || (sourcePath !== undefined && fs.existsSync(sourcePath)) };
 }
 
 /**
@@ -226,9 +233,10 @@ export function createApp(kb: KnowledgeBaseApi, config: Config, options: AppOpti
     app[contract.method](expressPath(contract), ...(contract.admin ? [requireAdmin] : []), ...middleware, handle(contract, handler));
   };
 
-  const getDocumentOr404 = (id: string): StoredDocument => {
-    const doc = kb.getDocument(id);
-    if (!doc) throw notFound(`没有 id 为 "${id.slice(0, 200)}" 的文档`);
+  /** A document's summary and source path without any of its paragraphs. */
+  const summaryOr404 = (id: string): DocumentPage => {
+    const doc = kb.documentPage(id, { offset: 0, limit: 0, maxChars: 0 });
+    if (!doc) throw noSuchDocument(id);
     return doc;
   };
 
@@ -296,10 +304,16 @@ export function createApp(kb: KnowledgeBaseApi, config: Config, options: AppOpti
       // Parsed from the temporary file; the stored original is replaced only once its new version is indexed,
       // so a failed re-upload leaves both the indexed document and its file as they were.
       try {
-        const result = await ingestFile(kb, file.path, documentId, { storedAt: dest });
+        // The file moves into place in the writer's turn: a delete or another ingest of this name cannot
+        // run between indexing and the move (and leave a file without its document, or the reverse).
+        const result = await ingestFile(kb, file.path, documentId, {
+          storedAt: dest,
+          onIndexed: async (status) => {
+            if (status === 'unchanged' && fs.existsSync(dest)) await fs.promises.rm(file.path, { force: true });
+            else await fs.promises.rename(file.path, dest);
+          },
+        });
         if (result.status === 'failed') return { file: file.originalname, documentId, status: 'failed', error: result.error };
-        if (result.status === 'unchanged' && fs.existsSync(dest)) await fs.promises.rm(file.path, { force: true });
-        else await fs.promises.rename(file.path, dest);
         return { file: file.originalname, documentId, status: result.status, document: result.document };
       } catch (err) {
         log(`upload ingest of ${documentId} threw: ${(err as Error).stack ?? String(err)}`);
@@ -332,22 +346,29 @@ export function createApp(kb: KnowledgeBaseApi, config: Config, options: AppOpti
     upload.any(),
   );
 
-  serve(documentRoute, ({ params: { id }, query }) => documentView(getDocumentOr404(id), query));
+  serve(documentRoute, ({ params: { id }, query: { paragraphOffset, paragraphLimit, paragraph, at } }) => {
+    // A citation deep in a long document opens the page that holds it.
+    const target = paragraph ?? (at !== undefined ? kb.paragraphIndexAt(id, at) : undefined);
+    const offset = target !== undefined ? target - (target % paragraphLimit) : paragraphOffset;
+    const doc = kb.documentPage(id, { offset, limit: paragraphLimit, maxChars: LIMITS.maxParagraphChars });
+    if (!doc) throw noSuchDocument(id);
+    return documentView(doc);
+  });
 
   serve(documentSimilarRoute, async ({ params: { id }, query: { k, mode, filters } }) => {
     const result = await findSimilarToDocument(kb, id, { k, maxQueryChars: LIMITS.similarChars, ...(mode ? { mode } : {}), ...(filters ? { filters } : {}) });
-    if (!result) throw notFound(`没有 id 为 "${id.slice(0, 200)}" 的文档`);
+    if (!result) throw noSuchDocument(id);
     return { documentId: id, ...result };
   });
 
   serve(documentFileRoute, async ({ params: { id } }, _req, res) => {
-    const doc = getDocumentOr404(id);
+    const doc = summaryOr404(id);
     const fileName = path.basename(sourceFileOf(doc.id));
     if (doc.format === 'jsonl') {
       // One record of a large JSONL file: its text is the original as far as a reader cares.
       res.type('text/plain; charset=utf-8');
       res.set('Content-Disposition', `inline; filename*=UTF-8''${encodeURIComponent(`${fileName}.txt`)}`);
-      res.send(doc.text);
+      res.send(kb.getDocument(id)?.text ?? '');
       return;
     }
     if (!doc.sourcePath || !fs.existsSync(doc.sourcePath)) throw notFound(`文档 "${doc.id}" 的原始文件已不存在`);
@@ -363,12 +384,17 @@ export function createApp(kb: KnowledgeBaseApi, config: Config, options: AppOpti
   });
 
   serve(deleteDocumentRoute, async ({ params: { id } }) => {
-    const doc = getDocumentOr404(id);
-    if (!(await kb.write((writer) => writer.remove(id)))) throw notFound(`没有 id 为 "${id.slice(0, 200)}" 的文档`);
-    // An uploaded original lives only in the uploads folder; keep no orphan there.
-    if (doc.sourcePath && path.dirname(path.resolve(doc.sourcePath)) === path.resolve(uploadsDir)) {
-      await fs.promises.rm(doc.sourcePath, { force: true });
-    }
+    const doc = summaryOr404(id);
+    // An uploaded original lives only in the uploads folder; keep no orphan there. Removed in the writer's
+    // turn, so an upload of the same name cannot land its new file in between and lose it.
+    const removed = await kb.write(async (writer) => {
+      if (!writer.remove(id)) return false;
+      if (doc.sourcePath && path.dirname(path.resolve(doc.sourcePath)) === path.resolve(uploadsDir)) {
+        await fs.promises.rm(doc.sourcePath, { force: true });
+      }
+      return true;
+    });
+    if (!removed) throw noSuchDocument(id);
     return { removed: id };
   });
 

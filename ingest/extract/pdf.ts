@@ -253,8 +253,55 @@ export interface PdfOptions {
   onPage?: (progress: { page: number; pages: number; ocr: boolean }) => void;
 }
 
-export async function extractPdf(data: Uint8Array, file: string, options: PdfOptions & { limits: Pick<ParseLimits, 'maxPages'> }): Promise<ExtractedDocument> {
+const OBJ_KEYWORD = Buffer.from('obj', 'latin1');
+const isDigit = (byte: number | undefined) => byte !== undefined && byte >= 0x30 && byte <= 0x39;
+const isPdfSpace = (byte: number | undefined) => byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09 || byte === 0x0c || byte === 0x00;
+
+/**
+ * Bytes pdf.js would re-parse if it had to rebuild the cross-reference table:
+ * when an object number and generation are defined again (`6 0 obj` … `6 0 obj`),
+ * its reconstruction parses the new definition from there to the end of the
+ * file. Counting stops once past `stopAbove`. A fuzzed 419 KB file with 1,796
+ * definitions of one object meant 380 MB of re-parsing: minutes, on the parse
+ * thread, with nothing but the time limit to stop it.
+ */
+export function pdfRescanBytes(data: Uint8Array, stopAbove = Infinity): number {
+  const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const seen = new Set<number>();
+  let total = 0;
+  for (let at = bytes.indexOf(OBJ_KEYWORD); at >= 0 && total <= stopAbove; at = bytes.indexOf(OBJ_KEYWORD, at + 3)) {
+    // `<num> <gen> obj`, read backwards from the keyword.
+    let i = at - 1;
+    if (!isPdfSpace(bytes[i])) continue;
+    while (isPdfSpace(bytes[i])) i--;
+    let gen = 0;
+    for (let scale = 1; isDigit(bytes[i]); i--, scale *= 10) gen += (bytes[i]! - 0x30) * scale;
+    if (!isPdfSpace(bytes[i])) continue;
+    while (isPdfSpace(bytes[i])) i--;
+    if (!isDigit(bytes[i])) continue;
+    let num = 0;
+    for (let scale = 1; isDigit(bytes[i]); i--, scale *= 10) num += (bytes[i]! - 0x30) * scale;
+    const key = num * 65536 + (gen % 65536);
+    if (seen.has(key)) total += bytes.length - at;
+    else seen.add(key);
+  }
+  return total;
+}
+
+export async function extractPdf(
+  data: Uint8Array,
+  file: string,
+  options: PdfOptions & { limits: Pick<ParseLimits, 'maxPages' | 'maxPdfRescanMb'> },
+): Promise<ExtractedDocument> {
   const { limits } = options;
+  // Refused before pdf.js sees it: its reconstruction of a damaged file runs synchronously, and only the time limit would end it.
+  const rescanLimit = limits.maxPdfRescanMb * 1024 * 1024;
+  if (pdfRescanBytes(data, rescanLimit) > rescanLimit) {
+    throw new IngestError(
+      file,
+      `PDF 重复定义同一对象，修复交叉引用表需重读超过 ${limits.maxPdfRescanMb} MB（KB_PARSE_MAX_PDF_RESCAN_MB; repeated object definitions）`,
+    );
+  }
   const pdfjs = await loadPdfJs();
   const complete = hasEndOfFileMarker(data);
   const task = pdfjs.getDocument({

@@ -37,12 +37,16 @@ export const listDocumentsRoute = defineRoute({
 export const documentRoute = defineRoute({
   method: 'get',
   path: '/api/documents/{id}',
-  summary: `文档元数据与段落（标题路径、页码、偏移）；段落分页，每次最多 ${LIMITS.maxParagraphs} 段`,
+  summary: `文档元数据与段落（标题路径、页码、偏移）；段落分页，每次最多 ${LIMITS.maxParagraphs} 段、${LIMITS.maxParagraphChars} 字`,
   params: documentIdParams,
   query: fieldsOf(
     z.object({
       paragraphOffset: integer(0, LIMITS.maxOffset).default(0),
       paragraphLimit: integer(1, LIMITS.maxParagraphs).default(LIMITS.maxParagraphs),
+      paragraph: integer(0, LIMITS.maxOffset).optional()
+        .meta({ description: '返回包含第 paragraph 段（从 0 起）的那一页（页首为 paragraphLimit 的整数倍），代替 paragraphOffset' }),
+      at: integer(0, LIMITS.maxOffset * 100).optional()
+        .meta({ description: '返回包含正文偏移 at 处字符的段落所在的那一页（引文的 start），代替 paragraphOffset' }),
     }),
     '{field} 无效',
   ),
@@ -50,7 +54,9 @@ export const documentRoute = defineRoute({
     'Document',
     documentSummary.extend({
       hasFile: z.boolean().meta({ description: '原始文件可以从 /file 取得' }),
-      paragraphs: z.array(paragraph).meta({ description: `从 paragraphOffset 起最多 paragraphLimit 段（上限 ${LIMITS.maxParagraphs}）` }),
+      paragraphs: z.array(paragraph).meta({
+        description: `从 paragraphOffset 起最多 paragraphLimit 段（上限 ${LIMITS.maxParagraphs}）；段落文字累计超过 ${LIMITS.maxParagraphChars} 字时提前结束（至少一段），下一页从 paragraphOffset + paragraphs.length 起`,
+      }),
       paragraphOffset: z.number().int(),
       paragraphTotal: z.number().int().meta({ description: '文档的段落总数' }),
     }),

@@ -20,6 +20,8 @@ export const LIMITS = {
   maxPageSize: 200,
   /** Paragraphs one document read returns: a 5M-paragraph document was 458 MB in one response and froze the server. */
   maxParagraphs: 2000,
+  /** Characters of paragraph text one document read returns at most (a page stops early rather than exceed it; one paragraph always comes). */
+  maxParagraphChars: 1_000_000,
   maxOffset: 10_000_000,
   issuerChars: 100,
   prefixChars: 500,

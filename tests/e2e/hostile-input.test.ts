@@ -12,7 +12,7 @@ import { KnowledgeBase } from '../../kb/kb.ts';
 import { parsePool } from '../../ingest/parse-pool.ts';
 import { removeAbandonedUploads, STORED_HTML_POLICY } from '../../server/app.ts';
 import { ADMIN_TOKEN, buildTestKb, serve, type RunningServer, type TestKb } from '../support/test-server.ts';
-import { docxBomb, docxNestedRuns, htmlNestedDivs, manyLinesText, pdfRepeatedKids } from '../../bench/hostile-files.ts';
+import { docxBomb, docxNestedRuns, htmlNestedDivs, manyLinesText, pdfRepeatedKids, pdfRepeatedObjects } from '../../bench/hostile-files.ts';
 import { search as searchKnowledgeBase } from '../../search/retrieve.ts';
 import { ingestPaths } from '../../ingest/ingest.ts';
 
@@ -159,6 +159,7 @@ describe('a batch with every hostile file indexes the good ones and names each l
       '3-嵌套.html': htmlNestedDivs(100_000),
       '4-嵌套.docx': docxNestedRuns(200_000),
       '5-行.txt': manyLinesText(5_000_000),
+      '6-重复.pdf': pdfRepeatedObjects(3000),
     };
     for (const [name, bytes] of Object.entries(hostile)) fs.writeFileSync(path.join(corpus, name), bytes);
     fs.writeFileSync(path.join(corpus, '9-通知.txt'), GOOD);
@@ -175,6 +176,7 @@ describe('a batch with every hostile file indexes the good ones and names each l
           '3-嵌套.html': expect.stringContaining('KB_PARSE_MAX_DEPTH'),
           '4-嵌套.docx': expect.stringContaining('KB_PARSE_MAX_DEPTH'),
           '5-行.txt': expect.stringContaining('KB_PARSE_MAX_LINES'),
+          '6-重复.pdf': expect.stringContaining('KB_PARSE_MAX_PDF_RESCAN_MB'),
         });
       }
       expect(searchKnowledgeBase(kb, { text: '就业见习补贴', k: 3 })).toBeDefined();

@@ -218,7 +218,7 @@ describe('lexical-only fallback', () => {
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/notice.*lexical-only/);
     expect(result.stdout).toMatch(/mode lexical \(lexical-only\)/);
-    expect(result.stdout).toContain('对省政协十二届三次会议第0137号提案的答复');
+    expect(result.stdout).toContain('关于进一步提升我省高校毕业生留省就业比例的建议（第0137号提案）的答复');
     expect(result.stderr).toMatch(/LEXICAL-ONLY/);
   });
 });

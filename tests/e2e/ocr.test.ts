@@ -39,7 +39,7 @@ describeWithSharedCorpus('OCR on the scanned seed reply (one page)', () => {
     expect(doc.metadata.session).toBe('省政协十三届二次会议');
     expect(doc.metadata.proposalNumber).toBe(26);
     expect(doc.metadata.proposer).toBe('宫健泽');
-    expect(doc.title).toBe('对省政协十三届二次会议第26号委员提案的答复');
+    expect(doc.paragraphs.find((p) => p.role === 'title')?.text).toBe('对省政协十三届二次会议第26号委员提案的答复');
     expect(doc.paragraphs.some((p) => p.role === 'heading' && p.text === '一、关于“落实‘人才强省’政策”的建议')).toBe(true);
     expect(doc.ocr?.pages).toBe(1);
     expect(doc.ocr!.confidence).toBeGreaterThan(0.9);

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadParseLimits } from '../../kb/config.ts';
 import { parseBytes } from '../../ingest/parse.ts';
 import { ParsePool } from '../../ingest/parse-pool.ts';
-import { docxBomb, htmlNestedDivs } from '../../bench/hostile-files.ts';
+import { docxBomb, htmlNestedDivs, pdfRepeatedObjects } from '../../bench/hostile-files.ts';
 
 describe('the parse pool bounds time and memory and survives both', () => {
   const pools: ParsePool[] = [];
@@ -25,6 +25,13 @@ describe('the parse pool bounds time and memory and survives both', () => {
     const next = slow.parse({ bytes: good(), file: '通知.txt', passageMaxChars: 300, ocr: false });
     await expect(outcome).rejects.toThrow('慢.html：解析超过 2 秒上限，已中止（KB_PARSE_TIMEOUT_S');
     expect((await next).title).toBe('关于做好2025年高校毕业生就业工作的通知');
+  });
+
+  it('refuses a damaged PDF that redefines one object 3,000 times by its cause, before pdf.js rebuilds it (it hung until the time limit)', async () => {
+    const pdf = pdfRepeatedObjects(3000);
+    expect(pdf.length).toBeLessThan(256 * 1024);
+    await expect(pool({ KB_PARSE_TIMEOUT_S: '60' }).parse({ bytes: pdf, file: '重复.pdf', passageMaxChars: 300, ocr: false }))
+      .rejects.toThrow('重复.pdf：PDF 重复定义同一对象，修复交叉引用表需重读超过 64 MB（KB_PARSE_MAX_PDF_RESCAN_MB');
   });
 
   it('a parse that outgrows the worker heap fails with the memory limit, and the pool goes on', async () => {

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { findDocNumber, readFrontMatterHints, toIsoDate } from '../../ingest/metadata.ts';
+import { findDocNumber, readFrontMatterHints, replyTitle, titleFromSource, toIsoDate } from '../../ingest/metadata.ts';
 import { parseRecordText } from '../../ingest/parse.ts';
 import { describeWithSharedCorpus, sharedPath } from '../support/shared-corpus.ts';
 
@@ -49,6 +49,58 @@ describeWithSharedCorpus('metadata: policy files with front matter', () => {
     expect(doc.metadata.issuer).toBe('工业和信息化部');
     expect(doc.text).not.toContain('Notice on Strengthening');
     expect(doc.text).not.toContain('# department');
+  });
+});
+
+describe('metadata: titles in Chinese and by subject', () => {
+  it('takes the Chinese title a legal database link carries, and only a title-like one', () => {
+    const link = (keyword: string) => `https://www.pkulaw.com/lar/e5ba11f4.html?keyword=${encodeURIComponent(keyword)}&way=listView`;
+    expect(titleFromSource(link('山东省人民政府办公厅关于开展 “智慧山东” 试点工作的意见'))).toBe('山东省人民政府办公厅关于开展“智慧山东”试点工作的意见');
+    expect(titleFromSource(link('《山东省制造业创新能力提升三年行动计划（2023—2025 年）》'))).toBe('山东省制造业创新能力提升三年行动计划（2023—2025年）');
+    expect(titleFromSource(link('关于加快推进数字经济创新发展的若干措施》'))).toBe('关于加快推进数字经济创新发展的若干措施');
+    expect(titleFromSource(link('人工智能'))).toBeUndefined();
+    expect(titleFromSource('PKU Law Database')).toBeUndefined();
+    expect(titleFromSource('http://kjt.shandong.gov.cn/')).toBeUndefined();
+  });
+
+  it('names a reply by the proposal it answers, keeping the number; a title naming its subject stays', () => {
+    const meta = { proposalTitle: '关于加强我省创新创业人才队伍建设的建议' };
+    expect(replyTitle('对省政协十三届二次会议第26号委员提案的答复', 'proposal-reply', meta)).toBe('关于加强我省创新创业人才队伍建设的建议（第26号提案）的答复');
+    expect(replyTitle('青州市教育局对市人大十七届四次会议第0056号建议的答复', 'suggestion-reply', { proposalTitle: '关于增加学位的建议' })).toBe('关于增加学位的建议（第0056号建议）的答复');
+    expect(replyTitle('关于对《关于加强我省创新创业人才队伍建设的建议》的答复', 'proposal-reply', meta)).toBe('关于对《关于加强我省创新创业人才队伍建设的建议》的答复');
+    expect(replyTitle('对省政协十三届二次会议第26号委员提案的答复', 'proposal-reply', {})).toBe('对省政协十三届二次会议第26号委员提案的答复');
+    expect(replyTitle('关于印发某办法的通知', 'policy', meta)).toBe('关于印发某办法的通知');
+  });
+});
+
+describeWithSharedCorpus('metadata: the Shandong policy files are titled and issued in Chinese where they say so', () => {
+  const dir = sharedPath('policies/shandong');
+  const parseAll = async () => {
+    const { parseBytes } = await import('../../ingest/parse.ts');
+    const docs = [];
+    for (const name of fs.readdirSync(dir).sort()) docs.push(await parseBytes(new Uint8Array(fs.readFileSync(`${dir}/${name}`)), `policies/shandong/${name}`, { passageMaxChars: 300 }));
+    return docs;
+  };
+
+  it('never shows the English `# title` line when the text or its link gives a Chinese title', async () => {
+    const docs = await parseAll();
+    expect(docs).toHaveLength(55);
+    const han = /\p{Script=Han}/u;
+    const english = docs.filter((d) => !han.test(d.title));
+    // 41 of the 55 were titled in English before; what remains has no Chinese title in its text or its link.
+    expect(docs.length - english.length).toBeGreaterThanOrEqual(25);
+    for (const doc of english) {
+      const raw = fs.readFileSync(`${dir}/${doc.file.split('/').pop()}`, 'utf8');
+      const source = /^# source: (.*)$/m.exec(raw)?.[1];
+      expect(titleFromSource(source), doc.file).toBeUndefined();
+      expect(doc.paragraphs.some((p) => p.role === 'title'), doc.file).toBe(false);
+    }
+    const byFile = new Map(docs.map((d) => [d.file, d]));
+    expect(byFile.get('policies/shandong/001.txt')).toMatchObject({ title: '山东省人民政府办公厅关于开展“智慧山东”试点工作的意见', metadata: { issuer: '山东省人民政府办公厅' } });
+    expect(byFile.get('policies/shandong/042.txt')!.metadata.issuer).toBe('青岛市人民政府办公厅');
+    // The 印发 line under the 抄送 block names the organ in Chinese.
+    expect(byFile.get('policies/shandong/006.txt')!.metadata.issuer).toBe('山东省人民政府办公厅');
+    expect(byFile.get('policies/shandong/009.txt')!.metadata.issuer).toBe('山东省人民政府办公厅');
   });
 });
 

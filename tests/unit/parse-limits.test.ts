@@ -3,10 +3,14 @@
  * now fails alone with an error naming the limit it broke — parsed in this
  * thread (the root-cause caps) and through the worker pool (time and memory).
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadParseLimits } from '../../kb/config.ts';
 import { parseBytes } from '../../ingest/parse.ts';
-import { docxBomb, docxNestedRuns, htmlNestedDivs, manyLinesText, pdfRepeatedKids } from '../../bench/hostile-files.ts';
+import { docxBomb, docxNestedRuns, htmlNestedDivs, manyLinesText, pdfRepeatedKids, pdfRepeatedObjects } from '../../bench/hostile-files.ts';
+import { pdfRescanBytes } from '../../ingest/extract/pdf.ts';
+import { hasSharedCorpus, sharedPath } from '../support/shared-corpus.ts';
 
 const limits = loadParseLimits({});
 const parse = (bytes: Uint8Array, file: string) => parseBytes(bytes, file, { passageMaxChars: 300, limits });
@@ -21,6 +25,15 @@ describe('caps refuse hostile files by name, in this thread', () => {
     const pdf = pdfRepeatedKids(31);
     expect(pdf.length).toBeLessThan(4096);
     await expect(parse(pdf, '页树.pdf')).rejects.toThrow(`页树.pdf：PDF 声明有 2147483648 页，超过 ${limits.maxPages} 页上限（KB_PARSE_MAX_PAGES`);
+  });
+
+  it('counts what pdf.js would re-read for repeated object definitions: nothing for real PDFs, quadratic for the fuzzed shape', () => {
+    expect(pdfRescanBytes(pdfRepeatedObjects(1))).toBe(0);
+    const twice = pdfRescanBytes(pdfRepeatedObjects(1000));
+    expect(pdfRescanBytes(pdfRepeatedObjects(2000)) / twice).toBeGreaterThan(3.5);
+    for (const file of ['corpus', ...(hasSharedCorpus ? [sharedPath('pdf')] : [])].flatMap((dir) => fs.readdirSync(dir).filter((f) => f.endsWith('.pdf')).map((f) => path.join(dir, f)))) {
+      expect(pdfRescanBytes(fs.readFileSync(file)), file).toBe(0);
+    }
   });
 
   it('HTML with 100,000 nested <div>s', async () => {

@@ -19,7 +19,8 @@ const roles = (doc: ParsedDocument, count: number) => doc.paragraphs.slice(0, co
 describe('own corpus: front matter', () => {
   it('merges an issuer line and the 对…答复 line below the 文号 into one title (TXT)', async () => {
     const doc = await parse('对市人大十七届四次会议第0056号建议的答复-学前教育学位.txt');
-    expect(doc.title).toBe('青州市教育局对市人大十七届四次会议第0056号建议的答复');
+    // The document is named by its subject; the title line it states stays the title paragraph.
+    expect(doc.title).toBe('关于增加城区普惠性学前教育学位供给的建议（第0056号建议）的答复');
     expect(doc.kind).toBe('suggestion-reply');
     expect(doc.metadata.addressee).toBe('郑晓梅代表');
     expect(doc.metadata.proposer).toBe('郑晓梅');
@@ -32,7 +33,7 @@ describe('own corpus: front matter', () => {
 
   it('takes the sender banner above the 文号 as masthead, and a title typed as two paragraphs as one (DOCX)', async () => {
     const doc = await parse('对省政协十二届三次会议第0352号提案的答复-灵活就业人员医保.docx');
-    expect(doc.title).toBe('对省政协十二届三次会议第0352号提案的答复');
+    expect(doc.title).toBe('关于完善灵活就业人员医疗保障政策的建议（第0352号提案）的答复');
     expect(doc.kind).toBe('proposal-reply');
     expect(doc.metadata.addressee).toBe('陈慧敏委员');
     expect(doc.metadata.proposer).toBe('陈慧敏');
@@ -47,11 +48,11 @@ describe('own corpus: front matter', () => {
 
   it('keeps the PDF letters\' banner out of their titles', async () => {
     const welfare = await parse('关于省政协十二届三次会议第0215号提案的答复-社区居家养老.pdf');
-    expect(welfare.title).toBe('关于省政协十二届三次会议第0215号提案的答复');
+    expect(welfare.title).toBe('关于加快发展社区居家养老服务的建议（第0215号提案）的答复');
     expect(welfare.paragraphs[0]).toMatchObject({ role: 'note', text: '东川省民政厅' });
     expect(welfare.metadata).toMatchObject({ addressee: '许文清委员', proposer: '许文清', issuer: '东川省民政厅', date: '2025-06-27' });
     const lifts = await parse('对市人大十七届四次会议第0112号建议的答复-既有住宅加装电梯.pdf');
-    expect(lifts.title).toBe('青州市住房和城乡建设局对市人大十七届四次会议第0112号建议的答复');
+    expect(lifts.title).toBe('关于加快推进既有住宅加装电梯工作的建议（第0112号建议）的答复');
     expect(lifts.metadata).toMatchObject({ addressee: '韩立群代表', proposer: '韩立群', issuer: '青州市住房和城乡建设局' });
   });
 });

@@ -35,7 +35,9 @@ describeWithSharedCorpus('parse: seed reply txt', () => {
     expect(doc.metadata.issuer).toBe('吉林省人力资源和社会保障厅');
     expect(doc.metadata.date).toBe('2024-07-15');
     expect(doc.metadata.cc).toEqual(['省政协提案委', '省政府办公厅']);
-    expect(noSpace(doc.title)).toBe('对省政协十三届二次会议第26号委员提案的答复');
+    // Named by its subject (issue 9), not only by the proposal's number; the stated title line stays the title paragraph.
+    expect(doc.title).toBe('关于加强我省创新创业人才队伍建设的建议（第26号提案）的答复');
+    expect(noSpace(doc.paragraphs.find((p) => p.role === 'title')!.text)).toBe('对省政协十三届二次会议第26号委员提案的答复');
     // The name and the next label stay apart.
     expect(doc.metadata.contact).toBe('（联系人：刘众 电话：0431-88690690）');
   });
