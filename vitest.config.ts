@@ -15,8 +15,12 @@ export default defineConfig({
     hookTimeout: 300_000,
     // Native addons (onnxruntime, better-sqlite3) are safest in forked processes.
     pool: 'forks',
-    // Vitest's default (cores − 1 workers) runs files one at a time on 2 cores. Two workers were tried: on the
-    // shared machine at load 16–20, tests that spawn `npm start` or the ingest CLI then hit their 120 s timeouts.
+    // Both cores. Vitest's default (cores − 1) ran files one at a time: measured with /usr/bin/time, the e2e
+    // files cost 235 CPU-s and the unit files 31, yet one worker took ~6 min of wall time on the quiet 2-core
+    // machine, much of it one file waiting on a child process while the other core idled. On a machine that
+    // is busy with other work (load ≫ 2), tests that spawn `npm start` or the ingest CLI can then hit their
+    // 120 s timeouts: run `npx vitest run --maxWorkers 1` there.
+    maxWorkers: 2,
     reporters: ['default', './tests/support/summary-reporter.ts'],
     projects: [
       // Unit files share one module cache per worker: most of a small file's time was importing pdf.js, jieba and transformers again.

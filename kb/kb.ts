@@ -24,6 +24,7 @@ import { LexicalIndex, PolicyTokenizer, USER_DICT_FILE, isCurrentAnalysis } from
 import { DataFolderLock } from './lock.ts';
 import { documentMatches, hasFilters } from './filters.ts';
 import { Store, type DocumentFilterRow, type PassageIndexRow, type PassageRow } from './store/store.ts';
+import type { DocumentStore, StoreOpener } from './store/document-store.ts';
 import {
   DOCUMENT_KINDS,
   type AnswerFeedback,
@@ -38,6 +39,7 @@ import {
   type ListDocumentsOptions,
   type ModelProfile,
   type ModelStatus,
+  type Place,
   type SearchFilters,
   type DocumentPage,
   type StoredDocument,
@@ -58,6 +60,8 @@ export interface KnowledgeBaseOptions {
    * a store is refused.
    */
   allowModelChange?: boolean;
+  /** The store behind the knowledge base (kb/store/document-store.ts); default the SQLite one in the data folder. */
+  openStore?: StoreOpener;
 }
 
 /** A refusal to open the store as configured (model mismatch, unreadable data folder, a writer already at work), with the fix in the message. */
@@ -85,6 +89,11 @@ export interface KnowledgeBaseOptions {
   lockWaitMs?: number;
 }
 
+/** The lexical half of retrieval: BM25F over the analysed passages, by label (LexicalIndex in memory; a database's own text search in another store). */
+export interface LexicalSource {
+  search(query: string, k: number, accept?: (label: number) => boolean): Array<{ key: number; score: number }>;
+}
+
 /** The dense half of retrieval: an embedder and a vector index searchable with a label filter. */
 export interface DenseSource {
   embedder: Embedder;
@@ -102,7 +111,7 @@ export interface FusionSettings {
 
 /** What retrieval (search/retrieve.ts) reads: the derived indexes and the passages they point to, and how to fuse. */
 export interface RetrievalIndexes extends FusionSettings {
-  lexical: LexicalIndex;
+  lexical: LexicalSource;
   tokenizer: PolicyTokenizer;
   /** null in lexical-only mode. */
   dense: DenseSource | null;
@@ -111,6 +120,8 @@ export interface RetrievalIndexes extends FusionSettings {
   acceptFor(filters: SearchFilters | undefined): ((label: number) => boolean) | undefined;
   /** Passages with their citation fields, for a handful of labels. */
   passages(labels: number[]): Map<number, PassageRow>;
+  /** The place and year of a passage's document, when known (an in-memory lookup). */
+  scopeOf?(label: number): { place?: Place; year?: number } | undefined;
 }
 
 /** Anything retrieval can search: a KnowledgeBase, or a stand-in in tests. */
@@ -221,7 +232,7 @@ export class KnowledgeBase implements Searchable {
   private currentLexicalOnlyReason: string | undefined;
   private modelStatus: ModelStatus | undefined;
 
-  private readonly store: Store;
+  private readonly store: DocumentStore;
   private readonly lock: DataFolderLock | undefined;
   private readonly log: (message: string) => void;
   private readonly tokenizer: PolicyTokenizer;
@@ -241,7 +252,7 @@ export class KnowledgeBase implements Searchable {
 
   private constructor(
     config: Config,
-    store: Store,
+    store: DocumentStore,
     lock: DataFolderLock | undefined,
     embedder: Embedder | null,
     lexicalOnlyReason: string | undefined,
@@ -284,14 +295,14 @@ export class KnowledgeBase implements Searchable {
         embedder = loaded.embedder;
         reason = loaded.reason;
       }
-      let store: Store;
+      let store: DocumentStore;
       try {
-        store = Store.open(config.dataDir, { readOnly: options.readOnly === true });
+        store = (options.openStore ?? Store.open)(config.dataDir, { readOnly: options.readOnly === true });
       } catch (error) {
         throw new KnowledgeBaseError(`无法打开知识库 ${config.dataDir}：${errorMessage(error)} (cannot open the store)`);
       }
       try {
-        checkModel(store, embedder, options.allowModelChange === true && !options.readOnly, !options.readOnly, log);
+        checkModel(store, config.dataDir, embedder, options.allowModelChange === true && !options.readOnly, !options.readOnly, log);
         const kb = new KnowledgeBase(config, store, lock, embedder, reason, log);
         kb.loadLexical();
         // Without a model the vector file is left alone (KB_LEXICAL_ONLY never touches it); the next
@@ -345,7 +356,7 @@ export class KnowledgeBase implements Searchable {
    */
   attachEmbedder(embedder: Embedder): Promise<void> {
     const run = async () => {
-      checkModel(this.store, embedder, false, !this.readOnly, this.log);
+      checkModel(this.store, this.config.dataDir, embedder, false, !this.readOnly, this.log);
       await this.loadVectors({ id: embedder.modelId, dimension: embedder.dimension });
       this.currentEmbedder = embedder;
       this.currentLexicalOnlyReason = undefined;
@@ -510,6 +521,7 @@ export class KnowledgeBase implements Searchable {
       dense,
       acceptFor: (filters) => this.acceptFor(filters),
       passages: (labels) => this.store.passagesByLabel(labels),
+      scopeOf: (label) => (label < this.labelDoc.length ? this.documents.get(this.labelDoc[label]!) : undefined),
       rrfK: this.config.rrfK,
       weightLexical: this.config.weightLexical,
       weightDense: this.config.weightDense,
@@ -833,7 +845,7 @@ function modelRecord(embedder: Embedder): { id: string; dimension: number; profi
 }
 
 /** Refuse to mix vectors of two models, or of one model pooled or prefixed two ways; name both and the fix. */
-function checkModel(store: Store, embedder: Embedder | null, allowChange: boolean, mayWrite: boolean, log: (m: string) => void): void {
+function checkModel(store: DocumentStore, dataDir: string, embedder: Embedder | null, allowChange: boolean, mayWrite: boolean, log: (m: string) => void): void {
   const stored = store.model();
   if (!stored || !embedder) return;
   const current = modelRecord(embedder);
@@ -854,9 +866,9 @@ function checkModel(store: Store, embedder: Embedder | null, allowChange: boolea
     return;
   }
   // The data folder is named in the command: the store may be an eval or bench folder, not KB_DATA_DIR.
-  const reembed = `npm run kb -- reembed --data ${path.dirname(store.file)}`;
+  const reembed = `npm run kb -- reembed --data ${dataDir}`;
   throw new KnowledgeBaseError(
-    `知识库 ${store.file} 中的向量来自模型 ${was}，而当前配置的模型是 ${now}，两者不能混用。` +
+    `知识库 ${dataDir} 中的向量来自模型 ${was}，而当前配置的模型是 ${now}，两者不能混用。` +
       `请运行 \`${reembed}\` 用当前模型重新嵌入，或把 KB_MODEL 改回 ${stored.id}。 ` +
       `The store holds vectors of ${was} but the configured model is ${now}. ` +
       `Run \`${reembed}\` to re-embed with the configured model, or set KB_MODEL=${stored.id}.`,

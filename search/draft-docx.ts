@@ -25,7 +25,7 @@ import {
   type IRunOptions,
 } from 'docx';
 import type { Draft } from './draft.ts';
-import { sourceLabel } from './draft.ts';
+import { COMPARISON_HEADINGS, comparisonRows, comparisonTitle, COVERAGE_NOTE } from './comparison.ts';
 import type { PrecedentsResult } from './precedents.ts';
 
 const MM = 56.7; // twips per millimetre
@@ -155,38 +155,23 @@ function cell(text: string, width: number, bold = false): TableCell {
 /** The comparison a drafter checks before adapting: each suggestion beside its precedents, source and coverage. */
 export async function comparisonDocx(result: PrecedentsResult): Promise<Uint8Array> {
   const widths = [26, 46, 20, 8];
-  const rows = [
-    new TableRow({ tableHeader: true, children: ['建议', '先例段落', '出处', '覆盖率'].map((h, i) => cell(h, widths[i]!, true)) }),
-  ];
-  for (const { suggestion, precedents } of result.bySuggestion) {
-    if (precedents.length === 0) {
-      rows.push(new TableRow({ children: [cell(suggestion.text, widths[0]!), cell('（未找到先例）', widths[1]!), cell('', widths[2]!), cell('', widths[3]!)] }));
-      continue;
-    }
-    precedents.forEach((excerpt, i) => {
-      rows.push(
-        new TableRow({
-          children: [
-            cell(i === 0 ? suggestion.text : '', widths[0]!),
-            cell(excerpt.text, widths[1]!),
-            cell(sourceLabel(excerpt), widths[2]!),
-            cell(`${Math.round(excerpt.coverage * 100)}%`, widths[3]!),
-          ],
-        }),
-      );
-    });
-  }
-  const title = result.outline.title?.text ?? '提案';
+  const rows = [new TableRow({ tableHeader: true, children: COMPARISON_HEADINGS.map((h, i) => cell(h, widths[i]!, true)) })];
+  comparisonRows(result).forEach((row, i, all) => {
+    // The suggestion once, beside its first precedent.
+    const first = i === 0 || all[i - 1]!.suggestionNumber !== row.suggestionNumber;
+    const texts = [first ? row.suggestion : '', row.precedent ?? '（未找到先例）', row.source ?? '', row.coverage === undefined ? '' : `${Math.round(row.coverage * 100)}%`];
+    rows.push(new TableRow({ children: texts.map((text, k) => cell(text, widths[k]!)) }));
+  });
   const document = new Document({
-    title: `先例对照表：${title}`,
+    title: comparisonTitle(result),
     creator: 'PolicyKB',
     sections: [
       {
         properties: { page: { ...PAGE, margin: { top: Math.round(25 * MM), bottom: Math.round(25 * MM), left: Math.round(20 * MM), right: Math.round(20 * MM) } } },
         footers: { default: pageFooter() },
         children: [
-          new Paragraph({ alignment: AlignmentType.CENTER, children: [run(`先例对照表：${title}`, FONT.heading, SIZE.sihao)] }),
-          new Paragraph({ children: [run('覆盖率：先例段落包含该条建议内容词（二字词组，不计通用词）的比例。', FONT.body, SIZE.xiaosi, { color: NOTE_COLOUR })] }),
+          new Paragraph({ alignment: AlignmentType.CENTER, children: [run(comparisonTitle(result), FONT.heading, SIZE.sihao)] }),
+          new Paragraph({ children: [run(COVERAGE_NOTE, FONT.body, SIZE.xiaosi, { color: NOTE_COLOUR })] }),
           new Table({ width: { size: 100, type: WidthType.PERCENTAGE }, rows }),
         ],
       },

@@ -1,6 +1,22 @@
+// @ts-check
 // PolicyKB page: hash routes, plain DOM. Document text is untrusted — every
 // piece of it goes into the page through text nodes (h() below), never as
 // markup, so a <script> or onerror= inside a document stays visible text.
+
+// Response types come from the API contract (server/contract/), so `npm test` (tsconfig.web.json) fails when the
+// page reads a field the server no longer sends.
+/** @template {import('../server/contract/index.ts').RouteContract} C @typedef {import('../server/contract/index.ts').RouteResponse<C>} Response */
+/** @typedef {Response<typeof import('../server/contract/system.ts').healthRoute>} Health */
+/** @typedef {Response<typeof import('../server/contract/search.ts').askRoute>} AskResult */
+/** @typedef {Response<typeof import('../server/contract/search.ts').searchRoute>} SearchResult */
+/** @typedef {Response<typeof import('../server/contract/documents.ts').documentRoute>} DocumentResult */
+/** @typedef {Response<typeof import('../server/contract/documents.ts').listDocumentsRoute>} DocumentPage */
+/** @typedef {Response<typeof import('../server/contract/documents.ts').uploadRoute>} UploadResult */
+/** @typedef {Response<typeof import('../server/contract/precedents.ts').precedentsRoute>} PrecedentsResult */
+/** @typedef {Response<typeof import('../server/contract/precedents.ts').proposalTextRoute>} ProposalText */
+/** @typedef {SearchResult['hits'][number]} Hit */
+/** @typedef {AskResult['citations'][number]} AnswerCitation */
+/** @typedef {{ json?: unknown, method?: string, body?: BodyInit, headers?: Record<string, string> }} ApiOptions */
 
 const KIND_LABELS = {
   'proposal-reply': '提案答复',
@@ -12,15 +28,24 @@ const KIND_LABELS = {
 const REPLY_KINDS = 'proposal-reply,suggestion-reply,message-reply';
 const EXAMPLES = ['高校毕业生留在本省就业有哪些支持政策？', '城区内涝治理采取了哪些措施？', '普惠性民办幼儿园如何认定？'];
 
-const view = document.getElementById('view');
-const banner = document.getElementById('banner');
+const view = /** @type {HTMLElement} */ (document.getElementById('view'));
+const banner = /** @type {HTMLElement} */ (document.getElementById('banner'));
+/** @type {Health | null} */
 let health = null;
+/** @type {ReturnType<typeof setTimeout> | undefined} */
 let healthTimer = undefined;
 
 // ---------------------------------------------------------------------------
 // DOM helpers
 
-/** Create an element; string children become text nodes, so callers cannot inject markup. */
+/**
+ * Create an element; string children become text nodes, so callers cannot inject markup.
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag
+ * @param {Record<string, any>} [attrs]
+ * @param {...unknown} children
+ * @returns {HTMLElementTagNameMap[K]}
+ */
 function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
   for (const [key, value] of Object.entries(attrs)) {
@@ -48,6 +73,11 @@ function append(el, children) {
 /** Only our own routes and API paths are ever linked. */
 function safeHref(href) {
   return /^(#\/|api\/|\/api\/)/.test(href) ? href : '#/';
+}
+
+/** @param {unknown} err */
+function messageOf(err) {
+  return err instanceof Error ? err.message : String(err);
 }
 
 function clear(el) {
@@ -119,7 +149,14 @@ class ApiError extends Error {
   }
 }
 
+/**
+ * The JSON a route answers; the caller names its type from the contract (AskResult, …).
+ * @param {string} path
+ * @param {ApiOptions} [options]
+ * @returns {Promise<any>}
+ */
 async function api(path, options = {}) {
+  /** @type {RequestInit & { headers: Record<string, string>, json?: unknown }} */
   const init = { ...options, headers: { ...(options.headers || {}) } };
   if (options.json !== undefined) {
     init.method = init.method || 'POST';
@@ -161,7 +198,7 @@ function parseHash() {
 
 
 function setNav(name) {
-  for (const a of document.querySelectorAll('[data-nav]')) a.classList.toggle('active', a.dataset.nav === name);
+  for (const a of /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll('[data-nav]'))) a.classList.toggle('active', a.dataset.nav === name);
 }
 
 let renderToken = 0;
@@ -192,7 +229,7 @@ async function route() {
       view.append(errorBox('页面不存在'), h('p', {}, h('a', { href: '#/' }, '返回首页')));
     }
   } catch (err) {
-    if (isCurrent()) view.append(errorBox(err.message || String(err)));
+    if (isCurrent()) view.append(errorBox(messageOf(err)));
   }
 }
 
@@ -335,6 +372,7 @@ async function renderSearch(params, isCurrent) {
   clear(resultsSlot).append(search.status === 'fulfilled' ? resultList(search.value) : errorBox(search.reason.message));
 }
 
+/** @param {AnswerCitation} citation */
 function citationMarker(citation) {
   return h(
     'a',
@@ -348,6 +386,16 @@ function citationMarker(citation) {
   );
 }
 
+/**
+ * @param {Map<number, AnswerCitation>} byN
+ * @param {number} n
+ */
+function markerFor(byN, n) {
+  const citation = byN.get(n);
+  return citation ? citationMarker(citation) : null;
+}
+
+/** @param {AnswerCitation[]} citations */
 function citationList(citations) {
   return h(
     'ol',
@@ -389,6 +437,7 @@ function copyQuoteButton(c) {
 }
 
 /** A no-answer card still shows where to look: the best passages, marked as possibly relevant, never as an answer. */
+/** @param {Hit[] | undefined} hits */
 function possiblyRelevant(hits) {
   if (!hits || hits.length === 0) return null;
   return h(
@@ -410,17 +459,18 @@ function possiblyRelevant(hits) {
   );
 }
 
+/** @param {AskResult} result */
 function answerCard(result) {
   const card = h('article', { class: 'card answer-card', 'aria-label': '回答' });
   if (!result.answer) {
     // No quote, nothing verified: the card says so instead of wearing the badge.
     card.classList.add('answer-empty');
-    card.append(
+    append(card, [
       h('div', { class: 'card-label' }, '摘录回答', h('span', { class: 'badge badge-muted', title: '没有给出回答，因此没有引文需要核对' }, '未作答')),
       h('p', { class: 'no-answer' }, '知识库里没有找到能回答这个问题的原文句子。'),
       h('p', { class: 'muted' }, result.reason || ''),
       possiblyRelevant(result.hits),
-    );
+    ]);
   } else {
     const verified = result.verified === true && result.citations.length > 0;
     card.append(
@@ -440,7 +490,7 @@ function answerCard(result) {
         'span',
         { class: 'answer-sentence' },
         h('span', { class: 'quote' }, sentence.text),
-        sentence.citations.map((n) => (byN.has(n) ? citationMarker(byN.get(n)) : null)),
+        sentence.citations.map((n) => markerFor(byN, n)),
       );
       if (result.answer.list) {
         if (!sentence.continuation || !item) body.append((item = h('li', {}, line)));
@@ -469,6 +519,7 @@ function thumbIcon(direction = 'up') {
 }
 
 /** 👍/👎 on the answer (or on the absence of one), with an optional correction: stored for the evaluation set. */
+/** @param {AskResult} result */
 function feedbackBar(result) {
   const status = h('span', { class: 'feedback-status small muted', 'aria-live': 'polite' });
   const correction = h('textarea', {
@@ -502,7 +553,7 @@ function feedbackBar(result) {
       clear(status).append('谢谢，已记录。');
     } catch (err) {
       up.disabled = down.disabled = submit.disabled = false;
-      clear(status).append(`没有记录：${err.message}`);
+      clear(status).append(`没有记录：${messageOf(err)}`);
     }
   };
   up.addEventListener('click', () => send('up'));
@@ -518,9 +569,10 @@ function feedbackBar(result) {
   return bar;
 }
 
+/** @param {NonNullable<AskResult['generated']>} generated */
 function generatedBlock(generated) {
   const box = h('div', { class: 'generated' }, h('div', { class: 'card-label' }, `大模型回答（${generated.model}）`));
-  if (generated.error) {
+  if ('error' in generated) {
     box.append(h('p', { class: 'muted' }, generated.error));
     return box;
   }
@@ -528,7 +580,7 @@ function generatedBlock(generated) {
   const p = h('p', {});
   for (const s of generated.sentences) {
     const span = h('span', { class: s.uncited ? 'uncited' : '', title: s.uncited ? '这句话没有引用任何检索到的段落' : undefined }, s.text);
-    p.append(span, s.citations.map((n) => (byN.has(n) ? citationMarker(byN.get(n)) : null)));
+    append(p, [span, s.citations.map((n) => markerFor(byN, n))]);
   }
   box.append(p);
   if (generated.uncitedSentences > 0) box.append(h('p', { class: 'warn small' }, `有 ${generated.uncitedSentences} 句没有引文支持（已用波浪线标出），请核对。`));
@@ -548,12 +600,15 @@ function matchBadge(ranks) {
 }
 
 /** One card per document, its best passages inside, in the order of its best passage. */
+/** @param {Hit[]} hits */
 function groupByDocument(hits) {
+  /** @type {Map<string, { id: string, first: number, hits: Hit[] }>} */
   const groups = new Map();
   hits.forEach((hit, index) => {
     const id = hit.citation.documentId;
-    if (!groups.has(id)) groups.set(id, { id, first: index, hits: [] });
-    groups.get(id).hits.push(hit);
+    let group = groups.get(id);
+    if (!group) groups.set(id, (group = { id, first: index, hits: [] }));
+    group.hits.push(hit);
   });
   return [...groups.values()];
 }
@@ -582,6 +637,7 @@ function groupPassages(hits) {
   ];
 }
 
+/** @param {Hit} hit */
 function passageBlock(hit) {
   const link = docHref(hit.citation.documentId, { s: hit.citation.start, e: hit.citation.end });
   return h(
@@ -600,6 +656,7 @@ function passageBlock(hit) {
   );
 }
 
+/** @param {SearchResult} result */
 function resultList(result) {
   const wrap = h('div', {});
   wrap.append(
@@ -718,12 +775,13 @@ async function renderDocument(id, params, isCurrent) {
   const s = params.has('s') ? Number(params.get('s')) : undefined;
   const e = params.has('e') ? Number(params.get('e')) : undefined;
   const p = params.has('p') ? Number(params.get('p')) : undefined;
+  /** @type {DocumentResult} */
   const doc = await api(`api/documents/${encodeURIComponent(id)}${documentPageQuery(params)}`);
   if (!isCurrent()) return;
   clear(view);
   let target = null;
   if (Number.isInteger(p)) target = doc.paragraphs.find((x) => x.index === p) || null;
-  else if (Number.isInteger(s)) target = doc.paragraphs.find((x) => s >= x.start && s < x.end) || doc.paragraphs.find((x) => x.start >= s) || null;
+  else if (s !== undefined && Number.isInteger(s)) target = doc.paragraphs.find((x) => s >= x.start && s < x.end) || doc.paragraphs.find((x) => x.start >= s) || null;
 
   const meta = doc.metadata || {};
   const head = h(
@@ -844,7 +902,7 @@ async function renderSimilar(params, isCurrent) {
       if (!isCurrent()) return;
       clear(results).append(render(data));
     } catch (err) {
-      if (isCurrent()) clear(results).append(errorBox(err.message));
+      if (isCurrent()) clear(results).append(errorBox(messageOf(err)));
     }
   };
 
@@ -854,10 +912,11 @@ async function renderSimilar(params, isCurrent) {
     const body = new FormData();
     body.append('file', file);
     try {
+      /** @type {ProposalText} */
       const data = await api('api/proposals/text', { method: 'POST', body });
       textarea.value = data.text;
     } catch (err) {
-      clear(results).append(errorBox(err.message));
+      clear(results).append(errorBox(messageOf(err)));
     }
   });
 
@@ -874,12 +933,21 @@ async function renderSimilar(params, isCurrent) {
   });
 
   if (docId) {
-    form.querySelector('h1').textContent = '相似文档';
-    const note = h('p', { class: 'alert alert-info' }, '以文档 ', h('a', { href: docHref(docId) }, docId), ' 的正文为查询。');
+    /** @type {HTMLElement} */ (form.querySelector('h1')).textContent = '相似文档';
+    const note = h('p', { class: 'alert alert-info' }, '以文档 ', h('a', { href: docHref(docId) }, docId), ' 的正文为提案（答复按其各节）逐条查找先例，文档本身不计。');
     form.insertBefore(note, textarea);
+    // Only the replies-only choice applies to a stored document; changing it searches again.
+    for (const selector of ['.file-pick', '.form-row button[type="submit"]', 'p.muted']) {
+      const el = /** @type {HTMLElement | null} */ (form.querySelector(selector));
+      if (el) el.hidden = true;
+    }
     textarea.hidden = true;
-    form.querySelector('.form-row').hidden = true;
-    await run(() => api(`api/documents/${encodeURIComponent(docId)}/similar?k=10`), similarResults);
+    repliesOnly.addEventListener('change', () => {
+      location.hash = `#/similar?${new URLSearchParams({ doc: docId, replies: repliesOnly.checked ? '1' : '0' }).toString()}`;
+    });
+    // The document as a proposal (a reply: its numbered sections), precedents found section by section; the document itself is left out.
+    const query = new URLSearchParams({ k: '10', repliesOnly: repliesOnly.checked ? '1' : '0' });
+    await run(() => api(`api/documents/${encodeURIComponent(docId)}/precedents?${query.toString()}`), (data) => precedentResults(data, null));
   }
 }
 
@@ -928,8 +996,8 @@ function precedentCard(i, doc, score, meta, details) {
   );
 }
 
-/** POST `request` and save the Word file the server answers with. */
-async function downloadDocx(path, request, button) {
+/** POST `request` and save the file (Word or Excel) the server answers with. */
+async function downloadFile(path, request, button) {
   const label = button.textContent;
   button.disabled = true;
   button.textContent = '正在生成…';
@@ -949,28 +1017,42 @@ async function downloadDocx(path, request, button) {
     link.remove();
     setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
   } catch (err) {
-    button.after(errorBox(err.message));
+    button.after(errorBox(messageOf(err)));
   } finally {
     button.disabled = false;
     button.textContent = label;
   }
 }
 
-function precedentResults(data, request) {
-  const wrap = h('div', {});
-  const n = data.outline.suggestions.length;
+/**
+ * The first draft and the comparison table, as files, for a pasted proposal.
+ * @param {{ text: string, k: number, repliesOnly: boolean }} request
+ */
+function draftActions(request) {
   const draftButton = h('button', { type: 'button', class: 'btn btn-primary draft-button', title: '公文版式的 Word 初稿：每条建议一节，填入先例段落并以脚注注明出处' }, '生成答复初稿');
   // Offered only when the server has a model; the draft is otherwise purely extractive.
   const rewrite = health && health.llm && health.llm.configured ? h('input', { type: 'checkbox', name: 'rewrite' }) : null;
-  draftButton.addEventListener('click', () => downloadDocx('api/draft', { ...request, rewrite: Boolean(rewrite && rewrite.checked) }, draftButton));
-  const exportButton = h('button', { type: 'button', class: 'btn export-button', title: '建议 | 先例段落 | 出处 | 覆盖率，Word 表格' }, '导出对照表');
-  exportButton.addEventListener('click', () => downloadDocx('api/precedents/export', request, exportButton));
+  draftButton.addEventListener('click', () => downloadFile('api/draft', { ...request, rewrite: Boolean(rewrite && rewrite.checked) }, draftButton));
+  const exportButton = h('button', { type: 'button', class: 'btn export-button', title: '建议 | 先例段落 | 出处 | 覆盖率，Word 表格' }, '对照表（Word）');
+  exportButton.addEventListener('click', () => downloadFile('api/precedents/export', request, exportButton));
+  const exportXlsxButton = h('button', { type: 'button', class: 'btn export-xlsx-button', title: '建议 | 先例段落 | 出处 | 覆盖率，Excel 表：每个先例一行，可排序筛选' }, '对照表（Excel）');
+  exportXlsxButton.addEventListener('click', () => downloadFile('api/precedents/export', { ...request, format: 'xlsx' }, exportXlsxButton));
+  return h('div', { class: 'form-row draft-actions' }, draftButton, rewrite ? h('label', { class: 'check small' }, rewrite, ' 大模型据先例改写（保留出处，无出处的句子标黄）') : null, exportButton, exportXlsxButton);
+}
+
+/**
+ * @param {PrecedentsResult} data
+ * @param {{ text: string, k: number, repliesOnly: boolean } | null} request what the draft and export routes get; null for a stored document's precedents, which offer neither
+ */
+function precedentResults(data, request) {
+  const wrap = h('div', {});
+  const n = data.outline.suggestions.length;
+  if (request) wrap.append(draftActions(request));
   wrap.append(
-    h('div', { class: 'form-row draft-actions' }, draftButton, rewrite ? h('label', { class: 'check small' }, rewrite, ' 大模型据先例改写（保留出处，无出处的句子标黄）') : null, exportButton),
     h(
       'div',
       { class: 'results-head' },
-      h('h2', {}, `逐条先例（${n} 条建议）`),
+      h('h2', {}, `逐条先例（${n} 条${request ? '建议' : ''}）`),
       h('span', { class: 'muted small' }, `${data.outline.numbered ? '按编号分条' : '无编号，按段分条'} · ${data.lexicalOnly ? '关键词检索' : '混合检索'} · ${Math.round(data.tookMs)} 毫秒`),
     ),
   );
@@ -1026,69 +1108,6 @@ function precedentResults(data, request) {
   return wrap;
 }
 
-function similarResults(data) {
-  const wrap = h('div', {});
-  wrap.append(
-    h(
-      'div',
-      { class: 'results-head' },
-      h('h2', {}, `相似文档（${data.documents.length}）`),
-      h('span', { class: 'muted small' }, `查询被分为 ${data.parts.length} 句/段 · ${data.lexicalOnly ? '关键词检索' : '混合检索'} · ${Math.round(data.tookMs)} 毫秒`),
-    ),
-  );
-  if (data.documents.length === 0) {
-    wrap.append(h('p', { class: 'empty' }, '没有找到相似的文档。'));
-    return wrap;
-  }
-  const list = h('ol', { class: 'precedents' });
-  data.documents.forEach((doc, i) => {
-    const pct = Math.round(doc.score * 100);
-    const pairs = h(
-      'div',
-      { class: 'pairs' },
-      h('div', { class: 'pair pair-head' }, h('div', {}, '新提案'), h('div', {}, '先例段落')),
-      doc.pairs.map((pair) =>
-        h(
-          'div',
-          { class: 'pair' },
-          h('div', { class: 'pair-query' }, pair.query.text),
-          h(
-            'div',
-            { class: 'pair-match' },
-            h('p', {}, pair.match.text),
-            h(
-              'a',
-              { class: 'small', href: docHref(doc.documentId, { p: pair.match.paragraphIndex }) },
-              pair.match.citation.headingPath.length ? pair.match.citation.headingPath.join(' › ') : '正文',
-              pair.match.citation.pages ? ` · ${pagesLabel(pair.match.citation.pages)}` : '',
-              ' →',
-            ),
-          ),
-        ),
-      ),
-    );
-    const details = h(
-      'details',
-      { class: 'pair-details', open: i < 2 },
-      h('summary', {}, `逐句对照（${doc.pairs.length} 处）`),
-      pairs,
-    );
-    list.append(
-      precedentCard(
-        i,
-        doc,
-        // The calibrated probability when the model gives one; the rank-based score is relative (the first is always near 100%).
-        similarityBadge(doc.similarity) ??
-          h('span', { class: 'score', title: '各句检索名次的平均得分（相对分：排第一的总接近 100%）' }, h('span', { class: 'score-bar' }, h('span', { class: 'score-fill', style: { width: `${pct}%` } })), `名次分 ${pct}%`),
-        [h('span', { class: `kind kind-${doc.kind}` }, kindLabel(doc.kind)), doc.issuer, doc.date, `${doc.matchedParts}/${data.parts.length} 句命中`],
-        details,
-      ),
-    );
-  });
-  wrap.append(list);
-  return wrap;
-}
-
 // ---------------------------------------------------------------------------
 // Document list
 
@@ -1111,6 +1130,7 @@ async function renderDocuments(params, isCurrent) {
   view.append(form, slot);
   const query = new URLSearchParams({ offset: String(offset), limit: String(limit) });
   for (const [key, value] of Object.entries(filtersFromParams(params))) query.set(key, Array.isArray(value) ? value.join(',') : value);
+  /** @type {DocumentPage} */
   const page = await api(`api/documents?${query.toString()}`);
   if (!isCurrent()) return;
   clear(slot);

@@ -15,6 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { isLowConfidence } from '../ocr.ts';
+import type { DocumentFilterRow, DocumentStore, DocumentWrite, PassageIndexRow, PassageOpenRow, PassageRow, WriteResult } from './document-store.ts';
 import type {
   DocumentKind,
   DocumentMetadata,
@@ -23,7 +24,7 @@ import type {
   PageSpan,
   Paragraph,
   ParagraphRole,
-  ParsedDocument,
+  Place,
   DocumentFailure,
   OcrSummary,
   AnswerFeedback,
@@ -147,63 +148,6 @@ ${FAILURES_TABLE}
 ${FEEDBACK_TABLE}
 `;
 
-export interface DocumentWrite {
-  id: string;
-  sourcePath?: string;
-  contentHash: string;
-  parsed: ParsedDocument;
-  /** One analysed lexical form per passage, in passage order. */
-  lexical: string[];
-  /** One vector per passage, or none at all (lexical-only). */
-  embeddings?: Float32Array[];
-}
-
-/** What the in-memory indexes need to know about one stored passage. */
-export interface PassageIndexRow {
-  label: number;
-  docKey: number;
-  lexical: string;
-  text: string;
-}
-
-/** A passage as opening needs it: the index row plus what re-analysing it takes. */
-export interface PassageOpenRow extends PassageIndexRow {
-  documentId: string;
-  title: string;
-  /** JSON of the heading path: parsed only when the passage must be re-analysed, which opening rarely needs. */
-  headingPathJson: string;
-}
-
-/** What filters need about a document, kept in memory. */
-export interface DocumentFilterRow {
-  docKey: number;
-  id: string;
-  kind: DocumentKind;
-  issuer: string | null;
-  date: string | null;
-}
-
-export interface PassageRow {
-  label: number;
-  docKey: number;
-  documentId: string;
-  title: string;
-  kind: DocumentKind;
-  issuer: string | null;
-  date: string | null;
-  passage: Passage;
-}
-
-export interface WriteResult {
-  docKey: number;
-  /** Labels of the passages the write replaced (to drop from the indexes). */
-  removedLabels: number[];
-  added: PassageIndexRow[];
-  replaced: boolean;
-  /** The replaced document's old key, when there was one. */
-  removedDocKey?: number;
-}
-
 interface DocumentRowDb {
   doc_key: number;
   id: string;
@@ -243,7 +187,7 @@ interface PassageRowDb {
 const SUMMARY_COLUMNS =
   'doc_key, id, source_path, content_hash, title, kind, format, metadata, issuer, date, warnings, needs_ocr, page_count, paragraph_count, passage_count, indexed_at, ocr';
 
-const FILTER_COLUMNS = 'doc_key, id, kind, issuer, date';
+const FILTER_COLUMNS = "doc_key, id, kind, issuer, date, json_extract(metadata, '$.place') AS place, json_extract(metadata, '$.year') AS year";
 
 interface FilterRowDb {
   doc_key: number;
@@ -251,10 +195,15 @@ interface FilterRowDb {
   kind: string;
   issuer: string | null;
   date: string | null;
+  place: string | null;
+  year: number | null;
 }
 
 function toFilterRow(r: FilterRowDb): DocumentFilterRow {
-  return { docKey: r.doc_key, id: r.id, kind: r.kind as DocumentKind, issuer: r.issuer, date: r.date };
+  const row: DocumentFilterRow = { docKey: r.doc_key, id: r.id, kind: r.kind as DocumentKind, issuer: r.issuer, date: r.date };
+  if (r.place) row.place = JSON.parse(r.place) as Place;
+  if (typeof r.year === 'number') row.year = r.year;
+  return row;
 }
 
 function pageSpan(first: number | null, last: number | null): PageSpan | undefined {
@@ -398,7 +347,10 @@ function migrate(db: Database.Database, file: string, version: number, readOnly:
   })();
 }
 
-export class Store {
+export type { DocumentFilterRow, DocumentStore, DocumentWrite, PassageIndexRow, PassageOpenRow, PassageRow, WriteResult } from './document-store.ts';
+
+/** The SQLite implementation of DocumentStore (kb/store/document-store.ts). */
+export class Store implements DocumentStore {
   readonly file: string;
   private readonly db: Database.Database;
   /**

@@ -10,12 +10,14 @@ import type { Config } from '../../kb/config.ts';
 import { REPLY_KINDS, type SearchFilters } from '../../kb/types.ts';
 import { parseBytes } from '../../ingest/parse.ts';
 import { isIngestError } from '../../ingest/errors.ts';
-import { findPrecedents, type SearchSource } from '../../search/precedents.ts';
-import { HttpError, badRequest } from '../errors.ts';
+import { findPrecedents, findPrecedentsForDocument, type PagedDocumentSource, type SearchSource } from '../../search/precedents.ts';
+import { HttpError, badRequest, noSuchDocument } from '../errors.ts';
+import { LIMITS } from '../contract/fields.ts';
 import type { RouteContract, RouteInput } from '../contract/define.ts';
-import { draftRoute, precedentsExportRoute, precedentsRoute, PROPOSAL_FILE_TYPES, proposalTextRoute } from '../contract/precedents.ts';
+import { documentPrecedentsRoute, draftRoute, precedentsExportRoute, precedentsRoute, PROPOSAL_FILE_TYPES, proposalTextRoute } from '../contract/precedents.ts';
 import { buildDraft } from '../../search/draft.ts';
 import { comparisonDocx, draftDocx } from '../../search/draft-docx.ts';
+import { comparisonXlsx } from '../../search/comparison.ts';
 import { rewriteDraft } from '../../search/draft-rewrite.ts';
 import { llmSettings } from '../../search/generate.ts';
 import { expressPath, handle, type RouteHandler } from '../handle.ts';
@@ -27,14 +29,15 @@ function precedentFilters(filters: SearchFilters | undefined, repliesOnly: boole
 }
 
 const DOCX_TYPE = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
+const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
-function sendDocx(res: Response, bytes: Uint8Array, fileName: string): void {
-  res.type(DOCX_TYPE);
+function sendFile(res: Response, bytes: Uint8Array, type: string, fileName: string): void {
+  res.type(type);
   res.set('Content-Disposition', `attachment; filename*=UTF-8''${encodeURIComponent(fileName)}`);
   res.send(Buffer.from(bytes));
 }
 
-export function precedentRoutes(kb: SearchSource, config: Config, options: { fetchImpl?: typeof fetch } = {}): express.Router {
+export function precedentRoutes(kb: SearchSource & PagedDocumentSource, config: Config, options: { fetchImpl?: typeof fetch } = {}): express.Router {
   const router = express.Router();
   const llm = llmSettings(config);
   const serve = <C extends RouteContract>(contract: C, handler: RouteHandler<C>, ...middleware: RequestHandler[]) => {
@@ -53,14 +56,28 @@ export function precedentRoutes(kb: SearchSource, config: Config, options: { fet
 
   serve(precedentsRoute, ({ body }) => precedentsFor(body));
 
-  serve(precedentsExportRoute, async ({ body }, _req, res) => {
-    sendDocx(res, await comparisonDocx(await precedentsFor(body)), '先例对照表.docx');
+  serve(documentPrecedentsRoute, async ({ params: { id }, query: { k, mode, repliesOnly, filters } }) => {
+    const narrowed = precedentFilters(filters, repliesOnly);
+    const result = await findPrecedentsForDocument(kb, id, {
+      k,
+      maxQueryChars: LIMITS.similarChars,
+      ...(mode ? { mode } : {}),
+      ...(narrowed ? { filters: narrowed } : {}),
+    });
+    if (!result) throw noSuchDocument(id);
+    return { documentId: id, ...result };
+  });
+
+  serve(precedentsExportRoute, async ({ body: { format, ...request } }, _req, res) => {
+    const result = await precedentsFor(request);
+    if (format === 'xlsx') sendFile(res, await comparisonXlsx(result), XLSX_TYPE, '先例对照表.xlsx');
+    else sendFile(res, await comparisonDocx(result), DOCX_TYPE, '先例对照表.docx');
   });
 
   serve(draftRoute, async ({ body: { rewrite, ...request } }, _req, res) => {
     let draft = buildDraft(await precedentsFor(request), kb);
     if (rewrite && llm) draft = await rewriteDraft(llm, draft, options.fetchImpl);
-    sendDocx(res, await draftDocx(draft), `${draft.fileStem}.docx`);
+    sendFile(res, await draftDocx(draft), DOCX_TYPE, `${draft.fileStem}.docx`);
   });
 
   serve(

@@ -12,6 +12,7 @@ import { parseFile } from '../../ingest/parse.ts';
 import { ZipArchive } from '../../ingest/extract/zip.ts';
 import { splitSentences } from '../../kb/text/sentences.ts';
 import type { ParsedDocument } from '../../kb/types.ts';
+import type { PrecedentsResult } from '../../search/precedents.ts';
 import { buildTestKb, SEED_ID, serve, type RunningServer, type TestKb } from '../support/test-server.ts';
 import { describeWithSharedCorpus, SHARED_CORPUS, sharedPath } from '../support/shared-corpus.ts';
 import { ingestPaths } from '../../ingest/ingest.ts';
@@ -110,6 +111,30 @@ describeWithSharedCorpus('POST /api/draft and /api/precedents/export', () => {
     expect(parsed.text).toContain('《关于加强我省创新创业人才队伍建设的建议（第26号提案）的答复》');
     expect(parsed.text).toMatch(/\d+%/);
     for (const heading of sectionHeadings) expect(parsed.text).toContain(heading.replace(/关于[“"](.+)[”"]的建议$/, '$1'));
+  });
+
+  it('exports the same comparison as an Excel sheet: a row per precedent, the suggestion on each, coverage a number shown as a percentage', async () => {
+    const result = (await (await post('/api/precedents', { text: proposal })).json()) as PrecedentsResult;
+    const response = await post('/api/precedents/export', { text: proposal, format: 'xlsx' });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toContain('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
+    expect(response.headers.get('content-disposition')).toContain(encodeURIComponent('先例对照表.xlsx'));
+    const zip = new ZipArchive(Buffer.from(await response.arrayBuffer()));
+    const unescape = (x: string) => x.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+    const strings = [...zip.read('xl/sharedStrings.xml')!.toString('utf8').matchAll(/<si><t[^>]*>([^<]*)<\/t><\/si>/g)].map((m) => unescape(m[1]!));
+    // Each row as its cells' values by column letter: shared strings resolved, numbers as numbers.
+    const rows = [...zip.read('xl/worksheets/sheet1.xml')!.toString('utf8').matchAll(/<row r="\d+">(.*?)<\/row>/g)].map(([, cells]) =>
+      Object.fromEntries([...cells!.matchAll(/<c r="([A-Z]+)\d+"([^>]*?)(?:\/>|><v>([^<]*)<\/v><\/c>)/g)]
+        .filter((c) => c[3] !== undefined)
+        .map(([, column, attributes, value]) => [column!, / t="s"/.test(attributes!) ? strings[Number(value)]! : Number(value)])),
+    );
+    expect(rows[0]!.A).toBe('先例对照表：关于加强我省创新创业人才队伍建设的建议');
+    expect(rows[2]).toEqual({ A: '序号', B: '建议', C: '先例段落', D: '出处', E: '覆盖率' });
+    const expected = result.bySuggestion.flatMap(({ suggestion, precedents }, i) =>
+      precedents.length === 0 ? [{ A: i + 1, B: suggestion.text, C: '（未找到先例）' }] : precedents.map((p) => ({ A: i + 1, B: suggestion.text, C: p.text, E: p.coverage })));
+    expect(rows.slice(3).map(({ D: _source, ...row }) => row)).toEqual(expected);
+    expect(rows.slice(3).some((row) => String(row.D).includes('《关于加强我省创新创业人才队伍建设的建议（第26号提案）的答复》'))).toBe(true);
+    expect(zip.read('xl/styles.xml')!.toString('utf8')).toContain('formatCode="0%"');
   });
 
   it('with KB_LLM_* and rewrite: true, adds the model\'s paragraph per section, citations as footnote numbers, uncited sentences flagged', async () => {
