@@ -754,6 +754,7 @@ if (invokedDirectly) {
   try {
     if (args[0] === '--probe-open' && args[1]) await runProbe(args[1]);
     else if (args.includes('--embedders')) await runEmbedders(args);
+    else if (args.includes('--load')) await (await import('./load-kb.ts')).runLoadBench(args);
     else await run(parseOptions(args));
   } catch (error) {
     console.error(`bench: ${errorMessage(error)}`);

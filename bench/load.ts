@@ -13,6 +13,7 @@
  * environment as given (KB_DATA_DIR picks the knowledge base), and stops it after.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
@@ -55,11 +56,11 @@ interface Sample {
   error?: string;
 }
 
-async function startServer(): Promise<{ url: string; child: ChildProcess }> {
+async function startServer(env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'server/main.ts')], {
     cwd: root,
-    env: { ...process.env, PORT: '0' },
+    env: { ...process.env, ...env, PORT: '0' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const url = await new Promise<string>((resolve, reject) => {
@@ -94,20 +95,88 @@ async function timed(endpoint: Sample['endpoint'], run: () => Promise<Response>)
   }
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      url: { type: 'string' },
-      clients: { type: 'string', default: '50' },
-      seconds: { type: 'string', default: '30' },
-      hostile: { type: 'boolean', default: false },
-    },
-  });
-  const clients = Math.max(1, Number(values.clients));
-  const seconds = Math.max(1, Number(values.seconds));
-  const server = values.url ? undefined : await startServer();
-  const base = (values.url ?? server!.url).replace(/\/+$/, '');
+export interface LoadOptions {
+  /** A running server; without it one is started with `env` added to this process's environment. */
+  url?: string;
+  env?: Record<string, string>;
+  clients: number;
+  seconds: number;
+  hostile: boolean;
+  /** The admin token the hostile uploads send (default: KB_ADMIN_TOKEN of this process). */
+  adminToken?: string;
+}
 
+export interface EndpointLoad {
+  endpoint: Sample['endpoint'];
+  requests: number;
+  perSecond: number;
+  errors: number;
+  timeouts: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+}
+
+/** CPU seconds of a process so far: its main (event-loop) thread and all its other threads (onnxruntime, libuv, GC). */
+export function processCpu(pid: number): { mainSeconds: number; otherSeconds: number } | undefined {
+  const ticksPerSecond = 100; // USER_HZ on Linux
+  try {
+    let mainSeconds = 0;
+    let otherSeconds = 0;
+    for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const seconds = (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+      if (Number(tid) === pid) mainSeconds += seconds;
+      else otherSeconds += seconds;
+    }
+    return { mainSeconds, otherSeconds };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs the load and prints one line per endpoint; the figures are returned too. */
+export interface LoadResult {
+  endpoints: EndpointLoad[];
+  failed: boolean;
+  target: string;
+  serverCpu?: { wallSeconds: number; mainThreadSeconds: number; otherThreadsSeconds: number };
+}
+
+export async function runLoad(options: LoadOptions): Promise<LoadResult> {
+  const server = options.url ? undefined : await startServer(options.env ?? {});
+  const base = (options.url ?? server!.url).replace(/\/+$/, '');
+  try {
+    const cpuBefore = server?.child.pid ? processCpu(server.child.pid) : undefined;
+    const started = performance.now();
+    const result = await drive(base, options.clients, options.seconds, options.hostile, options.adminToken ?? process.env.KB_ADMIN_TOKEN ?? '');
+    const cpuAfter = server?.child.pid ? processCpu(server.child.pid) : undefined;
+    if (cpuBefore && cpuAfter) {
+      const wall = (performance.now() - started) / 1000;
+      const main = cpuAfter.mainSeconds - cpuBefore.mainSeconds;
+      const other = cpuAfter.otherSeconds - cpuBefore.otherSeconds;
+      const requests = result.endpoints.reduce((n, e) => n + e.requests, 0);
+      // The main thread's share says whether the event loop or the cores are the limit (what worker threads would change).
+      console.log(
+        `server CPU over ${wall.toFixed(1)} s: main (event-loop) thread ${main.toFixed(1)} s (${((100 * main) / wall).toFixed(0)}% of one core), ` +
+          `other threads ${other.toFixed(1)} s (${((100 * other) / wall).toFixed(0)}%); ${((1000 * (main + other)) / Math.max(1, requests)).toFixed(0)} CPU-ms per request`,
+      );
+      result.serverCpu = { wallSeconds: wall, mainThreadSeconds: main, otherThreadsSeconds: other };
+    }
+    return result;
+  } finally {
+    if (server) server.child.kill('SIGTERM');
+  }
+}
+
+async function drive(
+  base: string,
+  clients: number,
+  seconds: number,
+  hostile: boolean,
+  adminToken: string,
+): Promise<LoadResult> {
   const health = (await (await fetch(`${base}/api/health`)).json()) as { documents: number; passages: number; mode: string };
   console.log(`target ${base}: ${health.documents} documents, ${health.passages} passages, ${health.mode}; ${clients} clients for ${seconds} s`);
 
@@ -134,43 +203,73 @@ async function main(): Promise<void> {
     }
   };
   // Generated before the clock starts: deflating the zip bomb takes this process seconds.
-  const files = values.hostile ? hostileFiles() : [];
+  const files = hostile ? hostileFiles() : [];
   const hostileUploads = async () => {
     for (let i = 0; performance.now() < deadline; i++) {
       const [name, bytes] = files[i % files.length]!;
       const form = new FormData();
       form.append('files', new Blob([bytes]), name);
       const sample = await timed('upload', () =>
-        fetch(`${base}/api/documents`, { method: 'POST', body: form, headers: { authorization: `Bearer ${process.env.KB_ADMIN_TOKEN ?? ''}` } }));
+        fetch(`${base}/api/documents`, { method: 'POST', body: form, headers: { authorization: `Bearer ${adminToken}` } }));
       // Each of these must be refused (422) with its limit named: that is the expected answer, not an error.
       samples.push(sample.error?.startsWith('HTTP 422') ? { ...sample, ok: true } : sample);
     }
   };
   const started = performance.now();
   deadline = started + seconds * 1000;
-  await Promise.all([...Array.from({ length: clients }, (_, id) => client(id)), ...(values.hostile ? [hostileUploads()] : [])]);
+  await Promise.all([...Array.from({ length: clients }, (_, id) => client(id)), ...(hostile ? [hostileUploads()] : [])]);
   const elapsed = (performance.now() - started) / 1000;
 
   let failed = false;
+  const endpoints: EndpointLoad[] = [];
   for (const endpoint of ['search', 'ask', 'similar', 'upload'] as const) {
     const mine = samples.filter((s) => s.endpoint === endpoint);
     if (mine.length === 0) continue;
     const errors = mine.filter((s) => !s.ok);
     const timeouts = errors.filter((s) => /timeout|aborted/i.test(s.error ?? ''));
     const ms = mine.map((s) => s.ms);
+    const line: EndpointLoad = {
+      endpoint,
+      requests: mine.length,
+      perSecond: mine.length / elapsed,
+      errors: errors.length - timeouts.length,
+      timeouts: timeouts.length,
+      p50Ms: percentile(ms, 50),
+      p95Ms: percentile(ms, 95),
+      p99Ms: percentile(ms, 99),
+    };
+    endpoints.push(line);
     console.log(
-      `${endpoint.padEnd(7)} ${mine.length} requests (${(mine.length / elapsed).toFixed(1)}/s), ${errors.length - timeouts.length} errors, ${timeouts.length} timeouts (${TIMEOUT_MS / 1000} s), ` +
-        `p50 ${percentile(ms, 50).toFixed(1)} ms, p95 ${percentile(ms, 95).toFixed(1)} ms, p99 ${percentile(ms, 99).toFixed(1)} ms`,
+      `${endpoint.padEnd(7)} ${line.requests} requests (${line.perSecond.toFixed(1)}/s), ${line.errors} errors, ${line.timeouts} timeouts (${TIMEOUT_MS / 1000} s), ` +
+        `p50 ${line.p50Ms.toFixed(1)} ms, p95 ${line.p95Ms.toFixed(1)} ms, p99 ${line.p99Ms.toFixed(1)} ms`,
     );
     for (const e of errors.slice(0, 5)) console.log(`  error: ${e.error}`);
     if (errors.length > 0) failed = true;
   }
   console.log(`total ${samples.length} requests in ${elapsed.toFixed(1)} s, ${samples.filter((s) => !s.ok).length} errors`);
-  if (server) server.child.kill('SIGTERM');
-  process.exitCode = failed ? 1 : 0;
+  return { endpoints, failed, target: `${health.documents} documents, ${health.passages} passages, ${health.mode}` };
 }
 
-main().catch((err: unknown) => {
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      url: { type: 'string' },
+      clients: { type: 'string', default: '50' },
+      seconds: { type: 'string', default: '30' },
+      hostile: { type: 'boolean', default: false },
+    },
+  });
+  const result = await runLoad({
+    ...(values.url ? { url: values.url } : {}),
+    clients: Math.max(1, Number(values.clients)),
+    seconds: Math.max(1, Number(values.seconds)),
+    hostile: Boolean(values.hostile),
+  });
+  process.exitCode = result.failed ? 1 : 0;
+}
+
+const invokedDirectly = process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
+if (invokedDirectly) main().catch((err: unknown) => {
   console.error(`load check failed: ${(err as Error).message}`);
   process.exit(1);
 });

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../../kb/config.ts';
-import { loadEmbedder, modelFiles } from '../../kb/index/vector/embedder.ts';
+import { loadEmbedder, modelFiles, TransformersEmbedder } from '../../kb/index/vector/embedder.ts';
 import { BGE_SMALL_ZH } from '../../kb/index/vector/profiles.ts';
 import type { Embedder } from '../../kb/types.ts';
 import { makeTinyModelDir } from '../../bench/random-bert.ts';
@@ -45,6 +45,16 @@ describe('loadEmbedder with the generated model', () => {
     const load = await loadEmbedder(await tinyConfig(), (msg) => logs.push(msg));
     if (!load.embedder) throw new Error(load.reason);
     embedder = load.embedder;
+  });
+
+  it('coalesces the queries of concurrent requests into one model call, each getting its own vector', async () => {
+    const alone: Float32Array[] = [];
+    for (const text of TEXTS) alone.push((await embedder.embedQueries([text]))[0]!);
+    const { calls } = (embedder as TransformersEmbedder).queryCalls;
+    const together = await Promise.all(TEXTS.map((text) => embedder.embedQueries([text])));
+    // The first call runs at once; the three that arrive while it runs share the next.
+    expect((embedder as TransformersEmbedder).queryCalls.calls - calls).toBe(2);
+    together.forEach(([vector], i) => expect(dot(vector!, alone[i]!)).toBeGreaterThan(0.9999));
   });
 
   it('reports the model id and the dimension from the model, and logs the load', () => {

@@ -67,8 +67,42 @@ export class TransformersEmbedder implements Embedder {
     this.dimension = profile.dimension;
   }
 
+  /** Queries waiting for the running model call to finish; they go together in the next one. */
+  private waitingQueries: Array<{ text: string; resolve: (vector: Float32Array) => void; reject: (error: unknown) => void }> = [];
+  private queryCallRunning = false;
+  /** Model calls made for queries and the queries they carried (bench/load.ts reports the ratio). */
+  readonly queryCalls = { calls: 0, queries: 0 };
+
+  /**
+   * Queries of concurrent requests are coalesced: while one model call runs, the
+   * queries that arrive wait and then go in one batch. One call at a time also
+   * keeps concurrent requests from splitting the cores between several model runs.
+   */
   embedQueries(texts: string[]): Promise<Float32Array[]> {
-    return this.embed(texts.map((text) => this.profile.queryPrefix + text));
+    const vectors = Promise.all(
+      texts.map((text) => new Promise<Float32Array>((resolve, reject) => this.waitingQueries.push({ text: this.profile.queryPrefix + text, resolve, reject }))),
+    );
+    if (!this.queryCallRunning) void this.runQueries();
+    return vectors;
+  }
+
+  private async runQueries(): Promise<void> {
+    this.queryCallRunning = true;
+    try {
+      while (this.waitingQueries.length > 0) {
+        const batch = this.waitingQueries.splice(0, this.waitingQueries.length);
+        this.queryCalls.calls++;
+        this.queryCalls.queries += batch.length;
+        try {
+          const vectors = await this.embed(batch.map((q) => q.text));
+          batch.forEach((q, i) => q.resolve(vectors[i]!));
+        } catch (error) {
+          for (const q of batch) q.reject(error);
+        }
+      }
+    } finally {
+      this.queryCallRunning = false;
+    }
   }
 
   embedPassages(texts: string[]): Promise<Float32Array[]> {
