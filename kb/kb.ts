@@ -39,6 +39,7 @@ import {
   type ListDocumentsOptions,
   type ModelProfile,
   type ModelStatus,
+  type Place,
   type SearchFilters,
   type DocumentPage,
   type StoredDocument,
@@ -119,6 +120,8 @@ export interface RetrievalIndexes extends FusionSettings {
   acceptFor(filters: SearchFilters | undefined): ((label: number) => boolean) | undefined;
   /** Passages with their citation fields, for a handful of labels. */
   passages(labels: number[]): Map<number, PassageRow>;
+  /** The place and year of a passage's document, when known (an in-memory lookup). */
+  scopeOf?(label: number): { place?: Place; year?: number } | undefined;
 }
 
 /** Anything retrieval can search: a KnowledgeBase, or a stand-in in tests. */
@@ -518,6 +521,7 @@ export class KnowledgeBase implements Searchable {
       dense,
       acceptFor: (filters) => this.acceptFor(filters),
       passages: (labels) => this.store.passagesByLabel(labels),
+      scopeOf: (label) => (label < this.labelDoc.length ? this.documents.get(this.labelDoc[label]!) : undefined),
       rrfK: this.config.rrfK,
       weightLexical: this.config.weightLexical,
       weightDense: this.config.weightDense,

@@ -11,6 +11,7 @@
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Place } from './types.ts';
+import { TermRarity } from './index/lexical/term-rarity.ts';
 
 export type { Place };
 
@@ -64,7 +65,7 @@ const GENERIC_COUNTY = /^(城|郊|矿|新|老城|新城|市中|城中|城关|东
  * Two-character prefixes of 省 that are no province (全省, 我省, 本省): the
  * fallback that recognises a province the data set lacks must skip them.
  */
-const NOT_PROVINCE_PREFIX = /^(全|我|本|该|外|各|分|跨|省|市|县|出|回|离|在|留|返|进|入|到|来|赴|同|兄弟|周边|邻|相关|有关|沿海|内陆|西部|东部|中部|北方|南方|其中|以及|国家|中央|地方|全国|外地|原籍|户籍)/;
+const NOT_PROVINCE_PREFIX = /^(全|我|本|该|外|各|分|跨|省|市|县|出|回|离|在|留|返|进|入|到|来|赴|同|兄弟|周边|邻|相关|有关|沿海|内陆|西部|东部|中部|北方|南方|其中|以及|国家|中央|地方|全国|外地|原籍|户籍|关于|对于|根据|按照|依照|属于|位于|经过|通过|报请|提请|请示)/;
 
 interface Matcher {
   byForm: Map<string, Division[]>;
@@ -140,7 +141,9 @@ export function placeMentions(text: string): PlaceMention[] {
   for (const m of text.matchAll(UNKNOWN_PROVINCE)) {
     const prefix = m[1]!;
     const at = m.index;
-    if (NOT_PROVINCE_PREFIX.test(prefix) || /[全我本该各外分跨两三四五六多数]$|[您你我他她在是为了从对向将]/.test(prefix) || byForm.has(prefix) || byForm.has(m[0])) continue;
+    if (NOT_PROVINCE_PREFIX.test(prefix) || /[全我本该各外分跨两三四五六多数]$|[您你我他她在是为了从对向将与有而经呈待需非]/.test(prefix) || byForm.has(prefix) || byForm.has(m[0])) continue;
+    // A verb or preposition before 省 (根据省…, 加强省委…, 推动省…) opens a phrase about the province, it names none.
+    if (TermRarity.shared().isVerb(prefix)) continue;
     if (out.some((o) => at >= o.at && at < o.at + o.form.length)) continue;
     const division: Division = { code: '', name: m[0], level: 1, province: m[0] };
     out.push({ division, at, form: m[0] });

@@ -30,6 +30,7 @@ import {
   type FactType,
   type QuestionAnalysis,
 } from './question.ts';
+import { placeForms } from './scope.ts';
 
 export { carriesFact, factTypeOf, type FactType } from './question.ts';
 
@@ -102,6 +103,28 @@ export interface AnswerOptions {
   knowsWord?: (word: string) => boolean;
   /** Share of the knowledge base's passages holding a word (KnowledgeBase.wordShare): a word in many names no narrow subject. */
   wordShare?: (word: string) => number;
+  /**
+   * The embedding model's closeness of each hit's passage to the question
+   * (search/semantic.ts hitSimilarities), in hit order. With it a passage the
+   * model finds close enough answers a question worded away from it (升降梯 for
+   * 电梯); without it (no model, lexical mode) the stage is lexical only.
+   */
+  semantic?: SemanticEvidence;
+}
+
+export interface SemanticEvidence {
+  /** Cosine of question and passage per hit (NaN: no stored vector). */
+  similarity: readonly number[];
+  /** From this cosine on, a passage speaks about the question even where its words differ. Default SEMANTIC_MATCH. */
+  match?: number;
+  /** Score per unit of cosine above SEMANTIC_BASE. Default SEMANTIC_WEIGHT. */
+  weight?: number;
+  /** From this cosine on, a word the knowledge base lacks (升降梯) does not null the answer. Default SEMANTIC_UNKNOWN_WORD_MATCH. */
+  unknownWordMatch?: number;
+  /** The share of the question's terms a close passage's sentence must still hold. Default SEMANTIC_MIN_COVERAGE. */
+  minCoverage?: number;
+  /** Below this cosine a passage does not answer, whatever words it shares with the question. Default SEMANTIC_FLOOR. */
+  floor?: number;
 }
 
 /** What is known of a candidate's document, computed once per document. */
@@ -124,6 +147,8 @@ interface Candidate {
   context: string;
   fingerprint: TextFingerprint;
   hitRank: number;
+  /** The model's cosine of question and passage; undefined without the model. */
+  similarity?: number;
   coverage: number;
   score: number;
 }
@@ -288,10 +313,12 @@ const DOCUMENT_CREDIT = 0.3;
 const PARAPHRASE_CREDIT = 0.8;
 
 /** Weighted share of the question's terms that the sentence, its paragraph and headings, its title or its document hold. */
-function coverageOf(c: Candidate, terms: Term[], total: number): number {
+function coverageOf(c: Candidate, terms: Term[], total: number, placeTerms: Set<string> = new Set()): number {
   let matched = 0;
   for (const t of terms) {
-    if (c.haystack.includes(t.forms[0]!)) matched += t.weight;
+    // The place asked (东川省) is met by a document about that place, whether or not the sentence repeats it (我省).
+    if (placeTerms.has(t.term)) matched += t.weight;
+    else if (c.haystack.includes(t.forms[0]!)) matched += t.weight;
     else if (t.forms.slice(1).some((f) => c.haystack.includes(f))) matched += t.weight * PARAPHRASE_CREDIT;
     else if (t.forms.some((f) => c.context.includes(f))) matched += t.weight * CONTEXT_CREDIT;
     else if (t.forms.some((f) => c.facts.title.includes(f))) matched += t.weight * TITLE_CREDIT;
@@ -310,6 +337,13 @@ function coverageOf(c: Candidate, terms: Term[], total: number): number {
  * news openings (PREAMBLE) at −0.25: +0.1 points, and they read as non-answers.
  */
 const REST_OF_PARAGRAPH = 300;
+/**
+ * Questions for a figure (多少钱, 比例, 几个) whose best sentence states a figure get that sentence without the
+ * rest of its paragraph: the elevator question gets 每部电梯20万元, not also the year's spending and the next
+ * measure. Measured in the README's answer table.
+ */
+const STANDALONE_FACTS: ReadonlySet<FactType> = new Set(['amount', 'rate', 'count']);
+const FURTHER_FIGURE_COVERAGE = 0.95;
 const REST_OF_ITEM = 150;
 const RANK_WEIGHT = 0.05;
 const PREAMBLE_PENALTY = 0.25;
@@ -329,6 +363,9 @@ function placeFit(facts: DocFacts, places: Place[]): PlaceFit {
   if (places.some((q) => within(place, q) || within(q, place))) return 'match';
   return 'conflict';
 }
+
+/** The most local level of place (1 province) a national document answers for when no local one is retrieved. */
+const NATIONAL_ANSWERS_UP_TO_LEVEL = 1;
 
 const PLACE_BONUS: Record<PlaceFit, number> = { match: 0.12, national: 0, unknown: 0, conflict: -0.35 };
 
@@ -356,11 +393,6 @@ function score(c: Candidate, analysis: QuestionAnalysis): number {
   return c.coverage + rankBonus + factBonus + yearBonus + PLACE_BONUS[placeFit(c.facts, analysis.places)] - lengthPenalty - formPenalty;
 }
 
-/** The forms a place goes by in text: its name and short form (山东省, 山东). */
-function placeForms(place: Place): string[] {
-  const short = place.name.replace(/(壮族|回族|维吾尔)?(自治区|特别行政区|省|市|地区|盟)$/, '');
-  return short.length >= 2 && short !== place.name ? [place.name, short] : [place.name];
-}
 
 /** Does a document speak about `place`: is it about it, or does its text name it? */
 function documentNames(facts: DocFacts, place: Place): boolean {
@@ -444,7 +476,7 @@ function novelty(c: Candidate, terms: Term[]): number {
  * restates the question or is a numbered lead (（三）发展老年助餐服务。), what
  * follows it.
  */
-function continuationOf(candidate: Candidate, terms: Term[], restOfParagraph: boolean): Quoted[] {
+function continuationOf(candidate: Candidate, terms: Term[], restOfParagraph: boolean, type: FactType | undefined): Quoted[] {
   const c: Quoted = { span: candidate.span, doc: candidate.facts.doc, paragraph: candidate.paragraph };
   const out: Quoted[] = [];
   if (/[：:]$/.test(c.span.text)) {
@@ -470,6 +502,8 @@ function continuationOf(candidate: Candidate, terms: Term[], restOfParagraph: bo
     }
     return out;
   }
+  // A sentence that states the figure asked for is the answer (每部电梯20万元); what follows it is another fact.
+  if (type && STANDALONE_FACTS.has(type) && carriesFact(c.span.text, type)) return out;
   // The rest of the paragraph: a sentence that opens a paragraph is often completed by the next (the figure, the condition).
   const cap = restOfParagraph ? REST_OF_PARAGRAPH : REST_OF_ITEM;
   let length = c.span.text.length;
@@ -550,6 +584,41 @@ function absentKeyWords(c: Candidate, keys: KeyWord[]): string[] {
 
 type KeyWord = Term & { parts: Term[] };
 
+/**
+ * The model's evidence, measured on all four sets at once (see the README's
+ * answer table): SEMANTIC_MATCH is the cosine from which a passage counts as
+ * speaking about the question although its words differ, SEMANTIC_WEIGHT what
+ * a unit of cosine adds to a sentence's score, SEMANTIC_BASE the cosine of a
+ * passage merely on the topic (it adds nothing).
+ */
+const SEMANTIC_MATCH = 0.9;
+const SEMANTIC_UNKNOWN_WORD_MATCH = 0.92;
+const SEMANTIC_MIN_COVERAGE = 0.15;
+const SEMANTIC_FLOOR = 0.86;
+const SEMANTIC_WEIGHT = 1;
+const SEMANTIC_BASE = 0.8;
+
+interface SemanticSettings {
+  similarity: readonly number[];
+  match: number;
+  unknownWordMatch: number;
+  minCoverage: number;
+  floor: number;
+  weight: number;
+}
+
+function semanticSettings(evidence: SemanticEvidence | undefined): SemanticSettings | undefined {
+  if (!evidence || !evidence.similarity.some((s) => Number.isFinite(s))) return undefined;
+  return {
+    similarity: evidence.similarity,
+    match: evidence.match ?? SEMANTIC_MATCH,
+    unknownWordMatch: evidence.unknownWordMatch ?? SEMANTIC_UNKNOWN_WORD_MATCH,
+    minCoverage: evidence.minCoverage ?? SEMANTIC_MIN_COVERAGE,
+    floor: evidence.floor ?? SEMANTIC_FLOOR,
+    weight: evidence.weight ?? SEMANTIC_WEIGHT,
+  };
+}
+
 /** Build an extractive answer to `question` from ranked `hits` (best first). */
 export function extractAnswer(question: string, hits: SearchHit[], docs: DocumentSource, options: AnswerOptions = {}): AnswerResult {
   const maxSentences = Math.min(3, Math.max(1, options.maxSentences ?? 3));
@@ -583,7 +652,9 @@ export function extractAnswer(question: string, hits: SearchHit[], docs: Documen
     const local = docFacts.filter((d) => documentNames(d, place));
     if (local.length > 0) continue;
     const national = docFacts.filter((d) => d.place?.level === 0);
-    if (national.length === 0) {
+    // A national policy answers for a province (the province applies it); for a city or county it says
+    // nothing of that place's own figure (葫芦岛市纳税申报期, 固原市贫困劳动力补贴): measured in the README.
+    if (national.length === 0 || place.level > NATIONAL_ANSWERS_UP_TO_LEVEL) {
       return nullAnswer(`知识库中没有关于“${topic}”的内容：检索到的文件都不是关于${place.name}的`);
     }
     candidates = candidates.filter((c) => c.facts.place?.level === 0);
@@ -607,21 +678,38 @@ export function extractAnswer(question: string, hits: SearchHit[], docs: Documen
     }
   }
 
+  const semantic = semanticSettings(options.semantic);
+  if (semantic) {
+    for (const c of candidates) {
+      const similarity = semantic.similarity[c.hitRank - 1];
+      if (similarity !== undefined && Number.isFinite(similarity)) c.similarity = similarity;
+    }
+  }
+  const close = (c: Candidate) => semantic !== undefined && c.similarity !== undefined && c.similarity >= semantic.match;
   const unknown = options.knowsWord ? unknownSubjectWords(terms, placeWords, rarity, options.knowsWord) : [];
-  if (unknown.length > 0) {
+  // A word the knowledge base lacks (升降梯) may be the question's own wording of what a passage says otherwise (电梯):
+  // with the model, a passage it finds very close still answers.
+  if (unknown.length > 0 && !(semantic && candidates.some((c) => c.similarity !== undefined && c.similarity >= semantic.unknownWordMatch))) {
     return nullAnswer(`知识库中没有关于“${topic}”的内容：知识库的文件都没有提到“${unknown.join('”“')}”`);
   }
 
   const total = terms.reduce((a, t) => a + t.weight, 0);
   for (const c of candidates) {
-    c.coverage = coverageOf(c, terms, total);
-    c.score = score(c, analysis);
+    c.coverage = coverageOf(c, terms, total, placeFit(c.facts, analysis.places) === 'match' ? placeWords : undefined);
+    c.score = score(c, analysis) + (semantic && c.similarity !== undefined ? semantic.weight * (c.similarity - SEMANTIC_BASE) : 0);
   }
   candidates.sort((a, b) => b.score - a.score || a.hitRank - b.hitRank || a.span.start - b.span.start);
 
   const keys = options.wordShare ? keyWordsOf(terms, placeWords, rarity, options.wordShare) : [];
-  const covering = candidates.filter((c) => c.coverage >= minCoverage && !isHeadingSentence(c.span.text));
-  const relevant = covering.filter((c) => absentKeyWords(c, keys).length === 0);
+  const covering = candidates.filter(
+    (c) => (c.coverage >= minCoverage || (close(c) && c.coverage >= (semantic?.minCoverage ?? 0))) && !isHeadingSentence(c.span.text),
+  );
+  const tooFar = (c: Candidate) => semantic !== undefined && c.similarity !== undefined && c.similarity < semantic.floor;
+  const keyed = covering.filter((c) => absentKeyWords(c, keys).length === 0 || close(c));
+  const relevant = keyed.filter((c) => !tooFar(c));
+  if (relevant.length === 0 && keyed.length > 0) {
+    return nullAnswer(`知识库中没有关于“${topic}”的内容：检索到的段落与问题说的不是一回事`);
+  }
   if (relevant.length === 0 && covering.length > 0) {
     const absent = absentKeyWords(covering[0]!, keys);
     return nullAnswer(`知识库中没有关于“${topic}”的内容：相关的文件都没有提到“${absent.join('”“')}”`);
@@ -658,6 +746,8 @@ export function extractAnswer(question: string, hits: SearchHit[], docs: Documen
     if (chosen.length >= limit) continue;
     if (c.score < best.score * cutoff) continue;
     if (type && STRICT_FACTS.has(type) && !carriesFact(c.span.text, type)) continue;
+    // Another figure joins a figure's answer only when it is as much about the question (the rate for each group), not any figure nearby.
+    if (type && STANDALONE_FACTS.has(type) && carriesFact(best.span.text, type) && c.coverage < best.coverage * FURTHER_FIGURE_COVERAGE) continue;
     // A list gives one item per paragraph; a sentence from another place's document does not join an answer about this one.
     const paragraphKey = `${c.facts.doc.id}\u0000${c.paragraph.index}`;
     if (isList && usedParagraphs.has(paragraphKey)) continue;
@@ -673,7 +763,7 @@ export function extractAnswer(question: string, hits: SearchHit[], docs: Documen
     if (used.has(quoteKey(q))) continue;
     used.add(quoteKey(q));
     quoted.push({ ...q, continuation: false, facts: c.facts });
-    for (const next of continuationOf(c, terms, i === 0)) {
+    for (const next of continuationOf(c, terms, i === 0, type)) {
       if (used.has(quoteKey(next))) break;
       used.add(quoteKey(next));
       quoted.push({ ...next, continuation: true, facts: c.facts });

@@ -10,12 +10,13 @@ import type { SearchQuery, SearchResult } from '../kb/types.ts';
 import { extractAnswer, verifyCitations, type AnswerOptions, type AnswerResult } from './answer.ts';
 import { generateAnswer, type GeneratedAnswer, type LlmSettings } from './generate.ts';
 import { search } from './retrieve.ts';
+import { hitSimilarities } from './semantic.ts';
 
 /** Passages retrieved for a question when the request names no k: a few more than an answer's three sentences and a list's items draw on. */
 export const ASK_DEFAULT_K = 8;
 
 /** What answering reads of a knowledge base. */
-export type Askable = Pick<KnowledgeBase, 'retrievalIndexes' | 'knowsWord' | 'wordShare' | 'getDocument'>;
+export type Askable = Pick<KnowledgeBase, 'retrievalIndexes' | 'knowsWord' | 'wordShare' | 'getDocument' | 'passageVectors'>;
 
 export interface AskQuery extends Omit<SearchQuery, 'text'> {
   question: string;
@@ -44,11 +45,14 @@ export async function ask(kb: Askable, query: AskQuery, options: AskOptions = {}
   const retrieval = await search(kb, { text: question, k, ...rest });
   // The lexical index's own analysis (user dictionary included), so "the question's words" are the words retrieval matched.
   const questionWords = kb.retrievalIndexes().tokenizer.queryTerms(question).words;
+  // The model's closeness of each passage to the question (stored vectors, the query's own from retrieval); none when lexical.
+  const similarity = await hitSimilarities(kb, question, retrieval.hits, retrieval.mode);
   let answer = extractAnswer(question, retrieval.hits, kb, {
     ...options.answer,
     questionWords,
     knowsWord: (word) => kb.knowsWord(word),
     wordShare: (word) => kb.wordShare(word),
+    ...(similarity ? { semantic: { ...options.answer?.semantic, similarity } } : {}),
   });
   const citationProblems = verifyCitations(answer.citations, kb);
   // Never hand out a quote the document does not contain.

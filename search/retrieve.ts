@@ -12,6 +12,8 @@ import type { FusionSettings, RetrievalIndexes, Searchable } from '../kb/kb.ts';
 import type { PassageRow } from '../kb/store/store.ts';
 import { fingerprint, nearDuplicate, type TextFingerprint } from '../kb/text/near-duplicates.ts';
 import type { RetrievalMode, SearchHit, SearchQuery, SearchResult } from '../kb/types.ts';
+import { placeForms, preferScope, questionScope, type QuestionScope } from './scope.ts';
+import { questionVector } from './semantic.ts';
 
 export const DEFAULT_K = 10;
 export const MAX_K = 100;
@@ -78,6 +80,7 @@ export async function retrieve(context: RetrievalIndexes, query: SearchQuery): P
   if (!text) return { hits: [], mode, lexicalOnly: !context.dense, ...(notice ? { notice } : {}), tookMs: performance.now() - started };
 
   const accept = context.acceptFor(query.filters);
+  const scope = questionScope(text);
   // Deeper lists than k: fusion needs overlap, and collapsing duplicates eats some.
   const depth = Math.max(context.fusionDepth, k * 4);
   const lists: { lexical?: number[]; dense?: number[] } = {};
@@ -91,7 +94,7 @@ export async function retrieve(context: RetrievalIndexes, query: SearchQuery): P
   if (mode !== 'lexical' && context.dense) {
     let vector: Float32Array | undefined;
     try {
-      [vector] = await context.dense.embedder.embedQueries([text]);
+      vector = await questionVector(context.dense.embedder, text);
     } catch (error) {
       // A remote embedding server can be down while the lexical index is fine: hybrid degrades, dense has nothing to give.
       if (mode === 'dense') throw error;
@@ -105,7 +108,8 @@ export async function retrieve(context: RetrievalIndexes, query: SearchQuery): P
       if (mode === 'dense') for (const h of hits) ownScores.set(h.label, h.score);
     }
   }
-  const fused = fuseRankings(lists, { lexical: context.weightLexical, dense: context.weightDense }, context.rrfK);
+  const fusedOnly = fuseRankings(lists, { lexical: context.weightLexical, dense: context.weightDense }, context.rrfK);
+  const fused = context.scopeOf ? preferScope(fusedOnly, scope, context.scopeOf, namingPlaces(context, scope, accept)) : fusedOnly;
 
   // A passage whose text (or nearly: kb/text/near-duplicates.ts) a better one already has is folded into it:
   // the same text in two renditions is one hit, shown with alsoIn. Compared on the texts themselves.
@@ -136,6 +140,17 @@ export async function retrieve(context: RetrievalIndexes, query: SearchQuery): P
   if (notice) result.notice = notice;
   return result;
 }
+
+/** Passages that name a place the question asks about (by its name or short form): the lexical index's own postings. */
+function namingPlaces(context: RetrievalIndexes, scope: QuestionScope, accept: ((label: number) => boolean) | undefined): Set<number> {
+  const labels = new Set<number>();
+  for (const place of scope.places) {
+    for (const form of placeForms(place)) for (const hit of context.lexical.search(form, PLACE_POSTINGS, accept)) labels.add(hit.key);
+  }
+  return labels;
+}
+/** Enough passages naming a place to cover any fused list (depth ≤ 4 × MAX_K per retriever). */
+const PLACE_POSTINGS = 1000;
 
 function noteDuplicate(kept: SearchHit, row: PassageRow): void {
   if (row.documentId === kept.citation.documentId) return;

@@ -10,7 +10,7 @@
  * Labels are the store's integer passage keys: every derived index (BM25F,
  * HNSW) is keyed by them, and they are never reused for another passage.
  */
-import type { AnswerFeedback, DocumentFailure, DocumentKind, DocumentPage, DocumentSummary, ParsedDocument, Passage, StoredDocument, StoredFeedback } from '../types.ts';
+import type { AnswerFeedback, DocumentFailure, DocumentKind, DocumentPage, DocumentSummary, ParsedDocument, Passage, Place, StoredDocument, StoredFeedback } from '../types.ts';
 
 export interface DocumentWrite {
   id: string;
@@ -46,6 +46,9 @@ export interface DocumentFilterRow {
   kind: DocumentKind;
   issuer: string | null;
   date: string | null;
+  /** The place and year the document is about (metadata read at ingest): soft ranking evidence, see search/scope.ts. */
+  place?: Place;
+  year?: number;
 }
 
 export interface PassageRow {

@@ -24,6 +24,7 @@ import type {
   PageSpan,
   Paragraph,
   ParagraphRole,
+  Place,
   DocumentFailure,
   OcrSummary,
   AnswerFeedback,
@@ -186,7 +187,7 @@ interface PassageRowDb {
 const SUMMARY_COLUMNS =
   'doc_key, id, source_path, content_hash, title, kind, format, metadata, issuer, date, warnings, needs_ocr, page_count, paragraph_count, passage_count, indexed_at, ocr';
 
-const FILTER_COLUMNS = 'doc_key, id, kind, issuer, date';
+const FILTER_COLUMNS = "doc_key, id, kind, issuer, date, json_extract(metadata, '$.place') AS place, json_extract(metadata, '$.year') AS year";
 
 interface FilterRowDb {
   doc_key: number;
@@ -194,10 +195,15 @@ interface FilterRowDb {
   kind: string;
   issuer: string | null;
   date: string | null;
+  place: string | null;
+  year: number | null;
 }
 
 function toFilterRow(r: FilterRowDb): DocumentFilterRow {
-  return { docKey: r.doc_key, id: r.id, kind: r.kind as DocumentKind, issuer: r.issuer, date: r.date };
+  const row: DocumentFilterRow = { docKey: r.doc_key, id: r.id, kind: r.kind as DocumentKind, issuer: r.issuer, date: r.date };
+  if (r.place) row.place = JSON.parse(r.place) as Place;
+  if (typeof r.year === 'number') row.year = r.year;
+  return row;
 }
 
 function pageSpan(first: number | null, last: number | null): PageSpan | undefined {

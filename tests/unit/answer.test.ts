@@ -256,6 +256,8 @@ describe('the examples of issue 9, on the sample corpus', () => {
     expect(answer.answer, answer.reason).not.toBeNull();
     expect(answer.citations[0]!.quote).toMatch(/每餐分别给予2元至5元的补贴/);
     for (const c of answer.citations) expect(c.quote).not.toBe('（三）发展老年助餐服务。');
+    // The reply's title opens with 关于省政协…: that names no province 关于省.
+    expect(answer.answer!.about).toMatch(/^东川省/);
   });
 
   it('says which place the quote is about', async () => {
@@ -264,6 +266,15 @@ describe('the examples of issue 9, on the sample corpus', () => {
     expect(answer.citations[0]!.quote).toContain('每部电梯20万元');
     expect(answer.citations[0]!.place).toBe('青州市');
     expect(answer.answer!.about).toMatch(/青州市/);
+  });
+
+  it('answers a figure question with the sentence that states the figure, not the rest of its paragraph', async () => {
+    const { answer } = await ask('老旧楼房装电梯政府给多少钱？');
+    expect(answer.answer, answer.reason).not.toBeNull();
+    // The paragraph goes on with the year's spending (8460万元) and the next measure: other facts, not this answer.
+    expect(answer.answer!.sentences).toHaveLength(1);
+    expect(answer.answer!.text).toMatch(/每部电梯20万元[^[]*\[1\]$/);
+    expect(answer.answer!.text).not.toContain('8460万元');
   });
 
   it('answers 有哪些政策 with a short cited list, one item per source paragraph', async () => {
@@ -280,6 +291,38 @@ describe('the examples of issue 9, on the sample corpus', () => {
     });
     expect(new Set(paragraphs).size).toBe(paragraphs.length);
     expect(verifyCitations(answer.citations, t.kb)).toEqual([]);
+  });
+});
+
+describe("the embedding model's word in the answer stage", () => {
+  async function askWith(question: string, similarity: number | undefined) {
+    const result = await searchKnowledgeBase(t.kb, { text: question, k: 8 });
+    return extractAnswer(question, result.hits, t.kb, {
+      questionWords: tokenizer.queryTerms(question).words,
+      knowsWord: (w) => t.kb.knowsWord(w),
+      wordShare: (w) => t.kb.wordShare(w),
+      ...(similarity === undefined ? {} : { semantic: { similarity: result.hits.map(() => similarity) } }),
+    });
+  }
+
+  it('answers a question worded away from the text (升降梯 for 电梯) when the model finds the passage close, and only then', async () => {
+    const question = '老旧楼房装升降梯政府给多少钱？';
+    // Without the model (or with a passage it finds merely on the topic) the word no document holds decides: null.
+    const lexical = await askWith(question, undefined);
+    expect(lexical.answer).toBeNull();
+    expect(lexical.reason).toContain('“升降梯”');
+    expect((await askWith(question, 0.8)).answer).toBeNull();
+    const close = await askWith(question, 0.95);
+    expect(close.answer, close.reason).not.toBeNull();
+    expect(close.citations[0]!.quote).toContain('每部电梯20万元');
+  });
+
+  it('does not answer from passages the model finds far from the question, whatever words they share', async () => {
+    const question = '老旧楼房装电梯政府给多少钱？';
+    expect((await askWith(question, undefined)).answer).not.toBeNull();
+    const far = await askWith(question, 0.5);
+    expect(far.answer).toBeNull();
+    expect(far.reason).toMatch(/^知识库中没有关于“.+”的内容：检索到的段落与问题说的不是一回事$/);
   });
 });
 

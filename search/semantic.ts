@@ -1,0 +1,73 @@
+/**
+ * The embedding model's word on an answer: how close each retrieved passage
+ * is to the question, as the cosine of their vectors. The question's vector is
+ * the one retrieval already computed (remembered here for the few queries in
+ * flight), the passages' vectors are the stored ones: no text is embedded for
+ * the answer stage itself.
+ *
+ * Why passage vectors and not candidate sentences: embedding the ~40 candidate
+ * sentences of eight hits costs about a second of CPU on this model (int8
+ * multilingual-e5-small, ~18 passages/s in process on 2 cores), far beyond the
+ * 150 ms an /api/ask may take; the passages' stored vectors cost a SQLite read
+ * (measured in the README's answer section).
+ */
+import type { Embedder, SearchHit } from '../kb/types.ts';
+import type { Searchable } from '../kb/kb.ts';
+
+/** Questions whose vectors are kept: retrieval and the answer stage of one ask, with a few asks in flight. */
+const REMEMBERED_QUESTIONS = 32;
+const remembered = new WeakMap<Embedder, Map<string, Promise<Float32Array>>>();
+
+/** The query vector of `text` (retrieval's trimmed question text), computed once for retrieval and the answer stage. */
+export function questionVector(embedder: Embedder, text: string): Promise<Float32Array> {
+  let byText = remembered.get(embedder);
+  if (!byText) remembered.set(embedder, (byText = new Map()));
+  const known = byText.get(text);
+  if (known) return known;
+  const vector = embedder.embedQueries([text]).then(([v]) => {
+    if (!v) throw new Error('the embedder returned no vector for the question');
+    return v;
+  });
+  // A failed embedding (a remote server down) is not remembered: the next ask tries again.
+  vector.catch(() => byText.delete(text));
+  byText.set(text, vector);
+  if (byText.size > REMEMBERED_QUESTIONS) byText.delete(byText.keys().next().value!);
+  return vector;
+}
+
+export interface VectorSource extends Searchable {
+  passageVectors(documentId: string): Array<{ passageId: string; vector: Float32Array }>;
+}
+
+function dot(a: Float32Array, b: Float32Array): number {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += a[i]! * b[i]!;
+  return sum;
+}
+
+/**
+ * The cosine between the question and each hit's passage (vectors are
+ * L2-normalised), in hit order; undefined when the model is not loaded, when
+ * retrieval ran lexical-only, or when the question cannot be embedded now
+ * (the answer stage then stays lexical, as without a model). A hit whose
+ * passage has no stored vector gets NaN.
+ */
+export async function hitSimilarities(kb: VectorSource, question: string, hits: SearchHit[], mode: string): Promise<number[] | undefined> {
+  const dense = kb.retrievalIndexes().dense;
+  const text = question.trim();
+  if (!dense || mode === 'lexical' || !text || hits.length === 0) return undefined;
+  let query: Float32Array;
+  try {
+    query = await questionVector(dense.embedder, text);
+  } catch {
+    return undefined;
+  }
+  const byDocument = new Map<string, Map<string, Float32Array>>();
+  return hits.map((hit) => {
+    const id = hit.citation.documentId;
+    let vectors = byDocument.get(id);
+    if (!vectors) byDocument.set(id, (vectors = new Map(kb.passageVectors(id).map((p) => [p.passageId, p.vector]))));
+    const vector = vectors.get(hit.passageId);
+    return vector && vector.length === query.length ? dot(query, vector) : Number.NaN;
+  });
+}
