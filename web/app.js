@@ -695,6 +695,50 @@ function paragraphWithQuote(paragraph, start, end) {
 }
 
 /**
+ * Cells of a table paragraph with their offsets: the row text joins cells
+ * with TABLE_CELL_SEPARATOR and leads each by its column heading and
+ * TABLE_HEADING_MARK (kb/types.ts), which the drawn table shows once, in its
+ * heading row.
+ */
+function tableCells(paragraph, headings) {
+  const cells = [];
+  let offset = paragraph.start;
+  for (const part of paragraph.text.split(' | ')) {
+    const heading = headings.find((name) => part.startsWith(`${name}：`));
+    const shown = heading ? heading.length + 1 : 0;
+    cells.push({ text: part.slice(shown), start: offset + shown, end: offset + part.length, heading });
+    offset += part.length + 3;
+  }
+  return cells;
+}
+
+/** One table paragraph as a <tr>: a heading row names the columns, a data row puts each cell under its heading. */
+function tableRow(paragraph, attributes, table, quote) {
+  const header = paragraph.role === 'table-header';
+  const cells = tableCells(paragraph, header ? [] : table.headings);
+  if (header) table.headings = cells.map((cell) => cell.text);
+  const row = h('tr', attributes);
+  const columns = table.headings.length;
+  let column = 0;
+  for (const cell of cells) {
+    // A row that leaves cells empty names the ones it fills: each goes under its own heading.
+    const at = cell.heading ? table.headings.indexOf(cell.heading) : column;
+    while (!header && column < at) {
+      row.append(h('td', {}));
+      column++;
+    }
+    const content = quote ? paragraphWithQuote(cell, quote[0], quote[1]) : cell.text;
+    row.append(h(header ? 'th' : 'td', {}, content));
+    column++;
+  }
+  while (!header && column < columns) {
+    row.append(h('td', {}));
+    column++;
+  }
+  return row;
+}
+
+/**
  * The document query that loads the page of paragraphs holding the citation: by paragraph index (p),
  * by text offset (s); else the page holding paragraph `around` (no highlight) or starting at `from`.
  * The server sends at most one page.
@@ -778,26 +822,35 @@ async function renderDocument(id, params, isCurrent) {
 
   const body = h('article', { class: 'doc-body' });
   let lastPage = null;
+  /** The table being drawn: rows of consecutive table paragraphs go into one <table>. */
+  let table = null;
   for (const paragraph of doc.paragraphs) {
     if (paragraph.pages && paragraph.pages[0] !== lastPage) {
-      if (lastPage !== null) body.append(h('div', { class: 'page-break' }, h('span', {}, `第${paragraph.pages[0]}页`)));
+      if (lastPage !== null) {
+        body.append(h('div', { class: 'page-break' }, h('span', {}, `第${paragraph.pages[0]}页`)));
+        table = null;
+      }
       lastPage = paragraph.pages[paragraph.pages.length - 1];
     }
     const isTarget = target && paragraph.index === target.index;
+    const attributes = {
+      class: `para role-${paragraph.role}${isTarget ? ' target' : ''}${paragraph.role === 'heading' && paragraph.headingLevel ? ` level-${paragraph.headingLevel}` : ''}${paragraph.lowConfidence ? ' low-confidence' : ''}`,
+      id: `para-${paragraph.index}`,
+      dataset: { index: String(paragraph.index), start: String(paragraph.start), end: String(paragraph.end) },
+      title: [paragraph.pages ? pagesLabel(paragraph.pages) : '', paragraph.confidence !== undefined ? `OCR 置信度 ${paragraph.confidence.toFixed(2)}` : '']
+        .filter(Boolean).join('，') || undefined,
+    };
+    if (paragraph.role === 'table-header' || paragraph.role === 'table-row') {
+      if (!table || paragraph.role === 'table-header') {
+        table = { element: h('table', { class: 'doc-table' }), headings: [] };
+        body.append(table.element);
+      }
+      table.element.append(tableRow(paragraph, attributes, table, isTarget ? [s, e] : null));
+      continue;
+    }
+    table = null;
     const tag = paragraph.role === 'heading' ? 'h3' : 'p';
-    body.append(
-      h(
-        tag,
-        {
-          class: `para role-${paragraph.role}${isTarget ? ' target' : ''}${paragraph.role === 'heading' && paragraph.headingLevel ? ` level-${paragraph.headingLevel}` : ''}${paragraph.lowConfidence ? ' low-confidence' : ''}`,
-          id: `para-${paragraph.index}`,
-          dataset: { index: String(paragraph.index), start: String(paragraph.start), end: String(paragraph.end) },
-          title: [paragraph.pages ? pagesLabel(paragraph.pages) : '', paragraph.confidence !== undefined ? `OCR 置信度 ${paragraph.confidence.toFixed(2)}` : '']
-            .filter(Boolean).join('，') || undefined,
-        },
-        isTarget ? paragraphWithQuote(paragraph, s, e) : paragraph.text,
-      ),
-    );
+    body.append(h(tag, attributes, isTarget ? paragraphWithQuote(paragraph, s, e) : paragraph.text));
   }
   const pager = documentPager(doc);
   // The helper skips absent parts; the DOM's own append would write them as the text "null".
