@@ -31,10 +31,12 @@ import { corpusDocumentId, defaultDataDir, judgeHits, parseEvalRuns, readQuestio
 import { summarize, summarizeByKind, type MetricSummary, type RankedOutcome } from './metrics.ts';
 import { search as searchKnowledgeBase } from '../search/retrieve.ts';
 
-// Only the ratio of the weights orders results, so the lexical weight stays 1.
-const RRF_K = [2, 5, 10, 20, 30, 60, 100];
-const WEIGHT_DENSE = [0.5, 0.75, 1, 1.5, 2, 3];
-const DEPTH = [20, 50, 100, 200];
+// Only the ratio of the weights orders results, so the lexical weight stays 1. Each list can be
+// replaced from the environment (TUNE_RRF_K=2,5,10 …) to spend a loaded machine's CPU on fewer points.
+const gridOf = (name: string, fallback: number[]) => process.env[name]?.split(',').map(Number).filter((x) => Number.isFinite(x) && x > 0) ?? fallback;
+const RRF_K = gridOf('TUNE_RRF_K', [2, 5, 10, 20, 30, 60, 100]);
+const WEIGHT_DENSE = gridOf('TUNE_WEIGHT_DENSE', [0.5, 0.75, 1, 1.5, 2, 3]);
+const DEPTH = gridOf('TUNE_DEPTH', [20, 50, 100, 200]);
 
 interface EvalSet {
   name: string;
@@ -64,6 +66,7 @@ const vectorIds = new Map<Float32Array, number>();
 /** The knowledge base's retrieval, with each retriever's list kept per (query, depth, filter-free) for the grid to re-fuse. */
 function cachingRetrieval(kb: KnowledgeBase): Searchable {
   const lexicalLists = new Map<string, ReturnType<RetrievalIndexes['lexical']['search']>>();
+  const rows = new Map<number, ReturnType<RetrievalIndexes['passages']> extends Map<number, infer R> ? R : never>();
   const denseLists = new Map<string, Array<{ label: number; score: number }>>();
   return {
     retrievalIndexes() {
@@ -87,7 +90,12 @@ function cachingRetrieval(kb: KnowledgeBase): Searchable {
           return hits;
         },
       };
-      return { ...inner, lexical, dense };
+      const passages = (labels: number[]) => {
+        const missing = labels.filter((label) => !rows.has(label));
+        if (missing.length > 0) for (const [label, row] of inner.passages(missing)) rows.set(label, row);
+        return new Map(labels.filter((label) => rows.has(label)).map((label) => [label, rows.get(label)!]));
+      };
+      return { ...inner, lexical, dense, passages };
     },
   };
 }
@@ -180,6 +188,7 @@ async function main(): Promise<void> {
             kindMargins.push(worstKindMargin(measured, lexicalBySet[i]!));
           }
           grid.push({ fusion, bySet, macro: bySet.reduce((sum, s) => sum + score(s), 0) / bySet.length, kindMargins });
+          console.error(`grid ${grid.length}/${RRF_K.length * WEIGHT_DENSE.length * DEPTH.length}: k=${rrfK} wD=${weightDense} depth=${fusionDepth} macro ${grid.at(-1)!.macro.toFixed(3)}`);
         }
       }
     }

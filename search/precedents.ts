@@ -341,16 +341,11 @@ export interface PagedDocumentSource {
 const OPENING_PAGE_PARAGRAPHS = 200;
 
 /**
- * Precedents for a stored document: its content paragraphs are the query; the document itself is left out.
- * Only the opening is read, a page at a time: a 65k-passage document as one query froze the server for
- * 26 s and answered 49 MB.
+ * A stored document as a query: its content paragraphs, one a line (so its numbering still splits it),
+ * at most `maxQueryChars`; undefined when there is no such document. Only the opening is read, a page
+ * at a time: a 65k-passage document as one query froze the server for 26 s and answered 49 MB.
  */
-export async function findSimilarToDocument(
-  kb: SearchSource & PagedDocumentSource,
-  documentId: string,
-  options: SimilarOptions & { maxQueryChars?: number } = {},
-): Promise<SimilarResult | undefined> {
-  const { maxQueryChars = Infinity, ...similar } = options;
+export function documentQueryText(kb: PagedDocumentSource, documentId: string, maxQueryChars = Infinity): string | undefined {
   const content: string[] = [];
   const any: string[] = [];
   let contentChars = 0;
@@ -371,8 +366,32 @@ export async function findSimilarToDocument(
     offset += page.paragraphs.length;
     if (page.paragraphs.length === 0 || offset >= page.paragraphTotal) break;
   }
-  const text = (content.length > 0 ? content : any).join('\n').slice(0, maxQueryChars);
-  return findSimilar(kb, text, { ...similar, excludeDocumentId: documentId });
+  return (content.length > 0 ? content : any).join('\n').slice(0, maxQueryChars);
+}
+
+/** Whole-text precedents for a stored document: its content is the query; the document itself is left out. */
+export async function findSimilarToDocument(
+  kb: SearchSource & PagedDocumentSource,
+  documentId: string,
+  options: SimilarOptions & { maxQueryChars?: number } = {},
+): Promise<SimilarResult | undefined> {
+  const { maxQueryChars, ...similar } = options;
+  const text = documentQueryText(kb, documentId, maxQueryChars);
+  return text === undefined ? undefined : findSimilar(kb, text, { ...similar, excludeDocumentId: documentId });
+}
+
+/**
+ * Precedents per suggestion for a stored document (a proposal, or a reply whose numbered sections
+ * then play the suggestions): the document itself, and its other renditions, are left out.
+ */
+export async function findPrecedentsForDocument(
+  kb: SearchSource & PagedDocumentSource,
+  documentId: string,
+  options: Omit<PrecedentsOptions, 'excludeDocumentId'> & { maxQueryChars?: number } = {},
+): Promise<PrecedentsResult | undefined> {
+  const { maxQueryChars, ...precedents } = options;
+  const text = documentQueryText(kb, documentId, maxQueryChars);
+  return text === undefined ? undefined : findPrecedents(kb, text, { ...precedents, excludeDocumentId: documentId });
 }
 
 // ---------------------------------------------------------------------------
@@ -449,6 +468,8 @@ export interface PrecedentsOptions {
   perSuggestionK?: number;
   mode?: RetrievalMode;
   filters?: SearchFilters;
+  /** Leave this document out (the stored document the query came from), with its other renditions. */
+  excludeDocumentId?: string;
 }
 
 /**
@@ -558,6 +579,7 @@ export async function findPrecedents(kb: SearchSource, text: string, options: Pr
     notice ??= result.notice;
     for (const hit of result.hits) {
       const ids = [hit.citation.documentId, ...(hit.alsoIn ?? [])];
+      if (options.excludeDocumentId !== undefined && ids.includes(options.excludeDocumentId)) continue;
       const known = ids.map((id) => renditionOf.get(id)).find((id) => id !== undefined);
       const canonical = known ?? hit.citation.documentId;
       for (const id of ids) {

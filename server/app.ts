@@ -20,7 +20,7 @@ import type { KnowledgeBase } from '../kb/kb.ts';
 import type { DocumentPage } from '../kb/types.ts';
 import { ask } from '../search/ask.ts';
 import { findSimilar, findSimilarToDocument } from '../search/precedents.ts';
-import { apiNotFound, errorMiddleware, HttpError, notFound } from './errors.ts';
+import { apiNotFound, errorMiddleware, HttpError, noSuchDocument, notFound } from './errors.ts';
 import { failureLine } from '../ingest/errors.ts';
 import { ingestFile } from '../ingest/ingest.ts';
 import { llmSettings } from '../search/generate.ts';
@@ -233,7 +233,6 @@ export function createApp(kb: KnowledgeBaseApi, config: Config, options: AppOpti
     app[contract.method](expressPath(contract), ...(contract.admin ? [requireAdmin] : []), ...middleware, handle(contract, handler));
   };
 
-  const noSuchDocument = (id: string) => notFound(`没有 id 为 "${id.slice(0, 200)}" 的文档`);
   /** A document's summary and source path without any of its paragraphs. */
   const summaryOr404 = (id: string): DocumentPage => {
     const doc = kb.documentPage(id, { offset: 0, limit: 0, maxChars: 0 });

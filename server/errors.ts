@@ -18,6 +18,7 @@ export class HttpError extends Error {
 
 export const badRequest = (field: string, message: string) => new HttpError(400, message, field);
 export const notFound = (message: string) => new HttpError(404, message);
+export const noSuchDocument = (id: string) => notFound(`没有 id 为 "${id.slice(0, 200)}" 的文档`);
 
 export interface ErrorBody {
   error: { field?: string; message: string };

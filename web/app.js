@@ -9,7 +9,6 @@
 /** @typedef {Response<typeof import('../server/contract/system.ts').healthRoute>} Health */
 /** @typedef {Response<typeof import('../server/contract/search.ts').askRoute>} AskResult */
 /** @typedef {Response<typeof import('../server/contract/search.ts').searchRoute>} SearchResult */
-/** @typedef {Response<typeof import('../server/contract/search.ts').similarRoute>} SimilarResult */
 /** @typedef {Response<typeof import('../server/contract/documents.ts').documentRoute>} DocumentResult */
 /** @typedef {Response<typeof import('../server/contract/documents.ts').listDocumentsRoute>} DocumentPage */
 /** @typedef {Response<typeof import('../server/contract/documents.ts').uploadRoute>} UploadResult */
@@ -696,6 +695,50 @@ function paragraphWithQuote(paragraph, start, end) {
 }
 
 /**
+ * Cells of a table paragraph with their offsets: the row text joins cells
+ * with TABLE_CELL_SEPARATOR and leads each by its column heading and
+ * TABLE_HEADING_MARK (kb/types.ts), which the drawn table shows once, in its
+ * heading row.
+ */
+function tableCells(paragraph, headings) {
+  const cells = [];
+  let offset = paragraph.start;
+  for (const part of paragraph.text.split(' | ')) {
+    const heading = headings.find((name) => part.startsWith(`${name}：`));
+    const shown = heading ? heading.length + 1 : 0;
+    cells.push({ text: part.slice(shown), start: offset + shown, end: offset + part.length, heading });
+    offset += part.length + 3;
+  }
+  return cells;
+}
+
+/** One table paragraph as a <tr>: a heading row names the columns, a data row puts each cell under its heading. */
+function tableRow(paragraph, attributes, table, quote) {
+  const header = paragraph.role === 'table-header';
+  const cells = tableCells(paragraph, header ? [] : table.headings);
+  if (header) table.headings = cells.map((cell) => cell.text);
+  const row = h('tr', attributes);
+  const columns = table.headings.length;
+  let column = 0;
+  for (const cell of cells) {
+    // A row that leaves cells empty names the ones it fills: each goes under its own heading.
+    const at = cell.heading ? table.headings.indexOf(cell.heading) : column;
+    while (!header && column < at) {
+      row.append(h('td', {}));
+      column++;
+    }
+    const content = quote ? paragraphWithQuote(cell, quote[0], quote[1]) : cell.text;
+    row.append(h(header ? 'th' : 'td', {}, content));
+    column++;
+  }
+  while (!header && column < columns) {
+    row.append(h('td', {}));
+    column++;
+  }
+  return row;
+}
+
+/**
  * The document query that loads the page of paragraphs holding the citation: by paragraph index (p),
  * by text offset (s); else the page holding paragraph `around` (no highlight) or starting at `from`.
  * The server sends at most one page.
@@ -779,26 +822,35 @@ async function renderDocument(id, params, isCurrent) {
 
   const body = h('article', { class: 'doc-body' });
   let lastPage = null;
+  /** The table being drawn: rows of consecutive table paragraphs go into one <table>. */
+  let table = null;
   for (const paragraph of doc.paragraphs) {
     if (paragraph.pages && paragraph.pages[0] !== lastPage) {
-      if (lastPage !== null) body.append(h('div', { class: 'page-break' }, h('span', {}, `第${paragraph.pages[0]}页`)));
+      if (lastPage !== null) {
+        body.append(h('div', { class: 'page-break' }, h('span', {}, `第${paragraph.pages[0]}页`)));
+        table = null;
+      }
       lastPage = paragraph.pages[paragraph.pages.length - 1];
     }
     const isTarget = target && paragraph.index === target.index;
+    const attributes = {
+      class: `para role-${paragraph.role}${isTarget ? ' target' : ''}${paragraph.role === 'heading' && paragraph.headingLevel ? ` level-${paragraph.headingLevel}` : ''}${paragraph.lowConfidence ? ' low-confidence' : ''}`,
+      id: `para-${paragraph.index}`,
+      dataset: { index: String(paragraph.index), start: String(paragraph.start), end: String(paragraph.end) },
+      title: [paragraph.pages ? pagesLabel(paragraph.pages) : '', paragraph.confidence !== undefined ? `OCR 置信度 ${paragraph.confidence.toFixed(2)}` : '']
+        .filter(Boolean).join('，') || undefined,
+    };
+    if (paragraph.role === 'table-header' || paragraph.role === 'table-row') {
+      if (!table || paragraph.role === 'table-header') {
+        table = { element: h('table', { class: 'doc-table' }), headings: [] };
+        body.append(table.element);
+      }
+      table.element.append(tableRow(paragraph, attributes, table, isTarget ? [s, e] : null));
+      continue;
+    }
+    table = null;
     const tag = paragraph.role === 'heading' ? 'h3' : 'p';
-    body.append(
-      h(
-        tag,
-        {
-          class: `para role-${paragraph.role}${isTarget ? ' target' : ''}${paragraph.role === 'heading' && paragraph.headingLevel ? ` level-${paragraph.headingLevel}` : ''}${paragraph.lowConfidence ? ' low-confidence' : ''}`,
-          id: `para-${paragraph.index}`,
-          dataset: { index: String(paragraph.index), start: String(paragraph.start), end: String(paragraph.end) },
-          title: [paragraph.pages ? pagesLabel(paragraph.pages) : '', paragraph.confidence !== undefined ? `OCR 置信度 ${paragraph.confidence.toFixed(2)}` : '']
-            .filter(Boolean).join('，') || undefined,
-        },
-        isTarget ? paragraphWithQuote(paragraph, s, e) : paragraph.text,
-      ),
-    );
+    body.append(h(tag, attributes, isTarget ? paragraphWithQuote(paragraph, s, e) : paragraph.text));
   }
   const pager = documentPager(doc);
   // The helper skips absent parts; the DOM's own append would write them as the text "null".
@@ -882,11 +934,20 @@ async function renderSimilar(params, isCurrent) {
 
   if (docId) {
     /** @type {HTMLElement} */ (form.querySelector('h1')).textContent = '相似文档';
-    const note = h('p', { class: 'alert alert-info' }, '以文档 ', h('a', { href: docHref(docId) }, docId), ' 的正文为查询。');
+    const note = h('p', { class: 'alert alert-info' }, '以文档 ', h('a', { href: docHref(docId) }, docId), ' 的正文为提案（答复按其各节）逐条查找先例，文档本身不计。');
     form.insertBefore(note, textarea);
+    // Only the replies-only choice applies to a stored document; changing it searches again.
+    for (const selector of ['.file-pick', '.form-row button[type="submit"]', 'p.muted']) {
+      const el = /** @type {HTMLElement | null} */ (form.querySelector(selector));
+      if (el) el.hidden = true;
+    }
     textarea.hidden = true;
-    /** @type {HTMLElement} */ (form.querySelector('.form-row')).hidden = true;
-    await run(() => api(`api/documents/${encodeURIComponent(docId)}/similar?k=10`), similarResults);
+    repliesOnly.addEventListener('change', () => {
+      location.hash = `#/similar?${new URLSearchParams({ doc: docId, replies: repliesOnly.checked ? '1' : '0' }).toString()}`;
+    });
+    // The document as a proposal (a reply: its numbered sections), precedents found section by section; the document itself is left out.
+    const query = new URLSearchParams({ k: '10', repliesOnly: repliesOnly.checked ? '1' : '0' });
+    await run(() => api(`api/documents/${encodeURIComponent(docId)}/precedents?${query.toString()}`), (data) => precedentResults(data, null));
   }
 }
 
@@ -964,12 +1025,10 @@ async function downloadFile(path, request, button) {
 }
 
 /**
- * @param {PrecedentsResult} data
+ * The first draft and the comparison table, as files, for a pasted proposal.
  * @param {{ text: string, k: number, repliesOnly: boolean }} request
  */
-function precedentResults(data, request) {
-  const wrap = h('div', {});
-  const n = data.outline.suggestions.length;
+function draftActions(request) {
   const draftButton = h('button', { type: 'button', class: 'btn btn-primary draft-button', title: '公文版式的 Word 初稿：每条建议一节，填入先例段落并以脚注注明出处' }, '生成答复初稿');
   // Offered only when the server has a model; the draft is otherwise purely extractive.
   const rewrite = health && health.llm && health.llm.configured ? h('input', { type: 'checkbox', name: 'rewrite' }) : null;
@@ -978,12 +1037,22 @@ function precedentResults(data, request) {
   exportButton.addEventListener('click', () => downloadFile('api/precedents/export', request, exportButton));
   const exportXlsxButton = h('button', { type: 'button', class: 'btn export-xlsx-button', title: '建议 | 先例段落 | 出处 | 覆盖率，Excel 表：每个先例一行，可排序筛选' }, '对照表（Excel）');
   exportXlsxButton.addEventListener('click', () => downloadFile('api/precedents/export', { ...request, format: 'xlsx' }, exportXlsxButton));
+  return h('div', { class: 'form-row draft-actions' }, draftButton, rewrite ? h('label', { class: 'check small' }, rewrite, ' 大模型据先例改写（保留出处，无出处的句子标黄）') : null, exportButton, exportXlsxButton);
+}
+
+/**
+ * @param {PrecedentsResult} data
+ * @param {{ text: string, k: number, repliesOnly: boolean } | null} request what the draft and export routes get; null for a stored document's precedents, which offer neither
+ */
+function precedentResults(data, request) {
+  const wrap = h('div', {});
+  const n = data.outline.suggestions.length;
+  if (request) wrap.append(draftActions(request));
   wrap.append(
-    h('div', { class: 'form-row draft-actions' }, draftButton, rewrite ? h('label', { class: 'check small' }, rewrite, ' 大模型据先例改写（保留出处，无出处的句子标黄）') : null, exportButton, exportXlsxButton),
     h(
       'div',
       { class: 'results-head' },
-      h('h2', {}, `逐条先例（${n} 条建议）`),
+      h('h2', {}, `逐条先例（${n} 条${request ? '建议' : ''}）`),
       h('span', { class: 'muted small' }, `${data.outline.numbered ? '按编号分条' : '无编号，按段分条'} · ${data.lexicalOnly ? '关键词检索' : '混合检索'} · ${Math.round(data.tookMs)} 毫秒`),
     ),
   );
@@ -1033,70 +1102,6 @@ function precedentResults(data, request) {
     list.append(
       precedentCard(i, reply, h('span', { class: 'badges' }, similarityBadge(reply.similarity), ' ', coverageBadge(reply.score)), [h('span', { class: `kind kind-${reply.kind}` }, kindLabel(reply.kind)), reply.issuer, reply.date, `覆盖 ${reply.covered}/${n} 条建议`],
         h('details', { class: 'pair-details', open: i < 2 }, h('summary', {}, `逐条对照（${reply.excerpts.filter(Boolean).length} 条）`), pairs)),
-    );
-  });
-  wrap.append(list);
-  return wrap;
-}
-
-/** @param {SimilarResult} data */
-function similarResults(data) {
-  const wrap = h('div', {});
-  wrap.append(
-    h(
-      'div',
-      { class: 'results-head' },
-      h('h2', {}, `相似文档（${data.documents.length}）`),
-      h('span', { class: 'muted small' }, `查询被分为 ${data.parts.length} 句/段 · ${data.lexicalOnly ? '关键词检索' : '混合检索'} · ${Math.round(data.tookMs)} 毫秒`),
-    ),
-  );
-  if (data.documents.length === 0) {
-    wrap.append(h('p', { class: 'empty' }, '没有找到相似的文档。'));
-    return wrap;
-  }
-  const list = h('ol', { class: 'precedents' });
-  data.documents.forEach((doc, i) => {
-    const pct = Math.round(doc.score * 100);
-    const pairs = h(
-      'div',
-      { class: 'pairs' },
-      h('div', { class: 'pair pair-head' }, h('div', {}, '新提案'), h('div', {}, '先例段落')),
-      doc.pairs.map((pair) =>
-        h(
-          'div',
-          { class: 'pair' },
-          h('div', { class: 'pair-query' }, pair.query.text),
-          h(
-            'div',
-            { class: 'pair-match' },
-            h('p', {}, pair.match.text),
-            h(
-              'a',
-              { class: 'small', href: docHref(doc.documentId, { p: pair.match.paragraphIndex }) },
-              pair.match.citation.headingPath.length ? pair.match.citation.headingPath.join(' › ') : '正文',
-              pair.match.citation.pages ? ` · ${pagesLabel(pair.match.citation.pages)}` : '',
-              ' →',
-            ),
-          ),
-        ),
-      ),
-    );
-    const details = h(
-      'details',
-      { class: 'pair-details', open: i < 2 },
-      h('summary', {}, `逐句对照（${doc.pairs.length} 处）`),
-      pairs,
-    );
-    list.append(
-      precedentCard(
-        i,
-        doc,
-        // The calibrated probability when the model gives one; the rank-based score is relative (the first is always near 100%).
-        similarityBadge(doc.similarity) ??
-          h('span', { class: 'score', title: '各句检索名次的平均得分（相对分：排第一的总接近 100%）' }, h('span', { class: 'score-bar' }, h('span', { class: 'score-fill', style: { width: `${pct}%` } })), `名次分 ${pct}%`),
-        [h('span', { class: `kind kind-${doc.kind}` }, kindLabel(doc.kind)), doc.issuer, doc.date, `${doc.matchedParts}/${data.parts.length} 句命中`],
-        details,
-      ),
     );
   });
   wrap.append(list);

@@ -21,6 +21,7 @@ import type { ExtractedDocument, SourceLine, SourcePage } from '../../kb/types.t
 import { IngestError } from '../errors.ts';
 import { buildLines, dropSpacesBetweenWide, isBlank, round, type PlacedItem } from './layout.ts';
 import { harmoniseOcrFontSizes, ocrPageLines } from './ocr/lines.ts';
+import { mergeTableLines, placeTables, rasterSegments, rulingSegments } from './ruled-tables.ts';
 import type { OcrEngine, RasterImage } from './ocr/pool.ts';
 import { cleanContainerTitle } from './title.ts';
 
@@ -97,7 +98,7 @@ interface ReadPage {
   mostlyImage: boolean;
 }
 
-async function readPage(pdfjs: PdfJs, page: PdfPage, imageOps: Set<number>): Promise<ReadPage> {
+async function readPage(pdfjs: PdfJs, page: PdfPage, imageOps: Set<number>, nextTable: () => number): Promise<ReadPage> {
   const viewport = page.getViewport({ scale: 1 });
   const content = await page.getTextContent();
   const horizontal: PlacedItem[] = [];
@@ -116,7 +117,13 @@ async function readPage(pdfjs: PdfJs, page: PdfPage, imageOps: Set<number>): Pro
       other.push({ text: dropSpacesBetweenWide(item.str.trim()), x: round(x), y: round(y), fontSize: round(fontSize) });
     }
   }
-  const lines = [...buildLines(horizontal), ...other];
+  const [left = 0, bottom = 0, right = 0, top = 0] = page.view;
+  const pageArea = Math.abs((right - left) * (top - bottom));
+  // Every page pays for its operator list: the ruling lines of its tables are only there. Measured on the
+  // five PDFs of ../shared/corpus/pdf (59 pages, no OCR): 7.2 → 8.7 s CPU for the whole extraction, tsx start included.
+  const operatorList = await page.getOperatorList();
+  const tables = placeTables(horizontal, rulingSegments(pdfjs.OPS, operatorList, viewport.transform, pageArea), nextTable);
+  const lines = [...mergeTableLines(buildLines(tables.rest), tables.lines), ...other];
   const result: SourcePage = {
     number: page.pageNumber,
     lines,
@@ -126,10 +133,6 @@ async function readPage(pdfjs: PdfJs, page: PdfPage, imageOps: Set<number>): Pro
   let mostlyImage = false;
   const textChars = lines.reduce((sum, line) => sum + stripWhitespace(line.text).length, 0);
   if (textChars < SPARSE_TEXT_CHARS) {
-    // Only (nearly) text-less pages pay for the operator list: it parses the whole content stream and decodes images.
-    const operatorList = await page.getOperatorList();
-    const [left = 0, bottom = 0, right = 0, top = 0] = page.view;
-    const pageArea = Math.abs((right - left) * (top - bottom));
     const coverage = imageCoverage(pdfjs, operatorList.fnArray, operatorList.argsArray, pageArea, imageOps);
     if (lines.length === 0 && operatorList.fnArray.some((fn) => imageOps.has(fn))) result.imageOnly = true;
     else if (lines.length > 0 && coverage >= IMAGE_COVERAGE) mostlyImage = true;
@@ -218,8 +221,10 @@ async function renderPage(doc: PdfDocument, page: PdfPage): Promise<RasterImage>
  * page that is "mostly image" keeps its text layer unless OCR finds clearly
  * more (its typed page number beside a scanned body).
  */
-async function ocrPage(doc: PdfDocument, page: PdfPage, read: SourcePage, engine: OcrEngine, replaceAlways: boolean): Promise<SourcePage | undefined> {
-  const { lines, confidence } = ocrPageLines(await engine.recognise(await renderPage(doc, page)), OCR_PIXELS_PER_POINT);
+async function ocrPage(doc: PdfDocument, page: PdfPage, read: SourcePage, engine: OcrEngine, replaceAlways: boolean, nextTable: () => number): Promise<SourcePage | undefined> {
+  const image = await renderPage(doc, page);
+  const segments = rasterSegments(image, OCR_PIXELS_PER_POINT);
+  const { lines, confidence } = ocrPageLines(await engine.recognise(image), OCR_PIXELS_PER_POINT, { segments, nextTable });
   const chars = (source: SourceLine[]) => source.reduce((sum, line) => sum + stripWhitespace(line.text).length, 0);
   if (!replaceAlways && chars(lines) < chars(read.lines) * 2) return undefined;
   const result: SourcePage = { number: read.number, lines };
@@ -331,17 +336,19 @@ export async function extractPdf(
     const warnings: string[] = [];
     const unreadable: number[] = [];
     const mostlyImagePages: number[] = [];
+    let tables = 0;
+    const nextTable = () => tables++;
     // Sequential on purpose: one page's fonts, images and operator list in memory at a time.
     for (let number = 1; number <= doc.numPages; number++) {
       let page: PdfPage | undefined;
       try {
         page = await doc.getPage(number);
-        const read = await readPage(pdfjs, page, imageOps);
+        const read = await readPage(pdfjs, page, imageOps, nextTable);
         const unusable = read.page.imageOnly || isUndecodable(read.page);
         let ocred: SourcePage | undefined;
         if (options.ocr && (unusable || read.mostlyImage)) {
           try {
-            ocred = await ocrPage(doc, page, read.page, options.ocr, Boolean(unusable));
+            ocred = await ocrPage(doc, page, read.page, options.ocr, Boolean(unusable), nextTable);
           } catch (error) {
             // The page stays as read (and flagged as needing OCR); the rest of the file is still indexed.
             warnings.push(`第${number}页 OCR 失败：${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { PrecedentsResult } from '../../search/precedents.ts';
 import { citation, rankedDocumentFields, retrievalReport, sameShape } from './components.ts';
 import { component, defineRoute } from './define.ts';
-import { bodyFilters, documentKind, fieldsOf, integer, LIMITS, NOT_A_JSON_OBJECT, optionalMode, requiredText } from './fields.ts';
+import { bodyFilters, documentIdParams, documentKind, fieldsOf, filterShape, integer, LIMITS, NOT_A_JSON_OBJECT, optionalMode, requiredText, toSearchFilters } from './fields.ts';
 
 const int = () => z.number().int();
 const textSpan = { text: z.string(), start: int(), end: int() };
@@ -134,4 +134,31 @@ export const draftRoute = defineRoute({
   examples: [{ summary: '一份分条的建议的答复初稿', body: { text: PROPOSAL } }],
 });
 
-export const precedentRoutes = [precedentsRoute, proposalTextRoute, precedentsExportRoute, draftRoute];
+/** A query-string flag: 1/true or 0/false. */
+const queryFlag = (fallback: boolean) =>
+  z.preprocess(
+    (value) => (value === '1' || value === 'true' ? true : value === '0' || value === 'false' ? false : value),
+    z.boolean({ error: '{field} 只能是 1 或 0（true 或 false）' }),
+  ).default(fallback);
+
+export const documentPrecedentsRoute = defineRoute({
+  method: 'get',
+  path: '/api/documents/{id}/precedents',
+  summary: `与某一已入库文档相似的先例，逐条查找：以文档正文（前 ${LIMITS.similarChars} 字，按编号分条，答复则按其各节）为提案，文档本身不计`,
+  params: documentIdParams,
+  query: fieldsOf(
+    z.object({
+      k: integer(1, LIMITS.maxSimilarK).default(10),
+      mode: optionalMode,
+      repliesOnly: queryFlag(true).meta({ description: '只在提案、建议和留言答复中查找（kind 给出时以其为准）' }),
+      ...filterShape,
+    }),
+    '{field} 无效',
+  ).transform(({ k, mode, repliesOnly, ...filters }) => ({ k, mode, repliesOnly, filters: toSearchFilters(filters) })),
+  response: precedentsResult.extend({ documentId: z.string() }),
+  responseDescription: '各条（各节）的先例与答复排序',
+  errors: [400, 404],
+  examples: [{ summary: '与样例答复相似的先例', params: { id: '对市人大十七届四次会议第0093号建议的答复-城区防洪排涝.txt' }, query: { k: '3', repliesOnly: '0' } }],
+});
+
+export const precedentRoutes = [precedentsRoute, proposalTextRoute, precedentsExportRoute, draftRoute, documentPrecedentsRoute];

@@ -11,7 +11,7 @@ import type { KnowledgeBase } from '../../kb/kb.ts';
 import { feedbackLine } from '../../kb/feedback.ts';
 import type { RouteContract } from '../contract/define.ts';
 import { feedbackExportRoute, feedbackRoute } from '../contract/feedback.ts';
-import { badRequest, HttpError } from '../errors.ts';
+import { badRequest, HttpError, noSuchDocument } from '../errors.ts';
 import { expressPath, handle, type RouteHandler } from '../handle.ts';
 
 export type FeedbackSource = Pick<KnowledgeBase, 'recordFeedback' | 'feedback' | 'documentText' | 'health'>;
@@ -54,7 +54,7 @@ export function feedbackRoutes(kb: FeedbackSource, config: Config, requireAdmin:
     body.citations.forEach((c, i) => {
       if (!texts.has(c.documentId)) texts.set(c.documentId, kb.documentText(c.documentId));
       const text = texts.get(c.documentId);
-      if (text === undefined) throw badRequest(`citations.${i}.documentId`, `没有 id 为 "${c.documentId.slice(0, 200)}" 的文档`);
+      if (text === undefined) throw badRequest(`citations.${i}.documentId`, noSuchDocument(c.documentId).message);
       if (c.end < c.start || text.slice(c.start, c.end) !== c.quote) throw badRequest(`citations.${i}.quote`, '引文与原文 [start, end) 不一致');
     });
     const model = kb.health().model?.id;

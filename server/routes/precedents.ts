@@ -10,10 +10,11 @@ import type { Config } from '../../kb/config.ts';
 import { REPLY_KINDS, type SearchFilters } from '../../kb/types.ts';
 import { parseBytes } from '../../ingest/parse.ts';
 import { isIngestError } from '../../ingest/errors.ts';
-import { findPrecedents, type SearchSource } from '../../search/precedents.ts';
-import { HttpError, badRequest } from '../errors.ts';
+import { findPrecedents, findPrecedentsForDocument, type PagedDocumentSource, type SearchSource } from '../../search/precedents.ts';
+import { HttpError, badRequest, noSuchDocument } from '../errors.ts';
+import { LIMITS } from '../contract/fields.ts';
 import type { RouteContract, RouteInput } from '../contract/define.ts';
-import { draftRoute, precedentsExportRoute, precedentsRoute, PROPOSAL_FILE_TYPES, proposalTextRoute } from '../contract/precedents.ts';
+import { documentPrecedentsRoute, draftRoute, precedentsExportRoute, precedentsRoute, PROPOSAL_FILE_TYPES, proposalTextRoute } from '../contract/precedents.ts';
 import { buildDraft } from '../../search/draft.ts';
 import { comparisonDocx, draftDocx } from '../../search/draft-docx.ts';
 import { comparisonXlsx } from '../../search/comparison.ts';
@@ -36,7 +37,7 @@ function sendFile(res: Response, bytes: Uint8Array, type: string, fileName: stri
   res.send(Buffer.from(bytes));
 }
 
-export function precedentRoutes(kb: SearchSource, config: Config, options: { fetchImpl?: typeof fetch } = {}): express.Router {
+export function precedentRoutes(kb: SearchSource & PagedDocumentSource, config: Config, options: { fetchImpl?: typeof fetch } = {}): express.Router {
   const router = express.Router();
   const llm = llmSettings(config);
   const serve = <C extends RouteContract>(contract: C, handler: RouteHandler<C>, ...middleware: RequestHandler[]) => {
@@ -54,6 +55,18 @@ export function precedentRoutes(kb: SearchSource, config: Config, options: { fet
   };
 
   serve(precedentsRoute, ({ body }) => precedentsFor(body));
+
+  serve(documentPrecedentsRoute, async ({ params: { id }, query: { k, mode, repliesOnly, filters } }) => {
+    const narrowed = precedentFilters(filters, repliesOnly);
+    const result = await findPrecedentsForDocument(kb, id, {
+      k,
+      maxQueryChars: LIMITS.similarChars,
+      ...(mode ? { mode } : {}),
+      ...(narrowed ? { filters: narrowed } : {}),
+    });
+    if (!result) throw noSuchDocument(id);
+    return { documentId: id, ...result };
+  });
 
   serve(precedentsExportRoute, async ({ body: { format, ...request } }, _req, res) => {
     const result = await precedentsFor(request);

@@ -187,6 +187,26 @@ describe.skipIf(!hasChromium)('web page in headless Chromium', () => {
     await page.close();
   });
 
+  it('finds precedents for a stored document section by section, leaving the document itself out', async () => {
+    const page = await newPage();
+    const id = '对市人大十七届四次会议第0093号建议的答复-城区防洪排涝.txt';
+    const doc = t.kb.getDocument(id)!;
+    await page.goto(`${srv.url}/#/doc/${encodeURIComponent(id)}`);
+    await page.click('.doc-actions a[href*="similar"]');
+    await page.waitForSelector('.similar-results .suggestion');
+    // The reply's numbered sections play the suggestions.
+    const sections = doc.paragraphs.filter((p) => p.role === 'heading' && p.headingLevel === 1).length;
+    expect(await page.locator('.similar-results .suggestion').count()).toBe(sections);
+    expect(await page.locator('.similar-results .suggestion-text').first().textContent()).toMatch(/^一、/);
+    const titles = await page.locator('.similar-results .precedent .hit-title').allTextContents();
+    expect(titles).not.toContain(doc.title);
+    expect(await page.locator('.similar-results a[href*="' + encodeURIComponent(id) + '"]').count()).toBe(0);
+    // Browsing a stored document offers no draft of a reply to it.
+    expect(await page.locator('.similar-results .draft-button').count()).toBe(0);
+    await shot(page, '05b-document-precedents');
+    await page.close();
+  });
+
   it('uploads a file with the admin token and shows the per-file result', async () => {
     const page = await newPage();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'policykb-upload-'));

@@ -7,6 +7,13 @@ import type { SourceLine, SourcePage } from '../../../kb/types.ts';
 import { isWide } from '../../../kb/text/text.ts';
 import { meanConfidence } from '../../clean.ts';
 import { buildLines, round, type PlacedItem } from '../layout.ts';
+import { mergeTableLines, placeTables, type Segment } from '../ruled-tables.ts';
+
+/** The ruling lines of the page and the document's table counter, for reading the tables on a scan. */
+export interface PageTables {
+  segments: Segment[];
+  nextTable: () => number;
+}
 import type { OcrBox } from './paddle.ts';
 
 /**
@@ -46,7 +53,8 @@ const SNAP_RATIO = 1.3;
 export function harmoniseOcrFontSizes(pages: SourcePage[]): void {
   const lines = pages.filter((page) => page.ocrConfidence !== undefined).flatMap((page) => page.lines);
   const reliable = lines
-    .filter((line) => ems(line.text) >= RELIABLE_EMS && line.fontSize !== undefined)
+    // A table row's text is its cells and their headings, not one line of type: its width says nothing of its size.
+    .filter((line) => !line.table && ems(line.text) >= RELIABLE_EMS && line.fontSize !== undefined)
     .sort((a, b) => a.fontSize! - b.fontSize!);
   const centres: number[] = [];
   let cluster: SourceLine[] = [];
@@ -99,7 +107,7 @@ export function fullWidthPunctuation(text: string): string {
  * was rendered at. Their sizes are estimates until harmoniseOcrFontSizes has
  * seen the whole document.
  */
-export function ocrPageLines(boxes: OcrBox[], pixelsPerPoint: number): { lines: SourceLine[]; confidence?: number } {
+export function ocrPageLines(boxes: OcrBox[], pixelsPerPoint: number, tables?: PageTables): { lines: SourceLine[]; confidence?: number } {
   const items: PlacedItem[] = boxes.map((box) => ({
     text: fullWidthPunctuation(box.text.trim()),
     x: box.left / pixelsPerPoint,
@@ -109,7 +117,8 @@ export function ocrPageLines(boxes: OcrBox[], pixelsPerPoint: number): { lines: 
     fontSize: (box.bottom - box.top) / pixelsPerPoint,
     confidence: box.confidence,
   }));
-  const lines = buildLines(items);
+  const placed = tables ? placeTables(items, tables.segments, tables.nextTable) : { rest: items, lines: [] };
+  const lines = buildLines(placed.rest);
   for (const line of lines) {
     if (line.x === undefined || line.right === undefined || line.fontSize === undefined) continue;
     const length = ems(line.text);
@@ -123,6 +132,7 @@ export function ocrPageLines(boxes: OcrBox[], pixelsPerPoint: number): { lines: 
     if (OPENING_MARK.test(line.text)) line.x = round(line.x - size / 2);
     if (CLOSING_MARK.test(line.text)) line.right = round(line.right + size / 2);
   }
-  const confidence = meanConfidence(lines.map((line) => ({ chars: line.text.length, confidence: line.confidence })));
-  return confidence === undefined ? { lines } : { lines, confidence };
+  const all = mergeTableLines(lines, placed.lines);
+  const confidence = meanConfidence(all.map((line) => ({ chars: line.text.length, confidence: line.confidence })));
+  return confidence === undefined ? { lines: all } : { lines: all, confidence };
 }

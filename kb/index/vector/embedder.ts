@@ -77,6 +77,10 @@ export class TransformersEmbedder implements Embedder {
    * Queries of concurrent requests are coalesced: while one model call runs, the
    * queries that arrive wait and then go in one batch. One call at a time also
    * keeps concurrent requests from splitting the cores between several model runs.
+   * No search worker threads (decided on `npm run bench -- --load`, 104,639 passages, 50 clients,
+   * README "Load"): the server spent 855 CPU-ms per request, half on the event-loop thread, on a
+   * 2-core machine at load 12–17 with no core to spare; one `/similar` request (up to 40 retrievals)
+   * cost ~6 s alone against ~0.1 s for a search, so its cost, not threading, is what to change first.
    */
   embedQueries(texts: string[]): Promise<Float32Array[]> {
     const vectors = Promise.all(

@@ -1,0 +1,89 @@
+/**
+ * Issue 11, tables in PDFs: a Word table exported to PDF (ruling lines drawn
+ * as vector paths), and the scanned tables of the 公文写作常见错误更正对照表
+ * (ruling lines in pixels, cells read by OCR) become rows that carry their
+ * column headings, and a question about one row finds it first.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseBytes } from '../../ingest/parse.ts';
+import { search } from '../../search/retrieve.ts';
+import { openCachedKb, type CachedKb } from '../support/kb-cache.ts';
+import { describeWithSharedCorpus, sharedPath } from '../support/shared-corpus.ts';
+import { docxWithTable } from '../support/tables.ts';
+
+const hasSoffice = spawnSync('soffice', ['--version'], { stdio: 'ignore' }).status === 0;
+if (!hasSoffice) console.warn('[skipped] PDF table from Word: soffice (libreoffice-writer) is not installed');
+
+describe.skipIf(!hasSoffice)('a Word table exported to PDF', () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kb-table-pdf-'));
+  afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  it('reads the grid its borders draw: heading row, then one row per line with its headings, caption in headingPath', async () => {
+    fs.writeFileSync(path.join(tmp, 'table.docx'), await docxWithTable());
+    // A profile of its own: soffice refuses to start beside another instance's profile lock.
+    execFileSync('soffice', [`-env:UserInstallation=file://${tmp}/profile`, '--headless', '--convert-to', 'pdf', '--outdir', tmp, path.join(tmp, 'table.docx')], { stdio: 'ignore', timeout: 180_000 });
+    const doc = await parseBytes(fs.readFileSync(path.join(tmp, 'table.pdf')), '版面尺寸.pdf', { passageMaxChars: 300 });
+    expect(doc.paragraphs.filter((p) => p.role.startsWith('table')).map((p) => [p.role, p.text])).toEqual([
+      ['table-header', '项目 | 尺寸 | 允许误差'],
+      ['table-row', '项目：版心 | 尺寸：156 mm × 225 mm | 允许误差：±1 mm'],
+      ['table-row', '项目：天头（上白边） | 尺寸：37 mm | 允许误差：±1 mm'],
+      ['table-row', '项目：订口（左白边） | 尺寸：28 mm | 允许误差：±1 mm'],
+    ]);
+    const row = doc.paragraphs.find((p) => p.role === 'table-row')!;
+    expect(row.pages).toEqual([1, 1]);
+    expect(row.headingPath.at(-1)).toBe('表1公文用纸版面尺寸');
+    // The prose around the table is not swallowed by it.
+    expect(doc.paragraphs.map((p) => p.text)).toContain('现将公文用纸的版面尺寸通知如下，请遵照执行。');
+    expect(doc.paragraphs.at(-1)?.text).toBe('特此通知。');
+    for (const p of doc.passages) expect(doc.text.slice(p.start, p.end)).toBe(p.text);
+  });
+});
+
+describeWithSharedCorpus('tables of the shared PDFs, searched', () => {
+  let cached: CachedKb;
+  beforeAll(async () => {
+    // OCR on: the 对照表's tables are scanned images. Built once per change of ingest/ and kb/ (about a minute of OCR).
+    cached = await openCachedKb({
+      env: { KB_OCR: '1' },
+      openOptions: { embedder: null, lexicalOnlyReason: 'tables test: lexical retrieval' },
+      sources: [{
+        paths: [sharedPath('pdf', '公文写作常见错误更正对照表.pdf'), sharedPath('pdf', '党政机关公文格式GBT9704-2012.pdf')],
+        options: { root: sharedPath('pdf') },
+      }],
+      check: ([report]) => expect(report!.failed).toEqual([]),
+    });
+  }, 600_000);
+  afterAll(() => cached?.close());
+
+  it('对照表: the scanned table is read as rows, each 错误/正确 pair one passage with its column headings and section', async () => {
+    const doc = cached.kb.getDocument('公文写作常见错误更正对照表.pdf')!;
+    const headers = doc.paragraphs.filter((p) => p.role === 'table-header').map((p) => p.text);
+    expect(headers).toContain('错误类型 | 错误实例 | 正确写法');
+    const rows = doc.paragraphs.filter((p) => p.role === 'table-row');
+    expect(rows.length).toBeGreaterThanOrEqual(15);
+    const pair = rows.find((p) => p.text.includes('介词连用'))!;
+    expect(pair.text).toMatch(/^错误类型：介词连用 \| 错误实例：《关于对.+的批复》 \| 正确写法：《关于.+的批复》，应删去/);
+    expect(pair.headingPath.at(-1)).toBe('第一类：公文标题');
+    expect(pair.pages).toEqual([1, 1]);
+  });
+
+  it('a 错误/正确 question ranks the row holding both columns first', async () => {
+    const result = await search(cached.kb, { text: '公文标题里“介词连用”的错误应该怎么改正', k: 5, mode: 'lexical' });
+    const top = result.hits[0]!;
+    expect(top.text).toContain('错误实例：《关于对');
+    expect(top.text).toContain('正确写法：');
+    expect(top.citation.documentId).toBe('公文写作常见错误更正对照表.pdf');
+    const time = await search(cached.kb, { text: '“截止”和“截至”用错了，正确写法是什么', k: 5, mode: 'lexical' });
+    expect(time.hits[0]!.text).toMatch(/错误类型：时间表述不当 \| 错误实例：.*截止.* \| 正确写法：.*截至/);
+  });
+
+  it('GB/T 9704: the 版心 question ranks the page-layout clause first (the standard states the size in 5.2.1, not in a table)', async () => {
+    const result = await search(cached.kb, { text: '公文用纸版心尺寸是多少', k: 5, mode: 'lexical' });
+    expect(result.hits[0]!.text).toContain('版心尺寸为156 mm×225 mm');
+    expect(result.hits[0]!.citation.documentId).toBe('党政机关公文格式GBT9704-2012.pdf');
+  });
+});
