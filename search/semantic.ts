@@ -13,6 +13,15 @@
  * knowledge base; p95 16 ms wall with the machine at load 20).
  */
 import type { Embedder, SearchHit } from '../kb/types.ts';
+import { canonicalModelId, MULTILINGUAL_E5_SMALL } from '../kb/index/vector/profiles.ts';
+
+/**
+ * The answer stage's cosine thresholds (search/answer.ts) were measured on multilingual-e5-small's
+ * vectors; another model's cosines live on another scale (bge's, a random-weight test model's), so
+ * without thresholds measured for it the answer stage stays lexical rather than trusting numbers
+ * that mean nothing there.
+ */
+const MEASURED_MODELS: ReadonlySet<string> = new Set([MULTILINGUAL_E5_SMALL.profile.id]);
 import type { Searchable } from '../kb/kb.ts';
 
 /** Questions whose vectors are kept: retrieval and the answer stage of one ask, with a few asks in flight. */
@@ -48,8 +57,8 @@ function dot(a: Float32Array, b: Float32Array): number {
 
 /**
  * The cosine between the question and each hit's passage (vectors are
- * L2-normalised), in hit order; undefined when the model is not loaded, when
- * retrieval ran lexical-only, or when the question cannot be embedded now
+ * L2-normalised), in hit order; undefined when the model is not loaded or has
+ * no measured thresholds, when retrieval ran lexical-only, or when the question cannot be embedded now
  * (the answer stage then stays lexical, as without a model). A hit whose
  * passage has no stored vector gets NaN.
  */
@@ -57,6 +66,7 @@ export async function hitSimilarities(kb: VectorSource, question: string, hits: 
   const dense = kb.retrievalIndexes().dense;
   const text = question.trim();
   if (!dense || mode === 'lexical' || !text || hits.length === 0) return undefined;
+  if (!MEASURED_MODELS.has(canonicalModelId(dense.embedder.modelId))) return undefined;
   let query: Float32Array;
   try {
     query = await questionVector(dense.embedder, text);
