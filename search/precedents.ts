@@ -26,7 +26,7 @@ import { HAN_CLASS } from '../kb/text/text.ts';
 import { substantiveSentences } from '../kb/text/courtesy.ts';
 import { matchEnumerator } from '../kb/text/numbering.ts';
 import { outlineProposal, type ProposalOutline, type Suggestion } from './suggestions.ts';
-import { SimilarityScorer, type VectorSource } from './similarity.ts';
+import { ownPassages, SimilarityScorer, type VectorSource } from './similarity.ts';
 
 /** A knowledge base as the precedent finder reads it: searchable, its documents, and (with a model) their passage vectors. */
 export interface SearchSource extends DocumentSource, Searchable, Partial<VectorSource> {}
@@ -163,8 +163,10 @@ function bestParagraph(
   termsOfParagraph: (paragraph: Paragraph) => Set<string>,
 ): { paragraph: Paragraph; overlap: number } | undefined {
   let best: { paragraph: Paragraph; overlap: number } | undefined;
-  for (const paragraph of doc.paragraphs) {
-    if (paragraph.end <= hit.citation.start || paragraph.start >= hit.citation.end) continue;
+  const within = doc.paragraphs.filter((p) => p.end > hit.citation.start && p.start < hit.citation.end && p.role !== 'message');
+  // A hit on a record's citizen message found the reply to it: the pair shows the reply's paragraph most like the part.
+  const candidates = within.length > 0 ? within : doc.paragraphs.filter((p) => p.role === 'body');
+  for (const paragraph of candidates) {
     const overlap = dice(partTerms, termsOfParagraph(paragraph));
     if (!best || overlap > best.overlap) best = { paragraph, overlap };
   }
@@ -296,7 +298,7 @@ export async function findSimilar(kb: SearchSource, text: string, options: Simil
   const scorer = SimilarityScorer.for(kb);
   const wholeQuery = scorer ? await scorer.query(text.slice(0, WHOLE_TEXT_CHARS)) : undefined;
   const similarityOf = (doc: StoredDocument) => {
-    const cosine = scorer && wholeQuery ? scorer.bestCosine(wholeQuery, doc.id, doc.passages) : undefined;
+    const cosine = scorer && wholeQuery ? scorer.bestCosine(wholeQuery, doc.id, ownPassages(doc)) : undefined;
     return cosine === undefined ? {} : { similarity: scorer!.probability(cosine) };
   };
   const documents: SimilarDocument[] = kept.map(({ acc }) => {
@@ -616,10 +618,10 @@ export async function findPrecedents(kb: SearchSource, text: string, options: Pr
   for (const doc of candidates.values()) {
     const paragraphs = quotableParagraphs(doc);
     const excerptSimilarity = (suggestion: number, paragraph: Paragraph) => {
-      const cosine = scorer?.bestCosine(suggestionVectors[suggestion]!, doc.id, doc.passages, paragraph);
+      const cosine = scorer?.bestCosine(suggestionVectors[suggestion]!, doc.id, ownPassages(doc), paragraph);
       return cosine === undefined ? {} : { similarity: scorer!.probability(cosine) };
     };
-    const replyCosines = scorer ? suggestionVectors.map((q) => scorer.bestCosine(q, doc.id, doc.passages)) : [];
+    const replyCosines = scorer ? suggestionVectors.map((q) => scorer.bestCosine(q, doc.id, ownPassages(doc))) : [];
     const excerpts = wanted.map((terms, i): PrecedentExcerpt | null => {
       if (terms.size === 0) return null;
       // The paragraph is the unit a precedent is judged by (a reply's answer to one point is
