@@ -23,7 +23,7 @@ import { search } from './retrieve.ts';
 import { dice, splitSentences, termsOf, type TextSpan } from '../kb/text/sentences.ts';
 import { fingerprint, nearDuplicate, type TextFingerprint } from '../kb/text/near-duplicates.ts';
 import { HAN_CLASS } from '../kb/text/text.ts';
-import { substantiveSentences } from '../kb/text/courtesy.ts';
+import { answersNothing, substantiveSentences } from '../kb/text/courtesy.ts';
 import { matchEnumerator } from '../kb/text/numbering.ts';
 import { outlineProposal, type ProposalOutline, type Suggestion } from './suggestions.ts';
 import { ownPassages, SimilarityScorer, type VectorSource } from './similarity.ts';
@@ -184,6 +184,15 @@ function citationOf(doc: StoredDocument, p: Paragraph): Citation {
   };
 }
 
+/**
+ * A reply that only forwards, refers or acknowledges (kb/text/courtesy.ts answersNothing) is no
+ * precedent: both finders rank it after every reply that says something. A record's citizen message
+ * is not the reply's text.
+ */
+function answersNothingAsPrecedent(doc: StoredDocument): boolean {
+  return answersNothing(doc.paragraphs.filter((p) => p.role !== 'message').map((p) => p.text).join('\n'));
+}
+
 /** Rank earlier documents by similarity to `text`, with aligned passages. */
 export async function findSimilar(kb: SearchSource, text: string, options: SimilarOptions = {}): Promise<SimilarResult> {
   const started = performance.now();
@@ -282,7 +291,10 @@ export async function findSimilar(kb: SearchSource, text: string, options: Simil
   const maxPairs = options.maxPairs ?? 12;
   // Renditions the retriever did not fold together (a PDF's text cut into other passages than
   // the DOCX's) are still one precedent: merge documents whose texts are near-identical.
-  const ranked = [...byDocument.values()].sort((a, b) => scoreOf(b) - scoreOf(a) || b.pairs.length - a.pairs.length);
+  const nothing = new Map([...byDocument.values()].map((acc) => [acc, answersNothingAsPrecedent(acc.doc) ? 1 : 0]));
+  const ranked = [...byDocument.values()].sort(
+    (a, b) => nothing.get(a)! - nothing.get(b)! || scoreOf(b) - scoreOf(a) || b.pairs.length - a.pairs.length,
+  );
   const kept: Array<{ acc: Accumulator; sample: TextFingerprint }> = [];
   for (const acc of ranked) {
     if (kept.length >= k) break;
@@ -615,7 +627,9 @@ export async function findPrecedents(kb: SearchSource, text: string, options: Pr
    * R@5 0.646, MRR@10 0.533; the blend 0.768, 0.698 (findSimilar: 0.768, 0.700).
    */
   const orderOf = new Map<PrecedentReply, number>();
+  const answeringNothing = new Set<PrecedentReply>();
   for (const doc of candidates.values()) {
+    const nothing = answersNothingAsPrecedent(doc);
     const paragraphs = quotableParagraphs(doc);
     const excerptSimilarity = (suggestion: number, paragraph: Paragraph) => {
       const cosine = scorer?.bestCosine(suggestionVectors[suggestion]!, doc.id, ownPassages(doc), paragraph);
@@ -655,7 +669,8 @@ export async function findPrecedents(kb: SearchSource, text: string, options: Pr
         ...excerptSimilarity(i, best.paragraph),
       };
     });
-    excerpts.forEach((excerpt, i) => excerpt && bySuggestion[i]!.precedents.push(excerpt));
+    // "已转县教育局核查、办复" is nothing to adapt: such a reply is listed, never quoted per suggestion.
+    if (!nothing) excerpts.forEach((excerpt, i) => excerpt && bySuggestion[i]!.precedents.push(excerpt));
     const coverages = excerpts.map((e) => e?.coverage ?? 0);
     const others = alsoIn.get(doc.id);
     const agreement = retrievalRanks.reduce((sum, ranks) => {
@@ -677,6 +692,7 @@ export async function findPrecedents(kb: SearchSource, text: string, options: Pr
       excerpts,
     };
     replies.push(reply);
+    if (nothing) answeringNothing.add(reply);
     orderOf.set(reply, (reply.score + agreement) / 2);
   }
   const perSuggestion = options.perSuggestion ?? 5;
@@ -684,7 +700,8 @@ export async function findPrecedents(kb: SearchSource, text: string, options: Pr
     entry.precedents.sort((a, b) => b.coverage - a.coverage || a.text.length - b.text.length);
     entry.precedents = entry.precedents.slice(0, perSuggestion);
   }
-  replies.sort((a, b) => b.covered - a.covered || orderOf.get(b)! - orderOf.get(a)!);
+  const last = (reply: PrecedentReply) => (answeringNothing.has(reply) ? 1 : 0);
+  replies.sort((a, b) => last(a) - last(b) || b.covered - a.covered || orderOf.get(b)! - orderOf.get(a)!);
   return {
     outline,
     bySuggestion,
