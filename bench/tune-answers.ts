@@ -144,7 +144,7 @@ async function main(): Promise<void> {
   const load = modes.includes('hybrid') ? await loadEmbedder(base, (m) => console.error(m)) : undefined;
   if (load && !load.embedder) throw new Error(`tune-answers needs an embedding model for hybrid: ${load.reason}`);
   const dataDir = first.data ? path.resolve(cwd, first.data) : defaultDataDir(first, base, cwd);
-  const kb = await KnowledgeBase.open({ ...base, dataDir }, { readOnly: true, embedder: load?.embedder ? cachingEmbedder(load.embedder) : null, log: (m) => console.error(m) });
+  const kb = await KnowledgeBase.open({ ...base, dataDir }, { embedder: load?.embedder ? cachingEmbedder(load.embedder) : null, log: (m) => console.error(m) });
   const tokenizer = new PolicyTokenizer();
   try {
     const relative = (q: EvalQuestion) => ({ ...q, expected: corpusDocumentId(q.expected, corpus) });
@@ -163,7 +163,7 @@ async function main(): Promise<void> {
     for (const mode of modes) {
       if (only.includes('scope')) {
         console.log(`\n${mode}: place/year factors (semantic evidence at its defaults):`);
-        for (const point of SCOPE_GRID) {
+        for (const point of SCOPE_GRID.slice(0, Number(process.env.TUNE_POINTS ?? SCOPE_GRID.length))) {
           // retrieve() reads SCOPE_FACTORS; the bench sets each point there and restores the defaults after.
           Object.assign(SCOPE_FACTORS, defaults, point);
           const scores: SetScore[] = [];

@@ -42,6 +42,8 @@ export type ParseReply =
   | { ready: true }
   /** Sent after each PDF page: progress, which also restarts the time limit (an OCR'd page takes ~30 s). */
   | { page: true }
+  /** Sent while OCR reads a page (models loaded, lines found, a batch read): restarts the time limit, counts no page. */
+  | { working: true }
   | { ok: true; parsed: ParsedDocument }
   /** `ingest` failures are the input's fault (an IngestError's reason); the others are bugs. */
   | { ok: false; ingest: boolean; file: string; reason: string };
@@ -74,8 +76,9 @@ function holdOpen(worker: ChildProcess, hold: boolean): void {
 const WORKER_ENTRY = fileURLToPath(new URL('./parse-worker.mjs', import.meta.url));
 
 /**
- * Emits 'start' with the file name when a worker begins a file, and 'page'
- * when it reports a page done (tests wait on these instead of a timer).
+ * Emits 'start' with the file name when a worker begins a file, 'page' when
+ * it reports a page done and 'working' when OCR inside a page reports a
+ * batch read (tests wait on these instead of a timer).
  * `workerEntry` replaces the parse worker (tests give one whose pages they pace).
  */
 export class ParsePool extends EventEmitter {
@@ -165,6 +168,12 @@ export class ParsePool extends EventEmitter {
         return;
       }
       if (!slot.job) return;
+      if ('working' in reply) {
+        // On a loaded machine one OCR'd page (the models' first load included) can outlast the limit; its batches are signs of life.
+        this.restartTimer(slot, slot.job);
+        this.emit('working', slot.job.request.displayPath ?? slot.job.request.file);
+        return;
+      }
       if ('page' in reply) {
         // Progress is liveness: the time limit is for one page (an OCR'd page takes ~30 s), never for a long scan as a whole.
         this.restartTimer(slot, slot.job);

@@ -28,6 +28,7 @@ process.on('message', (request: ParseRequestMessage) => {
     limits: request.limits,
     ...(ocr ? { ocr } : {}),
     onPage: () => send({ page: true }),
+    onWork: () => send({ working: true }),
     ...(request.displayPath ? { displayPath: request.displayPath } : {}),
   }).then(
     (parsed) => send({ ok: true, parsed }),

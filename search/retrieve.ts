@@ -12,7 +12,7 @@ import type { FusionSettings, RetrievalIndexes, Searchable } from '../kb/kb.ts';
 import type { PassageRow } from '../kb/store/store.ts';
 import { fingerprint, nearDuplicate, type TextFingerprint } from '../kb/text/near-duplicates.ts';
 import type { RetrievalMode, SearchHit, SearchQuery, SearchResult } from '../kb/types.ts';
-import { placeForms, preferScope, questionScope, type QuestionScope } from './scope.ts';
+import { placeForms, preferScope, questionScope, type NamingScope, type QuestionScope } from './scope.ts';
 import { questionVector } from './semantic.ts';
 
 export const DEFAULT_K = 10;
@@ -109,7 +109,7 @@ export async function retrieve(context: RetrievalIndexes, query: SearchQuery): P
     }
   }
   const fusedOnly = fuseRankings(lists, { lexical: context.weightLexical, dense: context.weightDense }, context.rrfK);
-  const fused = context.scopeOf ? preferScope(fusedOnly, scope, context.scopeOf, namingPlaces(context, scope, accept)) : fusedOnly;
+  const fused = context.scopeOf ? preferScope(fusedOnly, scope, context.scopeOf, namingScope(context, scope, fusedOnly, accept)) : fusedOnly;
 
   // A passage whose text (or nearly: kb/text/near-duplicates.ts) a better one already has is folded into it:
   // the same text in two renditions is one hit, shown with alsoIn. Compared on the texts themselves.
@@ -142,14 +142,31 @@ export async function retrieve(context: RetrievalIndexes, query: SearchQuery): P
 }
 
 /** Passages that name a place the question asks about (by its name or short form): the lexical index's own postings. */
-function namingPlaces(context: RetrievalIndexes, scope: QuestionScope, accept: ((label: number) => boolean) | undefined): Set<number> {
-  const labels = new Set<number>();
+function namingScope(
+  context: RetrievalIndexes,
+  scope: QuestionScope,
+  candidates: Array<{ label: number }>,
+  accept: ((label: number) => boolean) | undefined,
+): NamingScope {
+  const places = new Set<number>();
   for (const place of scope.places) {
-    for (const form of placeForms(place)) for (const hit of context.lexical.search(form, PLACE_POSTINGS, accept)) labels.add(hit.key);
+    for (const form of placeForms(place)) for (const hit of context.lexical.search(form, PLACE_POSTINGS, accept)) places.add(hit.key);
   }
-  return labels;
+  // Years are read in the candidates' own text (a lexical search for 2024年 would match every 年); a
+  // candidate whose document is of the year asked has its boost already, so only the others are read.
+  const years = new Set<number>();
+  const otherYear = candidates.filter((c) => {
+    const year = context.scopeOf?.(c.label)?.year;
+    return year === undefined || !scope.years.includes(year);
+  });
+  if (scope.years.length > 0 && otherYear.length > 0) {
+    for (const [label, row] of context.passages(otherYear.map((c) => c.label))) {
+      if (scope.years.some((year) => row.passage.text.includes(`${year}年`))) years.add(label);
+    }
+  }
+  return { places, years };
 }
-/** Enough passages naming a place to cover any fused list (depth ≤ 4 × MAX_K per retriever). */
+/** Enough passages naming a place or year to cover any fused list (depth ≤ 4 × MAX_K per retriever). */
 const PLACE_POSTINGS = 1000;
 
 function noteDuplicate(kept: SearchHit, row: PassageRow): void {

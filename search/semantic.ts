@@ -5,13 +5,23 @@
  * flight), the passages' vectors are the stored ones: no text is embedded for
  * the answer stage itself.
  *
- * Why passage vectors and not candidate sentences: embedding the ~40 candidate
- * sentences of eight hits costs about a second of CPU on this model (int8
- * multilingual-e5-small, ~18 passages/s in process on 2 cores), far beyond the
- * 150 ms an /api/ask may take; the passages' stored vectors cost a SQLite read
- * (measured in the README's answer section).
+ * Why passage vectors and not candidate sentences: the ~40 candidate sentences
+ * of eight hits would cost seconds of CPU at the model's measured in-process
+ * rate (int8 multilingual-e5-small, 9.1 passages per CPU-second, README),
+ * far beyond the 150 ms an /api/ask may take. Reading the hits' stored vectors
+ * cost 0.4 ms of CPU per ask on average (200 NCPQA questions, 17,573-passage
+ * knowledge base; p95 16 ms wall with the machine at load 20).
  */
 import type { Embedder, SearchHit } from '../kb/types.ts';
+import { canonicalModelId, MULTILINGUAL_E5_SMALL } from '../kb/index/vector/profiles.ts';
+
+/**
+ * The answer stage's cosine thresholds (search/answer.ts) were measured on multilingual-e5-small's
+ * vectors; another model's cosines live on another scale (bge's, a random-weight test model's), so
+ * without thresholds measured for it the answer stage stays lexical rather than trusting numbers
+ * that mean nothing there.
+ */
+const MEASURED_MODELS: ReadonlySet<string> = new Set([MULTILINGUAL_E5_SMALL.profile.id]);
 import type { Searchable } from '../kb/kb.ts';
 
 /** Questions whose vectors are kept: retrieval and the answer stage of one ask, with a few asks in flight. */
@@ -47,8 +57,8 @@ function dot(a: Float32Array, b: Float32Array): number {
 
 /**
  * The cosine between the question and each hit's passage (vectors are
- * L2-normalised), in hit order; undefined when the model is not loaded, when
- * retrieval ran lexical-only, or when the question cannot be embedded now
+ * L2-normalised), in hit order; undefined when the model is not loaded or has
+ * no measured thresholds, when retrieval ran lexical-only, or when the question cannot be embedded now
  * (the answer stage then stays lexical, as without a model). A hit whose
  * passage has no stored vector gets NaN.
  */
@@ -56,6 +66,7 @@ export async function hitSimilarities(kb: VectorSource, question: string, hits: 
   const dense = kb.retrievalIndexes().dense;
   const text = question.trim();
   if (!dense || mode === 'lexical' || !text || hits.length === 0) return undefined;
+  if (!MEASURED_MODELS.has(canonicalModelId(dense.embedder.modelId))) return undefined;
   let query: Float32Array;
   try {
     query = await questionVector(dense.embedder, text);

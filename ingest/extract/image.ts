@@ -60,7 +60,7 @@ export async function extractImage(bytes: Uint8Array, file: string, format: Imag
     }
     const pixelsPerPoint = decoded.dpi / 72;
     try {
-      const { lines, confidence } = ocrPageLines(await options.ocr.recognise(decoded.image), pixelsPerPoint);
+      const { lines, confidence } = ocrPageLines(await options.ocr.recognise(decoded.image, options.onWork), pixelsPerPoint);
       const page: SourcePage = { number, lines, width: decoded.image.width / pixelsPerPoint, height: decoded.image.height / pixelsPerPoint };
       if (confidence !== undefined) {
         page.ocrConfidence = confidence;

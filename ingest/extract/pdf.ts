@@ -221,10 +221,10 @@ async function renderPage(doc: PdfDocument, page: PdfPage): Promise<RasterImage>
  * page that is "mostly image" keeps its text layer unless OCR finds clearly
  * more (its typed page number beside a scanned body).
  */
-async function ocrPage(doc: PdfDocument, page: PdfPage, read: SourcePage, engine: OcrEngine, replaceAlways: boolean, nextTable: () => number): Promise<SourcePage | undefined> {
+async function ocrPage(doc: PdfDocument, page: PdfPage, read: SourcePage, engine: OcrEngine, replaceAlways: boolean, nextTable: () => number, onWork?: () => void): Promise<SourcePage | undefined> {
   const image = await renderPage(doc, page);
   const segments = rasterSegments(image, OCR_PIXELS_PER_POINT);
-  const { lines, confidence } = ocrPageLines(await engine.recognise(image), OCR_PIXELS_PER_POINT, { segments, nextTable });
+  const { lines, confidence } = ocrPageLines(await engine.recognise(image, onWork), OCR_PIXELS_PER_POINT, { segments, nextTable });
   const chars = (source: SourceLine[]) => source.reduce((sum, line) => sum + stripWhitespace(line.text).length, 0);
   if (!replaceAlways && chars(lines) < chars(read.lines) * 2) return undefined;
   const result: SourcePage = { number: read.number, lines };
@@ -256,6 +256,8 @@ export interface PdfOptions {
   ocr?: OcrEngine;
   /** Called after each page, with how many pages were OCR'd so far (progress counts pages). */
   onPage?: (progress: { page: number; pages: number; ocr: boolean }) => void;
+  /** Called while OCR works inside a page (a batch of its lines read): the parse is alive, though no page is done. */
+  onWork?: () => void;
 }
 
 const OBJ_KEYWORD = Buffer.from('obj', 'latin1');
@@ -348,7 +350,7 @@ export async function extractPdf(
         let ocred: SourcePage | undefined;
         if (options.ocr && (unusable || read.mostlyImage)) {
           try {
-            ocred = await ocrPage(doc, page, read.page, options.ocr, Boolean(unusable), nextTable);
+            ocred = await ocrPage(doc, page, read.page, options.ocr, Boolean(unusable), nextTable, options.onWork);
           } catch (error) {
             // The page stays as read (and flagged as needing OCR); the rest of the file is still indexed.
             warnings.push(`第${number}页 OCR 失败：${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);

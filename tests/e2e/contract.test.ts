@@ -4,26 +4,15 @@
  * route answers each of its documented examples with a response its schema
  * accepts.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createApp } from '../../server/app.ts';
 import { openApiDocument, ROUTES } from '../../server/contract/index.ts';
 import type { RouteContract, RouteExample } from '../../server/contract/define.ts';
 import { openApiRoute } from '../../server/contract/system.ts';
 import { callOk, send, type RouteRequest } from '../support/api-client.ts';
-import { ADMIN_TOKEN, buildTestKb, serve, type RunningServer, type TestKb } from '../support/test-server.ts';
+import { ADMIN_TOKEN, servedTestKb } from '../support/test-server.ts';
 
-let t: TestKb;
-let srv: RunningServer;
-
-beforeAll(async () => {
-  t = await buildTestKb({ shared: false });
-  srv = await serve(t.kb, t.config);
-});
-
-afterAll(async () => {
-  await srv?.close();
-  t?.close();
-});
+const live = servedTestKb();
 
 function requestFor(route: RouteContract, example: RouteExample): RouteRequest {
   const { summary: _summary, files, ...request } = example;
@@ -49,12 +38,12 @@ const servedRoutes = (stack: Layer[]): string[] =>
 
 describe('the contract', () => {
   it('is what the app serves: the same routes, and the same OpenAPI document', async () => {
-    const app = createApp(t.kb, t.config);
+    const app = createApp(live.t.kb, live.t.config);
     const served = servedRoutes(app.router.stack as Layer[]);
     const declared = ROUTES.map((r) => `${r.method} ${r.path}`);
     expect(new Set(served)).toEqual(new Set(declared));
     expect(served).toHaveLength(declared.length);
-    const document = await callOk(srv.url, openApiRoute);
+    const document = await callOk(live.srv.url, openApiRoute);
     expect(document).toEqual(JSON.parse(JSON.stringify(openApiDocument)));
     expect(document.openapi).toBe('3.1.0');
   });
@@ -71,19 +60,19 @@ describe('the contract', () => {
       it(`${route.method.toUpperCase()} ${route.path}: ${example.summary}`, async () => {
         const request = requestFor(route, example);
         if (!route.response) {
-          const response = await send(srv.url, route, request);
+          const response = await send(live.srv.url, route, request);
           expect(response.status).toBe(200);
           expect((await response.arrayBuffer()).byteLength).toBeGreaterThan(0);
           return;
         }
-        const body = await callOk(srv.url, route, request);
+        const body = await callOk(live.srv.url, route, request);
         expect(body).toBeTruthy();
       });
     }
   }
 
   it('examples in the served document are the ones the test sent', async () => {
-    const response = await send(srv.url, openApiRoute);
+    const response = await send(live.srv.url, openApiRoute);
     const document = (await response.json()) as typeof openApiDocument;
     for (const route of ROUTES) {
       const operation = (document.paths[route.path] as Record<string, { 'x-examples': RouteExample[] }>)[route.method]!;

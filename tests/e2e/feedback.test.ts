@@ -10,30 +10,19 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { KnowledgeBase } from '../../kb/kb.ts';
 import { askRoute, searchRoute } from '../../server/contract/search.ts';
 import { feedbackExportRoute, feedbackRoute } from '../../server/contract/feedback.ts';
 import { LIMITS } from '../../server/contract/fields.ts';
 import { rateLimiter } from '../../server/routes/feedback.ts';
 import { callOk, readError, send } from '../support/api-client.ts';
-import { ADMIN_TOKEN, buildTestKb, serve, type RunningServer, type TestKb } from '../support/test-server.ts';
+import { ADMIN_TOKEN, serve, servedTestKb } from '../support/test-server.ts';
 
 const run = promisify(execFile);
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
-let t: TestKb;
-let srv: RunningServer;
-
-beforeAll(async () => {
-  t = await buildTestKb({ shared: false });
-  srv = await serve(t.kb, t.config);
-});
-
-afterAll(async () => {
-  await srv?.close();
-  t?.close();
-});
+const live = servedTestKb();
 
 async function exportLines(url: string): Promise<Array<Record<string, unknown>>> {
   const response = await send(url, feedbackExportRoute, { headers: admin });
@@ -45,18 +34,18 @@ async function exportLines(url: string): Promise<Array<Record<string, unknown>>>
 
 describe('feedback on answers', () => {
   it('stores a verdict on a real answer with its verified quotes, and exports it as an evaluation line', async () => {
-    const ask = await callOk(srv.url, askRoute, { body: { question: '城区内涝治理采取了哪些措施？' } });
+    const ask = await callOk(live.srv.url, askRoute, { body: { question: '城区内涝治理采取了哪些措施？' } });
     expect(ask.answer).not.toBeNull();
     const citations = ask.citations.map(({ documentId, title, start, end, quote, pages }) => ({ documentId, title, start, end, quote, ...(pages ? { pages } : {}) }));
-    const stored = await callOk(srv.url, feedbackRoute, {
+    const stored = await callOk(live.srv.url, feedbackRoute, {
       body: { question: ask.question, answer: ask.answer!.text, citations, verdict: 'up', mode: ask.mode },
     });
     expect(stored.id).toBeGreaterThan(0);
-    await callOk(srv.url, feedbackRoute, {
+    await callOk(live.srv.url, feedbackRoute, {
       body: { question: '东川省对购买新能源汽车有什么补贴？', answer: null, citations: [], verdict: 'down', correction: '  知识库里没有，应当答“没有”  ', mode: 'lexical' },
     });
 
-    const lines = await exportLines(srv.url);
+    const lines = await exportLines(live.srv.url);
     const up = lines.find((l) => l.id === `feedback-${stored.id}`)!;
     expect(up).toMatchObject({ question: ask.question, answer: ask.answer!.text, verdict: 'up', mode: ask.mode, file: citations[0]!.documentId });
     expect(up.citations).toEqual(citations);
@@ -68,15 +57,15 @@ describe('feedback on answers', () => {
   });
 
   it('refuses quotes the knowledge base does not hold, naming the field', async () => {
-    const ask = await callOk(srv.url, askRoute, { body: { question: '城区内涝治理采取了哪些措施？' } });
+    const ask = await callOk(live.srv.url, askRoute, { body: { question: '城区内涝治理采取了哪些措施？' } });
     const c = ask.citations[0]!;
     const base = { question: ask.question, answer: ask.answer!.text, verdict: 'up', mode: ask.mode };
-    const forged = await readError(await send(srv.url, feedbackRoute, {
+    const forged = await readError(await send(live.srv.url, feedbackRoute, {
       body: { ...base, citations: [{ documentId: c.documentId, title: c.title, start: c.start, end: c.end, quote: `${c.quote}（伪造）` }] },
     }));
     expect(forged.status).toBe(400);
     expect(forged.body?.error.field).toBe('citations.0.quote');
-    const unknown = await readError(await send(srv.url, feedbackRoute, {
+    const unknown = await readError(await send(live.srv.url, feedbackRoute, {
       body: { ...base, citations: [{ documentId: 'no/such.txt', title: 'x', start: 0, end: 1, quote: 'x' }] },
     }));
     expect(unknown.status).toBe(400);
@@ -95,30 +84,30 @@ describe('feedback on answers', () => {
       [{ ...base, extra: 1 }, 'body'],
     ];
     for (const [body, field] of cases) {
-      const reply = await readError(await send(srv.url, feedbackRoute, { body }));
+      const reply = await readError(await send(live.srv.url, feedbackRoute, { body }));
       expect(reply.status, field).toBe(400);
       expect(reply.body?.error.field ?? 'body', field).toBe(field);
     }
-    const huge = await fetch(`${srv.url}/api/feedback`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...base, correction: 'x'.repeat(2_000_000) }) });
+    const huge = await fetch(`${live.srv.url}/api/feedback`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...base, correction: 'x'.repeat(2_000_000) }) });
     expect(huge.status).toBe(413);
   });
 
   it('exports only with the admin token', async () => {
-    expect((await send(srv.url, feedbackExportRoute)).status).toBe(401);
-    expect((await send(srv.url, feedbackExportRoute, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
+    expect((await send(live.srv.url, feedbackExportRoute)).status).toBe(401);
+    expect((await send(live.srv.url, feedbackExportRoute, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
   });
 
   it('never changes what search finds', async () => {
     const query = { q: '城区内涝 排水管网', k: '10' };
-    const before = await callOk(srv.url, searchRoute, { query });
-    const stats = t.kb.stats();
+    const before = await callOk(live.srv.url, searchRoute, { query });
+    const stats = live.t.kb.stats();
     const base = { answer: null, citations: [], verdict: 'down', mode: 'lexical', correction: '城区内涝 排水管网 城区内涝 排水管网' };
     // Below the per-address rate; the contents repeat the query's words, which must not reach the index.
-    for (let i = 0; i < 10; i++) await callOk(srv.url, feedbackRoute, { body: { ...base, question: `城区内涝 排水管网 ${i}` } });
-    const after = await callOk(srv.url, searchRoute, { query });
+    for (let i = 0; i < 10; i++) await callOk(live.srv.url, feedbackRoute, { body: { ...base, question: `城区内涝 排水管网 ${i}` } });
+    const after = await callOk(live.srv.url, searchRoute, { query });
     expect(after.hits.map((h) => [h.passageId, h.score])).toEqual(before.hits.map((h) => [h.passageId, h.score]));
     const { bytesOnDisk: _b1, ...counts } = stats;
-    const { bytesOnDisk: _b2, ...countsAfter } = t.kb.stats();
+    const { bytesOnDisk: _b2, ...countsAfter } = live.t.kb.stats();
     expect(countsAfter).toEqual(counts);
   });
 });
@@ -137,7 +126,7 @@ describe('feedback limits', () => {
 
   it('answers 429 past the rate and past the store total, and the CLI exports what was kept', async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'policykb-feedback-'));
-    const config = { ...t.config, dataDir, feedbackMax: 3, feedbackPerMinute: 2 };
+    const config = { ...live.t.config, dataDir, feedbackMax: 3, feedbackPerMinute: 2 };
     const kb = await KnowledgeBase.open(config, { embedder: null, log: () => {} });
     const server = await serve(kb, config);
     try {

@@ -62,6 +62,18 @@ describe('the parse pool counts a page of progress as liveness', () => {
     expect(await outcome).toEqual({ file: '扫描件.pdf', pages: 'paced' });
   });
 
+  it('one page whose OCR takes 500 s (a loaded machine, the models\' first load) lives on its batches of lines', async () => {
+    const { outcome, pages } = await startScan();
+    for (let batch = 1; batch <= 5; batch++) {
+      vi.advanceTimersByTime(100_000);
+      const alive = new Promise((resolve) => pool.once('working', resolve));
+      pages.write('work\n');
+      await Promise.race([alive, outcome]);
+    }
+    pages.write('page\ndone\n');
+    expect(await outcome).toEqual({ file: '扫描件.pdf', pages: 'paced' });
+  });
+
   it('a page that takes longer than the limit without progress is killed, naming the limit', async () => {
     const { outcome, pages } = await startScan();
     vi.advanceTimersByTime(100_000);

@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from 'vitest';
 /**
  * A real knowledge base in a temp data folder, built from the project's
  * corpus/ (and, when present, a small slice of ../shared/corpus), served by
@@ -74,4 +75,21 @@ export async function serve(kb: KnowledgeBase, config: Config, options: AppOptio
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * A private knowledge base of the sample corpus served on loopback for one test file: built before its
+ * tests, closed after. Read `served.t` and `served.srv` inside the tests (they exist once beforeAll ran).
+ */
+export function servedTestKb(options: AppOptions = {}): { readonly t: TestKb; readonly srv: RunningServer } {
+  const served = {} as { t: TestKb; srv: RunningServer };
+  beforeAll(async () => {
+    served.t = await buildTestKb({ shared: false });
+    served.srv = await serve(served.t.kb, served.t.config, options);
+  });
+  afterAll(async () => {
+    await served.srv?.close();
+    served.t?.close();
+  });
+  return served;
 }

@@ -33,6 +33,14 @@ describe('scopeFactor', () => {
     expect(otherYear).toBeGreaterThan(elsewhere);
   });
 
+  it('counts a passage that names the year asked as of that year, whatever its document is dated', () => {
+    // The seed-like 0056 reply is dated 2025; its 我市于2024年修订出台… is what a question about 2024 wants.
+    const dated2025 = { place: place('北京市'), year: 2025 };
+    expect(scopeFactor(beijing, dated2025, undefined, false, true)).toBe(scopeFactor(beijing, { place: place('北京市'), year: 2024 }));
+    expect(scopeFactor(beijing, dated2025, undefined, false, true)).toBeGreaterThan(scopeFactor(beijing, dated2025));
+    expect(scopeFactor(beijing, undefined, undefined, false, true)).toBeGreaterThan(scopeFactor(beijing, undefined));
+  });
+
   it('counts a province document for a question about one of its cities, less than the city own', () => {
     const jinan = questionScope('济南市到2023年要建成多少个5G基站？');
     expect(scopeFactor(jinan, { place: place('山东省') })).toBeGreaterThan(1);

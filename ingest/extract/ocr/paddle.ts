@@ -298,9 +298,11 @@ export class PaddleOcr {
     await Promise.all([this.detector.release(), this.recogniser.release()]);
   }
 
-  async recognise(image: RasterImage): Promise<OcrBox[]> {
+  /** `onWork` is called after detection and after each batch of lines: a page takes many seconds, and callers watch for signs of life. */
+  async recognise(image: RasterImage, onWork?: () => void): Promise<OcrBox[]> {
     const boxes = await this.detect(image);
-    return this.recogniseBoxes(image, boxes);
+    onWork?.();
+    return this.recogniseBoxes(image, boxes, onWork);
   }
 
   private async detect(image: RasterImage): Promise<Box[]> {
@@ -318,7 +320,7 @@ export class PaddleOcr {
     return boxes.map((box) => ({ left: box.left * sx, top: box.top * sy, right: box.right * sx, bottom: box.bottom * sy }));
   }
 
-  private async recogniseBoxes(image: RasterImage, boxes: Box[]): Promise<OcrBox[]> {
+  private async recogniseBoxes(image: RasterImage, boxes: Box[], onWork?: () => void): Promise<OcrBox[]> {
     const crops = boxes.map((box) => {
       const margin = (box.bottom - box.top) * RECOGNITION_SIDE_MARGIN;
       return { ...box, left: Math.max(0, box.left - margin), right: Math.min(image.width, box.right + margin) };
@@ -347,6 +349,7 @@ export class PaddleOcr {
         const box = boxes[boxIndex]!;
         if (decoded.text.trim() && decoded.confidence >= MIN_BOX_CONFIDENCE) results[boxIndex] = { ...decoded, ...box };
       });
+      onWork?.();
     }
     return results.filter((box): box is OcrBox => box !== undefined);
   }

@@ -14,12 +14,14 @@ export type { OcrBox, RasterImage } from './paddle.ts';
 
 /** What the extractors need from OCR: boxes of text, with confidence, for one image. */
 export interface OcrEngine {
-  recognise(image: RasterImage): Promise<OcrBox[]>;
+  /** `onWork` is called while the page is being read (models loaded, lines found, each batch read): liveness, not progress. */
+  recognise(image: RasterImage, onWork?: () => void): Promise<OcrBox[]>;
 }
 
 interface Pending {
   resolve: (boxes: OcrBox[]) => void;
   reject: (error: Error) => void;
+  onWork?: (() => void) | undefined;
 }
 
 class OcrWorker {
@@ -32,6 +34,10 @@ class OcrWorker {
     this.worker.on('message', (response: OcrResponse) => {
       const waiting = this.pending.get(response.id);
       if (!waiting) return;
+      if (response.working) {
+        waiting.onWork?.();
+        return;
+      }
       this.pending.delete(response.id);
       if (response.error !== undefined) waiting.reject(new Error(`OCR 失败：${response.error}`));
       else waiting.resolve(response.boxes);
@@ -54,7 +60,7 @@ export class OcrPool implements OcrEngine {
 
   constructor(private readonly size = 1) {}
 
-  recognise(image: RasterImage): Promise<OcrBox[]> {
+  recognise(image: RasterImage, onWork?: () => void): Promise<OcrBox[]> {
     if (this.workers.length < this.size) {
       this.workers.push(new OcrWorker((gone) => {
         const index = this.workers.indexOf(gone);
@@ -64,7 +70,7 @@ export class OcrPool implements OcrEngine {
     const target = this.workers[this.turn++ % this.workers.length]!;
     const id = this.nextId++;
     return new Promise<OcrBox[]>((resolve, reject) => {
-      target.pending.set(id, { resolve, reject });
+      target.pending.set(id, { resolve, reject, onWork });
       target.worker.ref();
       // The pixels are copied, not transferred: the caller may still need them (a page's table lines).
       target.worker.postMessage({ id, image } satisfies OcrRequest);

@@ -7,7 +7,11 @@ import { parentPort } from 'node:worker_threads';
 import { PaddleOcr, type RasterImage } from './paddle.ts';
 
 export type OcrRequest = { id: number; image: RasterImage };
-export type OcrResponse = { id: number; boxes: import('./paddle.ts').OcrBox[]; error?: undefined } | { id: number; error: string };
+export type OcrResponse =
+  | { id: number; boxes: import('./paddle.ts').OcrBox[]; error?: undefined; working?: undefined }
+  | { id: number; error: string; working?: undefined }
+  /** Still on it: the models are loaded, the page's lines found, a batch of them read. */
+  | { id: number; working: true; error?: undefined };
 
 if (!parentPort) throw new Error('ocr/worker.ts runs as a worker thread');
 const port = parentPort;
@@ -16,8 +20,11 @@ let engine: Promise<PaddleOcr> | undefined;
 
 async function answer(request: OcrRequest): Promise<void> {
   try {
+    const working = () => port.postMessage({ id: request.id, working: true } satisfies OcrResponse);
     engine ??= PaddleOcr.load({ threads: 1 });
-    const boxes = await (await engine).recognise(request.image);
+    const loaded = await engine;
+    working();
+    const boxes = await loaded.recognise(request.image, working);
     port.postMessage({ id: request.id, boxes } satisfies OcrResponse);
   } catch (error) {
     port.postMessage({ id: request.id, error: error instanceof Error ? error.message : String(error) } satisfies OcrResponse);
