@@ -72,7 +72,6 @@ export interface WriteResult {
   removedDocKey?: number;
 }
 
-/** The model whose vectors a store holds; `profile` is its profileKey (absent in stores written before profiles). */
 /** A stored passage with what its vector is computed from (kb/index/vector/passage-text.ts). */
 export interface StoredPassageText {
   label: number;
@@ -81,6 +80,7 @@ export interface StoredPassageText {
   title: string;
 }
 
+/** The model whose vectors a store holds; `profile` is its profileKey (absent in stores written before profiles). */
 export interface StoredModel {
   id: string;
   dimension: number;
