@@ -154,10 +154,10 @@ export function describeStoreContract(name: string, openStore: StoreOpener): voi
       expect(store.passagesWithoutEmbedding(100).map((row) => row.label)).toEqual(plain.added.map((row) => row.label));
       const stored = store.storedVectors('flood.txt');
       expect(stored).toHaveLength(written.added.length);
-      const first = stored.find((row) => row.label === written.added[0]!.label)!;
-      expect(first.text).toBe(written.added[0]!.text);
-      expect(first.title.length).toBeGreaterThan(0);
-      expect([...first.vector]).toEqual([...vector(0)]);
+      const firstStored = stored.find((row) => row.label === written.added[0]!.label)!;
+      expect(firstStored.text).toBe(written.added[0]!.text);
+      expect(firstStored.title.length).toBeGreaterThan(0);
+      expect([...firstStored.vector]).toEqual([...vector(0)]);
       expect(store.passagesWithoutEmbedding(100).every((row) => Array.isArray(row.headingPath) && row.title.length > 0)).toBe(true);
       expect(store.passageVectors('flood.txt')).toHaveLength(written.added.length);
       // A span reads only the passages it overlaps: a document's opening, never the whole of a long one.
