@@ -51,6 +51,8 @@ const QUESTIONS = [
 
 interface Sample {
   endpoint: 'search' | 'ask' | 'similar' | 'upload';
+  /** When the request was sent, ms since the load began (a cluster of timeouts says when the server stalled). */
+  sentAt: number;
   ms: number;
   ok: boolean;
   error?: string;
@@ -82,16 +84,20 @@ async function startServer(env: Record<string, string>): Promise<{ url: string; 
   return { url, child };
 }
 
+/** performance.now() when the load began. */
+let loadStarted = 0;
+
 async function timed(endpoint: Sample['endpoint'], run: () => Promise<Response>): Promise<Sample> {
   const started = performance.now();
+  const sentAt = started - loadStarted;
   try {
     const response = await run();
     const body = await response.text();
     const ms = performance.now() - started;
-    if (response.status !== 200) return { endpoint, ms, ok: false, error: `HTTP ${response.status}: ${body.slice(0, 120)}` };
-    return { endpoint, ms, ok: true };
+    if (response.status !== 200) return { endpoint, sentAt, ms, ok: false, error: `HTTP ${response.status}: ${body.slice(0, 120)}` };
+    return { endpoint, sentAt, ms, ok: true };
   } catch (err) {
-    return { endpoint, ms: performance.now() - started, ok: false, error: (err as Error).message };
+    return { endpoint, sentAt, ms: performance.now() - started, ok: false, error: (err as Error).message };
   }
 }
 
@@ -216,6 +222,7 @@ async function drive(
     }
   };
   const started = performance.now();
+  loadStarted = started;
   deadline = started + seconds * 1000;
   await Promise.all([...Array.from({ length: clients }, (_, id) => client(id)), ...(hostile ? [hostileUploads()] : [])]);
   const elapsed = (performance.now() - started) / 1000;
@@ -243,7 +250,11 @@ async function drive(
       `${endpoint.padEnd(7)} ${line.requests} requests (${line.perSecond.toFixed(1)}/s), ${line.errors} errors, ${line.timeouts} timeouts (${TIMEOUT_MS / 1000} s), ` +
         `p50 ${line.p50Ms.toFixed(1)} ms, p95 ${line.p95Ms.toFixed(1)} ms, p99 ${line.p99Ms.toFixed(1)} ms`,
     );
-    for (const e of errors.slice(0, 5)) console.log(`  error: ${e.error}`);
+    for (const e of errors.slice(0, 3)) console.log(`  error: ${e.error}`);
+    if (timeouts.length > 0) {
+      const sent = timeouts.map((t) => t.sentAt / 1000).sort((a, b) => a - b);
+      console.log(`  timed-out requests were sent ${sent[0]!.toFixed(1)}–${sent.at(-1)!.toFixed(1)} s into the load (median ${sent[Math.floor(sent.length / 2)]!.toFixed(1)} s)`);
+    }
     if (errors.length > 0) failed = true;
   }
   console.log(`total ${samples.length} requests in ${elapsed.toFixed(1)} s, ${samples.filter((s) => !s.ok).length} errors`);
