@@ -41,9 +41,25 @@ import {
   type ModelStatus,
   type Place,
   type SearchFilters,
+  type DocumentExcerpt,
   type DocumentPage,
   type StoredDocument,
 } from './types.ts';
+
+/**
+ * A finder (answers, precedents, similar documents) reads a document a hit is in whole up to this many
+ * characters — every document of the evaluation knowledge base (3,699 documents, the longest 32,579
+ * characters) and all but 8 of the load knowledge base's 2,400 laws — and otherwise only the paragraphs
+ * within EXCERPT_MARGIN_CHARS of the hit: a 5M-paragraph document a query touches must not be read whole.
+ */
+export const WHOLE_DOCUMENT_CHARS = 50_000;
+/** Characters of context read either side of a hit in a longer document: its section, the list a sentence introduces. */
+export const EXCERPT_MARGIN_CHARS = 10_000;
+
+/** `excerpt`'s text in [start, end) of the document's offsets ('' outside what the excerpt read). */
+export function excerptText(excerpt: Pick<DocumentExcerpt, 'text' | 'textStart'>, start: number, end: number): string {
+  return excerpt.text.slice(Math.max(0, start - excerpt.textStart), Math.max(0, end - excerpt.textStart));
+}
 import { VectorIndex, type HnswParams } from './index/vector/hnsw.ts';
 import { describeProfile, profileKey } from './index/vector/profiles.ts';
 import { labelsDigest, VectorFile, type VectorIdentity } from './index/vector/vector-file.ts';
@@ -565,9 +581,17 @@ export class KnowledgeBase implements Searchable {
     return this.store.paragraphIndexAt(id, at);
   }
 
-  /** A document's text alone, without reading its paragraphs and passages. */
-  documentText(id: string): string | undefined {
-    return this.store.documentText(id);
+  /** A document's text alone — or only [span.start, span.end) of it — without reading its paragraphs and passages. */
+  documentText(id: string, span?: { start: number; end: number }): string | undefined {
+    return this.store.documentText(id, span);
+  }
+
+  /**
+   * What a finder reads of a document one of its hits is in: the whole document up to
+   * WHOLE_DOCUMENT_CHARS, else the paragraphs within EXCERPT_MARGIN_CHARS of [around.start, around.end).
+   */
+  documentExcerpt(id: string, around: { start: number; end: number }): DocumentExcerpt | undefined {
+    return this.store.documentExcerpt(id, around, { margin: EXCERPT_MARGIN_CHARS, wholeUpTo: WHOLE_DOCUMENT_CHARS });
   }
 
   listDocuments(options: ListDocumentsOptions = {}): { total: number; documents: DocumentSummary[] } {
@@ -612,9 +636,9 @@ export class KnowledgeBase implements Searchable {
     return { ...counts, vectors: this.vectors?.count ?? this.vectorFile.savedCount() ?? 0, lexical: this.lexical.size, bytesOnDisk: bytes };
   }
 
-  /** The stored passage vectors of a document, in passage order (empty without embeddings). */
-  passageVectors(documentId: string): Array<{ passageId: string; vector: Float32Array }> {
-    return this.store.passageVectors(documentId);
+  /** The stored passage vectors of a document, in passage order (empty without embeddings); `within`: only those overlapping that span. */
+  passageVectors(documentId: string, within?: { start: number; end: number }): Array<{ passageId: string; vector: Float32Array }> {
+    return this.store.passageVectors(documentId, within);
   }
 
   /** The content hash stored for a document (undefined when it is not indexed). */

@@ -52,6 +52,8 @@ export type KnowledgeBaseApi = Pick<
   | 'knowsWord'
   | 'wordShare'
   | 'getDocument'
+  | 'documentExcerpt'
+  | 'documentText'
   | 'documentPage'
   | 'paragraphIndexAt'
   | 'listDocuments'
