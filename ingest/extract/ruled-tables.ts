@@ -15,7 +15,7 @@ import { stripWhitespace } from '../../kb/text/text.ts';
 import { isPageNumberLine, joinLines, meanConfidence } from '../clean.ts';
 import { baselineGroups, buildLines, round, type PlacedItem } from './layout.ts';
 import type { RasterImage } from './ocr/pool.ts';
-import { gridHeadings, headerRowCount, isDataTable, tableLines, type TableGrid } from './table.ts';
+import { gridHeadings, isDataTable, tableLines, type TableGrid } from './table.ts';
 
 /** An axis-aligned ruling line in page points (y grows downwards). */
 export interface Segment {

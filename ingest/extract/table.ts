@@ -74,7 +74,7 @@ function rowText(cells: string[], headings: string[]): string {
 }
 
 /** How many leading rows of the grid are column headings. */
-export function headerRowCount(grid: TableGrid): number {
+function headerRowCount(grid: TableGrid): number {
   if (grid.headings) return 0;
   if (grid.headerRows !== 'guess') return grid.headerRows;
   const first = grid.rows[0]?.map(cellText);
@@ -96,9 +96,8 @@ export function gridHeadings(grid: TableGrid): string[] {
  */
 export function tableLines(grid: TableGrid, table: number, layout?: (row: number) => Omit<SourceLine, 'text' | 'table'>): SourceLine[] {
   const rows = grid.rows.map((row) => row.map(cellText));
-  const columns = Math.max(0, ...rows.map((row) => row.length));
   const headerCount = headerRowCount(grid);
-  const headings = grid.headings ?? columnHeadings(rows.slice(0, headerCount), columns);
+  const headings = gridHeadings(grid);
   const lines: SourceLine[] = [];
   rows.forEach((row, index) => {
     const header = index < headerCount;
