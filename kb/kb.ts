@@ -62,6 +62,7 @@ export function excerptText(excerpt: Pick<DocumentExcerpt, 'text' | 'textStart'>
 }
 import { VectorIndex, type HnswParams } from './index/vector/hnsw.ts';
 import { describeProfile, profileKey } from './index/vector/profiles.ts';
+import { passageEmbeddingText } from './index/vector/passage-text.ts';
 import { labelsDigest, VectorFile, type VectorIdentity } from './index/vector/vector-file.ts';
 
 export interface KnowledgeBaseOptions {
@@ -730,11 +731,16 @@ export class KnowledgeBase implements Searchable {
       try {
         // A changed file or a new parser version re-parses a document whose passages are mostly the same text:
         // their vectors are kept (same model: the store holds one model's vectors), only new text is embedded.
-        const kept = items.map((item) => (this.store.model() ? this.store.vectorsByText(item.id) : new Map<string, Float32Array>()));
-        const fresh = [...new Set(items.flatMap((item, i) => item.parsed.passages.map((p) => p.text).filter((text) => !kept[i]!.has(text))))];
+        const kept = items.map((item) =>
+          this.store.model()
+            ? new Map(this.store.storedVectors(item.id).map((row) => [passageEmbeddingText(row.title, row.headingPath, row.text), row.vector]))
+            : new Map<string, Float32Array>(),
+        );
+        const inputs = items.map((item) => item.parsed.passages.map((p) => passageEmbeddingText(item.parsed.title, p.headingPath, p.text)));
+        const fresh = [...new Set(inputs.flatMap((texts, i) => texts.filter((text) => !kept[i]!.has(text))))];
         const flat = await embedByLength(embedder, fresh);
         const embedded = new Map(fresh.map((text, i) => [text, flat[i]!]));
-        vectors = items.map((item, i) => item.parsed.passages.map((p) => kept[i]!.get(p.text) ?? embedded.get(p.text)!));
+        vectors = inputs.map((texts, i) => texts.map((text) => kept[i]!.get(text) ?? embedded.get(text)!));
       } catch (error) {
         // A server that is down or answers garbage would fail every document the same way: stop the batch, write nothing of this group.
         if (error instanceof EmbeddingServiceError && error.scope === 'service') {
@@ -804,7 +810,7 @@ export class KnowledgeBase implements Searchable {
     for (;;) {
       const batch = this.store.passagesWithoutEmbedding(256);
       if (batch.length === 0) break;
-      const vectors = await embedByLength(embedder, batch.map((p) => p.text));
+      const vectors = await embedByLength(embedder, batch.map((p) => passageEmbeddingText(p.title, p.headingPath, p.text)));
       if (!this.store.model()) this.store.setModel(modelRecord(embedder));
       const entries = batch.map((p, i) => ({ label: p.label, vector: vectors[i]! }));
       const stored = new Set(this.store.addEmbeddings(entries));
@@ -868,6 +874,16 @@ function modelRecord(embedder: Embedder): { id: string; dimension: number; profi
   return { id: embedder.modelId, dimension: embedder.dimension, profile: profileKey(embedder.profile) };
 }
 
+/** Two model records that differ in nothing but the passage text form (profileKey's passageText). */
+function samePassageModel(stored: { id: string; dimension: number; profile?: string }, current: { id: string; dimension: number; profile: string }): boolean {
+  if (stored.id !== current.id || stored.dimension !== current.dimension || !stored.profile) return false;
+  const withoutForm = (key: string): string => {
+    const { passageText: _form, ...rest } = JSON.parse(key) as Record<string, unknown>;
+    return JSON.stringify(rest);
+  };
+  return withoutForm(stored.profile) === withoutForm(current.profile);
+}
+
 /** Refuse to mix vectors of two models, or of one model pooled or prefixed two ways; name both and the fix. */
 function checkModel(store: DocumentStore, dataDir: string, embedder: Embedder | null, allowChange: boolean, mayWrite: boolean, log: (m: string) => void): void {
   const stored = store.model();
@@ -882,6 +898,15 @@ function checkModel(store: DocumentStore, dataDir: string, embedder: Embedder | 
   const now = describeProfile(embedder.profile);
   if (store.counts().embedded === 0) {
     if (mayWrite) store.setModel(undefined);
+    return;
+  }
+  if (samePassageModel(stored, current)) {
+    // The model is the one configured; only PolicyKB's passage text (passage-text.ts) changed. Nothing to ask the
+    // user: the vectors are dropped and every opener that embeds (npm start, ingest, reembed) fills them again.
+    if (mayWrite) {
+      log(`store holds ${stored.id} vectors of another passage text form; re-embedding its ${store.counts().embedded} passages`);
+      store.dropEmbeddings();
+    }
     return;
   }
   if (allowChange) {

