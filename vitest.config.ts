@@ -8,6 +8,7 @@
  * Helpers live in tests/support/, committed inputs in tests/fixtures/.
  */
 import { defineConfig } from 'vitest/config';
+import SlowestFirst from './tests/support/sequencer.ts';
 
 export default defineConfig({
   test: {
@@ -22,6 +23,7 @@ export default defineConfig({
     // 120 s timeouts: run `npx vitest run --maxWorkers 1` there.
     maxWorkers: 2,
     reporters: ['default', './tests/support/summary-reporter.ts'],
+    sequence: { sequencer: SlowestFirst },
     projects: [
       // Unit files share one module cache per worker: most of a small file's time was importing pdf.js, jieba and transformers again.
       { extends: true, test: { name: 'unit', include: ['tests/unit/**/*.test.ts'], isolate: false } },

@@ -134,6 +134,10 @@ const SEMANTIC_GRID: Array<Omit<SemanticEvidence, 'similarity'> | null> = [
   { floor: 0.88, match: 0.9, unknownWordMatch: 0.92 },
   { floor: 0.87, match: 0.89, unknownWordMatch: 0.91, weight: 2 },
   { floor: 0.86, match: 0.92, unknownWordMatch: 1.1 },
+  { floor: 0.88, match: 0.9, unknownWordMatch: 0.92, weight: 2 },
+  { floor: 0.89, match: 0.91, unknownWordMatch: 0.93, weight: 2 },
+  { floor: 0.9, match: 0.92, unknownWordMatch: 0.94, weight: 2 },
+  { floor: 0.88, match: 0.91, unknownWordMatch: 0.93, weight: 2 },
 ];
 
 async function main(): Promise<void> {

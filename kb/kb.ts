@@ -41,11 +41,28 @@ import {
   type ModelStatus,
   type Place,
   type SearchFilters,
+  type DocumentExcerpt,
   type DocumentPage,
   type StoredDocument,
 } from './types.ts';
+
+/**
+ * A finder (answers, precedents, similar documents) reads a document a hit is in whole up to this many
+ * characters — every document of the evaluation knowledge base (3,699 documents, the longest 32,579
+ * characters) and all but 8 of the load knowledge base's 2,400 laws — and otherwise only the paragraphs
+ * within EXCERPT_MARGIN_CHARS of the hit: a 5M-paragraph document a query touches must not be read whole.
+ */
+export const WHOLE_DOCUMENT_CHARS = 50_000;
+/** Characters of context read either side of a hit in a longer document: its section, the list a sentence introduces. */
+export const EXCERPT_MARGIN_CHARS = 10_000;
+
+/** `excerpt`'s text in [start, end) of the document's offsets ('' outside what the excerpt read). */
+export function excerptText(excerpt: Pick<DocumentExcerpt, 'text' | 'textStart'>, start: number, end: number): string {
+  return excerpt.text.slice(Math.max(0, start - excerpt.textStart), Math.max(0, end - excerpt.textStart));
+}
 import { VectorIndex, type HnswParams } from './index/vector/hnsw.ts';
 import { describeProfile, profileKey } from './index/vector/profiles.ts';
+import { passageEmbeddingText } from './index/vector/passage-text.ts';
 import { labelsDigest, VectorFile, type VectorIdentity } from './index/vector/vector-file.ts';
 
 export interface KnowledgeBaseOptions {
@@ -575,9 +592,17 @@ export class KnowledgeBase implements Searchable {
     return this.store.paragraphIndexAt(id, at);
   }
 
-  /** A document's text alone, without reading its paragraphs and passages. */
-  documentText(id: string): string | undefined {
-    return this.store.documentText(id);
+  /** A document's text alone — or only [span.start, span.end) of it — without reading its paragraphs and passages. */
+  documentText(id: string, span?: { start: number; end: number }): string | undefined {
+    return this.store.documentText(id, span);
+  }
+
+  /**
+   * What a finder reads of a document one of its hits is in: the whole document up to
+   * WHOLE_DOCUMENT_CHARS, else the paragraphs within EXCERPT_MARGIN_CHARS of [around.start, around.end).
+   */
+  documentExcerpt(id: string, around: { start: number; end: number }): DocumentExcerpt | undefined {
+    return this.store.documentExcerpt(id, around, { margin: EXCERPT_MARGIN_CHARS, wholeUpTo: WHOLE_DOCUMENT_CHARS });
   }
 
   listDocuments(options: ListDocumentsOptions = {}): { total: number; documents: DocumentSummary[] } {
@@ -622,9 +647,9 @@ export class KnowledgeBase implements Searchable {
     return { ...counts, vectors: this.vectors?.count ?? this.vectorFile.savedCount() ?? 0, lexical: this.lexical.size, bytesOnDisk: bytes };
   }
 
-  /** The stored passage vectors of a document, in passage order (empty without embeddings). */
-  passageVectors(documentId: string): Array<{ passageId: string; vector: Float32Array }> {
-    return this.store.passageVectors(documentId);
+  /** The stored passage vectors of a document, in passage order (empty without embeddings); `within`: only those overlapping that span. */
+  passageVectors(documentId: string, within?: { start: number; end: number }): Array<{ passageId: string; vector: Float32Array }> {
+    return this.store.passageVectors(documentId, within);
   }
 
   /** The content hash stored for a document (undefined when it is not indexed). */
@@ -716,11 +741,16 @@ export class KnowledgeBase implements Searchable {
       try {
         // A changed file or a new parser version re-parses a document whose passages are mostly the same text:
         // their vectors are kept (same model: the store holds one model's vectors), only new text is embedded.
-        const kept = items.map((item) => (this.store.model() ? this.store.vectorsByText(item.id) : new Map<string, Float32Array>()));
-        const fresh = [...new Set(items.flatMap((item, i) => item.parsed.passages.map((p) => p.text).filter((text) => !kept[i]!.has(text))))];
+        const kept = items.map((item) =>
+          this.store.model()
+            ? new Map(this.store.storedVectors(item.id).map((row) => [passageEmbeddingText(row.title, row.headingPath, row.text), row.vector]))
+            : new Map<string, Float32Array>(),
+        );
+        const inputs = items.map((item) => item.parsed.passages.map((p) => passageEmbeddingText(item.parsed.title, p.headingPath, p.text)));
+        const fresh = [...new Set(inputs.flatMap((texts, i) => texts.filter((text) => !kept[i]!.has(text))))];
         const flat = await embedByLength(embedder, fresh);
         const embedded = new Map(fresh.map((text, i) => [text, flat[i]!]));
-        vectors = items.map((item, i) => item.parsed.passages.map((p) => kept[i]!.get(p.text) ?? embedded.get(p.text)!));
+        vectors = inputs.map((texts, i) => texts.map((text) => kept[i]!.get(text) ?? embedded.get(text)!));
       } catch (error) {
         // A server that is down or answers garbage would fail every document the same way: stop the batch, write nothing of this group.
         if (error instanceof EmbeddingServiceError && error.scope === 'service') {
@@ -790,7 +820,7 @@ export class KnowledgeBase implements Searchable {
     for (;;) {
       const batch = this.store.passagesWithoutEmbedding(256);
       if (batch.length === 0) break;
-      const vectors = await embedByLength(embedder, batch.map((p) => p.text));
+      const vectors = await embedByLength(embedder, batch.map((p) => passageEmbeddingText(p.title, p.headingPath, p.text)));
       if (!this.store.model()) this.store.setModel(modelRecord(embedder));
       const entries = batch.map((p, i) => ({ label: p.label, vector: vectors[i]! }));
       const stored = new Set(this.store.addEmbeddings(entries));
@@ -854,6 +884,16 @@ function modelRecord(embedder: Embedder): { id: string; dimension: number; profi
   return { id: embedder.modelId, dimension: embedder.dimension, profile: profileKey(embedder.profile) };
 }
 
+/** Two model records that differ in nothing but the passage text form (profileKey's passageText). */
+function samePassageModel(stored: { id: string; dimension: number; profile?: string }, current: { id: string; dimension: number; profile: string }): boolean {
+  if (stored.id !== current.id || stored.dimension !== current.dimension || !stored.profile) return false;
+  const withoutForm = (key: string): string => {
+    const { passageText: _form, ...rest } = JSON.parse(key) as Record<string, unknown>;
+    return JSON.stringify(rest);
+  };
+  return withoutForm(stored.profile) === withoutForm(current.profile);
+}
+
 /** Refuse to mix vectors of two models, or of one model pooled or prefixed two ways; name both and the fix. */
 function checkModel(store: DocumentStore, dataDir: string, embedder: Embedder | null, allowChange: boolean, mayWrite: boolean, log: (m: string) => void): void {
   const stored = store.model();
@@ -868,6 +908,15 @@ function checkModel(store: DocumentStore, dataDir: string, embedder: Embedder | 
   const now = describeProfile(embedder.profile);
   if (store.counts().embedded === 0) {
     if (mayWrite) store.setModel(undefined);
+    return;
+  }
+  if (samePassageModel(stored, current)) {
+    // The model is the one configured; only PolicyKB's passage text (passage-text.ts) changed. Nothing to ask the
+    // user: the vectors are dropped and every opener that embeds (npm start, ingest, reembed) fills them again.
+    if (mayWrite) {
+      log(`store holds ${stored.id} vectors of another passage text form; re-embedding its ${store.counts().embedded} passages`);
+      store.dropEmbeddings();
+    }
     return;
   }
   if (allowChange) {

@@ -399,6 +399,17 @@ export interface StoredDocument extends DocumentSummary {
   sourcePath?: string;
 }
 
+/**
+ * A stretch of a stored document: the paragraphs around a hit, the text they cover, the passages within
+ * them — or the whole document when it is short. `text` starts at offset `textStart` of the document's
+ * text, so offsets stay the document's own: `excerptText(excerpt, start, end)` slices it.
+ */
+export interface DocumentExcerpt extends StoredDocument {
+  textStart: number;
+  /** True when this is the whole document (textStart 0, every paragraph and passage). */
+  whole: boolean;
+}
+
 /** A document's summary with one page of its paragraphs: what a reader of a long document is sent at a time. */
 export interface DocumentPage extends DocumentSummary {
   paragraphs: Paragraph[];

@@ -12,7 +12,8 @@
  * base lacks the subject, the place, the year or the kind of fact asked for,
  * the answer is null and the reason says which, in plain words.
  */
-import type { AnswerCitation, Paragraph, Place, SearchHit, StoredDocument } from '../kb/types.ts';
+import type { AnswerCitation, DocumentExcerpt, Paragraph, Place, SearchHit } from '../kb/types.ts';
+import { excerptText } from '../kb/kb.ts';
 import { fingerprint, nearDuplicate, type TextFingerprint } from '../kb/text/near-duplicates.ts';
 import { LIST_ITEM, matchEnumerator } from '../kb/text/numbering.ts';
 import { anyMark, CLAUSE_STOPS, COLONS, ELLIPSIS, endsWithMark, PAUSES, questionTerms, SENTENCE_STOPS, splitSentences, type TextSpan } from '../kb/text/sentences.ts';
@@ -34,16 +35,28 @@ import { placeForms } from './scope.ts';
 
 export { carriesFact, factTypeOf, type FactType } from './question.ts';
 
+/** How the finders read stored documents: never more of one than around its hits (kb.ts WHOLE_DOCUMENT_CHARS). */
 export interface DocumentSource {
-  getDocument(id: string): StoredDocument | undefined;
+  /** The stretch of a document around [around.start, around.end): the whole of a short one (KnowledgeBase.documentExcerpt). */
+  documentExcerpt(id: string, around: { start: number; end: number }): DocumentExcerpt | undefined;
+  /** [span.start, span.end) of a document's text, to check a quote against the store. */
+  documentText(id: string, span: { start: number; end: number }): string | undefined;
 }
 
-/** `source.getDocument`, each id read once: several hits and renditions name the same document. */
-export function documentLoader(source: DocumentSource): (id: string) => StoredDocument | undefined {
-  const cache = new Map<string, StoredDocument | undefined>();
-  return (id) => {
-    if (!cache.has(id)) cache.set(id, source.getDocument(id));
-    return cache.get(id);
+/**
+ * `source.documentExcerpt`, each document read once — again only for a hit outside what was read of
+ * it: several hits and renditions name the same document.
+ */
+export function documentLoader(source: DocumentSource): (id: string, around: { start: number; end: number }) => DocumentExcerpt | undefined {
+  const cache = new Map<string, DocumentExcerpt[] | null>();
+  return (id, around) => {
+    const read = cache.get(id);
+    if (read === null) return undefined;
+    const covering = read?.find((e) => e.whole || (around.start >= e.textStart && around.end <= e.textStart + e.text.length));
+    if (covering) return covering;
+    const excerpt = source.documentExcerpt(id, around);
+    cache.set(id, excerpt ? [...(read ?? []), excerpt] : null);
+    return excerpt;
   };
 }
 
@@ -134,8 +147,8 @@ export interface SemanticEvidence {
 
 /** What is known of a candidate's document, computed once per document. */
 interface DocFacts {
-  doc: StoredDocument;
-  /** Folded, whitespace-free title + text: where terms are looked up. */
+  doc: DocumentExcerpt;
+  /** Folded, whitespace-free title + text (what was read of it: kb.ts WHOLE_DOCUMENT_CHARS): where terms are looked up. */
   haystack: string;
   title: string;
   place?: Place;
@@ -145,6 +158,8 @@ interface DocFacts {
 interface Candidate {
   span: TextSpan;
   facts: DocFacts;
+  /** What was read of the document around this sentence (the whole of a short one). */
+  doc: DocumentExcerpt;
   paragraph: Paragraph;
   /** Folded, whitespace-free sentence text that terms are looked up in. */
   haystack: string;
@@ -164,18 +179,18 @@ interface Candidate {
 const ANSWERING_ROLES = new Set(['body', 'note']);
 const MIN_SENTENCE_CHARS = 6;
 
-function paragraphsIn(doc: StoredDocument, start: number, end: number): Paragraph[] {
+function paragraphsIn(doc: DocumentExcerpt, start: number, end: number): Paragraph[] {
   return doc.paragraphs.filter((p) => p.end > start && p.start < end);
 }
 
-function paragraphAt(doc: StoredDocument, offset: number): Paragraph | undefined {
+function paragraphAt(doc: DocumentExcerpt, offset: number): Paragraph | undefined {
   return doc.paragraphs.find((p) => offset >= p.start && offset < p.end);
 }
 
 /** Documents a collapsed hit also stands for; a few are enough to find the best-structured rendition. */
 const MAX_RENDITIONS = 3;
 
-function factsOf(doc: StoredDocument): DocFacts {
+function factsOf(doc: DocumentExcerpt): DocFacts {
   const meta = doc.metadata;
   // Stores written before places were read at ingest: read it here (a few milliseconds per document).
   const place = meta.place ?? documentPlace({ title: doc.title, ...(meta.issuer ? { issuer: meta.issuer } : {}), text: doc.text });
@@ -193,19 +208,20 @@ function collectCandidates(hits: SearchHit[], docs: DocumentSource): { candidate
   const seen = new Set<string>();
   const load = documentLoader(docs);
   const facts = new Map<string, DocFacts>();
-  const factsFor = (doc: StoredDocument) => {
+  const factsFor = (doc: DocumentExcerpt) => {
     let f = facts.get(doc.id);
     if (!f) facts.set(doc.id, (f = factsOf(doc)));
     return f;
   };
   const candidates: Candidate[] = [];
-  const add = (doc: StoredDocument, paragraph: Paragraph, span: TextSpan, hitRank: number) => {
+  const add = (doc: DocumentExcerpt, paragraph: Paragraph, span: TextSpan, hitRank: number) => {
     const key = `${doc.id}\u0000${span.start}`;
     if (seen.has(key) || span.text.length < MIN_SENTENCE_CHARS) return;
     seen.add(key);
     candidates.push({
       span,
       facts: factsFor(doc),
+      doc,
       paragraph,
       haystack: comparable(span.text),
       context: comparable(`${paragraph.headingPath.join('\n')}\n${paragraph.text}`),
@@ -216,19 +232,24 @@ function collectCandidates(hits: SearchHit[], docs: DocumentSource): { candidate
     });
   };
   hits.forEach((hit, i) => {
-    const doc = load(hit.citation.documentId);
+    const doc = load(hit.citation.documentId, hit.citation);
     if (!doc) return;
     factsFor(doc);
-    const renditions = (hit.alsoIn ?? []).slice(0, MAX_RENDITIONS).map(load).filter((d): d is StoredDocument => d !== undefined);
+    // A rendition holds the same text at about the same place.
+    const renditions = (hit.alsoIn ?? [])
+      .slice(0, MAX_RENDITIONS)
+      .map((id) => load(id, hit.citation))
+      .filter((d): d is DocumentExcerpt => d !== undefined);
     // A passage may begin or end mid-sentence; quote whole sentences of the paragraphs it covers.
     for (const paragraph of paragraphsIn(doc, hit.citation.start, hit.citation.end)) {
-      for (const span of splitSentences(doc.text.slice(paragraph.start, paragraph.end), paragraph.start)) {
+      for (const span of splitSentences(excerptText(doc, paragraph.start, paragraph.end), paragraph.start)) {
         if (span.end <= hit.citation.start || span.start >= hit.citation.end) continue;
         add(doc, paragraph, span, i + 1);
         // The same sentence in another rendition (the PDF with pages, the reply with its headings)
         // may cite better; it competes on equal terms and duplicates are dropped at selection.
         for (const other of renditions) {
-          const at = other.text.indexOf(span.text);
+          const found = other.text.indexOf(span.text);
+          const at = found >= 0 ? found + other.textStart : -1;
           const where = at >= 0 ? paragraphAt(other, at) : undefined;
           if (where && at + span.text.length <= where.end) {
             add(other, where, { text: span.text, start: at, end: at + span.text.length }, i + 1);
@@ -446,7 +467,7 @@ const MEASURE_ITEMS = 5;
 
 interface Quoted {
   span: TextSpan;
-  doc: StoredDocument;
+  doc: DocumentExcerpt;
   paragraph: Paragraph;
 }
 
@@ -469,7 +490,7 @@ function* followingInSection(c: Quoted): Generator<Quoted & { newParagraph: bool
       if (p.headingPath.length < section.length || section.some((h, k) => p.headingPath[k] !== h)) return;
     }
     let first = true;
-    for (const span of splitSentences(c.doc.text.slice(p.start, p.end), p.start)) {
+    for (const span of splitSentences(excerptText(c.doc, p.start, p.end), p.start)) {
       if (i === at && span.start <= c.span.start) continue;
       yield { span, doc: c.doc, paragraph: p, newParagraph: i > at && first };
       first = false;
@@ -495,7 +516,7 @@ function novelty(c: Candidate, terms: Term[]): number {
  * follows it.
  */
 function continuationOf(candidate: Candidate, terms: Term[], restOfParagraph: boolean, type: FactType | undefined): Quoted[] {
-  const c: Quoted = { span: candidate.span, doc: candidate.facts.doc, paragraph: candidate.paragraph };
+  const c: Quoted = { span: candidate.span, doc: candidate.doc, paragraph: candidate.paragraph };
   const out: Quoted[] = [];
   if (/[：:]$/.test(c.span.text)) {
     let length = c.span.text.length;
@@ -641,7 +662,7 @@ const KEY_WORD_REACH = 400;
  */
 function absentKeyWords(c: Candidate, keys: KeyWord[]): string[] {
   if (keys.length === 0) return [];
-  c.surroundings ??= `${c.context}\n${c.facts.title}\n${comparable(c.facts.doc.text.slice(Math.max(0, c.span.start - KEY_WORD_REACH), c.span.end + KEY_WORD_REACH))}`;
+  c.surroundings ??= `${c.context}\n${c.facts.title}\n${comparable(excerptText(c.doc, c.span.start - KEY_WORD_REACH, c.span.end + KEY_WORD_REACH))}`;
   const around = c.surroundings;
   const holds = (t: Term) => t.forms.some((f) => around.includes(f));
   return keys.filter((k) => !holds(k) && !(k.parts.length >= 2 && k.parts.every(holds))).map((k) => k.term);
@@ -651,20 +672,24 @@ type KeyWord = Term & { parts: Term[] };
 
 /**
  * The model's evidence (e5 cosines of question and passage crowd into 0.8–0.95), measured with
- * `npm run tune-answers` on all four sets at once (hybrid, 17,573 passages; README answer table).
- * Ranked by the mean of NCPQA, paraphrase and scoped gold and 1 − unanswerable false answers:
- * no model evidence 0.571 (NCPQA gold 67.9% / null 7.8%, paraphrase 9.5% / 69.0%, false 20.3%);
- * match 0.89, unknown word 0.91, floor 0.87, weight 2: 0.628 (71.3% / 1.8%, 31.0% / 35.7%, false 29.7%);
- * match 0.9, unknown 0.92, floor 0.86, weight 1: 0.619 (false 25.0%); match 0.88, floor 0.84: 0.604
- * (false 35.9%); floor 0.88: 0.603; never passing an unknown word: 0.597 (paraphrase gold 11.9%).
+ * `npm run tune-answers` on all four sets at once (hybrid, 17,737 passages embedded as
+ * "title · headings ⏎ text", kb/index/vector/passage-text.ts), ranked by the mean of NCPQA, paraphrase
+ * and scoped gold and 1 − unanswerable false answers:
+ * no model evidence 0.570 (NCPQA gold 69.9% / null 7.8%, paraphrase 9.5% / 66.7%, scoped 69.0% / 21.4%,
+ * false 20.3%); match 0.9, unknown word 0.92, floor 0.86, weight 2: 0.659 (72.9% / 4.1%, 28.6% / 45.2%,
+ * 81.0% / 7.1%, false 18.8%); floor 0.88 with those: 0.654 (false 17.2%); the constants fitted on
+ * text-only vectors (match 0.89, unknown 0.91, floor 0.87): 0.651 (72.6% / 2.6%, 31.0% / 38.1%, false
+ * 21.9%); match 0.88, floor 0.84: 0.648 (false 31.3%); one step higher (0.91 / 0.93 / 0.89): 0.596;
+ * never passing an unknown word: 0.606. The title in the passage vectors barely moved the cosines'
+ * scale: the text-only fit (0.628 there) was within 0.01 of the best here.
  * A floor does little against the unanswerable set: its questions' nearest passages are as close
  * to them as the answerable ones' (one topic, another place or subsidy), so the lexical checks stay.
  * SEMANTIC_BASE is the cosine of a passage merely on the topic (it adds nothing to a sentence's score).
  */
-const SEMANTIC_MATCH = 0.89;
-const SEMANTIC_UNKNOWN_WORD_MATCH = 0.91;
+const SEMANTIC_MATCH = 0.9;
+const SEMANTIC_UNKNOWN_WORD_MATCH = 0.92;
 const SEMANTIC_MIN_COVERAGE = 0.15;
-const SEMANTIC_FLOOR = 0.87;
+const SEMANTIC_FLOOR = 0.86;
 const SEMANTIC_WEIGHT = 2;
 const SEMANTIC_BASE = 0.8;
 
@@ -837,7 +862,7 @@ export function extractAnswer(question: string, hits: SearchHit[], docs: Documen
   const used = new Set<string>();
   const quoted: Array<Quoted & { continuation: boolean; facts: DocFacts }> = [];
   for (const [i, c] of chosen.entries()) {
-    const q = { span: c.span, doc: c.facts.doc, paragraph: c.paragraph };
+    const q = { span: c.span, doc: c.doc, paragraph: c.paragraph };
     if (used.has(quoteKey(q))) continue;
     used.add(quoteKey(q));
     quoted.push({ ...q, continuation: false, facts: c.facts });
@@ -875,9 +900,9 @@ function aboutLine(facts: DocFacts[]): string | undefined {
 export function verifyCitations(citations: AnswerCitation[], docs: DocumentSource): string[] {
   const problems: string[] = [];
   for (const c of citations) {
-    const doc = docs.getDocument(c.documentId);
-    if (!doc) problems.push(`[${c.n}] ${c.documentId}: 文档不存在`);
-    else if (doc.text.slice(c.start, c.end) !== c.quote) problems.push(`[${c.n}] ${c.documentId}@${c.start}-${c.end}: 引文与原文不一致`);
+    const stored = docs.documentText(c.documentId, c);
+    if (stored === undefined) problems.push(`[${c.n}] ${c.documentId}: 文档不存在`);
+    else if (stored !== c.quote) problems.push(`[${c.n}] ${c.documentId}@${c.start}-${c.end}: 引文与原文不一致`);
   }
   return problems;
 }

@@ -16,7 +16,7 @@ import { hitSimilarities } from './semantic.ts';
 export const ASK_DEFAULT_K = 8;
 
 /** What answering reads of a knowledge base. */
-export type Askable = Pick<KnowledgeBase, 'retrievalIndexes' | 'knowsWord' | 'mayHoldText' | 'wordShare' | 'getDocument' | 'passageVectors'>;
+export type Askable = Pick<KnowledgeBase, 'retrievalIndexes' | 'knowsWord' | 'mayHoldText' | 'wordShare' | 'documentExcerpt' | 'documentText' | 'passageVectors'>;
 
 export interface AskQuery extends Omit<SearchQuery, 'text'> {
   question: string;

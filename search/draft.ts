@@ -91,9 +91,8 @@ export function buildDraft(result: PrecedentsResult, docs: DocumentSource): Draf
     for (const excerpt of precedents) {
       if (quotes.length >= QUOTES_PER_SECTION || excerpt.coverage < DRAFT_MIN_COVERAGE) break;
       if (quotes.some((q) => q.citation.documentId === excerpt.documentId)) continue;
-      const doc = docs.getDocument(excerpt.documentId);
       // Quote what the store holds at the cited range, nothing else.
-      if (!doc || doc.text.slice(excerpt.citation.start, excerpt.citation.end) !== excerpt.text) continue;
+      if (docs.documentText(excerpt.documentId, excerpt.citation) !== excerpt.text) continue;
       quotes.push({ text: excerpt.text, citation: excerpt.citation, source: sourceLabel(excerpt), coverage: excerpt.coverage });
     }
     return { suggestion, heading: `${sectionLabel(suggestion)}关于“${suggestionGist(suggestion)}”的建议`, quotes };

@@ -107,9 +107,9 @@ export function checkGenerated(
   const citations: AnswerCitation[] = [];
   for (const n of [...used].sort((a, b) => a - b)) {
     const c = hits[n - 1]!.citation;
-    const doc = docs.getDocument(c.documentId);
-    if (!doc) continue;
-    citations.push({ ...c, n, quote: doc.text.slice(c.start, c.end) });
+    const quote = docs.documentText(c.documentId, c);
+    if (quote === undefined) continue;
+    citations.push({ ...c, n, quote });
   }
   return {
     model,

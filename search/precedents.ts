@@ -15,9 +15,9 @@ import type {
   RetrievalMode,
   SearchFilters,
   SearchHit,
-  StoredDocument,
+  DocumentExcerpt,
 } from '../kb/types.ts';
-import type { Searchable } from '../kb/kb.ts';
+import { excerptText, type Searchable } from '../kb/kb.ts';
 import { documentLoader, type DocumentSource } from './answer.ts';
 import { search } from './retrieve.ts';
 import { dice, splitSentences, termsOf, type TextSpan } from '../kb/text/sentences.ts';
@@ -93,6 +93,8 @@ export interface SimilarOptions {
   excludeDocumentId?: string;
   /** Query parts at most; longer texts get adjacent sentences merged. Default 40. */
   maxParts?: number;
+  /** Part retrievals at most; more parts are retrieved in groups of neighbours. Default MAX_PART_RETRIEVALS. */
+  maxRetrievals?: number;
   /** Pairs shown per document at most. Default 12. */
   maxPairs?: number;
 }
@@ -136,10 +138,12 @@ export function splitQuery(text: string, maxParts = 40): QueryPart[] {
 }
 
 interface Accumulator {
-  doc: StoredDocument;
+  doc: DocumentExcerpt;
   hit: SearchHit;
   rankScores: number;
   wholeScore: number;
+  /** Query parts whose retrieval (their own, or their group's) found this document. */
+  matchedParts: number;
   pairs: AlignedPair[];
   alsoIn: Set<string>;
 }
@@ -155,9 +159,47 @@ const WHOLE_TEXT_WEIGHT = 0.5;
 const RENDITION_SAMPLE_CHARS = 3000;
 /** The whole-text query is cut here: a longer one only adds noise terms to BM25. */
 const WHOLE_TEXT_CHARS = 1000;
+/**
+ * Retrievals per request besides the whole-text one: a text of more parts is retrieved in this many
+ * groups of neighbouring parts, and each part is aligned against what its group found. One retrieval
+ * per part (up to 40) made `/api/documents/:id/similar` of a law's 20,000-character opening cost
+ * 3.1 CPU-s (p50; 7.9 s the worst of 6) on the 104,639-passage load knowledge base — 54% query
+ * embeddings, 15% BM25 — against 0.05 s for a search, and its requests held the load check's
+ * clients past their 20 s timeout. Texts of at most this many parts (citizens' messages, short
+ * proposals: bench/precedents.jsonl) are retrieved part by part as before.
+ */
+export const MAX_PART_RETRIEVALS = 6;
+/** Quotation marks in a proposal are prose (“人才回乡”计划), not the search syntax for an exact phrase. */
+const asQueryText = (text: string) => text.replace(/["“”「」『』]/g, ' ').trim();
+
+/** Neighbouring parts retrieved together: one span of the text. */
+interface PartGroup extends TextSpan {
+  parts: QueryPart[];
+}
+
+/** `parts` in at most `count` groups of neighbours, as even as they divide. */
+export function groupParts(text: string, parts: QueryPart[], count: number): PartGroup[] {
+  const size = Math.ceil(parts.length / Math.max(1, count));
+  const groups: PartGroup[] = [];
+  for (let i = 0; i < parts.length; i += size) {
+    const members = parts.slice(i, i + size);
+    const start = members[0]!.start;
+    const end = members.at(-1)!.end;
+    groups.push({ text: text.slice(start, end), start, end, parts: members });
+  }
+  return groups;
+}
+
+/**
+ * Dense queries that need no model call: a stored document's own passage vectors for a span of
+ * the query text (its opening), or undefined to embed the span's text as a query.
+ */
+export type StoredQueryVectors = (span: TextSpan) => Float32Array | undefined;
+/** A part of a group is paired with a hit when its overlap with it is at least this share of the group's best part's. */
+const GROUP_PAIR_SHARE = 0.5;
 
 function bestParagraph(
-  doc: StoredDocument,
+  doc: DocumentExcerpt,
   hit: SearchHit,
   partTerms: Set<string>,
   termsOfParagraph: (paragraph: Paragraph) => Set<string>,
@@ -171,7 +213,7 @@ function bestParagraph(
   return best;
 }
 
-function citationOf(doc: StoredDocument, p: Paragraph): Citation {
+function citationOf(doc: DocumentExcerpt, p: Paragraph): Citation {
   return {
     documentId: doc.id,
     title: doc.title,
@@ -183,7 +225,12 @@ function citationOf(doc: StoredDocument, p: Paragraph): Citation {
 }
 
 /** Rank earlier documents by similarity to `text`, with aligned passages. */
-export async function findSimilar(kb: SearchSource, text: string, options: SimilarOptions = {}): Promise<SimilarResult> {
+export async function findSimilar(
+  kb: SearchSource,
+  text: string,
+  options: SimilarOptions = {},
+  storedVectors?: StoredQueryVectors,
+): Promise<SimilarResult> {
   const started = performance.now();
   const k = options.k ?? 10;
   const perPartK = options.perPartK ?? 30;
@@ -204,11 +251,11 @@ export async function findSimilar(kb: SearchSource, text: string, options: Simil
   // Renditions of one document (txt, PDF, DOCX of the same reply) collapse into one
   // hit with `alsoIn`; they are grouped here so they share one score.
   const groupOf = new Map<string, Accumulator>();
-  const accumulatorFor = (hit: SearchHit, doc: StoredDocument): Accumulator => {
+  const accumulatorFor = (hit: SearchHit, doc: DocumentExcerpt): Accumulator => {
     const ids = [hit.citation.documentId, ...(hit.alsoIn ?? [])];
     let acc = ids.map((id) => groupOf.get(id)).find((a) => a !== undefined);
     if (!acc) {
-      acc = { doc, hit, rankScores: 0, wholeScore: 0, pairs: [], alsoIn: new Set() };
+      acc = { doc, hit, rankScores: 0, wholeScore: 0, matchedParts: 0, pairs: [], alsoIn: new Set() };
       byDocument.set(doc.id, acc);
     }
     for (const id of ids) {
@@ -220,14 +267,18 @@ export async function findSimilar(kb: SearchSource, text: string, options: Simil
   const excluded = (hit: SearchHit) =>
     options.excludeDocumentId !== undefined &&
     (hit.citation.documentId === options.excludeDocumentId || (hit.alsoIn ?? []).includes(options.excludeDocumentId));
-  const retrieve = async (query: string, k: number) => {
-    const result = await search(kb, {
-      // Quotation marks in a proposal are prose (“人才回乡”计划), not the search syntax for an exact phrase.
-      text: query.replace(/["“”「」『』]/g, ' '),
-      k,
-      ...(options.mode ? { mode: options.mode } : {}),
-      ...(options.filters ? { filters: options.filters } : {}),
-    });
+  const retrieve = async (query: string, k: number, vector?: Float32Array) => {
+    const result = await search(
+      kb,
+      {
+        text: asQueryText(query),
+        k,
+        ...(options.mode ? { mode: options.mode } : {}),
+        ...(options.filters ? { filters: options.filters } : {}),
+      },
+      undefined,
+      vector,
+    );
     mode = result.mode;
     lexicalOnly ||= result.lexicalOnly;
     notice ??= result.notice;
@@ -235,16 +286,33 @@ export async function findSimilar(kb: SearchSource, text: string, options: Simil
   };
 
   /** The documents a retrieval found, best first, each group of renditions once, with its 1-based rank. */
-  function* rankedDocuments(hits: SearchHit[]): Generator<{ hit: SearchHit; doc: StoredDocument; acc: Accumulator; rank: number }> {
+  function* rankedDocuments(hits: SearchHit[]): Generator<{ hit: SearchHit; doc: DocumentExcerpt; acc: Accumulator; rank: number }> {
     const seen = new Set<Accumulator>();
     for (const hit of hits) {
       if (excluded(hit)) continue;
-      const doc = getDoc(hit.citation.documentId);
+      const doc = getDoc(hit.citation.documentId, hit.citation);
       if (!doc) continue;
       const acc = accumulatorFor(hit, doc);
       if (seen.has(acc)) continue;
       seen.add(acc);
       yield { hit, doc, acc, rank: seen.size };
+    }
+  }
+
+  const groups = groupParts(text, parts, options.maxRetrievals ?? MAX_PART_RETRIEVALS);
+  // The groups' dense queries: the stored document's own vectors, else one model call for all of them
+  // (a lone part is left to retrieval, which shares its vector with other requests asking the same).
+  const dense = options.mode === 'lexical' ? undefined : kb.retrievalIndexes().dense;
+  const groupVectors: Array<Float32Array | undefined> = groups.map((g) => (dense ? storedVectors?.(g) : undefined));
+  const toEmbed = groups.map((g, i) => (groupVectors[i] ? undefined : asQueryText(g.text))).filter((t): t is string => t !== undefined && t.length > 0);
+  if (dense && groups.length > 1 && toEmbed.length > 0) {
+    try {
+      const embedded = await dense.embedder.embedQueries(toEmbed);
+      groups.forEach((g, i) => {
+        if (!groupVectors[i] && asQueryText(g.text).length > 0) groupVectors[i] = embedded.shift();
+      });
+    } catch {
+      // Retrieval embeds (or degrades to lexical, saying so) on its own.
     }
   }
 
@@ -254,22 +322,28 @@ export async function findSimilar(kb: SearchSource, text: string, options: Simil
       acc.wholeScore = (RANK_DAMPING + 1) / (RANK_DAMPING + rank);
     }
   }
-  for (const part of parts) {
-    const partTerms = termsOf(part.text);
-    for (const { hit, doc, acc, rank } of rankedDocuments(await retrieve(part.text, perPartK))) {
-      const aligned = bestParagraph(doc, hit, partTerms, termsOfParagraph);
-      if (!aligned) continue;
-      acc.rankScores += (RANK_DAMPING + 1) / (RANK_DAMPING + rank);
-      acc.pairs.push({
-        query: part,
-        match: {
-          text: aligned.paragraph.text,
-          paragraphIndex: aligned.paragraph.index,
-          citation: citationOf(doc, aligned.paragraph),
-          rank,
-          overlap: Math.round(aligned.overlap * 1000) / 1000,
-        },
-      });
+  for (const [g, group] of groups.entries()) {
+    const partTerms = group.parts.map((part) => termsOf(part.text));
+    for (const { hit, doc, acc, rank } of rankedDocuments(await retrieve(group.text, perPartK, groupVectors[g]))) {
+      const aligned = group.parts.map((part, i) => ({ part, best: bestParagraph(doc, hit, partTerms[i]!, termsOfParagraph) }));
+      const bestOverlap = Math.max(...aligned.map((a) => a.best?.overlap ?? -1));
+      if (bestOverlap < 0) continue;
+      // Every part of the group is ranked as its group was; the pairs show the parts this hit is about.
+      acc.rankScores += (group.parts.length * (RANK_DAMPING + 1)) / (RANK_DAMPING + rank);
+      acc.matchedParts += group.parts.length;
+      for (const { part, best } of aligned) {
+        if (!best || best.overlap < bestOverlap * GROUP_PAIR_SHARE) continue;
+        acc.pairs.push({
+          query: part,
+          match: {
+            text: best.paragraph.text,
+            paragraphIndex: best.paragraph.index,
+            citation: citationOf(doc, best.paragraph),
+            rank,
+            overlap: Math.round(best.overlap * 1000) / 1000,
+          },
+        });
+      }
     }
   }
 
@@ -280,11 +354,12 @@ export async function findSimilar(kb: SearchSource, text: string, options: Simil
   const maxPairs = options.maxPairs ?? 12;
   // Renditions the retriever did not fold together (a PDF's text cut into other passages than
   // the DOCX's) are still one precedent: merge documents whose texts are near-identical.
-  const ranked = [...byDocument.values()].sort((a, b) => scoreOf(b) - scoreOf(a) || b.pairs.length - a.pairs.length);
+  const ranked = [...byDocument.values()].sort((a, b) => scoreOf(b) - scoreOf(a) || b.matchedParts - a.matchedParts);
   const kept: Array<{ acc: Accumulator; sample: TextFingerprint }> = [];
   for (const acc of ranked) {
     if (kept.length >= k) break;
-    const sample = fingerprint(acc.doc.text.slice(0, RENDITION_SAMPLE_CHARS));
+    const opening = acc.doc.whole ? acc.doc.text.slice(0, RENDITION_SAMPLE_CHARS) : (kb.documentText(acc.doc.id, { start: 0, end: RENDITION_SAMPLE_CHARS }) ?? '');
+    const sample = fingerprint(opening);
     const twin = kept.find((other) => nearDuplicate(other.sample, sample));
     if (twin) {
       twin.acc.alsoIn.add(acc.doc.id);
@@ -294,8 +369,8 @@ export async function findSimilar(kb: SearchSource, text: string, options: Simil
     kept.push({ acc, sample });
   }
   const scorer = SimilarityScorer.for(kb);
-  const wholeQuery = scorer ? await scorer.query(text.slice(0, WHOLE_TEXT_CHARS)) : undefined;
-  const similarityOf = (doc: StoredDocument) => {
+  const wholeQuery = scorer ? await scorer.query(asQueryText(text.slice(0, WHOLE_TEXT_CHARS))) : undefined;
+  const similarityOf = (doc: DocumentExcerpt) => {
     const cosine = scorer && wholeQuery ? scorer.bestCosine(wholeQuery, doc.id, doc.passages) : undefined;
     return cosine === undefined ? {} : { similarity: scorer!.probability(cosine) };
   };
@@ -313,7 +388,7 @@ export async function findSimilar(kb: SearchSource, text: string, options: Simil
       ...(acc.hit.date ? { date: acc.hit.date } : acc.doc.metadata.date ? { date: acc.doc.metadata.date } : {}),
       score: Math.round(scoreOf(acc) * 1000) / 1000,
       ...similarityOf(acc.doc),
-      matchedParts: acc.pairs.length,
+      matchedParts: acc.matchedParts,
       ...(acc.alsoIn.size > 0 ? { alsoIn: [...acc.alsoIn] } : {}),
       pairs,
     };
@@ -340,14 +415,21 @@ export interface PagedDocumentSource {
 /** Paragraphs read per page while collecting a document's opening: enough for most documents in one read. */
 const OPENING_PAGE_PARAGRAPHS = 200;
 
+/** A stored document's opening as a query: the text, and where each of its lines stands in the document. */
+interface DocumentQuery {
+  text: string;
+  /** Per line (one paragraph): its offset in `text` and its span in the document's text. */
+  lines: Array<{ at: number; start: number; end: number }>;
+}
+
 /**
  * A stored document as a query: its content paragraphs, one a line (so its numbering still splits it),
  * at most `maxQueryChars`; undefined when there is no such document. Only the opening is read, a page
  * at a time: a 65k-passage document as one query froze the server for 26 s and answered 49 MB.
  */
-export function documentQueryText(kb: PagedDocumentSource, documentId: string, maxQueryChars = Infinity): string | undefined {
-  const content: string[] = [];
-  const any: string[] = [];
+function documentQuery(kb: PagedDocumentSource, documentId: string, maxQueryChars = Infinity): DocumentQuery | undefined {
+  const content: Paragraph[] = [];
+  const any: Paragraph[] = [];
   let contentChars = 0;
   let anyChars = 0;
   for (let offset = 0; contentChars < maxQueryChars; ) {
@@ -355,18 +437,52 @@ export function documentQueryText(kb: PagedDocumentSource, documentId: string, m
     if (!page) return undefined;
     for (const p of page.paragraphs) {
       if (CONTENT_ROLES.has(p.role)) {
-        content.push(p.text);
+        content.push(p);
         contentChars += p.text.length + 1;
       }
       if (anyChars < maxQueryChars) {
-        any.push(p.text);
+        any.push(p);
         anyChars += p.text.length + 1;
       }
     }
     offset += page.paragraphs.length;
     if (page.paragraphs.length === 0 || offset >= page.paragraphTotal) break;
   }
-  return (content.length > 0 ? content : any).join('\n').slice(0, maxQueryChars);
+  const lines: DocumentQuery['lines'] = [];
+  let at = 0;
+  for (const p of content.length > 0 ? content : any) {
+    if (at >= maxQueryChars) break;
+    lines.push({ at, start: p.start, end: p.end });
+    at += p.text.length + 1;
+  }
+  return { text: (content.length > 0 ? content : any).map((p) => p.text).join('\n').slice(0, maxQueryChars), lines };
+}
+
+export function documentQueryText(kb: PagedDocumentSource, documentId: string, maxQueryChars = Infinity): string | undefined {
+  return documentQuery(kb, documentId, maxQueryChars)?.text;
+}
+
+/**
+ * The dense query for a span of a stored document's query text: the mean of the document's stored
+ * vectors of the passages under those lines (a passage is as like its neighbours' precedents as a
+ * query of its text is), so no model runs. Undefined without stored vectors.
+ */
+function storedVectorsOf(kb: Partial<VectorSource>, documentId: string, query: DocumentQuery): StoredQueryVectors | undefined {
+  if (typeof kb.passageVectors !== 'function') return undefined;
+  const passageVectors = kb.passageVectors.bind(kb);
+  return (span) => {
+    const lines = query.lines.filter((line, i) => line.at < span.end && (query.lines[i + 1]?.at ?? Infinity) > span.start);
+    if (lines.length === 0) return undefined;
+    const vectors = passageVectors(documentId, { start: Math.min(...lines.map((l) => l.start)), end: Math.max(...lines.map((l) => l.end)) });
+    if (vectors.length === 0) return undefined;
+    const mean = new Float32Array(vectors[0]!.vector.length);
+    for (const { vector } of vectors) for (let i = 0; i < mean.length; i++) mean[i]! += vector[i]!;
+    let norm = 0;
+    for (let i = 0; i < mean.length; i++) norm += mean[i]! * mean[i]!;
+    norm = Math.sqrt(norm) || 1;
+    for (let i = 0; i < mean.length; i++) mean[i]! /= norm;
+    return mean;
+  };
 }
 
 /** Whole-text precedents for a stored document: its content is the query; the document itself is left out. */
@@ -376,8 +492,9 @@ export async function findSimilarToDocument(
   options: SimilarOptions & { maxQueryChars?: number } = {},
 ): Promise<SimilarResult | undefined> {
   const { maxQueryChars, ...similar } = options;
-  const text = documentQueryText(kb, documentId, maxQueryChars);
-  return text === undefined ? undefined : findSimilar(kb, text, { ...similar, excludeDocumentId: documentId });
+  const query = documentQuery(kb, documentId, maxQueryChars);
+  if (!query) return undefined;
+  return findSimilar(kb, query.text, { ...similar, excludeDocumentId: documentId }, storedVectorsOf(kb, documentId, query));
 }
 
 /**
@@ -520,7 +637,7 @@ interface QuotableParagraph {
   headingTerms: Set<string>;
 }
 
-function quotableParagraphs(doc: StoredDocument): QuotableParagraph[] {
+function quotableParagraphs(doc: DocumentExcerpt): QuotableParagraph[] {
   const out: QuotableParagraph[] = [];
   for (const paragraph of doc.paragraphs) {
     if (paragraph.role !== 'body' || isBareHeading(paragraph.text)) continue;
@@ -562,14 +679,14 @@ export async function findPrecedents(kb: SearchSource, text: string, options: Pr
 
   // Candidate replies: what retrieval finds for any suggestion. Every candidate is then
   // read against every suggestion, so one reply can serve several.
-  const candidates = new Map<string, StoredDocument>();
+  const candidates = new Map<string, DocumentExcerpt>();
   const renditionOf = new Map<string, string>();
   const alsoIn = new Map<string, Set<string>>();
   /** Per suggestion, each candidate's 1-based rank among the distinct replies retrieval found for it. */
   const retrievalRanks = outline.suggestions.map(() => new Map<string, number>());
   for (const [index, suggestion] of outline.suggestions.entries()) {
     const result = await search(kb, {
-      text: suggestion.text.replace(/["“”「」『』]/g, ' '),
+      text: asQueryText(suggestion.text),
       k: perSuggestionK,
       ...(options.mode ? { mode: options.mode } : {}),
       ...(options.filters ? { filters: options.filters } : {}),
@@ -590,7 +707,8 @@ export async function findPrecedents(kb: SearchSource, text: string, options: Pr
         }
       }
       if (!candidates.has(canonical)) {
-        const doc = getDoc(canonical);
+        // A rendition holds the same text at about the same place.
+        const doc = getDoc(canonical, hit.citation);
         if (doc) candidates.set(canonical, doc);
       }
       const ranks = retrievalRanks[index]!;
@@ -603,7 +721,7 @@ export async function findPrecedents(kb: SearchSource, text: string, options: Pr
   const scorer = candidates.size > 0 ? SimilarityScorer.for(kb) : undefined;
   const suggestionVectors: Float32Array[] = [];
   // One at a time, like the retrievals above: the embedder is shared with every other request.
-  if (scorer) for (const s of outline.suggestions) suggestionVectors.push(await scorer.query(s.text.replace(/["“”「」『』]/g, ' ')));
+  if (scorer) for (const s of outline.suggestions) suggestionVectors.push(await scorer.query(asQueryText(s.text)));
   const bySuggestion: SuggestionPrecedents[] = outline.suggestions.map((suggestion) => ({ suggestion, precedents: [] }));
   const replies: PrecedentReply[] = [];
   /**
@@ -645,7 +763,7 @@ export async function findPrecedents(kb: SearchSource, text: string, options: Pr
         documentId: doc.id,
         title: doc.title,
         kind: doc.kind,
-        text: doc.text.slice(start, end),
+        text: excerptText(doc, start, end),
         sentences: quoted,
         paragraphIndex: best.paragraph.index,
         citation: { ...citationOf(doc, best.paragraph), start, end },

@@ -61,12 +61,14 @@ function clampK(k: number | undefined): number {
 /**
  * Search a knowledge base (or anything that hands out its retrieval indexes). `fusion` overrides the
  * configured fusion constants for this query (the tuning bench compares settings on one open store).
+ * `queryVector` is the dense query when the caller already has one (the precedent finder's stored
+ * passage vectors of a document): no text is embedded then.
  */
-export function search(kb: Searchable, query: SearchQuery, fusion?: Partial<FusionSettings>): Promise<SearchResult> {
-  return retrieve({ ...kb.retrievalIndexes(), ...fusion }, query);
+export function search(kb: Searchable, query: SearchQuery, fusion?: Partial<FusionSettings>, queryVector?: Float32Array): Promise<SearchResult> {
+  return retrieve({ ...kb.retrievalIndexes(), ...fusion }, query, queryVector);
 }
 
-export async function retrieve(context: RetrievalIndexes, query: SearchQuery): Promise<SearchResult> {
+export async function retrieve(context: RetrievalIndexes, query: SearchQuery, queryVector?: Float32Array): Promise<SearchResult> {
   const started = performance.now();
   const k = clampK(query.k);
   const asked: RetrievalMode = query.mode ?? 'hybrid';
@@ -92,9 +94,9 @@ export async function retrieve(context: RetrievalIndexes, query: SearchQuery): P
     if (mode === 'lexical') for (const h of lexicalHits) ownScores.set(h.key, h.score);
   }
   if (mode !== 'lexical' && context.dense) {
-    let vector: Float32Array | undefined;
+    let vector = queryVector;
     try {
-      vector = await questionVector(context.dense.embedder, text);
+      vector ??= await questionVector(context.dense.embedder, text);
     } catch (error) {
       // A remote embedding server can be down while the lexical index is fine: hybrid degrades, dense has nothing to give.
       if (mode === 'dense') throw error;

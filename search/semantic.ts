@@ -46,7 +46,7 @@ export function questionVector(embedder: Embedder, text: string): Promise<Float3
 }
 
 export interface VectorSource extends Searchable {
-  passageVectors(documentId: string): Array<{ passageId: string; vector: Float32Array }>;
+  passageVectors(documentId: string, within?: { start: number; end: number }): Array<{ passageId: string; vector: Float32Array }>;
 }
 
 function dot(a: Float32Array, b: Float32Array): number {
@@ -73,12 +73,9 @@ export async function hitSimilarities(kb: VectorSource, question: string, hits: 
   } catch {
     return undefined;
   }
-  const byDocument = new Map<string, Map<string, Float32Array>>();
   return hits.map((hit) => {
-    const id = hit.citation.documentId;
-    let vectors = byDocument.get(id);
-    if (!vectors) byDocument.set(id, (vectors = new Map(kb.passageVectors(id).map((p) => [p.passageId, p.vector]))));
-    const vector = vectors.get(hit.passageId);
+    // The hit's own passage only (and any it overlaps): never a long document's every vector.
+    const vector = kb.passageVectors(hit.citation.documentId, hit.citation).find((p) => p.passageId === hit.passageId)?.vector;
     return vector && vector.length === query.length ? dot(query, vector) : Number.NaN;
   });
 }

@@ -27,6 +27,7 @@ import { fileURLToPath } from 'node:url';
 import type { Searchable } from '../kb/kb.ts';
 import { canonicalModelId } from '../kb/index/vector/profiles.ts';
 import type { Embedder, Passage } from '../kb/types.ts';
+import { questionVector } from './semantic.ts';
 
 /** P(same problem | c) = 1 / (1 + exp(−(slope · c + intercept))), c the cosine of the two vectors centred on `centre`. */
 export interface SimilarityCalibration {
@@ -75,7 +76,7 @@ export function centred(vector: Float32Array, centre: ArrayLike<number>): Float3
 
 /** The stored passage vectors of a document, in passage order; a KnowledgeBase provides them. */
 export interface VectorSource {
-  passageVectors(documentId: string): Array<{ passageId: string; vector: Float32Array }>;
+  passageVectors(documentId: string, within?: { start: number; end: number }): Array<{ passageId: string; vector: Float32Array }>;
 }
 
 export function dot(a: Float32Array, b: Float32Array): number {
@@ -87,6 +88,8 @@ export function dot(a: Float32Array, b: Float32Array): number {
 /** Scores query texts against stored documents with one model's vectors and that model's curve. */
 export class SimilarityScorer {
   private readonly vectors = new Map<string, Map<string, Float32Array>>();
+  /** Passages whose vectors were read (a passage without a stored vector is absent from `vectors`). */
+  private readonly read = new Set<string>();
   private readonly queries = new Map<string, Promise<Float32Array>>();
 
   private constructor(
@@ -103,20 +106,26 @@ export class SimilarityScorer {
     return calibration ? new SimilarityScorer(dense.embedder, kb as VectorSource, calibration) : undefined;
   }
 
-  /** The query's centred vector, embedded once per scorer. */
+  /** The query's centred vector; the model's vector is the one retrieval computed for the same text, when it did. */
   query(text: string): Promise<Float32Array> {
     let vector = this.queries.get(text);
     if (!vector) {
-      vector = this.embedder.embedQueries([text]).then(([v]) => centred(v!, this.calibration.centre));
+      vector = questionVector(this.embedder, text).then((v) => centred(v, this.calibration.centre));
       this.queries.set(text, vector);
     }
     return vector;
   }
 
-  private passageVectors(documentId: string): Map<string, Float32Array> {
+  /** The centred vectors of `passages` (what a finder read of a document), read once. */
+  private passageVectors(documentId: string, passages: Passage[]): Map<string, Float32Array> {
     let byPassage = this.vectors.get(documentId);
-    if (!byPassage) {
-      byPassage = new Map(this.source.passageVectors(documentId).map((p) => [p.passageId, centred(p.vector, this.calibration.centre)]));
+    if (!byPassage || passages.some((p) => !this.read.has(`${documentId}\u0000${p.id}`))) {
+      byPassage ??= new Map();
+      if (passages.length === 0) return byPassage;
+      // Only the span the passages cover: a long document's other passages are never read.
+      const within = { start: Math.min(...passages.map((p) => p.start)), end: Math.max(...passages.map((p) => p.end)) };
+      for (const p of this.source.passageVectors(documentId, within)) byPassage.set(p.passageId, centred(p.vector, this.calibration.centre));
+      for (const p of passages) this.read.add(`${documentId}\u0000${p.id}`);
       this.vectors.set(documentId, byPassage);
     }
     return byPassage;
@@ -127,7 +136,7 @@ export class SimilarityScorer {
    * [start, end) when a span is given (a quoted paragraph). Undefined when none has a vector.
    */
   bestCosine(query: Float32Array, documentId: string, passages: Passage[], span?: { start: number; end: number }): number | undefined {
-    const byPassage = this.passageVectors(documentId);
+    const byPassage = this.passageVectors(documentId, passages);
     let best: number | undefined;
     for (const passage of passages) {
       if (span && (passage.end <= span.start || passage.start >= span.end)) continue;

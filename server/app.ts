@@ -53,6 +53,8 @@ export type KnowledgeBaseApi = Pick<
   | 'wordShare'
   | 'mayHoldText'
   | 'getDocument'
+  | 'documentExcerpt'
+  | 'documentText'
   | 'documentPage'
   | 'paragraphIndexAt'
   | 'listDocuments'

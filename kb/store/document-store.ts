@@ -10,7 +10,7 @@
  * Labels are the store's integer passage keys: every derived index (BM25F,
  * HNSW) is keyed by them, and they are never reused for another passage.
  */
-import type { AnswerFeedback, DocumentFailure, DocumentKind, DocumentPage, DocumentSummary, ParsedDocument, Passage, Place, StoredDocument, StoredFeedback } from '../types.ts';
+import type { AnswerFeedback, DocumentExcerpt, DocumentFailure, DocumentKind, DocumentPage, DocumentSummary, ParsedDocument, Passage, Place, StoredDocument, StoredFeedback } from '../types.ts';
 
 export interface DocumentWrite {
   id: string;
@@ -72,6 +72,14 @@ export interface WriteResult {
   removedDocKey?: number;
 }
 
+/** A stored passage with what its vector is computed from (kb/index/vector/passage-text.ts). */
+export interface StoredPassageText {
+  label: number;
+  text: string;
+  headingPath: string[];
+  title: string;
+}
+
 /** The model whose vectors a store holds; `profile` is its profileKey (absent in stores written before profiles). */
 export interface StoredModel {
   id: string;
@@ -120,20 +128,26 @@ export interface DocumentStore {
   /** The labels of every stored vector, ascending: what a vector index built from this store must hold. */
   embeddedLabels(): Uint32Array;
   /** Passages stored without a vector, in label order. */
-  passagesWithoutEmbedding(limit: number): Array<{ label: number; text: string }>;
+  passagesWithoutEmbedding(limit: number): StoredPassageText[];
   /** Store vectors for existing passages; the labels stored (a passage that vanished meanwhile is skipped). */
   addEmbeddings(entries: Array<{ label: number; vector: Float32Array }>): number[];
   /** Drop every vector and the model record (before re-embedding with another model). */
   dropEmbeddings(): void;
   embeddingRows(): IterableIterator<{ label: number; vector: Float32Array }>;
-  passageVectors(documentId: string): Array<{ passageId: string; vector: Float32Array }>;
-  /** A document's stored vectors by passage text: a re-parse that keeps a passage's text keeps its vector. */
-  vectorsByText(documentId: string): Map<string, Float32Array>;
+  /** A document's stored vectors in passage order; `within`: only the passages overlapping that span of its text. */
+  passageVectors(documentId: string, within?: { start: number; end: number }): Array<{ passageId: string; vector: Float32Array }>;
+  /** A document's stored vectors with what they were computed from: a re-parse that keeps a passage's text, title and headings keeps its vector. */
+  storedVectors(documentId: string): Array<StoredPassageText & { vector: Float32Array }>;
 
   /** The passages (with their document's citation fields) for a handful of labels; unknown labels are absent. */
   passagesByLabel(labels: number[]): Map<number, PassageRow>;
-  /** A document's whole text and nothing else: checking a quote against it costs one read. */
-  documentText(documentId: string): string | undefined;
+  /** A document's whole text and nothing else — or only [span.start, span.end) of it: checking a quote against it costs one read. */
+  documentText(documentId: string, span?: { start: number; end: number }): string | undefined;
+  /**
+   * The paragraphs overlapping [around.start, around.end) and `margin` characters either side, the text they
+   * cover and the passages within them; the whole document when its paragraphs end within `wholeUpTo` characters.
+   */
+  documentExcerpt(documentId: string, around: { start: number; end: number }, limits: { margin: number; wholeUpTo: number }): DocumentExcerpt | undefined;
   summary(documentId: string): DocumentSummary | undefined;
   getDocument(documentId: string): StoredDocument | undefined;
   /** One page of a document's paragraphs (at most `limit` from `offset`, cut at `maxChars`), reading only the text they cover. */

@@ -15,8 +15,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { isLowConfidence } from '../ocr.ts';
-import type { DocumentFilterRow, DocumentStore, DocumentWrite, PassageIndexRow, PassageOpenRow, PassageRow, WriteResult } from './document-store.ts';
+import type { DocumentFilterRow, DocumentStore, DocumentWrite, PassageIndexRow, PassageOpenRow, PassageRow, StoredPassageText, WriteResult } from './document-store.ts';
 import type {
+  DocumentExcerpt,
   DocumentKind,
   DocumentMetadata,
   DocumentPage,
@@ -692,11 +693,13 @@ export class Store implements DocumentStore {
   }
 
   /** Passages stored without a vector (ingested while no model could be loaded), in label order. */
-  passagesWithoutEmbedding(limit: number): Array<{ label: number; text: string }> {
-    return this.sql(
-        'SELECT p.label, p.text FROM passages p LEFT JOIN embeddings e ON e.label = p.label WHERE e.label IS NULL ORDER BY p.label LIMIT ?',
+  passagesWithoutEmbedding(limit: number): StoredPassageText[] {
+    const rows = this.sql(
+        `SELECT p.label, p.text, p.heading_path, d.title FROM passages p JOIN documents d ON d.doc_key = p.doc_key
+         LEFT JOIN embeddings e ON e.label = p.label WHERE e.label IS NULL ORDER BY p.label LIMIT ?`,
       )
-      .all(limit) as Array<{ label: number; text: string }>;
+      .all(limit) as Array<{ label: number; text: string; heading_path: string; title: string }>;
+    return rows.map((r) => ({ label: r.label, text: r.text, headingPath: JSON.parse(r.heading_path) as string[], title: r.title }));
   }
 
   /** Store vectors for existing passages (labels whose passage vanished meanwhile are skipped). */
@@ -724,23 +727,27 @@ export class Store implements DocumentStore {
       .immediate();
   }
 
-  passageVectors(documentId: string): Array<{ passageId: string; vector: Float32Array }> {
-    const rows = this.sql(
-        `SELECT p.passage_id, e.vector FROM documents d JOIN passages p ON p.doc_key = d.doc_key
-         JOIN embeddings e ON e.label = p.label WHERE d.id = ? ORDER BY p.seq`,
-      )
-      .all(documentId) as Array<{ passage_id: string; vector: Buffer }>;
+  passageVectors(documentId: string, within?: { start: number; end: number }): Array<{ passageId: string; vector: Float32Array }> {
+    const rows = (within
+      ? this.sql(
+          `SELECT p.passage_id, e.vector FROM documents d JOIN passages p ON p.doc_key = d.doc_key
+           JOIN embeddings e ON e.label = p.label WHERE d.id = ? AND p.start < ? AND p.end > ? ORDER BY p.seq`,
+        ).all(documentId, within.end, within.start)
+      : this.sql(
+          `SELECT p.passage_id, e.vector FROM documents d JOIN passages p ON p.doc_key = d.doc_key
+           JOIN embeddings e ON e.label = p.label WHERE d.id = ? ORDER BY p.seq`,
+        ).all(documentId)) as Array<{ passage_id: string; vector: Buffer }>;
     return rows.map((r) => ({ passageId: r.passage_id, vector: blobToVector(r.vector) }));
   }
 
-  /** A document's stored vectors by passage text: a re-parse that keeps a passage's text keeps its vector. */
-  vectorsByText(documentId: string): Map<string, Float32Array> {
+  /** A document's stored vectors with the text they were computed from: a re-parse that keeps a passage's text (and title and headings) keeps its vector. */
+  storedVectors(documentId: string): Array<StoredPassageText & { vector: Float32Array }> {
     const rows = this.sql(
-        `SELECT p.text, e.vector FROM documents d JOIN passages p ON p.doc_key = d.doc_key
+        `SELECT p.label, p.text, p.heading_path, d.title, e.vector FROM documents d JOIN passages p ON p.doc_key = d.doc_key
          JOIN embeddings e ON e.label = p.label WHERE d.id = ?`,
       )
-      .all(documentId) as Array<{ text: string; vector: Buffer }>;
-    return new Map(rows.map((r) => [r.text, blobToVector(r.vector)]));
+      .all(documentId) as Array<{ label: number; text: string; heading_path: string; title: string; vector: Buffer }>;
+    return rows.map((r) => ({ label: r.label, text: r.text, headingPath: JSON.parse(r.heading_path) as string[], title: r.title, vector: blobToVector(r.vector) }));
   }
 
   /** The passages (with their document's citation fields) for a handful of labels, by label; unknown labels are absent. */
@@ -771,9 +778,56 @@ export class Store implements DocumentStore {
   }
 
   /** A document's whole text and nothing else (no paragraphs, no passages): checking a quote against it costs one read. */
-  documentText(documentId: string): string | undefined {
+  documentText(documentId: string, span?: { start: number; end: number }): string | undefined {
+    if (span) {
+      // Not .pluck(): statements are cached by their text, and others read this one's rows as objects.
+      const row = this.sql('SELECT doc_key FROM documents WHERE id = ?').get(documentId) as { doc_key: number } | undefined;
+      return row && this.textBetween(row.doc_key, Math.max(0, span.start), Math.max(0, span.start, span.end));
+    }
     const row = this.sql('SELECT text FROM documents WHERE id = ?').get(documentId) as { text: string } | undefined;
     return row?.text;
+  }
+
+  /**
+   * The paragraphs overlapping [around.start, around.end) and `margin` characters either side, with the
+   * text they cover and the passages within them; the whole document when its paragraphs end within
+   * `wholeUpTo` characters. Reads by key ranges only: what a finder needs of a document a hit is in.
+   */
+  documentExcerpt(documentId: string, around: { start: number; end: number }, limits: { margin: number; wholeUpTo: number }): DocumentExcerpt | undefined {
+    const row = this.sql(`SELECT ${SUMMARY_COLUMNS} FROM documents WHERE id = ?`).get(documentId) as DocumentRowDb | undefined;
+    if (!row) return undefined;
+    const last = row.paragraph_count - 1;
+    const endOf = this.sql('SELECT end FROM paragraphs WHERE doc_key = ? AND idx = ?').pluck();
+    const length = last >= 0 ? (endOf.get(row.doc_key, last) as number) : 0;
+    if (length <= limits.wholeUpTo) {
+      const whole = this.getDocument(documentId)!;
+      return { ...whole, textStart: 0, whole: true };
+    }
+    const startOf = this.sql('SELECT start FROM paragraphs WHERE doc_key = ? AND idx = ?').pluck();
+    const indexAt = (at: number) => {
+      let low = 0;
+      let high = last;
+      while (low < high) {
+        const mid = Math.ceil((low + high) / 2);
+        if ((startOf.get(row.doc_key, mid) as number) <= at) low = mid;
+        else high = mid - 1;
+      }
+      return low;
+    };
+    const first = indexAt(around.start - limits.margin);
+    const through = indexAt(around.end + limits.margin);
+    const rows = this.sql(`SELECT ${PARAGRAPH_COLUMNS} FROM paragraphs WHERE doc_key = ? AND idx BETWEEN ? AND ? ORDER BY idx`)
+      .all(row.doc_key, first, through) as ParagraphRowDb[];
+    const textStart = rows[0]?.start ?? 0;
+    const text = rows.length > 0 ? this.textBetween(row.doc_key, textStart, Math.max(...rows.map((r) => r.end))) : '';
+    const passages = (
+      this.sql(
+        'SELECT label, doc_key, seq, passage_id, text, heading_path, page_first, page_last, start, end, para_first, para_last, confidence FROM passages WHERE doc_key = ? AND para_first >= ? AND para_last <= ? ORDER BY seq',
+      ).all(row.doc_key, first, through) as PassageRowDb[]
+    ).map(toPassage);
+    const excerpt: DocumentExcerpt = { ...toSummary(row), text, textStart, whole: false, paragraphs: rows.map((p) => toParagraph(p, text, textStart)), passages };
+    if (row.source_path) excerpt.sourcePath = row.source_path;
+    return excerpt;
   }
 
   summary(documentId: string): DocumentSummary | undefined {
@@ -843,12 +897,17 @@ export class Store implements DocumentStore {
     if (sliced.length === 0) return { text: '', start: 0 };
     const start = Math.min(...sliced.map((r) => r.start));
     const end = Math.max(...sliced.map((r) => r.end));
+    return { text: this.textBetween(docKey, start, end), start };
+  }
+
+  /** The document text in [start, end) (UTF-16 offsets), read by SQLite's substr: see textSpan. */
+  private textBetween(docKey: number, start: number, end: number): string {
     const direct = this.sql(
       `SELECT substr(text, 1, ?) GLOB '*[${ASTRAL_GLOB_RANGE}]*' AS astral, substr(text, ? + 1, ? - ?) AS span FROM documents WHERE doc_key = ?`,
     ).get(end, start, end, start, docKey) as { astral: number; span: string };
-    if (!direct.astral) return { text: direct.span, start };
+    if (!direct.astral) return direct.span;
     const prefix = this.sql('SELECT substr(text, 1, ?) AS prefix FROM documents WHERE doc_key = ?').get(end, docKey) as { prefix: string };
-    return { text: prefix.prefix.slice(start, end), start };
+    return prefix.prefix.slice(start, end);
   }
 
   /** Index of the paragraph holding text offset `at` (the last one starting at or before it), by binary search on the key. */

@@ -50,12 +50,11 @@ export function feedbackRoutes(kb: FeedbackSource, config: Config, requireAdmin:
       throw new HttpError(429, `提交过于频繁：每个地址每分钟最多 ${config.feedbackPerMinute} 条评价，请稍后再试`);
     }
     // Only quotes the knowledge base really holds: the export feeds the evaluation, so a made-up quote must not get in.
-    const texts = new Map<string, string | undefined>();
+    // Each quote's own range is read, never the whole of a long document.
     body.citations.forEach((c, i) => {
-      if (!texts.has(c.documentId)) texts.set(c.documentId, kb.documentText(c.documentId));
-      const text = texts.get(c.documentId);
+      const text = kb.documentText(c.documentId, c);
       if (text === undefined) throw badRequest(`citations.${i}.documentId`, noSuchDocument(c.documentId).message);
-      if (c.end < c.start || text.slice(c.start, c.end) !== c.quote) throw badRequest(`citations.${i}.quote`, '引文与原文 [start, end) 不一致');
+      if (c.end < c.start || text !== c.quote) throw badRequest(`citations.${i}.quote`, '引文与原文 [start, end) 不一致');
     });
     const model = kb.health().model?.id;
     const stored = kb.recordFeedback({ ...body, ...(body.mode !== 'lexical' && model ? { model } : {}) });

@@ -9,6 +9,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LIMITS } from '../../server/contract/fields.ts';
 import { STORE_FILE } from '../../kb/store/store.ts';
+import { EXCERPT_MARGIN_CHARS, WHOLE_DOCUMENT_CHARS } from '../../kb/kb.ts';
 import { ADMIN_TOKEN, buildTestKb, serve, type RunningServer, type TestKb } from '../support/test-server.ts';
 
 const PARAGRAPHS = 6000;
@@ -106,9 +107,36 @@ describe('a long document is read a page at a time, at the SQL level', () => {
     expect(test.kb.documentPage(id, { offset: 100, limit: 2000, maxChars: 0 })!.paragraphs.length).toBe(1);
     // The opening (LIMITS.similarChars characters) ends well before paragraph 2,000.
     expect(2000 * line(1000).length).toBeGreaterThan(LIMITS.similarChars);
-    poisonOutside(id, 0, 1999);
+    const restore = poisonOutside(id, 0, 1999);
     const response = await fetch(`${server.url}/api/documents/${encodeURIComponent(id)}/similar?k=3`);
     expect(response.status).toBe(200);
+    restore();
+  });
+
+  it('answers, finds precedents and drafts from a long document reading only the paragraphs around the hit', async () => {
+    // Paragraph 4501 holds the one sentence these requests are about; 6,000 paragraphs are far beyond WHOLE_DOCUMENT_CHARS.
+    const fact = '蓝鲸湾码头夜间施工许可由区住房和城乡建设局负责审批，办理时限为五个工作日。';
+    const id = await upload('长文四.html', longPage().replace(`<p>${line(4500)}</p>`, `<p>${fact}</p>`));
+    expect(PARAGRAPHS * line(1).length).toBeGreaterThan(WHOLE_DOCUMENT_CHARS + 2 * EXCERPT_MARGIN_CHARS);
+    // The margin either side of the hit is EXCERPT_MARGIN_CHARS characters: about 480 of these paragraphs.
+    const restore = poisonOutside(id, 3900, 5100);
+    try {
+      const post = async (route: string, body: unknown) => {
+        const response = await fetch(`${server.url}${route}`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify(body) });
+        const text = await response.text();
+        expect(response.status, `${route}: ${text.slice(0, 300)}`).toBe(200);
+        return text;
+      };
+      const asked = JSON.parse(await post('/api/ask', { question: '蓝鲸湾码头夜间施工许可由哪个部门审批？' })) as { answer: { text: string } | null; citations: Array<{ documentId: string; quote: string }> };
+      expect(asked.citations.some((c) => c.documentId === id && c.quote.includes('蓝鲸湾'))).toBe(true);
+      // Words of the one paragraph only (办理 or 公开 would hit every paragraph, 关于 the title, and each hit is read around it).
+      const proposal = '建议明确蓝鲸湾码头夜间施工许可的审批部门。一、建议缩短蓝鲸湾码头夜间施工许可的审批时间。';
+      expect(await post('/api/precedents', { text: proposal, repliesOnly: false })).toContain(fact);
+      expect(await post('/api/similar', { text: proposal })).toContain(id);
+      expect(await post('/api/draft', { text: proposal, repliesOnly: false })).not.toBe('');
+    } finally {
+      restore();
+    }
   });
 
   it('states the caps in the OpenAPI document', async () => {

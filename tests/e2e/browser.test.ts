@@ -8,11 +8,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasChromium, launchChromium, SHOTS, type LaunchedBrowser } from '../support/chromium.ts';
-import { ADMIN_TOKEN, buildTestKb, serve, type RunningServer, type TestKb } from '../support/test-server.ts';
-import { ingestPaths } from '../../ingest/ingest.ts';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { browserForFile, hasChromium, SHOTS } from '../support/chromium.ts';
+import { addDocuments, ADMIN_TOKEN, servedTestKb } from '../support/test-server.ts';
 
 if (!hasChromium) console.warn('[skipped] browser tests: /usr/bin/chromium is missing (apt-get install -y chromium)');
 
@@ -26,43 +25,15 @@ const XSS_TEXT = [
   '',
 ].join('\n');
 
-let t: TestKb;
-let srv: RunningServer;
-let browser: LaunchedBrowser;
-let context: BrowserContext;
-const pageErrors: string[] = [];
-
-async function newPage(width = 1280, height = 900): Promise<Page> {
-  const page = await context.newPage();
-  await page.setViewportSize({ width, height });
-  page.on('pageerror', (err) => pageErrors.push(err.message));
-  return page;
-}
-
 const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: false });
 
 describe.skipIf(!hasChromium)('web page in headless Chromium', () => {
-  beforeAll(async () => {
-    t = await buildTestKb({ shared: false });
-    const untrustedRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'policykb-untrusted-'));
-    fs.mkdirSync(path.join(untrustedRoot, 'untrusted'));
-    fs.writeFileSync(path.join(untrustedRoot, XSS_ID), XSS_TEXT);
-    const report = await ingestPaths(t.kb, [path.join(untrustedRoot, 'untrusted')], { root: untrustedRoot });
-    expect(report.failed).toEqual([]);
-    srv = await serve(t.kb, t.config);
-    browser = await launchChromium();
-    context = browser.context;
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await srv?.close();
-    t?.close();
-  });
+  const served = servedTestKb({ prepare: (t) => addDocuments(t, { [XSS_ID]: XSS_TEXT }) });
+  const { newPage, pageErrors } = browserForFile();
 
   it('searches, shows a cited answer and results, and a citation opens the highlighted paragraph', async () => {
     const page = await newPage();
-    await page.goto(`${srv.url}/`);
+    await page.goto(`${served.srv.url}/`);
     await expect.poll(() => page.locator('#banner').textContent()).toContain('仅关键词检索');
     await shot(page, '01-home');
     await page.fill('input[name="q"]', '城区内涝治理采取了哪些措施？');
@@ -84,7 +55,7 @@ describe.skipIf(!hasChromium)('web page in headless Chromium', () => {
     await shot(page, '02-answer-and-results');
 
     // A question the knowledge base cannot answer: no verification badge, the best passages as 可能相关的原文.
-    await page.goto(`${srv.url}/#/search?q=${encodeURIComponent('东川省对购买新能源汽车有什么补贴？')}`);
+    await page.goto(`${served.srv.url}/#/search?q=${encodeURIComponent('东川省对购买新能源汽车有什么补贴？')}`);
     await page.waitForSelector('.answer-card.answer-empty');
     expect(await page.locator('.answer-card .badge-ok').count()).toBe(0);
     expect(await page.locator('.answer-card').textContent()).toContain('东川省新能源汽车补贴');
@@ -92,7 +63,7 @@ describe.skipIf(!hasChromium)('web page in headless Chromium', () => {
     expect(await page.locator('.answer-card .possibly-relevant li').count()).toBeGreaterThan(0);
     expect(await page.locator('.answer-card .badge-muted').textContent()).toBe('未作答');
     await shot(page, '03-no-answer');
-    await page.goto(`${srv.url}/#/search?q=${encodeURIComponent('城区内涝治理采取了哪些措施？')}`);
+    await page.goto(`${served.srv.url}/#/search?q=${encodeURIComponent('城区内涝治理采取了哪些措施？')}`);
     await page.waitForSelector('.answer-card .cite');
 
     const quote = (await page.locator('.answer-card .answer-sentence .quote').first().textContent())!;
@@ -113,7 +84,7 @@ describe.skipIf(!hasChromium)('web page in headless Chromium', () => {
   it('copies a quote with its source as drafters cite it, and takes 👍/👎 with a correction on every answer card', async () => {
     const page = await newPage();
     const question = '老旧楼房装电梯政府给多少钱？';
-    await page.goto(`${srv.url}/#/search?q=${encodeURIComponent(question)}`);
+    await page.goto(`${served.srv.url}/#/search?q=${encodeURIComponent(question)}`);
     await page.waitForSelector('.answer-card .cite');
     // The clipboard as the page sees it: what a click would paste.
     await page.evaluate(`(() => {
@@ -123,8 +94,8 @@ describe.skipIf(!hasChromium)('web page in headless Chromium', () => {
     await page.locator('.answer-card .copy-quote').first().click();
     await expect.poll(() => page.locator('.answer-card .copy-quote').first().textContent()).toBe('已复制');
     const [copied] = await page.evaluate<string[]>('window.__copied');
-    expect([...t.kb.feedback()]).toEqual([]);
-    const doc = t.kb.getDocument('对市人大十七届四次会议第0112号建议的答复-既有住宅加装电梯.pdf')!;
+    expect([...served.t.kb.feedback()]).toEqual([]);
+    const doc = served.t.kb.getDocument('对市人大十七届四次会议第0112号建议的答复-既有住宅加装电梯.pdf')!;
     // “quote”——《标题》（文号）第X页, the quote exactly as the document has it.
     const match = /^“(.+)”——《(.+)》（(.+)）第(\d+)页$/u.exec(copied!);
     expect(match, copied).not.toBeNull();
@@ -140,27 +111,27 @@ describe.skipIf(!hasChromium)('web page in headless Chromium', () => {
     await shot(page, '09-feedback-buttons');
     await page.click('.answer-card .feedback-form button[type="submit"]');
     await expect.poll(() => page.locator('.answer-card .feedback-status').textContent()).toBe('谢谢，已记录。');
-    const [stored] = [...t.kb.feedback()];
+    const [stored] = [...served.t.kb.feedback()];
     expect(stored).toMatchObject({ question, verdict: 'down', correction: '每部补助20万元', mode: 'lexical' });
     expect(stored!.answer).toBeTruthy();
     expect(stored!.citations.length).toBeGreaterThan(0);
     expect(await page.locator('.answer-card .feedback-down.chosen').count()).toBe(1);
 
     // A card without an answer asks too, and 👍 there (rightly abstained) is stored as such.
-    await page.goto(`${srv.url}/#/search?q=${encodeURIComponent('东川省对购买新能源汽车有什么补贴？')}`);
+    await page.goto(`${served.srv.url}/#/search?q=${encodeURIComponent('东川省对购买新能源汽车有什么补贴？')}`);
     await page.waitForSelector('.answer-card.answer-empty .feedback-up');
     await page.locator('.answer-card .feedback-up').click();
     await expect.poll(() => page.locator('.answer-card .feedback-status').textContent()).toBe('谢谢，已记录。');
-    expect([...t.kb.feedback()].at(-1)).toMatchObject({ question: '东川省对购买新能源汽车有什么补贴？', answer: null, citations: [], verdict: 'up' });
+    expect([...served.t.kb.feedback()].at(-1)).toMatchObject({ question: '东川省对购买新能源汽车有什么补贴？', answer: null, citations: [], verdict: 'up' });
     await page.close();
   });
 
   it('shows the page number of a cited paragraph in a PDF', async () => {
     const page = await newPage();
     const pdfId = fs.readdirSync(path.resolve('corpus')).find((f) => f.endsWith('.pdf'))!;
-    const doc = t.kb.getDocument(pdfId)!;
+    const doc = served.t.kb.getDocument(pdfId)!;
     const onPage2 = doc.paragraphs.find((p) => p.role === 'body' && p.pages && p.pages[0] === 2)!;
-    await page.goto(`${srv.url}/#/doc/${encodeURIComponent(pdfId)}?s=${onPage2.start}&e=${onPage2.start + 10}`);
+    await page.goto(`${served.srv.url}/#/doc/${encodeURIComponent(pdfId)}?s=${onPage2.start}&e=${onPage2.start + 10}`);
     await page.locator('.para.target').waitFor();
     expect(await page.locator('.locator').textContent()).toContain('第2页');
     expect(await page.locator('.para.target mark.quote-mark').textContent()).toBe(onPage2.text.slice(0, 10));
@@ -170,7 +141,7 @@ describe.skipIf(!hasChromium)('web page in headless Chromium', () => {
 
   it('finds precedents for a pasted proposal with aligned passages', async () => {
     const page = await newPage();
-    await page.goto(`${srv.url}/#/similar`);
+    await page.goto(`${served.srv.url}/#/similar`);
     await page.fill('textarea[name="text"]',
       '关于加强城区防洪排涝能力建设的建议\n近年来汛期暴雨频发，老城区多处路段积水严重。\n一、加快排水管网改造，提高泵站抽排能力。\n二、对易涝点逐一排查整治。\n三、建立积水预警机制，及时发布预警。');
     await page.click('.similar-form button[type="submit"]');
@@ -190,8 +161,8 @@ describe.skipIf(!hasChromium)('web page in headless Chromium', () => {
   it('finds precedents for a stored document section by section, leaving the document itself out', async () => {
     const page = await newPage();
     const id = '对市人大十七届四次会议第0093号建议的答复-城区防洪排涝.txt';
-    const doc = t.kb.getDocument(id)!;
-    await page.goto(`${srv.url}/#/doc/${encodeURIComponent(id)}`);
+    const doc = served.t.kb.getDocument(id)!;
+    await page.goto(`${served.srv.url}/#/doc/${encodeURIComponent(id)}`);
     await page.click('.doc-actions a[href*="similar"]');
     await page.waitForSelector('.similar-results .suggestion');
     // The reply's numbered sections play the suggestions.
@@ -212,7 +183,7 @@ describe.skipIf(!hasChromium)('web page in headless Chromium', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'policykb-upload-'));
     const file = path.join(dir, '关于口袋公园建设的答复.txt');
     fs.writeFileSync(file, '关于口袋公园建设的答复\n\n一、建设进展\n\n今年全市新建口袋公园二十八个，改造街角绿地十五处。\n');
-    await page.goto(`${srv.url}/#/upload`);
+    await page.goto(`${served.srv.url}/#/upload`);
     await page.fill('input[name="token"]', ADMIN_TOKEN);
     await page.setInputFiles('input[name="files"]', file);
     await page.click('.upload-form button[type="submit"]');
@@ -220,21 +191,21 @@ describe.skipIf(!hasChromium)('web page in headless Chromium', () => {
     expect(await page.locator('.upload-table .status').first().textContent()).toBe('已新增');
     expect(await page.locator('.upload-table').textContent()).toContain('关于口袋公园建设的答复.txt');
     await shot(page, '06-upload');
-    expect(t.kb.getDocument('uploads/关于口袋公园建设的答复.txt')).toBeTruthy();
+    expect(served.t.kb.getDocument('uploads/关于口袋公园建设的答复.txt')).toBeTruthy();
     fs.rmSync(dir, { recursive: true, force: true });
     await page.close();
   });
 
   it('renders <script> and <img onerror> inside a document as text, executing nothing', async () => {
     const page = await newPage();
-    await page.goto(`${srv.url}/#/doc/${encodeURIComponent(XSS_ID)}`);
+    await page.goto(`${served.srv.url}/#/doc/${encodeURIComponent(XSS_ID)}`);
     await page.waitForSelector('.doc-body .para');
     const bodyText = (await page.locator('.doc-body').textContent())!;
     expect(bodyText).toContain('<script>window.__pwned = "script"</script>');
     expect(bodyText).toContain('<img src=x onerror=');
     expect(await page.locator('.doc-body img, .doc-body script').count()).toBe(0);
     // Also through the search results, where text is cut around highlights.
-    await page.goto(`${srv.url}/#/search?q=${encodeURIComponent('脚本标签 图片标签')}`);
+    await page.goto(`${served.srv.url}/#/search?q=${encodeURIComponent('脚本标签 图片标签')}`);
     await page.waitForSelector('.hits .hit');
     expect(await page.locator('.hits').textContent()).toContain('<script>');
     expect(await page.locator('main img, main script').count()).toBe(0);
@@ -244,8 +215,8 @@ describe.skipIf(!hasChromium)('web page in headless Chromium', () => {
   });
 
   it('is usable on a phone-sized screen', async () => {
-    const page = await newPage(390, 844);
-    await page.goto(`${srv.url}/#/search?q=${encodeURIComponent('普惠性民办幼儿园如何认定？')}`);
+    const page = await newPage({ width: 390, height: 844 });
+    await page.goto(`${served.srv.url}/#/search?q=${encodeURIComponent('普惠性民办幼儿园如何认定？')}`);
     await page.waitForSelector('.hits .hit');
     const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
     expect(overflow).toBeLessThanOrEqual(0);

@@ -26,7 +26,7 @@ describe('a server parsing the worst file keeps answering', () => {
   let server: RunningServer;
   beforeAll(async () => {
     // The depth cap lifted so the 100,000 nested <div>s reach the parser, which needs minutes for them.
-    test = await buildTestKb({ shared: false, env: { KB_PARSE_TIMEOUT_S: '20', KB_PARSE_MAX_DEPTH: '1000000', KB_UPLOAD_MAX_BYTES: '4000000' } });
+    test = await buildTestKb({ shared: false, env: { KB_PARSE_TIMEOUT_S: '10', KB_PARSE_MAX_DEPTH: '1000000', KB_UPLOAD_MAX_BYTES: '4000000' } });
     server = await serve(test.kb, test.config);
   });
   afterAll(async () => {
@@ -49,7 +49,7 @@ describe('a server parsing the worst file keeps answering', () => {
     const response = await upload;
     expect(response.status).toBe(422);
     const body = (await response.json()) as { error: { message: string } };
-    expect(body.error.message).toContain('嵌套.html：解析超过 20 秒上限，已中止（KB_PARSE_TIMEOUT_S');
+    expect(body.error.message).toContain('嵌套.html：解析超过 10 秒上限，已中止（KB_PARSE_TIMEOUT_S');
     expect((await fetch(`${server.url}/api/health`)).status).toBe(200);
   });
 });

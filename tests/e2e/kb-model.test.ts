@@ -16,6 +16,7 @@ import type { Embedder } from '../../kb/types.ts';
 import { tinyModel } from '../support/tiny-model.ts';
 import { search as searchKnowledgeBase } from '../../search/retrieve.ts';
 import { ingestPaths } from '../../ingest/ingest.ts';
+import { passageEmbeddingText } from '../../kb/index/vector/passage-text.ts';
 
 const PROJECT_CORPUS = path.resolve('corpus');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'policykb-kbmodel-'));
@@ -66,12 +67,13 @@ describe('dense retrieval with the generated model', () => {
     expect(health.index.vectors).toBe(health.passages);
   });
 
-  it("querying with a passage's own text in dense mode ranks that passage first", async () => {
+  it("querying with what a passage's vector was computed from (title · headings ⏎ text) in dense mode ranks that passage first", async () => {
     const doc = kb.getDocument('对市人大十七届四次会议第0056号建议的答复-学前教育学位.txt')!;
     const passages = doc.passages.filter((p) => p.text.length >= 40);
     expect(passages.length).toBeGreaterThan(3);
     for (const passage of passages) {
-      const result = await searchKnowledgeBase(kb, { text: passage.text, k: 5, mode: 'dense' });
+      const embedded = passageEmbeddingText(doc.title, passage.headingPath, passage.text);
+      const result = await searchKnowledgeBase(kb, { text: embedded, k: 5, mode: 'dense' });
       expect(result.mode).toBe('dense');
       expect(result.lexicalOnly).toBe(false);
       expect(result.hits[0]?.passageId).toBe(passage.id);

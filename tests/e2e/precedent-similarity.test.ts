@@ -54,7 +54,10 @@ describeWithE5(`calibrated precedent similarity with multilingual-e5-small${refe
   it('a 学前教育 reply scores low for a 养老 proposal, the 养老 reply high, per reply and per excerpt', async () => {
     const result = await findPrecedents(t.kb, ELDERLY_PROPOSAL);
     const elderly = result.replies.find((r) => r.documentId === ELDERLY_REPLY)!;
-    expect(elderly.similarity).toBeGreaterThanOrEqual(0.9);
+    // A mean over the proposal's suggestions, some of which the reply answers only in part: 0.73 with the curve
+    // fitted on title · headings ⏎ text vectors (0.9+ on text-only vectors, whose curve put P 0.5 at centred cosine
+    // 0.24 instead of 0.38); the 学前教育 reply stays below 0.3.
+    expect(elderly.similarity).toBeGreaterThanOrEqual(0.7);
     // Coverage alone says little here (0.33 for the right reply); the model is sure.
     expect(elderly.similarity).toBeGreaterThan(elderly.score);
     const kindergarten = result.replies.find((r) => r.documentId === KINDERGARTEN_REPLY);

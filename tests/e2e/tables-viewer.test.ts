@@ -3,13 +3,10 @@
  * heading row once, each cell under its heading — and a citation of a row
  * still lands on that row, highlighted. Screenshot in tests/.tmp/ for a human.
  */
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ingestPaths } from '../../ingest/ingest.ts';
-import { hasChromium, launchChromium, SHOTS, type LaunchedBrowser } from '../support/chromium.ts';
-import { buildTestKb, serve, type RunningServer, type TestKb } from '../support/test-server.ts';
+import { describe, expect, it } from 'vitest';
+import { browserForFile, hasChromium, SHOTS } from '../support/chromium.ts';
+import { addDocuments, servedTestKb } from '../support/test-server.ts';
 
 const PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>公文标题常见错误对照</title></head><body><div id="zoom">
 <p>现将公文标题中的常见错误及正确写法列表如下。</p>
@@ -23,34 +20,16 @@ const PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>公文标�
 <p>以上错误在起草时应注意避免。</p></div></body></html>`;
 
 describe.skipIf(!hasChromium)('tables in the document viewer', () => {
-  let t: TestKb;
-  let srv: RunningServer;
-  let browser: LaunchedBrowser;
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'policykb-tables-'));
-  beforeAll(async () => {
-    t = await buildTestKb({ shared: false });
-    fs.mkdirSync(path.join(root, 'tables'));
-    fs.writeFileSync(path.join(root, 'tables', '对照表.html'), PAGE);
-    expect((await ingestPaths(t.kb, [path.join(root, 'tables')], { root })).failed).toEqual([]);
-    srv = await serve(t.kb, t.config);
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await srv?.close();
-    t?.close();
-    fs.rmSync(root, { recursive: true, force: true });
-  });
+  const served = servedTestKb({ prepare: (t) => addDocuments(t, { 'tables/对照表.html': PAGE }) });
+  const browser = browserForFile();
 
   it('draws the rows as a table under their headings, and a cited row is the highlighted target', async () => {
-    const doc = t.kb.getDocument('tables/对照表.html')!;
+    const doc = served.t.kb.getDocument('tables/对照表.html')!;
     const row = doc.paragraphs.find((p) => p.text.includes('介词连用'))!;
     const quote = '《关于……的批复》';
     const start = doc.text.indexOf(quote, row.start);
-    const page = await browser.context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (error) => errors.push(error.message));
-    await page.goto(`${srv.url}/#/doc/${encodeURIComponent(doc.id)}?s=${start}&e=${start + quote.length}`);
+    const page = await browser.newPage();
+    await page.goto(`${served.srv.url}/#/doc/${encodeURIComponent(doc.id)}?s=${start}&e=${start + quote.length}`);
     await page.waitForSelector('table.doc-table');
     expect(await page.locator('table.doc-table th').allTextContents()).toEqual(['错误类型', '错误实例', '正确写法']);
     const cells = await page.locator('table.doc-table tr.target td').allTextContents();
@@ -60,6 +39,6 @@ describe.skipIf(!hasChromium)('tables in the document viewer', () => {
     expect(await page.locator(`#para-${row.index + 1} td`).allTextContents()).toEqual(['缺介词', '', '“授予”之前加“关于”']);
     expect(await page.locator('.locator').textContent()).toContain('第一类：公文标题');
     await page.screenshot({ path: path.join(SHOTS, 'tables-viewer.png') });
-    expect(errors).toEqual([]);
+    expect(browser.pageErrors).toEqual([]);
   });
 });

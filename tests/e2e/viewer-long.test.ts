@@ -3,13 +3,10 @@
  * so a citation past paragraph 2,000 must load the page that holds it (the
  * first page alone never shows it). In headless Chromium against the real server.
  */
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasChromium, launchChromium, SHOTS, type LaunchedBrowser } from '../support/chromium.ts';
-import { buildTestKb, serve, type RunningServer, type TestKb } from '../support/test-server.ts';
-import { ingestPaths } from '../../ingest/ingest.ts';
+import { describe, expect, it } from 'vitest';
+import { browserForFile, hasChromium, SHOTS } from '../support/chromium.ts';
+import { addDocuments, servedTestKb } from '../support/test-server.ts';
 
 if (!hasChromium) console.warn('[skipped] long-document viewer test: /usr/bin/chromium is missing (apt-get install -y chromium)');
 
@@ -17,32 +14,18 @@ const LONG_ID = 'long/长文.html';
 const PARAGRAPHS = 2600;
 const line = (i: number) => `第${i}项事项按规定办理，办理结果及时公开。`;
 
+const body = Array.from({ length: PARAGRAPHS }, (_, i) => `<p>${line(i)}</p>`).join('');
+const LONG_HTML = `<html><body><div class="content"><p>关于印发长文的通知</p>${body}</div></body></html>`;
+
 describe.skipIf(!hasChromium)('a citation deep in a long document', () => {
-  let t: TestKb;
-  let srv: RunningServer;
-  let browser: LaunchedBrowser;
-  beforeAll(async () => {
-    t = await buildTestKb({ shared: false });
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'policykb-long-'));
-    fs.mkdirSync(path.join(root, 'long'));
-    const body = Array.from({ length: PARAGRAPHS }, (_, i) => `<p>${line(i)}</p>`).join('');
-    fs.writeFileSync(path.join(root, LONG_ID), `<html><body><div class="content"><p>关于印发长文的通知</p>${body}</div></body></html>`);
-    const report = await ingestPaths(t.kb, [path.join(root, 'long')], { root });
-    expect(report.failed).toEqual([]);
-    srv = await serve(t.kb, t.config);
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await srv?.close();
-    t?.close();
-  });
+  const served = servedTestKb({ prepare: (t) => addDocuments(t, { [LONG_ID]: LONG_HTML }) });
+  const browser = browserForFile();
 
   it('opens the page that holds a cited paragraph past 2,000, highlighted, with links to the other pages', async () => {
-    const cited = t.kb.documentPage(LONG_ID, { offset: 2400, limit: 1, maxChars: 1000 })!.paragraphs[0]!;
+    const cited = served.t.kb.documentPage(LONG_ID, { offset: 2400, limit: 1, maxChars: 1000 })!.paragraphs[0]!;
     expect(cited.text).toBe(line(2399));
-    const page = await browser.context.newPage();
-    await page.goto(`${srv.url}/#/doc/${encodeURIComponent(LONG_ID)}?s=${cited.start + 2}&e=${cited.start + 8}`);
+    const page = await browser.newPage();
+    await page.goto(`${served.srv.url}/#/doc/${encodeURIComponent(LONG_ID)}?s=${cited.start + 2}&e=${cited.start + 8}`);
     const target = page.locator('.doc-body .para.target');
     await target.waitFor();
     expect(await target.getAttribute('data-index')).toBe('2400');
@@ -53,7 +36,7 @@ describe.skipIf(!hasChromium)('a citation deep in a long document', () => {
     await page.screenshot({ path: path.join(SHOTS, 'long-document-citation.png') });
 
     // By paragraph number (the precedent finder's links) the same page opens.
-    await page.goto(`${srv.url}/#/doc/${encodeURIComponent(LONG_ID)}?p=2100`);
+    await page.goto(`${served.srv.url}/#/doc/${encodeURIComponent(LONG_ID)}?p=2100`);
     await page.locator('.doc-body .para.target[data-index="2100"]').waitFor();
 
     await page.locator('.doc-pager').first().getByText('上一页').click();

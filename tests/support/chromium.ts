@@ -6,7 +6,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll } from 'vitest';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const SHOTS = path.resolve('tests/.tmp');
@@ -40,6 +41,34 @@ export async function launchChromium(): Promise<LaunchedBrowser> {
     async close() {
       await context.close();
       fs.rmSync(userDataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface FileBrowser {
+  /** A new page (1280 × 900 unless told), its uncaught script errors appended to `pageErrors`. */
+  newPage(viewport?: { width: number; height: number }): Promise<Page>;
+  readonly pageErrors: string[];
+}
+
+/**
+ * One Chromium for the tests of a file (or of the describe it is called in): launched by the first
+ * newPage(), so a run that filters those tests out never starts it, and closed after them.
+ */
+export function browserForFile(): FileBrowser {
+  let launched: Promise<LaunchedBrowser> | undefined;
+  const pageErrors: string[] = [];
+  afterAll(async () => {
+    if (launched) await (await launched).close();
+  });
+  return {
+    pageErrors,
+    async newPage(viewport = { width: 1280, height: 900 }) {
+      launched ??= launchChromium();
+      const page = await (await launched).context.newPage();
+      await page.setViewportSize(viewport);
+      page.on('pageerror', (error) => pageErrors.push(error.message));
+      return page;
     },
   };
 }

