@@ -216,7 +216,8 @@ function collectCandidates(hits: SearchHit[], docs: DocumentSource): { candidate
   const candidates: Candidate[] = [];
   const add = (doc: DocumentExcerpt, paragraph: Paragraph, span: TextSpan, hitRank: number) => {
     const key = `${doc.id}\u0000${span.start}`;
-    if (seen.has(key) || span.text.length < MIN_SENTENCE_CHARS) return;
+    // A record's citizen message is found like its reply but is the question, never an answer.
+    if (paragraph.role === 'message' || seen.has(key) || span.text.length < MIN_SENTENCE_CHARS) return;
     seen.add(key);
     candidates.push({
       span,

@@ -23,10 +23,10 @@ import { search } from './retrieve.ts';
 import { dice, splitSentences, termsOf, type TextSpan } from '../kb/text/sentences.ts';
 import { fingerprint, nearDuplicate, type TextFingerprint } from '../kb/text/near-duplicates.ts';
 import { HAN_CLASS } from '../kb/text/text.ts';
-import { substantiveSentences } from '../kb/text/courtesy.ts';
+import { answersNothing, substantiveSentences } from '../kb/text/courtesy.ts';
 import { matchEnumerator } from '../kb/text/numbering.ts';
 import { outlineProposal, type ProposalOutline, type Suggestion } from './suggestions.ts';
-import { SimilarityScorer, type VectorSource } from './similarity.ts';
+import { ownPassages, SimilarityScorer, type VectorSource } from './similarity.ts';
 
 /** A knowledge base as the precedent finder reads it: searchable, its documents, and (with a model) their passage vectors. */
 export interface SearchSource extends DocumentSource, Searchable, Partial<VectorSource> {}
@@ -205,8 +205,10 @@ function bestParagraph(
   termsOfParagraph: (paragraph: Paragraph) => Set<string>,
 ): { paragraph: Paragraph; overlap: number } | undefined {
   let best: { paragraph: Paragraph; overlap: number } | undefined;
-  for (const paragraph of doc.paragraphs) {
-    if (paragraph.end <= hit.citation.start || paragraph.start >= hit.citation.end) continue;
+  const within = doc.paragraphs.filter((p) => p.end > hit.citation.start && p.start < hit.citation.end && p.role !== 'message');
+  // A hit on a record's citizen message found the reply to it: the pair shows the reply's paragraph most like the part.
+  const candidates = within.length > 0 ? within : doc.paragraphs.filter((p) => p.role === 'body');
+  for (const paragraph of candidates) {
     const overlap = dice(partTerms, termsOfParagraph(paragraph));
     if (!best || overlap > best.overlap) best = { paragraph, overlap };
   }
@@ -222,6 +224,15 @@ function citationOf(doc: DocumentExcerpt, p: Paragraph): Citation {
     start: p.start,
     end: p.end,
   };
+}
+
+/**
+ * A reply that only forwards, refers or acknowledges (kb/text/courtesy.ts answersNothing) is no
+ * precedent: both finders rank it after every reply that says something. A record's citizen message
+ * is not the reply's text; an excerpt of a long document (not whole) always says something.
+ */
+function answersNothingAsPrecedent(doc: DocumentExcerpt): boolean {
+  return doc.whole && answersNothing(doc.paragraphs.filter((p) => p.role !== 'message').map((p) => p.text).join('\n'));
 }
 
 /** Rank earlier documents by similarity to `text`, with aligned passages. */
@@ -354,7 +365,10 @@ export async function findSimilar(
   const maxPairs = options.maxPairs ?? 12;
   // Renditions the retriever did not fold together (a PDF's text cut into other passages than
   // the DOCX's) are still one precedent: merge documents whose texts are near-identical.
-  const ranked = [...byDocument.values()].sort((a, b) => scoreOf(b) - scoreOf(a) || b.matchedParts - a.matchedParts);
+  const nothing = new Map([...byDocument.values()].map((acc) => [acc, answersNothingAsPrecedent(acc.doc) ? 1 : 0]));
+  const ranked = [...byDocument.values()].sort(
+    (a, b) => nothing.get(a)! - nothing.get(b)! || scoreOf(b) - scoreOf(a) || b.matchedParts - a.matchedParts,
+  );
   const kept: Array<{ acc: Accumulator; sample: TextFingerprint }> = [];
   for (const acc of ranked) {
     if (kept.length >= k) break;
@@ -371,7 +385,7 @@ export async function findSimilar(
   const scorer = SimilarityScorer.for(kb);
   const wholeQuery = scorer ? await scorer.query(asQueryText(text.slice(0, WHOLE_TEXT_CHARS))) : undefined;
   const similarityOf = (doc: DocumentExcerpt) => {
-    const cosine = scorer && wholeQuery ? scorer.bestCosine(wholeQuery, doc.id, doc.passages) : undefined;
+    const cosine = scorer && wholeQuery ? scorer.bestCosine(wholeQuery, doc.id, ownPassages(doc)) : undefined;
     return cosine === undefined ? {} : { similarity: scorer!.probability(cosine) };
   };
   const documents: SimilarDocument[] = kept.map(({ acc }) => {
@@ -731,13 +745,15 @@ export async function findPrecedents(kb: SearchSource, text: string, options: Pr
    * R@5 0.646, MRR@10 0.533; the blend 0.768, 0.698 (findSimilar: 0.768, 0.700).
    */
   const orderOf = new Map<PrecedentReply, number>();
+  const answeringNothing = new Set<PrecedentReply>();
   for (const doc of candidates.values()) {
+    const nothing = answersNothingAsPrecedent(doc);
     const paragraphs = quotableParagraphs(doc);
     const excerptSimilarity = (suggestion: number, paragraph: Paragraph) => {
-      const cosine = scorer?.bestCosine(suggestionVectors[suggestion]!, doc.id, doc.passages, paragraph);
+      const cosine = scorer?.bestCosine(suggestionVectors[suggestion]!, doc.id, ownPassages(doc), paragraph);
       return cosine === undefined ? {} : { similarity: scorer!.probability(cosine) };
     };
-    const replyCosines = scorer ? suggestionVectors.map((q) => scorer.bestCosine(q, doc.id, doc.passages)) : [];
+    const replyCosines = scorer ? suggestionVectors.map((q) => scorer.bestCosine(q, doc.id, ownPassages(doc))) : [];
     const excerpts = wanted.map((terms, i): PrecedentExcerpt | null => {
       if (terms.size === 0) return null;
       // The paragraph is the unit a precedent is judged by (a reply's answer to one point is
@@ -771,7 +787,8 @@ export async function findPrecedents(kb: SearchSource, text: string, options: Pr
         ...excerptSimilarity(i, best.paragraph),
       };
     });
-    excerpts.forEach((excerpt, i) => excerpt && bySuggestion[i]!.precedents.push(excerpt));
+    // "已转县教育局核查、办复" is nothing to adapt: such a reply is listed, never quoted per suggestion.
+    if (!nothing) excerpts.forEach((excerpt, i) => excerpt && bySuggestion[i]!.precedents.push(excerpt));
     const coverages = excerpts.map((e) => e?.coverage ?? 0);
     const others = alsoIn.get(doc.id);
     const agreement = retrievalRanks.reduce((sum, ranks) => {
@@ -793,6 +810,7 @@ export async function findPrecedents(kb: SearchSource, text: string, options: Pr
       excerpts,
     };
     replies.push(reply);
+    if (nothing) answeringNothing.add(reply);
     orderOf.set(reply, (reply.score + agreement) / 2);
   }
   const perSuggestion = options.perSuggestion ?? 5;
@@ -800,7 +818,8 @@ export async function findPrecedents(kb: SearchSource, text: string, options: Pr
     entry.precedents.sort((a, b) => b.coverage - a.coverage || a.text.length - b.text.length);
     entry.precedents = entry.precedents.slice(0, perSuggestion);
   }
-  replies.sort((a, b) => b.covered - a.covered || orderOf.get(b)! - orderOf.get(a)!);
+  const last = (reply: PrecedentReply) => (answeringNothing.has(reply) ? 1 : 0);
+  replies.sort((a, b) => last(a) - last(b) || b.covered - a.covered || orderOf.get(b)! - orderOf.get(a)!);
   return {
     outline,
     bySuggestion,

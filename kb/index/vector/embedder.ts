@@ -211,7 +211,10 @@ async function load(config: Config, log: (msg: string) => void, onProgress: (p: 
   let extractor: FeatureExtractionPipeline;
   try {
     extractor = (await withTimeout(
-      pipeline<'feature-extraction'>('feature-extraction', config.model, { dtype }),
+      pipeline<'feature-extraction'>('feature-extraction', config.model, {
+        dtype,
+        ...(config.modelThreads > 0 ? { session_options: { intraOpNumThreads: config.modelThreads } } : {}),
+      }),
       LOCAL_LOAD_TIMEOUT_MS,
       `timed out after ${LOCAL_LOAD_TIMEOUT_MS / 1000} s`,
     )) as FeatureExtractionPipeline;
