@@ -148,6 +148,11 @@ async function ingestPdfFolder(): Promise<void> {
     const ownSeconds = (own.user + own.system) / 1e6;
     const childrenAfter = childrenCpuSeconds();
     const workerSeconds = childrenBefore !== undefined && childrenAfter !== undefined ? childrenAfter - childrenBefore : undefined;
+    // Tables found: heading rows and rows per document (a table's continuation on a later page adds rows, not a heading row).
+    const tables = kb.listDocuments({ limit: 1000 }).documents.map((summary) => {
+      const paragraphs = kb.getDocument(summary.id)?.paragraphs ?? [];
+      return { id: summary.id, headers: paragraphs.filter((p) => p.role === 'table-header').length, rows: paragraphs.filter((p) => p.role === 'table-row').length };
+    }).filter((t) => t.headers + t.rows > 0);
     kb.close();
     const size = fs.readdirSync(path.join(SHARED, 'pdf')).reduce((sum, f) => sum + fs.statSync(path.join(SHARED, 'pdf', f)).size, 0);
     const documents = report.added + report.updated;
@@ -158,6 +163,7 @@ async function ingestPdfFolder(): Promise<void> {
       console.log(`  CPU ${cpu.toFixed(1)} s (this process ${ownSeconds.toFixed(1)} s: store, index${embeds ? ', embedding' : ''}; parse workers ${workerSeconds.toFixed(1)} s: parse, render, OCR) — ` +
         `${(pages / cpu).toFixed(3)} pages per CPU second, ${(cpu / documents).toFixed(1)} CPU s per document`);
     }
+    console.log(`  tables: ${tables.length === 0 ? 'none' : tables.map((t) => `${t.id} ${t.headers} heading rows, ${t.rows} rows`).join('; ')}`);
     for (const failure of report.failed) console.log(`  failed: ${failure.error}`);
   } finally {
     fs.rmSync(data, { recursive: true, force: true });

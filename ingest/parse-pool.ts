@@ -115,7 +115,11 @@ export class ParsePool extends EventEmitter {
     for (const slot of this.slots) {
       if (slot.job) this.settle(slot, new Error('parse pool closed'));
       const worker = slot.worker;
-      if (worker && worker.exitCode === null && worker.signalCode === null) exits.push(once(worker, 'exit'));
+      if (worker && worker.exitCode === null && worker.signalCode === null) {
+        // An idle worker is unref'd; waiting for its exit must keep this process alive.
+        holdOpen(worker, true);
+        exits.push(once(worker, 'exit'));
+      }
       this.killWorker(slot);
     }
     await Promise.all(exits);
