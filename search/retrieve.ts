@@ -7,7 +7,7 @@
  * matching passages exist. Everything a query touches per candidate is an
  * in-memory array lookup; SQLite is asked only for the few passages shown.
  */
-import { highlightRanges } from '../kb/index/lexical/lexical.ts';
+import { foldText, highlightRanges, stripWhitespace } from '../kb/index/lexical/lexical.ts';
 import type { FusionSettings, RetrievalIndexes, Searchable } from '../kb/kb.ts';
 import type { PassageRow } from '../kb/store/store.ts';
 import { fingerprint, nearDuplicate, type TextFingerprint } from '../kb/text/near-duplicates.ts';
@@ -110,7 +110,11 @@ export async function retrieve(context: RetrievalIndexes, query: SearchQuery, qu
       if (mode === 'dense') for (const h of hits) ownScores.set(h.label, h.score);
     }
   }
-  const fusedOnly = fuseRankings(lists, { lexical: context.weightLexical, dense: context.weightDense }, context.rrfK);
+  let weightDense = context.weightDense;
+  if (lists.dense && context.denseForMissingWords && lexicalHits.length > 0) {
+    weightDense *= 1 + context.denseForMissingWords * missingRareWords(text, lexicalHits, context);
+  }
+  const fusedOnly = fuseRankings(lists, { lexical: context.weightLexical, dense: weightDense }, context.rrfK);
   const fused = context.scopeOf ? preferScope(fusedOnly, scope, context.scopeOf, namingScope(context, scope, fusedOnly, accept)) : fusedOnly;
 
   // A passage whose text (or nearly: kb/text/near-duplicates.ts) a better one already has is folded into it:
@@ -141,6 +145,35 @@ export async function retrieve(context: RetrievalIndexes, query: SearchQuery, qu
   const result: SearchResult = { hits, mode, lexicalOnly: !context.dense, tookMs: performance.now() - started };
   if (notice) result.notice = notice;
   return result;
+}
+
+/** A word in fewer than this share of passages (or, in a small knowledge base, this many) is one of the question's rare words. */
+const RARE_WORD_SHARE = 0.003;
+const RARE_WORD_PASSAGES = 3;
+/** The first lexical hits whose text (with title and headings) is checked for the rare words. */
+const CHECKED_LEXICAL_HITS = 3;
+
+/**
+ * The share (by rarity, −ln share) of the question's rare words that none of the first lexical hits holds:
+ * near 1 when the question is worded away from the text the lexical list found (升降梯 for 电梯), near 0
+ * when the lexical list found the question's own words.
+ */
+function missingRareWords(text: string, lexicalHits: Array<{ key: number }>, context: RetrievalIndexes): number {
+  const rare = context.tokenizer
+    .queryTerms(text)
+    .words.map((word) => ({ word, share: context.lexical.wordShare(word) }))
+    .filter((w) => w.word.length >= 2 && w.share > 0 && (w.share < RARE_WORD_SHARE || w.share * context.lexical.size <= RARE_WORD_PASSAGES));
+  if (rare.length === 0) return 0;
+  const rows = context.passages(lexicalHits.slice(0, CHECKED_LEXICAL_HITS).map((h) => h.key));
+  const held = [...rows.values()].map((row) => foldText(stripWhitespace(row.title + row.passage.headingPath.join('') + row.passage.text)));
+  let total = 0;
+  let missing = 0;
+  for (const { word, share } of rare) {
+    const weight = -Math.log(share);
+    total += weight;
+    if (!held.some((t) => t.includes(word))) missing += weight;
+  }
+  return missing / total;
 }
 
 /** Passages that name a place the question asks about (by its name or short form): the lexical index's own postings. */
