@@ -27,7 +27,7 @@ import { pathToFileURL } from 'node:url';
 import { loadConfig } from '../kb/config.ts';
 import { KnowledgeBase } from '../kb/kb.ts';
 import { loadEmbedder } from '../kb/index/vector/embedder.ts';
-import { calibrated, calibrationFile, centred, dot, type SimilarityCalibration } from '../search/similarity.ts';
+import { calibrated, calibrationFile, centred, dot, ownPassages, type SimilarityCalibration } from '../search/similarity.ts';
 import { search } from '../search/retrieve.ts';
 import { readQuestions } from './eval.ts';
 
@@ -154,8 +154,14 @@ async function main(): Promise<void> {
     const centre_ = (v: Float32Array) => centred(v, centre);
     const messages = readQuestions(path.resolve(cwd, values.precedents), 'precedents');
     const replies = [...new Set(messages.map((m) => m.expected))].filter((id) => kb.passageVectors(id).length > 0);
-    const vectorsOf = new Map(replies.map((id) => [id, kb.passageVectors(id).map((p) => centre_(p.vector))]));
-    const best = (q: Float32Array, id: string) => Math.max(...(vectorsOf.get(id) ?? kb.passageVectors(id).map((p) => centre_(p.vector))).map((v) => dot(q, v)));
+    // As the finders score: over the reply's own passages, not a record's citizen message.
+    const ownVectors = (id: string) => {
+      const doc = kb.getDocument(id);
+      const own = doc ? new Set(ownPassages(doc).map((p) => p.id)) : undefined;
+      return kb.passageVectors(id).filter((p) => !own || own.has(p.passageId)).map((p) => centre_(p.vector));
+    };
+    const vectorsOf = new Map(replies.map((id) => [id, ownVectors(id)]));
+    const best = (q: Float32Array, id: string) => Math.max(...(vectorsOf.get(id) ?? ownVectors(id)).map((v) => dot(q, v)));
     const byMessage: Sample[][] = [];
     const hard: number[] = [];
     for (const message of messages) {

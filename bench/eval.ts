@@ -1,7 +1,7 @@
 /**
  * npm run eval -- --corpus DIR [--exclude PATH]… (--questions FILE | --precedents FILE)
  *                 [--mode hybrid|lexical|dense] [--k 10] [--data DIR] [--json OUT]
- *                 [--jsonl-text F --jsonl-title F --jsonl-id F] [--answers]
+ *                 [--jsonl-text F --jsonl-title F --jsonl-id F --jsonl-message F] [--answers]
  *
  * Builds a knowledge base of every supported file under DIR with the batch
  * ingester (the same code as `npm run ingest`), asks every question through
@@ -59,6 +59,7 @@ import { stripWhitespace } from '../kb/text/text.ts';
 import { questionPlaces, within } from '../kb/places.ts';
 import { search as searchKnowledgeBase } from '../search/retrieve.ts';
 import { ingestPaths } from '../ingest/ingest.ts';
+import { JSONL_OPTIONS, JSONL_USAGE, jsonlFieldsFromOptions } from '../ingest/jsonl.ts';
 
 export const EVAL_MANIFEST = 'eval-manifest.json';
 /** Passages retrieved per precedent query: documents are ranked by their best passage, so a document needs room. */
@@ -593,7 +594,7 @@ export async function runEval(
 
 const USAGE = `用法 usage: npm run eval -- --corpus DIR [--exclude PATH]… (--questions FILE | --precedents FILE)…
        [--mode hybrid|lexical|dense|all] [--k 10] [--data DIR] [--json OUT]
-       [--jsonl-text F [--jsonl-title F] [--jsonl-id F]] [--answers]
+       ${JSONL_USAGE} [--answers]
   --questions and --precedents may be repeated, and --mode all runs every mode: every set is then
   asked in every mode against the one knowledge base, and a table of all of them closes the output.`;
 
@@ -612,9 +613,7 @@ export function parseEvalRuns(argv: string[]): EvalOptions[] {
         k: { type: 'string' },
         data: { type: 'string' },
         json: { type: 'string' },
-        'jsonl-text': { type: 'string' },
-        'jsonl-title': { type: 'string' },
-        'jsonl-id': { type: 'string' },
+        ...JSONL_OPTIONS,
         answers: { type: 'boolean' },
         unanswerable: { type: 'string' },
         paraphrase: { type: 'string' },
@@ -630,14 +629,8 @@ export function parseEvalRuns(argv: string[]): EvalOptions[] {
   const modes: RetrievalMode[] = modeArg === 'all' ? ['lexical', 'dense', 'hybrid'] : [modeArg as RetrievalMode];
   const k = values.k === undefined ? 10 : Number(values.k);
   if (!Number.isInteger(k) || k < 1 || k > 100) throw new EvalError(`--k ${values.k}：应为 1 到 100 的整数`);
-  if ((values['jsonl-title'] || values['jsonl-id']) && !values['jsonl-text']) throw new EvalError('--jsonl-title/--jsonl-id 需要同时给出 --jsonl-text');
-  const jsonl: JsonlFields | undefined = values['jsonl-text']
-    ? {
-        textField: values['jsonl-text'],
-        ...(values['jsonl-title'] ? { titleField: values['jsonl-title'] } : {}),
-        ...(values['jsonl-id'] ? { idField: values['jsonl-id'] } : {}),
-      }
-    : undefined;
+  const { fields: jsonl, error: jsonlError } = jsonlFieldsFromOptions(values);
+  if (jsonlError) throw new EvalError(jsonlError);
   const sets: Array<Pick<EvalOptions, 'questions' | 'precedents'>> = [
     ...(values.questions ?? []).map((questions) => ({ questions })),
     ...(values.precedents ?? []).map((precedents) => ({ precedents })),

@@ -83,6 +83,7 @@ function answerSet(kb: KnowledgeBase, tokenizer: PolicyTokenizer, set: AnswerSet
       questionWords: tokenizer.queryTerms(q).words,
       knowsWord: (w) => kb.knowsWord(w),
       wordShare: (w) => kb.wordShare(w),
+      mayHoldText: (text) => kb.mayHoldText(text),
       ...(semantic && a.similarity ? { semantic: { ...semantic, similarity: a.similarity } } : {}),
     });
     if (verifyCitations(answered.citations, kb).length > 0) answered = { answer: null, citations: [], reason: 'citation check failed' };

@@ -1,6 +1,6 @@
 /**
  * npm run ingest -- <files or folders…> [--exclude PATH]… [--prune] [--data DIR]
- *                   [--jsonl-text F --jsonl-title F --jsonl-id F] [--root DIR] [--progress-every SECONDS] [--wait]
+ *                   [--jsonl-text F --jsonl-title F --jsonl-id F --jsonl-message F] [--root DIR] [--progress-every SECONDS] [--wait]
  *
  * Only one process writes a data folder at a time (kb/lock.ts): while the
  * server or another ingest holds it, this refuses, naming the holder; with
@@ -13,11 +13,12 @@ import { loadConfig, withDataDir, ConfigError } from '../kb/config.ts';
 import { KnowledgeBase, KnowledgeBaseError } from '../kb/kb.ts';
 import type { IngestProgress } from '../kb/types.ts';
 import { ingestPaths } from '../ingest/ingest.ts';
+import { JSONL_OPTIONS, JSONL_USAGE, jsonlFieldsFromOptions } from '../ingest/jsonl.ts';
 import { parseCommandLine, runCli } from './run.ts';
 import { failureLine } from '../ingest/errors.ts';
 
 const USAGE = `用法 usage: npm run ingest -- <文件或目录…> [--exclude 路径或通配]… [--prune] [--data 目录]
-       [--jsonl-text 字段 [--jsonl-title 字段] [--jsonl-id 字段]] [--root 目录] [--progress-every 秒] [--wait]`;
+       ${JSONL_USAGE} [--root 目录] [--progress-every 秒] [--wait]`;
 
 /** Plain progress lines when stderr is not a terminal: one every few seconds, not one per file (--progress-every changes it). */
 const PLAIN_PROGRESS_EVERY_SECONDS = 5;
@@ -78,9 +79,7 @@ async function main(): Promise<number> {
       prune: { type: 'boolean' },
       data: { type: 'string' },
       root: { type: 'string' },
-      'jsonl-text': { type: 'string' },
-      'jsonl-title': { type: 'string' },
-      'jsonl-id': { type: 'string' },
+      ...JSONL_OPTIONS,
       'progress-every': { type: 'string' },
       wait: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -93,8 +92,9 @@ async function main(): Promise<number> {
     console.error(USAGE);
     return values.help ? 0 : 1;
   }
-  if ((values['jsonl-title'] || values['jsonl-id']) && !values['jsonl-text']) {
-    console.error(`--jsonl-title/--jsonl-id 需要同时给出 --jsonl-text（the text field）\n${USAGE}`);
+  const { fields: jsonl, error: jsonlError } = jsonlFieldsFromOptions(values);
+  if (jsonlError) {
+    console.error(`${jsonlError}\n${USAGE}`);
     return 1;
   }
 
@@ -124,20 +124,11 @@ async function main(): Promise<number> {
   }
   const progress = makeProgressReporter(progressEvery * 1000);
   try {
-    const jsonlText = values['jsonl-text'];
     const report = await ingestPaths(kb, positionals, {
       ...(values.root ? { root: values.root } : {}),
       exclude: values.exclude ?? [],
       prune: values.prune === true,
-      ...(jsonlText
-        ? {
-            jsonl: {
-              textField: jsonlText,
-              ...(values['jsonl-title'] ? { titleField: values['jsonl-title'] } : {}),
-              ...(values['jsonl-id'] ? { idField: values['jsonl-id'] } : {}),
-            },
-          }
-        : {}),
+      ...(jsonl ? { jsonl } : {}),
       onProgress: progress.report,
     });
     progress.done();

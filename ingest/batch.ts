@@ -260,7 +260,12 @@ async function prepareFile(writer: IndexWriter, file: SourceFile, options: Inges
           continue;
         }
         try {
-          const parsed = parseRecordText(record.text, id, { passageMaxChars, kind, ...(record.title ? { title: record.title } : {}) });
+          const parsed = parseRecordText(record.text, id, {
+            passageMaxChars,
+            kind,
+            ...(record.title ? { title: record.title } : {}),
+            ...(record.message ? { message: record.message } : {}),
+          });
           documents.push({ id, sourcePath: file.absolutePath, contentHash: hash, parsed });
         } catch (error) {
           failures.push(failureOf({ ...file, id }, error));

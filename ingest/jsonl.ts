@@ -8,20 +8,18 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { JsonlFields } from '../kb/types.ts';
 import { IngestError } from './errors.ts';
 
-export interface JsonlFieldNames {
-  textField: string;
-  titleField?: string;
-  /** Without it, the 1-based line number is the record id. */
-  idField?: string;
-}
+/** Which fields of a record make the document (kb/types.ts JsonlFields). */
+export type JsonlFieldNames = JsonlFields;
 
 export interface JsonlRecord {
   /** The id part after `#`. */
   recordId: string;
   text: string;
   title?: string;
+  message?: string;
   /** 1-based line in the file. */
   line: number;
   /** Hash of the record's line and the field choice: an unchanged record is skipped without parsing. */
@@ -58,7 +56,7 @@ export function readJsonlRecords(filePath: string, fields: JsonlFieldNames): Jso
   let withoutText = 0;
   let emptyText = 0;
   let objects = 0;
-  const fieldKey = `${fields.textField}|${fields.titleField ?? ''}|${fields.idField ?? ''}`;
+  const fieldKey = `${fields.textField}|${fields.titleField ?? ''}|${fields.idField ?? ''}${fields.messageField ? `|${fields.messageField}` : ''}`;
   const lines = content.replace(/^\uFEFF/, '').split('\n');
   lines.forEach((raw, index) => {
     const line = raw.trim();
@@ -96,8 +94,9 @@ export function readJsonlRecords(filePath: string, fields: JsonlFieldNames): Jso
     }
     seen.add(recordId);
     const title = fields.titleField ? fieldText(record[fields.titleField])?.trim() : undefined;
+    const message = fields.messageField ? fieldText(record[fields.messageField])?.trim() : undefined;
     const hash = createHash('sha256').update(fieldKey).update('\n').update(line).digest('hex');
-    records.push({ recordId, text, line: index + 1, hash, ...(title ? { title } : {}) });
+    records.push({ recordId, text, line: index + 1, hash, ...(title ? { title } : {}), ...(message ? { message } : {}) });
   });
   if (records.length === 0 && objects > 0 && withoutText + emptyText === objects) {
     return {
@@ -113,4 +112,32 @@ export function readJsonlRecords(filePath: string, fields: JsonlFieldNames): Jso
     return { records: [], warnings, skipReason: `${name}：文件中没有 JSON 记录，已跳过（no JSON records; file skipped）` };
   }
   return { records, warnings };
+}
+
+/** The command-line options naming a JSONL collection's fields (cli/ingest.ts and bench/eval.ts take the same). */
+export const JSONL_OPTIONS = {
+  'jsonl-text': { type: 'string' },
+  'jsonl-title': { type: 'string' },
+  'jsonl-id': { type: 'string' },
+  'jsonl-message': { type: 'string' },
+} as const;
+export const JSONL_USAGE = '[--jsonl-text F [--jsonl-title F] [--jsonl-id F] [--jsonl-message F]]';
+
+type JsonlOptionValues = { [name in keyof typeof JSONL_OPTIONS]?: string | undefined };
+
+/** The field names the options give (undefined without --jsonl-text), or the error naming the option that needs --jsonl-text. */
+export function jsonlFieldsFromOptions(values: JsonlOptionValues): { fields?: JsonlFields; error?: string } {
+  const text = values['jsonl-text'];
+  if (!text) {
+    const orphan = (['jsonl-title', 'jsonl-id', 'jsonl-message'] as const).find((name) => values[name]);
+    return orphan ? { error: `--${orphan} 需要同时给出 --jsonl-text（the text field）` } : {};
+  }
+  return {
+    fields: {
+      textField: text,
+      ...(values['jsonl-title'] ? { titleField: values['jsonl-title'] } : {}),
+      ...(values['jsonl-id'] ? { idField: values['jsonl-id'] } : {}),
+      ...(values['jsonl-message'] ? { messageField: values['jsonl-message'] } : {}),
+    },
+  };
 }

@@ -6,12 +6,12 @@
  */
 import path from 'node:path';
 import { sourceFileOf } from '../kb/document-id.ts';
-import type { DocumentKind, ExtractedDocument, ParsedDocument, SourcePage } from '../kb/types.ts';
-import { cleanDocument, meanConfidence } from './clean.ts';
+import type { DocumentKind, ExtractedDocument, Paragraph, ParsedDocument, SourcePage } from '../kb/types.ts';
+import { cleanDocument, meanConfidence, normaliseSpacing } from './clean.ts';
 import { IngestError } from './errors.ts';
 import { extractBuffer, readSourceFile, type ExtractBufferOptions } from './extract/index.ts';
 import { extractMetadata, readFrontMatterHints, replyTitle, titleFromSource, type MetadataHints } from './metadata.ts';
-import { buildPassages } from './passages.ts';
+import { buildPassages, MESSAGE_HEADING } from './passages.ts';
 import { structureDocument } from './structure.ts';
 
 export interface ParseOptions {
@@ -103,11 +103,13 @@ export async function parseBytes(bytes: Uint8Array, filePath: string, options: F
 /**
  * One JSONL record (a citizen message's reply, a service answer) as a
  * document: plain text whose lines are paragraphs. `file` is `<file>#<id>`.
+ * The record's message, when given, follows the reply as paragraphs of role
+ * 'message' under MESSAGE_HEADING: title, kind and metadata are the reply's alone.
  */
 export function parseRecordText(
   text: string,
   file: string,
-  options: ParseOptions & { title?: string; kind?: DocumentKind },
+  options: ParseOptions & { title?: string; kind?: DocumentKind; message?: string },
 ): ParsedDocument {
   const extracted: ExtractedDocument = {
     format: 'jsonl',
@@ -117,10 +119,24 @@ export function parseRecordText(
     warnings: [],
     ...(options.title ? { titleHint: options.title } : {}),
   };
-  return parseExtracted(extracted, file, {
+  const parsed = parseExtracted(extracted, file, {
     passageMaxChars: options.passageMaxChars,
     defaultKind: options.kind ?? 'other',
     record: true,
     ...(options.title ? { title: options.title } : {}),
   });
+  return options.message ? withMessage(parsed, options.message, options.passageMaxChars) : parsed;
+}
+
+function withMessage(parsed: ParsedDocument, message: string, passageMaxChars: number): ParsedDocument {
+  const lines = message.split(/\r\n|\r|\n/).map(normaliseSpacing).filter((line) => line.length > 0);
+  if (lines.length === 0) return parsed;
+  const paragraphs: Paragraph[] = [...parsed.paragraphs];
+  let text = parsed.text;
+  for (const line of lines) {
+    if (text.length > 0) text += '\n';
+    paragraphs.push({ index: paragraphs.length, text: line, role: 'message', headingPath: [MESSAGE_HEADING], start: text.length, end: text.length + line.length });
+    text += line;
+  }
+  return { ...parsed, text, paragraphs, passages: buildPassages(paragraphs, text, passageMaxChars) };
 }

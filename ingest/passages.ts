@@ -37,6 +37,12 @@ const PASSAGE_ROLES: ReadonlySet<ParagraphRole> = new Set<ParagraphRole>(['body'
 const FACT_ROLES: ReadonlySet<ParagraphRole> = new Set<ParagraphRole>(['signature', 'date', 'contact', 'cc']);
 /** Where a facts passage is, for its citation (the sign-off has no heading of its own); also a word people search for. */
 export const CLOSING_BLOCK_HEADING = '落款';
+/**
+ * The heading a record's citizen message (role 'message') is stored under. Its passages are
+ * searched like the reply's — a new message is most like the earlier message its precedent
+ * answered — but never quoted as an answer (search/answer.ts, search/precedents.ts).
+ */
+export const MESSAGE_HEADING = '来信';
 
 /** A [start, end) piece of one paragraph, in document offsets. */
 interface Piece {
@@ -166,6 +172,7 @@ export function buildPassages(paragraphs: Paragraph[], text: string, maxChars: n
   if (hasBody) {
     runs.push(...sections(paragraphs, (p) => FACT_ROLES.has(p.role) && p.text.length > 0));
     runs.push(...paragraphs.filter((p) => p.role === 'table-row').map((row) => [row]));
+    runs.push(...sections(paragraphs, (p) => p.role === 'message' && p.text.length > 0));
   }
   runs.sort((a, b) => a[0]!.start - b[0]!.start);
   const passages: Passage[] = [];

@@ -570,6 +570,16 @@ export class KnowledgeBase implements Searchable {
     return this.lexical.wordFrequency(word) > 0;
   }
 
+  /**
+   * Whether some passage may hold `text` (folded): every pair of adjacent characters in it occurs in some
+   * passage. False means no passage holds it — 电竞 is in no jieba word list and so never a word, yet it is
+   * a subject the knowledge base can be said to lack.
+   */
+  mayHoldText(text: string): boolean {
+    for (let i = 0; i + 2 <= text.length; i++) if (this.lexical.bigramFrequency(text.slice(i, i + 2)) === 0) return false;
+    return true;
+  }
+
   /** Share of the passages that hold `word` (0..1): how common a word is in this knowledge base. */
   wordShare(word: string): number {
     return this.lexical.wordShare(word);

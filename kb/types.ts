@@ -79,7 +79,8 @@ export type ParagraphRole =
   | 'cc'
   | 'note' // 印发 lines, attachments list, anything after the sign-off
   | 'table-header' // a table's column headings, cells joined by TABLE_CELL_SEPARATOR
-  | 'table-row'; // one row of a table, each cell led by its column heading (ingest/extract/table.ts)
+  | 'table-row' // one row of a table, each cell led by its column heading (ingest/extract/table.ts)
+  | 'message'; // the citizen's message a record's reply answers (--jsonl-message): searched, never quoted as an answer
 
 /**
  * Cells of a table row are joined with this in the row's text, in the
@@ -469,6 +470,8 @@ export interface JsonlFields {
   titleField?: string;
   /** Without it, the 1-based line number is the record id. */
   idField?: string;
+  /** The message the record's text answers: stored after the reply as paragraphs of role 'message', searched but never quoted. */
+  messageField?: string;
 }
 
 export interface IngestProgress {

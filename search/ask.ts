@@ -16,7 +16,7 @@ import { hitSimilarities } from './semantic.ts';
 export const ASK_DEFAULT_K = 8;
 
 /** What answering reads of a knowledge base. */
-export type Askable = Pick<KnowledgeBase, 'retrievalIndexes' | 'knowsWord' | 'wordShare' | 'documentExcerpt' | 'documentText' | 'passageVectors'>;
+export type Askable = Pick<KnowledgeBase, 'retrievalIndexes' | 'knowsWord' | 'mayHoldText' | 'wordShare' | 'documentExcerpt' | 'documentText' | 'passageVectors'>;
 
 export interface AskQuery extends Omit<SearchQuery, 'text'> {
   question: string;
@@ -27,7 +27,7 @@ export interface AskOptions {
   llm?: LlmSettings;
   fetchImpl?: typeof fetch;
   /** Overrides of the answer stage's settings (tests). */
-  answer?: Omit<AnswerOptions, 'questionWords' | 'knowsWord' | 'wordShare'>;
+  answer?: Omit<AnswerOptions, 'questionWords' | 'knowsWord' | 'mayHoldText' | 'wordShare'>;
 }
 
 export interface Asked {
@@ -52,6 +52,7 @@ export async function ask(kb: Askable, query: AskQuery, options: AskOptions = {}
     questionWords,
     knowsWord: (word) => kb.knowsWord(word),
     wordShare: (word) => kb.wordShare(word),
+    mayHoldText: (text) => kb.mayHoldText(text),
     ...(similarity ? { semantic: { ...options.answer?.semantic, similarity } } : {}),
   });
   const citationProblems = verifyCitations(answer.citations, kb);

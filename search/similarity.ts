@@ -26,7 +26,7 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Searchable } from '../kb/kb.ts';
 import { canonicalModelId } from '../kb/index/vector/profiles.ts';
-import type { Embedder, Passage } from '../kb/types.ts';
+import type { Embedder, Passage, StoredDocument } from '../kb/types.ts';
 import { questionVector } from './semantic.ts';
 
 /** P(same problem | c) = 1 / (1 + exp(−(slope · c + intercept))), c the cosine of the two vectors centred on `centre`. */
@@ -77,6 +77,15 @@ export function centred(vector: Float32Array, centre: ArrayLike<number>): Float3
 /** The stored passage vectors of a document, in passage order; a KnowledgeBase provides them. */
 export interface VectorSource {
   passageVectors(documentId: string, within?: { start: number; end: number }): Array<{ passageId: string; vector: Float32Array }>;
+}
+
+/**
+ * The passages that are the document's own words: a record's citizen message (role 'message') is
+ * searched with the reply but is not the reply, and the curve was fitted on replies' passages alone.
+ */
+export function ownPassages(doc: Pick<StoredDocument, 'passages' | 'paragraphs'>): Passage[] {
+  const message = new Set(doc.paragraphs.filter((p) => p.role === 'message').map((p) => p.index));
+  return message.size === 0 ? doc.passages : doc.passages.filter((passage) => !message.has(passage.paragraphSpan[0]));
 }
 
 export function dot(a: Float32Array, b: Float32Array): number {

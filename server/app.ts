@@ -51,6 +51,7 @@ export type KnowledgeBaseApi = Pick<
   | 'passageVectors'
   | 'knowsWord'
   | 'wordShare'
+  | 'mayHoldText'
   | 'getDocument'
   | 'documentExcerpt'
   | 'documentText'

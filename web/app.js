@@ -824,6 +824,8 @@ async function renderDocument(id, params, isCurrent) {
   let lastPage = null;
   /** The table being drawn: rows of consecutive table paragraphs go into one <table>. */
   let table = null;
+  /** A record's citizen message (role message) follows its reply: it gets a heading of its own, once. */
+  let previousRole = null;
   for (const paragraph of doc.paragraphs) {
     if (paragraph.pages && paragraph.pages[0] !== lastPage) {
       if (lastPage !== null) {
@@ -849,6 +851,10 @@ async function renderDocument(id, params, isCurrent) {
       continue;
     }
     table = null;
+    if (paragraph.role === 'message' && previousRole !== 'message') {
+      body.append(h('h3', { class: 'message-heading' }, '来信（群众留言原文，不是答复内容）'));
+    }
+    previousRole = paragraph.role;
     const tag = paragraph.role === 'heading' ? 'h3' : 'p';
     body.append(h(tag, attributes, isTarget ? paragraphWithQuote(paragraph, s, e) : paragraph.text));
   }

@@ -95,3 +95,30 @@ function stripMark(clause: string): string {
 export function isCourtesy(text: string): boolean {
   return substantiveSentences(text).length === 0;
 }
+
+/*
+ * A reply that answers nothing: once its courtesy is cut off, every sentence forwards the message
+ * (已转县教育局核查、办复), points elsewhere (请向…咨询, 建议您联系…), disclaims it (不属于我局职责范围),
+ * or promises a later reply (处理情况会及时回复您) — or there is no sentence at all (留言已收悉).
+ * Of the 2,816 replies in ../shared/corpus/replies, 302 are such (most under 60 characters of
+ * substance); a sentence longer than REFERRAL_SENTENCE_MAX_CHARS is taken to say more.
+ */
+const REFERRAL = /(已|并|现|将)(经)?(将.{0,24})?(转|转交|转至|转给|转办|交由|交办|移交|发函交办|反馈至|汇报给)/;
+const POINTER = /^(您|你)?(好|可以|也可以|还可以)?(请|建议|如有疑问|详询|欢迎)/;
+const POINTER_VERB = /咨询|联系|致电|拨打|反映|提供|询问/;
+const DISCLAIMER = /不属于.{0,20}(职责|管辖|职权|范围)/;
+const LATER_REPLY = /(处理|办理)(情况|结果)(会|将)|如有.{0,10}(情况|结果)将|已(经)?(进行过)?(答复|回复)|链接|正在(交办|调查处理|协调处理|报送审批)/;
+const REFERRAL_SENTENCE_MAX_CHARS = 80;
+/** Fewer Han or Latin letters than this is a signature, a date or a phone number, not an answer. */
+const MIN_ANSWER_LETTERS = 10;
+
+function saysNothing(sentence: string): boolean {
+  if (sentence.replace(/[^\p{Script=Han}A-Za-z]/gu, '').length < MIN_ANSWER_LETTERS) return true;
+  if (sentence.length > REFERRAL_SENTENCE_MAX_CHARS) return false;
+  return REFERRAL.test(sentence) || (POINTER.test(sentence) && POINTER_VERB.test(sentence)) || DISCLAIMER.test(sentence) || LATER_REPLY.test(sentence);
+}
+
+/** True when the reply only forwards, refers, disclaims or acknowledges: no precedent for anything. */
+export function answersNothing(reply: string): boolean {
+  return substantiveSentences(reply).every((sentence) => saysNothing(sentence.text));
+}

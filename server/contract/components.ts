@@ -233,8 +233,8 @@ sameShape<z.output<typeof documentSummary>, DocumentSummary>(true);
 export const paragraph = z.strictObject({
   index: int(),
   text: z.string(),
-  role: z.enum(['title', 'docNumber', 'addressee', 'heading', 'body', 'closing', 'signature', 'date', 'contact', 'cc', 'note', 'table-header', 'table-row'])
-    .meta({ description: "table-header：表格的列标题行；table-row：表格的一行，单元格以 ' | ' 分隔、各带列标题（列标题：内容）" }),
+  role: z.enum(['title', 'docNumber', 'addressee', 'heading', 'body', 'closing', 'signature', 'date', 'contact', 'cc', 'note', 'table-header', 'table-row', 'message'])
+    .meta({ description: "table-header：表格的列标题行；table-row：表格的一行，单元格以 ' | ' 分隔、各带列标题（列标题：内容）；message：该答复所答的群众来信原文（可检索，不作为答案引用）" }),
   headingPath: z.array(z.string()),
   headingLevel: int().optional(),
   pages: pageSpan.optional(),

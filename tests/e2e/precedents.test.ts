@@ -8,9 +8,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findPrecedents, type PrecedentsResult } from '../../search/precedents.ts';
+import { findPrecedents, findSimilar, type PrecedentsResult } from '../../search/precedents.ts';
+import { search } from '../../search/retrieve.ts';
+import { ask } from '../../search/ask.ts';
 import { outlineProposal } from '../../search/suggestions.ts';
-import { isCourtesy, isCourtesyClause } from '../../kb/text/courtesy.ts';
+import { answersNothing, isCourtesy, isCourtesyClause } from '../../kb/text/courtesy.ts';
 import { classifyHeading } from '../../ingest/structure.ts';
 import { recordCollectionKind } from '../../ingest/metadata.ts';
 import type { StoredDocument } from '../../kb/types.ts';
@@ -199,5 +201,82 @@ describeWithSharedCorpus('留言答复: citizen-message replies are their own ki
     const bad = await fetch(`${srv.url}/api/precedents`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: '养老', repliesOnly: 'yes' }) });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: { field: string } }).error.field).toBe('repliesOnly');
+  });
+});
+
+describeWithSharedCorpus("a record's citizen message (--jsonl-message): searched, never quoted; replies that answer nothing ranked last", () => {
+  let t: TestKb;
+  let records: Array<{ id: string; subject: string; message: string; reply: string }>;
+  const idOf = (record: { id: string }) => `messages-and-replies.jsonl#${record.id}`;
+  // 123919 only forwards ("已转L6县调查、核处", "可以直接电话咨询"); 6098 answers (委托办理要带的材料).
+  const FORWARDING = '123919';
+  const ANSWERING = '6098';
+  beforeAll(async () => {
+    t = await buildTestKb({ shared: false });
+    const lines = fs.readFileSync(sharedPath('replies', 'messages-and-replies.jsonl'), 'utf8').split('\n').filter(Boolean);
+    const all = lines.map((line) => JSON.parse(line) as { id: string; subject: string; message: string; reply: string });
+    records = [...all.slice(0, 80), ...all.filter((r) => r.id === FORWARDING || r.id === ANSWERING)];
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'policykb-messages-'));
+    fs.writeFileSync(path.join(dir, 'messages-and-replies.jsonl'), records.map((r) => JSON.stringify(r)).join('\n'));
+    const report = await ingestPaths(t.kb, [dir], { root: dir, jsonl: { textField: 'reply', titleField: 'subject', idField: 'id', messageField: 'message' } });
+    expect(report.failed).toEqual([]);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  afterAll(() => t?.close());
+
+  it('stores the message after the reply under 来信, role message, with verbatim passages; title and kind stay the reply’s', () => {
+    const record = records[0]!;
+    const doc = t.kb.getDocument(idOf(record))!;
+    expect(doc.kind).toBe('message-reply');
+    expect(doc.title).toBe(record.subject.trim());
+    const message = doc.paragraphs.filter((p) => p.role === 'message');
+    expect(message.length).toBeGreaterThan(0);
+    expect(message.map((p) => p.text).join('')).toBe(record.message.replace(/\s+/g, ''));
+    expect(doc.paragraphs.findIndex((p) => p.role === 'message')).toBeGreaterThan(doc.paragraphs.findIndex((p) => p.role === 'body'));
+    const messagePassages = doc.passages.filter((p) => p.headingPath[0] === '来信');
+    expect(messagePassages.length).toBeGreaterThan(0);
+    for (const passage of doc.passages) expect(doc.text.slice(passage.start, passage.end)).toBe(passage.text);
+  });
+
+  it("finds a reply by its message's words, and never quotes the message as an answer or a precedent", async () => {
+    for (const record of records.slice(0, 10)) {
+      const question = record.message.slice(0, 60);
+      const result = await search(t.kb, { text: question, k: 5, mode: 'lexical' });
+      expect(result.hits[0]?.citation.documentId).toBe(idOf(record));
+      const { answer } = await ask(t.kb, { question, mode: 'lexical' });
+      for (const citation of answer.citations) {
+        const doc = t.kb.getDocument(citation.documentId)!;
+        const paragraph = doc.paragraphs.find((p) => citation.start >= p.start && citation.start < p.end)!;
+        expect(paragraph.role).not.toBe('message');
+      }
+      const precedents = await findPrecedents(t.kb, record.message);
+      for (const entry of precedents.bySuggestion) {
+        for (const excerpt of entry.precedents) {
+          expect(t.kb.getDocument(excerpt.documentId)!.paragraphs[excerpt.paragraphIndex]!.role).toBe('body');
+        }
+      }
+    }
+  });
+
+  it('tells a forwarding reply from one that answers, and ranks the forwarding one after every reply that says something', async () => {
+    const forwarding = records.find((r) => r.id === FORWARDING)!;
+    expect(answersNothing(forwarding.reply)).toBe(true);
+    expect(answersNothing(records.find((r) => r.id === ANSWERING)!.reply)).toBe(false);
+    const flagged = records.filter((r) => answersNothing(r.reply)).length;
+    expect(flagged).toBeLessThan(records.length / 4);
+    // Its own message as the query: retrieval finds it first, the finders list it after the replies that answer.
+    expect((await search(t.kb, { text: forwarding.message, k: 5, mode: 'lexical' })).hits[0]?.citation.documentId).toBe(idOf(forwarding));
+    const result = await findPrecedents(t.kb, forwarding.message, { mode: 'lexical', k: 100 });
+    const ids = result.replies.map((r) => r.documentId);
+    expect(ids).toContain(idOf(forwarding));
+    const answering = ids.filter((id) => !answersNothing(records.find((r) => idOf(r) === id)?.reply ?? '(未知)'));
+    expect(answering.length).toBeGreaterThan(0);
+    expect(ids.indexOf(idOf(forwarding))).toBeGreaterThan(ids.indexOf(answering.at(-1)!));
+    for (const entry of result.bySuggestion) expect(entry.precedents.map((p) => p.documentId)).not.toContain(idOf(forwarding));
+    const similar = await findSimilar(t.kb, forwarding.message, { mode: 'lexical', k: 100 });
+    const similarIds = similar.documents.map((d) => d.documentId);
+    const substantive = similarIds.filter((id) => { const r = records.find((x) => idOf(x) === id); return !r || !answersNothing(r.reply); });
+    expect(similarIds).toContain(idOf(forwarding));
+    expect(similarIds.indexOf(idOf(forwarding))).toBeGreaterThan(similarIds.indexOf(substantive.at(-1)!));
   });
 });

