@@ -11,14 +11,20 @@
  *   2. the GB/T 15834 scan: CER of each page transcribed by hand in
  *      tests/fixtures/ocr/gbt15834-pages.json against the OCR of that page;
  *   3. OCR pages per second (seconds per page, render + recognise);
- *   4. with --ingest, the end-to-end ingest rate of ../shared/corpus/pdf with
- *      OCR on (a temporary lexical-only knowledge base).
+ *   4. with --ingest (or --ingest-only), the end-to-end ingest rate of
+ *      ../shared/corpus/pdf with OCR on into a temporary knowledge base, with
+ *      the configured model when it loads (else lexical-only, said so):
+ *      pages/s, documents/s and the CPU seconds of the whole ingest (the
+ *      machine is shared, so wall time alone says little).
  *
  * A measurement, not a test: it prints numbers and never fails on them.
  */
+import { fork } from 'node:child_process';
+import { once } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../kb/config.ts';
 import { stripWhitespace } from '../kb/text/text.ts';
 import { ocrPageLines } from '../ingest/extract/ocr/lines.ts';
@@ -95,12 +101,36 @@ async function gbt15834(pool: OcrPool, only: number[] | undefined): Promise<void
   }
 }
 
+/** CPU seconds of this process's reaped children (and theirs), from /proc/self/stat; undefined off Linux. */
+function childrenCpuSeconds(): number | undefined {
+  try {
+    const fields = fs.readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[13]) + Number(fields[14])) / 100; // cutime + cstime, USER_HZ
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The ingest measured where the product ingests: this process opens the
+ * knowledge base (the embedder's onnxruntime on the main thread) and the
+ * files are parsed — OCR included — in the parse pool's worker processes.
+ * Run by `--ingest` in a child process of its own, because the OCR
+ * measurements above load onnxruntime in a worker thread of the bench's
+ * process, and onnxruntime-node's addon is not context-aware: loading it in
+ * a second thread of one process fails ("Module did not self-register").
+ */
 async function ingestPdfFolder(): Promise<void> {
   const { KnowledgeBase } = await import('../kb/kb.ts');
+  const { parsePool } = await import('../ingest/parse-pool.ts');
   const data = fs.mkdtempSync(path.join(os.tmpdir(), 'kb-ocr-ingest-'));
   try {
-    const config = loadConfig({ ...process.env, KB_DATA_DIR: data, KB_LEXICAL_ONLY: '1', KB_OCR: '1' });
-    const kb = await KnowledgeBase.open(config, { embedder: null, log: () => {} });
+    const config = loadConfig({ ...process.env, KB_DATA_DIR: data, KB_OCR: '1' });
+    const kb = await KnowledgeBase.open(config, { log: (message) => console.error(`  ${message}`) });
+    const embeds = kb.embedder !== null && kb.embedder !== undefined;
+    const mode = embeds ? `hybrid, ${kb.embedder!.modelId} vectors included` : 'lexical-only (no model: vectors not included)';
+    const cpuBefore = process.cpuUsage();
+    const childrenBefore = childrenCpuSeconds();
     let pages = 0;
     let lastPages = 0;
     const report = await ingestPaths(kb, [path.join(SHARED, 'pdf')], {
@@ -112,14 +142,39 @@ async function ingestPdfFolder(): Promise<void> {
         }
       },
     });
+    // The workers must be reaped before their CPU time shows among this process's children.
+    await parsePool(config.parse).close();
+    const own = process.cpuUsage(cpuBefore);
+    const ownSeconds = (own.user + own.system) / 1e6;
+    const childrenAfter = childrenCpuSeconds();
+    const workerSeconds = childrenBefore !== undefined && childrenAfter !== undefined ? childrenAfter - childrenBefore : undefined;
+    // Tables found: heading rows and rows per document (a table's continuation on a later page adds rows, not a heading row).
+    const tables = kb.listDocuments({ limit: 1000 }).documents.map((summary) => {
+      const paragraphs = kb.getDocument(summary.id)?.paragraphs ?? [];
+      return { id: summary.id, headers: paragraphs.filter((p) => p.role === 'table-header').length, rows: paragraphs.filter((p) => p.role === 'table-row').length };
+    }).filter((t) => t.headers + t.rows > 0);
     kb.close();
     const size = fs.readdirSync(path.join(SHARED, 'pdf')).reduce((sum, f) => sum + fs.statSync(path.join(SHARED, 'pdf', f)).size, 0);
-    console.log(`ingest of pdf/ with OCR: ${report.added} files, ${pages} pages, ${report.passages} passages in ${report.seconds.toFixed(1)} s — ` +
-      `${(pages / report.seconds).toFixed(2)} pages/s, ${(size / 1024 / 1024 / report.seconds).toFixed(2)} MB/s, ${report.failed.length} failed`);
+    const documents = report.added + report.updated;
+    console.log(`ingest of pdf/ with OCR (${mode}): ${documents} documents, ${pages} pages, ${report.passages} passages in ${report.seconds.toFixed(1)} s wall — ` +
+      `${(pages / report.seconds).toFixed(3)} pages/s, ${(documents / report.seconds).toFixed(3)} documents/s, ${(size / 1024 / 1024 / report.seconds).toFixed(2)} MB/s, ${report.failed.length} failed`);
+    if (workerSeconds !== undefined) {
+      const cpu = ownSeconds + workerSeconds;
+      console.log(`  CPU ${cpu.toFixed(1)} s (this process ${ownSeconds.toFixed(1)} s: store, index${embeds ? ', embedding' : ''}; parse workers ${workerSeconds.toFixed(1)} s: parse, render, OCR) — ` +
+        `${(pages / cpu).toFixed(3)} pages per CPU second, ${(cpu / documents).toFixed(1)} CPU s per document`);
+    }
+    console.log(`  tables: ${tables.length === 0 ? 'none' : tables.map((t) => `${t.id} ${t.headers} heading rows, ${t.rows} rows`).join('; ')}`);
     for (const failure of report.failed) console.log(`  failed: ${failure.error}`);
   } finally {
     fs.rmSync(data, { recursive: true, force: true });
   }
+}
+
+/** `--ingest` after the OCR measurements: the same ingest, in a fresh process (see ingestPdfFolder). */
+async function ingestInChildProcess(): Promise<void> {
+  const child = fork(fileURLToPath(import.meta.url), ['--ingest-only'], { stdio: 'inherit' });
+  const [code] = (await once(child, 'exit')) as [number | null];
+  if (code !== 0) throw new Error(`the ingest measurement exited with ${code}`);
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -141,7 +196,7 @@ async function main(argv: string[]): Promise<void> {
   } finally {
     await pool.close();
   }
-  if (argv.includes('--ingest')) await ingestPdfFolder();
+  if (argv.includes('--ingest')) await ingestInChildProcess();
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(import.meta.dirname ?? '', 'ocr-eval.ts')) {

@@ -9,8 +9,8 @@
 import path from 'node:path';
 import { stripWhitespace } from '../kb/text/text.ts';
 import type { DocumentKind, DocumentMetadata, Paragraph } from '../kb/types.ts';
-import { documentPlace, documentYear } from '../kb/places.ts';
-import { ENDS_WITH_SIGNING_BODY, ORGAN_NAMES } from '../kb/text/organs.ts';
+import { documentPlace, documentYear, placeMentions } from '../kb/places.ts';
+import { chineseOrganName, ENDS_WITH_SIGNING_BODY, ORGAN_NAMES } from '../kb/text/organs.ts';
 import { DOC_NUMBER, isDateLine, readByline, splitSignedDate, type Byline } from './structure.ts';
 
 /** Facts stated outside the document text: front-matter lines of a policy file, the file name. */
@@ -193,6 +193,28 @@ export function splitJointOrgans(text: string): string[] {
   return parts.length > 1 && parts.every((part) => ORGAN_NAMES.test(part)) ? parts : [text];
 }
 
+/**
+ * The policy collection's English department in Chinese; a city's organ is
+ * placed in the city the document's Chinese title and text name most
+ * ("Jinan Municipal People's Government" → 济南市人民政府).
+ */
+function departmentInChinese(english: string, title: string, paragraphs: Paragraph[]): string | undefined {
+  if (/\p{Script=Han}/u.test(english)) return undefined;
+  const counts = new Map<string, number>();
+  for (const mention of placeMentions([title, ...paragraphs.map((p) => p.text)].join('\n'))) {
+    const city = mention.division.level === 2 ? mention.division.name : mention.division.city;
+    if (city) counts.set(city, (counts.get(city) ?? 0) + 1);
+  }
+  const city = [...counts].sort((a, b) => b[1] - a[1])[0]?.[0];
+  const chinese = chineseOrganName(english, city ? { city } : {});
+  // The text's own form where it names the organ without 省 (山东煤矿安全监察局, a national bureau's branch).
+  const text = paragraphs.map((p) => p.text).join('\n');
+  return chinese?.split('、').map((organ) => {
+    const bare = organ.replace(/^(\p{Script=Han}{2,3})省/u, '$1');
+    return bare !== organ && !text.includes(organ) && text.includes(bare) ? bare : organ;
+  }).join('、');
+}
+
 export interface MetadataResult {
   kind: DocumentKind;
   metadata: DocumentMetadata;
@@ -286,7 +308,7 @@ export function extractMetadata(
     if (fromTitle && ENDS_WITH_SIGNING_BODY.test(fromTitle)) metadata.issuer = splitJointOrgans(fromTitle).join('、');
     else if (byline.issuer) metadata.issuer = byline.issuer;
     else if (printedBy(byRole('note'))) metadata.issuer = printedBy(byRole('note'))!;
-    else if (hints.department) metadata.issuer = hints.department;
+    else if (hints.department) metadata.issuer = departmentInChinese(hints.department, title, paragraphs) ?? hints.department;
   }
 
   // Laws and regulations state their dates in a caption under the title:

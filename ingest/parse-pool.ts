@@ -16,7 +16,7 @@
  * included) and ~60 MB each while alive.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { EventEmitter } from 'node:events';
+import { EventEmitter, once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import type { ParseLimits } from '../kb/config.ts';
 import type { ParsedDocument } from '../kb/types.ts';
@@ -107,13 +107,22 @@ export class ParsePool extends EventEmitter {
     return this.queue.length + this.slots.filter((slot) => slot.job).length;
   }
 
+  /** Resolves once every worker has exited (and was reaped: its CPU time is then counted as this process's children's). */
   async close(): Promise<void> {
     this.closed = true;
     for (const job of this.queue.splice(0)) job.reject(new Error('parse pool closed'));
+    const exits: Promise<unknown>[] = [];
     for (const slot of this.slots) {
       if (slot.job) this.settle(slot, new Error('parse pool closed'));
+      const worker = slot.worker;
+      if (worker && worker.exitCode === null && worker.signalCode === null) {
+        // An idle worker is unref'd; waiting for its exit must keep this process alive.
+        holdOpen(worker, true);
+        exits.push(once(worker, 'exit'));
+      }
       this.killWorker(slot);
     }
+    await Promise.all(exits);
   }
 
   private dispatch(): void {

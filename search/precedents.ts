@@ -29,7 +29,10 @@ import { outlineProposal, type ProposalOutline, type Suggestion } from './sugges
 import { ownPassages, SimilarityScorer, type VectorSource } from './similarity.ts';
 
 /** A knowledge base as the precedent finder reads it: searchable, its documents, and (with a model) their passage vectors. */
-export interface SearchSource extends DocumentSource, Searchable, Partial<VectorSource> {}
+export interface SearchSource extends DocumentSource, Searchable, Partial<VectorSource> {
+  /** Share of the passages that hold `word` (0..1): KnowledgeBase.wordShare. */
+  wordShare(word: string): number;
+}
 
 export interface QueryPart extends TextSpan {
   index: number;
@@ -138,13 +141,15 @@ export function splitQuery(text: string, maxParts = 40): QueryPart[] {
 }
 
 interface Accumulator {
-  doc: DocumentExcerpt;
+  /** The document the first hit is in: the one shown, its renditions in `alsoIn`. */
+  documentId: string;
   hit: SearchHit;
   rankScores: number;
   wholeScore: number;
   /** Query parts whose retrieval (their own, or their group's) found this document. */
   matchedParts: number;
-  pairs: AlignedPair[];
+  /** What each group's retrieval found of it: aligned into pairs only if the document is shown. */
+  found: Array<{ group: PartGroup; hit: SearchHit; rank: number }>;
   alsoIn: Set<string>;
 }
 
@@ -169,6 +174,28 @@ const WHOLE_TEXT_CHARS = 1000;
  * proposals: bench/precedents.jsonl) are retrieved part by part as before.
  */
 export const MAX_PART_RETRIEVALS = 6;
+/**
+ * A group of several parts is searched lexically by its key words, not its text: BM25 over a group's
+ * 3,000 characters (some 1,600 words and bigrams) was 38% of the main thread's time under the load check
+ * (50 clients, 104,639 passages: 25 of 67 busy seconds, nearly all of it these queries) and kept the
+ * event loop saturated. Key words: tf × log(1 / share of passages holding the word), words the
+ * knowledge base lacks left out (they match nothing).
+ */
+const GROUP_KEY_WORDS = 32;
+
+function keyWords(text: string, words: (text: string) => string[], share: (word: string) => number): string {
+  const counts = new Map<string, number>();
+  for (const word of words(text)) if (word.length >= 2 && !/^\d+$/.test(word)) counts.set(word, (counts.get(word) ?? 0) + 1);
+  return [...counts]
+    .map(([word, n]) => ({ word, share: share(word), n }))
+    .filter((w) => w.share > 0)
+    .map((w) => ({ word: w.word, weight: w.n * Math.log(1 / w.share) }))
+    .sort((a, b) => b.weight - a.weight || (a.word < b.word ? -1 : 1))
+    .slice(0, GROUP_KEY_WORDS)
+    .map((w) => w.word)
+    .join(' ');
+}
+
 /** Quotation marks in a proposal are prose (“人才回乡”计划), not the search syntax for an exact phrase. */
 const asQueryText = (text: string) => text.replace(/["“”「」『』]/g, ' ').trim();
 
@@ -262,16 +289,16 @@ export async function findSimilar(
   // Renditions of one document (txt, PDF, DOCX of the same reply) collapse into one
   // hit with `alsoIn`; they are grouped here so they share one score.
   const groupOf = new Map<string, Accumulator>();
-  const accumulatorFor = (hit: SearchHit, doc: DocumentExcerpt): Accumulator => {
+  const accumulatorFor = (hit: SearchHit): Accumulator => {
     const ids = [hit.citation.documentId, ...(hit.alsoIn ?? [])];
     let acc = ids.map((id) => groupOf.get(id)).find((a) => a !== undefined);
     if (!acc) {
-      acc = { doc, hit, rankScores: 0, wholeScore: 0, matchedParts: 0, pairs: [], alsoIn: new Set() };
-      byDocument.set(doc.id, acc);
+      acc = { documentId: hit.citation.documentId, hit, rankScores: 0, wholeScore: 0, matchedParts: 0, found: [], alsoIn: new Set() };
+      byDocument.set(acc.documentId, acc);
     }
     for (const id of ids) {
       groupOf.set(id, acc);
-      if (id !== acc.doc.id) acc.alsoIn.add(id);
+      if (id !== acc.documentId) acc.alsoIn.add(id);
     }
     return acc;
   };
@@ -296,17 +323,19 @@ export async function findSimilar(
     return result.hits;
   };
 
-  /** The documents a retrieval found, best first, each group of renditions once, with its 1-based rank. */
-  function* rankedDocuments(hits: SearchHit[]): Generator<{ hit: SearchHit; doc: DocumentExcerpt; acc: Accumulator; rank: number }> {
+  /**
+   * The documents a retrieval found, best first, each group of renditions once, with its 1-based rank.
+   * No document is read here: only the shown ones are, at the end (reading every hit's document cost
+   * 14% of the main thread under the load check, for ~100 documents a request of which 10 are shown).
+   */
+  function* rankedDocuments(hits: SearchHit[]): Generator<{ hit: SearchHit; acc: Accumulator; rank: number }> {
     const seen = new Set<Accumulator>();
     for (const hit of hits) {
       if (excluded(hit)) continue;
-      const doc = getDoc(hit.citation.documentId, hit.citation);
-      if (!doc) continue;
-      const acc = accumulatorFor(hit, doc);
+      const acc = accumulatorFor(hit);
       if (seen.has(acc)) continue;
       seen.add(acc);
-      yield { hit, doc, acc, rank: seen.size };
+      yield { hit, acc, rank: seen.size };
     }
   }
 
@@ -333,18 +362,31 @@ export async function findSimilar(
       acc.wholeScore = (RANK_DAMPING + 1) / (RANK_DAMPING + rank);
     }
   }
+  const { tokenizer } = kb.retrievalIndexes();
   for (const [g, group] of groups.entries()) {
-    const partTerms = group.parts.map((part) => termsOf(part.text));
-    for (const { hit, doc, acc, rank } of rankedDocuments(await retrieve(group.text, perPartK, groupVectors[g]))) {
-      const aligned = group.parts.map((part, i) => ({ part, best: bestParagraph(doc, hit, partTerms[i]!, termsOfParagraph) }));
-      const bestOverlap = Math.max(...aligned.map((a) => a.best?.overlap ?? -1));
-      if (bestOverlap < 0) continue;
-      // Every part of the group is ranked as its group was; the pairs show the parts this hit is about.
+    const query = group.parts.length > 1 ? keyWords(group.text, (t) => tokenizer.words(t), (w) => kb.wordShare(w)) : group.text;
+    for (const { hit, acc, rank } of rankedDocuments(await retrieve(query, perPartK, groupVectors[g]))) {
+      // Every part of the group is ranked as its group was.
       acc.rankScores += (group.parts.length * (RANK_DAMPING + 1)) / (RANK_DAMPING + rank);
       acc.matchedParts += group.parts.length;
+      acc.found.push({ group, hit, rank });
+    }
+  }
+  const termsOfPart = new Map<QueryPart, Set<string>>();
+  /** Each retrieval's hit in `doc` beside the paragraph of it most like each part of the group; the parts this hit is about. */
+  const pairsOf = (acc: Accumulator): AlignedPair[] => {
+    const pairs: AlignedPair[] = [];
+    for (const { group, hit, rank } of acc.found) {
+      const doc = getDoc(hit.citation.documentId, hit.citation);
+      if (!doc) continue;
+      const aligned = group.parts.map((part) => {
+        if (!termsOfPart.has(part)) termsOfPart.set(part, termsOf(part.text));
+        return { part, best: bestParagraph(doc, hit, termsOfPart.get(part)!, termsOfParagraph) };
+      });
+      const bestOverlap = Math.max(...aligned.map((a) => a.best?.overlap ?? -1));
       for (const { part, best } of aligned) {
         if (!best || best.overlap < bestOverlap * GROUP_PAIR_SHARE) continue;
-        acc.pairs.push({
+        pairs.push({
           query: part,
           match: {
             text: best.paragraph.text,
@@ -356,7 +398,8 @@ export async function findSimilar(
         });
       }
     }
-  }
+    return pairs;
+  };
 
   const scoreOf = (acc: Accumulator) => {
     const partScore = acc.rankScores / Math.max(1, parts.length);
@@ -365,22 +408,31 @@ export async function findSimilar(
   const maxPairs = options.maxPairs ?? 12;
   // Renditions the retriever did not fold together (a PDF's text cut into other passages than
   // the DOCX's) are still one precedent: merge documents whose texts are near-identical.
-  const nothing = new Map([...byDocument.values()].map((acc) => [acc, answersNothingAsPrecedent(acc.doc) ? 1 : 0]));
-  const ranked = [...byDocument.values()].sort(
-    (a, b) => nothing.get(a)! - nothing.get(b)! || scoreOf(b) - scoreOf(a) || b.matchedParts - a.matchedParts,
-  );
-  const kept: Array<{ acc: Accumulator; sample: TextFingerprint }> = [];
-  for (const acc of ranked) {
+  const ranked = [...byDocument.values()].sort((a, b) => scoreOf(b) - scoreOf(a) || b.matchedParts - a.matchedParts);
+  const kept: Array<{ acc: Accumulator; doc: DocumentExcerpt; sample: TextFingerprint }> = [];
+  // Documents are read only now, for the ones that may be shown: a reply that answers nothing goes after
+  // every one that says something (as if sorted last), read as its turn comes.
+  const answeringNothing: Array<{ acc: Accumulator; doc: DocumentExcerpt }> = [];
+  const inOrder = function* (): Generator<{ acc: Accumulator; doc: DocumentExcerpt }> {
+    for (const acc of ranked) {
+      const doc = getDoc(acc.documentId, acc.hit.citation);
+      if (!doc) continue; // removed since it was retrieved
+      if (answersNothingAsPrecedent(doc)) answeringNothing.push({ acc, doc });
+      else yield { acc, doc };
+    }
+    yield* answeringNothing;
+  };
+  for (const { acc, doc } of inOrder()) {
     if (kept.length >= k) break;
-    const opening = acc.doc.whole ? acc.doc.text.slice(0, RENDITION_SAMPLE_CHARS) : (kb.documentText(acc.doc.id, { start: 0, end: RENDITION_SAMPLE_CHARS }) ?? '');
+    const opening = doc.whole ? doc.text.slice(0, RENDITION_SAMPLE_CHARS) : (kb.documentText(doc.id, { start: 0, end: RENDITION_SAMPLE_CHARS }) ?? '');
     const sample = fingerprint(opening);
     const twin = kept.find((other) => nearDuplicate(other.sample, sample));
     if (twin) {
-      twin.acc.alsoIn.add(acc.doc.id);
-      for (const id of acc.alsoIn) if (id !== twin.acc.doc.id) twin.acc.alsoIn.add(id);
+      twin.acc.alsoIn.add(doc.id);
+      for (const id of acc.alsoIn) if (id !== twin.doc.id) twin.acc.alsoIn.add(id);
       continue;
     }
-    kept.push({ acc, sample });
+    kept.push({ acc, doc, sample });
   }
   const scorer = SimilarityScorer.for(kb);
   const wholeQuery = scorer ? await scorer.query(asQueryText(text.slice(0, WHOLE_TEXT_CHARS))) : undefined;
@@ -388,20 +440,20 @@ export async function findSimilar(
     const cosine = scorer && wholeQuery ? scorer.bestCosine(wholeQuery, doc.id, ownPassages(doc)) : undefined;
     return cosine === undefined ? {} : { similarity: scorer!.probability(cosine) };
   };
-  const documents: SimilarDocument[] = kept.map(({ acc }) => {
+  const documents: SimilarDocument[] = kept.map(({ acc, doc }) => {
     // Keep the strongest pairs, then show them in the order of the query.
-    const pairs = [...acc.pairs]
+    const pairs = pairsOf(acc)
       .sort((a, b) => a.match.rank - b.match.rank || b.match.overlap - a.match.overlap)
       .slice(0, maxPairs)
       .sort((a, b) => a.query.index - b.query.index);
     return {
-      documentId: acc.doc.id,
-      title: acc.doc.title,
-      kind: acc.doc.kind,
-      ...(acc.hit.issuer ? { issuer: acc.hit.issuer } : acc.doc.metadata.issuer ? { issuer: acc.doc.metadata.issuer } : {}),
-      ...(acc.hit.date ? { date: acc.hit.date } : acc.doc.metadata.date ? { date: acc.doc.metadata.date } : {}),
+      documentId: doc.id,
+      title: doc.title,
+      kind: doc.kind,
+      ...(acc.hit.issuer ? { issuer: acc.hit.issuer } : doc.metadata.issuer ? { issuer: doc.metadata.issuer } : {}),
+      ...(acc.hit.date ? { date: acc.hit.date } : doc.metadata.date ? { date: doc.metadata.date } : {}),
       score: Math.round(scoreOf(acc) * 1000) / 1000,
-      ...similarityOf(acc.doc),
+      ...similarityOf(doc),
       matchedParts: acc.matchedParts,
       ...(acc.alsoIn.size > 0 ? { alsoIn: [...acc.alsoIn] } : {}),
       pairs,

@@ -96,6 +96,29 @@ function dominantFontSize(items: PlacedItem[]): number {
  * least a line-height (≥ 1 em) apart.
  */
 export function buildLines(items: PlacedItem[]): SourceLine[] {
+  const lines: SourceLine[] = [];
+  for (const group of baselineGroups(items)) {
+    const text = joinLineItems(group);
+    if (!text) continue;
+    const inked = group.filter((item) => !isBlank(item.text));
+    const fontSize = dominantFontSize(inked);
+    const baselineItem = inked.find((item) => round(item.fontSize) === fontSize) ?? inked[0]!;
+    const line: SourceLine = {
+      text,
+      x: round(Math.min(...inked.map((item) => item.x))),
+      right: round(Math.max(...inked.map((item) => item.right))),
+      y: round(baselineItem.y),
+      fontSize,
+    };
+    const confidence = meanConfidence(inked.map((item) => ({ chars: item.text.length, confidence: item.confidence })));
+    if (confidence !== undefined) line.confidence = confidence;
+    lines.push(line);
+  }
+  return lines;
+}
+
+/** The items of each visual line (see buildLines), top to bottom, each line's items left to right. */
+export function baselineGroups(items: PlacedItem[]): PlacedItem[][] {
   const sorted = items
     .filter((item) => !isBlank(item.text) || item.right > item.x)
     .sort((a, b) => a.y - b.y || a.x - b.x);
@@ -118,27 +141,8 @@ export function buildLines(items: PlacedItem[]): SourceLine[] {
     lineSize = item.fontSize;
   }
   if (current.length > 0) groups.push(current);
-
-  const lines: SourceLine[] = [];
-  for (const group of groups) {
-    group.sort((a, b) => a.x - b.x);
-    const text = joinLineItems(group);
-    if (!text) continue;
-    const inked = group.filter((item) => !isBlank(item.text));
-    const fontSize = dominantFontSize(inked);
-    const baselineItem = inked.find((item) => round(item.fontSize) === fontSize) ?? inked[0]!;
-    const line: SourceLine = {
-      text,
-      x: round(Math.min(...inked.map((item) => item.x))),
-      right: round(Math.max(...inked.map((item) => item.right))),
-      y: round(baselineItem.y),
-      fontSize,
-    };
-    const confidence = meanConfidence(inked.map((item) => ({ chars: item.text.length, confidence: item.confidence })));
-    if (confidence !== undefined) line.confidence = confidence;
-    lines.push(line);
-  }
-  return lines;
+  for (const group of groups) group.sort((a, b) => a.x - b.x);
+  return groups;
 }
 
 

@@ -21,7 +21,7 @@ import type { ExtractedDocument, SourceLine, SourcePage } from '../../kb/types.t
 import { IngestError } from '../errors.ts';
 import { buildLines, dropSpacesBetweenWide, isBlank, round, type PlacedItem } from './layout.ts';
 import { harmoniseOcrFontSizes, ocrPageLines } from './ocr/lines.ts';
-import { mergeTableLines, placeTables, rasterSegments, rulingSegments } from './ruled-tables.ts';
+import { mergeTableLines, placeTables, rasterSegments, rulingSegments, TableSequence } from './ruled-tables.ts';
 import type { OcrEngine, RasterImage } from './ocr/pool.ts';
 import { cleanContainerTitle } from './title.ts';
 
@@ -98,7 +98,7 @@ interface ReadPage {
   mostlyImage: boolean;
 }
 
-async function readPage(pdfjs: PdfJs, page: PdfPage, imageOps: Set<number>, nextTable: () => number): Promise<ReadPage> {
+async function readPage(pdfjs: PdfJs, page: PdfPage, imageOps: Set<number>, tableSequence: TableSequence): Promise<ReadPage> {
   const viewport = page.getViewport({ scale: 1 });
   const content = await page.getTextContent();
   const horizontal: PlacedItem[] = [];
@@ -122,7 +122,7 @@ async function readPage(pdfjs: PdfJs, page: PdfPage, imageOps: Set<number>, next
   // Every page pays for its operator list: the ruling lines of its tables are only there. Measured on the
   // five PDFs of ../shared/corpus/pdf (59 pages, no OCR): 7.2 → 8.7 s CPU for the whole extraction, tsx start included.
   const operatorList = await page.getOperatorList();
-  const tables = placeTables(horizontal, rulingSegments(pdfjs.OPS, operatorList, viewport.transform, pageArea), nextTable);
+  const tables = placeTables(horizontal, rulingSegments(pdfjs.OPS, operatorList, viewport.transform, pageArea), tableSequence, { number: page.pageNumber, width: viewport.width, height: viewport.height });
   const lines = [...mergeTableLines(buildLines(tables.rest), tables.lines), ...other];
   const result: SourcePage = {
     number: page.pageNumber,
@@ -221,10 +221,11 @@ async function renderPage(doc: PdfDocument, page: PdfPage): Promise<RasterImage>
  * page that is "mostly image" keeps its text layer unless OCR finds clearly
  * more (its typed page number beside a scanned body).
  */
-async function ocrPage(doc: PdfDocument, page: PdfPage, read: SourcePage, engine: OcrEngine, replaceAlways: boolean, nextTable: () => number, onWork?: () => void): Promise<SourcePage | undefined> {
+async function ocrPage(doc: PdfDocument, page: PdfPage, read: SourcePage, engine: OcrEngine, replaceAlways: boolean, tableSequence: TableSequence, onWork?: () => void): Promise<SourcePage | undefined> {
   const image = await renderPage(doc, page);
   const segments = rasterSegments(image, OCR_PIXELS_PER_POINT);
-  const { lines, confidence } = ocrPageLines(await engine.recognise(image, onWork), OCR_PIXELS_PER_POINT, { segments, nextTable });
+  const tablePage = { number: read.number, width: image.width / OCR_PIXELS_PER_POINT, height: image.height / OCR_PIXELS_PER_POINT };
+  const { lines, confidence } = ocrPageLines(await engine.recognise(image, onWork), OCR_PIXELS_PER_POINT, { segments, sequence: tableSequence, page: tablePage });
   const chars = (source: SourceLine[]) => source.reduce((sum, line) => sum + stripWhitespace(line.text).length, 0);
   if (!replaceAlways && chars(lines) < chars(read.lines) * 2) return undefined;
   const result: SourcePage = { number: read.number, lines };
@@ -338,19 +339,18 @@ export async function extractPdf(
     const warnings: string[] = [];
     const unreadable: number[] = [];
     const mostlyImagePages: number[] = [];
-    let tables = 0;
-    const nextTable = () => tables++;
+    const tables = new TableSequence();
     // Sequential on purpose: one page's fonts, images and operator list in memory at a time.
     for (let number = 1; number <= doc.numPages; number++) {
       let page: PdfPage | undefined;
       try {
         page = await doc.getPage(number);
-        const read = await readPage(pdfjs, page, imageOps, nextTable);
+        const read = await readPage(pdfjs, page, imageOps, tables);
         const unusable = read.page.imageOnly || isUndecodable(read.page);
         let ocred: SourcePage | undefined;
         if (options.ocr && (unusable || read.mostlyImage)) {
           try {
-            ocred = await ocrPage(doc, page, read.page, options.ocr, Boolean(unusable), nextTable, options.onWork);
+            ocred = await ocrPage(doc, page, read.page, options.ocr, Boolean(unusable), tables, options.onWork);
           } catch (error) {
             // The page stays as read (and flagged as needing OCR); the rest of the file is still indexed.
             warnings.push(`第${number}页 OCR 失败：${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);

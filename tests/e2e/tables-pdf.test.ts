@@ -13,7 +13,7 @@ import { parseBytes } from '../../ingest/parse.ts';
 import { search } from '../../search/retrieve.ts';
 import { openCachedKb, type CachedKb } from '../support/kb-cache.ts';
 import { describeWithSharedCorpus, sharedPath } from '../support/shared-corpus.ts';
-import { docxWithTable } from '../support/tables.ts';
+import { docxWithLongTables, docxWithTable } from '../support/tables.ts';
 
 const hasSoffice = spawnSync('soffice', ['--version'], { stdio: 'ignore' }).status === 0;
 if (!hasSoffice) console.warn('[skipped] PDF table from Word: soffice (libreoffice-writer) is not installed');
@@ -39,6 +39,32 @@ describe.skipIf(!hasSoffice)('a Word table exported to PDF', () => {
     // The prose around the table is not swallowed by it.
     expect(doc.paragraphs.map((p) => p.text)).toContain('现将公文用纸的版面尺寸通知如下，请遵照执行。');
     expect(doc.paragraphs.at(-1)?.text).toBe('特此通知。');
+    for (const p of doc.passages) expect(doc.text.slice(p.start, p.end)).toBe(p.text);
+  });
+});
+
+describe.skipIf(!hasSoffice)('long tables that Writer breaks across pages', () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kb-long-tables-'));
+  afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  it('a three-line table (heading row repeated) and a ruled one (not repeated): every row on every page carries its headings and caption', async () => {
+    fs.writeFileSync(path.join(tmp, 'long.docx'), await docxWithLongTables(60));
+    execFileSync('soffice', [`-env:UserInstallation=file://${tmp}/profile`, '--headless', '--convert-to', 'pdf', '--outdir', tmp, path.join(tmp, 'long.docx')], { stdio: 'ignore', timeout: 180_000 });
+    const doc = await parseBytes(fs.readFileSync(path.join(tmp, 'long.pdf')), '通报.pdf', { passageMaxChars: 300 });
+    const tableRows = (caption: string) => doc.paragraphs.filter((p) => p.role.startsWith('table') && p.headingPath.at(-1) === caption);
+    const threeLine = tableRows('表1各市县完成户数');
+    const ruled = tableRows('表2审批事项办理时限');
+    // One heading row each: the one Writer repeats on the next page is dropped.
+    expect(threeLine.filter((p) => p.role === 'table-header').map((p) => p.text)).toEqual(['序号 | 市县 | 完成户数']);
+    expect(ruled.filter((p) => p.role === 'table-header').map((p) => p.text)).toEqual(['编号 | 事项名称 | 办理时限']);
+    expect(threeLine.filter((p) => p.role === 'table-row').map((p) => p.text)).toEqual(
+      Array.from({ length: 60 }, (_, i) => `序号：${i + 1} | 市县：第${i + 1}县 | 完成户数：${(i + 1) * 37}户`));
+    expect(ruled.filter((p) => p.role === 'table-row').map((p) => p.text)).toEqual(
+      Array.from({ length: 60 }, (_, i) => `编号：SX${String(i + 1).padStart(3, '0')} | 事项名称：第${i + 1}项审批事项 | 办理时限：${(i % 5) + 1}个工作日`));
+    // Both really cross a page break.
+    expect(new Set(threeLine.map((p) => p.pages![0])).size).toBeGreaterThan(1);
+    expect(new Set(ruled.map((p) => p.pages![0])).size).toBeGreaterThan(1);
+    expect(doc.paragraphs.filter((p) => p.role === 'body').map((p) => p.text)).toEqual(['现将各地完成情况通报如下。', '表1各市县完成户数', '表2审批事项办理时限', '特此通报。']);
     for (const p of doc.passages) expect(doc.text.slice(p.start, p.end)).toBe(p.text);
   });
 });

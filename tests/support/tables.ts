@@ -1,5 +1,5 @@
 /** Small documents with tables, made by the tests that read them (issue 11). */
-import { AlignmentType, Document, Packer, Paragraph as DocxParagraph, Table, TableCell, TableRow } from 'docx';
+import { AlignmentType, BorderStyle, Document, Packer, Paragraph as DocxParagraph, Table, TableCell, TableRow, type ITableCellBorders } from 'docx';
 
 /** The measurements table of a notice, as Word would carry it: caption paragraph, heading row marked to repeat. */
 export async function docxWithTable(): Promise<Buffer> {
@@ -21,6 +21,46 @@ export async function docxWithTable(): Promise<Buffer> {
           ],
         }),
         new DocxParagraph('特此通知。'),
+      ],
+    }],
+  });
+  return Packer.toBuffer(doc);
+}
+
+/**
+ * A notice with two long tables that Writer breaks across pages: a
+ * three-line table (三线表: rules above and below the heading row and under
+ * the last row, none between columns) whose heading row repeats on each
+ * page, and a fully ruled one whose heading row does not repeat.
+ */
+export async function docxWithLongTables(rowsEach = 40): Promise<Buffer> {
+  const rule = { style: BorderStyle.SINGLE, size: 12, color: '000000' };
+  const none = { style: BorderStyle.NONE, size: 0, color: 'FFFFFF' };
+  const cell = (text: string, borders?: ITableCellBorders) => new TableCell({ children: [new DocxParagraph(text)], ...(borders ? { borders } : {}) });
+  const threeLine = new Table({
+    borders: { top: rule, bottom: rule, left: none, right: none, insideHorizontal: none, insideVertical: none },
+    rows: [
+      new TableRow({ tableHeader: true, children: ['序号', '市县', '完成户数'].map((text) => cell(text, { top: rule, bottom: rule, left: none, right: none })) }),
+      ...Array.from({ length: rowsEach }, (_, i) => new TableRow({ children: [String(i + 1), `第${i + 1}县`, `${(i + 1) * 37}户`].map((text) => cell(text)) })),
+    ],
+  });
+  const ruled = new Table({
+    rows: [
+      new TableRow({ children: ['编号', '事项名称', '办理时限'].map((text) => cell(text)) }),
+      ...Array.from({ length: rowsEach }, (_, i) => new TableRow({ children: [`SX${String(i + 1).padStart(3, '0')}`, `第${i + 1}项审批事项`, `${(i % 5) + 1}个工作日`].map((text) => cell(text)) })),
+    ],
+  });
+  const doc = new Document({
+    sections: [{
+      children: [
+        new DocxParagraph({ text: '关于农村危房改造完成情况的通报', alignment: AlignmentType.CENTER }),
+        new DocxParagraph('各市县：'),
+        new DocxParagraph('现将各地完成情况通报如下。'),
+        new DocxParagraph('表1 各市县完成户数'),
+        threeLine,
+        new DocxParagraph('表2 审批事项办理时限'),
+        ruled,
+        new DocxParagraph('特此通报。'),
       ],
     }],
   });

@@ -57,6 +57,20 @@ describe('loadEmbedder with the generated model', () => {
     together.forEach(([vector], i) => expect(dot(vector!, alone[i]!)).toBeGreaterThan(0.9999));
   });
 
+  it('answers short queries first and never pads them to a long one: a model call blocks the event loop', async () => {
+    const long = '加快既有住宅加装电梯，完善财政补贴和费用分摊机制。'.repeat(40);
+    const { calls } = (embedder as TransformersEmbedder).queryCalls;
+    const done: string[] = [];
+    const first = embedder.embedQueries([TEXTS[0]!]).then(() => done.push('first'));
+    // Arrive while the first call runs: the short ones go together before the long one, each long one alone.
+    const waiting = [long, TEXTS[1]!, long.slice(0, 800), TEXTS[2]!].map((text, i) => embedder.embedQueries([text]).then(() => done.push(`q${i}`)));
+    await Promise.all([first, ...waiting]);
+    expect(done[0]).toBe('first');
+    expect(done.slice(1, 3).sort()).toEqual(['q1', 'q3']);
+    expect(done.slice(3)).toEqual(['q2', 'q0']);
+    expect((embedder as TransformersEmbedder).queryCalls.calls - calls).toBe(4);
+  });
+
   it('reports the model id and the dimension from the model, and logs the load', () => {
     expect(embedder.modelId).toBe('test/tiny-bert');
     expect(embedder.dimension).toBe(64);

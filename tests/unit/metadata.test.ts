@@ -102,6 +102,26 @@ describeWithSharedCorpus('metadata: the Shandong policy files are titled and iss
     expect(byFile.get('policies/shandong/006.txt')!.metadata.issuer).toBe('山东省人民政府办公厅');
     expect(byFile.get('policies/shandong/009.txt')!.metadata.issuer).toBe('山东省人民政府办公厅');
   });
+
+  it('gives the issuer in Chinese when only the `# department:` line names it, in English', async () => {
+    const docs = await parseAll();
+    const han = /\p{Script=Han}/u;
+    // 46 of the 55 gave the English department before; the one left names a district this reader cannot place.
+    expect(docs.filter((d) => !han.test(String(d.metadata.issuer ?? ''))).map((d) => d.file)).toEqual(['policies/shandong/043.txt']);
+    const issuer = (file: string) => docs.find((d) => d.file === `policies/shandong/${file}`)!.metadata.issuer;
+    expect(issuer('002.txt')).toBe('山东省人民政府');
+    expect(issuer('004.txt')).toBe('山东省经济和信息化委员会');
+    // A city's organ takes its place from the Chinese text (济南市), a province's from its pinyin; 厅 for a province, 局 for a city.
+    expect(issuer('014.txt')).toBe('济南市科学技术局');
+    expect(issuer('039.txt')).toBe('山东省科学技术厅');
+    expect(issuer('024.txt')).toBe('济南市人民政府办公厅');
+    // Joint issuers; "and" inside a name ("Science and Technology") does not split it.
+    expect(issuer('052.txt')).toBe('山东省科学技术厅、山东省工业和信息化厅、山东省大数据局');
+    expect(issuer('055.txt')).toBe('山东省科学技术厅等十八部门');
+    // The text's own form: 山东煤矿安全监察局 has no 省.
+    expect(issuer('017.txt')).toBe('山东煤矿安全监察局、山东省能源局');
+    expect(issuer('026.txt')).toBe('中国证券监督管理委员会');
+  });
 });
 
 describe('metadata: bylines', () => {

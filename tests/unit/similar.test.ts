@@ -75,6 +75,7 @@ describe('findSimilar', () => {
     const counted: SearchSource = {
       documentExcerpt: (id, around) => t.kb.documentExcerpt(id, around),
       documentText: (id, span) => t.kb.documentText(id, span),
+      wordShare: (word) => t.kb.wordShare(word),
       retrievalIndexes: () => {
         const indexes = t.kb.retrievalIndexes();
         return {

@@ -7,12 +7,13 @@ import type { SourceLine, SourcePage } from '../../../kb/types.ts';
 import { isWide } from '../../../kb/text/text.ts';
 import { meanConfidence } from '../../clean.ts';
 import { buildLines, round, type PlacedItem } from '../layout.ts';
-import { mergeTableLines, placeTables, type Segment } from '../ruled-tables.ts';
+import { mergeTableLines, placeTables, type Segment, type TablePage, type TableSequence } from '../ruled-tables.ts';
 
-/** The ruling lines of the page and the document's table counter, for reading the tables on a scan. */
+/** The ruling lines of the page, the page and the document's tables so far, for reading the tables on a scan. */
 export interface PageTables {
   segments: Segment[];
-  nextTable: () => number;
+  sequence: TableSequence;
+  page: TablePage;
 }
 import type { OcrBox } from './paddle.ts';
 
@@ -117,7 +118,7 @@ export function ocrPageLines(boxes: OcrBox[], pixelsPerPoint: number, tables?: P
     fontSize: (box.bottom - box.top) / pixelsPerPoint,
     confidence: box.confidence,
   }));
-  const placed = tables ? placeTables(items, tables.segments, tables.nextTable) : { rest: items, lines: [] };
+  const placed = tables ? placeTables(items, tables.segments, tables.sequence, tables.page) : { rest: items, lines: [] };
   const lines = buildLines(placed.rest);
   for (const line of lines) {
     if (line.x === undefined || line.right === undefined || line.fontSize === undefined) continue;

@@ -56,6 +56,13 @@ function errorText(error: unknown): string {
   return message.split('\n')[0]!.slice(0, 300);
 }
 
+/**
+ * Characters of query text one model call takes at most, each text counted as long as the call's longest
+ * (the batch is padded to it): one similar-document query of 1,000, or dozens of questions. The call
+ * blocks the event loop for as long as it runs (see embedQueries).
+ */
+const QUERY_CALL_CHARS = 1200;
+
 export class TransformersEmbedder implements Embedder {
   readonly modelId: string;
   readonly dimension: number;
@@ -77,12 +84,18 @@ export class TransformersEmbedder implements Embedder {
 
   /**
    * Queries of concurrent requests are coalesced: while one model call runs, the
-   * queries that arrive wait and then go in one batch. One call at a time also
+   * queries that arrive wait and then go together. One call at a time also
    * keeps concurrent requests from splitting the cores between several model runs.
-   * No search worker threads (decided on `npm run bench -- --load`, 104,639 passages, 50 clients,
-   * README "Load"): the server spent 855 CPU-ms per request, half on the event-loop thread, on a
-   * 2-core machine at load 12–17 with no core to spare; one `/similar` request (up to 40 retrievals)
-   * cost ~6 s alone against ~0.1 s for a search, so its cost, not threading, is what to change first.
+   * The waiting queries go shortest first, at most QUERY_CALL_CHARS of padded text a call: onnxruntime-node runs
+   * a model call synchronously on the event-loop thread, and under the load check (50 clients, 104,639
+   * passages) the first asks' 15-character questions were batched with, and padded to, ten similar-document
+   * queries of 1,000 characters: that call held the loop past the clients' 20 s timeout, and those clients'
+   * next requests, queued behind the next such call, timed out again (every timeout was sent at 0, 20 or 40 s).
+   * No search worker threads (`npm run bench -- --load`, 104,639 passages, 50 clients with hostile uploads,
+   * README "Load"): after /similar's cuts the server costs 36 CPU-ms a request and its event-loop thread is
+   * busy 64 of 66 s — the limit — but the process already gets 0.95 of a core at load average 21–27 on 2
+   * cores, so a second thread would gain a share of a core that is not free, for a second copy of the
+   * lexical index and HNSW graph (~800 MB). Revisit on a machine with a free core.
    */
   embedQueries(texts: string[]): Promise<Float32Array[]> {
     const vectors = Promise.all(
@@ -96,7 +109,11 @@ export class TransformersEmbedder implements Embedder {
     this.queryCallRunning = true;
     try {
       while (this.waitingQueries.length > 0) {
-        const batch = this.waitingQueries.splice(0, this.waitingQueries.length);
+        this.waitingQueries.sort((a, b) => a.text.length - b.text.length);
+        let count = 0;
+        // A call costs its texts padded to the longest: (count + 1) × the next (longest) length is what adding it costs.
+        while (count < this.waitingQueries.length && (count === 0 || (count + 1) * this.waitingQueries[count]!.text.length <= QUERY_CALL_CHARS)) count++;
+        const batch = this.waitingQueries.splice(0, count);
         this.queryCalls.calls++;
         this.queryCalls.queries += batch.length;
         try {
