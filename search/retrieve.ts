@@ -115,7 +115,9 @@ export async function retrieve(context: RetrievalIndexes, query: SearchQuery, qu
     weightDense *= 1 + context.denseForMissingWords * missingRareWords(text, lexicalHits, context);
   }
   const fusedOnly = fuseRankings(lists, { lexical: context.weightLexical, dense: weightDense }, context.rrfK);
-  const fused = context.scopeOf ? preferScope(fusedOnly, scope, context.scopeOf, namingScope(context, scope, fusedOnly, accept)) : fusedOnly;
+  // Rows namingScope reads for the years asked are the ones the hit loop shows: each is read from the store once.
+  const read = new Map<number, PassageRow>();
+  const fused = context.scopeOf ? preferScope(fusedOnly, scope, context.scopeOf, namingScope(context, scope, fusedOnly, accept, read)) : fusedOnly;
 
   // A passage whose text (or nearly: kb/text/near-duplicates.ts) a better one already has is folded into it:
   // the same text in two renditions is one hit, shown with alsoIn. Compared on the texts themselves.
@@ -125,10 +127,11 @@ export async function retrieve(context: RetrievalIndexes, query: SearchQuery, qu
   const chunk = Math.max(k * 2, 20);
   for (let from = 0; from < fused.length && hits.length < k; from += chunk) {
     const slice = fused.slice(from, from + chunk);
-    const rows = context.passages(slice.map((c) => c.label));
+    const unread = slice.map((c) => c.label).filter((label) => !read.has(label));
+    if (unread.length > 0) for (const [label, row] of context.passages(unread)) read.set(label, row);
     for (const candidate of slice) {
       if (hits.length >= k) break;
-      const row = rows.get(candidate.label);
+      const row = read.get(candidate.label);
       if (!row) continue; // removed between the index lookup and now
       const print = fingerprint(row.passage.text);
       const twin = keptByText.get(print.key) ?? kept.find((other) => nearDuplicate(other.fingerprint, print))?.hit;
@@ -176,12 +179,16 @@ function missingRareWords(text: string, lexicalHits: Array<{ key: number }>, con
   return missing / total;
 }
 
-/** Passages that name a place the question asks about (by its name or short form): the lexical index's own postings. */
+/**
+ * Passages that name a place the question asks about (by its name or short form): the lexical index's own postings.
+ * The candidate rows read for the years asked are left in `read` for the caller.
+ */
 function namingScope(
   context: RetrievalIndexes,
   scope: QuestionScope,
   candidates: Array<{ label: number }>,
   accept: ((label: number) => boolean) | undefined,
+  read: Map<number, PassageRow>,
 ): NamingScope {
   const places = new Set<number>();
   for (const place of scope.places) {
@@ -196,6 +203,7 @@ function namingScope(
   });
   if (scope.years.length > 0 && otherYear.length > 0) {
     for (const [label, row] of context.passages(otherYear.map((c) => c.label))) {
+      read.set(label, row);
       if (scope.years.some((year) => row.passage.text.includes(`${year}年`))) years.add(label);
     }
   }
