@@ -91,6 +91,11 @@ export class TransformersEmbedder implements Embedder {
    * passages) the first asks' 15-character questions were batched with, and padded to, ten similar-document
    * queries of 1,000 characters: that call held the loop past the clients' 20 s timeout, and those clients'
    * next requests, queued behind the next such call, timed out again (every timeout was sent at 0, 20 or 40 s).
+   * No search worker threads (`npm run bench -- --load`, 104,639 passages, 50 clients with hostile uploads,
+   * README "Load"): after /similar's cuts the server costs 36 CPU-ms a request and its event-loop thread is
+   * busy 64 of 66 s — the limit — but the process already gets 0.95 of a core at load average 21–27 on 2
+   * cores, so a second thread would gain a share of a core that is not free, for a second copy of the
+   * lexical index and HNSW graph (~800 MB). Revisit on a machine with a free core.
    */
   embedQueries(texts: string[]): Promise<Float32Array[]> {
     const vectors = Promise.all(
