@@ -1,7 +1,7 @@
 /**
  * npm run tune-fusion -- <the eval command line: --corpus DIR (--questions F | --precedents F)… [--data DIR] …>
  *
- * Measures the fusion constants (KB_RRF_K, KB_WEIGHT_LEXICAL/KB_WEIGHT_DENSE,
+ * Measures the fusion constants (KB_RRF_K, KB_WEIGHT_LEXICAL/KB_WEIGHT_DENSE, KB_DENSE_FOR_MISSING_WORDS,
  * KB_FUSION_DEPTH) on every given set at once, against the knowledge base
  * `npm run eval` built for the same command line (build it first with the
  * model configured). Every question is asked through `kb.search` — the same
@@ -37,6 +37,8 @@ const gridOf = (name: string, fallback: number[]) => process.env[name]?.split(',
 const RRF_K = gridOf('TUNE_RRF_K', [2, 5, 10, 20, 30, 60, 100]);
 const WEIGHT_DENSE = gridOf('TUNE_WEIGHT_DENSE', [0.5, 0.75, 1, 1.5, 2, 3]);
 const DEPTH = gridOf('TUNE_DEPTH', [20, 50, 100, 200]);
+// 0 is a setting of its own (the dense weight fixed), so this list is not read through gridOf.
+const DENSE_FOR_MISSING = process.env.TUNE_DENSE_FOR_MISSING?.split(',').map(Number).filter((x) => Number.isFinite(x) && x >= 0) ?? [0, 1, 2, 3];
 
 interface EvalSet {
   name: string;
@@ -178,8 +180,8 @@ async function main(): Promise<void> {
     const grid: Array<{ fusion: FusionSettings; bySet: MetricSummary[]; macro: number; kindMargins: Array<ReturnType<typeof worstKindMargin>> }> = [];
     for (const rrfK of RRF_K) {
       for (const weightDense of WEIGHT_DENSE) {
-        for (const fusionDepth of DEPTH) {
-          const fusion: FusionSettings = { rrfK, weightLexical: 1, weightDense, fusionDepth };
+        for (const fusionDepth of DEPTH) for (const denseForMissingWords of DENSE_FOR_MISSING) {
+          const fusion: FusionSettings = { rrfK, weightLexical: 1, weightDense, fusionDepth, denseForMissingWords };
           const bySet: MetricSummary[] = [];
           const kindMargins: Array<ReturnType<typeof worstKindMargin>> = [];
           for (const [i, set] of sets.entries()) {
@@ -188,11 +190,12 @@ async function main(): Promise<void> {
             kindMargins.push(worstKindMargin(measured, lexicalBySet[i]!));
           }
           grid.push({ fusion, bySet, macro: bySet.reduce((sum, s) => sum + score(s), 0) / bySet.length, kindMargins });
-          console.error(`grid ${grid.length}/${RRF_K.length * WEIGHT_DENSE.length * DEPTH.length}: k=${rrfK} wD=${weightDense} depth=${fusionDepth} macro ${grid.at(-1)!.macro.toFixed(3)}`);
+          console.error(`grid ${grid.length}/${RRF_K.length * WEIGHT_DENSE.length * DEPTH.length * DENSE_FOR_MISSING.length}: k=${rrfK} wD=${weightDense} depth=${fusionDepth} missing×${denseForMissingWords} macro ${grid.at(-1)!.macro.toFixed(3)}`);
         }
       }
     }
-    const label = (f: FusionSettings) => `k=${String(f.rrfK).padStart(3)} wD=${f.weightDense.toFixed(2)} depth=${String(f.fusionDepth).padStart(3)}`;
+    const label = (f: FusionSettings) =>
+      `k=${String(f.rrfK).padStart(3)} wD=${f.weightDense.toFixed(2)} depth=${String(f.fusionDepth).padStart(3)}${` missing×${f.denseForMissingWords}`}`;
     const margins = (point: (typeof grid)[number]) =>
       point.kindMargins
         .map((m, i) => (m ? `${sets[i]!.name} worst kind vs lexical R@5 ${m.recall.toFixed(3)} MRR ${m.mrr.toFixed(3)}${m.kinds ? ` (below: ${m.kinds})` : ''}` : ''))
@@ -205,7 +208,13 @@ async function main(): Promise<void> {
       const m = margins(point);
       if (m) console.log(`      ${m}`);
     }
-    const configured = grid.find((p) => p.fusion.rrfK === base.rrfK && p.fusion.weightDense === base.weightDense / base.weightLexical && p.fusion.fusionDepth === base.fusionDepth);
+    const configured = grid.find(
+      (p) =>
+        p.fusion.rrfK === base.rrfK &&
+        p.fusion.weightDense === base.weightDense / base.weightLexical &&
+        p.fusion.fusionDepth === base.fusionDepth &&
+        p.fusion.denseForMissingWords === base.denseForMissingWords,
+    );
     if (configured) {
       console.log(`\nconfigured point: ${label(configured.fusion)}  macro ${configured.macro.toFixed(3)} (rank ${grid.indexOf(configured) + 1})  ${configured.bySet.map((s, i) => `${sets[i]!.name}: ${cells(s)}`).join(' | ')}`);
       const m = margins(configured);

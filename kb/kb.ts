@@ -109,6 +109,10 @@ export interface KnowledgeBaseOptions {
 /** The lexical half of retrieval: BM25F over the analysed passages, by label (LexicalIndex in memory; a database's own text search in another store). */
 export interface LexicalSource {
   search(query: string, k: number, accept?: (label: number) => boolean): Array<{ key: number; score: number }>;
+  /** Share of the passages that hold a word (0..1). */
+  wordShare(word: string): number;
+  /** Passages indexed. */
+  readonly size: number;
 }
 
 /** The dense half of retrieval: an embedder and a vector index searchable with a label filter. */
@@ -124,6 +128,8 @@ export interface FusionSettings {
   weightDense: number;
   /** Candidates each retriever hands to fusion (at least 4k). */
   fusionDepth: number;
+  /** The dense weight × (1 + this × the share of the question's rare words the first lexical hits lack); see kb/config.ts. */
+  denseForMissingWords: number;
 }
 
 /** What retrieval (search/retrieve.ts) reads: the derived indexes and the passages they point to, and how to fuse. */
@@ -543,6 +549,7 @@ export class KnowledgeBase implements Searchable {
       weightLexical: this.config.weightLexical,
       weightDense: this.config.weightDense,
       fusionDepth: this.config.fusionDepth,
+      denseForMissingWords: this.config.denseForMissingWords,
     };
     // One short line in every result; the technical reason is in health() and the log.
     if (!this.embedder) indexes.lexicalOnlyReason = this.userLexicalOnlyNotice();
@@ -575,7 +582,7 @@ export class KnowledgeBase implements Searchable {
 
   /** Share of the passages that hold `word` (0..1): how common a word is in this knowledge base. */
   wordShare(word: string): number {
-    return this.lexical.size > 0 ? Math.min(1, this.lexical.wordFrequency(word) / this.lexical.size) : 0;
+    return this.lexical.wordShare(word);
   }
 
   getDocument(id: string): StoredDocument | undefined {

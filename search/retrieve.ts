@@ -7,7 +7,7 @@
  * matching passages exist. Everything a query touches per candidate is an
  * in-memory array lookup; SQLite is asked only for the few passages shown.
  */
-import { highlightRanges } from '../kb/index/lexical/lexical.ts';
+import { foldText, highlightRanges, stripWhitespace } from '../kb/index/lexical/lexical.ts';
 import type { FusionSettings, RetrievalIndexes, Searchable } from '../kb/kb.ts';
 import type { PassageRow } from '../kb/store/store.ts';
 import { fingerprint, nearDuplicate, type TextFingerprint } from '../kb/text/near-duplicates.ts';
@@ -110,8 +110,14 @@ export async function retrieve(context: RetrievalIndexes, query: SearchQuery, qu
       if (mode === 'dense') for (const h of hits) ownScores.set(h.label, h.score);
     }
   }
-  const fusedOnly = fuseRankings(lists, { lexical: context.weightLexical, dense: context.weightDense }, context.rrfK);
-  const fused = context.scopeOf ? preferScope(fusedOnly, scope, context.scopeOf, namingScope(context, scope, fusedOnly, accept)) : fusedOnly;
+  let weightDense = context.weightDense;
+  if (lists.dense && context.denseForMissingWords && lexicalHits.length > 0) {
+    weightDense *= 1 + context.denseForMissingWords * missingRareWords(text, lexicalHits, context);
+  }
+  const fusedOnly = fuseRankings(lists, { lexical: context.weightLexical, dense: weightDense }, context.rrfK);
+  // Rows namingScope reads for the years asked are the ones the hit loop shows: each is read from the store once.
+  const read = new Map<number, PassageRow>();
+  const fused = context.scopeOf ? preferScope(fusedOnly, scope, context.scopeOf, namingScope(context, scope, fusedOnly, accept, read)) : fusedOnly;
 
   // A passage whose text (or nearly: kb/text/near-duplicates.ts) a better one already has is folded into it:
   // the same text in two renditions is one hit, shown with alsoIn. Compared on the texts themselves.
@@ -121,10 +127,11 @@ export async function retrieve(context: RetrievalIndexes, query: SearchQuery, qu
   const chunk = Math.max(k * 2, 20);
   for (let from = 0; from < fused.length && hits.length < k; from += chunk) {
     const slice = fused.slice(from, from + chunk);
-    const rows = context.passages(slice.map((c) => c.label));
+    const unread = slice.map((c) => c.label).filter((label) => !read.has(label));
+    if (unread.length > 0) for (const [label, row] of context.passages(unread)) read.set(label, row);
     for (const candidate of slice) {
       if (hits.length >= k) break;
-      const row = rows.get(candidate.label);
+      const row = read.get(candidate.label);
       if (!row) continue; // removed between the index lookup and now
       const print = fingerprint(row.passage.text);
       const twin = keptByText.get(print.key) ?? kept.find((other) => nearDuplicate(other.fingerprint, print))?.hit;
@@ -143,12 +150,45 @@ export async function retrieve(context: RetrievalIndexes, query: SearchQuery, qu
   return result;
 }
 
-/** Passages that name a place the question asks about (by its name or short form): the lexical index's own postings. */
+/** A word in fewer than this share of passages (or, in a small knowledge base, this many) is one of the question's rare words. */
+const RARE_WORD_SHARE = 0.003;
+const RARE_WORD_PASSAGES = 3;
+/** The first lexical hits whose text (with title and headings) is checked for the rare words. */
+const CHECKED_LEXICAL_HITS = 3;
+
+/**
+ * The share (by rarity, −ln share) of the question's rare words that none of the first lexical hits holds:
+ * near 1 when the question is worded away from the text the lexical list found (升降梯 for 电梯), near 0
+ * when the lexical list found the question's own words.
+ */
+function missingRareWords(text: string, lexicalHits: Array<{ key: number }>, context: RetrievalIndexes): number {
+  const rare = context.tokenizer
+    .queryTerms(text)
+    .words.map((word) => ({ word, share: context.lexical.wordShare(word) }))
+    .filter((w) => w.word.length >= 2 && w.share > 0 && (w.share < RARE_WORD_SHARE || w.share * context.lexical.size <= RARE_WORD_PASSAGES));
+  if (rare.length === 0) return 0;
+  const rows = context.passages(lexicalHits.slice(0, CHECKED_LEXICAL_HITS).map((h) => h.key));
+  const held = [...rows.values()].map((row) => foldText(stripWhitespace(row.title + row.passage.headingPath.join('') + row.passage.text)));
+  let total = 0;
+  let missing = 0;
+  for (const { word, share } of rare) {
+    const weight = -Math.log(share);
+    total += weight;
+    if (!held.some((t) => t.includes(word))) missing += weight;
+  }
+  return missing / total;
+}
+
+/**
+ * Passages that name a place the question asks about (by its name or short form): the lexical index's own postings.
+ * The candidate rows read for the years asked are left in `read` for the caller.
+ */
 function namingScope(
   context: RetrievalIndexes,
   scope: QuestionScope,
   candidates: Array<{ label: number }>,
   accept: ((label: number) => boolean) | undefined,
+  read: Map<number, PassageRow>,
 ): NamingScope {
   const places = new Set<number>();
   for (const place of scope.places) {
@@ -163,6 +203,7 @@ function namingScope(
   });
   if (scope.years.length > 0 && otherYear.length > 0) {
     for (const [label, row] of context.passages(otherYear.map((c) => c.label))) {
+      read.set(label, row);
       if (scope.years.some((year) => row.passage.text.includes(`${year}年`))) years.add(label);
     }
   }

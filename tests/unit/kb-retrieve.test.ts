@@ -10,8 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../kb/config.ts';
 import { KnowledgeBase } from '../../kb/kb.ts';
 import { dateInRange } from '../../kb/filters.ts';
-import { fuseRankings } from '../../search/retrieve.ts';
-import { search as searchKnowledgeBase } from '../../search/retrieve.ts';
+import { fuseRankings, retrieve, search as searchKnowledgeBase } from '../../search/retrieve.ts';
+import type { Embedder } from '../../kb/types.ts';
 import { ingestPaths } from '../../ingest/ingest.ts';
 
 const PROJECT_CORPUS = path.resolve('corpus');
@@ -66,6 +66,35 @@ describe('retrieval over the project corpus', () => {
     const copies = await searchKnowledgeBase(kb, { text: '幼儿园', k: 20, mode: 'lexical', filters: { pathPrefix: 'copies/' } });
     expect(copies.hits.length).toBeGreaterThan(0);
     expect(copies.hits.every((h) => h.citation.documentId.startsWith('copies/'))).toBe(true);
+  });
+
+  it('leans on the dense list for a question whose rare words the first lexical hits lack', async () => {
+    const indexes = kb.retrievalIndexes();
+    const flood = kb.getDocument('对市人大十七届四次会议第0093号建议的答复-城区防洪排涝.txt')!;
+    const school = kb.getDocument(REPLY)!;
+    // A word only the flood reply holds (in at most 3 passages: rare here), asked together with a sentence of the
+    // school reply, which the lexical list then ranks first — its top hits do not hold the word.
+    const rareWord = indexes.tokenizer
+      .queryTerms(flood.passages.map((p) => p.text).join(''))
+      .words.find((w) => w.length >= 3 && indexes.lexical.wordShare(w) * indexes.lexical.size <= 2)!;
+    expect(rareWord).toBeTruthy();
+    const sentence = school.passages.find((p) => p.text.length > 80)!.text.slice(0, 40);
+    // The dense side as a stand-in that always ranks one flood passage first (the lexical list ranks it low or not at all).
+    const target = flood.passages.find((p) => !p.text.includes(rareWord))!;
+    const targetLabel = [...indexes.passages(Array.from({ length: kb.health().passages * 2 }, (_, i) => i)).entries()].find(([, row]) => row.passage.id === target.id)![0];
+    const embedder = { modelId: 'stand-in', dimension: 1, embedQueries: async (texts: string[]) => texts.map(() => new Float32Array([1])) } as unknown as Embedder;
+    const dense = { embedder, search: () => [{ label: targetLabel, score: 0.9 }] };
+    const rankOf = async (text: string, denseForMissingWords: number) => {
+      const result = await retrieve({ ...indexes, dense, weightDense: 0.75, denseForMissingWords }, { text, k: 10, mode: 'hybrid' });
+      return result.hits.findIndex((h) => h.passageId === target.id) + 1;
+    };
+    // Lexical found every rare word: the weight stays as configured.
+    expect(await rankOf(sentence, 2)).toBe(await rankOf(sentence, 0));
+    // It lacks one: the dense candidate climbs.
+    const fixed = await rankOf(`${sentence}${rareWord}`, 0);
+    const leaning = await rankOf(`${sentence}${rareWord}`, 2);
+    expect(leaning).toBeGreaterThan(0);
+    expect(fixed === 0 || leaning < fixed).toBe(true);
   });
 
   it('lists documents with the same filters', () => {

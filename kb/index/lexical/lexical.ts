@@ -305,6 +305,11 @@ export class LexicalIndex {
     return id === undefined ? 0 : (this.df[id] ?? 0);
   }
 
+  /** Share of the passages that hold `word` (0..1): how common a word is here. */
+  wordShare(word: string): number {
+    return this.liveCount > 0 ? Math.min(1, this.wordFrequency(word) / this.liveCount) : 0;
+  }
+
   /** How many passages hold the two characters `bigram` side by side in their text; 0 for a pair no passage held. */
   bigramFrequency(bigram: string): number {
     const id = this.termId(FIELD_BIGRAMS, bigram, false);

