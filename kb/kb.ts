@@ -46,6 +46,11 @@ import {
   type StoredDocument,
 } from './types.ts';
 
+import { VectorIndex, type HnswParams } from './index/vector/hnsw.ts';
+import { describeProfile, profileKey } from './index/vector/profiles.ts';
+import { passageEmbeddingText } from './index/vector/passage-text.ts';
+import { labelsDigest, VectorFile, type VectorIdentity } from './index/vector/vector-file.ts';
+
 /**
  * A finder (answers, precedents, similar documents) reads a document a hit is in whole up to this many
  * characters — every document of the evaluation knowledge base (3,699 documents, the longest 32,579
@@ -59,26 +64,6 @@ export const EXCERPT_MARGIN_CHARS = 10_000;
 /** `excerpt`'s text in [start, end) of the document's offsets ('' outside what the excerpt read). */
 export function excerptText(excerpt: Pick<DocumentExcerpt, 'text' | 'textStart'>, start: number, end: number): string {
   return excerpt.text.slice(Math.max(0, start - excerpt.textStart), Math.max(0, end - excerpt.textStart));
-}
-import { VectorIndex, type HnswParams } from './index/vector/hnsw.ts';
-import { describeProfile, profileKey } from './index/vector/profiles.ts';
-import { passageEmbeddingText } from './index/vector/passage-text.ts';
-import { labelsDigest, VectorFile, type VectorIdentity } from './index/vector/vector-file.ts';
-
-export interface KnowledgeBaseOptions {
-  /** An embedder to use; `null` means lexical-only on purpose. When absent, one is loaded from the config. */
-  embedder?: Embedder | null;
-  /** Why `embedder` is null, shown in health() and search notices. */
-  lexicalOnlyReason?: string;
-  log?: (message: string) => void;
-  /**
-   * Open even though the store holds vectors of another model, dropping them
-   * (what `npm run kb -- reembed` does before re-embedding). Without it such
-   * a store is refused.
-   */
-  allowModelChange?: boolean;
-  /** The store behind the knowledge base (kb/store/document-store.ts); default the SQLite one in the data folder. */
-  openStore?: StoreOpener;
 }
 
 /** A refusal to open the store as configured (model mismatch, unreadable data folder, a writer already at work), with the fix in the message. */
@@ -104,6 +89,8 @@ export interface KnowledgeBaseOptions {
   readOnly?: boolean;
   /** How long to wait for another process's writer lock before giving up (default: do not wait). */
   lockWaitMs?: number;
+  /** The store behind the knowledge base (kb/store/document-store.ts); default the SQLite one in the data folder. */
+  openStore?: StoreOpener;
 }
 
 /** The lexical half of retrieval: BM25F over the analysed passages, by label (LexicalIndex in memory; a database's own text search in another store). */
@@ -741,19 +728,22 @@ export class KnowledgeBase implements Searchable {
     const analysed = items.map((item) =>
       item.parsed.passages.map((p) => this.tokenizer.analyze({ text: p.text, title: item.parsed.title, headingPath: p.headingPath, documentId: item.id })),
     );
-    let vectors: Array<Float32Array[] | undefined> = items.map(() => undefined);
+    let vectors: Array<Array<Float32Array | undefined> | undefined> = items.map(() => undefined);
     const failures = new Map<number, string>();
+    // A changed file or a new parser version re-parses a document whose passages are mostly the same text:
+    // their vectors are kept (same model: the store holds one model's vectors), only new text is embedded.
+    // Without a model loaded now (lexical-only, or still being obtained) they are kept all the same and the
+    // rest waits for embedMissing: a parser upgrade started before the model loads must not cost a re-embedding.
+    const kept = items.map((item) =>
+      this.store.model()
+        ? new Map(this.store.storedVectors(item.id).map((row) => [passageEmbeddingText(row.title, row.headingPath, row.text), row.vector]))
+        : new Map<string, Float32Array>(),
+    );
+    const inputs = items.map((item) => item.parsed.passages.map((p) => passageEmbeddingText(item.parsed.title, p.headingPath, p.text)));
+    if (!this.embedder) vectors = inputs.map((texts, i) => (kept[i]!.size > 0 ? texts.map((text) => kept[i]!.get(text)) : undefined));
     if (this.embedder) {
       const embedder = this.embedder;
       try {
-        // A changed file or a new parser version re-parses a document whose passages are mostly the same text:
-        // their vectors are kept (same model: the store holds one model's vectors), only new text is embedded.
-        const kept = items.map((item) =>
-          this.store.model()
-            ? new Map(this.store.storedVectors(item.id).map((row) => [passageEmbeddingText(row.title, row.headingPath, row.text), row.vector]))
-            : new Map<string, Float32Array>(),
-        );
-        const inputs = items.map((item) => item.parsed.passages.map((p) => passageEmbeddingText(item.parsed.title, p.headingPath, p.text)));
         const fresh = [...new Set(inputs.flatMap((texts, i) => texts.filter((text) => !kept[i]!.has(text))))];
         const flat = await embedByLength(embedder, fresh);
         const embedded = new Map(fresh.map((text, i) => [text, flat[i]!]));

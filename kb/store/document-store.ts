@@ -19,8 +19,8 @@ export interface DocumentWrite {
   parsed: ParsedDocument;
   /** One analysed lexical form per passage, in passage order. */
   lexical: string[];
-  /** One vector per passage, or none at all (lexical-only). */
-  embeddings?: Float32Array[];
+  /** One slot per passage, in passage order: its vector, or undefined for one to embed later (embedMissing); none at all when lexical-only. */
+  embeddings?: Array<Float32Array | undefined>;
 }
 
 /** What the in-memory indexes need to know about one stored passage. */

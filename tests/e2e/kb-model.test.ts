@@ -169,6 +169,57 @@ describe('model changes', () => {
   });
 });
 
+describe('a re-parse while no model is loaded', () => {
+  it('keeps the vectors of unchanged passage text, and the model later embeds only the new text', async () => {
+    const name = '对市人大十七届四次会议第0056号建议的答复-学前教育学位.txt';
+    const corpus = path.join(tmp, 'keep-corpus');
+    fs.mkdirSync(corpus, { recursive: true });
+    const file = path.join(corpus, name);
+    fs.copyFileSync(path.join(PROJECT_CORPUS, name), file);
+    const config = configFor('keep');
+    const vectorsByText = (kb: KnowledgeBase) => {
+      const texts = new Map(kb.getDocument(name)!.passages.map((p) => [p.id, p.text]));
+      return new Map(kb.passageVectors(name).map((v) => [texts.get(v.passageId)!, Array.from(v.vector)]));
+    };
+
+    const first = await KnowledgeBase.open(config, { log: () => {} });
+    const before = await (async () => {
+      try {
+        expect((await ingestPaths(first, [corpus])).failed).toEqual([]);
+        return vectorsByText(first);
+      } finally {
+        first.close();
+      }
+    })();
+    expect(before.size).toBeGreaterThan(3);
+
+    fs.appendFileSync(file, '\n\n六、下一步，我局将在城东片区新建公办幼儿园三所，新增学位一千零八十个，预计2027年秋季投入使用。\n');
+    const lexicalOnly = await KnowledgeBase.open(config, { embedder: null, log: () => {} });
+    try {
+      expect(await ingestPaths(lexicalOnly, [corpus])).toMatchObject({ updated: 1, failed: [] });
+      const stats = lexicalOnly.stats();
+      expect(stats.embedded).toBeGreaterThan(0);
+      expect(stats.embedded).toBeLessThan(stats.passages);
+      const kept = vectorsByText(lexicalOnly);
+      expect(kept.size).toBe(stats.embedded);
+      for (const [text, vector] of kept) expect(vector).toEqual(before.get(text));
+    } finally {
+      lexicalOnly.close();
+    }
+
+    const withModel = await KnowledgeBase.open(config, { log: () => {} });
+    try {
+      expect(await ingestPaths(withModel, [corpus])).toMatchObject({ updated: 0, failed: [] });
+      const stats = withModel.stats();
+      expect(stats.embedded).toBe(stats.passages);
+      expect(stats.vectors).toBe(stats.passages);
+      for (const [text, vector] of vectorsByText(withModel)) if (before.has(text)) expect(vector).toEqual(before.get(text));
+    } finally {
+      withModel.close();
+    }
+  });
+});
+
 describe('lexical-only fallback', () => {
   it('is announced in the log, health() and every dense or hybrid search result', async () => {
     const logs: string[] = [];
