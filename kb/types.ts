@@ -141,7 +141,7 @@ export interface ParsedDocument {
   /** True when some page had no text layer: the document is incomplete until OCR. */
   needsOcr: boolean;
   pageCount?: number;
-  /** Pages read by OCR and their mean character confidence, 0–1. */
+  /** Pages read by OCR (wholly, or a picture on them) and the OCR'd text's mean character confidence, 0–1. */
   ocr?: OcrSummary;
 }
 
