@@ -142,10 +142,14 @@ const FRAMING = new Set([
   '每个', '个人', '人员', '部门', '单位', '机构', '政府', '国家', '地方', '地区', '全国', '全省', '全市', '本省', '本市', '我省', '我市',
   '提供', '给予', '实施', '开展', '加强', '推进', '落实', '推出', '出台', '采取', '进行', '做好', '实行', '执行', '负责', '发布',
   '时间', '期间', '时候', '日期', '期限', '数量', '金额', '比例', '数额', '额度', '费用', '资金',
+  '具体内容', '用处', '用途', '作用', '好处', '方法', '途径', '做法', '部署', '努力',
 ]);
 
+/** A word holding a question word (几家, 作何, 哪方面) asks; it names nothing a document must hold. */
+const ASKING = /[几何哪谁啥怎]|多少|什么/;
+
 export function isFramingWord(word: string): boolean {
-  return FRAMING.has(word);
+  return FRAMING.has(word) || ASKING.test(word);
 }
 
 export interface QuestionAnalysis {
