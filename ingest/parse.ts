@@ -77,7 +77,8 @@ export function parseExtracted(
     needsOcr: imageOnlyPages.length > 0,
   };
   if (document.paged) parsed.pageCount = document.pages.length;
-  const ocrPages = document.pages.filter((page) => page.ocrConfidence !== undefined);
+  // A page with a text layer counts too when OCR read a picture on it: its OCR'd lines carry a confidence, the layer's none.
+  const ocrPages = document.pages.filter((page) => page.ocrConfidence !== undefined || page.lines.some((line) => line.confidence !== undefined));
   if (ocrPages.length > 0) {
     const confidence = meanConfidence(ocrPages.flatMap((page) => page.lines.map((line) => ({ chars: line.text.length, confidence: line.confidence }))));
     parsed.ocr = { pages: ocrPages.length, confidence: confidence ?? 0 };

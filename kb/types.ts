@@ -141,7 +141,7 @@ export interface ParsedDocument {
   /** True when some page had no text layer: the document is incomplete until OCR. */
   needsOcr: boolean;
   pageCount?: number;
-  /** Pages read by OCR and their mean character confidence, 0–1. */
+  /** Pages read by OCR (wholly, or a picture on them) and the OCR'd text's mean character confidence, 0–1. */
   ocr?: OcrSummary;
 }
 
@@ -248,6 +248,12 @@ export interface SearchQuery {
   k?: number;
   mode?: RetrievalMode;
   filters?: SearchFilters;
+  /**
+   * Rank records' citizen messages as passages of their own (the precedent finder: a new message is most
+   * like the earlier message its precedent answered). Otherwise a message, which holds the question and
+   * never the answer, does not take a place of its own among the hits (search/retrieve.ts).
+   */
+  withMessages?: boolean;
 }
 
 export interface Citation {

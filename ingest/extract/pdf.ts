@@ -18,10 +18,11 @@ import path from 'node:path';
 import type { ParseLimits } from '../../kb/config.ts';
 import { stripWhitespace } from '../../kb/text/text.ts';
 import type { ExtractedDocument, SourceLine, SourcePage } from '../../kb/types.ts';
+import { isPageNumberLine } from '../clean.ts';
 import { IngestError } from '../errors.ts';
 import { buildLines, dropSpacesBetweenWide, isBlank, round, type PlacedItem } from './layout.ts';
 import { harmoniseOcrFontSizes, ocrPageLines } from './ocr/lines.ts';
-import { mergeTableLines, placeTables, rasterSegments, rulingSegments, TableSequence } from './ruled-tables.ts';
+import { mergeTableLines, placeTables, rasterSegments, rulingSegments, TableSequence, type TablePage } from './ruled-tables.ts';
 import type { OcrEngine, RasterImage } from './ocr/pool.ts';
 import { cleanContainerTitle } from './title.ts';
 
@@ -68,16 +69,24 @@ const SPARSE_TEXT_CHARS = 40;
 /** Share of the page an image must cover for a sparse page to count as a picture of text. */
 const IMAGE_COVERAGE = 0.3;
 
+/** Where a raster image is painted on the page, in viewport points (y grows downwards). */
+export interface ImageRegion {
+  left: number;
+  top: number;
+  right: number;
+  bottom: number;
+}
+
 /**
- * Share of the page area painted by raster images, from the operator list:
- * an image fills the unit square under the current transformation matrix, so
- * its area is the matrix's determinant.
+ * The raster images a page paints, from its operator list: an image fills
+ * the unit square under the current transformation matrix, so its corners
+ * through that matrix and the viewport give its place on the page.
  */
-function imageCoverage(pdfjs: PdfJs, fnArray: number[], argsArray: unknown[], pageArea: number, imageOps: Set<number>): number {
+function imageRegions(pdfjs: PdfJs, fnArray: number[], argsArray: unknown[], viewportTransform: number[], imageOps: Set<number>): ImageRegion[] {
   const ops = pdfjs.OPS;
   let ctm = [1, 0, 0, 1, 0, 0];
   const stack: number[][] = [];
-  let painted = 0;
+  const regions: ImageRegion[] = [];
   for (let i = 0; i < fnArray.length; i++) {
     const fn = fnArray[i]!;
     if (fn === ops.save) stack.push(ctm);
@@ -86,16 +95,59 @@ function imageCoverage(pdfjs: PdfJs, fnArray: number[], argsArray: unknown[], pa
       const m = argsArray[i] as number[];
       ctm = pdfjs.Util.transform(ctm, m) as number[];
     } else if (imageOps.has(fn)) {
-      painted += Math.abs(ctm[0]! * ctm[3]! - ctm[1]! * ctm[2]!);
+      const toPage = pdfjs.Util.transform(viewportTransform, ctm) as number[];
+      const [a, b, c, d, e, f] = toPage as [number, number, number, number, number, number];
+      const corners = [[0, 0], [1, 0], [0, 1], [1, 1]] as const;
+      const xs = corners.map(([x, y]) => a * x + c * y + e);
+      const ys = corners.map(([x, y]) => b * x + d * y + f);
+      regions.push({ left: Math.min(...xs), top: Math.min(...ys), right: Math.max(...xs), bottom: Math.max(...ys) });
     }
   }
+  return regions;
+}
+
+/** Share of the page area painted by raster images. */
+function imageCoverage(regions: ImageRegion[], pageArea: number): number {
+  const painted = regions.reduce((sum, r) => sum + (r.right - r.left) * (r.bottom - r.top), 0);
   return pageArea > 0 ? Math.min(1, painted / pageArea) : 0;
+}
+
+/**
+ * An image on a page with a text layer is read by OCR when it is large enough
+ * to hold lines of text: at least this share of the page's width (a red seal
+ * is about a fifth of an A4 page wide, a logo or an ornament less)…
+ */
+const TEXT_IMAGE_MIN_WIDTH_SHARE = 0.35;
+/** …and this many points tall (two lines of small type). */
+const TEXT_IMAGE_MIN_HEIGHT = 24;
+/** An image the text layer already covers with this many characters is a scan under its own OCR'd text layer. */
+const TEXT_IMAGE_COVERED_CHARS = 10;
+/** At most this many images of one page are read: each is one OCR pass. */
+const TEXT_IMAGES_PER_PAGE = 8;
+
+/**
+ * The images of a page with a text layer that may be pictures of text (the
+ * 对照表's page-3 table, pasted into WPS as a picture): large, inside the
+ * page, and with no text of the layer over them.
+ */
+function textImages(regions: ImageRegion[], lines: SourceLine[], width: number, height: number): ImageRegion[] {
+  const clipped = regions
+    .map((r) => ({ left: Math.max(0, r.left), top: Math.max(0, r.top), right: Math.min(width, r.right), bottom: Math.min(height, r.bottom) }))
+    .filter((r) => r.right - r.left >= width * TEXT_IMAGE_MIN_WIDTH_SHARE && r.bottom - r.top >= TEXT_IMAGE_MIN_HEIGHT);
+  const covered = (r: ImageRegion) => lines.reduce((sum, line) => {
+    const cx = ((line.x ?? 0) + (line.right ?? line.x ?? 0)) / 2;
+    const cy = (line.y ?? 0) - (line.fontSize ?? 0) * 0.35;
+    return cx >= r.left && cx <= r.right && cy >= r.top && cy <= r.bottom ? sum + stripWhitespace(line.text).length : sum;
+  }, 0);
+  return clipped.filter((r) => covered(r) < TEXT_IMAGE_COVERED_CHARS).sort((a, b) => a.top - b.top).slice(0, TEXT_IMAGES_PER_PAGE);
 }
 
 interface ReadPage {
   page: SourcePage;
   /** Little text over a page-filling image: the text layer is incomplete. */
   mostlyImage: boolean;
+  /** Images beside the text layer that may hold text of their own. */
+  textImages: ImageRegion[];
 }
 
 async function readPage(pdfjs: PdfJs, page: PdfPage, imageOps: Set<number>, tableSequence: TableSequence): Promise<ReadPage> {
@@ -132,12 +184,13 @@ async function readPage(pdfjs: PdfJs, page: PdfPage, imageOps: Set<number>, tabl
   };
   let mostlyImage = false;
   const textChars = lines.reduce((sum, line) => sum + stripWhitespace(line.text).length, 0);
+  const regions = imageRegions(pdfjs, operatorList.fnArray, operatorList.argsArray, viewport.transform, imageOps);
   if (textChars < SPARSE_TEXT_CHARS) {
-    const coverage = imageCoverage(pdfjs, operatorList.fnArray, operatorList.argsArray, pageArea, imageOps);
-    if (lines.length === 0 && operatorList.fnArray.some((fn) => imageOps.has(fn))) result.imageOnly = true;
-    else if (lines.length > 0 && coverage >= IMAGE_COVERAGE) mostlyImage = true;
+    if (lines.length === 0 && regions.length > 0) result.imageOnly = true;
+    else if (lines.length > 0 && imageCoverage(regions, pageArea) >= IMAGE_COVERAGE) mostlyImage = true;
   }
-  return { page: result, mostlyImage };
+  const images = result.imageOnly || mostlyImage ? [] : textImages(regions, lines, viewport.width, viewport.height);
+  return { page: result, mostlyImage, textImages: images };
 }
 
 /**
@@ -201,11 +254,14 @@ interface CanvasFactory {
   destroy(canvasAndContext: CanvasAndContext): void;
 }
 
-/** The page as pixels, through pdf.js's own renderer on the canvas it brings (@napi-rs/canvas). */
-async function renderPage(doc: PdfDocument, page: PdfPage): Promise<RasterImage> {
-  const viewport = page.getViewport({ scale: OCR_PIXELS_PER_POINT });
+/** The page (or one region of it) as pixels, through pdf.js's own renderer on the canvas it brings (@napi-rs/canvas). */
+async function renderPage(doc: PdfDocument, page: PdfPage, region?: ImageRegion, pixelsPerPoint = OCR_PIXELS_PER_POINT): Promise<RasterImage> {
+  // The viewport shifted so the region's top-left corner is the canvas's origin: only the region is drawn.
+  const viewport = page.getViewport({ scale: pixelsPerPoint, offsetX: -(region?.left ?? 0) * pixelsPerPoint, offsetY: -(region?.top ?? 0) * pixelsPerPoint });
+  const width = region ? (region.right - region.left) * pixelsPerPoint : viewport.width;
+  const height = region ? (region.bottom - region.top) * pixelsPerPoint : viewport.height;
   const factory = doc.canvasFactory as CanvasFactory;
-  const target = factory.create(Math.ceil(viewport.width), Math.ceil(viewport.height));
+  const target = factory.create(Math.ceil(width), Math.ceil(height));
   try {
     type RenderParameters = Parameters<PdfPage['render']>[0];
     await page.render({ canvas: target.canvas as RenderParameters['canvas'], viewport }).promise;
@@ -214,6 +270,36 @@ async function renderPage(doc: PdfDocument, page: PdfPage): Promise<RasterImage>
   } finally {
     factory.destroy(target);
   }
+}
+
+/**
+ * Share of an image that its text boxes must cover for its text to be read
+ * as text. A diagram's labels fall far below it and, read apart from the
+ * drawing, mislead: GB/T 9704's 图1 (page margins) gave four labels on 0.5%
+ * of it, "7. mm" among them, which the structure stage took for a heading
+ * numbered 7. The 对照表's page-3 table covers 33%; a picture of a page of prose, more.
+ * A table the image draws is read whatever its share.
+ */
+const PICTURE_TEXT_SHARE = 0.05;
+
+/**
+ * The text of an image on a page that has a text layer, as lines placed
+ * where the image is: the region is rendered and read alone, its boxes and
+ * ruling lines moved to page coordinates, so its table (if it draws one) is
+ * read like a scan's and its lines fall into the page's reading order.
+ */
+async function ocrImageRegion(doc: PdfDocument, page: PdfPage, region: ImageRegion, engine: OcrEngine, tableSequence: TableSequence, tablePage: TablePage, onWork?: () => void): Promise<SourceLine[]> {
+  const scale = OCR_PIXELS_PER_POINT;
+  const image = await renderPage(doc, page, region, scale);
+  const segments = rasterSegments(image, scale).map((s) => (s.axis === 'h'
+    ? { ...s, at: s.at + region.top, from: s.from + region.left, to: s.to + region.left }
+    : { ...s, at: s.at + region.left, from: s.from + region.top, to: s.to + region.top }));
+  const dx = region.left * scale;
+  const dy = region.top * scale;
+  const boxes = (await engine.recognise(image, onWork)).map((box) => ({ ...box, left: box.left + dx, right: box.right + dx, top: box.top + dy, bottom: box.bottom + dy }));
+  const { lines } = ocrPageLines(boxes, scale, { segments, sequence: tableSequence, page: tablePage });
+  const inked = boxes.reduce((sum, box) => sum + (box.right - box.left) * (box.bottom - box.top), 0) / (image.width * image.height);
+  return lines.some((line) => line.table) || inked >= PICTURE_TEXT_SHARE ? lines : [];
 }
 
 /**
@@ -339,6 +425,8 @@ export async function extractPdf(
     const warnings: string[] = [];
     const unreadable: number[] = [];
     const mostlyImagePages: number[] = [];
+    const imageTextPages: number[] = [];
+    const unreadImagePages: number[] = [];
     const tables = new TableSequence();
     // Sequential on purpose: one page's fonts, images and operator list in memory at a time.
     for (let number = 1; number <= doc.numPages; number++) {
@@ -355,6 +443,27 @@ export async function extractPdf(
             // The page stays as read (and flagged as needing OCR); the rest of the file is still indexed.
             warnings.push(`第${number}页 OCR 失败：${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
           }
+        }
+        if (read.textImages.length > 0 && options.ocr && !unusable) {
+          const tablePage = { number, width: read.page.width ?? 0, height: read.page.height ?? 0 };
+          const before = tables.leftOpen(number);
+          const imageLines: SourceLine[] = [];
+          for (const region of read.textImages) {
+            try {
+              imageLines.push(...await ocrImageRegion(doc, page, region, options.ocr, tables, tablePage, options.onWork));
+            } catch (error) {
+              warnings.push(`第${number}页图片 OCR 失败：${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+            }
+          }
+          // What the page leaves open for the next is the image's table only when no text follows the image.
+          const lowest = read.textImages[read.textImages.length - 1]!;
+          if (read.page.lines.some((line) => (line.y ?? 0) > lowest.bottom && !isPageNumberLine(line.text, true))) tables.leave(number, before);
+          if (imageLines.length > 0) {
+            read.page.lines = mergeTableLines(read.page.lines, imageLines);
+            imageTextPages.push(number);
+          }
+        } else if (read.textImages.length > 0) {
+          unreadImagePages.push(number);
         }
         pages.push(ocred ?? read.page);
         if (read.mostlyImage && !ocred) mostlyImagePages.push(number);
@@ -373,6 +482,8 @@ export async function extractPdf(
     }
     if (!complete) warnings.push('PDF 文件末尾缺少 %%EOF 标记，文件可能不完整');
     for (const number of unreadable) warnings.push(`第${number}页无法读取，已跳过`);
+    if (imageTextPages.length > 0) warnings.push(`第${imageTextPages.join('、')}页的图片由 OCR 识别`);
+    if (unreadImagePages.length > 0) warnings.push(`第${unreadImagePages.join('、')}页有图片未经 OCR，其中的文字未读入（OCR 已关闭）`);
     for (const page of pages) {
       if (page.ocrConfidence !== undefined) warnings.push(`第${page.number}页由 OCR 识别（平均置信度 ${page.ocrConfidence.toFixed(2)}）`);
       else if (page.imageOnly) warnings.push(`第${page.number}页没有文本层，需要 OCR`);

@@ -345,6 +345,11 @@ export class TableSequence {
     return this.open.get(page - 1);
   }
 
+  /** What this page has left open so far (a second reading of part of the page may have to give it back). */
+  leftOpen(page: number): Omit<OpenTable, 'page'> | undefined {
+    return this.open.get(page);
+  }
+
   /** What this page leaves open: its last table when nothing but page furniture follows it. */
   leave(page: number, open: Omit<OpenTable, 'page'> | undefined): void {
     for (const earlier of this.open.keys()) if (earlier < page - 1) this.open.delete(earlier);

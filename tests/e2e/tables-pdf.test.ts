@@ -107,6 +107,34 @@ describeWithSharedCorpus('tables of the shared PDFs, searched', () => {
     expect(time.hits[0]!.text).toMatch(/错误类型：时间表述不当 \| 错误实例：.*截止.* \| 正确写法：.*截至/);
   });
 
+  it('对照表 page 3: the table pasted as a picture into a page with a text layer is OCR\'d into a row with its column headings, in page order', async () => {
+    const doc = cached.kb.getDocument('公文写作常见错误更正对照表.pdf')!;
+    const onPage3 = doc.paragraphs.filter((p) => p.pages?.[0] === 3);
+    const row = onPage3.find((p) => p.role === 'table-row')!;
+    expect(row.text).toMatch(/^错误类型：抄送部分处理不当 \| 错误实例：抄送：建设公司、粤高速、中山市交通局、省交通运输厅 \| 正确写法：由多个单位并列时，同一系统单位用“、”号，不同系统单位用“，”号隔开/);
+    expect(row.headingPath.at(-1)).toBe('第三类：结尾部分');
+    expect(row.confidence).toBeGreaterThan(0.8);
+    // Between the caption above the picture and the text-layer prose below it.
+    const texts = onPage3.map((p) => p.text);
+    expect(texts.indexOf('第三类：结尾部分')).toBeLessThan(texts.indexOf(row.text));
+    expect(texts.indexOf(row.text)).toBeLessThan(texts.indexOf('公文写作中常见标点符号误用例析'));
+    expect(doc.passages.find((p) => p.text === row.text)?.headingPath.at(-1)).toBe('第三类：结尾部分');
+    // Pages 1–2 are scans OCR'd whole; page 3 counts for its picture.
+    expect(doc.ocr?.pages).toBe(3);
+  });
+
+  it('a question about the page-3 picture\'s row ranks that row first', async () => {
+    const result = await search(cached.kb, { text: '抄送多个单位时，单位之间用什么标点隔开', k: 5, mode: 'lexical' });
+    expect(result.hits[0]!.text).toMatch(/^错误类型：抄送部分处理不当 \| 错误实例：.+ \| 正确写法：由多个单位并列时/);
+    expect(result.hits[0]!.citation.documentId).toBe('公文写作常见错误更正对照表.pdf');
+  });
+
+  it('with OCR off (KB_OCR=0) the picture stays unread and the parse says so', async () => {
+    const doc = await parseBytes(fs.readFileSync(sharedPath('pdf', '公文写作常见错误更正对照表.pdf')), '对照表.pdf', { passageMaxChars: 300 });
+    expect(doc.paragraphs.some((p) => p.text.includes('抄送部分处理不当'))).toBe(false);
+    expect(doc.warnings).toContain('第3页有图片未经 OCR，其中的文字未读入（OCR 已关闭）');
+  });
+
   it('GB/T 9704: the 版心 question ranks the page-layout clause first (the standard states the size in 5.2.1, not in a table)', async () => {
     const result = await search(cached.kb, { text: '公文用纸版心尺寸是多少', k: 5, mode: 'lexical' });
     expect(result.hits[0]!.text).toContain('版心尺寸为156 mm×225 mm');
