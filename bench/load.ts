@@ -167,6 +167,16 @@ export function processCpu(pid: number): { mainSeconds: number; otherSeconds: nu
   }
 }
 
+/** The most memory the process has held resident so far (VmHWM). */
+function peakMemoryMb(pid: number): number | undefined {
+  try {
+    const kb = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb ? Number(kb) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Runs the load and prints one line per endpoint; the figures are returned too. */
 export interface LoadResult {
   endpoints: EndpointLoad[];
@@ -195,6 +205,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       );
       result.serverCpu = { wallSeconds: wall, mainThreadSeconds: main, otherThreadsSeconds: other };
     }
+    const peak = server?.child.pid ? peakMemoryMb(server.child.pid) : undefined;
+    if (peak !== undefined) console.log(`server peak resident memory ${peak.toFixed(0)} MB`);
     return result;
   } finally {
     if (server) server.child.kill('SIGTERM');

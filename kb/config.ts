@@ -127,6 +127,12 @@ export interface Config {
   /** KB_UPLOAD_MAX_BYTES — per-file upload limit. Default 50 MiB */
   uploadMaxBytes: number;
   /**
+   * KB_HEAVY_REQUESTS — heavy requests (ask, similar, precedents, drafts) under way at once; more wait
+   * while searches and document pages go first (server/scheduler.ts). Their work is on the event-loop
+   * thread, so more at once only helps while some wait on the network (a generating KB_LLM_URL). Default 2
+   */
+  heavyRequests: number;
+  /**
    * KB_FEEDBACK_MAX — verdicts the store keeps; past it anonymous 👍/👎 are refused until an operator
    * exports them. A verdict is at most ~50 KB (the contract's caps), so the default bounds the table near 5 GB
    * in the worst case and ~50 MB for real ones (~500 bytes each). Default 100,000
@@ -230,6 +236,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     // Trimmed: a token pasted into an env file with a trailing space or newline could never match the header.
     adminToken: env.KB_ADMIN_TOKEN?.trim() || undefined,
     uploadMaxBytes: num(env, 'KB_UPLOAD_MAX_BYTES', 50 * 1024 * 1024, 1),
+    heavyRequests: num(env, 'KB_HEAVY_REQUESTS', 2, 1),
     feedbackMax: num(env, 'KB_FEEDBACK_MAX', 100_000, 0),
     feedbackPerMinute: num(env, 'KB_FEEDBACK_PER_MINUTE', 30, 1),
     ocr: flag(env, 'KB_OCR', true),

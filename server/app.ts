@@ -39,6 +39,7 @@ import {
   type UploadResult,
 } from './contract/documents.ts';
 import { expressPath, handle, type RouteHandler } from './handle.ts';
+import { RequestScheduler } from './scheduler.ts';
 import { LIMITS } from './contract/fields.ts';
 import { search as searchKnowledgeBase } from '../search/retrieve.ts';
 
@@ -181,6 +182,7 @@ export function createApp(kb: KnowledgeBaseApi, config: Config, options: AppOpti
   const uploadsDir = path.join(config.dataDir, 'uploads');
   const incomingDir = incomingUploadsDir(config);
   const llm = llmSettings(config);
+  const scheduler = new RequestScheduler(config.heavyRequests);
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
@@ -233,7 +235,7 @@ export function createApp(kb: KnowledgeBaseApi, config: Config, options: AppOpti
 
   /** Registers a contract's route; admin routes get the token check first. */
   const serve = <C extends RouteContract>(contract: C, handler: RouteHandler<C>, ...middleware: RequestHandler[]) => {
-    app[contract.method](expressPath(contract), ...(contract.admin ? [requireAdmin] : []), ...middleware, handle(contract, handler));
+    app[contract.method](expressPath(contract), ...(contract.admin ? [requireAdmin] : []), ...middleware, handle(contract, handler, scheduler));
   };
 
   /** A document's summary and source path without any of its paragraphs. */
@@ -401,8 +403,8 @@ export function createApp(kb: KnowledgeBaseApi, config: Config, options: AppOpti
     return { removed: id };
   });
 
-  app.use(precedentRoutes(kb, config, options.fetchImpl ? { fetchImpl: options.fetchImpl } : {}));
-  app.use(feedbackRoutes(kb, config, requireAdmin));
+  app.use(precedentRoutes(kb, config, scheduler, options.fetchImpl ? { fetchImpl: options.fetchImpl } : {}));
+  app.use(feedbackRoutes(kb, config, requireAdmin, scheduler));
   app.use('/api', apiNotFound);
   app.use(express.static(webDir, { index: 'index.html', dotfiles: 'ignore' }));
   app.use(errorMiddleware({ log, maxUploadBytes: config.uploadMaxBytes }));

@@ -3,10 +3,12 @@
  * request is validated against the contract's schemas before the handler
  * runs, and the handler's return value, typed by the contract's response,
  * is sent as JSON. A handler that answers by itself (a file, a non-200
- * status) returns nothing.
+ * status) returns nothing. The handler runs when the scheduler gives the
+ * request its turn (server/scheduler.ts).
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { parseRequest, type RouteContract, type RouteInput, type RouteResponse } from './contract/define.ts';
+import type { RequestScheduler } from './scheduler.ts';
 
 export type RouteHandler<C extends RouteContract> = (
   input: RouteInput<C>,
@@ -17,7 +19,7 @@ export type RouteHandler<C extends RouteContract> = (
 /** `/api/documents/{id}` → `/api/documents/:id`. */
 export const expressPath = (contract: RouteContract) => contract.path.replace(/\{(\w+)\}/g, ':$1');
 
-export function handle<C extends RouteContract>(contract: C, handler: RouteHandler<C>): RequestHandler {
+export function handle<C extends RouteContract>(contract: C, handler: RouteHandler<C>, scheduler: RequestScheduler): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
     // Express 5 forwards rejected promises to the error middleware; this keeps sync throws on the same path.
     Promise.resolve()
@@ -27,8 +29,12 @@ export function handle<C extends RouteContract>(contract: C, handler: RouteHandl
           query: contract.query ? parseRequest(contract.query, req.query, 'query') : undefined,
           body: contract.body ? parseRequest(contract.body, req.body, 'body') : undefined,
         } as RouteInput<C>;
-        const result = await handler(input, req, res);
-        if (result !== undefined && !res.headersSent) res.json(result);
+        await scheduler.run(contract.work ?? 'light', async () => {
+          // A client that gave up (a timeout) costs nothing more; uploads and deletes always finish their write.
+          if (!contract.admin && req.socket.destroyed) return;
+          const result = await handler(input, req, res);
+          if (result !== undefined && !res.headersSent) res.json(result);
+        });
       })
       .catch(next);
   };

@@ -11,6 +11,7 @@
  */
 import { z } from 'zod';
 import { badRequest } from '../errors.ts';
+import type { RequestWork } from '../scheduler.ts';
 
 export type HttpMethod = 'get' | 'post' | 'delete';
 
@@ -35,6 +36,12 @@ export interface RouteContract {
   responseDescription: string;
   /** Needs Authorization: Bearer KB_ADMIN_TOKEN. */
   admin?: boolean;
+  /**
+   * 'heavy': answering costs the event-loop thread tens to hundreds of ms at 100k passages (answer
+   * extraction, precedents, similar documents, drafts); such requests let cheap ones go first and run a
+   * few at a time (server/scheduler.ts). Default 'light'.
+   */
+  work?: RequestWork;
   errors: readonly ErrorStatus[];
   /**
    * Requests that succeed against the sample corpus (corpus/), in the order

@@ -79,6 +79,7 @@ export const documentFileRoute = defineRoute({
 export const documentSimilarRoute = defineRoute({
   method: 'get',
   path: '/api/documents/{id}/similar',
+  work: 'heavy',
   summary: `与某一已入库文档相似的其他文档（先例）；以文档正文的前 ${LIMITS.similarChars} 字为查询`,
   params: documentIdParams,
   query: fieldsOf(

@@ -68,6 +68,7 @@ const proposalRequest = fieldsOf(proposalFields, NOT_A_JSON_OBJECT);
 export const precedentsRoute = defineRoute({
   method: 'post',
   path: '/api/precedents',
+  work: 'heavy',
   summary:
     '逐条建议查找先例：把提案按编号（无编号时按段）分成各条建议，每条给出既往答复中最接近的段落（覆盖率为绝对值），并按覆盖的建议条数对答复排序',
   body: proposalRequest,
@@ -82,6 +83,7 @@ export const PROPOSAL_FILE_TYPES = ['.docx', '.pdf', '.txt'];
 export const proposalTextRoute = defineRoute({
   method: 'post',
   path: '/api/proposals/text',
+  work: 'heavy',
   summary: `读出上传的提案文件（${PROPOSAL_FILE_TYPES.join('、')}）的文本，供逐条查找先例；文件不入库`,
   rawRequestBody: {
     required: true,
@@ -98,6 +100,7 @@ export const EXPORT_FORMATS = ['docx', 'xlsx'] as const;
 export const precedentsExportRoute = defineRoute({
   method: 'post',
   path: '/api/precedents/export',
+  work: 'heavy',
   summary: '先例对照表（建议 | 先例段落 | 出处 | 覆盖率）导出为 Word（docx）或 Excel（xlsx）文件',
   body: fieldsOf(
     proposalFields.extend({
@@ -126,6 +129,7 @@ const draftRequest = fieldsOf(
 export const draftRoute = defineRoute({
   method: 'post',
   path: '/api/draft',
+  work: 'heavy',
   summary:
     '生成答复初稿（Word）：公文版式（标题、文号与称谓占位、仿宋三号正文、“— N —”页码、落款占位），每条建议一节，填入最接近的先例段落并以脚注注明出处；纯摘录，不生成新文字',
   body: draftRequest,
@@ -144,6 +148,7 @@ const queryFlag = (fallback: boolean) =>
 export const documentPrecedentsRoute = defineRoute({
   method: 'get',
   path: '/api/documents/{id}/precedents',
+  work: 'heavy',
   summary: `与某一已入库文档相似的先例，逐条查找：以文档正文（前 ${LIMITS.similarChars} 字，按编号分条，答复则按其各节）为提案，文档本身不计`,
   params: documentIdParams,
   query: fieldsOf(

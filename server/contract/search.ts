@@ -46,6 +46,7 @@ const askBody = fieldsOf(
 export const askRoute = defineRoute({
   method: 'post',
   path: '/api/ask',
+  work: 'heavy',
   summary: '抽取式问答：从最相关段落中原文摘取 1–3 句，每句带引文；引文在返回前与原文校验',
   body: askBody,
   response: component('AskResult', z.strictObject({
@@ -69,6 +70,7 @@ export const askRoute = defineRoute({
 export const similarRoute = defineRoute({
   method: 'post',
   path: '/api/similar',
+  work: 'heavy',
   summary: '查找先例答复：与一份新提案最相似的既有文档，附逐句对齐的段落',
   body: fieldsOf(
     z.object({

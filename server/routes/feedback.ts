@@ -13,6 +13,7 @@ import type { RouteContract } from '../contract/define.ts';
 import { feedbackExportRoute, feedbackRoute } from '../contract/feedback.ts';
 import { badRequest, HttpError, noSuchDocument } from '../errors.ts';
 import { expressPath, handle, type RouteHandler } from '../handle.ts';
+import type { RequestScheduler } from '../scheduler.ts';
 
 export type FeedbackSource = Pick<KnowledgeBase, 'recordFeedback' | 'feedback' | 'documentText' | 'health'>;
 
@@ -38,10 +39,10 @@ export function rateLimiter(perMinute: number, now: () => number = Date.now): (a
   };
 }
 
-export function feedbackRoutes(kb: FeedbackSource, config: Config, requireAdmin: RequestHandler): express.Router {
+export function feedbackRoutes(kb: FeedbackSource, config: Config, requireAdmin: RequestHandler, scheduler: RequestScheduler): express.Router {
   const router = express.Router();
   const serve = <C extends RouteContract>(contract: C, handler: RouteHandler<C>) => {
-    router[contract.method](expressPath(contract), ...(contract.admin ? [requireAdmin] : []), handle(contract, handler));
+    router[contract.method](expressPath(contract), ...(contract.admin ? [requireAdmin] : []), handle(contract, handler, scheduler));
   };
   const allow = rateLimiter(config.feedbackPerMinute);
 

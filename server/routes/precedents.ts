@@ -21,6 +21,7 @@ import { comparisonXlsx } from '../../search/comparison.ts';
 import { rewriteDraft } from '../../search/draft-rewrite.ts';
 import { llmSettings } from '../../search/generate.ts';
 import { expressPath, handle, type RouteHandler } from '../handle.ts';
+import type { RequestScheduler } from '../scheduler.ts';
 
 /** `repliesOnly` (default true, as on the page) narrows to the kinds that answer someone, unless filters name kinds. */
 function precedentFilters(filters: SearchFilters | undefined, repliesOnly: boolean): SearchFilters | undefined {
@@ -37,11 +38,16 @@ function sendFile(res: Response, bytes: Uint8Array, type: string, fileName: stri
   res.send(Buffer.from(bytes));
 }
 
-export function precedentRoutes(kb: SearchSource & PagedDocumentSource, config: Config, options: { fetchImpl?: typeof fetch } = {}): express.Router {
+export function precedentRoutes(
+  kb: SearchSource & PagedDocumentSource,
+  config: Config,
+  scheduler: RequestScheduler,
+  options: { fetchImpl?: typeof fetch } = {},
+): express.Router {
   const router = express.Router();
   const llm = llmSettings(config);
   const serve = <C extends RouteContract>(contract: C, handler: RouteHandler<C>, ...middleware: RequestHandler[]) => {
-    router[contract.method](expressPath(contract), ...middleware, handle(contract, handler));
+    router[contract.method](expressPath(contract), ...middleware, handle(contract, handler, scheduler));
   };
   const upload = multer({
     storage: multer.memoryStorage(),

@@ -7,23 +7,25 @@ import { AlignmentType, BorderStyle, Document, ImageRun, Packer, Paragraph as Do
 export async function docxWithTable(): Promise<Buffer> {
   const cell = (text: string) => new TableCell({ children: [new DocxParagraph(text)] });
   const row = (cells: string[], tableHeader = false) => new TableRow({ tableHeader, children: cells.map(cell) });
+  return notice(['关于统一公文用纸版面尺寸的通知', '各处室：', '现将公文用纸的版面尺寸通知如下，请遵照执行。'], [
+    new DocxParagraph('表1 公文用纸版面尺寸'),
+    new Table({
+      rows: [
+        row(['项目', '尺寸', '允许误差'], true),
+        row(['版心', '156 mm × 225 mm', '±1 mm']),
+        row(['天头（上白边）', '37 mm', '±1 mm']),
+        row(['订口（左白边）', '28 mm', '±1 mm']),
+      ],
+    }),
+    new DocxParagraph('特此通知。'),
+  ]);
+}
+
+/** A notice's title (centred), addressee and opening sentence, then its body. */
+function notice([title, addressee, opening]: [string, string, string], body: Array<DocxParagraph | Table>): Promise<Buffer> {
   const doc = new Document({
     sections: [{
-      children: [
-        new DocxParagraph({ text: '关于统一公文用纸版面尺寸的通知', alignment: AlignmentType.CENTER }),
-        new DocxParagraph('各处室：'),
-        new DocxParagraph('现将公文用纸的版面尺寸通知如下，请遵照执行。'),
-        new DocxParagraph('表1 公文用纸版面尺寸'),
-        new Table({
-          rows: [
-            row(['项目', '尺寸', '允许误差'], true),
-            row(['版心', '156 mm × 225 mm', '±1 mm']),
-            row(['天头（上白边）', '37 mm', '±1 mm']),
-            row(['订口（左白边）', '28 mm', '±1 mm']),
-          ],
-        }),
-        new DocxParagraph('特此通知。'),
-      ],
+      children: [new DocxParagraph({ text: title, alignment: AlignmentType.CENTER }), new DocxParagraph(addressee), new DocxParagraph(opening), ...body],
     }],
   });
   return Packer.toBuffer(doc);
@@ -52,21 +54,13 @@ export async function docxWithLongTables(rowsEach = 40): Promise<Buffer> {
       ...Array.from({ length: rowsEach }, (_, i) => new TableRow({ children: [`SX${String(i + 1).padStart(3, '0')}`, `第${i + 1}项审批事项`, `${(i % 5) + 1}个工作日`].map((text) => cell(text)) })),
     ],
   });
-  const doc = new Document({
-    sections: [{
-      children: [
-        new DocxParagraph({ text: '关于农村危房改造完成情况的通报', alignment: AlignmentType.CENTER }),
-        new DocxParagraph('各市县：'),
-        new DocxParagraph('现将各地完成情况通报如下。'),
-        new DocxParagraph('表1 各市县完成户数'),
-        threeLine,
-        new DocxParagraph('表2 审批事项办理时限'),
-        ruled,
-        new DocxParagraph('特此通报。'),
-      ],
-    }],
-  });
-  return Packer.toBuffer(doc);
+  return notice(['关于农村危房改造完成情况的通报', '各市县：', '现将各地完成情况通报如下。'], [
+    new DocxParagraph('表1 各市县完成户数'),
+    threeLine,
+    new DocxParagraph('表2 审批事项办理时限'),
+    ruled,
+    new DocxParagraph('特此通报。'),
+  ]);
 }
 
 /** A Chinese font on this machine for drawing text into pictures (Debian fonts-noto-cjk), or undefined. */

@@ -7,6 +7,8 @@ import { describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
 import { documentPlace, namesYear, placeMentions, questionPlaces, questionYears, within } from '../../kb/places.ts';
+import { parseFile } from '../../ingest/parse.ts';
+import { describeWithSharedCorpus, sharedPath } from '../support/shared-corpus.ts';
 
 describe('questionPlaces', () => {
   it('keeps the most specific division of each place a question names', () => {
@@ -52,6 +54,30 @@ describe('documentPlace', () => {
     expect(within(jinan, shandong)).toBe(true);
     expect(within(shandong, jinan)).toBe(false);
     expect(within(jinan, { name: '全国', level: 0 })).toBe(true);
+  });
+});
+
+describeWithSharedCorpus('documentPlace on documents of ../shared/corpus once misplaced', () => {
+  const placeOf = async (file: string) => (await parseFile(sharedPath(file), { passageMaxChars: 300 })).metadata.place?.name;
+
+  it('reads a national notice as national, not as the 新疆生产建设兵团 it is addressed to nor the 湖北 it excepts', async () => {
+    // 人社部 财政部 税务总局: 各省、自治区、直辖市人民政府，新疆生产建设兵团： … 各省、自治区、直辖市（除湖北省外）
+    expect(await placeOf('ncpqa/docs/10c51a1827333e9f84d4ae9da2e03e32.txt')).toBe('全国');
+    expect(await placeOf('ncpqa/docs/68fbe8c31157378882672580f57ea9d2.txt')).toBe('全国');
+    // 国家税务总局各省、自治区、直辖市和计划单列市税务局 … 除湖北省外，纳税申报期限进一步延至2月28日
+    expect(await placeOf('ncpqa/docs/227710a3360b33e4b399d03b5c746ef9.txt')).toBe('全国');
+  });
+
+  it('takes no common word before 省 for a province (建设省办公业务资源库)', async () => {
+    expect(await placeOf('policies/shandong/022.txt')).toBe('山东省');
+    expect(placeMentions('建设省办公业务资源库').map((m) => m.form)).toEqual([]);
+  });
+
+  it('reads a round-up of many provinces as about none of them', async () => {
+    // 各地人社部门密集出台系列惠企惠民政策: 上海, 天津, 山西, 山东, 四川, 安徽, 福建, 湖南 … none leads
+    expect(await placeOf('ncpqa/docs/2ba59a4e39cf329cbe0d54a97f6b4371.txt')).toBeUndefined();
+    // A province's own document naming others stays its own.
+    expect(await placeOf('ncpqa/docs/e54ea064692c322a88dca26d36410f3d.txt')).toBe('深圳市');
   });
 });
 
