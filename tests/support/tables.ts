@@ -1,5 +1,7 @@
 /** Small documents with tables, made by the tests that read them (issue 11). */
-import { AlignmentType, BorderStyle, Document, Packer, Paragraph as DocxParagraph, Table, TableCell, TableRow, type ITableCellBorders } from 'docx';
+import fs from 'node:fs';
+import { createCanvas, GlobalFonts } from '@napi-rs/canvas';
+import { AlignmentType, BorderStyle, Document, ImageRun, Packer, Paragraph as DocxParagraph, Table, TableCell, TableRow, type ITableCellBorders } from 'docx';
 
 /** The measurements table of a notice, as Word would carry it: caption paragraph, heading row marked to repeat. */
 export async function docxWithTable(): Promise<Buffer> {
@@ -59,4 +61,36 @@ export async function docxWithLongTables(rowsEach = 40): Promise<Buffer> {
     ruled,
     new DocxParagraph('特此通报。'),
   ]);
+}
+
+/** A Chinese font on this machine for drawing text into pictures (Debian fonts-noto-cjk), or undefined. */
+export const CJK_FONT = ['/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc'].find((file) => fs.existsSync(file));
+
+/** A table as a picture, with no rules at all: the cells' text in columns, as a screenshot of a borderless table shows it. */
+export function borderlessTablePicture(rows: string[][]): Buffer {
+  GlobalFonts.registerFromPath(CJK_FONT!, 'TestCJK');
+  const canvas = createCanvas(900, 60 * rows.length + 20);
+  const context = canvas.getContext('2d');
+  context.fillStyle = '#ffffff';
+  context.fillRect(0, 0, canvas.width, canvas.height);
+  context.fillStyle = '#000000';
+  context.font = '26px TestCJK';
+  rows.forEach((row, r) => row.forEach((cell, c) => context.fillText(cell, 20 + c * 300, 50 + r * 60)));
+  return canvas.toBuffer('image/png');
+}
+
+/** A notice whose table is a picture between typed paragraphs (a screenshot pasted into Word). */
+export async function docxWithTablePicture(picture: Buffer, size: { width: number; height: number }): Promise<Buffer> {
+  const doc = new Document({
+    sections: [{
+      children: [
+        new DocxParagraph({ text: '关于公文标题常见错误的通知', alignment: AlignmentType.CENTER }),
+        new DocxParagraph('现将公文标题的常见错误列表如下，请对照改正。'),
+        new DocxParagraph('表2 公文标题常见错误'),
+        new DocxParagraph({ children: [new ImageRun({ type: 'png', data: picture, transformation: size })] }),
+        new DocxParagraph('特此通知。'),
+      ],
+    }],
+  });
+  return Packer.toBuffer(doc);
 }
