@@ -169,7 +169,7 @@ async function main(): Promise<void> {
       const [raw] = await load.embedder.embedQueries([message.text]);
       const q = centre_(raw!);
       byMessage.push(replies.map((id) => ({ message: message.id, cosine: best(q, id), positive: id === message.expected })));
-      const dense = await search(kb, { text: message.text, k: 30, mode: 'dense' });
+      const dense = await search(kb, { text: message.text, k: 30, mode: 'dense', withMessages: true });
       const others = [...new Set(dense.hits.map((h) => h.citation.documentId))].filter((id) => id !== message.expected && !(dense.hits.find((h) => h.citation.documentId === id)?.alsoIn ?? []).includes(message.expected));
       for (const id of others.slice(0, 5)) hard.push(best(q, id));
     }

@@ -483,7 +483,8 @@ export async function runEval(
     const k = Math.max(1, options.k);
     for (const question of questions) {
       const t0 = performance.now();
-      const result = await searchKnowledgeBase(kb, { text: question.text, k: searchK(kind, k), mode });
+      // A precedent query is a citizen's message: searched as the precedent finder does, messages included.
+      const result = await searchKnowledgeBase(kb, { text: question.text, k: searchK(kind, k), mode, withMessages: kind === 'precedents' });
       latencies.push(performance.now() - t0);
       const { relevance, strictRelevance, top } = judgeHits(kind, question, result.hits, k);
       strictOutcomes.push({ id: question.id, relevance: strictRelevance });

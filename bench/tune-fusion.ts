@@ -109,7 +109,7 @@ interface Measured {
 async function measure(kb: Searchable, set: EvalSet, mode: RetrievalMode, fusion?: Partial<FusionSettings>): Promise<Measured> {
   const outcomes: RankedOutcome[] = [];
   for (const question of set.questions) {
-    const result = await searchKnowledgeBase(kb, { text: question.text, k: searchK(set.kind, 10), mode }, fusion);
+    const result = await searchKnowledgeBase(kb, { text: question.text, k: searchK(set.kind, 10), mode, withMessages: set.kind === 'precedents' }, fusion);
     const { relevance } = judgeHits(set.kind, question, result.hits, 10);
     outcomes.push({ id: question.id, relevance, ...(question.kind ? { kind: question.kind } : {}) });
   }

@@ -132,6 +132,8 @@ export interface RetrievalIndexes extends FusionSettings {
   passages(labels: number[]): Map<number, PassageRow>;
   /** The place and year of a passage's document, when known (an in-memory lookup). */
   scopeOf?(label: number): { place?: Place; year?: number } | undefined;
+  /** Whether a passage is of a record's citizen message (an in-memory lookup). */
+  isMessage?(label: number): boolean;
 }
 
 /** Anything retrieval can search: a KnowledgeBase, or a stand-in in tests. */
@@ -256,6 +258,9 @@ export class KnowledgeBase implements Searchable {
 
   // What search needs per passage and per document, in memory: no SQL per candidate.
   private labelDoc = new Int32Array(1024);
+  /** 1 where the label is a passage of a record's citizen message. */
+  private labelMessage = new Uint8Array(1024);
+  private messagePassages = 0;
   private readonly documents = new Map<number, DocumentFilterRow>();
   private passageCount = 0;
   private writeTail: Promise<unknown> = Promise.resolve();
@@ -386,12 +391,17 @@ export class KnowledgeBase implements Searchable {
     const docs = new Int32Array(size);
     docs.set(this.labelDoc);
     this.labelDoc = docs;
+    const messages = new Uint8Array(size);
+    messages.set(this.labelMessage);
+    this.labelMessage = messages;
   }
 
   private addToMemory(row: PassageIndexRow): void {
     this.lexical.add(row.label, row.lexical, row.text);
     this.ensureLabelCapacity(row.label);
     this.labelDoc[row.label] = row.docKey;
+    this.labelMessage[row.label] = row.message ? 1 : 0;
+    if (row.message) this.messagePassages++;
     this.passageCount++;
   }
 
@@ -402,7 +412,11 @@ export class KnowledgeBase implements Searchable {
         this.vectors.remove(label);
         this.vectorsDirty = true;
       }
-      if (label < this.labelDoc.length) this.labelDoc[label] = 0;
+      if (label < this.labelDoc.length) {
+        this.labelDoc[label] = 0;
+        if (this.labelMessage[label] === 1) this.messagePassages--;
+        this.labelMessage[label] = 0;
+      }
     }
   }
 
@@ -538,6 +552,11 @@ export class KnowledgeBase implements Searchable {
       fusionDepth: this.config.fusionDepth,
       denseForMissingWords: this.config.denseForMissingWords,
     };
+    // Without messages no filter is installed: a filter costs the HNSW walk a JS call per visited node.
+    if (this.messagePassages > 0) {
+      const messages = this.labelMessage;
+      indexes.isMessage = (label) => label < messages.length && messages[label] === 1;
+    }
     // One short line in every result; the technical reason is in health() and the log.
     if (!this.embedder) indexes.lexicalOnlyReason = this.userLexicalOnlyNotice();
     return indexes;

@@ -248,6 +248,12 @@ export interface SearchQuery {
   k?: number;
   mode?: RetrievalMode;
   filters?: SearchFilters;
+  /**
+   * Rank records' citizen messages as passages of their own (the precedent finder: a new message is most
+   * like the earlier message its precedent answered). Otherwise a message, which holds the question and
+   * never the answer, does not take a place of its own among the hits (search/retrieve.ts).
+   */
+  withMessages?: boolean;
 }
 
 export interface Citation {

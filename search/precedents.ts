@@ -310,6 +310,7 @@ export async function findSimilar(
       kb,
       {
         text: asQueryText(query),
+        withMessages: true,
         k,
         ...(options.mode ? { mode: options.mode } : {}),
         ...(options.filters ? { filters: options.filters } : {}),
@@ -753,6 +754,7 @@ export async function findPrecedents(kb: SearchSource, text: string, options: Pr
   for (const [index, suggestion] of outline.suggestions.entries()) {
     const result = await search(kb, {
       text: asQueryText(suggestion.text),
+      withMessages: true,
       k: perSuggestionK,
       ...(options.mode ? { mode: options.mode } : {}),
       ...(options.filters ? { filters: options.filters } : {}),

@@ -29,6 +29,8 @@ export interface PassageIndexRow {
   docKey: number;
   lexical: string;
   text: string;
+  /** A record's citizen message (its first paragraph has role 'message'): the question, never an answer. */
+  message: boolean;
 }
 
 /** A passage as opening needs it: the index row plus what re-analysing it takes. */

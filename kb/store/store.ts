@@ -561,7 +561,7 @@ export class Store implements DocumentStore {
         const label = Number(row.lastInsertRowid);
         const vector = input.embeddings?.[seq];
         if (vector) insertEmbedding.run(label, vectorToBlob(vector));
-        added.push({ label, docKey, lexical, text: p.text });
+        added.push({ label, docKey, lexical, text: p.text, message: parsed.paragraphs[p.paragraphSpan[0]]?.role === 'message' });
       });
       const result: WriteResult = { docKey, removedLabels: removed?.labels ?? [], added, replaced: removed !== undefined };
       if (removed) result.removedDocKey = removed.docKey;
@@ -645,7 +645,9 @@ export class Store implements DocumentStore {
   *passageIndexRows(): IterableIterator<PassageOpenRow> {
     const rows = this.db
       .prepare(
-        'SELECT p.label, p.doc_key, p.lexical, p.text, p.heading_path, d.title, d.id AS document_id FROM passages p JOIN documents d ON d.doc_key = p.doc_key ORDER BY p.label',
+        `SELECT p.label, p.doc_key, p.lexical, p.text, p.heading_path, d.title, d.id AS document_id,
+           (SELECT role FROM paragraphs WHERE doc_key = p.doc_key AND idx = p.para_first) = 'message' AS message
+         FROM passages p JOIN documents d ON d.doc_key = p.doc_key ORDER BY p.label`,
       )
       .iterate() as IterableIterator<{
       label: number;
@@ -655,6 +657,7 @@ export class Store implements DocumentStore {
       heading_path: string;
       title: string;
       document_id: string;
+      message: number | null;
     }>;
     for (const r of rows) {
       yield {
@@ -665,6 +668,7 @@ export class Store implements DocumentStore {
         text: r.text,
         title: r.title,
         headingPathJson: r.heading_path,
+        message: r.message === 1,
       };
     }
   }

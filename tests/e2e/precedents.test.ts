@@ -258,6 +258,18 @@ describeWithSharedCorpus("a record's citizen message (--jsonl-message): searched
     }
   });
 
+  it('gives no place among question hits to a message (it holds the question, never the answer); the precedent finder still ranks them', async () => {
+    for (const record of records.slice(0, 10)) {
+      const question = record.message.slice(0, 60);
+      // The message's own words: its message passage is the lexical list's first, and the precedent finder's search sees it.
+      const withMessages = await search(t.kb, { text: question, k: 10, mode: 'lexical', withMessages: true });
+      expect(withMessages.hits[0]?.citation.headingPath).toEqual(['来信']);
+      const result = await search(t.kb, { text: question, k: 10, mode: 'lexical' });
+      expect(result.hits.length).toBeGreaterThan(0);
+      for (const hit of result.hits) expect(hit.citation.headingPath[0]).not.toBe('来信');
+    }
+  });
+
   it('tells a forwarding reply from one that answers, and ranks the forwarding one after every reply that says something', async () => {
     const forwarding = records.find((r) => r.id === FORWARDING)!;
     expect(answersNothing(forwarding.reply)).toBe(true);
