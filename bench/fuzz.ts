@@ -115,6 +115,20 @@ function mutateDocx(bytes: Buffer): Buffer {
   return zipArchive([{ name: 'word/document.xml', data: mutateBytes(xml) }, ...parts.map((p) => (random() < 0.3 ? { ...p, data: mutateBytes(p.data) } : p))]);
 }
 
+/** The largest resident set (VmHWM, MiB) among this process's live children: the parse workers. */
+function workersPeakRssMb(): number {
+  let peak = 0;
+  try {
+    for (const pid of fs.readFileSync(`/proc/${process.pid}/task/${process.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) {
+      const kb = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+      if (kb) peak = Math.max(peak, Number(kb) / 1024);
+    }
+  } catch {
+    // A worker that exited between the listing and the read; /proc absent off Linux.
+  }
+  return peak;
+}
+
 interface Findings {
   cases: number;
   parsed: number;
@@ -138,6 +152,7 @@ async function main(): Promise<number> {
   const found: Findings = { cases: 0, parsed: 0, refused: 0, bugs: 0, died: 0, hangs: 0, outOfMemory: 0, reasons: new Map() };
   const deadline = Date.now() + minutes * 60_000;
   let peakRss = 0;
+  let peakWorkerRss = 0;
   const started = Date.now();
   process.stdout.write(`fuzzing ${seeds.length} seed files for ${minutes} min, ${limits.workers} workers, time limit ${limits.timeoutSeconds} s, heap ${limits.heapMb} MB; findings go to ${out}\n`);
 
@@ -166,6 +181,7 @@ async function main(): Promise<number> {
       }
     }
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    peakWorkerRss = Math.max(peakWorkerRss, workersPeakRssMb());
   };
 
   // As many files in flight as there are workers, so the pool stays busy.
@@ -179,7 +195,7 @@ async function main(): Promise<number> {
   process.stdout.write(
     `\n${found.cases} cases in ${seconds.toFixed(0)} s: parsed ${found.parsed}, refused with a reason ${found.refused}; ` +
       `bugs ${found.bugs}, workers died ${found.died}, hangs ${found.hangs}, out of memory ${found.outOfMemory}; ` +
-      `peak RSS of this process ${(peakRss / 1024 / 1024).toFixed(0)} MiB\n` +
+      `peak RSS of this process ${(peakRss / 1024 / 1024).toFixed(0)} MiB, of a parse worker ${peakWorkerRss.toFixed(0)} MiB (heap limit ${limits.heapMb} MB)\n` +
       `reasons: ${[...found.reasons].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([r, n]) => `${n}× ${r}`).join(' · ')}\n`,
   );
   return found.bugs + found.died + found.hangs + found.outOfMemory === 0 ? 0 : 1;

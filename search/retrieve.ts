@@ -117,13 +117,13 @@ export async function retrieve(context: RetrievalIndexes, query: SearchQuery, qu
       if (mode === 'dense') for (const h of hits) ownScores.set(h.label, h.score);
     }
   }
+  // The rows missingRareWords and namingScope read are among those the hit loop shows: each is read from the store once per query.
+  const read = new Map<number, PassageRow>();
   let weightDense = context.weightDense;
   if (lists.dense && context.denseForMissingWords && lexicalHits.length > 0) {
-    weightDense *= 1 + context.denseForMissingWords * missingRareWords(text, lexicalHits, context);
+    weightDense *= 1 + context.denseForMissingWords * missingRareWords(text, lexicalHits, context, read);
   }
   const fusedOnly = fuseRankings(lists, { lexical: context.weightLexical, dense: weightDense }, context.rrfK);
-  // Rows namingScope reads for the years asked are the ones the hit loop shows: each is read from the store once.
-  const read = new Map<number, PassageRow>();
   const fused = context.scopeOf ? preferScope(fusedOnly, scope, context.scopeOf, namingScope(context, scope, fusedOnly, accept, read)) : fusedOnly;
 
   // A passage whose text (or nearly: kb/text/near-duplicates.ts) a better one already has is folded into it:
@@ -134,8 +134,7 @@ export async function retrieve(context: RetrievalIndexes, query: SearchQuery, qu
   const chunk = Math.max(k * 2, 20);
   for (let from = 0; from < fused.length && hits.length < k; from += chunk) {
     const slice = fused.slice(from, from + chunk);
-    const unread = slice.map((c) => c.label).filter((label) => !read.has(label));
-    if (unread.length > 0) for (const [label, row] of context.passages(unread)) read.set(label, row);
+    readRows(context, slice.map((c) => c.label), read);
     for (const candidate of slice) {
       if (hits.length >= k) break;
       const row = read.get(candidate.label);
@@ -168,14 +167,14 @@ const CHECKED_LEXICAL_HITS = 3;
  * near 1 when the question is worded away from the text the lexical list found (升降梯 for 电梯), near 0
  * when the lexical list found the question's own words.
  */
-function missingRareWords(text: string, lexicalHits: Array<{ key: number }>, context: RetrievalIndexes): number {
+function missingRareWords(text: string, lexicalHits: Array<{ key: number }>, context: RetrievalIndexes, read: Map<number, PassageRow>): number {
   const rare = context.tokenizer
     .queryTerms(text)
     .words.map((word) => ({ word, share: context.lexical.wordShare(word) }))
     .filter((w) => w.word.length >= 2 && w.share > 0 && (w.share < RARE_WORD_SHARE || w.share * context.lexical.size <= RARE_WORD_PASSAGES));
   if (rare.length === 0) return 0;
-  const rows = context.passages(lexicalHits.slice(0, CHECKED_LEXICAL_HITS).map((h) => h.key));
-  const held = [...rows.values()].map((row) => foldText(stripWhitespace(row.title + row.passage.headingPath.join('') + row.passage.text)));
+  const rows = readRows(context, lexicalHits.slice(0, CHECKED_LEXICAL_HITS).map((h) => h.key), read);
+  const held = rows.map((row) => foldText(stripWhitespace(row.title + row.passage.headingPath.join('') + row.passage.text)));
   let total = 0;
   let missing = 0;
   for (const { word, share } of rare) {
@@ -209,13 +208,22 @@ function namingScope(
     return year === undefined || !scope.years.includes(year);
   });
   if (scope.years.length > 0 && otherYear.length > 0) {
-    for (const [label, row] of context.passages(otherYear.map((c) => c.label))) {
-      read.set(label, row);
-      if (scope.years.some((year) => row.passage.text.includes(`${year}年`))) years.add(label);
+    const labels = otherYear.map((c) => c.label);
+    readRows(context, labels, read);
+    for (const label of labels) {
+      const row = read.get(label);
+      if (row && scope.years.some((year) => row.passage.text.includes(`${year}年`))) years.add(label);
     }
   }
   return { places, years };
 }
+/** The rows of `labels` that the store still holds, in order; rows not in `read` yet are read from the store and added to it. */
+function readRows(context: RetrievalIndexes, labels: number[], read: Map<number, PassageRow>): PassageRow[] {
+  const unread = labels.filter((label) => !read.has(label));
+  if (unread.length > 0) for (const [label, row] of context.passages(unread)) read.set(label, row);
+  return labels.flatMap((label) => read.get(label) ?? []);
+}
+
 /** Enough passages naming a place or year to cover any fused list (depth ≤ 4 × MAX_K per retriever). */
 const PLACE_POSTINGS = 1000;
 

@@ -24,8 +24,14 @@ import { canonicalModelId, MULTILINGUAL_E5_SMALL } from '../kb/index/vector/prof
 const MEASURED_MODELS: ReadonlySet<string> = new Set([MULTILINGUAL_E5_SMALL.profile.id]);
 import type { Searchable } from '../kb/kb.ts';
 
-/** Questions whose vectors are kept: retrieval and the answer stage of one ask, with a few asks in flight. */
-const REMEMBERED_QUESTIONS = 32;
+/**
+ * Query vectors kept, least recently used dropped first: retrieval and the answer stage of one ask, the
+ * page's search and ask of one question, a question asked again, a document's similar list opened again
+ * (its whole-text query is up to 1,000 characters, tens of CPU-ms to embed). 512 vectors are ~1 MB with
+ * their texts. Under the load check (12 questions, 50 documents' similar lists) the 32 kept before
+ * missed every similar request.
+ */
+const REMEMBERED_QUESTIONS = 512;
 const remembered = new WeakMap<Embedder, Map<string, Promise<Float32Array>>>();
 
 /** The query vector of `text` (retrieval's trimmed question text), computed once for retrieval and the answer stage. */
@@ -33,7 +39,11 @@ export function questionVector(embedder: Embedder, text: string): Promise<Float3
   let byText = remembered.get(embedder);
   if (!byText) remembered.set(embedder, (byText = new Map()));
   const known = byText.get(text);
-  if (known) return known;
+  if (known) {
+    byText.delete(text);
+    byText.set(text, known);
+    return known;
+  }
   const vector = embedder.embedQueries([text]).then(([v]) => {
     if (!v) throw new Error('the embedder returned no vector for the question');
     return v;

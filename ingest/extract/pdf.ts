@@ -297,7 +297,7 @@ async function ocrImageRegion(doc: PdfDocument, page: PdfPage, region: ImageRegi
   const dx = region.left * scale;
   const dy = region.top * scale;
   const boxes = (await engine.recognise(image, onWork)).map((box) => ({ ...box, left: box.left + dx, right: box.right + dx, top: box.top + dy, bottom: box.bottom + dy }));
-  const { lines } = ocrPageLines(boxes, scale, { segments, sequence: tableSequence, page: tablePage });
+  const { lines } = ocrPageLines(boxes, scale, { segments, sequence: tableSequence, page: tablePage, borderless: true });
   const inked = boxes.reduce((sum, box) => sum + (box.right - box.left) * (box.bottom - box.top), 0) / (image.width * image.height);
   return lines.some((line) => line.table) || inked >= PICTURE_TEXT_SHARE ? lines : [];
 }

@@ -446,6 +446,36 @@ function textColumns(items: PlacedItem[], left: number, right: number): number[]
   return [Math.min(left, merged[0]?.[0] ?? left), ...borders, Math.max(right, merged[merged.length - 1]?.[1] ?? right)];
 }
 
+/** A borderless grid needs this share of its body lines (and at least two) to fill two columns or more: wrapped cells fill one. */
+const GRID_LINE_SHARE = 1 / 3;
+
+/**
+ * The rules a table without any would have, when the runs form a grid: the
+ * first line fills two columns or more (the column headings) and so do enough
+ * of the lines below it, the columns being where those lines leave vertical
+ * gaps. A top rule, a rule under the first line and a bottom rule make it a
+ * three-line table, read as one (a body line with its first column empty
+ * continues the row above). Prose — one column, however many lines — gives
+ * none. For text that has no rules of its own to show: a picture of a table
+ * (OCR boxes).
+ */
+export function borderlessTableRules(items: PlacedItem[]): Segment[] {
+  const lines = baselineGroups(items.filter((item) => item.text.trim() !== ''));
+  if (lines.length < 3) return [];
+  const left = Math.min(...items.map((item) => item.x)) - MEET;
+  const right = Math.max(...items.map((item) => item.right)) + MEET;
+  const [header, ...body] = lines;
+  const columns = textColumns(body.flat(), left, right);
+  if (columns.length < 3) return [];
+  const filled = (line: PlacedItem[]) => new Set(line.map((item) => band(columns, (item.x + item.right) / 2))).size;
+  const gridLines = body.filter((line) => filled(line) >= 2).length;
+  if (filled(header!) < 2 || gridLines < Math.max(2, body.length * GRID_LINE_SHARE)) return [];
+  const top = Math.min(...header!.map((item) => item.y - item.fontSize)) - MEET;
+  const underHeader = (Math.max(...header!.map((item) => item.y)) + Math.min(...body[0]!.map((item) => item.y - item.fontSize))) / 2;
+  const bottom = Math.max(...items.map((item) => item.y)) + MEET;
+  return [top, underHeader, bottom].map((at) => ({ axis: 'h', at, from: left, to: right }));
+}
+
 function rulingFrames(segments: Segment[]): Frame[] {
   return grids(segments).map((grid) => ({ ...grid }));
 }

@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../kb/config.ts';
 import { KnowledgeBase } from '../../kb/kb.ts';
 import { parsePool } from '../../ingest/parse-pool.ts';
@@ -35,21 +35,29 @@ describe('a server parsing the worst file keeps answering', () => {
   });
 
   it('answers a search while an upload is being parsed, then fails the upload naming the time limit', async () => {
-    const started = once(parsePool(test.config.parse), 'start');
-    const form = new FormData();
-    form.append('files', new Blob([htmlNestedDivs(100_000)]), '嵌套.html');
-    let uploadSettled = false;
-    const upload = fetch(`${server.url}/api/documents`, { method: 'POST', body: form, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })
-      .finally(() => { uploadSettled = true; });
-    await started;
-    const search = await fetch(`${server.url}/api/search?q=${encodeURIComponent('防洪排涝')}`);
-    expect(search.status).toBe(200);
-    expect(((await search.json()) as { hits: unknown[] }).hits.length).toBeGreaterThan(0);
-    expect(uploadSettled).toBe(false);
-    const response = await upload;
-    expect(response.status).toBe(422);
-    const body = (await response.json()) as { error: { message: string } };
-    expect(body.error.message).toContain('嵌套.html：解析超过 10 秒上限，已中止（KB_PARSE_TIMEOUT_S');
+    // The parse pool's clock is fake (the worker, the server and HTTP are real): the limit runs out when the
+    // test has had its answer, not after 10 s of wall time, which a loaded machine could spend on the search.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const started = once(parsePool(test.config.parse), 'start');
+      const form = new FormData();
+      form.append('files', new Blob([htmlNestedDivs(100_000)]), '嵌套.html');
+      let uploadSettled = false;
+      const upload = fetch(`${server.url}/api/documents`, { method: 'POST', body: form, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })
+        .finally(() => { uploadSettled = true; });
+      await started;
+      const search = await fetch(`${server.url}/api/search?q=${encodeURIComponent('防洪排涝')}`);
+      expect(search.status).toBe(200);
+      expect(((await search.json()) as { hits: unknown[] }).hits.length).toBeGreaterThan(0);
+      expect(uploadSettled).toBe(false);
+      vi.advanceTimersByTime(10_000);
+      const response = await upload;
+      expect(response.status).toBe(422);
+      const body = (await response.json()) as { error: { message: string } };
+      expect(body.error.message).toContain('嵌套.html：解析超过 10 秒上限，已中止（KB_PARSE_TIMEOUT_S');
+    } finally {
+      vi.useRealTimers();
+    }
     expect((await fetch(`${server.url}/api/health`)).status).toBe(200);
   });
 });

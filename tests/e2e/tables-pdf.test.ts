@@ -13,7 +13,8 @@ import { parseBytes } from '../../ingest/parse.ts';
 import { search } from '../../search/retrieve.ts';
 import { openCachedKb, type CachedKb } from '../support/kb-cache.ts';
 import { describeWithSharedCorpus, sharedPath } from '../support/shared-corpus.ts';
-import { docxWithLongTables, docxWithTable } from '../support/tables.ts';
+import { OcrPool } from '../../ingest/extract/ocr/pool.ts';
+import { borderlessTablePicture, CJK_FONT, docxWithLongTables, docxWithTable, docxWithTablePicture } from '../support/tables.ts';
 
 const hasSoffice = spawnSync('soffice', ['--version'], { stdio: 'ignore' }).status === 0;
 if (!hasSoffice) console.warn('[skipped] PDF table from Word: soffice (libreoffice-writer) is not installed');
@@ -67,6 +68,33 @@ describe.skipIf(!hasSoffice)('long tables that Writer breaks across pages', () =
     expect(doc.paragraphs.filter((p) => p.role === 'body').map((p) => p.text)).toEqual(['现将各地完成情况通报如下。', '表1各市县完成户数', '表2审批事项办理时限', '特此通报。']);
     for (const p of doc.passages) expect(doc.text.slice(p.start, p.end)).toBe(p.text);
   });
+});
+
+describe.skipIf(!hasSoffice || !CJK_FONT)('a picture of a borderless table in a page with a text layer', () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kb-table-picture-'));
+  const pool = new OcrPool(1);
+  afterAll(async () => {
+    await pool.close();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('is OCR\'d in place: rows by baseline, columns by the gaps, the first line as headings, the caption above', async () => {
+    const picture = borderlessTablePicture([['错误类型', '错误实例', '正确写法'], ['文种重复', '《关于意见的函》', '应删去“意见”'], ['介词连用', '《关于对的批复》', '应删去“对”'], ['缺介词', '《某某同志的通报》', '前加“关于”']]);
+    fs.writeFileSync(path.join(tmp, 'picture.docx'), await docxWithTablePicture(picture, { width: 450, height: 130 }));
+    execFileSync('soffice', [`-env:UserInstallation=file://${tmp}/profile`, '--headless', '--convert-to', 'pdf', '--outdir', tmp, path.join(tmp, 'picture.docx')], { stdio: 'ignore', timeout: 180_000 });
+    const doc = await parseBytes(fs.readFileSync(path.join(tmp, 'picture.pdf')), '标题错误.pdf', { passageMaxChars: 300, ocr: pool });
+    const table = doc.paragraphs.filter((p) => p.role.startsWith('table'));
+    expect(table.map((p) => p.text)).toEqual([
+      '错误类型 | 错误实例 | 正确写法',
+      '错误类型：文种重复 | 错误实例：《关于意见的函》 | 正确写法：应删去“意见”',
+      '错误类型：介词连用 | 错误实例：《关于对的批复》 | 正确写法：应删去“对”',
+      '错误类型：缺介词 | 错误实例：《某某同志的通报》 | 正确写法：前加“关于”',
+    ]);
+    expect(table.at(-1)!.headingPath.at(-1)).toBe('表2公文标题常见错误');
+    expect(table.at(-1)!.confidence).toBeGreaterThan(0.8);
+    expect(doc.paragraphs.at(-1)?.text).toBe('特此通知。');
+    expect(doc.warnings).toContain('第1页的图片由 OCR 识别');
+  }, 300_000);
 });
 
 describeWithSharedCorpus('tables of the shared PDFs, searched', () => {

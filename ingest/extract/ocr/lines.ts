@@ -7,13 +7,15 @@ import type { SourceLine, SourcePage } from '../../../kb/types.ts';
 import { isWide } from '../../../kb/text/text.ts';
 import { meanConfidence } from '../../clean.ts';
 import { buildLines, round, type PlacedItem } from '../layout.ts';
-import { mergeTableLines, placeTables, type Segment, type TablePage, type TableSequence } from '../ruled-tables.ts';
+import { borderlessTableRules, mergeTableLines, placeTables, type Segment, type TablePage, type TableSequence } from '../ruled-tables.ts';
 
 /** The ruling lines of the page, the page and the document's tables so far, for reading the tables on a scan. */
 export interface PageTables {
   segments: Segment[];
   sequence: TableSequence;
   page: TablePage;
+  /** The boxes may form a table with no rules at all (a picture of one): read it from their columns when no ruled table is found. */
+  borderless?: boolean;
 }
 import type { OcrBox } from './paddle.ts';
 
@@ -118,7 +120,11 @@ export function ocrPageLines(boxes: OcrBox[], pixelsPerPoint: number, tables?: P
     fontSize: (box.bottom - box.top) / pixelsPerPoint,
     confidence: box.confidence,
   }));
-  const placed = tables ? placeTables(items, tables.segments, tables.sequence, tables.page) : { rest: items, lines: [] };
+  let placed = tables ? placeTables(items, tables.segments, tables.sequence, tables.page) : { rest: items, lines: [] };
+  if (tables?.borderless && placed.lines.length === 0) {
+    const rules = borderlessTableRules(items);
+    if (rules.length > 0) placed = placeTables(items, [...tables.segments, ...rules], tables.sequence, tables.page);
+  }
   const lines = buildLines(placed.rest);
   for (const line of lines) {
     if (line.x === undefined || line.right === undefined || line.fontSize === undefined) continue;

