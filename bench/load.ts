@@ -57,6 +57,8 @@ interface Sample {
   ms: number;
   ok: boolean;
   error?: string;
+  /** The file an upload sent. */
+  file?: string;
 }
 
 async function startServer(env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
@@ -257,7 +259,7 @@ async function drive(
       const sample = await timed('upload', () =>
         fetch(`${base}/api/documents`, { method: 'POST', body: form, headers: { authorization: `Bearer ${adminToken}` } }));
       // Each of these must be refused (422) with its limit named: that is the expected answer, not an error.
-      samples.push(sample.error?.startsWith('HTTP 422') ? { ...sample, ok: true } : sample);
+      samples.push({ ...(sample.error?.startsWith('HTTP 422') ? { ...sample, ok: true } : sample), file: name });
     }
   };
   const started = performance.now();
@@ -293,6 +295,10 @@ async function drive(
     if (timeouts.length > 0) {
       const sent = timeouts.map((t) => t.sentAt / 1000).sort((a, b) => a - b);
       console.log(`  timed-out requests were sent ${sent[0]!.toFixed(1)}–${sent.at(-1)!.toFixed(1)} s into the load (median ${sent[Math.floor(sent.length / 2)]!.toFixed(1)} s)`);
+    }
+    if (endpoint === 'upload') {
+      const slowest = [...mine].sort((a, b) => b.ms - a.ms).slice(0, 3);
+      console.log(`  slowest uploads: ${slowest.map((u) => `${u.file} ${(u.ms / 1000).toFixed(1)} s (sent at ${(u.sentAt / 1000).toFixed(0)} s)`).join(', ')}`);
     }
     if (errors.length > 0) failed = true;
   }

@@ -95,7 +95,9 @@ export class TransformersEmbedder implements Embedder {
    * README "Load"): after /similar's cuts the server costs 36 CPU-ms a request and its event-loop thread is
    * busy 64 of 66 s — the limit — but the process already gets 0.95 of a core at load average 21–27 on 2
    * cores, so a second thread would gain a share of a core that is not free, for a second copy of the
-   * lexical index and HNSW graph (~800 MB). Revisit on a machine with a free core.
+   * lexical index and HNSW graph (~800 MB). Revisit on a machine with a free core. Session 5: with requests
+   * started one per loop turn, searches first (server/scheduler.ts), the same load on one thread has 0 timeouts
+   * and search p95 196–441 ms (main thread 87% of a core, 44–67 CPU-ms a request, peak 1.45–1.48 GB).
    */
   embedQueries(texts: string[]): Promise<Float32Array[]> {
     const vectors = Promise.all(
