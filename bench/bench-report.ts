@@ -96,3 +96,13 @@ export function renderTable(sections: readonly TableSection[]): string {
   }
   return lines.join('\n');
 }
+
+/** CPU seconds of this process's reaped children (and theirs), from /proc/self/stat; undefined off Linux. */
+export function childrenCpuSeconds(): number | undefined {
+  try {
+    const fields = fs.readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[13]) + Number(fields[14])) / 100; // cutime + cstime, USER_HZ
+  } catch {
+    return undefined;
+  }
+}

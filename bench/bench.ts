@@ -1,7 +1,8 @@
 /**
  * npm run bench [-- --quick] [--corpus DIR] [--passages N | --files N] [--embed-passages N] [--queries N]
- *                 [--out FILE] [--keep] [--verbose]
+ *                 [--out FILE] [--keep] [--verbose] [--ingest-only]
  *
+ * --ingest-only: stop after 2. below (ingest with the model against the embedder alone, wall and CPU time).
  * --quick: 300 files, 200 queries, a 200-passage embedding sample, 500 recall
  * queries; about 40 s on an idle 2-core machine, under 3 minutes at load 10.
  * --keep leaves the temporary knowledge bases in place; --verbose shows the
@@ -53,10 +54,12 @@ import type { Embedder, RetrievalMode } from '../kb/types.ts';
 import { hnswParamsOf, VectorIndex } from '../kb/index/vector/hnsw.ts';
 import { walkInputs, type SourceFile } from '../ingest/batch.ts';
 import { ClusteredVectors, exactTopK, prng, syntheticEmbedder } from './bench-synthetic.ts';
-import { folderBytes, fmt, fmtBytes, fmtLatency, latencyOf, renderTable, timeEach, type Latency, type TableSection } from './bench-report.ts';
+import { childrenCpuSeconds, folderBytes, fmt, fmtBytes, fmtLatency, latencyOf, renderTable, timeEach, type Latency, type TableSection } from './bench-report.ts';
 import { BGE_SHAPE_MODEL_ID, makeBgeShapeModel } from './make-model.ts';
 import { search as searchKnowledgeBase } from '../search/retrieve.ts';
 import { ingestPaths } from '../ingest/ingest.ts';
+import { closeParsePool } from '../ingest/parse-pool.ts';
+import { passageEmbeddingText } from '../kb/index/vector/passage-text.ts';
 import { benchEmbedders, formatEmbedderRates, samplePassages } from './bench-embedders.ts';
 
 const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -79,6 +82,8 @@ interface BenchOptions {
   realEmbedBudgetSeconds: number;
   /** Time for the alternating embedder-alone / embedded-ingest runs (at least one of each, and a last embedder-alone run). */
   embedBudgetSeconds: number;
+  /** Stop after the ingest-against-embedder measurement (2/7) and print it. */
+  ingestOnly: boolean;
   out: string;
   keep: boolean;
   verbose: boolean;
@@ -122,6 +127,7 @@ function parseOptions(argv: string[]): BenchOptions {
       out: { type: 'string' },
       keep: { type: 'boolean', default: false },
       verbose: { type: 'boolean', default: false },
+      'ingest-only': { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -147,6 +153,7 @@ function parseOptions(argv: string[]): BenchOptions {
     recallQueries: base.recallQueries,
     realEmbedBudgetSeconds: base.realEmbedBudgetSeconds,
     embedBudgetSeconds: base.embedBudgetSeconds,
+    ingestOnly: values['ingest-only'],
     out: values.out ? path.resolve(values.out) : path.join(RESULTS_DIR, `bench-${values.quick ? 'quick-' : ''}${stamp}.json`),
     keep: values.keep,
     verbose: values.verbose,
@@ -539,12 +546,22 @@ async function run(options: BenchOptions): Promise<void> {
         sum += count;
       }
       if (sampleFiles.length === 0 && smallest) sampleFiles = [smallest.file];
-      sampleTexts = sampleFiles.flatMap((f) => summaryKb.getDocument(f.id)?.passages.map((p) => p.text) ?? []);
+      // The texts ingest embeds (title · headings ⏎ text), not the bare passages: the same work for both sides.
+      sampleTexts = sampleFiles.flatMap((f) => {
+        const doc = summaryKb.getDocument(f.id);
+        return doc?.passages.map((p) => passageEmbeddingText(doc.title, p.headingPath, p.text, doc.passages.length)) ?? [];
+      });
       summaryKb.close();
     }
+    // CPU seconds as well as wall time: on a shared machine wall time measures the neighbours too.
+    const aloneCpu: number[] = [];
+    const ingestCpu: Array<{ own: number; workers: number }> = [];
     const embedAlone = async (): Promise<number> => {
       const started = performance.now();
+      const cpu = process.cpuUsage();
       await model.embedder.embedPassages(sampleTexts);
+      const used = process.cpuUsage(cpu);
+      aloneCpu.push((used.user + used.system) / 1e6);
       return (performance.now() - started) / 1000;
     };
     const sampleBytes = sampleFiles.reduce((sum, f) => sum + fs.statSync(f.absolutePath).size, 0);
@@ -558,12 +575,18 @@ async function run(options: BenchOptions): Promise<void> {
     aloneRuns.push(await embedAlone());
     do {
       const roundDir = `${sampleDir}-${ingestRuns.length + 1}`;
+      const cpu = process.cpuUsage();
+      const childrenBefore = childrenCpuSeconds() ?? 0;
       const sampleKb = await KnowledgeBase.open({ ...config, dataDir: roundDir }, { embedder: model.embedder, log: kbLog });
       const report = await ingestPaths(sampleKb, 
         sampleFiles.map((f) => f.absolutePath),
         { root: options.corpus },
       );
       sampleKb.close();
+      // The parse workers' CPU counts once they are reaped; the next round starts a new pool.
+      await closeParsePool(config.parse);
+      const used = process.cpuUsage(cpu);
+      ingestCpu.push({ own: (used.user + used.system) / 1e6, workers: (childrenCpuSeconds() ?? 0) - childrenBefore });
       fs.rmSync(roundDir, { recursive: true, force: true });
       ingestRuns.push({ seconds: report.seconds, passages: report.passages, failed: report.failed.length });
       aloneRuns.push(await embedAlone());
@@ -590,6 +613,17 @@ async function run(options: BenchOptions): Promise<void> {
     // Each ingest against the mean of the embedder-alone runs just before and after it: drift cancels within a round.
     const roundRatios = ingestRates.map((rate, i) => rate / ((aloneRates[i]! + aloneRates[i + 1]!) / 2));
     const endToEndRatio = median(roundRatios);
+    // The same ratio in CPU seconds per passage (ingest: this process, embedding included, plus its parse workers).
+    const aloneCpuPerPassage = median(aloneCpu) / sampleTexts.length;
+    const ingestCpuPerPassage = median(ingestCpu.map((c, i) => (c.own + c.workers) / ingestRuns[i]!.passages));
+    const workersCpuPerPassage = median(ingestCpu.map((c, i) => c.workers / ingestRuns[i]!.passages));
+    const cpuRatio = aloneCpuPerPassage / ingestCpuPerPassage;
+    if (options.ingestOnly) {
+      console.log(`model ${model.embedder.modelId} · ${sampleTexts.length} passages of ${sampleFiles.length} files · ${ingestCpu.length} rounds · load ${os.loadavg()[0]!.toFixed(1)}`);
+      console.log(`wall: ingest ${fmt(embeddedIngest.passagesPerSecond)} passages/s, embedder alone ${fmt(embedderAlone.passagesPerSecond)} passages/s, ratio ${fmt(endToEndRatio, 2)} (rounds ${roundRatios.map((r) => fmt(r, 2)).join(', ')})`);
+      console.log(`CPU: embedder alone ${fmt(aloneCpuPerPassage * 1000, 1)} ms per passage, ingest ${fmt(ingestCpuPerPassage * 1000, 1)} ms (parse workers ${fmt(workersCpuPerPassage * 1000, 1)}), ratio ${fmt(cpuRatio, 2)}`);
+      return;
+    }
 
     // 3. The dense side of the big knowledge base.
     const projectedSeconds = passageCount / embedderAlone.passagesPerSecond;
@@ -644,7 +678,8 @@ async function run(options: BenchOptions): Promise<void> {
       config: { passageMaxChars: config.passageMaxChars, embedBatchSize: config.embedBatchSize, hnsw: hnswParamsOf(config), quantized: config.quantized },
       queries: { count: queries.length, source: querySource },
       model: { label: model.label, id: model.embedder.modelId, dimension: model.embedder.dimension, randomWeights: model.randomWeights },
-      ingest: { lexicalOnly: lexicalIngest, withEmbedder: embeddedIngest, embedderAlone, endToEndOverEmbedderAlone: endToEndRatio, endToEndOverEmbedderAloneByRound: roundRatios },
+      ingest: { lexicalOnly: lexicalIngest, withEmbedder: embeddedIngest, embedderAlone, endToEndOverEmbedderAlone: endToEndRatio, endToEndOverEmbedderAloneByRound: roundRatios,
+        cpuSecondsPerPassage: { embedderAlone: aloneCpuPerPassage, ingest: ingestCpuPerPassage, parseWorkers: workersCpuPerPassage, embedderAloneOverIngest: cpuRatio } },
       dense: { label: denseLabel, synthetic: clustered !== null, vectors: embedded, buildSeconds: vectorBuildSeconds, vectorsPerSecond: embedded / vectorBuildSeconds },
       search: { passages: health.passages, vectors: health.index.vectors, ...search },
       ask,
@@ -685,6 +720,7 @@ async function run(options: BenchOptions): Promise<void> {
           ['with embedder', ingestRow(embeddedIngest), `sample: ${embeddedIngest.files} files, ${embeddedIngest.passages} passages, median of ${ingestRuns.length} runs (${embedderAlone.ingestRunsPassagesPerSecond.map((r) => fmt(r, 0)).join(', ')} passages/s)${model.randomWeights ? '; random weights: cost only' : ''}`],
           ['embedder alone', `${fmt(embedderAlone.passagesPerSecond)} passages/s`, `same ${embedderAlone.passages} passages (${fmt(embedderAlone.characters / embedderAlone.passages, 0)} chars avg), batch ${config.embedBatchSize}: the physical limit here (median of ${aloneRuns.length} runs: ${embedderAlone.runsPassagesPerSecond.map((r) => fmt(r, 0)).join(', ')})`],
           ['end-to-end ÷ embedder alone', fmt(endToEndRatio, 2), `median over ${roundRatios.length} rounds, each ingest against the embedder-alone runs around it (${roundRatios.map((r) => fmt(r, 2)).join(', ')})`],
+          ['ingest rate in CPU time', fmt(cpuRatio, 2), `embedder alone ${fmt(aloneCpuPerPassage * 1000, 1)} CPU-ms per passage ÷ ingest ${fmt(ingestCpuPerPassage * 1000, 1)} (parse workers ${fmt(workersCpuPerPassage * 1000, 1)} of it); medians over ${ingestCpu.length} rounds — what a shared machine cannot blur`],
         ],
       },
       {

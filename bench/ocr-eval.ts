@@ -32,6 +32,7 @@ import { OcrPool } from '../ingest/extract/ocr/pool.ts';
 import { renderPdfPages } from '../ingest/extract/pdf.ts';
 import { parseFile } from '../ingest/parse.ts';
 import { ingestPaths } from '../ingest/ingest.ts';
+import { childrenCpuSeconds } from './bench-report.ts';
 
 /** Levenshtein distance between the whitespace-free texts, over the reference's length. */
 export function characterErrorRate(recognised: string, reference: string): number {
@@ -98,16 +99,6 @@ async function gbt15834(pool: OcrPool, only: number[] | undefined): Promise<void
   }
   if (pages.length > 0) {
     console.log(`GB/T 15834 ${pages.length} hand-transcribed pages: CER ${((errors / characters) * 100).toFixed(2)}%; OCR ${(pages.length / seconds).toFixed(3)} pages/s (${(seconds / pages.length).toFixed(1)} s/page, render + recognise)`);
-  }
-}
-
-/** CPU seconds of this process's reaped children (and theirs), from /proc/self/stat; undefined off Linux. */
-function childrenCpuSeconds(): number | undefined {
-  try {
-    const fields = fs.readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[13]) + Number(fields[14])) / 100; // cutime + cstime, USER_HZ
-  } catch {
-    return undefined;
   }
 }
 

@@ -227,6 +227,14 @@ export class ParsePool extends EventEmitter {
 
 const pools = new Map<string, ParsePool>();
 
+/** Close the process's pool for these limits and wait for its workers to be reaped (their CPU time then counts among this process's children); the next parsePool() starts a new one. */
+export async function closeParsePool(limits: ParseLimits): Promise<void> {
+  const key = JSON.stringify(limits);
+  const pool = pools.get(key);
+  pools.delete(key);
+  await pool?.close();
+}
+
 /** The process's pool for these limits (one in production; tests that change a limit get their own). */
 export function parsePool(limits: ParseLimits): ParsePool {
   const key = JSON.stringify(limits);

@@ -50,7 +50,7 @@ import {
 
 import { VectorIndex, type HnswParams } from './index/vector/hnsw.ts';
 import { describeProfile, profileKey } from './index/vector/profiles.ts';
-import { passageEmbeddingText } from './index/vector/passage-text.ts';
+import { LONG_DOCUMENT_PASSAGES, PASSAGE_TEXT_FORM, PREVIOUS_PASSAGE_TEXT_FORM, passageEmbeddingText } from './index/vector/passage-text.ts';
 import { labelsDigest, VectorFile, type VectorIdentity } from './index/vector/vector-file.ts';
 
 /**
@@ -760,10 +760,10 @@ export class KnowledgeBase implements Searchable {
     // rest waits for embedMissing: a parser upgrade started before the model loads must not cost a re-embedding.
     const kept = items.map((item) =>
       this.store.model()
-        ? new Map(this.store.storedVectors(item.id).map((row) => [passageEmbeddingText(row.title, row.headingPath, row.text), row.vector]))
+        ? new Map(this.store.storedVectors(item.id).map((row) => [passageEmbeddingText(row.title, row.headingPath, row.text, row.documentPassages), row.vector]))
         : new Map<string, Float32Array>(),
     );
-    const inputs = items.map((item) => item.parsed.passages.map((p) => passageEmbeddingText(item.parsed.title, p.headingPath, p.text)));
+    const inputs = items.map((item) => item.parsed.passages.map((p) => passageEmbeddingText(item.parsed.title, p.headingPath, p.text, item.parsed.passages.length)));
     if (!this.embedder) vectors = inputs.map((texts, i) => (kept[i]!.size > 0 ? texts.map((text) => kept[i]!.get(text)) : undefined));
     if (this.embedder) {
       const embedder = this.embedder;
@@ -841,7 +841,7 @@ export class KnowledgeBase implements Searchable {
     for (;;) {
       const batch = this.store.passagesWithoutEmbedding(256);
       if (batch.length === 0) break;
-      const vectors = await embedByLength(embedder, batch.map((p) => passageEmbeddingText(p.title, p.headingPath, p.text)));
+      const vectors = await embedByLength(embedder, batch.map((p) => passageEmbeddingText(p.title, p.headingPath, p.text, p.documentPassages)));
       if (!this.store.model()) this.store.setModel(modelRecord(embedder));
       const entries = batch.map((p, i) => ({ label: p.label, vector: vectors[i]! }));
       const stored = new Set(this.store.addEmbeddings(entries));
@@ -905,6 +905,10 @@ function modelRecord(embedder: Embedder): { id: string; dimension: number; profi
   return { id: embedder.modelId, dimension: embedder.dimension, profile: profileKey(embedder.profile) };
 }
 
+function passageForm(profileKey: string): unknown {
+  return (JSON.parse(profileKey) as Record<string, unknown>).passageText;
+}
+
 /** Two model records that differ in nothing but the passage text form (profileKey's passageText). */
 function samePassageModel(stored: { id: string; dimension: number; profile?: string }, current: { id: string; dimension: number; profile: string }): boolean {
   if (stored.id !== current.id || stored.dimension !== current.dimension || !stored.profile) return false;
@@ -935,6 +939,13 @@ function checkModel(store: DocumentStore, dataDir: string, embedder: Embedder | 
     // The model is the one configured; only PolicyKB's passage text (passage-text.ts) changed. Nothing to ask the
     // user: the vectors are dropped and every opener that embeds (npm start, ingest, reembed) fills them again.
     if (mayWrite) {
+      if (passageForm(stored.profile!) === PREVIOUS_PASSAGE_TEXT_FORM && passageForm(current.profile) === PASSAGE_TEXT_FORM) {
+        // Only long documents' passages are embedded otherwise now: the rest keep their vectors.
+        const dropped = store.dropEmbeddingsOfLongDocuments(LONG_DOCUMENT_PASSAGES);
+        store.setModel(current);
+        log(`store holds ${stored.id} vectors of the previous passage text form; re-embedding the ${dropped} passages of its documents of ≥ ${LONG_DOCUMENT_PASSAGES} passages`);
+        return;
+      }
       log(`store holds ${stored.id} vectors of another passage text form; re-embedding its ${store.counts().embedded} passages`);
       store.dropEmbeddings();
     }

@@ -80,6 +80,8 @@ export interface StoredPassageText {
   text: string;
   headingPath: string[];
   title: string;
+  /** How many passages its document has. */
+  documentPassages: number;
 }
 
 /** The model whose vectors a store holds; `profile` is its profileKey (absent in stores written before profiles). */
@@ -135,6 +137,8 @@ export interface DocumentStore {
   addEmbeddings(entries: Array<{ label: number; vector: Float32Array }>): number[];
   /** Drop every vector and the model record (before re-embedding with another model). */
   dropEmbeddings(): void;
+  /** Drop the vectors of the passages of documents of at least this many passages; how many were dropped. */
+  dropEmbeddingsOfLongDocuments(minPassages: number): number;
   embeddingRows(): IterableIterator<{ label: number; vector: Float32Array }>;
   /** A document's stored vectors in passage order; `within`: only the passages overlapping that span of its text. */
   passageVectors(documentId: string, within?: { start: number; end: number }): Array<{ passageId: string; vector: Float32Array }>;

@@ -710,11 +710,11 @@ export class Store implements DocumentStore {
   /** Passages stored without a vector (ingested while no model could be loaded), in label order. */
   passagesWithoutEmbedding(limit: number): StoredPassageText[] {
     const rows = this.sql(
-        `SELECT p.label, p.text, p.heading_path, d.title FROM passages p JOIN documents d ON d.doc_key = p.doc_key
+        `SELECT p.label, p.text, p.heading_path, d.title, d.passage_count FROM passages p JOIN documents d ON d.doc_key = p.doc_key
          LEFT JOIN embeddings e ON e.label = p.label WHERE e.label IS NULL ORDER BY p.label LIMIT ?`,
       )
-      .all(limit) as Array<{ label: number; text: string; heading_path: string; title: string }>;
-    return rows.map((r) => ({ label: r.label, text: r.text, headingPath: JSON.parse(r.heading_path) as string[], title: r.title }));
+      .all(limit) as Array<{ label: number; text: string; heading_path: string; title: string; passage_count: number }>;
+    return rows.map((r) => ({ label: r.label, text: r.text, headingPath: JSON.parse(r.heading_path) as string[], title: r.title, documentPassages: r.passage_count }));
   }
 
   /** Store vectors for existing passages (labels whose passage vanished meanwhile are skipped). */
@@ -728,6 +728,10 @@ export class Store implements DocumentStore {
       return stored;
     });
     return run.immediate();
+  }
+
+  dropEmbeddingsOfLongDocuments(minPassages: number): number {
+    return this.sql('DELETE FROM embeddings WHERE label IN (SELECT p.label FROM passages p JOIN documents d ON d.doc_key = p.doc_key WHERE d.passage_count >= ?)').run(minPassages).changes;
   }
 
   /** Drop every vector and the model record (before re-embedding with another model). */
@@ -758,11 +762,18 @@ export class Store implements DocumentStore {
   /** A document's stored vectors with the text they were computed from: a re-parse that keeps a passage's text (and title and headings) keeps its vector. */
   storedVectors(documentId: string): Array<StoredPassageText & { vector: Float32Array }> {
     const rows = this.sql(
-        `SELECT p.label, p.text, p.heading_path, d.title, e.vector FROM documents d JOIN passages p ON p.doc_key = d.doc_key
+        `SELECT p.label, p.text, p.heading_path, d.title, d.passage_count, e.vector FROM documents d JOIN passages p ON p.doc_key = d.doc_key
          JOIN embeddings e ON e.label = p.label WHERE d.id = ?`,
       )
-      .all(documentId) as Array<{ label: number; text: string; heading_path: string; title: string; vector: Buffer }>;
-    return rows.map((r) => ({ label: r.label, text: r.text, headingPath: JSON.parse(r.heading_path) as string[], title: r.title, vector: blobToVector(r.vector) }));
+      .all(documentId) as Array<{ label: number; text: string; heading_path: string; title: string; passage_count: number; vector: Buffer }>;
+    return rows.map((r) => ({
+      label: r.label,
+      text: r.text,
+      headingPath: JSON.parse(r.heading_path) as string[],
+      title: r.title,
+      documentPassages: r.passage_count,
+      vector: blobToVector(r.vector),
+    }));
   }
 
   /** The passages (with their document's citation fields) for a handful of labels, by label; unknown labels are absent. */

@@ -72,7 +72,7 @@ describe('dense retrieval with the generated model', () => {
     const passages = doc.passages.filter((p) => p.text.length >= 40);
     expect(passages.length).toBeGreaterThan(3);
     for (const passage of passages) {
-      const embedded = passageEmbeddingText(doc.title, passage.headingPath, passage.text);
+      const embedded = passageEmbeddingText(doc.title, passage.headingPath, passage.text, doc.passages.length);
       const result = await searchKnowledgeBase(kb, { text: embedded, k: 5, mode: 'dense' });
       expect(result.mode).toBe('dense');
       expect(result.lexicalOnly).toBe(false);

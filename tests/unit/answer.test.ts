@@ -380,6 +380,14 @@ describeWithSharedCorpus('abstaining on what the knowledge base lacks, with real
     expect(answer.reason).toContain('“电竞”');
   });
 
+  it('abstains on the 东川省 car subsidy with the Shandong policies beside the sample corpus', async () => {
+    // Shandong's plans name 新能源 and 补贴 often; with 东川省 they once cleared the bar.
+    const { hits, answer } = await askShared('东川省对购买新能源汽车有什么补贴？');
+    expect(hits.length).toBeGreaterThan(0);
+    expect(answer.answer, answer.answer?.text).toBeNull();
+    expect(answer.reason).toMatch(/^知识库中没有关于“东川省新能源汽车补贴”的内容/);
+  });
+
   it('still answers a question whose key word stands in the paragraph before the quoted sentence', async () => {
     const { answer } = await askShared('对园区内引进的人工智能全职高端人才给予多少生活补贴？');
     expect(answer.answer, answer.reason).not.toBeNull();

@@ -12,7 +12,8 @@ import { loadConfig } from '../../kb/config.ts';
 import { KnowledgeBase } from '../../kb/kb.ts';
 import type { Embedder } from '../../kb/types.ts';
 import { MULTILINGUAL_E5_SMALL } from '../../kb/index/vector/profiles.ts';
-import { passageEmbeddingText } from '../../kb/index/vector/passage-text.ts';
+import { LONG_DOCUMENT_PASSAGES, PREVIOUS_PASSAGE_TEXT_FORM, passageEmbeddingText } from '../../kb/index/vector/passage-text.ts';
+import { describeWithSharedCorpus, sharedPath } from '../support/shared-corpus.ts';
 import { ingestPaths } from '../../ingest/ingest.ts';
 
 const REPLY = path.resolve('corpus', '关于省政协十二届三次会议第0215号提案的答复-社区居家养老.pdf');
@@ -42,8 +43,10 @@ function recordingEmbedder(): Embedder & { passages: string[] } {
 
 describe('the text a passage vector is computed from', () => {
   it('puts the title and the heading path before the passage text, and leaves a bare text alone', () => {
-    expect(passageEmbeddingText('关于加强养老服务的答复', ['二、', '（一）助餐'], '每餐补贴2元至5元。')).toBe('关于加强养老服务的答复 · 二、 · （一）助餐\n每餐补贴2元至5元。');
-    expect(passageEmbeddingText('', [], '正文')).toBe('正文');
+    expect(passageEmbeddingText('关于加强养老服务的答复', ['二、', '（一）助餐'], '每餐补贴2元至5元。', 12)).toBe('关于加强养老服务的答复 · 二、 · （一）助餐\n每餐补贴2元至5元。');
+    expect(passageEmbeddingText('', [], '正文', 1)).toBe('正文');
+    // A long document's passages share the title and headings: their vectors are of the text alone.
+    expect(passageEmbeddingText('关于加强养老服务的答复', ['二、'], '每餐补贴2元至5元。', LONG_DOCUMENT_PASSAGES)).toBe('每餐补贴2元至5元。');
   });
 
   it('is what the knowledge base embeds, and a store of another form is re-embedded on open', async () => {
@@ -54,7 +57,7 @@ describe('the text a passage vector is computed from', () => {
     expect(report.failed).toEqual([]);
     const doc = kb.getDocument(path.basename(REPLY))!;
     const withHeading = doc.passages.find((p) => p.headingPath.length > 0)!;
-    expect(first.passages).toContain(passageEmbeddingText(doc.title, withHeading.headingPath, withHeading.text));
+    expect(first.passages).toContain(passageEmbeddingText(doc.title, withHeading.headingPath, withHeading.text, doc.passages.length));
     expect(first.passages.every((input) => input.startsWith(doc.title))).toBe(true);
     const passageCount = doc.passages.length;
     kb.close();
@@ -72,7 +75,35 @@ describe('the text a passage vector is computed from', () => {
     expect(logged.some((line) => line.includes('another passage text form'))).toBe(true);
     const embedded = await kb.write((writer) => writer.embedMissing());
     expect(embedded).toBe(passageCount);
-    expect(second.passages).toContain(passageEmbeddingText(doc.title, withHeading.headingPath, withHeading.text));
+    expect(second.passages).toContain(passageEmbeddingText(doc.title, withHeading.headingPath, withHeading.text, doc.passages.length));
+    kb.close();
+  });
+});
+
+describeWithSharedCorpus('a store of the previous form (title · headings ⏎ text everywhere)', () => {
+  it("re-embeds only the passages of long documents (the Beijing work report's 76), as text alone; the others keep their vectors", async () => {
+    const config = loadConfig({ KB_DATA_DIR: path.join(tmp, 'long') });
+    const first = recordingEmbedder();
+    let kb = await KnowledgeBase.open(config, { embedder: first, log: () => {} });
+    const report = sharedPath('pdf', '2024年北京市政府工作报告.pdf');
+    for (const file of [REPLY, report]) expect((await ingestPaths(kb, [file])).failed.map((f) => f.error)).toEqual([]);
+    const long = kb.getDocument(path.basename(report))!;
+    const short = kb.getDocument(path.basename(REPLY))!;
+    expect(long.passages.length).toBeGreaterThanOrEqual(LONG_DOCUMENT_PASSAGES);
+    expect(short.passages.length).toBeLessThan(LONG_DOCUMENT_PASSAGES);
+    expect(first.passages).toContain(long.passages[5]!.text);
+    kb.close();
+
+    const db = new Database(path.join(config.dataDir, 'kb.sqlite'));
+    const key = db.prepare(`SELECT value FROM meta WHERE key = 'modelProfile'`).pluck().get() as string;
+    db.prepare(`UPDATE meta SET value = ? WHERE key = 'modelProfile'`).run(JSON.stringify({ ...(JSON.parse(key) as object), passageText: PREVIOUS_PASSAGE_TEXT_FORM }));
+    db.close();
+
+    const second = recordingEmbedder();
+    kb = await KnowledgeBase.open(config, { embedder: second, log: () => {} });
+    expect(await kb.write((writer) => writer.embedMissing())).toBe(long.passages.length);
+    expect(second.passages.sort()).toEqual(long.passages.map((p) => p.text).sort());
+    expect(kb.health().index.vectors).toBe(long.passages.length + short.passages.length);
     kb.close();
   });
 });

@@ -11,6 +11,8 @@ import { POLICY_TERMS_PATH, parseDictionary } from './tokenizer.ts';
 
 /** Tags of jieba's dictionary for places (ns) and organisations (nt). */
 const NAME_TAGS = new Set(['ns', 'nt']);
+/** jieba tags of words that name no subject: idiom, numeral, pronoun, measure word, conjunction, particle, modal, interjection, onomatopoeia, locative, time. */
+const FUNCTION_TAGS = new Set(['i', 'm', 'r', 'q', 'c', 'u', 'y', 'e', 'o', 'f', 't']);
 /**
  * Place words so general that a text about one province or city may well not
  * spell them (全国, 中国) or says them in every passage; they name no subject.
@@ -26,6 +28,8 @@ export class TermRarity {
     private readonly names: Set<string>,
     private readonly domainTerms: Set<string>,
     private readonly verbs: Set<string>,
+    private readonly functionWords: Set<string>,
+    private readonly nouns: Set<string>,
     readonly medianIdf: number,
   ) {}
 
@@ -47,10 +51,14 @@ export class TermRarity {
     values.sort((a, b) => a - b);
     const names = new Set<string>();
     const verbs = new Set<string>();
+    const functionWords = new Set<string>();
+    const nouns = new Set<string>();
     for (const line of dictTable.split('\n')) {
       const [word, , tag] = line.trim().split(/\s+/);
       if (word && tag && NAME_TAGS.has(tag) && !GENERAL_PLACES.has(word)) names.add(word);
       else if (word && (tag === 'v' || tag === 'vd' || tag === 'p' || tag === 'd')) verbs.add(word);
+      else if (word && tag && FUNCTION_TAGS.has(tag)) functionWords.add(word);
+      if (word && (tag === 'n' || tag === 'nz')) nouns.add(word);
     }
     const domainTerms = new Set<string>();
     for (const line of parseDictionary(policyTerms).split('\n')) {
@@ -58,7 +66,7 @@ export class TermRarity {
       // A policy term general text also uses (养老保险) is common knowledge, not a narrow subject.
       if (word && !idfByWord.has(word)) domainTerms.add(word);
     }
-    return new TermRarity(idfByWord, names, domainTerms, verbs, values[Math.floor(values.length / 2)] ?? 10);
+    return new TermRarity(idfByWord, names, domainTerms, verbs, functionWords, nouns, values[Math.floor(values.length / 2)] ?? 10);
   }
 
   private static sharedInstance: TermRarity | undefined;
@@ -84,6 +92,19 @@ export class TermRarity {
    */
   isVerb(word: string): boolean {
     return this.verbs.has(word);
+  }
+
+  /**
+   * A verb or a word of no subject at all in jieba's dictionary: an idiom, numeral, pronoun, measure word,
+   * conjunction, particle, locative or time word (头一回, 几家, 哪些, 上面, 目前).
+   */
+  namesNoSubject(word: string): boolean {
+    return this.verbs.has(word) || this.functionWords.has(word);
+  }
+
+  /** A common noun of jieba's dictionary (汽车, 新能源), not a verbal noun (服务) nor a name. */
+  isNoun(word: string): boolean {
+    return this.nouns.has(word);
   }
 
   /** A place or organisation name the dictionary knows (吉林省, 国务院), general ones (全国, 我省) excepted. */
