@@ -23,7 +23,7 @@
  */
 import { createHash } from 'node:crypto';
 import { PASSAGE_CLAUSE_END, PASSAGE_UNIT_END } from '../kb/text/sentences.ts';
-import type { PageSpan, Paragraph, ParagraphRole, Passage } from '../kb/types.ts';
+import { CLOSING_BLOCK_HEADING, type PageSpan, type Paragraph, type ParagraphRole, type Passage } from '../kb/types.ts';
 
 /** Roles whose text is worth retrieving as the document's content. */
 const PASSAGE_ROLES: ReadonlySet<ParagraphRole> = new Set<ParagraphRole>(['body']);
@@ -35,8 +35,6 @@ const PASSAGE_ROLES: ReadonlySet<ParagraphRole> = new Set<ParagraphRole>(['body'
  * 此致/特此答复 and 印发 lines carry nothing to find.
  */
 const FACT_ROLES: ReadonlySet<ParagraphRole> = new Set<ParagraphRole>(['signature', 'date', 'contact', 'cc']);
-/** Where a facts passage is, for its citation (the sign-off has no heading of its own); also a word people search for. */
-export const CLOSING_BLOCK_HEADING = '落款';
 /**
  * The heading a record's citizen message (role 'message') is stored under. Its passages are
  * searched like the reply's — a new message is most like the earlier message its precedent

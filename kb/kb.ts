@@ -27,6 +27,8 @@ import { Store, type DocumentFilterRow, type PassageIndexRow, type PassageRow } 
 import type { DocumentStore, StoreOpener } from './store/document-store.ts';
 import {
   DOCUMENT_KINDS,
+  PASSAGE_PARTS,
+  type PassagePart,
   type AnswerFeedback,
   type StoredFeedback,
   type DocumentFailure,
@@ -132,8 +134,10 @@ export interface RetrievalIndexes extends FusionSettings {
   passages(labels: number[]): Map<number, PassageRow>;
   /** The place and year of a passage's document, when known (an in-memory lookup). */
   scopeOf?(label: number): { place?: Place; year?: number } | undefined;
-  /** Whether a passage is of a record's citizen message (an in-memory lookup). */
-  isMessage?(label: number): boolean;
+  /** Which part of its document a passage is (an in-memory lookup); absent while every passage is body. */
+  partOf?(label: number): PassagePart;
+  /** How many passages of each part are indexed, when partOf is there (a filter on a part costs only when it has passages). */
+  partCounts?: Readonly<Record<PassagePart, number>>;
 }
 
 /** Anything retrieval can search: a KnowledgeBase, or a stand-in in tests. */
@@ -258,9 +262,9 @@ export class KnowledgeBase implements Searchable {
 
   // What search needs per passage and per document, in memory: no SQL per candidate.
   private labelDoc = new Int32Array(1024);
-  /** 1 where the label is a passage of a record's citizen message. */
-  private labelMessage = new Uint8Array(1024);
-  private messagePassages = 0;
+  /** Each label's part, as its index in PASSAGE_PARTS (0: body). */
+  private labelPart = new Uint8Array(1024);
+  private readonly partCounts: Record<PassagePart, number> = { body: 0, message: 0, signOff: 0 };
   private readonly documents = new Map<number, DocumentFilterRow>();
   private passageCount = 0;
   private writeTail: Promise<unknown> = Promise.resolve();
@@ -391,17 +395,17 @@ export class KnowledgeBase implements Searchable {
     const docs = new Int32Array(size);
     docs.set(this.labelDoc);
     this.labelDoc = docs;
-    const messages = new Uint8Array(size);
-    messages.set(this.labelMessage);
-    this.labelMessage = messages;
+    const parts = new Uint8Array(size);
+    parts.set(this.labelPart);
+    this.labelPart = parts;
   }
 
   private addToMemory(row: PassageIndexRow): void {
     this.lexical.add(row.label, row.lexical, row.text);
     this.ensureLabelCapacity(row.label);
     this.labelDoc[row.label] = row.docKey;
-    this.labelMessage[row.label] = row.message ? 1 : 0;
-    if (row.message) this.messagePassages++;
+    this.labelPart[row.label] = PASSAGE_PARTS.indexOf(row.part);
+    this.partCounts[row.part]++;
     this.passageCount++;
   }
 
@@ -413,9 +417,9 @@ export class KnowledgeBase implements Searchable {
         this.vectorsDirty = true;
       }
       if (label < this.labelDoc.length) {
+        if (this.labelDoc[label] !== 0) this.partCounts[PASSAGE_PARTS[this.labelPart[label]!]!]--;
         this.labelDoc[label] = 0;
-        if (this.labelMessage[label] === 1) this.messagePassages--;
-        this.labelMessage[label] = 0;
+        this.labelPart[label] = 0;
       }
     }
   }
@@ -552,10 +556,11 @@ export class KnowledgeBase implements Searchable {
       fusionDepth: this.config.fusionDepth,
       denseForMissingWords: this.config.denseForMissingWords,
     };
-    // Without messages no filter is installed: a filter costs the HNSW walk a JS call per visited node.
-    if (this.messagePassages > 0) {
-      const messages = this.labelMessage;
-      indexes.isMessage = (label) => label < messages.length && messages[label] === 1;
+    // With body passages only no lookup is installed: a filter costs the HNSW walk a JS call per visited node.
+    if (this.partCounts.message > 0 || this.partCounts.signOff > 0) {
+      const parts = this.labelPart;
+      indexes.partOf = (label) => (label < parts.length ? PASSAGE_PARTS[parts[label]!]! : 'body');
+      indexes.partCounts = { ...this.partCounts };
     }
     // One short line in every result; the technical reason is in health() and the log.
     if (!this.embedder) indexes.lexicalOnlyReason = this.userLexicalOnlyNotice();

@@ -91,6 +91,16 @@ export const TABLE_CELL_SEPARATOR = ' | ';
 /** Between a column heading and its cell in a row's text: "正确写法：《关于……的函》". */
 export const TABLE_HEADING_MARK = '：';
 
+/** Where a sign-off passage (signature, date, contact, cc lines) is cited: the sign-off has no heading of its own; also a word people search for. */
+export const CLOSING_BLOCK_HEADING = '落款';
+
+/**
+ * Which part of its document a passage is, for ranking: the body; a record's citizen message
+ * (the question, never an answer); or the sign-off (its heading path is [CLOSING_BLOCK_HEADING]).
+ */
+export const PASSAGE_PARTS = ['body', 'message', 'signOff'] as const;
+export type PassagePart = (typeof PASSAGE_PARTS)[number];
+
 export interface Paragraph {
   /** Position in the document, 0-based. */
   index: number;

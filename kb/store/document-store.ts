@@ -10,7 +10,7 @@
  * Labels are the store's integer passage keys: every derived index (BM25F,
  * HNSW) is keyed by them, and they are never reused for another passage.
  */
-import type { AnswerFeedback, DocumentExcerpt, DocumentFailure, DocumentKind, DocumentPage, DocumentSummary, ParsedDocument, Passage, Place, StoredDocument, StoredFeedback } from '../types.ts';
+import type { AnswerFeedback, DocumentExcerpt, DocumentFailure, DocumentKind, DocumentPage, DocumentSummary, ParsedDocument, Passage, PassagePart, Place, StoredDocument, StoredFeedback } from '../types.ts';
 
 export interface DocumentWrite {
   id: string;
@@ -29,8 +29,8 @@ export interface PassageIndexRow {
   docKey: number;
   lexical: string;
   text: string;
-  /** A record's citizen message (its first paragraph has role 'message'): the question, never an answer. */
-  message: boolean;
+  /** Body, a record's citizen message (its first paragraph has role 'message') or the sign-off (heading path [CLOSING_BLOCK_HEADING]). */
+  part: PassagePart;
 }
 
 /** A passage as opening needs it: the index row plus what re-analysing it takes. */

@@ -16,24 +16,34 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { isLowConfidence } from '../ocr.ts';
 import type { DocumentFilterRow, DocumentStore, DocumentWrite, PassageIndexRow, PassageOpenRow, PassageRow, StoredPassageText, WriteResult } from './document-store.ts';
-import type {
-  DocumentExcerpt,
-  DocumentKind,
-  DocumentMetadata,
-  DocumentPage,
-  DocumentSummary,
-  PageSpan,
-  Paragraph,
-  ParagraphRole,
-  Place,
-  DocumentFailure,
-  OcrSummary,
-  AnswerFeedback,
-  Passage,
-  StoredFeedback,
-  SourceFormat,
-  StoredDocument,
+import {
+  CLOSING_BLOCK_HEADING,
+  type DocumentExcerpt,
+  type DocumentKind,
+  type DocumentMetadata,
+  type DocumentPage,
+  type DocumentSummary,
+  type PageSpan,
+  type Paragraph,
+  type ParagraphRole,
+  type Place,
+  type DocumentFailure,
+  type OcrSummary,
+  type AnswerFeedback,
+  type Passage,
+  type StoredFeedback,
+  type SourceFormat,
+  type StoredDocument,
+  type PassagePart,
 } from '../types.ts';
+
+const SIGN_OFF_HEADING_PATH = JSON.stringify([CLOSING_BLOCK_HEADING]);
+
+/** A passage's part from its first paragraph's role and its stored heading path (JSON). */
+function passagePart(firstRole: ParagraphRole | null | undefined, headingPathJson: string): PassagePart {
+  if (firstRole === 'message') return 'message';
+  return headingPathJson === SIGN_OFF_HEADING_PATH ? 'signOff' : 'body';
+}
 
 export const STORE_FILE = 'kb.sqlite';
 /** The version SCHEMA creates; older stores are brought to it by MIGRATIONS. */
@@ -543,12 +553,13 @@ export class Store implements DocumentStore {
       const added: PassageIndexRow[] = [];
       parsed.passages.forEach((p, seq) => {
         const lexical = input.lexical[seq] as string;
+        const headingPathJson = JSON.stringify(p.headingPath);
         const row = insertPassage.run(
           docKey,
           seq,
           p.id,
           p.text,
-          JSON.stringify(p.headingPath),
+          headingPathJson,
           p.pages?.[0] ?? null,
           p.pages?.[1] ?? null,
           p.start,
@@ -561,7 +572,7 @@ export class Store implements DocumentStore {
         const label = Number(row.lastInsertRowid);
         const vector = input.embeddings?.[seq];
         if (vector) insertEmbedding.run(label, vectorToBlob(vector));
-        added.push({ label, docKey, lexical, text: p.text, message: parsed.paragraphs[p.paragraphSpan[0]]?.role === 'message' });
+        added.push({ label, docKey, lexical, text: p.text, part: passagePart(parsed.paragraphs[p.paragraphSpan[0]]?.role, headingPathJson) });
       });
       const result: WriteResult = { docKey, removedLabels: removed?.labels ?? [], added, replaced: removed !== undefined };
       if (removed) result.removedDocKey = removed.docKey;
@@ -646,7 +657,7 @@ export class Store implements DocumentStore {
     const rows = this.db
       .prepare(
         `SELECT p.label, p.doc_key, p.lexical, p.text, p.heading_path, d.title, d.id AS document_id,
-           (SELECT role FROM paragraphs WHERE doc_key = p.doc_key AND idx = p.para_first) = 'message' AS message
+           (SELECT role FROM paragraphs WHERE doc_key = p.doc_key AND idx = p.para_first) AS first_role
          FROM passages p JOIN documents d ON d.doc_key = p.doc_key ORDER BY p.label`,
       )
       .iterate() as IterableIterator<{
@@ -657,7 +668,7 @@ export class Store implements DocumentStore {
       heading_path: string;
       title: string;
       document_id: string;
-      message: number | null;
+      first_role: ParagraphRole | null;
     }>;
     for (const r of rows) {
       yield {
@@ -668,7 +679,7 @@ export class Store implements DocumentStore {
         text: r.text,
         title: r.title,
         headingPathJson: r.heading_path,
-        message: r.message === 1,
+        part: passagePart(r.first_role, r.heading_path),
       };
     }
   }

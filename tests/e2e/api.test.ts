@@ -142,6 +142,24 @@ describe('ask', () => {
     expect(r.reason).toMatch(/没有/);
   });
 
+  it('keeps other replies’ sign-offs (落款: signature, date, contact, cc) out of a no-answer card, yet finds one when asked who or when', async () => {
+    // The sign-offs of unrelated replies match the place name alone; the card lists each document's first hit.
+    const none = await ok(askRoute, { body: { question: '东川省对购买新能源汽车有什么补贴？' } });
+    expect(none.hits.length).toBeGreaterThanOrEqual(5);
+    const firstOfEach = new Map<string, (typeof none.hits)[number]>();
+    for (const hit of none.hits) if (!firstOfEach.has(hit.citation.documentId)) firstOfEach.set(hit.citation.documentId, hit);
+    expect([...firstOfEach.values()].map((hit) => hit.citation.headingPath[0])).not.toContain('落款');
+    expect(none.hits.slice(0, 5).map((hit) => hit.citation.headingPath[0])).not.toContain('落款');
+    for (const question of ['第0352号提案的答复是哪个单位作出的？', '第0352号提案的答复是什么时候作出的？', '第0352号提案答复的联系电话是多少？']) {
+      const asked = await ok(askRoute, { body: { question } });
+      const signOff = asked.hits.slice(0, 3).find((hit) => hit.citation.headingPath[0] === '落款');
+      expect(signOff?.text, question).toMatch(/东川省医疗保障局\n2025年7月8日/);
+    }
+    // Demoted, not dropped: the unit's name alone still finds its sign-offs.
+    const named = await ok(searchRoute, { query: { q: '东川省医疗保障局', k: '10' } });
+    expect(named.hits.map((hit) => hit.citation.headingPath[0])).toContain('落款');
+  });
+
   it('rejects malformed requests with the field named', async () => {
     expectFieldError(await call('POST', '/api/ask', { body: '{"question": "留吉率', headers: { 'content-type': 'application/json' } }), 400, 'body');
     expectFieldError(await call('POST', '/api/ask', { json: ['留吉率'] }), 400, 'body');

@@ -59,11 +59,8 @@ export function contentKey(settings: unknown, inputs: string[]): string {
   return hash.digest('hex').slice(0, 24);
 }
 
-/** The project's code inputs (CODE_INPUTS) as paths. */
-export const codeInputs = (): string[] => CODE_INPUTS.map((p) => path.resolve(process.cwd(), p));
-
 function buildKey(build: KbBuild): string {
-  const inputs = [...build.sources.flatMap((s) => s.paths), ...codeInputs()];
+  const inputs = [...build.sources.flatMap((s) => s.paths), ...CODE_INPUTS.map((p) => path.resolve(process.cwd(), p))];
   // A model folder named in the environment is an input too.
   if (build.env.KB_MODEL_DIR) inputs.push(build.env.KB_MODEL_DIR);
   return contentKey({ env: build.env, sources: build.sources, open: { lexicalOnlyReason: build.openOptions?.lexicalOnlyReason, embedder: build.openOptions?.embedder === null ? null : 'configured' } }, inputs);

