@@ -3,9 +3,11 @@
  * documents, by exact search over every stored vector with those replaced, fused and folded by kb.search.
  *   npx tsx bench/form-experiment.ts <eval command line> [--cache FILE]
  * Env FORM_THRESHOLDS=10,20,40 (documents of at least this many passages take the alternative form),
- * FORM=text|headings (text alone, or headings ⏎ text without the title).
+ * FORM=text|headings (text alone, or headings ⏎ text without the title), FORM_CACHE=FILE (the alternative vectors).
+ * Its run before LONG_DOCUMENT_PASSAGES landed: kb/index/vector/passage-text.ts.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { loadConfig } from '../kb/config.ts';
@@ -43,7 +45,8 @@ async function main(): Promise<void> {
   const base0 = new Float32Array(rows.length * dim);
   rows.forEach((r, i) => base0.set(new Float32Array(new Uint8Array(r.vector).buffer), i * dim));
   const minThreshold = Math.min(...THRESHOLDS);
-  const cacheFile = `/work/evalout/retrieval/form-${FORM}.bin`;
+  // The alternative vectors are kept between runs (FORM_CACHE, default in the temp folder): embedding them is the slow part.
+  const cacheFile = process.env.FORM_CACHE ?? path.join(os.tmpdir(), `policykb-form-${FORM}.bin`);
   const alt = new Map<number, Float32Array>();
   if (fs.existsSync(cacheFile)) {
     const buf = fs.readFileSync(cacheFile);
