@@ -129,7 +129,10 @@ export async function retrieve(context: RetrievalIndexes, query: SearchQuery, qu
   const scoped = context.scopeOf ? preferScope(fusedOnly, scope, context.scopeOf, namingScope(context, scope, fusedOnly, accept, read)) : fusedOnly;
   const factType = factTypeOf(text);
   const asksSignOff = factType !== undefined && SIGN_OFF_FACTS.has(factType);
-  const fused = partOf && (context.partCounts?.signOff ?? 0) > 0 && !asksSignOff ? demoteSignOff(scoped, partOf) : scoped;
+  const fused =
+    partOf && (context.partCounts?.signOff ?? 0) > 0 && !asksSignOff
+      ? demoteSignOff(scoped, partOf, factType === undefined ? SIGN_OFF_FACTOR_NO_FACT : SIGN_OFF_FACTOR)
+      : scoped;
 
   // A passage whose text (or nearly: kb/text/near-duplicates.ts) a better one already has is folded into it:
   // the same text in two renditions is one hit, shown with alsoIn. Compared on the texts themselves.
@@ -193,20 +196,25 @@ function missingRareWords(text: string, lexicalHits: Array<{ key: number }>, con
 /** Fact types a sign-off passage (signature, date, contact and cc lines) answers: who replied, when, whom to call. */
 const SIGN_OFF_FACTS: ReadonlySet<FactType> = new Set<FactType>(['unit', 'date', 'contact']);
 /**
- * A sign-off passage's fused score is multiplied by this for any other question. It is short and names the
- * issuer's place, so BM25 ranks it high on a place name alone ("东川省对购买新能源汽车有什么补贴？" had four
- * unrelated replies' sign-offs in its top 5); demoted rather than dropped, a question naming only a unit
- * still finds it. Hybrid R@5 / R@10 / MRR@10 on the evaluation corpus (22,390 passages, PARSER_VERSION 9): × 1 NCPQA
+ * A sign-off passage's fused score is multiplied by this for a question that asks some other fact (有什么补贴,
+ * 多少钱). It is short and names the issuer's place, so BM25 ranks it high on a place name alone
+ * ("东川省对购买新能源汽车有什么补贴？" had four unrelated replies' sign-offs in its top 5); demoted rather than
+ * dropped. Hybrid R@5 / R@10 / MRR@10 on the evaluation corpus (22,390 passages, PARSER_VERSION 9): × 1 NCPQA
  * 0.878 / 0.903 / 0.731, paraphrase 0.643 / 0.667 / 0.488, scoped 0.952 / 1.000 / 0.730; × 0.5 0.878 / 0.906 /
  * 0.734, 0.643 / 0.667 / 0.489, 0.952 / 1.000 / 0.734; × 0.25 0.878 / 0.907 / 0.734, 0.643 / 0.667 / 0.489,
- * 0.952 / 1.000 / 0.734 — but × 0.25 pushes the sign-offs out of the top 10 for the bare unit name 东川省医疗保障局
- * on the sample corpus (lexical), so × 0.5.
+ * 0.952 / 1.000 / 0.734. At × 0.5 the sample corpus's example (hybrid, e5) still showed three documents only
+ * through their sign-offs, and one reply's sign-off above its body, in the no-answer card's 可能相关的原文.
  */
-const SIGN_OFF_FACTOR = 0.5;
+const SIGN_OFF_FACTOR = 0.25;
+/**
+ * A question that asks no fact (a bare unit name, 东川省医疗保障局) may be looking for the sign-off itself:
+ * × 0.25 pushed it out of the top 10 on the sample corpus (lexical), × 0.5 keeps it there.
+ */
+const SIGN_OFF_FACTOR_NO_FACT = 0.5;
 
-/** `candidates` (best first) with sign-off passages demoted by SIGN_OFF_FACTOR, the order otherwise kept. */
-function demoteSignOff<T extends { label: number; score: number }>(candidates: T[], partOf: (label: number) => PassagePart): T[] {
-  const weighed = candidates.map((c, i) => ({ c, i, score: partOf(c.label) === 'signOff' ? c.score * SIGN_OFF_FACTOR : c.score }));
+/** `candidates` (best first) with sign-off passages' scores multiplied by `factor`, the order otherwise kept. */
+function demoteSignOff<T extends { label: number; score: number }>(candidates: T[], partOf: (label: number) => PassagePart, factor: number): T[] {
+  const weighed = candidates.map((c, i) => ({ c, i, score: partOf(c.label) === 'signOff' ? c.score * factor : c.score }));
   weighed.sort((a, b) => b.score - a.score || a.i - b.i);
   return weighed.map((w) => ({ ...w.c, score: w.score }));
 }
