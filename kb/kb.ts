@@ -764,8 +764,9 @@ export class KnowledgeBase implements Searchable {
         : new Map<string, Float32Array>(),
     );
     const inputs = items.map((item) => item.parsed.passages.map((p) => passageEmbeddingText(item.parsed.title, p.headingPath, p.text, item.parsed.passages.length)));
-    if (!this.embedder) vectors = inputs.map((texts, i) => (kept[i]!.size > 0 ? texts.map((text) => kept[i]!.get(text)) : undefined));
-    if (this.embedder) {
+    if (!this.embedder) {
+      vectors = inputs.map((texts, i) => (kept[i]!.size > 0 ? texts.map((text) => kept[i]!.get(text)) : undefined));
+    } else {
       const embedder = this.embedder;
       try {
         const fresh = [...new Set(inputs.flatMap((texts, i) => texts.filter((text) => !kept[i]!.has(text))))];

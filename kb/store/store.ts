@@ -45,6 +45,19 @@ function passagePart(firstRole: ParagraphRole | null | undefined, headingPathJso
   return headingPathJson === SIGN_OFF_HEADING_PATH ? 'signOff' : 'body';
 }
 
+/** The columns a passage's embedding text is made of (passage-text.ts), as SQLite returns them. */
+interface PassageTextDb {
+  label: number;
+  text: string;
+  heading_path: string;
+  title: string;
+  passage_count: number;
+}
+
+function toPassageText(r: PassageTextDb): StoredPassageText {
+  return { label: r.label, text: r.text, headingPath: JSON.parse(r.heading_path) as string[], title: r.title, documentPassages: r.passage_count };
+}
+
 export const STORE_FILE = 'kb.sqlite';
 /** The version SCHEMA creates; older stores are brought to it by MIGRATIONS. */
 const SCHEMA_VERSION = 4;
@@ -713,8 +726,8 @@ export class Store implements DocumentStore {
         `SELECT p.label, p.text, p.heading_path, d.title, d.passage_count FROM passages p JOIN documents d ON d.doc_key = p.doc_key
          LEFT JOIN embeddings e ON e.label = p.label WHERE e.label IS NULL ORDER BY p.label LIMIT ?`,
       )
-      .all(limit) as Array<{ label: number; text: string; heading_path: string; title: string; passage_count: number }>;
-    return rows.map((r) => ({ label: r.label, text: r.text, headingPath: JSON.parse(r.heading_path) as string[], title: r.title, documentPassages: r.passage_count }));
+      .all(limit) as PassageTextDb[];
+    return rows.map(toPassageText);
   }
 
   /** Store vectors for existing passages (labels whose passage vanished meanwhile are skipped). */
@@ -765,15 +778,8 @@ export class Store implements DocumentStore {
         `SELECT p.label, p.text, p.heading_path, d.title, d.passage_count, e.vector FROM documents d JOIN passages p ON p.doc_key = d.doc_key
          JOIN embeddings e ON e.label = p.label WHERE d.id = ?`,
       )
-      .all(documentId) as Array<{ label: number; text: string; heading_path: string; title: string; passage_count: number; vector: Buffer }>;
-    return rows.map((r) => ({
-      label: r.label,
-      text: r.text,
-      headingPath: JSON.parse(r.heading_path) as string[],
-      title: r.title,
-      documentPassages: r.passage_count,
-      vector: blobToVector(r.vector),
-    }));
+      .all(documentId) as Array<PassageTextDb & { vector: Buffer }>;
+    return rows.map((r) => ({ ...toPassageText(r), vector: blobToVector(r.vector) }));
   }
 
   /** The passages (with their document's citation fields) for a handful of labels, by label; unknown labels are absent. */
