@@ -12,7 +12,7 @@ import path from 'node:path';
 import type { IndexWriter } from '../kb/kb.ts';
 import { recordDocumentId, sourceFileOf } from '../kb/document-id.ts';
 import type { DocumentToIndex, FileFailure, IngestOptions, IngestReport } from '../kb/types.ts';
-import { isIngestError } from './errors.ts';
+import { firstLine, isIngestError } from './errors.ts';
 import { SUPPORTED_EXTENSIONS, readSourceFile } from './extract/index.ts';
 import { storedHashFor } from './extract/ocr/pool.ts';
 import { readJsonlRecords } from './jsonl.ts';
@@ -228,7 +228,7 @@ type Prepared =
 function failureOf(file: SourceFile, error: unknown): FileFailure {
   if (isIngestError(error)) return { file: file.id, error: error.message };
   // Not bad input but a bug: the report still gets one line, and the first line of a library's message is its cause.
-  const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
+  const message = firstLine(error);
   return { file: file.id, error: `${path.basename(file.absolutePath)}：${message}` };
 }
 

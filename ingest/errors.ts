@@ -25,6 +25,11 @@ export class IngestError extends Error {
   }
 }
 
+/** An error's first line (a stack or a library's multi-line message is for logs), or the thrown value as text. */
+export function firstLine(error: unknown): string {
+  return error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error);
+}
+
 /**
  * A failure as one line under its document id. The error already opens with
  * the file's base name (see IngestError); the id replaces it rather than

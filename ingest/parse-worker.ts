@@ -4,7 +4,7 @@
  * the pool; anything slow or heavy that belongs to parsing one file (OCR
  * included) belongs behind this entry.
  */
-import { IngestError } from './errors.ts';
+import { firstLine, IngestError } from './errors.ts';
 import { configuredOcr } from './extract/ocr/pool.ts';
 import { loadPdfJs } from './extract/pdf.ts';
 import { parseBytes } from './parse.ts';
@@ -16,7 +16,7 @@ function failure(request: ParseRequestMessage, error: unknown): ParseReply {
   if (error instanceof RangeError && /call stack/i.test(error.message)) {
     return { ok: false, ingest: true, file, reason: '结构嵌套过深，解析时栈溢出（stack overflow）' };
   }
-  return { ok: false, ingest: false, file, reason: error instanceof Error ? error.message.split('\n')[0]! : String(error) };
+  return { ok: false, ingest: false, file, reason: firstLine(error) };
 }
 
 const send = (reply: ParseReply) => process.send!(reply);

@@ -4,7 +4,7 @@
  * sharp's (libvips), already installed for the embedder's image support.
  */
 import type { ExtractedDocument, SourcePage } from '../../kb/types.ts';
-import { IngestError } from '../errors.ts';
+import { firstLine, IngestError } from '../errors.ts';
 import { harmoniseOcrFontSizes, ocrPageLines } from './ocr/lines.ts';
 import type { RasterImage } from './ocr/pool.ts';
 import type { PdfOptions } from './pdf.ts';
@@ -30,7 +30,7 @@ async function decodeFrame(bytes: Uint8Array, frame: number): Promise<{ image: R
 const FORMAT_NAMES: Record<ImageFormat, string> = { png: 'PNG', jpeg: 'JPEG', tiff: 'TIFF' };
 
 function damagedImage(file: string, format: ImageFormat, error: unknown): IngestError {
-  const cause = error instanceof Error ? error.message.split('\n')[0] : String(error);
+  const cause = firstLine(error);
   return new IngestError(file, `${FORMAT_NAMES[format]} 图片无法解码，文件可能已损坏或不完整（damaged image: ${cause}）`, error);
 }
 
@@ -68,7 +68,7 @@ export async function extractImage(bytes: Uint8Array, file: string, format: Imag
       }
       pages.push(page);
     } catch (error) {
-      warnings.push(`第${number}页 OCR 失败：${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+      warnings.push(`第${number}页 OCR 失败：${firstLine(error)}`);
       pages.push({ number, lines: [], imageOnly: true });
     }
     options.onPage?.({ page: number, pages: frames, ocr: true });

@@ -23,6 +23,11 @@ export interface PlacedItem {
   confidence?: number;
 }
 
+/** The vertical middle of a run's glyphs, from its baseline `y` (y grows downwards): CJK ink sits ~0.35 em above the baseline. */
+export function inkCentre(y: number, fontSize: number): number {
+  return y - fontSize * 0.35;
+}
+
 /** Rounded to 0.01 pt: layout numbers are compared with tolerances, never exactly, and round numbers keep JSON dumps readable. */
 export function round(value: number): number {
   return Math.round(value * 100) / 100;

@@ -19,8 +19,8 @@ import type { ParseLimits } from '../../kb/config.ts';
 import { stripWhitespace } from '../../kb/text/text.ts';
 import type { ExtractedDocument, SourceLine, SourcePage } from '../../kb/types.ts';
 import { isPageNumberLine } from '../clean.ts';
-import { IngestError } from '../errors.ts';
-import { buildLines, dropSpacesBetweenWide, isBlank, round, type PlacedItem } from './layout.ts';
+import { firstLine, IngestError } from '../errors.ts';
+import { buildLines, dropSpacesBetweenWide, inkCentre, isBlank, round, type PlacedItem } from './layout.ts';
 import { harmoniseOcrFontSizes, ocrPageLines } from './ocr/lines.ts';
 import { mergeTableLines, placeTables, rasterSegments, rulingSegments, TableSequence, type TablePage } from './ruled-tables.ts';
 import type { OcrEngine, RasterImage } from './ocr/pool.ts';
@@ -136,7 +136,7 @@ function textImages(regions: ImageRegion[], lines: SourceLine[], width: number, 
     .filter((r) => r.right - r.left >= width * TEXT_IMAGE_MIN_WIDTH_SHARE && r.bottom - r.top >= TEXT_IMAGE_MIN_HEIGHT);
   const covered = (r: ImageRegion) => lines.reduce((sum, line) => {
     const cx = ((line.x ?? 0) + (line.right ?? line.x ?? 0)) / 2;
-    const cy = (line.y ?? 0) - (line.fontSize ?? 0) * 0.35;
+    const cy = inkCentre(line.y ?? 0, line.fontSize ?? 0);
     return cx >= r.left && cx <= r.right && cy >= r.top && cy <= r.bottom ? sum + stripWhitespace(line.text).length : sum;
   }, 0);
   return clipped.filter((r) => covered(r) < TEXT_IMAGE_COVERED_CHARS).sort((a, b) => a.top - b.top).slice(0, TEXT_IMAGES_PER_PAGE);
@@ -441,7 +441,7 @@ export async function extractPdf(
             ocred = await ocrPage(doc, page, read.page, options.ocr, Boolean(unusable), tables, options.onWork);
           } catch (error) {
             // The page stays as read (and flagged as needing OCR); the rest of the file is still indexed.
-            warnings.push(`第${number}页 OCR 失败：${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+            warnings.push(`第${number}页 OCR 失败：${firstLine(error)}`);
           }
         }
         if (read.textImages.length > 0 && options.ocr && !unusable) {
@@ -452,7 +452,7 @@ export async function extractPdf(
             try {
               imageLines.push(...await ocrImageRegion(doc, page, region, options.ocr, tables, tablePage, options.onWork));
             } catch (error) {
-              warnings.push(`第${number}页图片 OCR 失败：${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+              warnings.push(`第${number}页图片 OCR 失败：${firstLine(error)}`);
             }
           }
           // What the page leaves open for the next is the image's table only when no text follows the image.

@@ -13,7 +13,7 @@
 import type { SourceLine } from '../../kb/types.ts';
 import { stripWhitespace } from '../../kb/text/text.ts';
 import { isPageNumberLine, joinLines, meanConfidence } from '../clean.ts';
-import { baselineGroups, buildLines, round, type PlacedItem } from './layout.ts';
+import { baselineGroups, buildLines, inkCentre, round, type PlacedItem } from './layout.ts';
 import type { RasterImage } from './ocr/pool.ts';
 import { gridHeadings, isDataTable, tableLines, type TableGrid } from './table.ts';
 
@@ -280,7 +280,7 @@ function cellText(items: PlacedItem[]): string {
  * character count — Chinese is set on an even grid of ems.
  */
 function splitAtColumns(item: PlacedItem, grid: Pick<Grid, 'top' | 'bottom' | 'columns'>): PlacedItem[] {
-  const cy = item.y - item.fontSize * 0.35;
+  const cy = inkCentre(item.y, item.fontSize);
   if (cy < grid.top || cy > grid.bottom) return [item];
   const chars = [...item.text];
   const margin = item.fontSize * 0.5;
@@ -395,7 +395,7 @@ function ruleOnlyFrames(segments: Segment[], items: PlacedItem[], page: TablePag
   const pageTop = page.height * RUNNING_HEADER_SHARE;
   const pageFoot = page.height * (1 - RUNNING_HEADER_SHARE);
   const inBand = (item: PlacedItem, from: number, to: number, left: number, right: number) => {
-    const cy = item.y - item.fontSize * 0.35;
+    const cy = inkCentre(item.y, item.fontSize);
     const cx = (item.x + item.right) / 2;
     return cy > from && cy < to && cx > left - MEET && cx < right + MEET && item.text.trim() !== '';
   };
@@ -524,7 +524,7 @@ export function placeTables(items: PlacedItem[], segments: Segment[], sequence: 
     for (const item of frame.rows === 'lines' ? rest : rest.flatMap((run) => splitAtColumns(run, frame))) {
       // The centre of the run's x-height: a baseline sits on the cell's lower border.
       const cx = (item.x + item.right) / 2;
-      const cy = item.y - item.fontSize * 0.35;
+      const cy = inkCentre(item.y, item.fontSize);
       const column = band(frame.columns, cx);
       const row = frame.rows === 'lines' ? (cy > frame.top && cy < frame.bottom ? 0 : -1) : band(frame.rows, cy);
       if (row < 0 || column < 0) {
@@ -546,7 +546,7 @@ export function placeTables(items: PlacedItem[], segments: Segment[], sequence: 
     let rowItems = keptRows.map((i) => cells[i]!.flat());
     const centres = keptColumns.map((j) => (frame.columns[j]! + frame.columns[j + 1]!) / 2);
     // A continuation: the open table's columns, and nothing above this one on its page but furniture.
-    const startsPage = read.length === 0 && buildLines(outside.filter((item) => item.y < frame.top)).every((line) => isFurniture(line, page, 'above'));
+    const startsPage = open !== undefined && read.length === 0 && buildLines(outside.filter((item) => item.y < frame.top)).every((line) => isFurniture(line, page, 'above'));
     let table: number;
     if (open && startsPage && sameColumns(open.centres, centres)) {
       const repeated = grid.rows[0]!.map(stripWhitespace).join('|') === open.headerRow.map(stripWhitespace).join('|');
@@ -613,7 +613,7 @@ function lineRows(placed: Array<{ item: PlacedItem; row: number; column: number 
   const column = new Map(placed.map((p) => [p.item, p.column]));
   const body: PlacedItem[] = [];
   for (const { item } of placed) {
-    if (item.y - item.fontSize * 0.35 < frame.headerBottom!) header[column.get(item)!]!.push(item);
+    if (inkCentre(item.y, item.fontSize) < frame.headerBottom!) header[column.get(item)!]!.push(item);
     else body.push(item);
   }
   for (const line of baselineGroups(body)) {

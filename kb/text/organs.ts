@@ -31,8 +31,7 @@ export const ENDS_WITH_SIGNING_BODY = new RegExp(`(${alternation(SIGNING_BODY_SU
  * that states its department only in English ("# department: Shandong
  * Provincial Big Data Bureau"). Each entry: the English words, the Chinese
  * for a province's organ, and for a city's where it differs (厅 and 局).
- * Longest first, so "Department of Industry and Information Technology" is
- * not read as a bare "Department".
+ * Each pattern matches the whole English name.
  */
 const ENGLISH_ORGAN_WORDS: ReadonlyArray<readonly [RegExp, string, string?]> = [
   [/^Department of Industry and Information Technology$/i, '工业和信息化厅', '工业和信息化局'],
