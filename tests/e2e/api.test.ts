@@ -15,6 +15,7 @@ import { healthRoute } from '../../server/contract/system.ts';
 import { callOk, readError, type ErrorReply, type RouteRequest } from '../support/api-client.ts';
 import { describeWithSharedCorpus } from '../support/shared-corpus.ts';
 import { ADMIN_TOKEN, buildTestKb, PROJECT_CORPUS, SEED_ID, serve, type RunningServer, type TestKb } from '../support/test-server.ts';
+import { CLOSING_BLOCK_HEADING } from '../../kb/types.ts';
 
 let t: TestKb;
 let srv: RunningServer;
@@ -148,16 +149,16 @@ describe('ask', () => {
     expect(none.hits.length).toBeGreaterThanOrEqual(5);
     const firstOfEach = new Map<string, (typeof none.hits)[number]>();
     for (const hit of none.hits) if (!firstOfEach.has(hit.citation.documentId)) firstOfEach.set(hit.citation.documentId, hit);
-    expect([...firstOfEach.values()].map((hit) => hit.citation.headingPath[0])).not.toContain('落款');
-    expect(none.hits.slice(0, 5).map((hit) => hit.citation.headingPath[0])).not.toContain('落款');
+    expect([...firstOfEach.values()].map((hit) => hit.citation.headingPath[0])).not.toContain(CLOSING_BLOCK_HEADING);
+    expect(none.hits.slice(0, 5).map((hit) => hit.citation.headingPath[0])).not.toContain(CLOSING_BLOCK_HEADING);
     for (const question of ['第0352号提案的答复是哪个单位作出的？', '第0352号提案的答复是什么时候作出的？', '第0352号提案答复的联系电话是多少？']) {
       const asked = await ok(askRoute, { body: { question } });
-      const signOff = asked.hits.slice(0, 3).find((hit) => hit.citation.headingPath[0] === '落款');
+      const signOff = asked.hits.slice(0, 3).find((hit) => hit.citation.headingPath[0] === CLOSING_BLOCK_HEADING);
       expect(signOff?.text, question).toMatch(/东川省医疗保障局\n2025年7月8日/);
     }
     // Demoted, not dropped: the unit's name alone still finds its sign-offs.
     const named = await ok(searchRoute, { query: { q: '东川省医疗保障局', k: '10' } });
-    expect(named.hits.map((hit) => hit.citation.headingPath[0])).toContain('落款');
+    expect(named.hits.map((hit) => hit.citation.headingPath[0])).toContain(CLOSING_BLOCK_HEADING);
   });
 
   it('rejects malformed requests with the field named', async () => {

@@ -202,14 +202,30 @@ describe('a re-parse while no model is loaded', () => {
       expect(stats.embedded).toBeLessThan(stats.passages);
       const kept = vectorsByText(lexicalOnly);
       expect(kept.size).toBe(stats.embedded);
+      // Every passage whose text is unchanged keeps its vector, and only those.
+      const unchanged = lexicalOnly.getDocument(name)!.passages.filter((p) => before.has(p.text));
+      expect(kept.size).toBe(unchanged.length);
       for (const [text, vector] of kept) expect(vector).toEqual(before.get(text));
     } finally {
       lexicalOnly.close();
     }
 
-    const withModel = await KnowledgeBase.open(config, { log: () => {} });
+    const embeddedLater: string[] = [];
+    const recording: Embedder = {
+      ...tiny,
+      embedQueries: (texts) => tiny.embedQueries(texts),
+      embedPassages: (texts) => {
+        embeddedLater.push(...texts);
+        return tiny.embedPassages(texts);
+      },
+    };
+    const withModel = await KnowledgeBase.open(config, { embedder: recording, log: () => {} });
     try {
       expect(await ingestPaths(withModel, [corpus])).toMatchObject({ updated: 0, failed: [] });
+      const doc = withModel.getDocument(name)!;
+      const added = doc.passages.filter((p) => !before.has(p.text));
+      expect(added.length).toBeGreaterThan(0);
+      expect(embeddedLater.sort()).toEqual(added.map((p) => passageEmbeddingText(doc.title, p.headingPath, p.text, doc.passages.length)).sort());
       const stats = withModel.stats();
       expect(stats.embedded).toBe(stats.passages);
       expect(stats.vectors).toBe(stats.passages);

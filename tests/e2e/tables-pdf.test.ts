@@ -144,6 +144,8 @@ describeWithSharedCorpus('tables of the shared PDFs, searched', () => {
     expect(row.confidence).toBeGreaterThan(0.8);
     // Between the caption above the picture and the text-layer prose below it.
     const texts = onPage3.map((p) => p.text);
+    expect(texts).toContain('第三类：结尾部分');
+    expect(texts).toContain('公文写作中常见标点符号误用例析');
     expect(texts.indexOf('第三类：结尾部分')).toBeLessThan(texts.indexOf(row.text));
     expect(texts.indexOf(row.text)).toBeLessThan(texts.indexOf('公文写作中常见标点符号误用例析'));
     expect(doc.passages.find((p) => p.text === row.text)?.headingPath.at(-1)).toBe('第三类：结尾部分');

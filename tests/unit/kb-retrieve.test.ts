@@ -72,7 +72,7 @@ describe('retrieval over the project corpus', () => {
     const indexes = kb.retrievalIndexes();
     const flood = kb.getDocument('对市人大十七届四次会议第0093号建议的答复-城区防洪排涝.txt')!;
     const school = kb.getDocument(REPLY)!;
-    // A word only the flood reply holds (in at most 3 passages: rare here), asked together with a sentence of the
+    // A word only the flood reply holds (in at most 2 passages: rare here), asked together with a sentence of the
     // school reply, which the lexical list then ranks first — its top hits do not hold the word.
     const rareWord = indexes.tokenizer
       .queryTerms(flood.passages.map((p) => p.text).join(''))

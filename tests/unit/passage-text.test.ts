@@ -81,7 +81,7 @@ describe('the text a passage vector is computed from', () => {
 });
 
 describeWithSharedCorpus('a store of the previous form (title · headings ⏎ text everywhere)', () => {
-  it("re-embeds only the passages of long documents (the Beijing work report's 76), as text alone; the others keep their vectors", async () => {
+  it("re-embeds only the passages of long documents (the Beijing work report's), as text alone; the others keep their vectors", async () => {
     const config = loadConfig({ KB_DATA_DIR: path.join(tmp, 'long') });
     const first = recordingEmbedder();
     let kb = await KnowledgeBase.open(config, { embedder: first, log: () => {} });

@@ -76,7 +76,7 @@ describeWithSharedCorpus('documentPlace on documents of ../shared/corpus once mi
   it('reads a round-up of many provinces as about none of them', async () => {
     // 各地人社部门密集出台系列惠企惠民政策: 上海, 天津, 山西, 山东, 四川, 安徽, 福建, 湖南 … none leads
     expect(await placeOf('ncpqa/docs/2ba59a4e39cf329cbe0d54a97f6b4371.txt')).toBeUndefined();
-    // A province's own document naming others stays its own.
+    // A place's own document naming other provinces stays its own (a 深圳市 one).
     expect(await placeOf('ncpqa/docs/e54ea064692c322a88dca26d36410f3d.txt')).toBe('深圳市');
   });
 });
