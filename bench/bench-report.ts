@@ -97,6 +97,16 @@ export function renderTable(sections: readonly TableSection[]): string {
   return lines.join('\n');
 }
 
+/** The most memory a process has held resident so far (VmHWM, MiB); undefined when it is gone or off Linux. */
+export function peakRssMb(pid: number): number | undefined {
+  try {
+    const kb = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb ? Number(kb) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** CPU seconds of this process's reaped children (and theirs), from /proc/self/stat; undefined off Linux. */
 export function childrenCpuSeconds(): number | undefined {
   try {

@@ -19,6 +19,7 @@ import { isIngestError } from '../ingest/errors.ts';
 import { ZipArchive } from '../ingest/extract/zip.ts';
 import { ParsePool } from '../ingest/parse-pool.ts';
 import { zipArchive } from './hostile-files.ts';
+import { peakRssMb } from './bench-report.ts';
 
 function option(name: string, fallback: string): string {
   const at = process.argv.indexOf(`--${name}`);
@@ -120,11 +121,10 @@ function workersPeakRssMb(): number {
   let peak = 0;
   try {
     for (const pid of fs.readFileSync(`/proc/${process.pid}/task/${process.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) {
-      const kb = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-      if (kb) peak = Math.max(peak, Number(kb) / 1024);
+      peak = Math.max(peak, peakRssMb(Number(pid)) ?? 0);
     }
   } catch {
-    // A worker that exited between the listing and the read; /proc absent off Linux.
+    // /proc absent off Linux.
   }
   return peak;
 }

@@ -20,6 +20,7 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { percentile } from './metrics.ts';
 import { docxBomb, docxNestedRuns, htmlNestedDivs, manyLinesText, pdfRepeatedKids, pdfRepeatedObjects } from './hostile-files.ts';
+import { peakRssMb } from './bench-report.ts';
 
 /** A request still unanswered after this counts as a timeout (the probe's clients gave up at 20 s). */
 const TIMEOUT_MS = 20_000;
@@ -169,16 +170,6 @@ export function processCpu(pid: number): { mainSeconds: number; otherSeconds: nu
   }
 }
 
-/** The most memory the process has held resident so far (VmHWM). */
-function peakMemoryMb(pid: number): number | undefined {
-  try {
-    const kb = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return kb ? Number(kb) / 1024 : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** Runs the load and prints one line per endpoint; the figures are returned too. */
 export interface LoadResult {
   endpoints: EndpointLoad[];
@@ -207,7 +198,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       );
       result.serverCpu = { wallSeconds: wall, mainThreadSeconds: main, otherThreadsSeconds: other };
     }
-    const peak = server?.child.pid ? peakMemoryMb(server.child.pid) : undefined;
+    const peak = server?.child.pid ? peakRssMb(server.child.pid) : undefined;
     if (peak !== undefined) console.log(`server peak resident memory ${peak.toFixed(0)} MB`);
     return result;
   } finally {

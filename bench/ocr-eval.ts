@@ -113,7 +113,7 @@ async function gbt15834(pool: OcrPool, only: number[] | undefined): Promise<void
  */
 async function ingestPdfFolder(): Promise<void> {
   const { KnowledgeBase } = await import('../kb/kb.ts');
-  const { parsePool } = await import('../ingest/parse-pool.ts');
+  const { closeParsePool } = await import('../ingest/parse-pool.ts');
   const data = fs.mkdtempSync(path.join(os.tmpdir(), 'kb-ocr-ingest-'));
   try {
     const config = loadConfig({ ...process.env, KB_DATA_DIR: data, KB_OCR: '1' });
@@ -134,7 +134,7 @@ async function ingestPdfFolder(): Promise<void> {
       },
     });
     // The workers must be reaped before their CPU time shows among this process's children.
-    await parsePool(config.parse).close();
+    await closeParsePool(config.parse);
     const own = process.cpuUsage(cpuBefore);
     const ownSeconds = (own.user + own.system) / 1e6;
     const childrenAfter = childrenCpuSeconds();
