@@ -464,9 +464,11 @@ export async function extractPdf(
           }
         } else if (read.textImages.length > 0) {
           unreadImagePages.push(number);
+          read.page.unreadPictures = true;
         }
         pages.push(ocred ?? read.page);
         if (read.mostlyImage && !ocred) mostlyImagePages.push(number);
+        if (read.mostlyImage && !options.ocr) read.page.unreadPictures = true;
         options.onPage?.({ page: number, pages: doc.numPages, ocr: ocred !== undefined });
       } catch (error) {
         if (error instanceof Error && error.name === 'PasswordException') throw error;
