@@ -445,7 +445,7 @@ export async function extractPdf(
           }
         }
         if (read.textImages.length > 0 && options.ocr && !unusable) {
-          const tablePage = { number, width: read.page.width ?? 0, height: read.page.height ?? 0 };
+          const tablePage = { number, width: read.page.width ?? 0, height: read.page.height ?? 0, linesAround: read.page.lines };
           const before = tables.leftOpen(number);
           const imageLines: SourceLine[] = [];
           for (const region of read.textImages) {

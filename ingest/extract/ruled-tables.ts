@@ -309,6 +309,12 @@ export interface TablePage {
   number: number;
   width: number;
   height: number;
+  /**
+   * The page's own lines when only a part of it is being read (a picture on a
+   * text page): text of the page above that part's table means the table
+   * cannot continue the one the page before left open.
+   */
+  linesAround?: SourceLine[];
 }
 
 /** A table that ran to the foot of its page: the next page may continue it. */
@@ -541,7 +547,8 @@ export function placeTables(items: PlacedItem[], segments: Segment[], sequence: 
     let rowItems = keptRows.map((i) => cells[i]!.flat());
     const centres = keptColumns.map((j) => (frame.columns[j]! + frame.columns[j + 1]!) / 2);
     // A continuation: the open table's columns, and nothing above this one on its page but furniture.
-    const startsPage = open !== undefined && read.length === 0 && buildLines(outside.filter((item) => item.y < frame.top)).every((line) => isFurniture(line, page, 'above'));
+    const above = [...buildLines(outside.filter((item) => item.y < frame.top)), ...(page.linesAround ?? []).filter((line) => (line.y ?? 0) < frame.top)];
+    const startsPage = open !== undefined && read.length === 0 && above.every((line) => isFurniture(line, page, 'above'));
     let table: number;
     if (open && startsPage && sameColumns(open.centres, centres)) {
       const repeated = grid.rows[0]!.map(stripWhitespace).join('|') === open.headerRow.map(stripWhitespace).join('|');
