@@ -427,6 +427,13 @@ describeWithSharedCorpus('abstaining on what the knowledge base lacks, with real
     expect(closer.citations[0]!.quote).toContain('每人每月300元');
   });
 
+  it('requires a word the knowledge base holds in hardly any passage (公寓: one) beside the rarest word', async () => {
+    // 养护 is the rarest word; without the second requirement the road-upkeep fund per kilometre answered.
+    const { answer } = await askShared('农村公路养护工人的公寓补贴是多少？');
+    expect(answer.answer, answer.answer?.text).toBeNull();
+    expect(answer.reason).toBe('知识库中没有关于“农村公路养护工人的公寓补贴”的内容：检索到的段落都没有提到“公寓”');
+  });
+
   it('still answers a question whose key word stands in the paragraph before the quoted sentence', async () => {
     const { answer } = await askShared('对园区内引进的人工智能全职高端人才给予多少生活补贴？');
     expect(answer.answer, answer.reason).not.toBeNull();
