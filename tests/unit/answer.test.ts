@@ -350,10 +350,12 @@ describeWithSharedCorpus('abstaining on what the knowledge base lacks, with real
   const SICHUAN = 'ncpqa/docs/a8e995a620a53d9fa7f6c0fc8b4fdd7a.txt';
   // The tax notice for community 养老、托育、家政 services: it names 托育 and exempts 家政 income from VAT.
   const CHILDCARE_TAX = 'ncpqa/docs/d898435a903c3865ab91e76966d31909.txt';
+  // 农业农村部's 专项法治宣传行动 news: a lead paragraph, then the paragraph with what the campaign 注重.
+  const LAW_CAMPAIGN = 'ncpqa/docs/6488f3b3332b3995a4c60c7e3e3e9993.txt';
   beforeAll(async () => {
     // The sample corpus with the Shandong slice (policies/shandong, policies/text, the seed reply), plus Sichuan's 十三条 news.
     s = await buildTestKb({ shared: true });
-    const report = await ingestPaths(s.kb, [sharedPath(SICHUAN), sharedPath(CHILDCARE_TAX)], { root: SHARED_CORPUS });
+    const report = await ingestPaths(s.kb, [sharedPath(SICHUAN), sharedPath(CHILDCARE_TAX), sharedPath(LAW_CAMPAIGN)], { root: SHARED_CORPUS });
     expect(report.failed).toEqual([]);
   });
   afterAll(() => s?.close());
@@ -432,6 +434,13 @@ describeWithSharedCorpus('abstaining on what the knowledge base lacks, with real
     const { answer } = await askShared('农村公路养护工人的公寓补贴是多少？');
     expect(answer.answer, answer.answer?.text).toBeNull();
     expect(answer.reason).toBe('知识库中没有关于“农村公路养护工人的公寓补贴”的内容：检索到的段落都没有提到“公寓”');
+  });
+
+  it('reads a list answer on from its lead paragraph into the next paragraph of the section', async () => {
+    const { answer } = await askShared('农业农村部启动开展“防控疫情、法治同行”专项法治宣传行动注重哪些方面？');
+    expect(answer.answer, answer.reason).not.toBeNull();
+    expect(answer.citations[0]!.documentId).toBe(LAW_CAMPAIGN);
+    expect(answer.answer!.text).toContain('此次专项法治宣传行动注重以案释法');
   });
 
   it('still answers a question whose key word stands in the paragraph before the quoted sentence', async () => {
