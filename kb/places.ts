@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Place } from './types.ts';
 import { TermRarity } from './index/lexical/term-rarity.ts';
+import { wordBoundaries } from './index/lexical/tokenizer.ts';
 
 export type { Place };
 
@@ -154,12 +155,19 @@ const UNKNOWN_PROVINCE = /(?<=^|[^\u3400-\u9fff]|[在对向从与和及])([\u340
 export function placeMentions(text: string): PlaceMention[] {
   const { byForm, maxLength } = loadMatcher();
   const out: PlaceMention[] = [];
+  let bounds: Set<number> | undefined;
   for (let i = 0; i < text.length; i++) {
     if (!HAN.test(text[i]!)) continue;
     for (let len = Math.min(maxLength, text.length - i); len >= 2; len--) {
       const form = text.slice(i, i + len);
       const divisions = byForm.get(form);
       if (!divisions || namesNoPlace(text, i, form)) continue;
+      // A name that starts inside a word is part of other words (保定 in 确保|定点, 长春 in 延|长春|节), unless it
+      // follows another name (吉林长春, cut 吉林长|春); one may end inside a word, since jieba keeps 陕西省政府,
+      // 北京市委 and 上海海关 whole.
+      bounds ??= wordBoundaries(text);
+      const previous = out[out.length - 1];
+      if (!bounds.has(i) && !(previous && previous.at + previous.form.length === i)) continue;
       out.push({ division: divisions[0]!, at: i, form });
       i += len - 1;
       break;

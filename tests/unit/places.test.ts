@@ -25,12 +25,17 @@ describe('questionPlaces', () => {
     }
   });
 
-  it('takes no street, market or brand for a town, and no 和 + 县 for 和县', () => {
+  it('takes no street, market or brand for a town, no 和 + 县 for 和县, and no name inside another word', () => {
     // From the replies to citizens' messages (../shared/corpus/replies), once read as 朝阳市, 中山市 and 和县.
     for (const text of ['成才路与朝阳路的交叉口', '泰街街道中山路58号', '执法人员到朝阳市场开展整治', '关于提升“朝阳科技一条街”', '县卫生局和县计划生育局', '社会组织和县级以上人民政府', '各市和县人民政府']) {
       expect(placeMentions(text).map((m) => m.form), text).toEqual([]);
     }
     expect(placeMentions('辽宁省朝阳市人民政府').map((m) => m.form)).toEqual(['辽宁省', '朝阳市']);
+    // A name starting inside another word (jieba: 确保|定点, 延|长春|节) is none; after another name it is (吉林长春).
+    expect(placeMentions('确保定点医疗机构正常运转').map((m) => m.form)).toEqual([]);
+    expect(placeMentions('上海市延长春节假期').map((m) => m.form)).toEqual(['上海市']);
+    expect(placeMentions('吉林长春：公交实名制').map((m) => m.form)).toEqual(['吉林', '长春']);
+    expect(placeMentions('陕西省政府在援企稳岗方面').map((m) => m.form)).toEqual(['陕西省']);
     expect(placeMentions('安徽省和县').map((m) => m.form)).toEqual(['安徽省']);
     expect(placeMentions('和县人民政府').map((m) => m.form)).toEqual(['和县']);
   });

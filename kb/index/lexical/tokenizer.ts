@@ -220,6 +220,22 @@ function loadedJieba(policyTerms: string, user: string): Jieba {
   return jieba;
 }
 
+let policyTermsDictionary: string | undefined;
+
+/**
+ * Where jieba (its dictionary and the policy terms, no user words) puts word boundaries in `text`: the
+ * offsets at which a word starts, and the text's end. A place name is only a place where it is words of
+ * its own (保定 is none inside 确保定点, kb/places.ts).
+ */
+export function wordBoundaries(text: string): Set<number> {
+  policyTermsDictionary ??= parseDictionary(fs.readFileSync(POLICY_TERMS_PATH, 'utf8'));
+  const words = loadedJieba(policyTermsDictionary, '').cut(text, true);
+  const bounds = new Set<number>([0]);
+  let at = 0;
+  for (const word of words) bounds.add((at += word.length));
+  return bounds;
+}
+
 export class PolicyTokenizer {
   readonly analysisVersion = ANALYSIS_VERSION;
   private jieba: Jieba;
