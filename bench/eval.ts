@@ -1,6 +1,6 @@
 /**
  * npm run eval -- --corpus DIR [--exclude PATH]… (--questions FILE | --precedents FILE)
- *                 [--mode hybrid|lexical|dense] [--k 10] [--data DIR] [--json OUT]
+ *                 [--mode hybrid|lexical|dense|bigram] [--k 10] [--data DIR] [--json OUT]
  *                 [--jsonl-text F --jsonl-title F --jsonl-id F --jsonl-message F] [--answers]
  *
  * Builds a knowledge base of every supported file under DIR with the batch
@@ -21,6 +21,9 @@
  * says so loudly (as the product itself does); the closing line then says
  * mode=lexical, so a number is never labelled with a mode that did not
  * produce it. `dense` without a model exits with status 3 and the reason.
+ * `bigram` is no product mode: it ranks with the reference scorer of
+ * bench/bigram-reference.ts (plain character-bigram BM25 over passage text),
+ * the baseline our lexical mode is held against.
  *
  * Reuse: the default data folder is `.eval-data/<hash of corpus, excludes,
  * JSONL fields, passage size>`. After a finished build the command writes a
@@ -58,6 +61,7 @@ import { failureLine } from '../ingest/errors.ts';
 import { stripWhitespace } from '../kb/text/text.ts';
 import { questionPlaces, within } from '../kb/places.ts';
 import { search as searchKnowledgeBase } from '../search/retrieve.ts';
+import { bigramReference } from './bigram-reference.ts';
 import { ingestPaths } from '../ingest/ingest.ts';
 import { JSONL_OPTIONS, JSONL_USAGE, jsonlFieldsFromOptions } from '../ingest/jsonl.ts';
 
@@ -78,12 +82,15 @@ export class EvalError extends Error {
   }
 }
 
+/** The product's retrieval modes, and `bigram`: the reference scorer (bench/bigram-reference.ts). */
+export type EvalMode = RetrievalMode | 'bigram';
+
 export interface EvalOptions {
   corpus: string;
   exclude: string[];
   questions?: string;
   precedents?: string;
-  mode: RetrievalMode;
+  mode: EvalMode;
   k: number;
   /** Data folder; default `.eval-data/<hash>` under `cwd`. */
   data?: string;
@@ -117,7 +124,7 @@ export interface EvalQuestion {
 }
 
 export interface EvalReport {
-  mode: RetrievalMode;
+  mode: EvalMode;
   dataDir: string;
   reused: boolean;
   secondsToFirstQuestion: number;
@@ -419,15 +426,16 @@ export async function runEval(
   const config = withDataDir(baseConfig, dataDir, cwd);
   fs.mkdirSync(dataDir, { recursive: true });
 
-  const lexicalAsked = options.mode === 'lexical';
+  const reference = options.mode === 'bigram';
+  const lexicalAsked = options.mode === 'lexical' || reference;
   // The default folder is this command's own cache: built with another model, it is re-embedded
   // with the configured one. A folder given with --data may be someone's store and is refused.
   const kb = await KnowledgeBase.open(
     config,
-    lexicalAsked ? { embedder: null, lexicalOnlyReason: 'eval --mode lexical', log: progress } : { log: progress, allowModelChange: !options.data },
+    lexicalAsked ? { embedder: null, lexicalOnlyReason: `eval --mode ${options.mode}`, log: progress } : { log: progress, allowModelChange: !options.data },
   );
   try {
-    let mode: RetrievalMode = options.mode;
+    let mode: RetrievalMode = reference ? 'lexical' : (options.mode as RetrievalMode);
     if (!kb.embedder && mode !== 'lexical') {
       const reason = kb.lexicalOnlyReason ?? 'no embedding model';
       if (mode === 'dense') throw new EvalError(`--mode dense 无法运行：没有可用的嵌入模型。${reason}`, 3);
@@ -469,9 +477,13 @@ export async function runEval(
     const after = kb.health();
     const secondsToFirstQuestion = (performance.now() - started) / 1000;
     print(`corpus: ${corpus} (${after.documents} documents, ${after.passages} passages) · data: ${dataDir}${reused ? ' (reused)' : ''}`);
-    print(`${questions.length} ${kind} from ${questionFile} · mode=${mode} · first question after ${secondsToFirstQuestion.toFixed(1)} s`);
+    const label: EvalMode = reference ? 'bigram' : mode;
+    const shownMode = reference ? 'bigram (REFERENCE: plain character-bigram BM25 over passage text, not a product mode)' : mode;
+    print(`${questions.length} ${kind} from ${questionFile} · mode=${shownMode} · first question after ${secondsToFirstQuestion.toFixed(1)} s`);
 
     if (options.answers && kind !== 'questions') throw new EvalError('--answers 只用于 --questions (--answers needs --questions)');
+    if (options.answers && reference) throw new EvalError('--answers 只用于产品检索模式 (--answers needs a product mode, not --mode bigram)');
+    const searched = reference ? bigramReference(kb) : kb;
     const answering = Boolean(options.answers);
     const answerRows: AnswerRow[] = [];
     const scoped: NonNullable<EvalReport['scope']> = { n: 0, wrongPlaceTop1: 0, examples: [] };
@@ -484,7 +496,7 @@ export async function runEval(
     for (const question of questions) {
       const t0 = performance.now();
       // A precedent query is a citizen's message: searched as the precedent finder does, messages included.
-      const result = await searchKnowledgeBase(kb, { text: question.text, k: searchK(kind, k), mode, withMessages: kind === 'precedents' });
+      const result = await searchKnowledgeBase(searched, { text: question.text, k: searchK(kind, k), mode, withMessages: kind === 'precedents' });
       latencies.push(performance.now() - t0);
       const { relevance, strictRelevance, top } = judgeHits(kind, question, result.hits, k);
       strictOutcomes.push({ id: question.id, relevance: strictRelevance });
@@ -562,9 +574,9 @@ export async function runEval(
       print(`scoped questions: n=${scoped.n}  top-1 from another place: ${scoped.wrongPlaceTop1}`);
       for (const e of scoped.examples) print(`  ${e.id} (${e.place}) → ${e.top} (${e.topPlace})`);
     }
-    const lastLine = formatSummaryLine(overall, mode);
+    const lastLine = formatSummaryLine(overall, label);
     const report: EvalReport = {
-      mode,
+      mode: label,
       dataDir,
       reused,
       secondsToFirstQuestion,
@@ -594,12 +606,14 @@ export async function runEval(
 }
 
 const USAGE = `用法 usage: npm run eval -- --corpus DIR [--exclude PATH]… (--questions FILE | --precedents FILE)…
-       [--mode hybrid|lexical|dense|all] [--k 10] [--data DIR] [--json OUT]
+       [--mode hybrid|lexical|dense|bigram|all] [--k 10] [--data DIR] [--json OUT]
        ${JSONL_USAGE} [--answers]
   --questions and --precedents may be repeated, and --mode all runs every mode: every set is then
-  asked in every mode against the one knowledge base, and a table of all of them closes the output.`;
+  asked in every mode against the one knowledge base, and a table of all of them closes the output.
+  --mode bigram is the evaluation's reference (plain character-bigram BM25), not a product mode; all
+  runs it too, first.`;
 
-/** Every (set, mode) evaluation the command line asks for, in order: sets outer, modes lexical → dense → hybrid. */
+/** Every (set, mode) evaluation the command line asks for, in order: sets outer, modes bigram → lexical → dense → hybrid. */
 export function parseEvalRuns(argv: string[]): EvalOptions[] {
   let values;
   try {
@@ -626,8 +640,8 @@ export function parseEvalRuns(argv: string[]): EvalOptions[] {
   }
   if (!values.corpus) throw new EvalError(`缺少 --corpus (missing --corpus)\n${USAGE}`);
   const modeArg = values.mode ?? 'hybrid';
-  if (!['hybrid', 'lexical', 'dense', 'all'].includes(modeArg)) throw new EvalError(`--mode ${values.mode}：应为 hybrid、lexical、dense 或 all`);
-  const modes: RetrievalMode[] = modeArg === 'all' ? ['lexical', 'dense', 'hybrid'] : [modeArg as RetrievalMode];
+  if (!['hybrid', 'lexical', 'dense', 'bigram', 'all'].includes(modeArg)) throw new EvalError(`--mode ${values.mode}：应为 hybrid、lexical、dense、bigram 或 all`);
+  const modes: EvalMode[] = modeArg === 'all' ? ['bigram', 'lexical', 'dense', 'hybrid'] : [modeArg as EvalMode];
   const k = values.k === undefined ? 10 : Number(values.k);
   if (!Number.isInteger(k) || k < 1 || k > 100) throw new EvalError(`--k ${values.k}：应为 1 到 100 的整数`);
   const { fields: jsonl, error: jsonlError } = jsonlFieldsFromOptions(values);

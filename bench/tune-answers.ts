@@ -29,7 +29,7 @@ import { SCOPE_FACTORS, type ScopeFactors } from '../search/scope.ts';
 import { hitSimilarities } from '../search/semantic.ts';
 import { corpusDocumentId, defaultDataDir, parseEvalRuns, goldCoverage, judgeHits, readQuestions, readUnanswerable, type EvalQuestion } from './eval.ts';
 import { cachingEmbedder } from './tune-fusion.ts';
-import { ASK_DEFAULT_K } from '../search/ask.ts';
+import { ASK_DEFAULT_K, vocabularyOf } from '../search/ask.ts';
 import { loadConfig } from '../kb/config.ts';
 import { loadEmbedder } from '../kb/index/vector/embedder.ts';
 
@@ -81,9 +81,7 @@ function answerSet(kb: KnowledgeBase, tokenizer: PolicyTokenizer, set: AnswerSet
     const q = a.question.text;
     let answered = extractAnswer(q, a.hits, kb, {
       questionWords: tokenizer.queryTerms(q).words,
-      knowsWord: (w) => kb.knowsWord(w),
-      wordShare: (w) => kb.wordShare(w),
-      mayHoldText: (text) => kb.mayHoldText(text),
+      ...vocabularyOf(kb),
       ...(semantic && a.similarity ? { semantic: { ...semantic, similarity: a.similarity } } : {}),
     });
     if (verifyCitations(answered.citations, kb).length > 0) answered = { answer: null, citations: [], reason: 'citation check failed' };

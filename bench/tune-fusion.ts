@@ -22,7 +22,7 @@
  */
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { loadConfig } from '../kb/config.ts';
+import { loadConfig, type Config } from '../kb/config.ts';
 import { KnowledgeBase } from '../kb/kb.ts';
 import { loadEmbedder } from '../kb/index/vector/embedder.ts';
 import type { Embedder, RetrievalMode } from '../kb/types.ts';
@@ -40,7 +40,7 @@ const DEPTH = gridOf('TUNE_DEPTH', [20, 50, 100, 200]);
 // 0 is a setting of its own (the dense weight fixed), so this list is not read through gridOf.
 const DENSE_FOR_MISSING = process.env.TUNE_DENSE_FOR_MISSING?.split(',').map(Number).filter((x) => Number.isFinite(x) && x >= 0) ?? [0, 1, 2, 3];
 
-interface EvalSet {
+export interface EvalSet {
   name: string;
   kind: 'questions' | 'precedents';
   questions: EvalQuestion[];
@@ -136,13 +136,29 @@ function worstKindMargin(hybrid: Measured, lexical: Measured): { recall: number;
 const score = (s: MetricSummary) => (s.recall[5]! + s.mrr) / 2;
 const cells = (s: MetricSummary) => `R@5 ${s.recall[5]!.toFixed(3)} R@10 ${s.recall[10]!.toFixed(3)} MRR ${s.mrr.toFixed(3)}`;
 
-async function main(): Promise<void> {
-  const runs = parseEvalRuns(process.argv.slice(2));
+/** What a tuning bench reads from the eval command line: the configuration, the store `npm run eval` built for it, and each distinct set. */
+export function tuningInputs(argv: string[]): { base: Config; dataDir: string; sets: EvalSet[] } {
+  const runs = parseEvalRuns(argv);
   const first = runs[0]!;
   const cwd = process.cwd();
   const corpus = path.resolve(cwd, first.corpus);
   const base = loadConfig(process.env, cwd);
   const dataDir = first.data ? path.resolve(cwd, first.data) : defaultDataDir(first, base, cwd);
+  const seen = new Set<string>();
+  const sets: EvalSet[] = [];
+  for (const run of runs) {
+    const file = run.questions ?? run.precedents!;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    const kind = run.questions ? 'questions' : 'precedents';
+    const questions = readQuestions(path.resolve(cwd, file), kind).map((q) => (kind === 'questions' ? { ...q, expected: corpusDocumentId(q.expected, corpus) } : q));
+    sets.push({ name: path.basename(file), kind, questions });
+  }
+  return { base, dataDir, sets };
+}
+
+async function main(): Promise<void> {
+  const { base, dataDir, sets } = tuningInputs(process.argv.slice(2));
   const load = await loadEmbedder(base, (m) => console.error(m));
   if (!load.embedder) throw new Error(`tune-fusion needs an embedding model: ${load.reason}`);
   const store = await KnowledgeBase.open({ ...base, dataDir }, { embedder: cachingEmbedder(load.embedder), log: (m) => console.error(m) });
@@ -151,16 +167,6 @@ async function main(): Promise<void> {
     const health = store.health();
     if (health.passages === 0 || health.index.vectors < health.passages) {
       throw new Error(`${dataDir} holds ${health.passages} passages and ${health.index.vectors} vectors: build it first with npm run eval and the same arguments`);
-    }
-    const seen = new Set<string>();
-    const sets: EvalSet[] = [];
-    for (const run of runs) {
-      const file = run.questions ?? run.precedents!;
-      if (seen.has(file)) continue;
-      seen.add(file);
-      const kind = run.questions ? 'questions' : 'precedents';
-      const questions = readQuestions(path.resolve(cwd, file), kind).map((q) => (kind === 'questions' ? { ...q, expected: corpusDocumentId(q.expected, corpus) } : q));
-      sets.push({ name: path.basename(file), kind, questions });
     }
     console.log(`${dataDir}: ${health.documents} documents, ${health.passages} passages · model ${health.model?.id}`);
     console.log(`configured: rrfK ${base.rrfK}, weights lexical ${base.weightLexical} / dense ${base.weightDense}, depth ${base.fusionDepth}\n`);

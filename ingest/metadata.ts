@@ -200,15 +200,15 @@ export function splitJointOrgans(text: string): string[] {
  */
 function departmentInChinese(english: string, title: string, paragraphs: Paragraph[]): string | undefined {
   if (/\p{Script=Han}/u.test(english)) return undefined;
+  const text = paragraphs.map((p) => p.text).join('\n');
   const counts = new Map<string, number>();
-  for (const mention of placeMentions([title, ...paragraphs.map((p) => p.text)].join('\n'))) {
+  for (const mention of placeMentions(`${title}\n${text}`)) {
     const city = mention.division.level === 2 ? mention.division.name : mention.division.city;
     if (city) counts.set(city, (counts.get(city) ?? 0) + 1);
   }
   const city = [...counts].sort((a, b) => b[1] - a[1])[0]?.[0];
   const chinese = chineseOrganName(english, city ? { city } : {});
   // The text's own form where it names the organ without 省 (山东煤矿安全监察局, a national bureau's branch).
-  const text = paragraphs.map((p) => p.text).join('\n');
   return chinese?.split('、').map((organ) => {
     const bare = organ.replace(/^(\p{Script=Han}{2,3})省/u, '$1');
     return bare !== organ && !text.includes(organ) && text.includes(bare) ? bare : organ;

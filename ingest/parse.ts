@@ -74,7 +74,7 @@ export function parseExtracted(
     paragraphs: structured.paragraphs,
     passages: buildPassages(structured.paragraphs, structured.text, options.passageMaxChars),
     warnings,
-    needsOcr: imageOnlyPages.length > 0,
+    needsOcr: imageOnlyPages.length > 0 || document.pages.some((page) => page.unreadPictures),
   };
   if (document.paged) parsed.pageCount = document.pages.length;
   // A page with a text layer counts too when OCR read a picture on it: its OCR'd lines carry a confidence, the layer's none.

@@ -125,6 +125,23 @@ function isCommonWord(word: string): boolean {
   const idf = rarity.idf(word);
   return idf !== undefined && idf < rarity.medianIdf && !rarity.isName(word);
 }
+/**
+ * What follows a place name that makes it a street, market or brand of some other town (朝阳路, 中山路,
+ * 朝阳广场, 朝阳科技 in the replies to citizens' messages; 朝阳市场 is a market, not 朝阳市).
+ */
+const NAMES_A_LANDMARK = /^(路|街|大街|大道|巷|桥|广场|市场|场|公园|花园|小区|大厦|科技)/;
+/**
+ * 和县 (Anhui) is also 和 + 县: 县财政局和县环保局, 社会组织和县级以上, 各市和县 (300 times in
+ * ../shared/corpus, the county itself never). A county whose name opens with a conjunction is read only
+ * where no Chinese character stands before it.
+ */
+const CONJUNCTION_START = /^[和与及并]/;
+
+function namesNoPlace(text: string, at: number, form: string): boolean {
+  if (NAMES_A_LANDMARK.test(text.slice(at + form.length, at + form.length + 2))) return true;
+  return CONJUNCTION_START.test(form) && at > 0 && HAN.test(text[at - 1]!);
+}
+
 /** XX省 at a word start (line start, punctuation, or after 在/对/向/从/与/和/及) and not 省级/省内/省委…: a province the data set lacks. */
 const UNKNOWN_PROVINCE = /(?<=^|[^\u3400-\u9fff]|[在对向从与和及])([\u3400-\u9fff]{2})省(?![级内外份会直属委长])/g;
 
@@ -142,7 +159,7 @@ export function placeMentions(text: string): PlaceMention[] {
     for (let len = Math.min(maxLength, text.length - i); len >= 2; len--) {
       const form = text.slice(i, i + len);
       const divisions = byForm.get(form);
-      if (!divisions) continue;
+      if (!divisions || namesNoPlace(text, i, form)) continue;
       out.push({ division: divisions[0]!, at: i, form });
       i += len - 1;
       break;

@@ -202,6 +202,8 @@ export interface SourcePage {
   height?: number;
   /** The page shows something but has no text layer (a scan) and was not OCR'd. */
   imageOnly?: boolean;
+  /** The page has a text layer, but pictures on it that may hold text were not OCR'd (OCR off). */
+  unreadPictures?: boolean;
   /** The page's lines come from OCR; its mean character confidence, 0–1. */
   ocrConfidence?: number;
 }

@@ -27,7 +27,7 @@ export interface AskOptions {
   llm?: LlmSettings;
   fetchImpl?: typeof fetch;
   /** Overrides of the answer stage's settings (tests). */
-  answer?: Omit<AnswerOptions, 'questionWords' | 'knowsWord' | 'mayHoldText' | 'wordShare'>;
+  answer?: Omit<AnswerOptions, 'questionWords' | 'knowsWord' | 'mayHoldText' | 'wordShare' | 'wordPassages'>;
 }
 
 export interface Asked {
@@ -40,6 +40,16 @@ export interface Asked {
   retrieval: SearchResult;
 }
 
+/** What the answer stage asks of the knowledge base's words: does it hold a word, in how many passages, may it hold a text. */
+export function vocabularyOf(kb: Pick<Askable, 'knowsWord' | 'wordShare' | 'mayHoldText' | 'retrievalIndexes'>): Pick<AnswerOptions, 'knowsWord' | 'wordShare' | 'wordPassages' | 'mayHoldText'> {
+  return {
+    knowsWord: (word) => kb.knowsWord(word),
+    wordShare: (word) => kb.wordShare(word),
+    wordPassages: (word) => Math.round(kb.wordShare(word) * kb.retrievalIndexes().lexical.size),
+    mayHoldText: (text) => kb.mayHoldText(text),
+  };
+}
+
 export async function ask(kb: Askable, query: AskQuery, options: AskOptions = {}): Promise<Asked> {
   const { question, k = ASK_DEFAULT_K, ...rest } = query;
   const retrieval = await search(kb, { text: question, k, ...rest });
@@ -50,9 +60,7 @@ export async function ask(kb: Askable, query: AskQuery, options: AskOptions = {}
   let answer = extractAnswer(question, retrieval.hits, kb, {
     ...options.answer,
     questionWords,
-    knowsWord: (word) => kb.knowsWord(word),
-    wordShare: (word) => kb.wordShare(word),
-    mayHoldText: (text) => kb.mayHoldText(text),
+    ...vocabularyOf(kb),
     ...(similarity ? { semantic: { ...options.answer?.semantic, similarity } } : {}),
   });
   const citationProblems = verifyCitations(answer.citations, kb);

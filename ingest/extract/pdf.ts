@@ -445,7 +445,7 @@ export async function extractPdf(
           }
         }
         if (read.textImages.length > 0 && options.ocr && !unusable) {
-          const tablePage = { number, width: read.page.width ?? 0, height: read.page.height ?? 0 };
+          const tablePage = { number, width: read.page.width ?? 0, height: read.page.height ?? 0, linesAround: read.page.lines };
           const before = tables.leftOpen(number);
           const imageLines: SourceLine[] = [];
           for (const region of read.textImages) {
@@ -464,9 +464,11 @@ export async function extractPdf(
           }
         } else if (read.textImages.length > 0) {
           unreadImagePages.push(number);
+          read.page.unreadPictures = true;
         }
         pages.push(ocred ?? read.page);
         if (read.mostlyImage && !ocred) mostlyImagePages.push(number);
+        if (read.mostlyImage && !options.ocr) read.page.unreadPictures = true;
         options.onPage?.({ page: number, pages: doc.numPages, ocr: ocred !== undefined });
       } catch (error) {
         if (error instanceof Error && error.name === 'PasswordException') throw error;

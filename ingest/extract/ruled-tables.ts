@@ -235,9 +235,8 @@ interface Grid {
   columns: number[];
 }
 
-/** Groups of horizontal and vertical lines that cross each other: at least two of each make a grid. */
-function grids(segments: Segment[]): Grid[] {
-  const merged = mergeSegments(segments);
+/** Groups of horizontal and vertical lines (merged: mergeSegments) that cross each other: at least two of each make a grid. */
+function grids(merged: Segment[]): Grid[] {
   const hs = merged.filter((s) => s.axis === 'h');
   const vs = merged.filter((s) => s.axis === 'v');
   const parent = merged.map((_, i) => i);
@@ -310,6 +309,12 @@ export interface TablePage {
   number: number;
   width: number;
   height: number;
+  /**
+   * The page's own lines when only a part of it is being read (a picture on a
+   * text page): text of the page above that part's table means the table
+   * cannot continue the one the page before left open.
+   */
+  linesAround?: SourceLine[];
 }
 
 /** A table that ran to the foot of its page: the next page may continue it. */
@@ -388,8 +393,7 @@ const COLUMN_GAP_EMS = 1.2;
  * the heading row does not repeat, with no rule at all until the bottom one.
  * `open` is the extent of the three-line table the page before left open.
  */
-function ruleOnlyFrames(segments: Segment[], items: PlacedItem[], page: TablePage, open: { left: number; right: number } | undefined): Frame[] {
-  const merged = mergeSegments(segments);
+function ruleOnlyFrames(merged: Segment[], items: PlacedItem[], page: TablePage, open: { left: number; right: number } | undefined): Frame[] {
   const vs = merged.filter((s) => s.axis === 'v');
   const free = merged.filter((s) => s.axis === 'h' && !vs.some((v) => meets(s, v))).sort((a, b) => a.at - b.at);
   const pageTop = page.height * RUNNING_HEADER_SHARE;
@@ -476,10 +480,6 @@ export function borderlessTableRules(items: PlacedItem[]): Segment[] {
   return [top, underHeader, bottom].map((at) => ({ axis: 'h', at, from: left, to: right }));
 }
 
-function rulingFrames(segments: Segment[]): Frame[] {
-  return grids(segments).map((grid) => ({ ...grid }));
-}
-
 /**
  * Share of the page height at its top (and bottom) where a short line is a
  * running header (footer), not text: Word's default margin puts the first
@@ -514,7 +514,8 @@ export function placeTables(items: PlacedItem[], segments: Segment[], sequence: 
   let rest = items;
   const lines: SourceLine[] = [];
   const read: Array<{ frame: Frame; open: Omit<OpenTable, 'page'> }> = [];
-  const frames = [...rulingFrames(segments), ...ruleOnlyFrames(segments, items, page, open?.extent)].sort((a, b) => a.top - b.top);
+  const merged = mergeSegments(segments);
+  const frames: Frame[] = [...grids(merged), ...ruleOnlyFrames(merged, items, page, open?.extent)].sort((a, b) => a.top - b.top);
   for (const frame of frames) {
     const columnCount = frame.columns.length - 1;
     const inside: PlacedItem[] = [];
@@ -534,7 +535,7 @@ export function placeTables(items: PlacedItem[], segments: Segment[], sequence: 
       placed.push({ item, row, column });
       inside.push(item);
     }
-    const cells = frame.rows === 'lines' ? lineRows(placed, frame, columnCount) : bandRows(placed, frame, columnCount);
+    const cells = frame.rows === 'lines' ? lineRows(placed, frame.headerBottom, columnCount) : bandRows(placed, frame.rows, columnCount);
     const texts = cells.map((row) => row.map(cellText));
     // Rows and columns without text (a spacer, the second half of a merged cell) are no part of the table's reading.
     const keptRows = texts.map((row, i) => (row.some(Boolean) ? i : -1)).filter((i) => i >= 0);
@@ -546,7 +547,8 @@ export function placeTables(items: PlacedItem[], segments: Segment[], sequence: 
     let rowItems = keptRows.map((i) => cells[i]!.flat());
     const centres = keptColumns.map((j) => (frame.columns[j]! + frame.columns[j + 1]!) / 2);
     // A continuation: the open table's columns, and nothing above this one on its page but furniture.
-    const startsPage = open !== undefined && read.length === 0 && buildLines(outside.filter((item) => item.y < frame.top)).every((line) => isFurniture(line, page, 'above'));
+    const above = [...buildLines(outside.filter((item) => item.y < frame.top)), ...(page.linesAround ?? []).filter((line) => (line.y ?? 0) < frame.top)];
+    const startsPage = open !== undefined && read.length === 0 && above.every((line) => isFurniture(line, page, 'above'));
     let table: number;
     if (open && startsPage && sameColumns(open.centres, centres)) {
       const repeated = grid.rows[0]!.map(stripWhitespace).join('|') === open.headerRow.map(stripWhitespace).join('|');
@@ -594,9 +596,8 @@ function sameColumns(a: number[], b: number[]): boolean {
 }
 
 /** Cells of a grid whose rows are bands between rules. */
-function bandRows(placed: Array<{ item: PlacedItem; row: number; column: number }>, frame: Frame, columns: number): PlacedItem[][][] {
-  const rows = frame.rows === 'lines' ? 0 : frame.rows.length - 1;
-  const cells = Array.from({ length: rows }, () => Array.from({ length: columns }, (): PlacedItem[] => []));
+function bandRows(placed: Array<{ item: PlacedItem; row: number; column: number }>, edges: number[], columns: number): PlacedItem[][][] {
+  const cells = Array.from({ length: edges.length - 1 }, () => Array.from({ length: columns }, (): PlacedItem[] => []));
   for (const { item, row, column } of placed) cells[row]![column]!.push(item);
   return cells;
 }
@@ -605,15 +606,17 @@ function bandRows(placed: Array<{ item: PlacedItem; row: number; column: number 
  * Cells of a three-line table without rules between its rows: the heading
  * row is everything above the middle rule; below it each text line starts a
  * row, unless its first column is empty (the wrapped end of a cell above).
+ * A continuation on the next page has no middle rule (`headerBottom`
+ * undefined): its heading row stays empty and every line is body.
  */
-function lineRows(placed: Array<{ item: PlacedItem; row: number; column: number }>, frame: Frame, columns: number): PlacedItem[][][] {
+function lineRows(placed: Array<{ item: PlacedItem; row: number; column: number }>, headerBottom: number | undefined, columns: number): PlacedItem[][][] {
   const empty = () => Array.from({ length: columns }, (): PlacedItem[] => []);
   const header = empty();
   const rows: PlacedItem[][][] = [header];
   const column = new Map(placed.map((p) => [p.item, p.column]));
   const body: PlacedItem[] = [];
   for (const { item } of placed) {
-    if (inkCentre(item.y, item.fontSize) < frame.headerBottom!) header[column.get(item)!]!.push(item);
+    if (headerBottom !== undefined && inkCentre(item.y, item.fontSize) < headerBottom) header[column.get(item)!]!.push(item);
     else body.push(item);
   }
   for (const line of baselineGroups(body)) {

@@ -119,6 +119,17 @@ describe('npm run eval', () => {
     expect(lines[lines.length - 1]).toBe('recall@1=1.000 recall@5=1.000 recall@10=1.000 mrr@10=1.000 n=1 mode=lexical');
   });
 
+  it('--mode bigram ranks with the plain bigram reference, says so, and answers nothing', async () => {
+    const out = collect();
+    const report = await runEval(options({ questions: 'questions.jsonl', mode: 'bigram' }), out.print, out.progress);
+    expect(lines.some((l) => l.includes('mode=bigram (REFERENCE: plain character-bigram BM25'))).toBe(true);
+    expect(lines[lines.length - 1]).toMatch(/ n=4 mode=bigram$/);
+    expect(report.mode).toBe('bigram');
+    // The four questions reuse their documents' words: the reference finds the three it can.
+    expect(report.overall.recall[10]).toBe(0.75);
+    await expect(runEval(options({ questions: 'questions.jsonl', mode: 'bigram', answers: true }), () => {}, () => {})).rejects.toThrow(/--mode bigram/);
+  });
+
   it('runs hybrid without a model as lexical, loudly, and refuses dense', async () => {
     const out = collect();
     await runEval(options({ questions: 'questions.jsonl', mode: 'hybrid' }), out.print, out.progress);
@@ -180,9 +191,9 @@ describe('npm run eval', () => {
   it('repeated sets and --mode all ask every set in every mode, sets outer', () => {
     const runs = parseEvalRuns(['--corpus', 'c', '--questions', 'a.jsonl', '--questions', 'b.jsonl', '--precedents', 'p.jsonl', '--mode', 'all']);
     expect(runs.map((r) => `${r.questions ?? r.precedents}:${r.mode}`)).toEqual([
-      'a.jsonl:lexical', 'a.jsonl:dense', 'a.jsonl:hybrid',
-      'b.jsonl:lexical', 'b.jsonl:dense', 'b.jsonl:hybrid',
-      'p.jsonl:lexical', 'p.jsonl:dense', 'p.jsonl:hybrid',
+      'a.jsonl:bigram', 'a.jsonl:lexical', 'a.jsonl:dense', 'a.jsonl:hybrid',
+      'b.jsonl:bigram', 'b.jsonl:lexical', 'b.jsonl:dense', 'b.jsonl:hybrid',
+      'p.jsonl:bigram', 'p.jsonl:lexical', 'p.jsonl:dense', 'p.jsonl:hybrid',
     ]);
     expect(() => parseEvalRuns(['--corpus', 'c', '--questions', 'a', '--mode', 'all', '--json', 'out.json'])).toThrow(/--json/);
   });

@@ -163,6 +163,8 @@ describeWithSharedCorpus('tables of the shared PDFs, searched', () => {
     const doc = await parseBytes(fs.readFileSync(sharedPath('pdf', '公文写作常见错误更正对照表.pdf')), '对照表.pdf', { passageMaxChars: 300 });
     expect(doc.paragraphs.some((p) => p.text.includes('抄送部分处理不当'))).toBe(false);
     expect(doc.warnings).toContain('第3页有图片未经 OCR，其中的文字未读入（OCR 已关闭）');
+    // Marked as needing OCR, so the next ingest with OCR on reads it again instead of keeping it as unchanged.
+    expect(doc.needsOcr).toBe(true);
   });
 
   it('GB/T 9704: the 版心 question ranks the page-layout clause first (the standard states the size in 5.2.1, not in a table)', async () => {

@@ -348,10 +348,14 @@ describeWithSharedCorpus('a stable answer when an unrelated document is added', 
 describeWithSharedCorpus('abstaining on what the knowledge base lacks, with real documents beside the sample corpus', () => {
   let s: TestKb;
   const SICHUAN = 'ncpqa/docs/a8e995a620a53d9fa7f6c0fc8b4fdd7a.txt';
+  // The tax notice for community 养老、托育、家政 services: it names 托育 and exempts 家政 income from VAT.
+  const CHILDCARE_TAX = 'ncpqa/docs/d898435a903c3865ab91e76966d31909.txt';
+  // 农业农村部's 专项法治宣传行动 news: a lead paragraph, then the paragraph with what the campaign 注重.
+  const LAW_CAMPAIGN = 'ncpqa/docs/6488f3b3332b3995a4c60c7e3e3e9993.txt';
   beforeAll(async () => {
     // The sample corpus with the Shandong slice (policies/shandong, policies/text, the seed reply), plus Sichuan's 十三条 news.
     s = await buildTestKb({ shared: true });
-    const report = await ingestPaths(s.kb, [sharedPath(SICHUAN)], { root: SHARED_CORPUS });
+    const report = await ingestPaths(s.kb, [sharedPath(SICHUAN), sharedPath(CHILDCARE_TAX), sharedPath(LAW_CAMPAIGN)], { root: SHARED_CORPUS });
     expect(report.failed).toEqual([]);
   });
   afterAll(() => s?.close());
@@ -386,6 +390,57 @@ describeWithSharedCorpus('abstaining on what the knowledge base lacks, with real
     expect(hits.length).toBeGreaterThan(0);
     expect(answer.answer, answer.answer?.text).toBeNull();
     expect(answer.reason).toMatch(/^知识库中没有关于“东川省新能源汽车补贴”的内容/);
+  });
+
+  it('requires a new policy word jieba lacks but the knowledge base holds (托育) beside the quote', async () => {
+    // Without it the AI park's 房租补贴 (policies/shandong) answered: every other word of the question is there.
+    const { answer } = await askShared('园区内的托育机构能拿多少房租补贴？');
+    expect(answer.answer, answer.answer?.text).toBeNull();
+    expect(answer.reason).toMatch(/^知识库中没有关于“园区内的托育机构房租补贴”的内容：检索到的段落都没有提到“托育”$/);
+  });
+
+  it('answers a sum per person and month only with a figure, not with a tax exemption', async () => {
+    const { answer } = await askShared('婴幼儿托育机构的托育补贴标准是每人每月多少？');
+    expect(answer.answer, answer.answer?.text).toBeNull();
+    expect(answer.reason).toBe('知识库中关于“婴幼儿托育机构的托育补贴标准是每人每月”的文件没有给出具体的钱数或比例');
+    const elevator = await askShared('老旧楼房装电梯政府每部给多少钱？');
+    expect(elevator.answer.answer, elevator.answer.reason).not.toBeNull();
+    expect(elevator.answer.citations[0]!.quote).toContain('每部电梯20万元');
+  });
+
+  it('needs a closer passage when both the key word and the subject words are missing around it', async () => {
+    // The 普惠性民办幼儿园 从教津贴 (每人每月300元) holds neither 托育 nor most of the subject; the model's closeness alone lets it in.
+    const question = '婴幼儿托育机构的托育补贴标准是每人每月多少？';
+    const result = await searchKnowledgeBase(s.kb, { text: question, k: 8 });
+    const at = (similarity: number) =>
+      extractAnswer(question, result.hits, s.kb, {
+        questionWords: tokenizer.queryTerms(question).words,
+        knowsWord: (w) => s.kb.knowsWord(w),
+        wordShare: (w) => s.kb.wordShare(w),
+        mayHoldText: (w) => s.kb.mayHoldText(w),
+        semantic: { similarity: result.hits.map(() => similarity) },
+      });
+    const near = at(0.905);
+    expect(near.answer, near.answer?.text).toBeNull();
+    // What is left (家政服务…免征增值税) states no figure.
+    expect(near.reason).toMatch(/没有给出具体的钱数或比例$/);
+    const closer = at(0.915);
+    expect(closer.answer, closer.reason).not.toBeNull();
+    expect(closer.citations[0]!.quote).toContain('每人每月300元');
+  });
+
+  it('requires a word the knowledge base holds in hardly any passage (公寓: one) beside the rarest word', async () => {
+    // 养护 is the rarest word; without the second requirement the road-upkeep fund per kilometre answered.
+    const { answer } = await askShared('农村公路养护工人的公寓补贴是多少？');
+    expect(answer.answer, answer.answer?.text).toBeNull();
+    expect(answer.reason).toBe('知识库中没有关于“农村公路养护工人的公寓补贴”的内容：检索到的段落都没有提到“公寓”');
+  });
+
+  it('reads a list answer on from its lead paragraph into the next paragraph of the section', async () => {
+    const { answer } = await askShared('农业农村部启动开展“防控疫情、法治同行”专项法治宣传行动注重哪些方面？');
+    expect(answer.answer, answer.reason).not.toBeNull();
+    expect(answer.citations[0]!.documentId).toBe(LAW_CAMPAIGN);
+    expect(answer.answer!.text).toContain('此次专项法治宣传行动注重以案释法');
   });
 
   it('still answers a question whose key word stands in the paragraph before the quoted sentence', async () => {

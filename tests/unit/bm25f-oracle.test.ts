@@ -2,7 +2,7 @@
  * The lexical index's scores against BM25F written out directly: for every
  * query term and field, weight · idf · tf·(k1+1) / (tf + k1·(1 − b + b·len/avg)),
  * plus the same over the passage's whole document for the words and bigrams
- * fields. The index computes this from compressed postings, a pending buffer,
+ * fields, a document's len capped at documentLengthCap · avg. The index computes this from compressed postings, a pending buffer,
  * per-document sums kept up to date on add, and a top-k heap; the oracle
  * recounts everything from the passages. Small hand cases, so every index is
  * below the pruning threshold and every term is scored.
@@ -10,6 +10,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_LEXICAL_PARAMS, LexicalIndex, PolicyTokenizer, foldText, type LexicalParams, type QueryTerms } from '../../kb/index/lexical/lexical.ts';
 import { bigramsOf, splitAnalysed, type AnalysisFields } from '../../kb/index/lexical/tokenizer.ts';
+import { BIGRAM_REFERENCE_PARAMS } from '../../bench/bigram-reference.ts';
 
 const tokenizer = new PolicyTokenizer();
 
@@ -74,7 +75,7 @@ function oracleScores(passages: OraclePassage[], query: QueryTerms, params: Lexi
           const tf = members.reduce((sum, q) => sum + count(q.terms[field], term), 0);
           if (tf === 0) continue;
           const gdf = [...groups.values()].filter((ps) => ps.some((q) => q.terms[field].includes(term))).length;
-          score += bm25(weight, k1, b, groups.size, gdf, tf, groupLength(members), groupAverage);
+          score += bm25(weight, k1, b, groups.size, gdf, tf, Math.min(groupLength(members), params.documentLengthCap * groupAverage), groupAverage);
         }
       }
     }
@@ -99,6 +100,10 @@ const QUERIES = ['城区内涝 排水管网', '普惠性幼儿园收费标准', 
 const field = (weight: number, k1: number, b: number) => ({ weight, k1, b });
 const off = field(0, 1.2, 0.75);
 
+const defaultIndex = new LexicalIndex(tokenizer);
+PASSAGES.forEach((fields, i) => defaultIndex.add(i + 1, tokenizer.analyze(fields), fields.text));
+const defaultHits = new Map(QUERIES.map((query) => [query, defaultIndex.searchTerms(tokenizer.queryTerms(query), 100)]));
+
 const PARAMETER_SETS: Array<{ name: string; params: LexicalParams }> = [
   { name: 'the defaults', params: DEFAULT_LEXICAL_PARAMS },
   {
@@ -109,6 +114,9 @@ const PARAMETER_SETS: Array<{ name: string; params: LexicalParams }> = [
     name: 'full length normalisation, heavy documents',
     params: { ...DEFAULT_LEXICAL_PARAMS, bigrams: field(0.7, 2, 1), contextBigrams: field(1.5, 0.5, 1), documentWords: field(3, 1.5, 1), documentBigrams: field(2, 0.3, 0.2) },
   },
+  { name: "the evaluation's plain bigram reference", params: BIGRAM_REFERENCE_PARAMS },
+  // The flood and kindergarten documents are longer than the average document: the cap shortens them.
+  { name: 'document lengths capped at the average', params: { ...DEFAULT_LEXICAL_PARAMS, documentLengthCap: 1 } },
 ];
 
 describe('BM25F scores against the formula written out', () => {
@@ -126,6 +134,9 @@ describe('BM25F scores against the formula written out', () => {
         got.forEach((hit, i) => expect(hit.score, `${query} #${i + 1}`).toBeCloseTo(expected[i]!.score, 9));
         // The heap keeps the same order when asked for fewer.
         expect(index.searchTerms(terms, 2).map((hit) => hit.key), query).toEqual(expected.slice(0, 2).map((hit) => hit.key));
+        // The same parameters given to one query of an index built with the defaults score the same, and leave its own alone.
+        expect(defaultIndex.searchTerms(terms, 100, undefined, params), query).toEqual(got);
+        expect(defaultIndex.searchTerms(terms, 100), query).toEqual(defaultHits.get(query));
       }
     });
   }

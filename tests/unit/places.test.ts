@@ -25,6 +25,16 @@ describe('questionPlaces', () => {
     }
   });
 
+  it('takes no street, market or brand for a town, and no 和 + 县 for 和县', () => {
+    // From the replies to citizens' messages (../shared/corpus/replies), once read as 朝阳市, 中山市 and 和县.
+    for (const text of ['成才路与朝阳路的交叉口', '泰街街道中山路58号', '执法人员到朝阳市场开展整治', '关于提升“朝阳科技一条街”', '县卫生局和县计划生育局', '社会组织和县级以上人民政府', '各市和县人民政府']) {
+      expect(placeMentions(text).map((m) => m.form), text).toEqual([]);
+    }
+    expect(placeMentions('辽宁省朝阳市人民政府').map((m) => m.form)).toEqual(['辽宁省', '朝阳市']);
+    expect(placeMentions('安徽省和县').map((m) => m.form)).toEqual(['安徽省']);
+    expect(placeMentions('和县人民政府').map((m) => m.form)).toEqual(['和县']);
+  });
+
   it('does not take planning words for counties (城区, 老城区, 新区)', () => {
     expect(placeMentions('城区排水管网和老城区雨污分流，青州新区').map((m) => m.form)).toEqual([]);
   });

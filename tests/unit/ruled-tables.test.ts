@@ -107,6 +107,22 @@ describe('tables continued on the next page', () => {
     expect(rows(two.lines).map((r) => [r[0], r[1]])).toEqual([[1, true], [1, false], [1, false]]);
   });
 
+  it('a picture\'s table below the page\'s own text (linesAround) is a new table, not the continuation', () => {
+    const sequence = new TableSequence();
+    const first = threeLineTable(560, body1);
+    placeTables([...first.items, footer], first.segments, sequence, page(1));
+    const picture = threeLineTable(300, body2);
+    const text = { text: '二、有关要求如下表所示。', x: 60, right: 300, y: 250, fontSize: SIZE };
+    const two = placeTables(picture.items, picture.segments, sequence, { ...page(2), linesAround: [text] });
+    expect(rows(two.lines).map((r) => [r[0], r[1]])).toEqual([[1, true], [1, false], [1, false]]);
+    // The same picture at the top of its page, under nothing but the running header, continues table 0.
+    const again = new TableSequence();
+    placeTables([...first.items, footer], first.segments, again, page(1));
+    const top = threeLineTable(60, body2);
+    const header = { text: 'GB/T 9704—2012', x: 380, right: 450, y: 40, fontSize: SIZE };
+    expect(rows(placeTables(top.items, top.segments, again, { ...page(2), linesAround: [header] }).lines).map((r) => r[0])).toEqual([0, 0]);
+  });
+
   it('rows under a single rule with no table open before are no table', () => {
     const second = threeLineTable(100, body2, { header: false, topRule: false });
     expect(placeTables(second.items, [...second.segments, rule(40)], new TableSequence(), page(2)).lines).toEqual([]);
