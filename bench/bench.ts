@@ -60,6 +60,7 @@ import { search as searchKnowledgeBase } from '../search/retrieve.ts';
 import { ingestPaths } from '../ingest/ingest.ts';
 import { closeParsePool } from '../ingest/parse-pool.ts';
 import { passageEmbeddingText } from '../kb/index/vector/passage-text.ts';
+import { passageSentenceTexts } from '../kb/index/vector/sentence-vectors.ts';
 import { benchEmbedders, formatEmbedderRates, samplePassages } from './bench-embedders.ts';
 
 const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -530,6 +531,7 @@ async function run(options: BenchOptions): Promise<void> {
     const model = await chooseModel(config, kbLog);
     let sampleFiles: SourceFile[] = [];
     let sampleTexts: string[] = [];
+    let samplePassages = 0;
     {
       const summaryKb = await KnowledgeBase.open(lexicalConfig, { embedder: null, log: kbLog });
       // Whole files (ingest works per file), skipping those that would overshoot the sample size by much.
@@ -546,10 +548,14 @@ async function run(options: BenchOptions): Promise<void> {
         sum += count;
       }
       if (sampleFiles.length === 0 && smallest) sampleFiles = [smallest.file];
-      // The texts ingest embeds (title · headings ⏎ text), not the bare passages: the same work for both sides.
+      // The texts ingest embeds (title · headings ⏎ text, and a long document's sentences once each), not the
+      // bare passages: the same work for both sides.
       sampleTexts = sampleFiles.flatMap((f) => {
         const doc = summaryKb.getDocument(f.id);
-        return doc?.passages.map((p) => passageEmbeddingText(doc.title, p.headingPath, p.text, doc.passages.length)) ?? [];
+        if (!doc) return [];
+        const n = doc.passages.length;
+        samplePassages += n;
+        return [...new Set(doc.passages.flatMap((p) => [passageEmbeddingText(doc.title, p.headingPath, p.text, n), ...passageSentenceTexts(p.text, n)]))];
       });
       summaryKb.close();
     }
@@ -571,7 +577,7 @@ async function run(options: BenchOptions): Promise<void> {
     const aloneRuns: number[] = [];
     const ingestRuns: Array<{ seconds: number; passages: number; failed: number }> = [];
     const phaseStarted = performance.now();
-    progress(`  ${sampleTexts.length} passages of ${sampleFiles.length} files: embedder alone and ingest, alternating for up to ${options.embedBudgetSeconds} s`);
+    progress(`  ${samplePassages} passages (${sampleTexts.length} texts to embed) of ${sampleFiles.length} files: embedder alone and ingest, alternating for up to ${options.embedBudgetSeconds} s`);
     aloneRuns.push(await embedAlone());
     do {
       const roundDir = `${sampleDir}-${ingestRuns.length + 1}`;
@@ -590,7 +596,7 @@ async function run(options: BenchOptions): Promise<void> {
       fs.rmSync(roundDir, { recursive: true, force: true });
       ingestRuns.push({ seconds: report.seconds, passages: report.passages, failed: report.failed.length });
       aloneRuns.push(await embedAlone());
-      progress(`  round ${ingestRuns.length}: ingest ${fmt(report.passages / report.seconds)} passages/s, alone ${fmt(sampleTexts.length / aloneRuns[aloneRuns.length - 1]!)} passages/s`);
+      progress(`  round ${ingestRuns.length}: ingest ${fmt(report.passages / report.seconds)} passages/s, alone ${fmt(samplePassages / aloneRuns[aloneRuns.length - 1]!)} passages/s`);
     } while ((performance.now() - phaseStarted) / 1000 < options.embedBudgetSeconds * 0.6);
     const median = (values: number[]): number => {
       const sorted = [...values].sort((a, b) => a - b);
@@ -598,15 +604,16 @@ async function run(options: BenchOptions): Promise<void> {
       return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
     };
     const ingestRates = ingestRuns.map((run) => run.passages / run.seconds);
-    const aloneRates = aloneRuns.map((seconds) => sampleTexts.length / seconds);
+    const aloneRates = aloneRuns.map((seconds) => samplePassages / seconds);
     const ingestSeconds = median(ingestRuns.map((run) => run.seconds));
     const embeddedIngest = ingestMeasure(sampleFiles.length, ingestRuns[0]!.passages, sampleBytes, ingestSeconds, ingestRuns[0]!.failed);
     const aloneSeconds = median(aloneRuns);
     const embedderAlone = {
-      passages: sampleTexts.length,
+      passages: samplePassages,
+      texts: sampleTexts.length,
       characters: sampleTexts.reduce((sum, t) => sum + t.length, 0),
       seconds: Math.round(aloneSeconds * 100) / 100,
-      passagesPerSecond: sampleTexts.length / aloneSeconds,
+      passagesPerSecond: samplePassages / aloneSeconds,
       runsPassagesPerSecond: aloneRates,
       ingestRunsPassagesPerSecond: ingestRates,
     };
@@ -614,12 +621,12 @@ async function run(options: BenchOptions): Promise<void> {
     const roundRatios = ingestRates.map((rate, i) => rate / ((aloneRates[i]! + aloneRates[i + 1]!) / 2));
     const endToEndRatio = median(roundRatios);
     // The same ratio in CPU seconds per passage (ingest: this process, embedding included, plus its parse workers).
-    const aloneCpuPerPassage = median(aloneCpu) / sampleTexts.length;
+    const aloneCpuPerPassage = median(aloneCpu) / samplePassages;
     const ingestCpuPerPassage = median(ingestCpu.map((c, i) => (c.own + c.workers) / ingestRuns[i]!.passages));
     const workersCpuPerPassage = median(ingestCpu.map((c, i) => c.workers / ingestRuns[i]!.passages));
     const cpuRatio = aloneCpuPerPassage / ingestCpuPerPassage;
     if (options.ingestOnly) {
-      console.log(`model ${model.embedder.modelId} · ${sampleTexts.length} passages of ${sampleFiles.length} files · ${ingestCpu.length} rounds · load ${os.loadavg()[0]!.toFixed(1)}`);
+      console.log(`model ${model.embedder.modelId} · ${samplePassages} passages (${sampleTexts.length} texts) of ${sampleFiles.length} files · ${ingestCpu.length} rounds · load ${os.loadavg()[0]!.toFixed(1)}`);
       console.log(`wall: ingest ${fmt(embeddedIngest.passagesPerSecond)} passages/s, embedder alone ${fmt(embedderAlone.passagesPerSecond)} passages/s, ratio ${fmt(endToEndRatio, 2)} (rounds ${roundRatios.map((r) => fmt(r, 2)).join(', ')})`);
       console.log(`CPU: embedder alone ${fmt(aloneCpuPerPassage * 1000, 1)} ms per passage, ingest ${fmt(ingestCpuPerPassage * 1000, 1)} ms (parse workers ${fmt(workersCpuPerPassage * 1000, 1)}), ratio ${fmt(cpuRatio, 2)}`);
       return;

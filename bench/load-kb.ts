@@ -122,6 +122,16 @@ export async function buildLoadKb(
   if (fs.existsSync(manifestFile)) {
     const manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as LoadKbManifest;
     options.log(`reusing the load knowledge base in ${config.dataDir} (built ${manifest.builtAt})`);
+    // Vectors this version adds to a store (the sentence vectors of long documents) are seeded here too:
+    // the server would otherwise embed them with the real model at start, hours for 100k passages of laws.
+    const loaded = await loadEmbedder({ ...config, allowModelDownload: false }, options.log);
+    if (!loaded.embedder) throw new Error(`the load check needs the real model (KB_MODEL_DIR): ${loaded.reason}`);
+    const kb = await KnowledgeBase.open(config, { embedder: seededEmbedder(loaded.embedder, options.realVectors), log: options.log });
+    try {
+      await kb.write((writer) => writer.embedMissing());
+    } finally {
+      kb.close();
+    }
     return manifest;
   }
   const walk = walkInputs([options.corpus], { root: options.corpus });

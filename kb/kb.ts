@@ -49,6 +49,7 @@ import {
 } from './types.ts';
 
 import { VectorIndex, type HnswParams } from './index/vector/hnsw.ts';
+import { passageSentenceTexts, SentenceVectors } from './index/vector/sentence-vectors.ts';
 import { describeProfile, profileKey } from './index/vector/profiles.ts';
 import { LONG_DOCUMENT_PASSAGES, PASSAGE_TEXT_FORM, PREVIOUS_PASSAGE_TEXT_FORM, passageEmbeddingText } from './index/vector/passage-text.ts';
 import { labelsDigest, VectorFile, type VectorIdentity } from './index/vector/vector-file.ts';
@@ -255,6 +256,8 @@ export class KnowledgeBase implements Searchable {
   private readonly lexical: LexicalIndex;
   private readonly vectorFile: VectorFile;
   private vectors: VectorIndex | null = null;
+  /** Sentence vectors of long documents' passages (sentence-vectors.ts), loaded with the passage index. */
+  private sentences: SentenceVectors | null = null;
   private vectorState: KnowledgeBaseHealth['index']['state'] = 'absent';
   private vectorsDirty = false;
   private wrote = false;
@@ -410,6 +413,7 @@ export class KnowledgeBase implements Searchable {
   }
 
   private dropFromMemory(labels: number[]): void {
+    this.sentences?.dropPassages(labels);
     for (const label of labels) {
       if (this.lexical.remove(label)) this.passageCount--;
       if (this.vectors?.has(label)) {
@@ -458,6 +462,13 @@ export class KnowledgeBase implements Searchable {
   }
 
   private async loadVectors(model: { id: string; dimension: number }): Promise<void> {
+    await this.loadPassageVectors(model);
+    const identity: VectorIdentity = { storeId: this.store.storeId(), epoch: this.store.vectorEpoch(), modelId: model.id, dimension: model.dimension };
+    this.sentences = await SentenceVectors.open(this.store, this.config.dataDir, identity, this.hnswParams, this.log);
+    if (!this.readOnly) this.sentences.save(identity);
+  }
+
+  private async loadPassageVectors(model: { id: string; dimension: number }): Promise<void> {
     const identity: VectorIdentity = { storeId: this.store.storeId(), epoch: this.store.vectorEpoch(), modelId: model.id, dimension: model.dimension };
     const stored = this.store.embeddedLabels();
     const file = this.vectorFile.file;
@@ -520,7 +531,9 @@ export class KnowledgeBase implements Searchable {
   /** Write the HNSW file and its sidecar if they changed (never in read-only mode). */
   private saveVectors(): void {
     const identity = this.vectorIdentity();
-    if (!this.vectors || !this.vectorsDirty || !identity || this.readOnly) return;
+    if (!identity || this.readOnly) return;
+    this.sentences?.save(identity);
+    if (!this.vectors || !this.vectorsDirty) return;
     this.vectorFile.save(this.vectors, identity);
     this.vectorsDirty = false;
   }
@@ -541,8 +554,17 @@ export class KnowledgeBase implements Searchable {
   /** The indexes search/retrieve.ts reads, as they stand now. */
   retrievalIndexes(): RetrievalIndexes {
     const vectors = this.vectors;
+    const sentences = this.sentences;
     const dense: DenseSource | null =
-      this.embedder && vectors ? { embedder: this.embedder, search: (vector, k, accept) => vectors.search(vector, k, accept) } : null;
+      this.embedder && vectors
+        ? {
+            embedder: this.embedder,
+            search: (vector, k, accept) => {
+              const hits = vectors.search(vector, k, accept);
+              return sentences ? sentences.rescore(hits, vector, k, accept) : hits;
+            },
+          }
+        : null;
     const indexes: RetrievalIndexes = {
       lexical: this.lexical,
       tokenizer: this.tokenizer,
@@ -661,7 +683,7 @@ export class KnowledgeBase implements Searchable {
    */
   stats(): { documents: number; passages: number; embedded: number; vectors: number; lexical: number; bytesOnDisk: number } {
     const counts = this.store.counts();
-    const bytes = this.store.bytesOnDisk() + this.vectorFile.bytesOnDisk();
+    const bytes = this.store.bytesOnDisk() + this.vectorFile.bytesOnDisk() + (this.sentences?.bytesOnDisk() ?? 0);
     return { ...counts, vectors: this.vectors?.count ?? this.vectorFile.savedCount() ?? 0, lexical: this.lexical.size, bytesOnDisk: bytes };
   }
 
@@ -764,15 +786,31 @@ export class KnowledgeBase implements Searchable {
         : new Map<string, Float32Array>(),
     );
     const inputs = items.map((item) => item.parsed.passages.map((p) => passageEmbeddingText(item.parsed.title, p.headingPath, p.text, item.parsed.passages.length)));
+    // A long document's passage is embedded as its text alone, so a one-sentence passage's sentence vector is its own.
+    const sentenceInputs = items.map((item) => item.parsed.passages.map((p) => passageSentenceTexts(p.text, item.parsed.passages.length)));
+    for (const [i, item] of items.entries()) {
+      if (!this.store.model() || !sentenceInputs[i]!.some((texts) => texts.length > 0)) continue;
+      for (const row of this.store.storedSentenceVectors(item.id)) if (!kept[i]!.has(row.text)) kept[i]!.set(row.text, row.vector);
+    }
+    let sentenceVectors: Array<Array<Array<{ text: string; vector: Float32Array }> | undefined> | undefined> = items.map(() => undefined);
+    const sentencesOf = (i: number, known: (text: string) => Float32Array | undefined) =>
+      sentenceInputs[i]!.some((texts) => texts.length > 0)
+        ? sentenceInputs[i]!.map((texts) => {
+            const found = texts.map((text) => ({ text, vector: known(text) }));
+            return texts.length > 0 && found.every((s) => s.vector) ? (found as Array<{ text: string; vector: Float32Array }>) : undefined;
+          })
+        : undefined;
     if (!this.embedder) {
       vectors = inputs.map((texts, i) => (kept[i]!.size > 0 ? texts.map((text) => kept[i]!.get(text)) : undefined));
+      sentenceVectors = items.map((_, i) => sentencesOf(i, (text) => kept[i]!.get(text)));
     } else {
       const embedder = this.embedder;
       try {
-        const fresh = [...new Set(inputs.flatMap((texts, i) => texts.filter((text) => !kept[i]!.has(text))))];
+        const fresh = [...new Set(items.flatMap((_, i) => [...inputs[i]!, ...sentenceInputs[i]!.flat()].filter((text) => !kept[i]!.has(text))))];
         const flat = await embedByLength(embedder, fresh);
         const embedded = new Map(fresh.map((text, i) => [text, flat[i]!]));
         vectors = inputs.map((texts, i) => texts.map((text) => kept[i]!.get(text) ?? embedded.get(text)!));
+        sentenceVectors = items.map((_, i) => sentencesOf(i, (text) => kept[i]!.get(text) ?? embedded.get(text)));
       } catch (error) {
         // A server that is down or answers garbage would fail every document the same way: stop the batch, write nothing of this group.
         if (error instanceof EmbeddingServiceError && error.scope === 'service') {
@@ -804,11 +842,13 @@ export class KnowledgeBase implements Searchable {
         parsed: item.parsed,
         lexical: analysed[i] ?? [],
         ...(embeddings ? { embeddings } : {}),
+        ...(sentenceVectors[i] ? { sentences: sentenceVectors[i] } : {}),
       });
       this.dropFromMemory(written.removedLabels);
       if (written.removedDocKey !== undefined) this.documents.delete(written.removedDocKey);
       const doc = this.store.documentFilterRow(written.docKey);
       if (doc) this.documents.set(written.docKey, doc);
+      for (const row of written.addedSentences) this.sentences?.add(row.sentence, row.label, row.vector);
       written.added.forEach((row, seq) => {
         this.addToMemory(row);
         const vector = embeddings?.[seq];
@@ -860,13 +900,44 @@ export class KnowledgeBase implements Searchable {
       this.saveVectors();
       this.log(`embedded ${done} passages that had been stored without vectors`);
     }
+    await this.embedMissingSentences(embedder);
     return done;
+  }
+
+  /** Sentence vectors for the embedded passages of long documents that have none (a store written before them, an ingest without a model). */
+  private async embedMissingSentences(embedder: Embedder): Promise<void> {
+    const sentences = this.sentences;
+    if (!sentences) return;
+    let passages = 0;
+    let lastLog = Date.now();
+    for (;;) {
+      const batch = this.store.passagesWithoutSentenceVectors(LONG_DOCUMENT_PASSAGES, 64);
+      if (batch.length === 0) break;
+      if (passages === 0) this.log(`embedding the sentences of long documents' passages (sentence vectors) with ${embedder.modelId} …`);
+      const texts = batch.map((p) => passageSentenceTexts(p.text, p.documentPassages));
+      const unique = [...new Set(texts.flat())];
+      const flat = await embedByLength(embedder, unique);
+      const vectorOf = new Map(unique.map((text, i) => [text, flat[i]!]));
+      const stored = this.store.addSentenceVectors(batch.flatMap((p, i) => texts[i]!.map((text) => ({ label: p.label, text, vector: vectorOf.get(text)! }))));
+      for (const row of stored) sentences.add(row.sentence, row.label, row.vector);
+      passages += batch.length;
+      if (Date.now() - lastLog >= 10_000) {
+        lastLog = Date.now();
+        this.log(`  embedded the sentences of ${passages} passages`);
+      }
+      if (passages % 1024 === 0) this.saveVectors();
+    }
+    if (passages > 0) {
+      this.saveVectors();
+      this.log(`embedded the sentences of ${passages} passages of long documents (${sentences.count} sentence vectors)`);
+    }
   }
 
   private async reembed(onProgress?: (done: number) => void): Promise<number> {
     if (!this.embedder) throw new KnowledgeBaseError(`无法重新嵌入：${this.lexicalOnlyReason ?? 'no embedding model loaded'}`);
     this.store.dropEmbeddings();
     this.vectors = VectorIndex.create(this.embedder.dimension, this.hnswParams, Math.max(1024, Math.ceil(this.passageCount * 1.2)));
+    this.sentences?.clear(this.embedder.dimension, this.hnswParams);
     this.vectorState = 'rebuilt';
     this.vectorsDirty = true;
     const done = await this.embedMissing(onProgress);

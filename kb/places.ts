@@ -316,3 +316,9 @@ export function namesYear(text: string, year: number): boolean {
   }
   return false;
 }
+
+/** A sentence about the whole country (我国…占比达37%, 全国…): its figure is no province's or city's own. */
+export function speaksOfNation(text: string): boolean {
+  return /我国|全国/.test(text);
+}
+

@@ -21,6 +21,15 @@ export interface DocumentWrite {
   lexical: string[];
   /** One slot per passage, in passage order: its vector, or undefined for one to embed later (embedMissing); none at all when lexical-only. */
   embeddings?: Array<Float32Array | undefined>;
+  /** One slot per passage: the vectors of its sentences (long documents only, kb/index/vector/sentence-vectors.ts), or undefined for none yet. */
+  sentences?: Array<Array<{ text: string; vector: Float32Array }> | undefined>;
+}
+
+/** A stored sentence vector: its own key, its passage's label, the vector. */
+export interface StoredSentenceVector {
+  sentence: number;
+  label: number;
+  vector: Float32Array;
 }
 
 /** What the in-memory indexes need to know about one stored passage. */
@@ -69,6 +78,8 @@ export interface WriteResult {
   /** Labels of the passages the write replaced (to drop from the indexes). */
   removedLabels: number[];
   added: PassageIndexRow[];
+  /** The sentence vectors written with the passages. */
+  addedSentences: StoredSentenceVector[];
   replaced: boolean;
   /** The replaced document's old key, when there was one. */
   removedDocKey?: number;
@@ -144,6 +155,17 @@ export interface DocumentStore {
   passageVectors(documentId: string, within?: { start: number; end: number }): Array<{ passageId: string; vector: Float32Array }>;
   /** A document's stored vectors with what they were computed from: a re-parse that keeps a passage's text, title and headings keeps its vector. */
   storedVectors(documentId: string): Array<StoredPassageText & { vector: Float32Array }>;
+
+  /** Every sentence vector, in key order. */
+  sentenceVectorRows(): IterableIterator<StoredSentenceVector>;
+  /** Which passage each sentence vector belongs to, in key order (opening reads this, not the vectors, when the saved index is current). */
+  sentencePassages(): Array<{ sentence: number; label: number }>;
+  /** A document's sentence vectors with their sentences: a re-parse keeps a sentence's vector by its text. */
+  storedSentenceVectors(documentId: string): Array<{ text: string; vector: Float32Array }>;
+  /** Embedded passages of documents of at least `minPassages` passages that have no sentence vectors yet, in label order. */
+  passagesWithoutSentenceVectors(minPassages: number, limit: number): StoredPassageText[];
+  /** Store sentence vectors of existing passages; those stored (a passage that vanished meanwhile is skipped). */
+  addSentenceVectors(entries: Array<{ label: number; text: string; vector: Float32Array }>): StoredSentenceVector[];
 
   /** The passages (with their document's citation fields) for a handful of labels; unknown labels are absent. */
   passagesByLabel(labels: number[]): Map<number, PassageRow>;

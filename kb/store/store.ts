@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { isLowConfidence } from '../ocr.ts';
-import type { DocumentFilterRow, DocumentStore, DocumentWrite, PassageIndexRow, PassageOpenRow, PassageRow, StoredPassageText, WriteResult } from './document-store.ts';
+import type { DocumentFilterRow, DocumentStore, DocumentWrite, PassageIndexRow, PassageOpenRow, PassageRow, StoredPassageText, StoredSentenceVector, WriteResult } from './document-store.ts';
 import {
   CLOSING_BLOCK_HEADING,
   type DocumentExcerpt,
@@ -60,7 +60,7 @@ function toPassageText(r: PassageTextDb): StoredPassageText {
 
 export const STORE_FILE = 'kb.sqlite';
 /** The version SCHEMA creates; older stores are brought to it by MIGRATIONS. */
-const SCHEMA_VERSION = 4;
+const SCHEMA_VERSION = 5;
 
 const FAILURES_TABLE = `CREATE TABLE IF NOT EXISTS failures (
   id TEXT PRIMARY KEY,
@@ -68,6 +68,18 @@ const FAILURES_TABLE = `CREATE TABLE IF NOT EXISTS failures (
   error TEXT NOT NULL,
   failed_at TEXT NOT NULL
 ) WITHOUT ROWID;`;
+
+/**
+ * Vectors of the sentences of long documents' passages (kb/index/vector/sentence-vectors.ts), each
+ * with its passage's label and the sentence it was computed from (a re-parse keeps it by text).
+ */
+const SENTENCE_EMBEDDINGS_TABLE = `CREATE TABLE IF NOT EXISTS sentence_embeddings (
+  sentence INTEGER PRIMARY KEY AUTOINCREMENT,
+  label INTEGER NOT NULL,
+  text TEXT NOT NULL,
+  vector BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sentence_embeddings_label ON sentence_embeddings (label);`;
 
 /** Readers' verdicts on answers (kb/types.ts AnswerFeedback as JSON): apart from the documents, read by nothing that searches. */
 const FEEDBACK_TABLE = `CREATE TABLE IF NOT EXISTS feedback (
@@ -102,6 +114,10 @@ const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [
   // 3 → 4: readers' 👍/👎 and corrections on answers.
   (db) => {
     db.exec(FEEDBACK_TABLE);
+  },
+  // 4 → 5: sentence vectors of long documents' passages (filled by the next opener that embeds).
+  (db) => {
+    db.exec(SENTENCE_EMBEDDINGS_TABLE);
   },
 ];
 
@@ -170,6 +186,7 @@ CREATE INDEX IF NOT EXISTS passages_by_doc ON passages (doc_key, seq);
 CREATE TABLE IF NOT EXISTS embeddings (label INTEGER PRIMARY KEY, vector BLOB NOT NULL);
 ${FAILURES_TABLE}
 ${FEEDBACK_TABLE}
+${SENTENCE_EMBEDDINGS_TABLE}
 `;
 
 interface DocumentRowDb {
@@ -371,7 +388,7 @@ function migrate(db: Database.Database, file: string, version: number, readOnly:
   })();
 }
 
-export type { DocumentFilterRow, DocumentStore, DocumentWrite, PassageIndexRow, PassageOpenRow, PassageRow, WriteResult } from './document-store.ts';
+export type { DocumentFilterRow, DocumentStore, DocumentWrite, PassageIndexRow, PassageOpenRow, PassageRow, StoredSentenceVector, WriteResult } from './document-store.ts';
 
 /** The SQLite implementation of DocumentStore (kb/store/document-store.ts). */
 export class Store implements DocumentStore {
@@ -508,6 +525,9 @@ export class Store implements DocumentStore {
     if (input.embeddings && input.embeddings.length !== parsed.passages.length) {
       throw new Error(`${input.id}: embeddings do not match passages`);
     }
+    if (input.sentences && input.sentences.length !== parsed.passages.length) {
+      throw new Error(`${input.id}: sentence vectors do not match passages`);
+    }
     const run = this.db.transaction((): WriteResult => {
       const removed = this.deleteDocumentRows(input.id);
       const meta = parsed.metadata;
@@ -563,7 +583,9 @@ export class Store implements DocumentStore {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       );
       const insertEmbedding = this.sql('INSERT INTO embeddings (label, vector) VALUES (?, ?)');
+      const insertSentence = this.sql('INSERT INTO sentence_embeddings (label, text, vector) VALUES (?, ?, ?)');
       const added: PassageIndexRow[] = [];
+      const addedSentences: StoredSentenceVector[] = [];
       parsed.passages.forEach((p, seq) => {
         const lexical = input.lexical[seq] as string;
         const headingPathJson = JSON.stringify(p.headingPath);
@@ -585,9 +607,13 @@ export class Store implements DocumentStore {
         const label = Number(row.lastInsertRowid);
         const vector = input.embeddings?.[seq];
         if (vector) insertEmbedding.run(label, vectorToBlob(vector));
+        for (const sentence of input.sentences?.[seq] ?? []) {
+          const inserted = insertSentence.run(label, sentence.text, vectorToBlob(sentence.vector));
+          addedSentences.push({ sentence: Number(inserted.lastInsertRowid), label, vector: sentence.vector });
+        }
         added.push({ label, docKey, lexical, text: p.text, part: passagePart(parsed.paragraphs[p.paragraphSpan[0]]?.role, headingPathJson) });
       });
-      const result: WriteResult = { docKey, removedLabels: removed?.labels ?? [], added, replaced: removed !== undefined };
+      const result: WriteResult = { docKey, removedLabels: removed?.labels ?? [], added, addedSentences, replaced: removed !== undefined };
       if (removed) result.removedDocKey = removed.docKey;
       return result;
     });
@@ -602,6 +628,7 @@ export class Store implements DocumentStore {
       (r) => r.label,
     );
     this.sql('DELETE FROM embeddings WHERE label IN (SELECT label FROM passages WHERE doc_key = ?)').run(doc.doc_key);
+    this.sql('DELETE FROM sentence_embeddings WHERE label IN (SELECT label FROM passages WHERE doc_key = ?)').run(doc.doc_key);
     this.sql('DELETE FROM passages WHERE doc_key = ?').run(doc.doc_key);
     this.sql('DELETE FROM paragraphs WHERE doc_key = ?').run(doc.doc_key);
     this.sql('DELETE FROM documents WHERE doc_key = ?').run(doc.doc_key);
@@ -744,7 +771,9 @@ export class Store implements DocumentStore {
   }
 
   dropEmbeddingsOfLongDocuments(minPassages: number): number {
-    return this.sql('DELETE FROM embeddings WHERE label IN (SELECT p.label FROM passages p JOIN documents d ON d.doc_key = p.doc_key WHERE d.passage_count >= ?)').run(minPassages).changes;
+    const ofLongDocuments = 'label IN (SELECT p.label FROM passages p JOIN documents d ON d.doc_key = p.doc_key WHERE d.passage_count >= ?)';
+    this.sql(`DELETE FROM sentence_embeddings WHERE ${ofLongDocuments}`).run(minPassages);
+    return this.sql(`DELETE FROM embeddings WHERE ${ofLongDocuments}`).run(minPassages).changes;
   }
 
   /** Drop every vector and the model record (before re-embedding with another model). */
@@ -752,6 +781,7 @@ export class Store implements DocumentStore {
     this.db
       .transaction(() => {
         this.sql('DELETE FROM embeddings').run();
+        this.sql('DELETE FROM sentence_embeddings').run();
         this.setModel(undefined);
         // A new epoch tells a saved HNSW file its vectors are of the old model, even where labels match.
         this.setMeta('vectorEpoch', String(this.vectorEpoch() + 1));
@@ -780,6 +810,52 @@ export class Store implements DocumentStore {
       )
       .all(documentId) as Array<PassageTextDb & { vector: Buffer }>;
     return rows.map((r) => ({ ...toPassageText(r), vector: blobToVector(r.vector) }));
+  }
+
+  *sentenceVectorRows(): IterableIterator<StoredSentenceVector> {
+    const rows = this.db.prepare('SELECT sentence, label, vector FROM sentence_embeddings ORDER BY sentence').iterate() as IterableIterator<{
+      sentence: number;
+      label: number;
+      vector: Buffer;
+    }>;
+    for (const r of rows) yield { sentence: r.sentence, label: r.label, vector: blobToVector(r.vector) };
+  }
+
+  sentencePassages(): Array<{ sentence: number; label: number }> {
+    return this.db.prepare('SELECT sentence, label FROM sentence_embeddings ORDER BY sentence').all() as Array<{ sentence: number; label: number }>;
+  }
+
+  storedSentenceVectors(documentId: string): Array<{ text: string; vector: Float32Array }> {
+    const rows = this.sql(
+        `SELECT s.text, s.vector FROM documents d JOIN passages p ON p.doc_key = d.doc_key
+         JOIN sentence_embeddings s ON s.label = p.label WHERE d.id = ?`,
+      )
+      .all(documentId) as Array<{ text: string; vector: Buffer }>;
+    return rows.map((r) => ({ text: r.text, vector: blobToVector(r.vector) }));
+  }
+
+  passagesWithoutSentenceVectors(minPassages: number, limit: number): StoredPassageText[] {
+    const rows = this.sql(
+        `SELECT p.label, p.text, p.heading_path, d.title, d.passage_count FROM passages p JOIN documents d ON d.doc_key = p.doc_key
+         JOIN embeddings e ON e.label = p.label
+         WHERE d.passage_count >= ? AND NOT EXISTS (SELECT 1 FROM sentence_embeddings s WHERE s.label = p.label)
+         ORDER BY p.label LIMIT ?`,
+      )
+      .all(minPassages, limit) as PassageTextDb[];
+    return rows.map(toPassageText);
+  }
+
+  addSentenceVectors(entries: Array<{ label: number; text: string; vector: Float32Array }>): StoredSentenceVector[] {
+    const run = this.db.transaction(() => {
+      const insert = this.sql('INSERT INTO sentence_embeddings (label, text, vector) SELECT label, ?, ? FROM passages WHERE label = ?');
+      const stored: StoredSentenceVector[] = [];
+      for (const e of entries) {
+        const info = insert.run(e.text, vectorToBlob(e.vector), e.label);
+        if (info.changes > 0) stored.push({ sentence: Number(info.lastInsertRowid), label: e.label, vector: e.vector });
+      }
+      return stored;
+    });
+    return run.immediate();
   }
 
   /** The passages (with their document's citation fields) for a handful of labels, by label; unknown labels are absent. */

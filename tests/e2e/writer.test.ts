@@ -306,7 +306,7 @@ describe('schema versions', () => {
     kb.close();
     const file = path.join(config.dataDir, STORE_FILE);
     // Make it what version 1 wrote: a text_key column, a generation counter, no storeId (version 2),
-    // no OCR columns and no failures table (version 3), no feedback table (version 4).
+    // no OCR columns and no failures table (version 3), no feedback table (version 4), no sentence vectors (version 5).
     const db = new Database(file);
     db.exec(`ALTER TABLE passages ADD COLUMN text_key INTEGER NOT NULL DEFAULT 0;
       ALTER TABLE documents DROP COLUMN ocr;
@@ -314,6 +314,7 @@ describe('schema versions', () => {
       ALTER TABLE passages DROP COLUMN confidence;
       DROP TABLE failures;
       DROP TABLE feedback;
+      DROP TABLE sentence_embeddings;
       UPDATE meta SET value = '1' WHERE key = 'schemaVersion';
       DELETE FROM meta WHERE key = 'storeId';
       INSERT INTO meta (key, value) VALUES ('generation', '12');`);
@@ -331,9 +332,11 @@ describe('schema versions', () => {
     const check = new Database(file, { readonly: true });
     const columns = (check.prepare('PRAGMA table_info(passages)').all() as Array<{ name: string }>).map((c) => c.name);
     const meta = new Map((check.prepare('SELECT key, value FROM meta').all() as Array<{ key: string; value: string }>).map((r) => [r.key, r.value]));
+    const tables = check.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all();
     check.close();
     expect(columns).not.toContain('text_key');
-    expect(meta.get('schemaVersion')).toBe('4');
+    expect(tables).toContain('sentence_embeddings');
+    expect(meta.get('schemaVersion')).toBe('5');
     expect(meta.get('storeId')).toMatch(/^[0-9a-f-]{36}$/);
     expect(meta.has('generation')).toBe(false);
 

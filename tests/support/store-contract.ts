@@ -177,6 +177,37 @@ export function describeStoreContract(name: string, openStore: StoreOpener): voi
       store.close();
     });
 
+    it('keeps sentence vectors with their passages, finds passages of long documents lacking them, and drops them with the document or the model', () => {
+      const { store } = fresh();
+      store.setModel({ id: 'test/model', dimension: 4, profile: 'p' });
+      const doc = parsed('flood.txt', TEXTS.flood);
+      const written = store.writeDocument({
+        id: 'flood.txt',
+        contentHash: 'h',
+        parsed: doc,
+        lexical: doc.passages.map((p) => `lex ${p.text}`),
+        embeddings: doc.passages.map((_, i) => vector(i)),
+        sentences: doc.passages.map((p, i) => (i === 0 ? [{ text: p.text.slice(0, 10), vector: vector(5) }, { text: p.text.slice(10, 20), vector: vector(6) }] : undefined)),
+      });
+      expect(written.addedSentences.map((s) => s.label)).toEqual([written.added[0]!.label, written.added[0]!.label]);
+      expect([...store.sentenceVectorRows()].map((r) => r.sentence)).toEqual(written.addedSentences.map((s) => s.sentence));
+      expect(store.sentencePassages()).toEqual(written.addedSentences.map(({ sentence, label }) => ({ sentence, label })));
+      expect(store.storedSentenceVectors('flood.txt').map((r) => r.text)).toEqual([doc.passages[0]!.text.slice(0, 10), doc.passages[0]!.text.slice(10, 20)]);
+      // Documents of at least this many passages: the flood reply's other passages lack them; with a higher bound none.
+      expect(store.passagesWithoutSentenceVectors(1, 100).map((p) => p.label)).toEqual(written.added.slice(1).map((row) => row.label));
+      expect(store.passagesWithoutSentenceVectors(doc.passages.length + 1, 100)).toEqual([]);
+      const added = store.addSentenceVectors([{ label: written.added[1]!.label, text: 'x', vector: vector(8) }, { label: 999_999, text: 'y', vector: vector(9) }]);
+      expect(added.map((s) => s.label)).toEqual([written.added[1]!.label]);
+      store.removeDocument('flood.txt');
+      expect([...store.sentenceVectorRows()]).toEqual([]);
+      write(store, 'school.txt', TEXTS.school, 'h', true);
+      store.addSentenceVectors(store.passagesWithoutSentenceVectors(1, 100).map((p) => ({ label: p.label, text: p.text, vector: vector(1) })));
+      expect(store.sentencePassages().length).toBeGreaterThan(0);
+      store.dropEmbeddings();
+      expect(store.sentencePassages()).toEqual([]);
+      store.close();
+    });
+
     it('remembers failures until the document indexes, and feedback in order', () => {
       const { store } = fresh();
       store.recordFailure('bad.pdf', '/x/bad.pdf', '没有文本层');

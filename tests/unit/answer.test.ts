@@ -352,10 +352,13 @@ describeWithSharedCorpus('abstaining on what the knowledge base lacks, with real
   const CHILDCARE_TAX = 'ncpqa/docs/d898435a903c3865ab91e76966d31909.txt';
   // 农业农村部's 专项法治宣传行动 news: a lead paragraph, then the paragraph with what the campaign 注重.
   const LAW_CAMPAIGN = 'ncpqa/docs/6488f3b3332b3995a4c60c7e3e3e9993.txt';
+  // 天津's tax bureau notice on the February filing deadline, and the national one (在全国范围内…延长至2月24日).
+  const TIANJIN_TAX = 'ncpqa/docs/227710a3360b33e4b399d03b5c746ef9.txt';
+  const NATIONAL_TAX = 'ncpqa/docs/b10836e346c23dd8aa24551a84217663.txt';
   beforeAll(async () => {
     // The sample corpus with the Shandong slice (policies/shandong, policies/text, the seed reply), plus Sichuan's 十三条 news.
     s = await buildTestKb({ shared: true });
-    const report = await ingestPaths(s.kb, [sharedPath(SICHUAN), sharedPath(CHILDCARE_TAX), sharedPath(LAW_CAMPAIGN)], { root: SHARED_CORPUS });
+    const report = await ingestPaths(s.kb, [SICHUAN, CHILDCARE_TAX, LAW_CAMPAIGN, TIANJIN_TAX, NATIONAL_TAX].map((p) => sharedPath(p)), { root: SHARED_CORPUS });
     expect(report.failed).toEqual([]);
   });
   afterAll(() => s?.close());
@@ -441,6 +444,13 @@ describeWithSharedCorpus('abstaining on what the knowledge base lacks, with real
     expect(answer.answer, answer.reason).not.toBeNull();
     expect(answer.citations[0]!.documentId).toBe(LAW_CAMPAIGN);
     expect(answer.answer!.text).toContain('此次专项法治宣传行动注重以案释法');
+  });
+
+  it('does not answer a place’s date or figure with the whole country’s', async () => {
+    const { answer } = await askShared('天津市税务局延长2020年2月纳税申报期限的通知是哪天发布的？');
+    for (const c of answer.citations) expect(c.quote).not.toMatch(/全国|我国/);
+    expect(answer.answer, answer.reason).not.toBeNull();
+    expect(answer.citations[0]!.documentId).toBe(TIANJIN_TAX);
   });
 
   it('still answers a question whose key word stands in the paragraph before the quoted sentence', async () => {

@@ -69,9 +69,10 @@ export class VectorFile {
   readonly file: string;
   readonly sidecarFile: string;
 
-  constructor(dataDir: string) {
-    this.file = path.join(dataDir, VECTOR_FILE);
-    this.sidecarFile = path.join(dataDir, VECTOR_SIDECAR);
+  /** `name`: another index of the same store (the sentence index: sentences.hnsw and sentences.json). */
+  constructor(dataDir: string, name?: string) {
+    this.file = path.join(dataDir, name ? `${name}.hnsw` : VECTOR_FILE);
+    this.sidecarFile = path.join(dataDir, name ? `${name}.json` : VECTOR_SIDECAR);
   }
 
   private readSidecar(): VectorSidecar | undefined {
