@@ -13,6 +13,7 @@ import { KnowledgeBase } from '../../kb/kb.ts';
 import type { Embedder } from '../../kb/types.ts';
 import { MULTILINGUAL_E5_SMALL } from '../../kb/index/vector/profiles.ts';
 import { LONG_DOCUMENT_PASSAGES, PREVIOUS_PASSAGE_TEXT_FORM, passageEmbeddingText } from '../../kb/index/vector/passage-text.ts';
+import { passageSentenceTexts } from '../../kb/index/vector/sentence-vectors.ts';
 import { describeWithSharedCorpus, sharedPath } from '../support/shared-corpus.ts';
 import { ingestPaths } from '../../ingest/ingest.ts';
 
@@ -102,7 +103,10 @@ describeWithSharedCorpus('a store of the previous form (title · headings ⏎ te
     const second = recordingEmbedder();
     kb = await KnowledgeBase.open(config, { embedder: second, log: () => {} });
     expect(await kb.write((writer) => writer.embedMissing())).toBe(long.passages.length);
-    expect(second.passages.sort()).toEqual(long.passages.map((p) => p.text).sort());
+    // The long document's passages again, and their sentences (sentence-vectors.ts, dropped with them); nothing of the short one.
+    const longTexts = long.passages.flatMap((p) => [p.text, ...passageSentenceTexts(p.text, long.passages.length)]);
+    expect(new Set(second.passages)).toEqual(new Set(longTexts));
+    expect(second.passages.some((text) => short.passages.some((p) => text.includes(p.text)))).toBe(false);
     expect(kb.health().index.vectors).toBe(long.passages.length + short.passages.length);
     kb.close();
   });
