@@ -298,10 +298,11 @@ export function documentPlace(fields: { title?: string; issuer?: string; text?: 
 /** A four-digit year written as such (2025年, 2024—2026年); 1949–2099 only, so figures are not read as years. */
 const YEAR = /(19[4-9]\d|20\d{2})\s*年/g;
 
-/** The years a question names; 今年, 去年 and 明年 are read against `now`. */
-export function questionYears(question: string, now = new Date()): number[] {
+/** The years a question names; 今年, 去年 and 明年 are read against `now`, or not at all when `now` is null. */
+export function questionYears(question: string, now: Date | null = new Date()): number[] {
   const years = new Set<number>();
   for (const m of question.matchAll(YEAR)) years.add(Number(m[1]));
+  if (now === null) return [...years];
   const current = now.getFullYear();
   if (/今年|本年度/.test(question)) years.add(current);
   if (/去年|上一年|上年度/.test(question)) years.add(current - 1);

@@ -51,8 +51,24 @@ describe('passages', () => {
   it('does not leave a scrap when a paragraph runs just over the bound', () => {
     const text310 = Array.from({ length: 10 }, () => sentence(31)).join('');
     const { paragraphs, text } = doc([{ text: text310 }]);
-    const lengths = buildPassages(paragraphs, text, 300).map((p) => p.text.length);
-    expect(lengths).toEqual([155, 155]);
+    const passages = buildPassages(paragraphs, text, 300);
+    // Cut in the middle (155 + 155); the second also repeats the first's last 31-character sentence.
+    expect(passages.map((p) => p.text.length)).toEqual([155, 186]);
+    expect(passages[1]!.start).toBe(passages[0]!.end - 31);
+  });
+
+  it('starts a passage with the previous passage’s last unit when that unit is short, so a list item cut off reads with the next', () => {
+    const lead = sentence(250);
+    const item1 = '路径1：打开浙里办APP首页→浙江省新型肺炎公共服务与管理平台';
+    const item2 = `路径2：打开浙里办APP国民医疗健康专区→浙江省新型肺炎公共服务与管理平台${sentence(150)}`;
+    const long = sentence(120);
+    const { paragraphs, text } = doc([{ text: lead }, { text: item1 }, { text: item2 }, { text: long }]);
+    const passages = buildPassages(paragraphs, text, 300);
+    for (const p of passages) expect(text.slice(p.start, p.end)).toBe(p.text);
+    expect(passages.map((p) => p.paragraphSpan)).toEqual([[0, 1], [1, 2], [3, 3]]);
+    expect(passages[1]!.text.startsWith(`${item1}\n${item2}`)).toBe(true);
+    // A long last unit (here item 2's 150-character sentence) is not repeated.
+    expect(passages[2]!.text).toBe(long);
   });
 
   it('gives stable, unique ids derived from the content', () => {

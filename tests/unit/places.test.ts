@@ -102,6 +102,7 @@ describe('years', () => {
     expect(questionYears('青州市2025年地区生产总值增长目标是多少？', now)).toEqual([2025]);
     expect(questionYears('今年的补贴标准', now)).toEqual([2026]);
     expect(questionYears('补贴3000元', now)).toEqual([]);
+    expect(questionYears('今年和2025年的补贴标准', null)).toEqual([2025]);
     expect(namesYear('行动方案（2025—2027年）', 2026)).toBe(true);
     expect(namesYear('2024年全省', 2025)).toBe(false);
   });

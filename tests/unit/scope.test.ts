@@ -14,7 +14,7 @@ import { buildTestKb, type TestKb } from '../support/test-server.ts';
 const place = (name: string) => questionPlaces(name)[0]!;
 
 describe('scopeFactor', () => {
-  const beijing = questionScope('北京2024年计划新建多少个5G基站？', new Date('2026-06-01'));
+  const beijing = questionScope('北京2024年计划新建多少个5G基站？');
 
   it('prefers the place and year asked, demotes another place and year, and leaves unknown or national documents alone', () => {
     expect(beijing.places.map((p) => p.name)).toEqual(['北京市']);
@@ -59,6 +59,13 @@ describe('scopeFactor', () => {
     const onlyElsewhere = preferScope([{ label: 1, score: 0.3 }], scope, (l) => scopes.get(l));
     expect(onlyElsewhere.map((c) => c.label)).toEqual([1]);
     expect(preferScope([{ label: 1, score: 0.3 }], questionScope('闲置温室每亩补贴多少钱？'), (l) => scopes.get(l))[0]!.score).toBe(0.3);
+  });
+
+  it('ranks by the years a question writes out, not by 今年 or 去年 read against today', () => {
+    // 今年 in a question about a 2024 work report is 2024, whatever today's date: no year is preferred.
+    expect(questionScope('北京今年要新建多少个5G基站？').years).toEqual([]);
+    expect(questionScope('北京去年2023年新增了多少个5G基站？').years).toEqual([2023]);
+    expect(scopeFactor(questionScope('北京去年新增了多少个5G基站？'), { place: place('北京市'), year: 2024 })).toBe(scopeFactor(questionScope('北京新增了多少个5G基站？'), { place: place('北京市'), year: 2024 }));
   });
 });
 
