@@ -170,7 +170,7 @@ function rebalanceScraps(groups: Piece[][], max: number): void {
  * of 100 characters would have made it 634 and lengthened ~7,500 passages, 300 characters 636 and ~9,100.
  * Every other set and mode: README, "Passage size".
  */
-const OVERLAP_UNIT_CHARS = 60;
+export const OVERLAP_UNIT_CHARS = 60;
 
 /**
  * Each passage of a section after the first also starts with the previous passage's last unit when that unit is
