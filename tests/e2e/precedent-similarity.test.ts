@@ -50,8 +50,9 @@ describeWithE5(`calibrated precedent similarity with multilingual-e5-small${refe
     const elderly = result.replies.find((r) => r.documentId === ELDERLY_REPLY)!;
     // A mean over the proposal's suggestions, some of which the reply answers only in part: 0.73 with the curve
     // fitted on title · headings ⏎ text vectors (0.9+ on text-only vectors, whose curve put P 0.5 at centred cosine
-    // 0.24 instead of 0.38); the 学前教育 reply stays below 0.3.
-    expect(elderly.similarity).toBeGreaterThanOrEqual(0.7);
+    // 0.24 instead of 0.38), 0.69 since passages repeat a short unit of the one before (ingest/passages.ts); the
+    // 学前教育 reply stays below 0.3.
+    expect(elderly.similarity).toBeGreaterThanOrEqual(0.65);
     // Coverage alone says little here (0.33 for the right reply); the model is sure.
     expect(elderly.similarity).toBeGreaterThan(elderly.score);
     const kindergarten = result.replies.find((r) => r.documentId === KINDERGARTEN_REPLY);
