@@ -133,6 +133,8 @@ export interface RetrievalIndexes extends FusionSettings {
   acceptFor(filters: SearchFilters | undefined): ((label: number) => boolean) | undefined;
   /** Passages with their citation fields, for a handful of labels. */
   passages(labels: number[]): Map<number, PassageRow>;
+  /** [span.start, span.end) of a document's text: what a hit spanning two adjacent passages shows. */
+  documentText(documentId: string, span: { start: number; end: number }): string | undefined;
   /** The place and year of a passage's document, when known (an in-memory lookup). */
   scopeOf?(label: number): { place?: Place; year?: number } | undefined;
   /** Which part of its document a passage is (an in-memory lookup); absent while every passage is body. */
@@ -571,6 +573,7 @@ export class KnowledgeBase implements Searchable {
       dense,
       acceptFor: (filters) => this.acceptFor(filters),
       passages: (labels) => this.store.passagesByLabel(labels),
+      documentText: (documentId, span) => this.store.documentText(documentId, span),
       scopeOf: (label) => (label < this.labelDoc.length ? this.documents.get(this.labelDoc[label]!) : undefined),
       rrfK: this.config.rrfK,
       weightLexical: this.config.weightLexical,

@@ -1,7 +1,8 @@
 /**
  * Retrieval details on real documents (lexical-only, no model needed):
  * near-identical passages collapse into one hit that names the other
- * documents, metadata filters, and the fusion arithmetic.
+ * documents, a passage continuing a better hit joins it, metadata filters,
+ * and the fusion arithmetic.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -11,8 +12,9 @@ import { loadConfig } from '../../kb/config.ts';
 import { KnowledgeBase } from '../../kb/kb.ts';
 import { dateInRange } from '../../kb/filters.ts';
 import { fuseRankings, retrieve, search as searchKnowledgeBase } from '../../search/retrieve.ts';
-import type { Embedder } from '../../kb/types.ts';
+import type { Embedder, SearchHit } from '../../kb/types.ts';
 import { ingestPaths } from '../../ingest/ingest.ts';
+import { describeWithSharedCorpus, sharedPath } from '../support/shared-corpus.ts';
 
 const PROJECT_CORPUS = path.resolve('corpus');
 const REPLY = '对市人大十七届四次会议第0056号建议的答复-学前教育学位.txt';
@@ -126,6 +128,58 @@ describe('retrieval over the project corpus', () => {
     const paged = kb.listDocuments({ offset: 2, limit: 3 });
     expect(paged.documents).toHaveLength(3);
     expect(paged.total).toBe(kb.health().documents);
+  });
+});
+
+describeWithSharedCorpus('retrieval over NCPQA notices', () => {
+  // 医养结合机构 notice: NCPQA asks for its first requirement, which a passage boundary cuts in two.
+  const NOTICE = 'ncpqa/docs/2e5e12a7e6fa3895aa9b63f3c123dce8.txt';
+  const QUESTION = '在新冠状疫情期间《关于进一步做好医养结合机构新冠肺炎疫情防控工作的通知》的第一个要求是什么？';
+  const ANSWER_START = '完善防控工作机制。各级卫生健康行政部门要会同民政部门指导医养结合机构做好疫情防控各项工作。';
+  let kb: KnowledgeBase;
+  let answer: string;
+  beforeAll(async () => {
+    const docs = path.join(tmp, 'ncpqa', 'ncpqa', 'docs');
+    fs.mkdirSync(docs, { recursive: true });
+    // The notice among other notices of the same months, so the question has competitors.
+    const others = fs.readdirSync(sharedPath('ncpqa', 'docs')).sort().slice(0, 40);
+    for (const name of [...others, path.basename(NOTICE)]) fs.copyFileSync(sharedPath('ncpqa', 'docs', name), path.join(docs, name));
+    kb = await KnowledgeBase.open(loadConfig({ KB_DATA_DIR: path.join(tmp, 'ncpqa-data') }), { embedder: null, log: () => {} });
+    const report = await ingestPaths(kb, [path.join(tmp, 'ncpqa')], { root: path.join(tmp, 'ncpqa') });
+    expect(report.failed).toEqual([]);
+    const record = fs
+      .readFileSync(sharedPath('ncpqa', 'questions.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { question: string; answer: string })
+      .find((q) => q.question === QUESTION)!;
+    answer = record.answer.replace(/\s/g, '');
+  });
+  afterAll(() => kb.close());
+
+  it('shows the passage that continues a hit as part of it: an answer cut by a passage boundary is whole in one hit', async () => {
+    expect(answer.startsWith(ANSWER_START)).toBe(true);
+    const passages = kb.getDocument(NOTICE)!.passages;
+    // The premise: no single passage holds the answer, two adjacent ones do.
+    expect(passages.some((p) => p.text.replace(/\s/g, '').includes(answer))).toBe(false);
+    const cut = passages.findIndex((p) => p.text.includes('完善防控工作机制'));
+    const [first, second] = [passages[cut]!, passages[cut + 1]!];
+    expect(kb.documentText(NOTICE, { start: first.start, end: second.end })!.replace(/\s/g, '')).toContain(answer);
+
+    const { hits } = await searchKnowledgeBase(kb, { text: QUESTION, k: 10, mode: 'lexical' });
+    const rank = hits.findIndex((h) => h.citation.documentId === NOTICE && h.text.replace(/\s/g, '').includes(answer));
+    expect(rank).toBeGreaterThanOrEqual(0);
+    expect(rank).toBeLessThan(5);
+    const hit = hits[rank]!;
+    expect([hit.citation.start, hit.citation.end]).toEqual([first.start, second.end]);
+    expect(hit.text).toBe(kb.documentText(NOTICE, { start: first.start, end: second.end }));
+    expect(hit.highlights.every(([from, to]) => to <= hit.text.length && from < to)).toBe(true);
+    // Neither half is shown again on its own (a later passage may repeat the second's last short line: overlap).
+    const holds = (h: SearchHit, p: { start: number; end: number }) => h.citation.documentId === NOTICE && h.citation.start <= p.start && h.citation.end >= p.end;
+    expect(hits.filter((h) => holds(h, first) || holds(h, second))).toEqual([hit]);
+    // The first hits do not depend on how many were asked for.
+    const five = await searchKnowledgeBase(kb, { text: QUESTION, k: 5, mode: 'lexical' });
+    expect(five.hits.map((h) => [h.passageId, h.citation.start, h.citation.end])).toEqual(hits.slice(0, 5).map((h) => [h.passageId, h.citation.start, h.citation.end]));
   });
 });
 
