@@ -1023,18 +1023,20 @@ export function extractAnswer(question: string, hits: SearchHit[], docs: Documen
   }
 
   const used = new Set<string>();
-  const quoted: Array<Quoted & { continuation: boolean; facts: DocFacts }> = [];
+  const blocks: QuotedBlock[] = [];
   for (const [i, c] of chosen.entries()) {
     const q = { span: c.span, doc: c.doc, paragraph: c.paragraph };
     if (used.has(quoteKey(q))) continue;
     used.add(quoteKey(q));
-    quoted.push({ ...q, continuation: false, facts: c.facts });
+    const block: QuotedBlock = [{ ...q, continuation: false, facts: c.facts }];
     for (const next of continuationOf(c, terms, i === 0, type)) {
       if (used.has(quoteKey(next))) break;
       used.add(quoteKey(next));
-      quoted.push({ ...next, continuation: true, facts: c.facts });
+      block.push({ ...next, continuation: true, facts: c.facts });
     }
+    blocks.push(block);
   }
+  const quoted = readingOrder(blocks).flat();
 
   const citations = quoted.map((q, i) => citationFor(i + 1, q, q.facts));
   const sentences: AnswerSentence[] = citations.map((c, i) => ({ text: c.quote, citations: [c.n], ...(quoted[i]!.continuation ? { continuation: true as const } : {}) }));
@@ -1049,6 +1051,21 @@ export function extractAnswer(question: string, hits: SearchHit[], docs: Documen
     },
     citations,
   };
+}
+
+/** A chosen sentence and the text that completes it (continuationOf). */
+type QuotedBlock = Array<Quoted & { continuation: boolean; facts: DocFacts }>;
+
+/**
+ * The quotes as a reader meets them: documents in the order of their best sentence, each document's quotes
+ * in its own order, so that a sentence and the one completing it (…立案咨询电话…。当事人…提交立案材料…) read as
+ * written, not best-scored first. What each quote holds is chosen before, in score order. Measured (hybrid, every
+ * answer set, session 7 store): NCPQA gold 76.4% → 77.0% (4 gained, none lost), no other answer set moved.
+ */
+function readingOrder(blocks: QuotedBlock[]): QuotedBlock[] {
+  const firstOf = new Map<string, number>();
+  blocks.forEach((b, i) => { if (!firstOf.has(b[0]!.doc.id)) firstOf.set(b[0]!.doc.id, i); });
+  return [...blocks].sort((a, b) => firstOf.get(a[0]!.doc.id)! - firstOf.get(b[0]!.doc.id)! || a[0]!.span.start - b[0]!.span.start);
 }
 
 /** 东川省 · 2025年 for the documents quoted (several places or years joined with 、). */

@@ -355,10 +355,14 @@ describeWithSharedCorpus('abstaining on what the knowledge base lacks, with real
   // 天津's tax bureau notice on the February filing deadline, and the national one (在全国范围内…延长至2月24日).
   const TIANJIN_TAX = 'ncpqa/docs/227710a3360b33e4b399d03b5c746ef9.txt';
   const NATIONAL_TAX = 'ncpqa/docs/b10836e346c23dd8aa24551a84217663.txt';
+  // 北京仲裁委员会's notice: how to file (咨询 by phone first, then send the papers) in two sentences of one paragraph.
+  const ARBITRATION = 'ncpqa/docs/df4919ff0e0037cba8de74cbfb86ddab.txt';
+  // 江西's rule on explaining each day's new cases: what to explain, then when to report it.
+  const JIANGXI_CASES = 'ncpqa/docs/07bdc848137f3031905de3c38c6cc5ff.txt';
   beforeAll(async () => {
     // The sample corpus with the Shandong slice (policies/shandong, policies/text, the seed reply), plus Sichuan's 十三条 news.
     s = await buildTestKb({ shared: true });
-    const report = await ingestPaths(s.kb, [SICHUAN, CHILDCARE_TAX, LAW_CAMPAIGN, TIANJIN_TAX, NATIONAL_TAX].map((p) => sharedPath(p)), { root: SHARED_CORPUS });
+    const report = await ingestPaths(s.kb, [SICHUAN, CHILDCARE_TAX, LAW_CAMPAIGN, TIANJIN_TAX, NATIONAL_TAX, ARBITRATION, JIANGXI_CASES].map((p) => sharedPath(p)), { root: SHARED_CORPUS });
     expect(report.failed).toEqual([]);
   });
   afterAll(() => s?.close());
@@ -451,6 +455,22 @@ describeWithSharedCorpus('abstaining on what the knowledge base lacks, with real
     for (const c of answer.citations) expect(c.quote).not.toMatch(/全国|我国/);
     expect(answer.answer, answer.reason).not.toBeNull();
     expect(answer.citations[0]!.documentId).toBe(TIANJIN_TAX);
+  });
+
+  it('quotes one document in its own order, whichever sentence scored best', async () => {
+    for (const [question, doc] of [
+      ['北京仲裁委员会／北京国际仲裁中心相关的仲裁立案事宜如何处理？', ARBITRATION],
+      ['江西省如何实行每日新增病例具体情况说明制度？', JIANGXI_CASES],
+    ] as const) {
+      const { answer } = await askShared(question);
+      expect(answer.answer, answer.reason).not.toBeNull();
+      const quotes = answer.citations.filter((c) => c.documentId === doc);
+      expect(quotes.length, question).toBeGreaterThan(1);
+      for (let i = 1; i < quotes.length; i++) expect(quotes[i]!.start, question).toBeGreaterThan(quotes[i - 1]!.start);
+    }
+    // The two filing steps read as the notice gives them: first ask by phone, then send the papers.
+    const { answer } = await askShared('北京仲裁委员会／北京国际仲裁中心相关的仲裁立案事宜如何处理？');
+    expect(answer.answer!.text.replace(/\[\d+\]/g, '')).toContain('收到本会立案室的回复后再进一步安排后续工作。当事人或代理人向本会提交立案材料');
   });
 
   it('still answers a question whose key word stands in the paragraph before the quoted sentence', async () => {
