@@ -72,7 +72,8 @@ export interface AnswerSentence {
   /**
    * True for text that only completes the sentence before it: the items of a
    * list the sentence introduces (…下列条件：), or what follows a sentence that
-   * merely restates the question. Not counted among the one to three sentences.
+   * merely restates the question, or the quote after the numbered heading that names its item
+   * (（三）支持…。 then 对招用…). Not counted among the one to three sentences.
    */
   continuation?: true;
 }
@@ -312,10 +313,15 @@ const COURTESY = /感谢|欢迎(继续|再次)|此复|特此(答复|函复|通�
 const ENDS_LIKE_SENTENCE = endsWithMark(SENTENCE_STOPS + CLAUSE_STOPS + ELLIPSIS + COLONS);
 /** A sentence that is complete in itself: no trailing colon or ellipsis leaving it open. */
 const CLOSED_SENTENCE = endsWithMark(SENTENCE_STOPS + CLAUSE_STOPS);
-/** A numbered heading that ends like a sentence (（三）发展老年助餐服务。): it names a topic and states nothing. */
+/**
+ * A numbered heading that ends like a sentence (（三）发展老年助餐服务。): it names a topic and states nothing. The
+ * pause in its own label (四、) is no inner pause: counted, 四、抓紧组织复工。 was quoted as the answer and its
+ * echo stopped before the measures (hybrid NCPQA gold 77.0% → 77.2%, 3 gained, 1 lost to a gold that opens with
+ * the heading, regained by headingBefore).
+ */
 function isHeadingSentence(text: string): boolean {
   const numbering = matchEnumerator(text);
-  return numbering !== undefined && text.length - numbering.label.length <= 26 && !INNER_PAUSE.test(text);
+  return numbering !== undefined && text.length - numbering.label.length <= 26 && !INNER_PAUSE.test(text.slice(numbering.label.length));
 }
 const INNER_PAUSE = anyMark(PAUSES + CLAUSE_STOPS + COLONS);
 
@@ -1042,18 +1048,27 @@ export function extractAnswer(question: string, hits: SearchHit[], docs: Documen
   }
 
   const used = new Set<string>();
-  const quoted: Array<Quoted & { continuation: boolean; facts: DocFacts }> = [];
+  const blocks: QuotedBlock[] = [];
   for (const [i, c] of chosen.entries()) {
     const q = { span: c.span, doc: c.doc, paragraph: c.paragraph };
     if (used.has(quoteKey(q))) continue;
     used.add(quoteKey(q));
-    quoted.push({ ...q, continuation: false, facts: c.facts });
+    // A figure or date is answered by its sentence alone (每月3000元、1500元…); a measure or a rule is named by its heading.
+    const heading = type !== undefined && STRICT_FACTS.has(type) ? undefined : headingBefore(q);
+    const block: QuotedBlock = [];
+    if (heading && !used.has(quoteKey(heading))) {
+      used.add(quoteKey(heading));
+      block.push({ ...heading, continuation: false, facts: c.facts });
+    }
+    block.push({ ...q, continuation: block.length > 0, facts: c.facts });
     for (const next of continuationOf(c, terms, i === 0, type)) {
       if (used.has(quoteKey(next))) break;
       used.add(quoteKey(next));
-      quoted.push({ ...next, continuation: true, facts: c.facts });
+      block.push({ ...next, continuation: true, facts: c.facts });
     }
+    blocks.push(block);
   }
+  const quoted = readingOrder(blocks).flat();
 
   const citations = quoted.map((q, i) => citationFor(i + 1, q, q.facts));
   const sentences: AnswerSentence[] = citations.map((c, i) => ({ text: c.quote, citations: [c.n], ...(quoted[i]!.continuation ? { continuation: true as const } : {}) }));
@@ -1068,6 +1083,35 @@ export function extractAnswer(question: string, hits: SearchHit[], docs: Documen
     },
     citations,
   };
+}
+
+/**
+ * The numbered heading sentence a quote follows in its paragraph (（三）减免困难企业税费。受疫情影响…): the item's
+ * name, which the quote completes. Measured (hybrid, every answer set): NCPQA gold 77.2% → 77.8% (3 gained, none
+ * lost), no other answer set moved; also before a figure's sentence: the same, but 每月3000元、1500元 would open
+ * with 2.生活补贴。
+ */
+function headingBefore(q: Quoted): Quoted | undefined {
+  if (q.span.start <= q.paragraph.start) return undefined;
+  const spans = splitSentences(excerptText(q.doc, q.paragraph.start, q.span.start), q.paragraph.start);
+  const previous = spans[spans.length - 1];
+  if (!previous || previous.end > q.span.start || !isHeadingSentence(previous.text)) return undefined;
+  return { span: previous, doc: q.doc, paragraph: q.paragraph };
+}
+
+/** A chosen sentence and the text that completes it (continuationOf). */
+type QuotedBlock = Array<Quoted & { continuation: boolean; facts: DocFacts }>;
+
+/**
+ * The quotes as a reader meets them: documents in the order of their best sentence, each document's quotes
+ * in its own order, so that a sentence and the one completing it (…立案咨询电话…。当事人…提交立案材料…) read as
+ * written, not best-scored first. What each quote holds is chosen before, in score order. Measured (hybrid, every
+ * answer set, session 7 store): NCPQA gold 76.4% → 77.0% (4 gained, none lost), no other answer set moved.
+ */
+function readingOrder(blocks: QuotedBlock[]): QuotedBlock[] {
+  const firstOf = new Map<string, number>();
+  blocks.forEach((b, i) => { if (!firstOf.has(b[0]!.doc.id)) firstOf.set(b[0]!.doc.id, i); });
+  return [...blocks].sort((a, b) => firstOf.get(a[0]!.doc.id)! - firstOf.get(b[0]!.doc.id)! || a[0]!.span.start - b[0]!.span.start);
 }
 
 /** 东川省 · 2025年 for the documents quoted (several places or years joined with 、). */

@@ -277,6 +277,16 @@ describe('the examples of issue 9, on the sample corpus', () => {
     expect(answer.answer!.text).not.toContain('8460万元');
   });
 
+  it('quotes a measure with the numbered heading it follows in its paragraph, and a figure without one', async () => {
+    const { answer } = await ask('如何支持中小微企业吸纳高校毕业生就业？');
+    expect(answer.answer, answer.reason).not.toBeNull();
+    expect(answer.answer!.sentences[0]).toEqual({ text: '（三）支持中小微企业吸纳就业。', citations: [1] });
+    expect(answer.answer!.sentences[1]!.text).toMatch(/^对招用毕业年度或离校2年内未就业高校毕业生/);
+    expect(answer.answer!.sentences[1]!.continuation).toBe(true);
+    const figure = await ask('在省内企业上班的硕士研究生每个月能领多少生活补助？');
+    expect(figure.answer.citations[0]!.quote).toContain('1500元');
+  });
+
   it('answers 有哪些政策 with a short cited list, one item per source paragraph', async () => {
     const { answer } = await ask('高校毕业生留在本省就业有哪些支持政策？');
     expect(answer.answer, answer.reason).not.toBeNull();
@@ -355,12 +365,18 @@ describeWithSharedCorpus('abstaining on what the knowledge base lacks, with real
   // 天津's tax bureau notice on the February filing deadline, and the national one (在全国范围内…延长至2月24日).
   const TIANJIN_TAX = 'ncpqa/docs/227710a3360b33e4b399d03b5c746ef9.txt';
   const NATIONAL_TAX = 'ncpqa/docs/b10836e346c23dd8aa24551a84217663.txt';
+  // 北京仲裁委员会's notice: how to file (咨询 by phone first, then send the papers) in two sentences of one paragraph.
+  const ARBITRATION = 'ncpqa/docs/df4919ff0e0037cba8de74cbfb86ddab.txt';
+  // 江西's rule on explaining each day's new cases: what to explain, then when to report it.
+  const JIANGXI_CASES = 'ncpqa/docs/07bdc848137f3031905de3c38c6cc5ff.txt';
+  // A city's notice on supplies whose measures open with headings such as 四、抓紧组织复工。 in the paragraph they name.
+  const RESUME_WORK = 'ncpqa/docs/f8e76c9b7c323923b680dc9edc138c1f.txt';
   // 数字中国发展报告（2022年）: national figures of 2022; it names 江苏 among other provinces.
   const DIGITAL_CHINA = 'policies/central/025.txt';
   beforeAll(async () => {
     // The sample corpus with the Shandong slice (policies/shandong, policies/text, the seed reply), plus Sichuan's 十三条 news.
     s = await buildTestKb({ shared: true });
-    const report = await ingestPaths(s.kb, [SICHUAN, CHILDCARE_TAX, LAW_CAMPAIGN, TIANJIN_TAX, NATIONAL_TAX, DIGITAL_CHINA].map((p) => sharedPath(p)), { root: SHARED_CORPUS });
+    const report = await ingestPaths(s.kb, [SICHUAN, CHILDCARE_TAX, LAW_CAMPAIGN, TIANJIN_TAX, NATIONAL_TAX, ARBITRATION, JIANGXI_CASES, RESUME_WORK, DIGITAL_CHINA].map((p) => sharedPath(p)), { root: SHARED_CORPUS });
     expect(report.failed).toEqual([]);
   });
   afterAll(() => s?.close());
@@ -490,6 +506,30 @@ describeWithSharedCorpus('abstaining on what the knowledge base lacks, with real
     expect(carriesFact(title!, 'date')).toBe(true);
     const averaged = text.split('\n').find((l) => l.includes('7个方面分值的平均分值'));
     expect(carriesFact(averaged!, 'number')).toBe(true);
+  });
+
+  it('quotes one document in its own order, whichever sentence scored best', async () => {
+    for (const [question, doc] of [
+      ['北京仲裁委员会／北京国际仲裁中心相关的仲裁立案事宜如何处理？', ARBITRATION],
+      ['江西省如何实行每日新增病例具体情况说明制度？', JIANGXI_CASES],
+    ] as const) {
+      const { answer } = await askShared(question);
+      expect(answer.answer, answer.reason).not.toBeNull();
+      const quotes = answer.citations.filter((c) => c.documentId === doc);
+      expect(quotes.length, question).toBeGreaterThan(1);
+      for (let i = 1; i < quotes.length; i++) expect(quotes[i]!.start, question).toBeGreaterThan(quotes[i - 1]!.start);
+    }
+    // The two filing steps read as the notice gives them: first ask by phone, then send the papers.
+    const { answer } = await askShared('北京仲裁委员会／北京国际仲裁中心相关的仲裁立案事宜如何处理？');
+    expect(answer.answer!.text.replace(/\[\d+\]/g, '')).toContain('收到本会立案室的回复后再进一步安排后续工作。当事人或代理人向本会提交立案材料');
+  });
+
+  it('takes a heading numbered 四、 for a heading, and reads on to the measures it names', async () => {
+    // Its own 、 once made 四、抓紧组织复工。 a sentence of substance: quoted first, it echoed the question and stopped.
+    const { answer } = await askShared('如何抓紧组织复工？');
+    expect(answer.answer, answer.reason).not.toBeNull();
+    expect(answer.citations[0]!.documentId).toBe(RESUME_WORK);
+    expect(answer.answer!.text).toContain('各地在做好疫情防控要求的前提下，要采取灵活措施统筹安排人员上岗');
   });
 
   it('still answers a question whose key word stands in the paragraph before the quoted sentence', async () => {
