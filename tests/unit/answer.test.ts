@@ -373,10 +373,12 @@ describeWithSharedCorpus('abstaining on what the knowledge base lacks, with real
   const RESUME_WORK = 'ncpqa/docs/f8e76c9b7c323923b680dc9edc138c1f.txt';
   // 北京's rules for charities' donations: a paragraph opening 各慈善组织要加强…管理, its next sentences 要规范…, 要把好….
   const DONATIONS = 'ncpqa/docs/1760564d14d7360fbf6fb50ebbd82251.txt';
+  // 数字中国发展报告（2022年）: national figures of 2022; it names 江苏 among other provinces.
+  const DIGITAL_CHINA = 'policies/central/025.txt';
   beforeAll(async () => {
     // The sample corpus with the Shandong slice (policies/shandong, policies/text, the seed reply), plus Sichuan's 十三条 news.
     s = await buildTestKb({ shared: true });
-    const report = await ingestPaths(s.kb, [SICHUAN, CHILDCARE_TAX, LAW_CAMPAIGN, TIANJIN_TAX, NATIONAL_TAX, ARBITRATION, JIANGXI_CASES, RESUME_WORK, DONATIONS].map((p) => sharedPath(p)), { root: SHARED_CORPUS });
+    const report = await ingestPaths(s.kb, [SICHUAN, CHILDCARE_TAX, LAW_CAMPAIGN, TIANJIN_TAX, NATIONAL_TAX, ARBITRATION, JIANGXI_CASES, RESUME_WORK, DONATIONS, DIGITAL_CHINA].map((p) => sharedPath(p)), { root: SHARED_CORPUS });
     expect(report.failed).toEqual([]);
   });
   afterAll(() => s?.close());
@@ -469,6 +471,43 @@ describeWithSharedCorpus('abstaining on what the knowledge base lacks, with real
     for (const c of answer.citations) expect(c.quote).not.toMatch(/全国|我国/);
     expect(answer.answer, answer.reason).not.toBeNull();
     expect(answer.citations[0]!.documentId).toBe(TIANJIN_TAX);
+  });
+
+  /** The answer as the model would let it through: every hit as close to the question as `similarity`. */
+  async function answerAsClose(question: string, similarity: number) {
+    const result = await searchKnowledgeBase(s.kb, { text: question, k: 8 });
+    const answer = extractAnswer(question, result.hits, s.kb, {
+      questionWords: tokenizer.queryTerms(question).words,
+      knowsWord: (w) => s.kb.knowsWord(w),
+      wordShare: (w) => s.kb.wordShare(w),
+      mayHoldText: (w) => s.kb.mayHoldText(w),
+      semantic: { similarity: result.hits.map(() => similarity) },
+    });
+    return { hits: result.hits, answer };
+  }
+
+  it('does not answer a province’s figure from a national report that names the province elsewhere', async () => {
+    const { hits, answer } = await answerAsClose('江苏省2023年数字经济核心产业增加值占比目标是多少？', 0.95);
+    expect(hits.some((h) => h.citation.documentId === DIGITAL_CHINA)).toBe(true);
+    expect(answer.answer, answer.answer?.text).toBeNull();
+  });
+
+  it('answers what a payment comes to only with a sentence that pays, not with a statistic', async () => {
+    // The digital-China report: 动漫 and 网络游戏 in a paragraph of revenue figures (营业收入43860亿元).
+    const { hits, answer } = await answerAsClose('动漫游戏企业的原创作品奖励是多少？', 0.95);
+    expect(hits.some((h) => h.citation.documentId === DIGITAL_CHINA)).toBe(true);
+    expect(answer.answer, answer.answer?.text).toBeNull();
+    expect(answer.reason).toMatch(/没有给出这项补贴或奖励的金额$/);
+  });
+
+  it('does not take a year for the figure asked: 包头市2022年数字政府建设考评办法 says no 多少', () => {
+    const text = fs.readFileSync(sharedPath('policies/text/包头市人民政府办公室关于印发《包头市2022年数...(FBM-CLI.12.5115678).txt'), 'utf8');
+    const title = text.split('\n').map((l) => l.trim()).find((l) => l === '包头市2022年数字政府建设考评办法');
+    expect(title).toBeDefined();
+    expect(carriesFact(title!, 'number')).toBe(false);
+    expect(carriesFact(title!, 'date')).toBe(true);
+    const averaged = text.split('\n').find((l) => l.includes('7个方面分值的平均分值'));
+    expect(carriesFact(averaged!, 'number')).toBe(true);
   });
 
   it('quotes one document in its own order, whichever sentence scored best', async () => {
