@@ -194,6 +194,13 @@ describe('the kind of fact asked for', () => {
     expect(factTypeOf('普惠性民办幼儿园的认定条件是什么？')).toBe('list');
     expect(factTypeOf('高校毕业生留在本省就业有哪些支持政策？')).toBe('list');
     expect(factTypeOf('加装电梯的意义')).toBeUndefined();
+    // 哪几个 asks which, not how many (NCPQA: 国家发改委从哪几个方面扩大口罩生产？ wanted the three 方面, not a count).
+    expect(factTypeOf('高校毕业生留省的支持政策从哪几个方面发力？')).toBe('list');
+    expect(factTypeOf('《若干措施》是由哪几个部门联合发布的？')).toBe('list');
+    expect(factTypeOf('全省共有几个老年食堂？')).toBe('count');
+    // A span of hours counts (绍兴's online-study limits, ncpqa/docs: 分别不超过2小时、4小时、5小时).
+    expect(carriesFact('小学、初中、高中每天线上学习总时长分别不超过2小时、4小时、5小时', 'count')).toBe(true);
+    expect(carriesFact('每天线上学习时长不超过两个小时', 'count')).toBe(true);
     expect(carriesFact('力争到2027年城区排水管网雨水管渠设计重现期达到3至5年一遇', 'date')).toBe(true);
     expect(carriesFact('领导小组办公室每季度通报工作进展', 'date')).toBe(false);
   });
@@ -277,6 +284,16 @@ describe('the examples of issue 9, on the sample corpus', () => {
     expect(answer.answer!.text).not.toContain('8460万元');
   });
 
+  it('quotes a measure with the numbered heading it follows in its paragraph, and a figure without one', async () => {
+    const { answer } = await ask('如何支持中小微企业吸纳高校毕业生就业？');
+    expect(answer.answer, answer.reason).not.toBeNull();
+    expect(answer.answer!.sentences[0]).toEqual({ text: '（三）支持中小微企业吸纳就业。', citations: [1] });
+    expect(answer.answer!.sentences[1]!.text).toMatch(/^对招用毕业年度或离校2年内未就业高校毕业生/);
+    expect(answer.answer!.sentences[1]!.continuation).toBe(true);
+    const figure = await ask('在省内企业上班的硕士研究生每个月能领多少生活补助？');
+    expect(figure.answer.citations[0]!.quote).toContain('1500元');
+  });
+
   it('answers 有哪些政策 with a short cited list, one item per source paragraph', async () => {
     const { answer } = await ask('高校毕业生留在本省就业有哪些支持政策？');
     expect(answer.answer, answer.reason).not.toBeNull();
@@ -355,10 +372,20 @@ describeWithSharedCorpus('abstaining on what the knowledge base lacks, with real
   // 天津's tax bureau notice on the February filing deadline, and the national one (在全国范围内…延长至2月24日).
   const TIANJIN_TAX = 'ncpqa/docs/227710a3360b33e4b399d03b5c746ef9.txt';
   const NATIONAL_TAX = 'ncpqa/docs/b10836e346c23dd8aa24551a84217663.txt';
+  // 北京仲裁委员会's notice: how to file (咨询 by phone first, then send the papers) in two sentences of one paragraph.
+  const ARBITRATION = 'ncpqa/docs/df4919ff0e0037cba8de74cbfb86ddab.txt';
+  // 江西's rule on explaining each day's new cases: what to explain, then when to report it.
+  const JIANGXI_CASES = 'ncpqa/docs/07bdc848137f3031905de3c38c6cc5ff.txt';
+  // A city's notice on supplies whose measures open with headings such as 四、抓紧组织复工。 in the paragraph they name.
+  const RESUME_WORK = 'ncpqa/docs/f8e76c9b7c323923b680dc9edc138c1f.txt';
+  // 北京's rules for charities' donations: a paragraph opening 各慈善组织要加强…管理, its next sentences 要规范…, 要把好….
+  const DONATIONS = 'ncpqa/docs/1760564d14d7360fbf6fb50ebbd82251.txt';
+  // 数字中国发展报告（2022年）: national figures of 2022; it names 江苏 among other provinces.
+  const DIGITAL_CHINA = 'policies/central/025.txt';
   beforeAll(async () => {
     // The sample corpus with the Shandong slice (policies/shandong, policies/text, the seed reply), plus Sichuan's 十三条 news.
     s = await buildTestKb({ shared: true });
-    const report = await ingestPaths(s.kb, [SICHUAN, CHILDCARE_TAX, LAW_CAMPAIGN, TIANJIN_TAX, NATIONAL_TAX].map((p) => sharedPath(p)), { root: SHARED_CORPUS });
+    const report = await ingestPaths(s.kb, [SICHUAN, CHILDCARE_TAX, LAW_CAMPAIGN, TIANJIN_TAX, NATIONAL_TAX, ARBITRATION, JIANGXI_CASES, RESUME_WORK, DONATIONS, DIGITAL_CHINA].map((p) => sharedPath(p)), { root: SHARED_CORPUS });
     expect(report.failed).toEqual([]);
   });
   afterAll(() => s?.close());
@@ -451,6 +478,75 @@ describeWithSharedCorpus('abstaining on what the knowledge base lacks, with real
     for (const c of answer.citations) expect(c.quote).not.toMatch(/全国|我国/);
     expect(answer.answer, answer.reason).not.toBeNull();
     expect(answer.citations[0]!.documentId).toBe(TIANJIN_TAX);
+  });
+
+  /** The answer as the model would let it through: every hit as close to the question as `similarity`. */
+  async function answerAsClose(question: string, similarity: number) {
+    const result = await searchKnowledgeBase(s.kb, { text: question, k: 8 });
+    const answer = extractAnswer(question, result.hits, s.kb, {
+      questionWords: tokenizer.queryTerms(question).words,
+      knowsWord: (w) => s.kb.knowsWord(w),
+      wordShare: (w) => s.kb.wordShare(w),
+      mayHoldText: (w) => s.kb.mayHoldText(w),
+      semantic: { similarity: result.hits.map(() => similarity) },
+    });
+    return { hits: result.hits, answer };
+  }
+
+  it('does not answer a province’s figure from a national report that names the province elsewhere', async () => {
+    const { hits, answer } = await answerAsClose('江苏省2023年数字经济核心产业增加值占比目标是多少？', 0.95);
+    expect(hits.some((h) => h.citation.documentId === DIGITAL_CHINA)).toBe(true);
+    expect(answer.answer, answer.answer?.text).toBeNull();
+  });
+
+  it('answers what a payment comes to only with a sentence that pays, not with a statistic', async () => {
+    // The digital-China report: 动漫 and 网络游戏 in a paragraph of revenue figures (营业收入43860亿元).
+    const { hits, answer } = await answerAsClose('动漫游戏企业的原创作品奖励是多少？', 0.95);
+    expect(hits.some((h) => h.citation.documentId === DIGITAL_CHINA)).toBe(true);
+    expect(answer.answer, answer.answer?.text).toBeNull();
+    expect(answer.reason).toMatch(/没有给出这项补贴或奖励的金额$/);
+  });
+
+  it('does not take a year for the figure asked: 包头市2022年数字政府建设考评办法 says no 多少', () => {
+    const text = fs.readFileSync(sharedPath('policies/text/包头市人民政府办公室关于印发《包头市2022年数...(FBM-CLI.12.5115678).txt'), 'utf8');
+    const title = text.split('\n').map((l) => l.trim()).find((l) => l === '包头市2022年数字政府建设考评办法');
+    expect(title).toBeDefined();
+    expect(carriesFact(title!, 'number')).toBe(false);
+    expect(carriesFact(title!, 'date')).toBe(true);
+    const averaged = text.split('\n').find((l) => l.includes('7个方面分值的平均分值'));
+    expect(carriesFact(averaged!, 'number')).toBe(true);
+  });
+
+  it('quotes one document in its own order, whichever sentence scored best', async () => {
+    for (const [question, doc] of [
+      ['北京仲裁委员会／北京国际仲裁中心相关的仲裁立案事宜如何处理？', ARBITRATION],
+      ['江西省如何实行每日新增病例具体情况说明制度？', JIANGXI_CASES],
+    ] as const) {
+      const { answer } = await askShared(question);
+      expect(answer.answer, answer.reason).not.toBeNull();
+      const quotes = answer.citations.filter((c) => c.documentId === doc);
+      expect(quotes.length, question).toBeGreaterThan(1);
+      for (let i = 1; i < quotes.length; i++) expect(quotes[i]!.start, question).toBeGreaterThan(quotes[i - 1]!.start);
+    }
+    // The two filing steps read as the notice gives them: first ask by phone, then send the papers.
+    const { answer } = await askShared('北京仲裁委员会／北京国际仲裁中心相关的仲裁立案事宜如何处理？');
+    expect(answer.answer!.text.replace(/\[\d+\]/g, '')).toContain('收到本会立案室的回复后再进一步安排后续工作。当事人或代理人向本会提交立案材料');
+  });
+
+  it('takes a heading numbered 四、 for a heading, and reads on to the measures it names', async () => {
+    // Its own 、 once made 四、抓紧组织复工。 a sentence of substance: quoted first, it echoed the question and stopped.
+    const { answer } = await askShared('如何抓紧组织复工？');
+    expect(answer.answer, answer.reason).not.toBeNull();
+    expect(answer.citations[0]!.documentId).toBe(RESUME_WORK);
+    expect(answer.answer!.text).toContain('各地在做好疫情防控要求的前提下，要采取灵活措施统筹安排人员上岗');
+  });
+
+  it('reads a measure from its paragraph’s opening, which says who must do what the next sentences go on about', async () => {
+    const { answer } = await askShared('北京市对各相关单位做好捐赠款物管理使用提出哪些要求?');
+    expect(answer.answer, answer.reason).not.toBeNull();
+    const quotes = answer.citations.filter((c) => c.documentId === DONATIONS);
+    expect(quotes[0]!.quote).toMatch(/^各慈善组织要加强和完善捐赠款物使用手续和账目管理/);
+    expect(quotes.map((q) => q.quote).join('')).toContain('要规范使用流程，严禁截留、挪用、积压、挤占捐赠款物');
   });
 
   it('still answers a question whose key word stands in the paragraph before the quoted sentence', async () => {
