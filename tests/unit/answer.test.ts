@@ -372,12 +372,14 @@ describeWithSharedCorpus('abstaining on what the knowledge base lacks, with real
   const JIANGXI_CASES = 'ncpqa/docs/07bdc848137f3031905de3c38c6cc5ff.txt';
   // A city's notice on supplies whose measures open with headings such as 四、抓紧组织复工。 in the paragraph they name.
   const RESUME_WORK = 'ncpqa/docs/f8e76c9b7c323923b680dc9edc138c1f.txt';
+  // 北京's rules for charities' donations: a paragraph opening 各慈善组织要加强…管理, its next sentences 要规范…, 要把好….
+  const DONATIONS = 'ncpqa/docs/1760564d14d7360fbf6fb50ebbd82251.txt';
   // 数字中国发展报告（2022年）: national figures of 2022; it names 江苏 among other provinces.
   const DIGITAL_CHINA = 'policies/central/025.txt';
   beforeAll(async () => {
     // The sample corpus with the Shandong slice (policies/shandong, policies/text, the seed reply), plus Sichuan's 十三条 news.
     s = await buildTestKb({ shared: true });
-    const report = await ingestPaths(s.kb, [SICHUAN, CHILDCARE_TAX, LAW_CAMPAIGN, TIANJIN_TAX, NATIONAL_TAX, ARBITRATION, JIANGXI_CASES, RESUME_WORK, DIGITAL_CHINA].map((p) => sharedPath(p)), { root: SHARED_CORPUS });
+    const report = await ingestPaths(s.kb, [SICHUAN, CHILDCARE_TAX, LAW_CAMPAIGN, TIANJIN_TAX, NATIONAL_TAX, ARBITRATION, JIANGXI_CASES, RESUME_WORK, DONATIONS, DIGITAL_CHINA].map((p) => sharedPath(p)), { root: SHARED_CORPUS });
     expect(report.failed).toEqual([]);
   });
   afterAll(() => s?.close());
@@ -543,6 +545,14 @@ describeWithSharedCorpus('abstaining on what the knowledge base lacks, with real
     expect(answer.answer, answer.reason).not.toBeNull();
     expect(answer.citations[0]!.documentId).toBe(RESUME_WORK);
     expect(answer.answer!.text).toContain('各地在做好疫情防控要求的前提下，要采取灵活措施统筹安排人员上岗');
+  });
+
+  it('reads a measure from its paragraph’s opening, which says who must do what the next sentences go on about', async () => {
+    const { answer } = await askShared('北京市对各相关单位做好捐赠款物管理使用提出哪些要求?');
+    expect(answer.answer, answer.reason).not.toBeNull();
+    const quotes = answer.citations.filter((c) => c.documentId === DONATIONS);
+    expect(quotes[0]!.quote).toMatch(/^各慈善组织要加强和完善捐赠款物使用手续和账目管理/);
+    expect(quotes.map((q) => q.quote).join('')).toContain('要规范使用流程，严禁截留、挪用、积压、挤占捐赠款物');
   });
 
   it('still answers a question whose key word stands in the paragraph before the quoted sentence', async () => {
