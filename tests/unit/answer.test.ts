@@ -195,6 +195,13 @@ describe('the kind of fact asked for', () => {
     expect(factTypeOf('普惠性民办幼儿园的认定条件是什么？')).toBe('list');
     expect(factTypeOf('高校毕业生留在本省就业有哪些支持政策？')).toBe('list');
     expect(factTypeOf('加装电梯的意义')).toBeUndefined();
+    // 哪几个 asks which, not how many (NCPQA: 国家发改委从哪几个方面扩大口罩生产？ wanted the three 方面, not a count).
+    expect(factTypeOf('高校毕业生留省的支持政策从哪几个方面发力？')).toBe('list');
+    expect(factTypeOf('《若干措施》是由哪几个部门联合发布的？')).toBe('list');
+    expect(factTypeOf('全省共有几个老年食堂？')).toBe('count');
+    // A span of hours counts (绍兴's online-study limits, ncpqa/docs: 分别不超过2小时、4小时、5小时).
+    expect(carriesFact('小学、初中、高中每天线上学习总时长分别不超过2小时、4小时、5小时', 'count')).toBe(true);
+    expect(carriesFact('每天线上学习时长不超过两个小时', 'count')).toBe(true);
     expect(carriesFact('力争到2027年城区排水管网雨水管渠设计重现期达到3至5年一遇', 'date')).toBe(true);
     expect(carriesFact('领导小组办公室每季度通报工作进展', 'date')).toBe(false);
   });
