@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
 import { carriesFact, extractAnswer, factTypeOf, isFiller, verifyCitations } from '../../search/answer.ts';
+import { paysOut } from '../../search/question.ts';
 import { splitSentences } from '../../kb/text/sentences.ts';
 import { PolicyTokenizer } from '../../kb/index/lexical/tokenizer.ts';
 import type { StoredDocument } from '../../kb/types.ts';
@@ -511,6 +512,18 @@ describeWithSharedCorpus('abstaining on what the knowledge base lacks, with real
     expect(hits.some((h) => h.citation.documentId === DIGITAL_CHINA)).toBe(true);
     expect(answer.answer, answer.answer?.text).toBeNull();
     expect(answer.reason).toMatch(/没有给出这项补贴或奖励的金额$/);
+  });
+
+  it('answers whether there is a payment, or which, only with sentences that pay', async () => {
+    // Shandong's energy and digital-culture plans name 光伏 and 电子竞技 among industries to grow, and pay nothing for them.
+    // Every hit as close as 0.95 lets other documents' subsidies in (房租补贴, 奖励补助): the answer, if any, pays.
+    for (const question of ['家里屋顶装光伏板政府给补贴吗？', '电子竞技比赛有什么补助？']) {
+      const { answer } = await answerAsClose(question, 0.95);
+      if (answer.answer) expect(answer.answer.sentences.some((x) => paysOut(x.text)), answer.answer.text).toBe(true);
+    }
+    const { answer } = await answerAsClose('山东对5G基站建设有没有补贴？', 0.95);
+    expect(answer.answer, answer.reason).not.toBeNull();
+    expect(answer.answer!.text).toContain('给予财政奖补');
   });
 
   it('does not take a year for the figure asked: 包头市2022年数字政府建设考评办法 says no 多少', () => {
