@@ -199,6 +199,12 @@ describe('the kind of fact asked for', () => {
     expect(factTypeOf('高校毕业生留省的支持政策从哪几个方面发力？')).toBe('list');
     expect(factTypeOf('《若干措施》是由哪几个部门联合发布的？')).toBe('list');
     expect(factTypeOf('全省共有几个老年食堂？')).toBe('count');
+    // Which ones, whatever figure or contact word the subject holds: not a rate, not a web address.
+    expect(factTypeOf('从1月26日起，农发行将主要对哪些企业实行优惠利率政策？')).toBe('list');
+    expect(factTypeOf('新版省政府门户网站在哪些方面进行了升级？')).toBe('list');
+    expect(factTypeOf('贷款利率下调多少？')).toBe('rate');
+    expect(factTypeOf('哪些部门负责审批？')).toBe('unit');
+    expect(factTypeOf('有哪些咨询电话？')).toBe('contact');
     // A span of hours counts (绍兴's online-study limits, ncpqa/docs: 分别不超过2小时、4小时、5小时).
     expect(carriesFact('小学、初中、高中每天线上学习总时长分别不超过2小时、4小时、5小时', 'count')).toBe(true);
     expect(carriesFact('每天线上学习时长不超过两个小时', 'count')).toBe(true);
