@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
 import { carriesFact, extractAnswer, factTypeOf, isFiller, verifyCitations } from '../../search/answer.ts';
+import { paysOut } from '../../search/question.ts';
 import { splitSentences } from '../../kb/text/sentences.ts';
 import { PolicyTokenizer } from '../../kb/index/lexical/tokenizer.ts';
 import type { StoredDocument } from '../../kb/types.ts';
@@ -198,6 +199,12 @@ describe('the kind of fact asked for', () => {
     expect(factTypeOf('高校毕业生留省的支持政策从哪几个方面发力？')).toBe('list');
     expect(factTypeOf('《若干措施》是由哪几个部门联合发布的？')).toBe('list');
     expect(factTypeOf('全省共有几个老年食堂？')).toBe('count');
+    // Which ones, whatever figure or contact word the subject holds: not a rate, not a web address.
+    expect(factTypeOf('从1月26日起，农发行将主要对哪些企业实行优惠利率政策？')).toBe('list');
+    expect(factTypeOf('新版省政府门户网站在哪些方面进行了升级？')).toBe('list');
+    expect(factTypeOf('贷款利率下调多少？')).toBe('rate');
+    expect(factTypeOf('哪些部门负责审批？')).toBe('unit');
+    expect(factTypeOf('有哪些咨询电话？')).toBe('contact');
     // A span of hours counts (绍兴's online-study limits, ncpqa/docs: 分别不超过2小时、4小时、5小时).
     expect(carriesFact('小学、初中、高中每天线上学习总时长分别不超过2小时、4小时、5小时', 'count')).toBe(true);
     expect(carriesFact('每天线上学习时长不超过两个小时', 'count')).toBe(true);
@@ -505,6 +512,18 @@ describeWithSharedCorpus('abstaining on what the knowledge base lacks, with real
     expect(hits.some((h) => h.citation.documentId === DIGITAL_CHINA)).toBe(true);
     expect(answer.answer, answer.answer?.text).toBeNull();
     expect(answer.reason).toMatch(/没有给出这项补贴或奖励的金额$/);
+  });
+
+  it('answers whether there is a payment, or which, only with sentences that pay', async () => {
+    // Shandong's energy and digital-culture plans name 光伏 and 电子竞技 among industries to grow, and pay nothing for them.
+    // Every hit as close as 0.95 lets other documents' subsidies in (房租补贴, 奖励补助): the answer, if any, pays.
+    for (const question of ['家里屋顶装光伏板政府给补贴吗？', '电子竞技比赛有什么补助？']) {
+      const { answer } = await answerAsClose(question, 0.95);
+      if (answer.answer) expect(answer.answer.sentences.some((x) => paysOut(x.text)), answer.answer.text).toBe(true);
+    }
+    const { answer } = await answerAsClose('山东对5G基站建设有没有补贴？', 0.95);
+    expect(answer.answer, answer.reason).not.toBeNull();
+    expect(answer.answer!.text).toContain('给予财政奖补');
   });
 
   it('does not take a year for the figure asked: 包头市2022年数字政府建设考评办法 says no 多少', () => {
