@@ -266,6 +266,11 @@ export interface SearchQuery {
    * never the answer, does not take a place of its own among the hits (search/retrieve.ts).
    */
   withMessages?: boolean;
+  /**
+   * false: every hit is one passage. Otherwise (the default) a passage that continues a better hit of its
+   * document joins it, one hit spanning both (search/retrieve.ts, NEIGHBOUR_WINDOW).
+   */
+  joinNeighbours?: boolean;
 }
 
 export interface Citation {

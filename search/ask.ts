@@ -52,7 +52,11 @@ export function vocabularyOf(kb: Pick<Askable, 'knowsWord' | 'wordShare' | 'mayH
 
 export async function ask(kb: Askable, query: AskQuery, options: AskOptions = {}): Promise<Asked> {
   const { question, k = ASK_DEFAULT_K, ...rest } = query;
-  const retrieval = await search(kb, { text: question, k, ...rest });
+  // Single passages: the answer stage was tuned on them. With joined hits (search/retrieve.ts, NEIGHBOUR_WINDOW)
+  // it gained nothing and answered more questions it should not (session 7, hybrid, before → joined: NCPQA gold
+  // 79.8% / null 4.6% → 79.9% / 4.4%; held-out unanswerable false answers 10.0% → 15.0%, h14 and h35 quoting the
+  // joined neighbour; scoped 92.9% → 90.5%).
+  const retrieval = await search(kb, { text: question, k, joinNeighbours: false, ...rest });
   // The lexical index's own analysis (user dictionary included), so "the question's words" are the words retrieval matched.
   const questionWords = kb.retrievalIndexes().tokenizer.queryTerms(question).words;
   // The model's closeness of each passage to the question (stored vectors, the query's own from retrieval); none when lexical.

@@ -141,7 +141,8 @@ export async function retrieve(context: RetrievalIndexes, query: SearchQuery, qu
   const cards: Card[] = [];
   const kept: Array<{ fingerprint: TextFingerprint; card: Card }> = [];
   const keptByText = new Map<string, Card>();
-  const window = Math.max(k, NEIGHBOUR_WINDOW);
+  const joining = query.joinNeighbours !== false;
+  const window = joining ? Math.max(k, NEIGHBOUR_WINDOW) : k;
   const chunk = Math.max(k * 2, 20);
   for (let from = 0; from < fused.length && cards.length < window; from += chunk) {
     const slice = fused.slice(from, from + chunk);
@@ -152,7 +153,7 @@ export async function retrieve(context: RetrievalIndexes, query: SearchQuery, qu
       if (!row) continue; // removed between the index lookup and now
       const print = fingerprint(row.passage.text);
       const part = partOf?.(candidate.label);
-      const continued = cards.find((card) => card.passages === 1 && card.part === part && joinNeighbour(card.hit, row, text, context));
+      const continued = joining && cards.find((card) => card.passages === 1 && card.part === part && joinNeighbour(card.hit, row, text, context));
       if (continued) {
         continued.passages++;
         kept.push({ fingerprint: print, card: continued });

@@ -177,6 +177,12 @@ describeWithSharedCorpus('retrieval over NCPQA notices', () => {
     // Neither half is shown again on its own (a later passage may repeat the second's last short line: overlap).
     const holds = (h: SearchHit, p: { start: number; end: number }) => h.citation.documentId === NOTICE && h.citation.start <= p.start && h.citation.end >= p.end;
     expect(hits.filter((h) => holds(h, first) || holds(h, second))).toEqual([hit]);
+    // Asked for single passages (the answer stage), no hit holds it.
+    const single = await searchKnowledgeBase(kb, { text: QUESTION, k: 10, mode: 'lexical', joinNeighbours: false });
+    const onePassage = (h: SearchHit) => kb.getDocument(h.citation.documentId)!.passages.some((p) => p.id === h.passageId && p.start === h.citation.start && p.end === h.citation.end);
+    expect(single.hits.every(onePassage)).toBe(true);
+    expect(hits.every(onePassage)).toBe(false);
+    expect(single.hits.some((h) => h.text.replace(/\s/g, '').includes(answer))).toBe(false);
     // The first hits do not depend on how many were asked for.
     const five = await searchKnowledgeBase(kb, { text: QUESTION, k: 5, mode: 'lexical' });
     expect(five.hits.map((h) => [h.passageId, h.citation.start, h.citation.end])).toEqual(hits.slice(0, 5).map((h) => [h.passageId, h.citation.start, h.citation.end]));
