@@ -52,7 +52,7 @@ export function vocabularyOf(kb: Pick<Askable, 'knowsWord' | 'wordShare' | 'mayH
 
 export async function ask(kb: Askable, query: AskQuery, options: AskOptions = {}): Promise<Asked> {
   const { question, k = ASK_DEFAULT_K, ...rest } = query;
-  // Single passages: the answer stage was tuned on them. With joined hits (search/retrieve.ts, NEIGHBOUR_WINDOW)
+  // Single passages: the answer stage was tuned on them. With hits joined within the first 10 (search/retrieve.ts)
   // it gained nothing and answered more questions it should not (session 7, hybrid, before → joined: NCPQA gold
   // 79.8% / null 4.6% → 79.9% / 4.4%; held-out unanswerable false answers 10.0% → 15.0%, h14 and h35 quoting the
   // joined neighbour; scoped 92.9% → 90.5%).
