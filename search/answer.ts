@@ -990,7 +990,14 @@ export function extractAnswer(question: string, hits: SearchHit[], docs: Documen
   const counted = terms.filter((t) => !terms.some((o) => o.term.length > t.term.length && o.term.includes(t.term)));
   const total = counted.reduce((a, t) => a + t.weight, 0);
   for (const c of candidates) {
-    c.coverage = coverageOf(c, counted, total, placeFit(c.facts, analysis.places) === 'match' ? placeWords : undefined);
+    const placeTerms = placeFit(c.facts, analysis.places) === 'match' ? placeWords : undefined;
+    c.coverage = coverageOf(c, counted, total, placeTerms);
+    // A sentence says what the numbered heading it follows names (一、如何快速进入电子税务局办理涉税业务？答：纳税人通过…):
+    // it holds the heading's words as its own. Hybrid NCPQA gold 80.5% → 80.7% (1 gained, none lost), no other set moved.
+    const heading = headingBefore({ span: c.span, doc: c.doc, paragraph: c.paragraph });
+    if (heading) {
+      c.coverage = Math.max(c.coverage, coverageOf({ ...c, haystack: comparable(heading.span.text) + c.haystack }, counted, total, placeTerms));
+    }
     c.score = score(c, analysis) + (semantic && c.similarity !== undefined ? semantic.weight * (c.similarity - SEMANTIC_BASE) : 0);
   }
   candidates.sort((a, b) => b.score - a.score || a.hitRank - b.hitRank || a.span.start - b.span.start);
@@ -1124,11 +1131,15 @@ export function extractAnswer(question: string, hits: SearchHit[], docs: Documen
  */
 function headingBefore(q: Quoted): Quoted | undefined {
   if (q.span.start <= q.paragraph.start) return undefined;
-  const spans = splitSentences(excerptText(q.doc, q.paragraph.start, q.span.start), q.paragraph.start);
+  // A heading sentence is short (isHeadingSentence): the text just before the quote is enough, however long the paragraph.
+  const from = Math.max(q.paragraph.start, q.span.start - HEADING_LOOKBACK);
+  const spans = splitSentences(excerptText(q.doc, from, q.span.start), from);
   const previous = spans[spans.length - 1];
-  if (!previous || previous.end > q.span.start || !isHeadingSentence(previous.text)) return undefined;
-  return { span: previous, doc: q.doc, paragraph: q.paragraph };
+  // A first piece that starts where the look-back does may be the tail of a longer sentence.
+  if (!previous || previous.end > q.span.start || (previous === spans[0] && from > q.paragraph.start)) return undefined;
+  return isHeadingSentence(previous.text) ? { span: previous, doc: q.doc, paragraph: q.paragraph } : undefined;
 }
+const HEADING_LOOKBACK = 48;
 
 /**
  * The sentences of a paragraph before the quote, when they are short enough to read with it (PARAGRAPH_OPENING):
