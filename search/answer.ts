@@ -72,8 +72,8 @@ export interface AnswerSentence {
   /**
    * True for text that only completes the sentence before it: the items of a
    * list the sentence introduces (…下列条件：), or what follows a sentence that
-   * merely restates the question, or the quote after the numbered heading that names its item
-   * (（三）支持…。 then 对招用…). Not counted among the one to three sentences.
+   * merely restates the question, or a quote after its paragraph's opening or after the numbered heading that
+   * names its item (（三）支持…。 then 对招用…). Not counted among the one to three sentences.
    */
   continuation?: true;
 }
