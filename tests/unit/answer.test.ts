@@ -387,12 +387,16 @@ describeWithSharedCorpus('abstaining on what the knowledge base lacks, with real
   const RESUME_WORK = 'ncpqa/docs/f8e76c9b7c323923b680dc9edc138c1f.txt';
   // 北京's rules for charities' donations: a paragraph opening 各慈善组织要加强…管理, its next sentences 要规范…, 要把好….
   const DONATIONS = 'ncpqa/docs/1760564d14d7360fbf6fb50ebbd82251.txt';
+  // 民航局's Q&A on the epidemic: 如何满足旅客刚性出入境需求？ then the answer in several sentences.
+  const AVIATION_QA = 'ncpqa/docs/01c5ef5355dd3b9998a38ea55ac64728.txt';
+  // 税务总局's Q&A on 电子税务局: one paragraph of numbered questions (一、如何快速进入…？), each followed by 答：….
+  const E_TAX_QA = 'ncpqa/docs/eee536823bda3e07805f6963b42bffb3.txt';
   // 数字中国发展报告（2022年）: national figures of 2022; it names 江苏 among other provinces.
   const DIGITAL_CHINA = 'policies/central/025.txt';
   beforeAll(async () => {
     // The sample corpus with the Shandong slice (policies/shandong, policies/text, the seed reply), plus Sichuan's 十三条 news.
     s = await buildTestKb({ shared: true });
-    const report = await ingestPaths(s.kb, [SICHUAN, CHILDCARE_TAX, LAW_CAMPAIGN, TIANJIN_TAX, NATIONAL_TAX, ARBITRATION, JIANGXI_CASES, RESUME_WORK, DONATIONS, DIGITAL_CHINA].map((p) => sharedPath(p)), { root: SHARED_CORPUS });
+    const report = await ingestPaths(s.kb, [SICHUAN, CHILDCARE_TAX, LAW_CAMPAIGN, TIANJIN_TAX, NATIONAL_TAX, ARBITRATION, JIANGXI_CASES, RESUME_WORK, DONATIONS, DIGITAL_CHINA, AVIATION_QA, E_TAX_QA].map((p) => sharedPath(p)), { root: SHARED_CORPUS });
     expect(report.failed).toEqual([]);
   });
   afterAll(() => s?.close());
@@ -566,6 +570,23 @@ describeWithSharedCorpus('abstaining on what the knowledge base lacks, with real
     const quotes = answer.citations.filter((c) => c.documentId === DONATIONS);
     expect(quotes[0]!.quote).toMatch(/^各慈善组织要加强和完善捐赠款物使用手续和账目管理/);
     expect(quotes.map((q) => q.quote).join('')).toContain('要规范使用流程，严禁截留、挪用、积压、挤占捐赠款物');
+  });
+
+  it('reads on after a best sentence that only restates the question, as after any best sentence', async () => {
+    const { answer } = await askShared('疫情期间，如何满足旅客刚性出入境需求？');
+    expect(answer.answer, answer.reason).not.toBeNull();
+    expect(answer.citations[0]!.documentId).toBe(AVIATION_QA);
+    // Two sentences and no more once cut it short; the third says how (申请开通国外串飞航线), the next paragraph what else.
+    expect(answer.answer!.text.replace(/\[\d+\]/g, '')).toContain('力争保证国际航线“不断航”。各航空公司也在积极想办法');
+    expect(answer.answer!.text).toContain('加大公共外交力度');
+  });
+
+  it('answers from under the numbered question of a Q&A that asks what the researcher asks', async () => {
+    const { answer } = await askShared('如何快速进入电子税务局办理涉税业务？');
+    expect(answer.answer, answer.reason).not.toBeNull();
+    expect(answer.citations[0]!.documentId).toBe(E_TAX_QA);
+    expect(answer.answer!.sentences[0]!.text).toBe('一、如何快速进入电子税务局办理涉税业务？');
+    expect(answer.answer!.text).toContain('答：纳税人通过浏览器访问税务总局官网');
   });
 
   it('still answers a question whose key word stands in the paragraph before the quoted sentence', async () => {
