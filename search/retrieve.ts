@@ -153,7 +153,7 @@ export async function retrieve(context: RetrievalIndexes, query: SearchQuery, qu
       if (!row) continue; // removed between the index lookup and now
       const print = fingerprint(row.passage.text);
       const part = partOf?.(candidate.label);
-      const continued = joining && cards.find((card) => card.passages === 1 && card.part === part && joinNeighbour(card.hit, row, text, context));
+      const continued = joining && cards.find((card) => card.passages === 1 && card.part === part && joinNeighbour(card.hit, row, context));
       if (continued) {
         continued.passages++;
         kept.push({ fingerprint: print, card: continued });
@@ -164,7 +164,7 @@ export async function retrieve(context: RetrievalIndexes, query: SearchQuery, qu
         noteDuplicate(twin.hit, row);
         continue;
       }
-      const hit = toHit(row, candidate, mode === 'hybrid' ? candidate.score : (ownScores.get(candidate.label) ?? candidate.score), text, context);
+      const hit = toHit(row, candidate, mode === 'hybrid' ? candidate.score : (ownScores.get(candidate.label) ?? candidate.score));
       const card: Card = { hit, passages: 1, part };
       cards.push(card);
       kept.push({ fingerprint: print, card });
@@ -172,6 +172,7 @@ export async function retrieve(context: RetrievalIndexes, query: SearchQuery, qu
     }
   }
   const hits = cards.slice(0, k).map((card) => card.hit);
+  for (const hit of hits) hit.highlights = highlightRanges(text, hit.text, context.tokenizer);
   const result: SearchResult = { hits, mode, lexicalOnly: !context.dense, tookMs: performance.now() - started };
   if (notice) result.notice = notice;
   return result;
@@ -299,7 +300,9 @@ interface Card {
  * higher (README "Semantic search measured"). Within the first 10 instead: NCPQA hybrid 0.734 / 0.927 / 0.945 /
  * 0.818 and lower on the held-out sets (held-out answerable R@5 0.800 against 0.850, held-out paraphrase 0.757
  * against 0.784, long-document tuning 0.840 against 0.880). What it costs: NCPQA hybrid top-5 hits are 228 → 359
- * characters long on average, 61% of them joined (within the first 10: 330, 48%).
+ * characters long on average, 61% of them joined (within the first 10: 330, 48%); a lexical query costs ~2 CPU-ms
+ * more (2.8–3.2 → 4.9–5.3 per NCPQA question: twice the candidates read and compared), highlights being marked
+ * only on the hits returned.
  */
 const NEIGHBOUR_WINDOW = 20;
 /** Farther apart than this, two passages have a heading or other text between them: never neighbours. */
@@ -309,7 +312,7 @@ const NEIGHBOUR_GAP_CHARS = 40;
  * Extend `hit` over `row` when `row` is the passage before or after it in the same document, with nothing but
  * white space between them (an overlap is fine); false, and `hit` unchanged, otherwise.
  */
-function joinNeighbour(hit: SearchHit, row: PassageRow, query: string, context: RetrievalIndexes): boolean {
+function joinNeighbour(hit: SearchHit, row: PassageRow, context: RetrievalIndexes): boolean {
   const { citation } = hit;
   const { passage } = row;
   if (row.documentId !== citation.documentId) return false;
@@ -325,11 +328,10 @@ function joinNeighbour(hit: SearchHit, row: PassageRow, query: string, context: 
   if (passage.pages) citation.pages = citation.pages ? [Math.min(citation.pages[0], passage.pages[0]), Math.max(citation.pages[1], passage.pages[1])] : passage.pages;
   if (passage.lowConfidence) hit.lowConfidence = true;
   hit.text = text;
-  hit.highlights = highlightRanges(query, text, context.tokenizer);
   return true;
 }
 
-function toHit(row: PassageRow, candidate: Candidate, score: number, query: string, context: RetrievalIndexes): SearchHit {
+function toHit(row: PassageRow, candidate: Candidate, score: number): SearchHit {
   const { passage } = row;
   const hit: SearchHit = {
     passageId: passage.id,
@@ -344,7 +346,7 @@ function toHit(row: PassageRow, candidate: Candidate, score: number, query: stri
     kind: row.kind,
     score,
     ranks: candidate.ranks,
-    highlights: highlightRanges(query, passage.text, context.tokenizer),
+    highlights: [], // marked once the hits are final (retrieve)
   };
   if (passage.pages) hit.citation.pages = passage.pages;
   if (row.issuer) hit.issuer = row.issuer;
