@@ -538,6 +538,9 @@ describeWithSharedCorpus('abstaining on what the knowledge base lacks, with real
     expect(carriesFact(title!, 'date')).toBe(true);
     const averaged = text.split('\n').find((l) => l.includes('7个方面分值的平均分值'));
     expect(carriesFact(averaged!, 'number')).toBe(true);
+    // A dated line of a Guangdong list (2019.9.25) answered 学费补偿最多有多少 on its own.
+    expect(carriesFact('2019.9.25', 'number')).toBe(false);
+    expect(carriesFact('补偿标准为2019.9万元', 'amount')).toBe(true);
   });
 
   it('quotes one document in its own order, whichever sentence scored best', async () => {
