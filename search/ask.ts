@@ -52,8 +52,8 @@ export function vocabularyOf(kb: Pick<Askable, 'knowsWord' | 'wordShare' | 'mayH
 
 export async function ask(kb: Askable, query: AskQuery, options: AskOptions = {}): Promise<Asked> {
   const { question, k = ASK_DEFAULT_K, ...rest } = query;
-  // Single passages: the answer stage was tuned on them. With hits joined within the first 10 (search/retrieve.ts)
-  // it gained nothing and answered more questions it should not (session 7, hybrid, before → joined: NCPQA gold
+  // Single passages: the answer stage was tuned on them. Measured with hits joined within the first 10 (search/retrieve.ts
+  // joins within the first 20 since), it gained nothing and answered more questions it should not (session 7, hybrid, before → joined: NCPQA gold
   // 79.8% / null 4.6% → 79.9% / 4.4%; held-out unanswerable false answers 10.0% → 15.0%, h14 and h35 quoting the
   // joined neighbour; scoped 92.9% → 90.5%).
   const retrieval = await search(kb, { text: question, k, joinNeighbours: false, ...rest });
