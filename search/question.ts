@@ -120,12 +120,12 @@ export function asksSumPerUnit(question: string): boolean {
   return PER_UNIT.test(question);
 }
 
-/** The payments a question can ask the sum of (补贴, 奖励 …): one group of PARAPHRASES below. */
+/** The payments a question can ask about (补贴, 奖励 …; PARAPHRASES below reads most of them as one another's wording). */
 const PAYMENT = /补贴|补助|奖励|奖补|资助|津贴|贴息/;
 /** What a sentence that pays says: a payment's name, or that one is given or paid out (给予…50万元, 发放). */
 const PAYS = /补贴|补助|奖励|奖补|资助|津贴|补偿|扶持|贴息|给予|发放|奖/;
 
-/** Whether an amount question asks the sum of a payment (多少补助, 奖励是多少) rather than of a fee, a price or a loan. */
+/** Whether a question asks about a payment (多少补助, 给补贴吗, 有哪些奖励) rather than a fee, a price or a loan. */
 export function asksPayment(question: string): boolean {
   return PAYMENT.test(question);
 }
