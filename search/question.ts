@@ -123,7 +123,7 @@ export function asksSumPerUnit(question: string): boolean {
 /** The payments a question can ask about (补贴, 奖励 …; PARAPHRASES below reads most of them as one another's wording). */
 const PAYMENT = /补贴|补助|奖励|奖补|资助|津贴|贴息/;
 /** What a sentence that pays says: a payment's name, or that one is given or paid out (给予…50万元, 发放). */
-const PAYS = /补贴|补助|奖励|奖补|资助|津贴|补偿|扶持|贴息|给予|发放|奖/;
+const PAYS = new RegExp(`${PAYMENT.source}|补偿|扶持|给予|发放|奖`);
 
 /** Whether a question asks about a payment (多少补助, 给补贴吗, 有哪些奖励) rather than a fee, a price or a loan. */
 export function asksPayment(question: string): boolean {
